@@ -1,0 +1,164 @@
+// Reads hub.yaml once, at the edge: YAML with positions → ${VAR} substitution → schema → one frozen object.
+// Every problem is reported as `file:line:col key.path: what is wrong (what to do)`, all of them at once.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { admissionProblems } from './policy.js';
+import { closestKey, keysAt } from './keys.js';
+
+export type HubConfig = Config & {
+  /** Absolute path of the file this came from. */
+  readonly file: string;
+  /** hub.data_dir resolved against the file's directory. */
+  readonly dataDir: string;
+  /** hub.public_url, or one derived from hub.bind; never ends with "/". */
+  readonly publicUrl: string;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file} is not a valid Berth config:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(file: string, env: Env = process.env): HubConfig {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found (pass --config PATH or set BERTH_CONFIG)'
+      : code === 'EACCES' ? 'permission denied (make it readable by the hub user)'
+      : code === 'EISDIR' ? 'is a directory, not a file' : String(err);
+    throw new ConfigError(abs, [`${abs}: ${why}`]);
+  }
+  return parseConfig(text, abs, env);
+}
+
+export function parseConfig(text: string, file: string, env: Env = process.env): HubConfig {
+  const name = path.basename(file);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return name;
+    const { line, col } = lines.linePos(offset);
+    return `${name}:${line}:${col}`;
+  };
+
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => `${at(e.pos[0])} YAML syntax error: ${firstLine(e.message)}`));
+  }
+  const problems = substituteEnv(doc, env, at);
+  const raw = doc.toJS() ?? {};
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(file, [`${name}: the file must be a mapping of sections (hub, auth, spawner, users, services)`]);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, doc, at)));
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
+
+  const config = parsed.data;
+  const admission = admissionProblems(config);
+  if (admission.length > 0) throw new ConfigError(file, admission.map((p) => `${name} ${p}`));
+
+  return deepFreeze({
+    ...config,
+    file,
+    dataDir: path.resolve(path.dirname(file), config.hub.data_dir),
+    publicUrl: (config.hub.public_url ?? derivePublicUrl(config.hub.bind)).replace(/\/+$/, ''),
+  });
+}
+
+/** Replaces ${VAR} and ${VAR:-default} in every string scalar, in place; unset variables are problems. */
+function substituteEnv(doc: Document, env: Env, at: (offset?: number) => string): string[] {
+  const problems: string[] = [];
+  visit(doc, {
+    Scalar(key, node) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, variable: string, fallback?: string) => {
+        const value = env[variable];
+        if (value !== undefined && value !== '') return value;
+        if (fallback !== undefined) return fallback;
+        problems.push(`${at(node.range?.[0])} \${${variable}} is not set in the environment (set it, or write \${${variable}:-default})`);
+        return '';
+      });
+    },
+  });
+  return problems;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, doc: Document, at: (offset?: number) => string): string[] {
+  const keyPath = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    const known = keysAt(keyPath);
+    return issue.keys.map((key) => {
+      const hint = closestKey(key, known);
+      const where = at(keyNode(doc, keyPath, key)?.range?.[0]);
+      return `${where} ${[...keyPath, key].join('.')}: unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; known keys here: ${known.join(', ')}`;
+    });
+  }
+  const node = doc.getIn(issue.path as (string | number)[], true) as Node | undefined;
+  const shown = keyPath.join('.') || '(top level)';
+  let message = issue.message;
+  if (issue.code === 'invalid_type') {
+    const got = node === undefined ? 'nothing' : describeValue(doc.getIn(issue.path as (string | number)[]));
+    message = node === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${got}`;
+  } else if (issue.code === 'invalid_value' && 'values' in issue) {
+    message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  } else if (issue.code === 'invalid_union') {
+    message = `expected a number or a string, got ${describeValue(doc.getIn(issue.path as (string | number)[]))}`;
+  } else if (issue.code === 'custom' || issue.code === 'invalid_format') {
+    message = issue.message;
+  } else if (!message.startsWith('is ') && !message.startsWith('must ')) {
+    message = message.charAt(0).toLowerCase() + message.slice(1);
+  }
+  return [`${at(node?.range?.[0] ?? parentRange(doc, issue.path))} ${shown}: ${message}`];
+}
+
+function keyNode(doc: Document, parentPath: string[], key: string): Node | undefined {
+  const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+  return (pair?.key as Node | undefined) ?? undefined;
+}
+
+function parentRange(doc: Document, keyPath: PropertyKey[]): number | undefined {
+  for (let i = keyPath.length - 1; i >= 0; i--) {
+    const node = doc.getIn(keyPath.slice(0, i) as (string | number)[], true) as Node | undefined;
+    if (node?.range) return node.range[0];
+  }
+  return undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function derivePublicUrl(bind: string): string {
+  const host = bind.slice(0, bind.lastIndexOf(':'));
+  const port = bind.slice(bind.lastIndexOf(':') + 1);
+  const shown = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
+  return `http://${shown}:${port}`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+

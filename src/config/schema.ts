@@ -1,0 +1,148 @@
+// The hub.yaml schema: the single source of the config's TypeScript types, of its validation and of the
+// README's reference table. Keys are snake_case and reuse JupyterHub's names where one exists.
+import { z } from 'zod';
+import { parseUsername, USERNAME_RULE } from '../users/username.js';
+import { parseDuration, parseSize } from './units.js';
+
+const duration = (what: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const seconds = parseDuration(value);
+    if (seconds === null) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration (use seconds, or 30s, 5m, 2h, 14d)` });
+      return z.NEVER;
+    }
+    return seconds;
+  }).describe(what);
+
+const size = (what: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const bytes = parseSize(value);
+    if (bytes === null) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a size (use 512M, 2G…)` });
+      return z.NEVER;
+    }
+    return bytes;
+  }).describe(what);
+
+const username = z.string().transform((value, ctx) => {
+  const name = parseUsername(value);
+  if (name === null) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a valid user name (${USERNAME_RULE})` });
+    return z.NEVER;
+  }
+  return name;
+});
+
+const usernames = (what: string) => z.array(username).default([]).describe(what);
+
+const httpUrl = z.string().refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), {
+  message: 'is not an http(s) URL (e.g. https://hub.example.org)',
+});
+
+const bind = z.string().refine((value) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/i.test(value) && Number(value.split(':').pop()) <= 65535, {
+  message: 'is not HOST:PORT (e.g. 0.0.0.0:8000 or 127.0.0.1:8000)',
+});
+
+const basePath = z.string().refine((value) => /^\/([A-Za-z0-9._~-]+\/)*$/.test(value), {
+  message: 'must start and end with "/" and hold only path-safe characters (e.g. / or /jupyter/)',
+});
+
+const hub = z.strictObject({
+  bind: bind.default('0.0.0.0:8000').describe('HOST:PORT of the one public listener (hub pages, API and user servers).'),
+  public_url: httpUrl.optional().describe('URL users reach the hub at; default derived from `bind`. https here marks cookies Secure.'),
+  base_url: basePath.default('/').describe('Path prefix of everything the hub serves (JupyterHub `base_url`).'),
+  data_dir: z.string().min(1).default('./data').describe('Directory for jupyterhub.sqlite and jupyterhub_cookie_secret, relative to hub.yaml.'),
+  admin_access: z.boolean().default(false).describe("Whether admins may open other users' servers (JupyterHub `admin_access`)."),
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Lowest level of log lines written to stdout.'),
+});
+
+const github = z.strictObject({
+  client_id: z.string().default('').describe('OAuth app client id; GitHub sign-in is off while it or the secret is empty.'),
+  client_secret: z.string().default('').describe('OAuth app client secret; use `${GITHUB_CLIENT_SECRET}`.'),
+  url: httpUrl.default('https://github.com').describe('GitHub (or GitHub Enterprise) web URL, for /login/oauth/*.'),
+  api_url: httpUrl.default('https://api.github.com').describe('GitHub REST API URL (Enterprise: https://HOST/api/v3).'),
+  callback_url: httpUrl.optional().describe('OAuth callback; default `<public_url>/hub/oauth_callback`.'),
+  allowed_organizations: z.array(z.string().regex(/^[A-Za-z0-9-]+(:[A-Za-z0-9_.-]+)?$/, 'is not ORG or ORG:TEAM')).default([])
+    .describe('Members of these orgs (`org`) or teams (`org:team`) may sign in; adds the read:org scope.'),
+  pass_token: z.boolean().default(false).describe("Keep the user's GitHub token (encrypted with BERTH_CRYPT_KEY) and pass it as GITHUB_TOKEN."),
+});
+
+const pam = z.strictObject({
+  enabled: z.boolean().default(false).describe('Offer a username/password form backed by the host PAM stack.'),
+  service: z.string().min(1).default('login').describe('PAM service name.'),
+  allowed_groups: z.array(z.string()).default([]).describe('UNIX groups whose members may sign in.'),
+  admin_groups: z.array(z.string()).default([]).describe('UNIX groups whose members are admins while they stay in the group.'),
+});
+
+const auth = z.strictObject({
+  admin_users: usernames('Users who are admins (always allowed to sign in).'),
+  allowed_users: usernames('Users allowed to sign in.'),
+  blocked_users: usernames('Users never allowed to sign in, whatever other rule matches.'),
+  allow_all: z.boolean().default(false).describe('Allow every user the authenticator accepts.'),
+  session_max_age: duration('How long a sign-in lasts (seconds, or 8h, 14d).').default(14 * 86400),
+  github: github.prefault({}).describe('GitHub OAuth sign-in.'),
+  pam: pam.prefault({}).describe('PAM sign-in (optional fallback).'),
+});
+
+const catalogEntry = z.strictObject({
+  image: z.string().min(1).describe('Docker image reference.'),
+  description: z.string().default('').describe('Text shown next to the choice.'),
+});
+
+const spawner = z.strictObject({
+  image: z.string().min(1).default('quay.io/jupyterhub/singleuser:5').describe('Default image for every user.'),
+  images: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'labels are letters, digits, "_", "." or "-"'), catalogEntry).default({})
+    .describe('The allowed catalog, LABEL → {image, description}. Only these (and `image`) can ever be started.'),
+  network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'is not a Docker network name').default('berth')
+    .describe('Private Docker network for user containers; created if missing.'),
+  cmd: z.array(z.string()).min(1).optional().describe("Command for user containers; default the image's CMD."),
+  volumes: z.record(z.string(), z.string().regex(/^\//, 'mount point must be an absolute path')).default({})
+    .describe('Named volume (or host path) → mount point; `{username}` becomes the user\'s stable slug.'),
+  mem_limit: size('Memory limit per container (512M, 2G).').optional(),
+  cpu_limit: z.number().positive().optional().describe('CPUs per container (1.5 = one and a half cores).'),
+  environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({})
+    .describe('Extra environment variables for user containers (they override the hub\'s).'),
+  start_timeout: duration('Limit for the whole start (pull, create, start, HTTP ready).').default(120),
+  http_timeout: duration('Limit for the server to answer HTTP once its container runs.').default(30),
+  pull_policy: z.enum(['always', 'ifnotpresent', 'never']).default('ifnotpresent').describe('When to pull images.'),
+  concurrent_spawn_limit: z.number().int().positive().default(20).describe('Starts in flight at once; more get 429.'),
+  port: z.number().int().min(1).max(65535).default(8888).describe('Port the single-user server listens on in its container.'),
+  default_url: z.string().startsWith('/').optional().describe('Landing page in the server, e.g. /lab (JUPYTERHUB_DEFAULT_URL).'),
+  notebook_dir: z.string().optional().describe('Root directory of the server (JUPYTERHUB_ROOT_DIR).'),
+});
+
+const userPin = z.strictObject({
+  image: z.string().min(1).optional().describe('Catalog LABEL this user always gets (overrides admin and user choices).'),
+});
+
+const service = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'is not a service name (a-z, 0-9, "_", "-")').describe('Service name.'),
+  api_token: z.string().min(8, 'must be at least 8 characters').optional().describe('Token the service authenticates with.'),
+  scopes: z.array(z.string().min(1)).default([]).describe('JupyterHub scopes granted to the token.'),
+  admin: z.boolean().default(false).describe('Grant the admin role.'),
+});
+
+export const configSchema = z.strictObject({
+  hub: hub.prefault({}).describe('The hub process.'),
+  auth: auth.prefault({}).describe('Who may sign in, and how.'),
+  spawner: spawner.prefault({}).describe('User containers.'),
+  users: z.record(username, userPin).default({}).describe("Admins' per-user pins."),
+  services: z.array(service).default([]).describe('API tokens for tools such as the idle culler.'),
+}).superRefine((config, ctx) => {
+  for (const [name, pin] of Object.entries(config.users)) {
+    if (pin.image !== undefined && !(pin.image in config.spawner.images)) {
+      ctx.addIssue({
+        code: 'custom', path: ['users', name, 'image'],
+        message: `"${pin.image}" is not a label in spawner.images (labels: ${Object.keys(config.spawner.images).join(', ') || 'none'})`,
+      });
+    }
+  }
+  const seen = new Set<string>();
+  config.services.forEach((s, i) => {
+    if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `service "${s.name}" is listed twice` });
+    seen.add(s.name);
+  });
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,120 @@
+// Opens <data_dir>/jupyterhub.sqlite: refuses files that are not Berth's or come from a newer Berth,
+// backs the file up before applying pending migrations, and hands out one synchronous drizzle handle.
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+export const DB_FILE = 'jupyterhub.sqlite';
+export const DEFAULT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+const MIGRATIONS_TABLE = '__drizzle_migrations';
+
+export class DatabaseError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseError';
+  }
+}
+
+export interface OpenedDb {
+  db: Db;
+  file: string;
+  /** Path of the backup made before migrating, if migrations ran on an existing database. */
+  backup: string | null;
+  close(): void;
+}
+
+export function openDatabase(dataDir: string, migrationsFolder = DEFAULT_MIGRATIONS, now = new Date()): OpenedDb {
+  ensureWritableDir(dataDir);
+  const file = path.join(dataDir, DB_FILE);
+  const existed = existsSync(file);
+
+  let client: Database.Database;
+  try {
+    client = new Database(file);
+    client.pragma('busy_timeout = 5000');
+  } catch (err) {
+    throw new DatabaseError(`${file} cannot be opened: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const tables = listTables(client, file);
+    const known = readMigrationFiles({ migrationsFolder });
+    const applied = tables.includes(MIGRATIONS_TABLE)
+      ? (client.prepare(`SELECT hash FROM ${MIGRATIONS_TABLE}`).all() as { hash: string }[]).map((r) => r.hash)
+      : [];
+    refuseForeign(file, tables);
+    const knownHashes = new Set(known.map((m) => m.hash));
+    const unknown = applied.filter((hash) => !knownHashes.has(hash));
+    if (unknown.length > 0) {
+      throw new DatabaseError(
+        `${file} was written by a newer Berth (${unknown.length} migration(s) this version does not know). ` +
+          'It was not changed. Run the newer Berth, or restore a backup made before the upgrade (jupyterhub.sqlite.*.bak).',
+      );
+    }
+
+    let backup: string | null = null;
+    const pending = known.length - applied.length;
+    if (existed && tables.length > 0 && pending > 0) {
+      backup = `${file}.${now.toISOString().replace(/[:.]/g, '-')}.bak`;
+      client.exec(`VACUUM INTO '${backup.replace(/'/g, "''")}'`);
+    }
+    client.pragma('journal_mode = WAL');
+    client.pragma('foreign_keys = ON');
+    const db = drizzle(client, { schema }) as Db;
+    migrate(db, { migrationsFolder });
+    return {
+      db,
+      file,
+      backup,
+      close() {
+        if (!client.open) return;
+        client.pragma('wal_checkpoint(TRUNCATE)');
+        client.close();
+      },
+    };
+  } catch (err) {
+    client.close();
+    if (err instanceof DatabaseError) throw err;
+    throw new DatabaseError(`${file} could not be prepared: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function ensureWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new DatabaseError(
+      `hub.data_dir ${dir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ` +
+        'create it and give the hub user write access, or point hub.data_dir elsewhere',
+      { cause: err },
+    );
+  }
+}
+
+function listTables(client: Database.Database, file: string): string[] {
+  try {
+    return (client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+  } catch (err) {
+    throw new DatabaseError(
+      `${file} is not a readable SQLite database (${(err as Error).message}). It was not changed: ` +
+        'move it away to start fresh, or restore a backup (jupyterhub.sqlite.*.bak)',
+      { cause: err },
+    );
+  }
+}
+
+function refuseForeign(file: string, tables: string[]): void {
+  const own = tables.filter((t) => t !== 'sqlite_sequence');
+  if (own.length === 0 || tables.includes(MIGRATIONS_TABLE)) return;
+  const what = tables.includes('alembic_version')
+    ? "a JupyterHub (Python) database; Berth keeps its own schema and cannot adopt it"
+    : `a SQLite database Berth did not create (tables: ${own.slice(0, 5).join(', ')})`;
+  throw new DatabaseError(`${file} is ${what}. It was not changed: move it away, or set hub.data_dir to another directory`);
+}

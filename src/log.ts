@@ -1,0 +1,25 @@
+// Structured logs: one JSON line per event with level, time and (for requests) a request id.
+// Tokens in URLs are redacted before a line is written.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string = 'info', destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ['token', 'secret', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' },
+    },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+const TOKEN_PARAMS = /([?&](?:token|code|state|_xsrf|access_token|client_secret)=)[^&#]*/gi;
+
+/** A URL fit for a log line: secrets in the query string are replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(TOKEN_PARAMS, '$1[redacted]');
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Process entry: `berth [--config PATH]` runs the hub; `berth check [--config PATH]` validates hub.yaml.
+// Loads the config, builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/load.js';
+import { createHub } from './hub.js';
+
+const HELP = `Usage:
+  berth [--config PATH]         run the hub in the foreground
+  berth check [--config PATH]   validate the config file; exit 0 when valid, 1 with every problem listed
+  berth --help                  show this help
+
+Options:
+  -c, --config PATH   the hub config file (default: $BERTH_CONFIG, else ./hub.yaml)
+
+The hub stops on SIGTERM or SIGINT and leaves users' containers running; the next start adopts them.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    process.stderr.write(`berth: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const command = positionals[0] ?? 'run';
+  if (!['run', 'check'].includes(command) || positionals.length > 1) {
+    process.stderr.write(`berth: unknown command "${positionals.join(' ')}"\n\n${HELP}`);
+    return 2;
+  }
+  const file = values.config ?? process.env.BERTH_CONFIG ?? 'hub.yaml';
+
+  let config;
+  try {
+    config = loadConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`berth: ${err.problems.length} problem(s) in ${err.file}:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
+    return 1;
+  }
+  if (command === 'check') {
+    process.stdout.write(`${config.file} is valid\n`);
+    return 0;
+  }
+
+  let hub;
+  try {
+    hub = createHub(config);
+    await hub.start();
+  } catch (err) {
+    process.stderr.write(`berth: cannot start: ${(err as Error).message}\n`);
+    await hub?.stop().catch(() => undefined);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      hub.logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  await hub.stop();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`berth: unexpected error: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

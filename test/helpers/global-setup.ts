@@ -1,0 +1,24 @@
+// Runs once before the suite: the Docker engine and the offline-built test images must be there.
+// A missing engine fails the whole run loudly; nothing is skipped.
+import Docker from 'dockerode';
+
+export const TEST_IMAGES = ['berth/backend:test', 'berth/singleuser:test', 'berth/nginx:test'];
+
+export default async function setup(): Promise<void> {
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new Error(
+      `No Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} (${(err as Error).message}). ` +
+        'The suite needs a real engine: run `bash scripts/setup-host.sh` (installs docker.io and starts dockerd).',
+    );
+  }
+  const missing: string[] = [];
+  for (const image of TEST_IMAGES) {
+    await docker.getImage(image).inspect().catch(() => missing.push(image));
+  }
+  if (missing.length > 0) {
+    throw new Error(`Test images missing: ${missing.join(', ')}. Build them offline with \`bash images/build.sh\`.`);
+  }
+}
