@@ -7,7 +7,8 @@ special, so the proxy can forward /user/<name>/... unchanged.
   <any>/echo, any other path      200 JSON {method, path, query, headers, env, ...}
   GET <any>/bytes/<n>             200, n bytes of application/octet-stream, streamed
   POST|PUT <any>/upload           reads the streamed body -> {"bytes": n, "sha256": hex}
-  GET <any>/ws                    WebSocket echo (text and binary)
+  GET <any>/ws                    WebSocket echo (text and binary); any other path
+                                  carrying "Upgrade: websocket" is a WS echo too
   <any>/status/<code>             answers that status code
 
 Environment knobs for tests:
@@ -69,6 +70,7 @@ if os.environ.get("BACKEND_DELAY_S", "") != "":
 import logging  # noqa: E402
 
 import tornado.httpserver  # noqa: E402
+import tornado.routing  # noqa: E402
 import tornado.web  # noqa: E402
 import tornado.websocket  # noqa: E402
 
@@ -201,10 +203,20 @@ class WSEchoHandler(tornado.websocket.WebSocketHandler):
         log("websocket closed %s" % self.request.path)
 
 
+class WebSocketUpgrade(tornado.routing.Matcher):
+    """Matches any request asking for a WebSocket upgrade, whatever its path."""
+
+    def match(self, request):
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return {}
+        return None
+
+
 def make_app():
     return tornado.web.Application(
         [
             (r".*/ws", WSEchoHandler),
+            tornado.routing.Rule(WebSocketUpgrade(), WSEchoHandler),
             (r".*/upload", UploadHandler),
             (r".*/bytes/(\d+)", BytesHandler),
             (r".*/status/(\d+)", StatusHandler),

@@ -1,0 +1,69 @@
+// Owns the users table: rows in, rows out. Names arrive already parsed (users/username.ts).
+// The slug is fixed when the user is created and never recomputed, so volume names never change.
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { users, type User } from '../db/schema.js';
+
+export interface UserStore {
+  get(name: string): User | null;
+  getById(id: number): User | null;
+  /** Creates the user; returns null when the name is taken. */
+  create(name: string, fields?: { admin?: boolean; addedByAdmin?: boolean }): User | null;
+  /** The existing user, or a new one. */
+  ensure(name: string, fields?: { admin?: boolean }): User;
+  list(options?: { offset?: number; limit?: number }): User[];
+  count(): number;
+  update(name: string, fields: Partial<Pick<User, 'name' | 'admin' | 'adminImage' | 'userImage' | 'githubTokenEncrypted' | 'lastActivity' | 'addedByAdmin'>>): User | null;
+  remove(name: string): boolean;
+}
+
+/** Escapes a valid user name into [a-z0-9-] the way DockerSpawner's escapism does: other bytes become -XX. */
+export function slugFor(name: string): string {
+  return [...Buffer.from(name, 'utf8')]
+    .map((byte) => {
+      const ch = String.fromCharCode(byte);
+      return /[a-z0-9]/.test(ch) ? ch : `-${byte.toString(16).padStart(2, '0')}`;
+    })
+    .join('');
+}
+
+export function createUserStore(db: Db): UserStore {
+  const byName = db.select().from(users).where(eq(users.name, sql.placeholder('name'))).prepare();
+  const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+
+  const store: UserStore = {
+    get: (name) => byName.get({ name }) ?? null,
+    getById: (id) => byId.get({ id }) ?? null,
+    create(name, fields = {}) {
+      const rows = db
+        .insert(users)
+        .values({ name, slug: uniqueSlug(db, slugFor(name)), admin: fields.admin ?? false, addedByAdmin: fields.addedByAdmin ?? false })
+        .onConflictDoNothing({ target: users.name })
+        .returning()
+        .all();
+      return rows[0] ?? null;
+    },
+    ensure(name, fields = {}) {
+      return store.get(name) ?? store.create(name, fields) ?? (store.get(name) as User);
+    },
+    list({ offset = 0, limit = -1 } = {}) {
+      return db.select().from(users).orderBy(asc(users.id)).limit(limit).offset(offset).all();
+    },
+    count: () => db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0,
+    update(name, fields) {
+      return db.update(users).set(fields).where(eq(users.name, name)).returning().get() ?? null;
+    },
+    remove(name) {
+      return db.delete(users).where(eq(users.name, name)).run().changes > 0;
+    },
+  };
+  return store;
+}
+
+/** A renamed user keeps their slug, so a new user may escape to a slug already taken: add a suffix. */
+function uniqueSlug(db: Db, base: string): string {
+  const taken = (slug: string) => db.select({ id: users.id }).from(users).where(eq(users.slug, slug)).get() !== undefined;
+  let slug = base;
+  for (let n = 2; taken(slug); n++) slug = `${base}-${n}`;
+  return slug;
+}
