@@ -1,0 +1,87 @@
+// Owns the sessions table and the two browser cookies of a sign-in: `jupyterhub-hub-login` (a random id,
+// HMAC-signed with the cookie secret, only its hash stored) and the plain `jupyterhub-session-id` tokens are tied to.
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, lt } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import type { HubConfig } from '../config/load.js';
+import type { Db } from '../db/open.js';
+import { apiTokens, oauthCodes, sessions, users, type User } from '../db/schema.js';
+import { readCookie, signValue, verifyValue } from './signed-value.js';
+
+export const LOGIN_COOKIE = 'jupyterhub-hub-login';
+export const SESSION_ID_COOKIE = 'jupyterhub-session-id';
+
+export type Authenticator = 'github' | 'pam';
+
+export interface SignedIn {
+  user: User;
+  /** The plain session id (the `jupyterhub-session-id` cookie), shared with OAuth codes and tokens of this sign-in. */
+  sessionId: string;
+}
+
+export interface Sessions {
+  /** The signed-in user of a Cookie header, or null (no cookie, bad signature, unknown, expired or ended session). */
+  fromCookieHeader(cookieHeader: string | undefined): SignedIn | null;
+  /** Creates a session and sets both cookies on the response; returns the plain session id. */
+  start(c: Context, userId: number, authenticator: Authenticator): string;
+  /** Ends the caller's session (if any), revokes the tokens issued in it, and clears both cookies. */
+  end(c: Context): void;
+  /** Cookie attributes shared by every hub cookie (path, Secure, SameSite), for other hub cookies to reuse. */
+  readonly cookieOptions: { path: string; secure: boolean; httpOnly: true; sameSite: 'Lax' };
+}
+
+export function createSessions(deps: { db: Db; secret: Buffer; config: HubConfig }): Sessions {
+  const { db, secret, config } = deps;
+  const maxAgeMs = config.auth.session_max_age * 1000;
+  const secure = config.publicUrl.startsWith('https:');
+  const hubPath = `${config.hub.base_url}hub/`;
+  const loginCookie = { path: hubPath, secure, httpOnly: true as const, sameSite: 'Lax' as const };
+  const sessionIdCookie = { ...loginCookie, path: config.hub.base_url };
+
+  const lookup = (header: string | undefined): { idHash: string; userId: number; sessionId: string } | null => {
+    const id = verifyValue(secret, LOGIN_COOKIE, readCookie(header, LOGIN_COOKIE));
+    if (id === null) return null;
+    const row = db.select().from(sessions).where(eq(sessions.idHash, hashId(id))).get();
+    if (!row || row.expiresAt.getTime() <= Date.now()) return null;
+    return row;
+  };
+
+  return {
+    cookieOptions: loginCookie,
+    fromCookieHeader(header) {
+      const row = lookup(header);
+      if (row === null) return null;
+      const user = db.select().from(users).where(eq(users.id, row.userId)).get();
+      return user ? { user, sessionId: row.sessionId } : null;
+    },
+    start(c, userId, authenticator) {
+      const id = randomBytes(32).toString('base64url');
+      const sessionId = randomBytes(16).toString('hex');
+      const now = Date.now();
+      db.delete(sessions).where(lt(sessions.expiresAt, new Date(now))).run();
+      db.insert(sessions).values({ idHash: hashId(id), userId, sessionId, authenticator, expiresAt: new Date(now + maxAgeMs) }).run();
+      const maxAge = config.auth.session_max_age;
+      setCookie(c, LOGIN_COOKIE, signValue(secret, LOGIN_COOKIE, id), { ...loginCookie, maxAge });
+      setCookie(c, SESSION_ID_COOKIE, sessionId, { ...sessionIdCookie, maxAge });
+      return sessionId;
+    },
+    end(c) {
+      const row = lookup(c.req.header('cookie'));
+      if (row !== null) {
+        // Tokens a server got through OAuth in this browser session die with it (GHSA-cw7p: logout must be complete).
+        db.transaction((tx) => {
+          tx.delete(sessions).where(eq(sessions.idHash, row.idHash)).run();
+          tx.delete(apiTokens).where(and(eq(apiTokens.userId, row.userId), eq(apiTokens.sessionId, row.sessionId))).run();
+          tx.delete(oauthCodes).where(and(eq(oauthCodes.userId, row.userId), eq(oauthCodes.sessionId, row.sessionId))).run();
+        });
+      }
+      deleteCookie(c, LOGIN_COOKIE, loginCookie);
+      deleteCookie(c, SESSION_ID_COOKIE, sessionIdCookie);
+    },
+  };
+}
+
+function hashId(id: string): string {
+  return createHash('sha256').update(id).digest('hex');
+}
