@@ -1,0 +1,86 @@
+// The Spawner contract: how the server state machine (servers/) starts, watches and stops one container.
+// The dockerode implementation is docker-spawner.ts; nothing outside src/spawner/ talks to Docker.
+
+/** Everything needed to start one user's server; built by servers/ from the config and the user's row. */
+export interface SpawnSpec {
+  /** Deterministic, DNS-safe container name (from the user's stored slug). */
+  containerName: string;
+  /** Image reference, already resolved against the catalog. */
+  image: string;
+  pullPolicy: 'always' | 'ifnotpresent' | 'never';
+  env: Record<string, string>;
+  /** Labels beyond the spawner's own (hub id, test labels): user, server, image label. */
+  labels: Record<string, string>;
+  /** Command; undefined = the image's CMD. */
+  cmd?: string[];
+  /** Named volumes (created and labelled when missing, never deleted) or absolute host paths. */
+  volumes: { source: string; target: string }[];
+  memLimit?: number;
+  cpuLimit?: number;
+  /** Port the server listens on inside the container. */
+  port: number;
+  /** Path polled for readiness, e.g. /user/alice/api; any answer below 500 means "up". */
+  readyPath: string;
+  /** Limit for the first non-5xx answer, counted from the container's start. */
+  httpTimeoutMs: number;
+}
+
+/** One progress step, in JupyterHub's units (0–100). */
+export interface SpawnProgress {
+  progress: number;
+  message: string;
+}
+
+export interface StartedContainer {
+  containerId: string;
+  containerName: string;
+  /** Where the hub reaches the server: http://<container ip>:<port>, no path. */
+  url: string;
+}
+
+/** A container carrying this hub's labels, as seen by `list()`. */
+export interface OwnedContainer {
+  containerId: string;
+  containerName: string;
+  running: boolean;
+  labels: Record<string, string>;
+  /** http://<ip>:<port> on the user network, or null when it has no address there. */
+  url: string | null;
+}
+
+export type PollResult =
+  | { running: true; url: string | null }
+  | { running: false; gone: boolean; exitCode: number | null; error: string };
+
+export interface UserNetwork {
+  id: string;
+  name: string;
+  /** The bridge's address on the host; containers reach the host (and a host-run hub) there. */
+  gateway: string;
+}
+
+/**
+ * Starts and stops user containers on one private network.
+ * - `ensureNetwork()` creates the network (labelled as Berth's) or adopts an existing one of that name.
+ * - `start()` pulls per policy, creates missing volumes, removes a stale container of the same name (only if it
+ *   carries this hub's id; any other is an error), creates and starts the container, then waits until the
+ *   server answers HTTP. It reports progress through `onProgress` and stops at `signal`. On any failure or abort it
+ *   removes the container it created and throws a `SpawnError` whose message says why (exit code, last log lines).
+ * - `stop()` stops and removes the container; volumes are kept. A container already gone is not an error.
+ * - `poll()` inspects one container; `list()` returns every container with this hub's id (running or not).
+ */
+export interface Spawner {
+  ensureNetwork(): Promise<UserNetwork>;
+  start(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<StartedContainer>;
+  stop(containerId: string): Promise<void>;
+  poll(containerId: string): Promise<PollResult>;
+  list(): Promise<OwnedContainer[]>;
+}
+
+/** A start that could not complete; the message is shown to the user as is. */
+export class SpawnError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SpawnError';
+  }
+}
