@@ -2,7 +2,7 @@
 // Every problem is reported as `file:line:col key.path: what is wrong (what to do)`, all of them at once.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { admissionProblems } from './policy.js';
@@ -79,18 +79,32 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
 function substituteEnv(doc: Document, env: Env, at: (offset?: number) => string): string[] {
   const problems: string[] = [];
   visit(doc, {
-    Scalar(key, node) {
+    Scalar(key, node, ancestors) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const where = `${at(node.range?.[0])} ${keyPathOf(ancestors, node)}:`;
       node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, variable: string, fallback?: string) => {
         const value = env[variable];
         if (value !== undefined && value !== '') return value;
         if (fallback !== undefined) return fallback;
-        problems.push(`${at(node.range?.[0])} \${${variable}} is not set in the environment (set it, or write \${${variable}:-default})`);
+        problems.push(`${where} \${${variable}} is not set in the environment (set it, or write \${${variable}:-default})`);
         return '';
       });
     },
   });
   return problems;
+}
+
+/** The dotted key path of a node, from the ancestors `visit` passes (pairs give keys, sequences indices). */
+function keyPathOf(ancestors: readonly unknown[], node: unknown): string {
+  const parts: string[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const here = chain[i];
+    const next = chain[i + 1];
+    if (isPair(here) && isScalar(here.key)) parts.push(String(here.key.value));
+    else if (isSeq(here)) parts.push(String(here.items.indexOf(next as never)));
+  }
+  return parts.join('.') || '(top level)';
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: Document, at: (offset?: number) => string): string[] {

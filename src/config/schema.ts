@@ -12,7 +12,7 @@ const duration = (what: string) =>
       return z.NEVER;
     }
     return seconds;
-  }).describe(what);
+  }).meta({ unit: 'duration (seconds, or 30s, 5m, 2h, 14d)' }).describe(what);
 
 const size = (what: string) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -22,7 +22,7 @@ const size = (what: string) =>
       return z.NEVER;
     }
     return bytes;
-  }).describe(what);
+  }).meta({ unit: 'size (bytes, or 512M, 2G)' }).describe(what);
 
 const username = z.string().transform((value, ctx) => {
   const name = parseUsername(value);

@@ -1,0 +1,133 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from './load.js';
+
+const ADMIN = 'auth:\n  admin_users: [alice]\n';
+
+function problems(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(text, '/srv/berth/hub.yaml', env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('hub.yaml loading', () => {
+  it('accepts the issue contract and applies units, defaults and env substitution', () => {
+    const config = parseConfig(
+      `hub:
+  bind: 127.0.0.1:8000
+  base_url: /jupyter/
+  data_dir: ./state
+auth:
+  admin_users: [Alice]
+  allowed_users: [bob]
+  github: { client_id: abc, client_secret: "\${GH_SECRET}", allowed_organizations: [acme, "acme:data"] }
+spawner:
+  image: base
+  images: { py: { image: "jupyter/base:1", description: Python } }
+  mem_limit: 2G
+  cpu_limit: 1.5
+  start_timeout: 2m
+  volumes: { "berth-user-{username}": /home/jovyan/work }
+users:
+  alice: { image: py }
+services:
+  - { name: culler, api_token: "\${CULLER_TOKEN:-fallback-token}", scopes: [list:users] }
+`,
+      '/srv/berth/hub.yaml',
+      { GH_SECRET: 's3cret' },
+    );
+    expect(config.auth.admin_users).toEqual(['alice']);
+    expect(config.auth.github.client_secret).toBe('s3cret');
+    expect(config.services[0].api_token).toBe('fallback-token');
+    expect(config.spawner.mem_limit).toBe(2 * 1024 ** 3);
+    expect(config.spawner.start_timeout).toBe(120);
+    expect(config.spawner.http_timeout).toBe(30);
+    expect(config.spawner.pull_policy).toBe('ifnotpresent');
+    expect(config.dataDir).toBe('/srv/berth/state');
+    expect(config.publicUrl).toBe('http://127.0.0.1:8000');
+    expect(Object.isFrozen(config.spawner)).toBe(true);
+  });
+
+  it('names the key path and line of a bad size', () => {
+    expect(problems(`${ADMIN}spawner:\n  mem_limit: 2Q\n`)).toEqual([
+      'hub.yaml:4:14 spawner.mem_limit: "2Q" is not a size (use 512M, 2G…)',
+    ]);
+  });
+
+  it('names the key path and line of a bad duration and a bad enum value', () => {
+    expect(problems(`${ADMIN}spawner:\n  http_timeout: soon\n  pull_policy: sometimes\n`)).toEqual([
+      'hub.yaml:4:17 spawner.http_timeout: "soon" is not a duration (use seconds, or 30s, 5m, 2h, 14d)',
+      'hub.yaml:5:16 spawner.pull_policy: must be one of "always", "ifnotpresent", "never"',
+    ]);
+  });
+
+  it('suggests the nearest key for an unknown one', () => {
+    const [problem] = problems(`${ADMIN}spawner:\n  mem_limt: 2G\n`);
+    expect(problem).toMatch(/^hub\.yaml:4:3 spawner\.mem_limt: unknown key \(did you mean "mem_limit"\?\)/);
+  });
+
+  it('reports wrong types with what was found', () => {
+    expect(problems(`hub:\n  bind: 8000\nauth:\n  admin_users: alice\n  allow_all: "yes"\n`)).toEqual([
+      'hub.yaml:2:9 hub.bind: expected string, got number 8000',
+      'hub.yaml:4:16 auth.admin_users: expected array, got string "alice"',
+      'hub.yaml:5:14 auth.allow_all: expected boolean, got string "yes"',
+    ]);
+  });
+
+  it('refuses an unset ${VAR} without a default, naming the key', () => {
+    expect(problems(`${ADMIN}  github:\n    client_secret: \${GITHUB_SECRET}\n`)).toEqual([
+      'hub.yaml:4:20 auth.github.client_secret: ${GITHUB_SECRET} is not set in the environment (set it, or write ${GITHUB_SECRET:-default})',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const [problem] = problems('hub:\n  bind: [\nauth: x\n');
+    expect(problem).toMatch(/^hub\.yaml:3:1 YAML syntax error: /);
+  });
+
+  it('lists every problem at once', () => {
+    expect(problems(`${ADMIN}spawner:\n  mem_limit: lots\n  cpu_limit: none\nhubb: {}\n`)).toHaveLength(3);
+  });
+
+  it('refuses a per-user pin to a label outside the catalog', () => {
+    expect(problems(`${ADMIN}users:\n  bob: { image: gpu }\n`)).toEqual([
+      'hub.yaml:4:17 users.bob.image: "gpu" is not a label in spawner.images (labels: none)',
+    ]);
+  });
+
+  it('refuses a policy that admits nobody and says which key to set', () => {
+    const [problem] = problems('hub: {}\n');
+    expect(problem).toContain('admits nobody');
+    expect(problem).toContain('auth.admin_users');
+    expect(problem).toContain('auth.allow_all');
+  });
+
+  it('refuses invalid user names', () => {
+    expect(problems('auth:\n  admin_users: ["../root"]\n')[0]).toMatch(/^hub\.yaml:2:17 auth\.admin_users\.0: "\.\.\/root" is not a valid user name/);
+  });
+
+  it('says when the file is missing or a directory', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'berth-config-'));
+    expect(() => loadConfig(path.join(dir, 'nope.yaml'))).toThrow(/file not found \(pass --config PATH or set BERTH_CONFIG\)/);
+    expect(() => loadConfig(dir)).toThrow(/is a directory/);
+  });
+
+  it('reads a file from disk and resolves data_dir next to it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'berth-config-'));
+    const file = path.join(dir, 'hub.yaml');
+    writeFileSync(file, `${ADMIN}hub:\n  data_dir: data\n`);
+    chmodSync(file, 0o644);
+    expect(loadConfig(file, {}).dataDir).toBe(path.join(dir, 'data'));
+  });
+
+  it('accepts the hub.yaml shipped in the repository', () => {
+    const config = loadConfig(path.join(import.meta.dirname, '../../hub.yaml'), {});
+    expect(config.spawner.network).toBe('berth');
+  });
+});

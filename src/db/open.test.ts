@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MIGRATIONS, openDatabase } from './open.js';
+import { users } from './schema.js';
+
+const tempDir = () => mkdtempSync(path.join(tmpdir(), 'berth-db-'));
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** A copy of the shipped migrations plus one more, standing in for the next Berth release. */
+function migrationsWithOneMore(): string {
+  const folder = path.join(tempDir(), 'migrations');
+  cpSync(DEFAULT_MIGRATIONS, folder, { recursive: true });
+  const journalFile = path.join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalFile, 'utf8'));
+  const last = journal.entries[journal.entries.length - 1];
+  const tag = `${String(journal.entries.length).padStart(4, '0')}_next_release`;
+  journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag });
+  writeFileSync(journalFile, JSON.stringify(journal));
+  writeFileSync(path.join(folder, `${tag}.sql`), 'ALTER TABLE `users` ADD `nickname` text;');
+  return folder;
+}
+
+describe('the database', () => {
+  it('is created and migrated on first start, with no backup', () => {
+    const dir = tempDir();
+    const opened = openDatabase(dir);
+    expect(opened.backup).toBeNull();
+    opened.db.insert(users).values({ name: 'alice', slug: 'alice' }).run();
+    expect(opened.db.select().from(users).all().map((u) => u.name)).toEqual(['alice']);
+    opened.close();
+    expect(existsSync(path.join(dir, 'jupyterhub.sqlite'))).toBe(true);
+  });
+
+  it('keeps its rows across restarts and makes no backup when nothing is pending', () => {
+    const dir = tempDir();
+    const first = openDatabase(dir);
+    first.db.insert(users).values({ name: 'alice', slug: 'alice' }).run();
+    first.close();
+    const second = openDatabase(dir);
+    expect(second.backup).toBeNull();
+    expect(second.db.select().from(users).all()).toHaveLength(1);
+    second.close();
+  });
+
+  it('copies an old database to a timestamped backup before migrating it', () => {
+    const dir = tempDir();
+    const old = openDatabase(dir);
+    old.db.insert(users).values({ name: 'alice', slug: 'alice' }).run();
+    old.close();
+
+    const upgraded = openDatabase(dir, migrationsWithOneMore(), new Date('2026-01-02T03:04:05.678Z'));
+    expect(upgraded.backup).toBe(path.join(dir, 'jupyterhub.sqlite.2026-01-02T03-04-05-678Z.bak'));
+    const columns = upgraded.db.$client.prepare('PRAGMA table_info(users)').all() as { name: string }[];
+    expect(columns.map((c) => c.name)).toContain('nickname');
+    upgraded.close();
+
+    const backup = new Database(upgraded.backup!, { readonly: true });
+    const backupColumns = backup.prepare('PRAGMA table_info(users)').all() as { name: string }[];
+    expect(backupColumns.map((c) => c.name)).not.toContain('nickname');
+    expect(backup.prepare('SELECT name FROM users').all()).toEqual([{ name: 'alice' }]);
+    backup.close();
+  });
+
+  it('refuses a database written by a newer Berth and leaves it unchanged', () => {
+    const dir = tempDir();
+    openDatabase(dir, migrationsWithOneMore()).close();
+    const file = path.join(dir, 'jupyterhub.sqlite');
+    const before = sha(file);
+    expect(() => openDatabase(dir)).toThrow(/written by a newer Berth .*It was not changed/);
+    expect(sha(file)).toBe(before);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.bak'))).toEqual([]);
+  });
+
+  it('refuses a corrupt file and leaves it unchanged', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'jupyterhub.sqlite');
+    writeFileSync(file, 'this is not a database, just some text that is long enough to look like a header. '.repeat(20));
+    const before = sha(file);
+    expect(() => openDatabase(dir)).toThrow(/is not a readable SQLite database .*It was not changed/);
+    expect(sha(file)).toBe(before);
+  });
+
+  it('refuses a JupyterHub (Python) database instead of adopting it', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'jupyterhub.sqlite');
+    const foreign = new Database(file);
+    foreign.exec('CREATE TABLE alembic_version (version_num TEXT); CREATE TABLE users (id INTEGER, name TEXT);');
+    foreign.close();
+    const before = sha(file);
+    expect(() => openDatabase(dir)).toThrow(/JupyterHub \(Python\) database/);
+    expect(sha(file)).toBe(before);
+  });
+
+  it('refuses some other SQLite file', () => {
+    const dir = tempDir();
+    const foreign = new Database(path.join(dir, 'jupyterhub.sqlite'));
+    foreign.exec('CREATE TABLE recipes (id INTEGER)');
+    foreign.close();
+    expect(() => openDatabase(dir)).toThrow(/a SQLite database Berth did not create \(tables: recipes\)/);
+  });
+
+  it('says when data_dir cannot be written', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, '');
+    expect(() => openDatabase(path.join(file, 'data'))).toThrow(/hub\.data_dir .* is not a writable directory \(ENOTDIR\)/);
+  });
+});
