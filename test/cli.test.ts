@@ -1,0 +1,140 @@
+// The `berth` command as a person runs it: `check`, `--help`, and a real hub process that answers
+// /hub/health and stops on SIGTERM without touching users' containers.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.join(import.meta.dirname, '..');
+const MAIN = path.join(ROOT, 'dist', 'main.js');
+const docker = new Docker();
+const network = `berth-test-cli-${randomBytes(4).toString('hex')}`;
+const containers: Docker.Container[] = [];
+
+function writeConfig(body: string): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-'));
+  const file = path.join(dir, 'hub.yaml');
+  writeFileSync(file, body);
+  return { dir, file };
+}
+
+const VALID = `hub:
+  bind: 127.0.0.1:0
+  data_dir: ./data
+auth:
+  admin_users: [alice]
+spawner:
+  image: berth/backend:test
+  network: ${network}
+`;
+
+function berth(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+}
+
+/** Starts the hub and resolves with its port once it logs that it listens. */
+function runHub(file: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = spawn(process.execPath, [MAIN, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"port":(\d+).*"msg":"hub listening"/.exec(output);
+      if (match) resolve({ child, port: Number(match[1]), output: () => output });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`hub exited with ${code} before listening:\n${output}`)));
+  });
+}
+
+afterAll(async () => {
+  for (const container of containers) await container.remove({ force: true }).catch(() => undefined);
+  await docker.getNetwork(network).remove().catch(() => undefined);
+});
+
+describe('berth --help', () => {
+  it('documents running the hub and check', () => {
+    const result = berth(['--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('berth [--config PATH]');
+    expect(result.stdout).toContain('berth check [--config PATH]');
+    expect(result.stdout).toContain('BERTH_CONFIG');
+  });
+});
+
+describe('berth check', () => {
+  it('exits 0 for a valid file', () => {
+    const { file } = writeConfig(VALID);
+    const result = berth(['check', '--config', file]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('is valid');
+  });
+
+  it('finds the file through BERTH_CONFIG', () => {
+    const { file } = writeConfig(VALID);
+    expect(berth(['check'], { BERTH_CONFIG: file }).status).toBe(0);
+  });
+
+  it('exits 1 and lists every problem', () => {
+    const { file } = writeConfig('auth:\n  admin_users: [alice]\nspawner:\n  mem_limit: 2Q\n  pull_polcy: never\n');
+    const result = berth(['check', '--config', file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('2 problem(s)');
+    expect(result.stderr).toContain('hub.yaml:4:14 spawner.mem_limit: "2Q" is not a size (use 512M, 2G…)');
+    expect(result.stderr).toContain('hub.yaml:5:3 spawner.pull_polcy: unknown key (did you mean "pull_policy"?)');
+  });
+
+  it('exits 1 when the access policy admits nobody', () => {
+    const { file } = writeConfig('spawner:\n  image: x\n');
+    const result = berth(['check', '--config', file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('admits nobody');
+  });
+
+  it('exits 1 for a missing file', () => {
+    const result = berth(['check', '--config', '/nonexistent/hub.yaml']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('file not found');
+  });
+});
+
+describe('the hub process', () => {
+  it('refuses to start on an invalid file and creates nothing', () => {
+    const { dir, file } = writeConfig(`${VALID}  cpu_limit: many\n`);
+    const result = berth(['--config', file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('spawner.cpu_limit');
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
+  it('answers /hub/health, and on SIGTERM exits 0, flushes the DB and leaves containers running', async () => {
+    const { dir, file } = writeConfig(VALID);
+    const userContainer = await docker.createContainer({
+      Image: 'berth/backend:test',
+      Labels: { 'berth.test': 'true', 'berth.user': 'alice' },
+      HostConfig: { AutoRemove: false },
+    });
+    containers.push(userContainer);
+    await userContainer.start();
+
+    const { child, port, output } = await runHub(file);
+    const health = await fetch(`http://127.0.0.1:${port}/hub/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', database: { ok: true }, docker: { ok: true } });
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output()).toContain('"msg":"hub stopped; user containers left running"');
+    await expect(fetch(`http://127.0.0.1:${port}/hub/health`)).rejects.toThrow();
+
+    const wal = path.join(dir, 'data', 'jupyterhub.sqlite-wal');
+    expect(!existsSync(wal) || statSync(wal).size === 0).toBe(true);
+    expect((await userContainer.inspect()).State.Running).toBe(true);
+  });
+});
