@@ -24,6 +24,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")"
 IMAGES_DIR=$(pwd)
+SELF="$IMAGES_DIR/$(basename "$0")"
 
 SUITE=${BERTH_DEBIAN_SUITE:-bookworm}
 MIRROR=${BERTH_DEBIAN_MIRROR:-}
@@ -36,7 +37,7 @@ export DOCKER_BUILDKIT=0
 FORCE=0
 VERBOSE=0
 WANT=()
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,9p' "$SELF" | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
   case "$arg" in
     -f | --force) FORCE=1 ;;
