@@ -8,21 +8,34 @@ import type { AppEnv } from './env.js';
 import { renderError } from './errors.js';
 import { healthRoutes, type HealthChecks } from './health.js';
 import { requestLog } from './middleware/request-log.js';
+import { identify } from './middleware/identify.js';
+import { apiRoutes } from './api/index.js';
+import type { ApiDeps } from './api/deps.js';
+import { csrf } from './middleware/csrf.js';
+import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 
 export interface WebDeps {
   config: HubConfig;
   logger: Logger;
   health: HealthChecks;
+  /** Stores and collaborators of the REST API and of caller identification (helper B). */
+  api: ApiDeps;
+  /** Sessions, authenticators and the pages of the browser sign-in flow (helper C). */
+  signIn: SignInDeps;
 }
 
 export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = `${deps.config.hub.base_url}hub`;
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
+  app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, sessions: deps.signIn.sessions }));
+  app.use('*', identify(deps.api));
   app.onError(renderError);
   app.notFound((c) => renderError(new HttpError(404, `Not found: ${c.req.path}`), c));
 
   app.route('/', healthRoutes(deps.health));
   app.route('/api', healthRoutes(deps.health));
+  app.route('/api', apiRoutes(deps.api));
+  app.route('/', signInRoutes(deps.signIn));
   return app;
 }

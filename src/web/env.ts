@@ -1,9 +1,12 @@
 // The Hono environment every route and middleware shares: per-request values set by middleware.
+import type { Caller } from '../auth/caller.js';
 import type { Logger } from '../log.js';
 
 export interface AppEnv {
   Variables: {
     requestId: string;
     log: Logger;
+    /** Who is calling (token or login cookie), set by middleware/identify.ts; null when anonymous. */
+    caller: Caller | null;
   };
 }

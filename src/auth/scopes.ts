@@ -1,0 +1,253 @@
+// JupyterHub's scopes as data: the scope table, the default roles, expansion (subscopes, `self`, bound filters),
+// intersection of a token's scopes with its owner's, and the `!user=`/`!server=`/`!group=` resource checks.
+
+export interface ScopeInfo {
+  description: string;
+  subscopes?: readonly string[];
+}
+
+/** JupyterHub 5.x's scope table (scopes.py), minus sharing. Subscopes inherit the parent's filter. */
+export const SCOPES: Readonly<Record<string, ScopeInfo>> = {
+  self: { description: "Your own resources (expands to the user's own scopes)." },
+  inherit: { description: 'Everything the token owner can do.' },
+  'admin-ui': { description: 'Access the admin page.' },
+  'admin:users': { description: 'Read, write, create and delete users and their auth state.', subscopes: ['admin:auth_state', 'users', 'read:roles:users', 'delete:users'] },
+  'admin:auth_state': { description: "Read a user's authentication state." },
+  users: { description: 'Read and write permissions to user models.', subscopes: ['read:users', 'list:users', 'users:activity'] },
+  'delete:users': { description: 'Delete users.' },
+  'list:users': { description: 'List users, including at least their names.', subscopes: ['read:users:name'] },
+  'read:users': { description: 'Read user models.', subscopes: ['read:users:name', 'read:users:groups', 'read:users:activity'] },
+  'read:users:name': { description: 'Read names of users.' },
+  'read:users:groups': { description: "Read users' group membership." },
+  'read:users:activity': { description: 'Read time of last user activity.' },
+  'read:roles': { description: 'Read role assignments.', subscopes: ['read:roles:users', 'read:roles:services', 'read:roles:groups'] },
+  'read:roles:users': { description: 'Read user role assignments.' },
+  'read:roles:services': { description: 'Read service role assignments.' },
+  'read:roles:groups': { description: 'Read group role assignments.' },
+  'users:activity': { description: 'Update last activity time.', subscopes: ['read:users:activity'] },
+  'admin:servers': { description: 'Read, start, stop, create and delete servers and their state.', subscopes: ['admin:server_state', 'servers'] },
+  'admin:server_state': { description: 'Read and write users’ server state.' },
+  servers: { description: "Start and stop user servers.", subscopes: ['read:servers', 'delete:servers'] },
+  'read:servers': { description: 'Read users’ names and their server models (without the server state).', subscopes: ['read:users:name'] },
+  'delete:servers': { description: "Stop and delete users' servers." },
+  tokens: { description: 'Read, write, create and delete user tokens.', subscopes: ['read:tokens'] },
+  'read:tokens': { description: 'Read user tokens.' },
+  'admin:groups': { description: 'Read and write group information, create and delete groups.', subscopes: ['groups', 'read:roles:groups', 'delete:groups'] },
+  groups: { description: 'Read and write group information, including adding and removing users.', subscopes: ['read:groups', 'list:groups'] },
+  'list:groups': { description: 'List groups, including at least their names.', subscopes: ['read:groups:name'] },
+  'read:groups': { description: 'Read group models.', subscopes: ['read:groups:name'] },
+  'read:groups:name': { description: 'Read group names.' },
+  'delete:groups': { description: 'Delete groups.' },
+  'list:services': { description: 'List services, including at least their names.', subscopes: ['read:services:name'] },
+  'read:services': { description: 'Read service models.', subscopes: ['read:services:name'] },
+  'read:services:name': { description: 'Read service names.' },
+  'read:hub': { description: 'Read detailed information about the Hub.' },
+  'access:servers': { description: 'Access user servers via the API or browser.' },
+  'access:services': { description: 'Access services via the API or browser.' },
+  proxy: { description: 'Read the proxy routing table.' },
+  shutdown: { description: 'Shutdown the hub.' },
+  'read:metrics': { description: 'Read prometheus metrics.' },
+};
+
+/** What every user holds through the `user` role's `self`. */
+const SELF_SCOPES = [
+  'read:users', 'read:users:name', 'read:users:groups', 'users:activity', 'read:users:activity',
+  'servers', 'delete:servers', 'read:servers', 'tokens', 'read:tokens', 'access:servers',
+] as const;
+
+const ADMIN_SCOPES = [
+  'admin-ui', 'admin:users', 'admin:servers', 'tokens', 'admin:groups', 'list:services', 'read:services',
+  'read:hub', 'proxy', 'shutdown', 'access:services', 'read:roles', 'read:metrics',
+] as const;
+
+/** The default roles (roles.py). `access:servers` joins `admin` only with hub.admin_access, as the issue asks. */
+export function roleScopes(role: 'user' | 'admin' | 'server' | 'token', options: { adminAccess?: boolean } = {}): string[] {
+  switch (role) {
+    case 'user': return ['self'];
+    case 'admin': return options.adminAccess ? [...ADMIN_SCOPES, 'access:servers'] : [...ADMIN_SCOPES];
+    case 'server': return ['users:activity!user', 'access:servers!server'];
+    case 'token': return ['inherit'];
+  }
+}
+
+/** Identify scopes every token gets for reading its own owner's name and groups (SelfAPIHandler). */
+export function identifyScopes(userName: string): string[] {
+  return [`read:users:name!user=${userName}`, `read:users:groups!user=${userName}`];
+}
+
+export type FilterKind = 'user' | 'server' | 'group' | 'service';
+export interface ParsedScope {
+  name: string;
+  filter: { kind: FilterKind; value: string | null } | null;
+}
+
+const FILTER_KINDS: readonly FilterKind[] = ['user', 'server', 'group', 'service'];
+
+/** Splits `name!kind=value`; null when the syntax is wrong or the name is not a known (or custom:) scope. */
+export function parseScope(scope: string): ParsedScope | null {
+  const bang = scope.indexOf('!');
+  const name = bang === -1 ? scope : scope.slice(0, bang);
+  if (!(name in SCOPES) && !/^custom:[a-z0-9:_-]+$/i.test(name)) return null;
+  if (bang === -1) return { name, filter: null };
+  const rest = scope.slice(bang + 1);
+  const eq = rest.indexOf('=');
+  const kind = (eq === -1 ? rest : rest.slice(0, eq)) as FilterKind;
+  if (!FILTER_KINDS.includes(kind)) return null;
+  const value = eq === -1 ? null : rest.slice(eq + 1);
+  if (value === '' || (kind === 'group' && value === null)) return null;
+  if (kind === 'server' && value !== null && !value.includes('/')) return null;
+  return { name, filter: { kind, value } };
+}
+
+/** The scopes in `raw` that are not valid scope expressions, for a 400 or a config error that names them. */
+export function invalidScopes(raw: readonly string[]): string[] {
+  return raw.filter((s) => s !== 'self' && s !== 'inherit' && parseScope(s) === null);
+}
+
+export interface ScopeOwner {
+  /** The owning user's name: binds `!user`, and `self`. */
+  user?: string;
+  /** The owning service's name: binds `!service`. */
+  service?: string;
+  /** Server name for binding `!server` (default server ''). */
+  server?: string;
+  /** Members of each group, so `!group=g` also yields `!user=<member>` and no check needs the database. */
+  groupMembers?: (group: string) => readonly string[];
+}
+
+/**
+ * Expands raw scopes into a sorted, de-duplicated list: `self` → the user's own scopes, bare filters bound to the
+ * owner, subscopes added with the parent's filter (except `read:users*` under a `!server` filter), unfiltered
+ * scopes absorbing their filtered copies. `inherit` and unknown names are dropped here (see `tokenScopes`).
+ */
+export function expandScopes(raw: readonly string[], owner: ScopeOwner = {}): string[] {
+  const out = new Set<string>();
+  const add = (name: string, filter: string) => {
+    const key = name + filter;
+    if (out.has(key)) return;
+    out.add(key);
+    for (const sub of SCOPES[name]?.subscopes ?? []) {
+      if (filter.startsWith('!server=') && sub.startsWith('read:users')) continue;
+      add(sub, filter);
+    }
+  };
+  for (const scope of raw) {
+    if (scope === 'inherit') continue;
+    if (scope === 'self') {
+      if (owner.user !== undefined) for (const s of SELF_SCOPES) add(s, `!user=${owner.user}`);
+      continue;
+    }
+    const parsed = parseScope(scope);
+    if (parsed === null) continue;
+    const filter = bindFilter(parsed, owner);
+    if (filter === undefined) continue;
+    add(parsed.name, filter);
+    if (parsed.filter?.kind === 'group' && owner.groupMembers) {
+      for (const member of owner.groupMembers(parsed.filter.value as string)) add(parsed.name, `!user=${member}`);
+    }
+  }
+  return normalize(out);
+}
+
+/** '' for unfiltered, `!kind=value` when bound, undefined when a bare filter cannot be bound to this owner. */
+function bindFilter(parsed: ParsedScope, owner: ScopeOwner): string | undefined {
+  const f = parsed.filter;
+  if (f === null) return '';
+  if (f.value !== null) return `!${f.kind}=${f.value}`;
+  if (f.kind === 'user' && owner.user !== undefined) return `!user=${owner.user}`;
+  if (f.kind === 'server' && owner.user !== undefined) return `!server=${owner.user}/${owner.server ?? ''}`;
+  if (f.kind === 'service' && owner.service !== undefined) return `!service=${owner.service}`;
+  return undefined;
+}
+
+function normalize(scopes: Iterable<string>): string[] {
+  const all = new Set(scopes);
+  return [...all].filter((s) => {
+    const bang = s.indexOf('!');
+    return bang === -1 || !all.has(s.slice(0, bang));
+  }).sort();
+}
+
+function split(scope: string): [string, string] {
+  const bang = scope.indexOf('!');
+  return bang === -1 ? [scope, ''] : [scope.slice(0, bang), scope.slice(bang)];
+}
+
+/** Whether filter `outer` (e.g. `!user=alice`) covers `inner` (e.g. `!server=alice/`). '' covers everything. */
+function covers(outer: string, inner: string): boolean {
+  if (outer === '' || outer === inner) return true;
+  return outer.startsWith('!user=') && inner.startsWith(`!server=${outer.slice('!user='.length)}/`);
+}
+
+/** The scopes held by both expanded lists: for each name, the narrower of the two filter sets. */
+export function intersectScopes(a: readonly string[], b: readonly string[]): string[] {
+  const byName = (list: readonly string[]) => {
+    const map = new Map<string, string[]>();
+    for (const s of list) {
+      const [name, filter] = split(s);
+      map.set(name, [...(map.get(name) ?? []), filter]);
+    }
+    return map;
+  };
+  const left = byName(a);
+  const right = byName(b);
+  const out: string[] = [];
+  for (const [name, lf] of left) {
+    const rf = right.get(name);
+    if (!rf) continue;
+    for (const f of lf) if (rf.some((g) => covers(g, f))) out.push(name + f);
+    for (const g of rf) if (lf.some((f) => covers(f, g))) out.push(name + g);
+  }
+  return normalize(out);
+}
+
+/**
+ * A token's effective scopes: its own (expanded; `inherit` = everything the owner has) intersected with the
+ * owner's, so a token never exceeds its owner, even after the owner loses a role.
+ */
+export function tokenScopes(raw: readonly string[], ownerScopes: readonly string[], owner: ScopeOwner): string[] {
+  if (raw.includes('inherit')) return [...ownerScopes];
+  return intersectScopes(expandScopes(raw, owner), ownerScopes);
+}
+
+export interface Resource {
+  user?: string;
+  /** `<user>/<server>`, e.g. `alice/` for the default server. */
+  server?: string;
+  group?: string;
+  service?: string;
+}
+
+/** 'yes' when a scope named `name` covers the resource, 'other' when held only for other resources, 'no' otherwise. */
+export function holds(scopes: readonly string[], name: string, resource: Resource = {}): 'yes' | 'other' | 'no' {
+  let held = false;
+  for (const s of scopes) {
+    const [n, filter] = split(s);
+    if (n !== name) continue;
+    held = true;
+    if (filterMatches(filter, resource)) return 'yes';
+  }
+  return held ? 'other' : 'no';
+}
+
+function filterMatches(filter: string, r: Resource): boolean {
+  if (filter === '') return true;
+  const eq = filter.indexOf('=');
+  const kind = filter.slice(1, eq);
+  const value = filter.slice(eq + 1);
+  switch (kind) {
+    case 'user': return r.user === value || (r.server !== undefined && r.server.startsWith(`${value}/`));
+    case 'server': return r.server === value;
+    case 'group': return r.group === value;
+    case 'service': return r.service === value;
+    default: return false;
+  }
+}
+
+/** For list endpoints: whether `scopes` grant `name` for every resource ('all'), some (a predicate), or none (null). */
+export function scopeFilter(scopes: readonly string[], name: string): 'all' | ((r: Resource) => boolean) | null {
+  const filters = scopes.filter((s) => split(s)[0] === name).map((s) => split(s)[1]);
+  if (filters.length === 0) return null;
+  if (filters.includes('')) return 'all';
+  return (r) => filters.some((f) => filterMatches(f, r));
+}

@@ -1,0 +1,40 @@
+// Mounts JupyterHub's REST API under <base_url>hub/api: the headers every API response carries, then one router
+// per resource. Routers check scopes with requireScopes and throw HttpError; web/errors.ts renders the JSON.
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
+import type { ApiDeps } from './deps.js';
+import { authorizationRoutes } from './authorizations.js';
+import { groupRoutes } from './groups.js';
+import { oauth2Routes } from './oauth2.js';
+import { proxyRoutes } from './proxy.js';
+import { rootRoutes } from './root.js';
+import { selfRoutes } from './self.js';
+import { tokenRoutes } from './tokens.js';
+import { userRoutes } from './users.js';
+import { HUB_API_VERSION } from './version.js';
+
+
+export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const hubPrefix = `${deps.config.hub.base_url}hub/`;
+  const csp = `frame-ancestors 'none'; report-uri ${hubPrefix}security/csp-report; default-src 'none'`;
+  const api = new Hono<AppEnv>();
+  api.use('*', async function apiHeaders(c, next) {
+    // Set before the handler runs so error responses (rendered from the same context) carry them too.
+    c.header('X-JupyterHub-Version', HUB_API_VERSION);
+    c.header('Access-Control-Allow-Headers', 'accept, content-type, authorization');
+    c.header('Content-Security-Policy', csp);
+    if (c.req.method === 'OPTIONS') return c.body(null, 200);
+    await next();
+    c.res.headers.set('X-JupyterHub-Version', HUB_API_VERSION);
+    if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', csp);
+  });
+  api.route('/', rootRoutes(deps));
+  api.route('/', selfRoutes(deps));
+  api.route('/', userRoutes(deps));
+  api.route('/', tokenRoutes(deps));
+  api.route('/', groupRoutes(deps));
+  api.route('/', authorizationRoutes(deps));
+  api.route('/', proxyRoutes(deps));
+  api.route('/', oauth2Routes(deps));
+  return api;
+}

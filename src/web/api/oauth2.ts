@@ -1,0 +1,112 @@
+// The hub as OAuth2 provider for single-user servers (authorization-code flow): GET …/oauth2/authorize is a
+// browser step authenticated by the login cookie; POST …/oauth2/token swaps a single-use code for an access token.
+import { Hono, type Context } from 'hono';
+import { identifyScopes, intersectScopes } from '../../auth/scopes.js';
+import { HttpError } from '../../errors.js';
+import type { AppEnv } from '../env.js';
+import type { ApiDeps } from './deps.js';
+
+/** The server a client belongs to, from the access scope its registration carries (`access:servers!server=alice/`). */
+function accessServer(allowedScopes: string[]): string | null {
+  const scope = allowedScopes.find((s) => s.startsWith('access:servers!server='));
+  return scope ? scope.slice('access:servers!server='.length) : null;
+}
+
+export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const hubPrefix = `${deps.config.hub.base_url}hub/`;
+  const tokenLifetime = deps.config.auth.session_max_age;
+
+  app.get('/oauth2/authorize', (c) => {
+    const caller = c.get('caller');
+    if (!caller || caller.via !== 'cookie' || caller.kind !== 'user') {
+      const url = new URL(c.req.url);
+      return c.redirect(`${hubPrefix}login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
+    }
+    const q = (key: string) => c.req.query(key);
+    const clientId = q('client_id');
+    const client = clientId ? deps.oauthClients.get(clientId) : null;
+    if (!client || client.secretHash === '') throw new HttpError(400, `Unknown OAuth client ${JSON.stringify(clientId ?? '')}: is the server still running?`);
+    const redirectUri = q('redirect_uri') ?? client.redirectUri;
+    // Compared as strings: no prefix matching, no canonicalisation, relative URIs allowed (JupyterHub's rules).
+    if (redirectUri !== client.redirectUri) throw new HttpError(400, `redirect_uri ${JSON.stringify(redirectUri)} does not match the one registered for ${client.identifier}`);
+    if (q('response_type') !== 'code') throw new HttpError(400, `response_type must be "code", got ${JSON.stringify(q('response_type') ?? '')}`);
+    const server = accessServer(client.allowedScopes);
+    if (server === null) throw new HttpError(400, `OAuth client ${client.identifier} is not linked to a server`);
+    const access = `access:servers!server=${server}`;
+    if (intersectScopes([access], caller.scopes).length === 0) {
+      throw new HttpError(403, `You do not have permission to access ${client.description || `the server ${server}`}`);
+    }
+    const user = deps.users.get(caller.name);
+    if (user === null) throw new HttpError(403, 'Missing or invalid credentials.');
+    const requested = q('scope');
+    const raw = requested ? requested.split(/\s+/).filter((s) => s && s !== 'identify') : client.allowedScopes;
+    const granted = intersectScopes(deps.resolver.expandFor(user, raw), caller.scopes);
+    const scopes = [...new Set([...granted, access, ...identifyScopes(user.name)])].sort();
+    const code = deps.oauthCodes.issue({ clientId: client.identifier, userId: user.id, redirectUri, scopes, sessionId: caller.sessionId ?? null });
+    const state = q('state');
+    const sep = redirectUri.includes('?') ? '&' : '?';
+    const location = `${redirectUri}${sep}code=${encodeURIComponent(code)}${state !== undefined ? `&state=${encodeURIComponent(state)}` : ''}`;
+    return c.redirect(location, 302);
+  });
+
+  app.post('/oauth2/token', async (c) => {
+    c.header('Cache-Control', 'no-store');
+    c.header('Pragma', 'no-cache');
+    const form = await readForm(c);
+    // Client credentials come from the form (or HTTP Basic); the `Authorization: token` header servers also send is ignored.
+    const basic = parseBasic(c.req.header('authorization'));
+    const clientId = form.client_id ?? basic?.id ?? '';
+    const secret = form.client_secret ?? basic?.secret ?? '';
+    const client = deps.oauthClients.authenticate(clientId, secret);
+    if (client === null) return oauthError(c, 401, 'invalid_client', 'Client authentication failed (client_id and client_secret form fields)');
+    if (form.grant_type !== 'authorization_code') {
+      return oauthError(c, 400, 'unsupported_grant_type', `grant_type must be authorization_code, got ${JSON.stringify(form.grant_type ?? '')}`);
+    }
+    const code = deps.oauthCodes.consume(form.code ?? '', client.identifier);
+    if (code === null) return oauthError(c, 400, 'invalid_grant', 'The code is unknown, expired, already used, or was issued to another client');
+    const redirectUri = form.redirect_uri ?? client.redirectUri;
+    if (redirectUri !== code.redirectUri || redirectUri !== client.redirectUri) {
+      return oauthError(c, 400, 'invalid_grant', 'redirect_uri does not match the one used at the authorize step');
+    }
+    const { token } = deps.tokens.issue({
+      userId: code.userId,
+      clientId: client.identifier,
+      sessionId: code.sessionId,
+      note: `OAuth token for ${client.description || client.identifier}`,
+      scopes: code.scopes,
+      expiresIn: tokenLifetime,
+      format: 'oauth',
+    });
+    return c.json({ access_token: token, token_type: 'Bearer', expires_in: tokenLifetime, scope: code.scopes.join(' ') });
+  });
+
+  return app;
+}
+
+async function readForm(c: Context<AppEnv>): Promise<Record<string, string | undefined>> {
+  const type = c.req.header('content-type') ?? '';
+  const text = await c.req.text();
+  if (type.includes('application/json')) {
+    try {
+      const body = JSON.parse(text) as Record<string, unknown>;
+      return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+    } catch {
+      return {};
+    }
+  }
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+function parseBasic(header: string | undefined): { id: string; secret: string } | null {
+  const m = /^basic\s+(\S+)$/i.exec(header ?? '');
+  if (!m) return null;
+  const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i === -1) return null;
+  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+}
+
+function oauthError(c: Context<AppEnv>, status: 400 | 401, error: string, description: string): Response {
+  return c.json({ error, error_description: description }, status);
+}
