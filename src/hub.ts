@@ -9,16 +9,34 @@ import { openDatabase, type OpenedDb } from './db/open.js';
 import { loadCookieSecret } from './auth/cookie-secret.js';
 import { createLogger, type Logger } from './log.js';
 import { createWebApp } from './web/app.js';
+import { createUserStore } from './users/store.js';
+import { createTokenStore } from './auth/tokens.js';
+import { createOAuthClientStore } from './auth/oauth-clients.js';
+import { loadHubId } from './hub-id.js';
+import { createDockerSpawner } from './spawner/docker-spawner.js';
+import { findHubAddress } from './spawner/hub-address.js';
+import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
+import { listenInternal, type InternalListener } from './internal-listener.js';
 
 export interface HubOverrides {
   docker?: Docker;
   logger?: Logger;
+  /** Extra Docker labels on everything the hub creates (tests: `{ 'berth.test': 'true' }`). */
+  labels?: Record<string, string>;
+  /** Shorter server timings (tests). */
+  serverTiming?: Partial<ServerTiming>;
+  /** Port of the internal listener containers use (default 8081). */
+  internalPort?: number;
 }
 
 export interface Hub {
   readonly config: HubConfig;
   readonly logger: Logger;
   readonly db: OpenedDb['db'];
+  /** The server state machine (start/stop/progress/target). */
+  readonly servers: Servers;
+  /** This hub's id, the value of the `berth.hub` label on its containers. */
+  readonly hubId: string;
   /** Opens the listeners; resolves once they accept connections. */
   start(): Promise<void>;
   /** Closes listeners and the database. User containers keep running. */
@@ -39,6 +57,28 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
   }
   void cookieSecret;
   const docker = overrides.docker ?? new Docker();
+  const hubId = loadHubId(opened.db);
+  const userStore = createUserStore(opened.db);
+  const spawner = createDockerSpawner({
+    docker, network: config.spawner.network, hubId, port: config.spawner.port, extraLabels: overrides.labels, logger,
+  });
+  const tokens = createTokenStore(opened.db);
+  const oauthClients = createOAuthClientStore(opened.db);
+  let internal: InternalListener | null = null;
+  const servers = createServers({
+    config,
+    db: opened.db,
+    users: userStore,
+    spawner,
+    tokens,
+    oauthClients,
+    logger,
+    hubApiUrl: () => {
+      if (!internal) throw new Error('the hub has not started its internal listener yet (call hub.start() first)');
+      return internal.apiUrl;
+    },
+    timing: overrides.serverTiming,
+  });
 
   const app = createWebApp({
     config,
@@ -59,7 +99,18 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     config,
     logger,
     db: opened.db,
+    servers,
+    hubId,
     async start() {
+      // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.
+      const network = await spawner.ensureNetwork();
+      const where = await findHubAddress(docker, network, logger);
+      internal = await listenInternal((req, res) => void serveHub(req, res), {
+        ...where, port: overrides.internalPort, baseUrl: config.hub.base_url,
+      });
+      logger.info({ apiUrl: internal.apiUrl, mode: where.mode }, 'containers reach the hub here');
+      await servers.reconcile();
+      servers.watch();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -73,6 +124,8 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     async stop() {
       if (stopped) return;
       stopped = true;
+      await servers.close();
+      await internal?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

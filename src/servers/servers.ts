@@ -1,6 +1,21 @@
 // The server state machine (stopped → spawning → running → stopping → stopped) and the owner of the `servers`
 // table: start/stop, progress events, activity, and reconciling the table with Docker on boot and periodically.
 
+import { and, eq, ne, sql } from 'drizzle-orm';
+import type { HubConfig } from '../config/load.js';
+import type { Db } from '../db/open.js';
+import { servers as serversTable, users as usersTable, type Server, type User } from '../db/schema.js';
+import { HttpError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { OAuthClientStore } from '../auth/oauth-clients.js';
+import { serverClientId } from '../auth/oauth-clients.js';
+import type { TokenStore } from '../auth/tokens.js';
+import { LABELS } from '../spawner/labels.js';
+import { SpawnError, type Spawner } from '../spawner/spawner.js';
+import type { UserStore } from '../users/store.js';
+import { parseRequestedImage, resolveImage } from './image.js';
+import { accessScopes, buildServerEnv, escapePath, serverPrefix } from './server-env.js';
+
 export type ServerStatus = 'stopped' | 'spawning' | 'running' | 'stopping';
 
 /** A progress event in JupyterHub's format (GET …/server/progress). */
@@ -61,4 +76,435 @@ export interface Servers {
   noteActivity(userName: string): void;
   /** The proxy could not connect: check the container soon and mark the server stopped if it is gone. */
   noteUnreachable(userName: string): void;
+  /** Starts the periodic container check (after the first reconcile). */
+  watch(): void;
+  /** Cancels pending starts, flushes activity, stops timers. Running containers are left running. */
+  close(): Promise<void>;
+}
+
+export interface ServersDeps {
+  config: HubConfig;
+  db: Db;
+  users: UserStore;
+  spawner: Spawner;
+  tokens: TokenStore;
+  oauthClients: OAuthClientStore;
+  logger: Logger;
+  /** The hub API URL containers use (JUPYTERHUB_API_URL); known once the internal listener is up. */
+  hubApiUrl(): string;
+  timing?: Partial<ServerTiming>;
+}
+
+export interface ServerTiming {
+  /** How long start() waits before answering 'pending' (JupyterHub's slow_spawn_timeout). */
+  slowSpawnMs: number;
+  /** How long stop() waits before answering 'pending' (slow_stop_timeout). */
+  slowStopMs: number;
+  /** How often running servers' containers are checked (JupyterHub's poll_interval). */
+  pollIntervalMs: number;
+  /** How often noted activity is written to the database. */
+  activityFlushMs: number;
+}
+
+const DEFAULT_TIMING: ServerTiming = { slowSpawnMs: 10_000, slowStopMs: 10_000, pollIntervalMs: 30_000, activityFlushMs: 10_000 };
+const RETRY_AFTER_S = 10;
+
+interface Spawn {
+  controller: AbortController;
+  events: ProgressEvent[];
+  waiters: Set<() => void>;
+  done: Promise<'ready' | 'failed'>;
+  error: string | null;
+}
+
+export function createServers(deps: ServersDeps): Servers {
+  const { config, db, users, spawner, tokens, oauthClients, logger } = deps;
+  const timing = { ...DEFAULT_TIMING, ...deps.timing };
+  const spawns = new Map<number, Spawn>();
+  const stops = new Map<number, Promise<void>>();
+  const activity = new Map<string, number>();
+  const checks = new Set<number>();
+  let reconciling: Promise<void> | null = null;
+  let pollTimer: NodeJS.Timeout | null = null;
+  const flushTimer = setInterval(flushActivity, timing.activityFlushMs);
+  flushTimer.unref();
+  let closed = false;
+
+  const targetQuery = db
+    .select({ url: serversTable.url })
+    .from(serversTable)
+    .innerJoin(usersTable, eq(usersTable.id, serversTable.userId))
+    .where(and(eq(usersTable.name, sql.placeholder('name')), eq(serversTable.name, ''), eq(serversTable.status, 'running')))
+    .prepare();
+  const rowQuery = db
+    .select()
+    .from(serversTable)
+    .where(and(eq(serversTable.userId, sql.placeholder('userId')), eq(serversTable.name, '')))
+    .prepare();
+
+  const rowOf = (userId: number): Server | null => rowQuery.get({ userId }) ?? null;
+  const requireUser = (name: string): User => {
+    const user = users.get(name);
+    if (!user) throw new HttpError(404, `No such user: ${name}`);
+    return user;
+  };
+  const ensureRow = (userId: number): Server => {
+    db.insert(serversTable).values({ userId, name: '' }).onConflictDoNothing().run();
+    return rowOf(userId) as Server;
+  };
+  const update = (id: number, fields: Partial<Server>): Server =>
+    db.update(serversTable).set(fields).where(eq(serversTable.id, id)).returning().get() as Server;
+
+  function revokeCredentials(server: Server, userName: string): void {
+    oauthClients.remove(serverClientId(userName));
+    tokens.revokeWhere({ serverId: server.id });
+  }
+
+  /** The one way to "not running": clears the container and URL, revokes the server's credentials. */
+  function markStopped(server: Server, userName: string, lastError: string | null): void {
+    revokeCredentials(server, userName);
+    update(server.id, { status: 'stopped', containerId: null, containerName: null, url: null, lastError });
+  }
+
+  const readyEvent = (userName: string): ProgressEvent => {
+    const url = serverPrefix(config, userName);
+    return {
+      progress: 100,
+      ready: true,
+      message: `Server ready at ${url}`,
+      html_message: `Server ready at <a href="${url}">${url}</a>`,
+      url,
+    };
+  };
+
+  function emit(spawn: Spawn, event: ProgressEvent): void {
+    spawn.events.push(event);
+    for (const wake of spawn.waiters) wake();
+    spawn.waiters.clear();
+  }
+
+  async function runSpawn(user: User, server: Server, image: { label: string | null; image: string }, spawn: Spawn): Promise<'ready' | 'failed'> {
+    const startTimeout = AbortSignal.timeout(config.spawner.start_timeout * 1000);
+    const signal = AbortSignal.any([spawn.controller.signal, startTimeout]);
+    emit(spawn, { progress: 0, message: 'Server requested' });
+    try {
+      const prefix = serverPrefix(config, user.name);
+      const clientId = serverClientId(user.name);
+      const { token } = tokens.issue({
+        userId: user.id,
+        serverId: server.id,
+        note: `Server at ${prefix}`,
+        scopes: [`access:servers!server=${user.name}/`, `users:activity!user=${user.name}`],
+      });
+      oauthClients.register({
+        identifier: clientId,
+        secret: token,
+        redirectUri: `${prefix}oauth_callback`,
+        description: `Server at ${prefix}`,
+        allowedScopes: [accessScopes(user.name)[0]],
+        serverId: server.id,
+      });
+      const containerName = containerNameFor(config.spawner.network, user.slug);
+      const started = await spawner.start(
+        {
+          containerName,
+          image: image.image,
+          pullPolicy: config.spawner.pull_policy,
+          env: buildServerEnv(config, { userName: user.name, apiToken: token, clientId, hubApiUrl: deps.hubApiUrl(), image: image.image }),
+          labels: { [LABELS.user]: user.name, [LABELS.server]: '', [LABELS.imageLabel]: image.label ?? '' },
+          cmd: config.spawner.cmd ? [...config.spawner.cmd] : undefined,
+          volumes: Object.entries(config.spawner.volumes).map(([source, target]) => ({
+            source: source.replaceAll('{username}', user.slug),
+            target,
+          })),
+          memLimit: config.spawner.mem_limit,
+          cpuLimit: config.spawner.cpu_limit,
+          port: config.spawner.port,
+          readyPath: `${prefix}api`,
+          httpTimeoutMs: config.spawner.http_timeout * 1000,
+        },
+        (event) => emit(spawn, event),
+        signal,
+      );
+      if (signal.aborted) {
+        await spawner.stop(started.containerId);
+        signal.throwIfAborted();
+      }
+      update(server.id, { status: 'running', containerId: started.containerId, containerName: started.containerName, url: started.url });
+      logger.info({ user: user.name, container: started.containerName, image: image.image }, 'server ready');
+      emit(spawn, readyEvent(user.name));
+      return 'ready';
+    } catch (err) {
+      const cancelled = spawn.controller.signal.aborted;
+      const reason = cancelled
+        ? null
+        : startTimeout.aborted
+          ? `The server did not start within spawner.start_timeout (${config.spawner.start_timeout} s)`
+          : err instanceof SpawnError
+            ? err.message
+            : `Unexpected error while starting: ${(err as Error).message} (see the hub log)`;
+      if (cancelled) logger.info({ user: user.name }, 'start cancelled');
+      else if (err instanceof SpawnError || startTimeout.aborted) logger.warn({ user: user.name, reason }, 'start failed');
+      else logger.error({ user: user.name, err }, 'start failed unexpectedly');
+      markStopped(server, user.name, reason);
+      spawn.error = reason ?? 'Spawn cancelled';
+      emit(spawn, { progress: 100, failed: true, message: reason ? `Spawn failed: ${reason}` : 'Spawn cancelled' });
+      return 'failed';
+    } finally {
+      spawns.delete(user.id);
+    }
+  }
+
+  async function stopContainer(user: User, server: Server): Promise<void> {
+    try {
+      if (server.containerId) await spawner.stop(server.containerId);
+      markStopped(server, user.name, null);
+      logger.info({ user: user.name }, 'server stopped');
+    } catch (err) {
+      // The row stays "stopping"; the next reconcile retries.
+      logger.error({ user: user.name, err }, 'stopping the container failed');
+    } finally {
+      stops.delete(user.id);
+    }
+  }
+
+  /** Marks a running server stopped when its container is gone or dead; removes a dead one. */
+  async function check(userId: number): Promise<void> {
+    if (checks.has(userId) || spawns.has(userId) || stops.has(userId)) return;
+    checks.add(userId);
+    try {
+      const server = rowOf(userId);
+      const user = users.getById(userId);
+      if (!server || !user || server.status !== 'running' || !server.containerId) return;
+      const state = await spawner.poll(server.containerId);
+      if (state.running) {
+        if (state.url && state.url !== server.url) update(server.id, { url: state.url });
+        return;
+      }
+      if (!state.gone) await spawner.stop(server.containerId);
+      const reason = state.gone ? 'The container was removed outside the hub' : `The server stopped: ${state.error}`;
+      logger.warn({ user: user.name, reason }, 'server found not running');
+      markStopped(server, user.name, reason);
+    } catch (err) {
+      logger.error({ err, userId }, 'checking a server failed');
+    } finally {
+      checks.delete(userId);
+    }
+  }
+
+  async function reconcileOnce(): Promise<void> {
+    const containers = await spawner.list();
+    const byId = new Map(containers.map((c) => [c.containerId, c]));
+    const rows = db.select().from(serversTable).where(ne(serversTable.status, 'stopped')).all();
+    const keep = new Set<string>();
+    for (const server of rows) {
+      if (spawns.has(server.userId) || stops.has(server.userId)) continue;
+      const user = users.getById(server.userId);
+      if (!user) continue;
+      const container = server.containerId ? byId.get(server.containerId) : undefined;
+      if (server.status === 'running' && container?.running) {
+        keep.add(container.containerId);
+        if (container.url && container.url !== server.url) update(server.id, { url: container.url });
+        continue;
+      }
+      if (container) await spawner.stop(container.containerId);
+      const reason = server.status === 'spawning' ? 'The hub restarted during the start; start the server again'
+        : server.status === 'stopping' ? null
+        : container ? 'The server stopped while the hub was not watching' : 'The container was removed outside the hub';
+      if (reason) logger.warn({ user: user.name, reason }, 'server found not running');
+      markStopped(server, user.name, reason);
+    }
+    // This hub's containers that no running server claims (e.g. the hub died between create and record).
+    for (const container of containers) {
+      if (keep.has(container.containerId)) continue;
+      const owner = users.get(container.labels[LABELS.user] ?? '');
+      if (owner && (spawns.has(owner.id) || stops.has(owner.id))) continue;
+      logger.info({ container: container.containerName }, 'removing a container no running server claims');
+      await spawner.stop(container.containerId);
+    }
+  }
+
+  function flushActivity(): void {
+    if (activity.size === 0) return;
+    const batch = [...activity];
+    activity.clear();
+    db.transaction((tx) => {
+      for (const [name, at] of batch) {
+        const when = new Date(at);
+        const user = tx.select({ id: usersTable.id }).from(usersTable).where(eq(usersTable.name, name)).get();
+        if (!user) continue;
+        tx.update(serversTable).set({ lastActivity: when })
+          .where(and(eq(serversTable.userId, user.id), eq(serversTable.name, ''), sql`coalesce(${serversTable.lastActivity}, 0) < ${at}`)).run();
+        tx.update(usersTable).set({ lastActivity: when })
+          .where(and(eq(usersTable.id, user.id), sql`coalesce(${usersTable.lastActivity}, 0) < ${at}`)).run();
+      }
+    });
+  }
+
+  const servers: Servers = {
+    async start(userName, userOptions = {}) {
+      if (closed) throw new HttpError(503, 'The hub is shutting down');
+      const user = requireUser(userName);
+      const requested = parseRequestedImage(config, userOptions);
+      let server = ensureRow(user.id);
+      if (spawns.has(user.id)) return 'pending';
+      if (server.status === 'stopping' || stops.has(user.id)) {
+        throw new HttpError(400, `${userName}'s server is pending stop; start it again once it has stopped`);
+      }
+      if (server.status === 'running') {
+        await check(user.id);
+        server = rowOf(user.id) as Server;
+        if (server.status === 'running') throw new HttpError(400, `${userName}'s server is already running`);
+      }
+      if (spawns.has(user.id)) return 'pending';
+      if (spawns.size >= config.spawner.concurrent_spawn_limit) {
+        throw new HttpError(429, `Too many servers are starting (spawner.concurrent_spawn_limit = ${config.spawner.concurrent_spawn_limit}); try again in a few seconds`, {
+          headers: { 'Retry-After': String(RETRY_AFTER_S) },
+        });
+      }
+      const choice = resolveImage(config, user, requested);
+      if (requested !== undefined) users.update(user.name, { userImage: requested });
+      server = update(server.id, {
+        status: 'spawning',
+        image: choice.image,
+        imageLabel: choice.label,
+        userOptions: requested === undefined ? {} : { image: requested },
+        started: new Date(),
+        lastActivity: new Date(),
+        lastError: null,
+        containerId: null,
+        containerName: null,
+        url: null,
+      });
+      const spawn: Spawn = { controller: new AbortController(), events: [], waiters: new Set(), done: Promise.resolve('failed'), error: null };
+      spawns.set(user.id, spawn);
+      logger.info({ user: userName, image: choice.image, source: choice.source }, 'starting server');
+      spawn.done = runSpawn(user, server, choice, spawn);
+      const outcome = await raceTimeout(spawn.done, timing.slowSpawnMs);
+      if (outcome === 'ready') return 'started';
+      if (outcome === 'failed') throw new HttpError(500, `Spawn failed: ${spawn.error}`);
+      return 'pending';
+    },
+
+    async stop(userName) {
+      const user = requireUser(userName);
+      const spawn = spawns.get(user.id);
+      if (spawn) {
+        spawn.controller.abort(new Error('stop requested'));
+        return (await raceTimeout(spawn.done, timing.slowStopMs)) === undefined ? 'pending' : 'stopped';
+      }
+      const pending = stops.get(user.id);
+      if (pending) return (await raceTimeout(pending.then(() => true), timing.slowStopMs)) ? 'stopped' : 'pending';
+      const server = rowOf(user.id);
+      if (!server || server.status === 'stopped') return 'stopped';
+      update(server.id, { status: 'stopping' });
+      const stopping = stopContainer(user, server);
+      stops.set(user.id, stopping);
+      return (await raceTimeout(stopping.then(() => true), timing.slowStopMs)) ? 'stopped' : 'pending';
+    },
+
+    progress(userName, signal) {
+      const user = requireUser(userName);
+      const spawn = spawns.get(user.id);
+      if (!spawn) {
+        const server = rowOf(user.id);
+        const only = server?.status === 'running' ? readyEvent(userName)
+          : server?.status === 'stopped' && server.lastError ? { progress: 100, failed: true, message: `Spawn failed: ${server.lastError}` }
+          : null;
+        if (!only) throw new HttpError(400, `${userName}'s server is not starting`);
+        return (async function* () { yield only; })();
+      }
+      return (async function* () {
+        let i = 0;
+        for (;;) {
+          while (i < spawn.events.length) {
+            const event = spawn.events[i++];
+            yield event;
+            if (event.ready || event.failed) return;
+          }
+          if (signal?.aborted) return;
+          await new Promise<void>((resolve) => {
+            spawn.waiters.add(resolve);
+            signal?.addEventListener('abort', () => resolve(), { once: true });
+          });
+        }
+      })();
+    },
+
+    reconcile() {
+      reconciling ??= reconcileOnce().finally(() => {
+        reconciling = null;
+      });
+      return reconciling;
+    },
+
+    get(userName) {
+      const user = users.get(userName);
+      if (!user) return null;
+      const server = rowOf(user.id);
+      const status = server?.status ?? 'stopped';
+      return {
+        name: '',
+        status,
+        ready: status === 'running',
+        pending: status === 'spawning' ? 'spawn' : status === 'stopping' ? 'stop' : null,
+        url: serverPrefix(config, userName),
+        progressUrl: `${config.hub.base_url}hub/api/users/${escapePath(userName)}/server/progress`,
+        started: server?.started ?? null,
+        lastActivity: server?.lastActivity ?? null,
+        userOptions: server?.userOptions ?? {},
+        imageLabel: server?.imageLabel ?? null,
+        image: server?.image ?? null,
+        containerId: server?.containerId ?? null,
+        lastError: server?.lastError ?? null,
+      };
+    },
+
+    target: (userName) => targetQuery.get({ name: userName })?.url ?? null,
+
+    noteActivity(userName) {
+      activity.set(userName, Date.now());
+    },
+
+    noteUnreachable(userName) {
+      const user = users.get(userName);
+      if (user) void check(user.id);
+    },
+
+    watch() {
+      if (pollTimer || closed) return;
+      pollTimer = setInterval(() => {
+        servers.reconcile().catch((err) => logger.error({ err }, 'periodic server check failed'));
+      }, timing.pollIntervalMs);
+      pollTimer.unref();
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (pollTimer) clearInterval(pollTimer);
+      clearInterval(flushTimer);
+      for (const spawn of spawns.values()) spawn.controller.abort(new Error('hub stopping'));
+      await Promise.allSettled([...[...spawns.values()].map((s) => s.done), ...stops.values(), reconciling]);
+      flushActivity();
+    },
+  };
+  return servers;
+}
+
+/** `<network>-<slug>`: deterministic and DNS-safe, and distinct for hubs that use distinct networks. */
+export function containerNameFor(network: string, slug: string): string {
+  return `${network.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${slug}`;
+}
+
+async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

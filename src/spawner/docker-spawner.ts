@@ -1,0 +1,251 @@
+// The dockerode implementation of the Spawner contract: one private network, one container per server,
+// labelled with this hub's id so that reconcile and the stale-container check only ever touch the hub's own.
+import type Docker from 'dockerode';
+import type { Logger } from '../log.js';
+import { LABELS, ownedBy } from './labels.js';
+import { ensureImage } from './pull-image.js';
+import {
+  SpawnError,
+  type OwnedContainer,
+  type PollResult,
+  type SpawnProgress,
+  type SpawnSpec,
+  type Spawner,
+  type StartedContainer,
+  type UserNetwork,
+} from './spawner.js';
+
+export interface DockerSpawnerOptions {
+  docker: Docker;
+  /** spawner.network */
+  network: string;
+  hubId: string;
+  /** Port the servers listen on (spawner.port), to build target URLs of adopted containers. */
+  port: number;
+  /** Extra labels put on every container, volume and network (tests: berth.test=true). */
+  extraLabels?: Record<string, string>;
+  logger: Logger;
+}
+
+const STOP_GRACE_S = 5;
+const LOG_TAIL_LINES = 20;
+
+export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
+  const { docker, network, hubId, port, logger } = options;
+  const baseLabels = { ...options.extraLabels, [LABELS.hub]: hubId };
+
+  const addressOf = (info: Docker.ContainerInspectInfo | Docker.ContainerInfo): string | null => {
+    const ip = info.NetworkSettings?.Networks?.[network]?.IPAddress;
+    return ip ? `http://${ip}:${port}` : null;
+  };
+
+  async function removeQuietly(id: string): Promise<void> {
+    await docker.getContainer(id).remove({ force: true, v: false }).catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+    });
+  }
+
+  async function ensureVolumes(spec: SpawnSpec): Promise<void> {
+    for (const { source } of spec.volumes) {
+      if (source.startsWith('/')) continue;
+      const exists = await docker.getVolume(source).inspect().then(() => true, () => false);
+      if (!exists) await docker.createVolume({ Name: source, Labels: { ...baseLabels, ...spec.labels } });
+    }
+  }
+
+  /** A leftover container with the same name is replaced when it is this hub's; anything else is refused. */
+  async function removeStale(name: string): Promise<void> {
+    const info = await docker.getContainer(name).inspect().catch((err: { statusCode?: number }) => {
+      if (err.statusCode === 404) return null;
+      throw err;
+    });
+    if (!info) return;
+    if (info.Config.Labels?.[LABELS.hub] !== hubId) {
+      throw new SpawnError(
+        `A container named ${name} already exists and was not created by this hub (its ${LABELS.hub} label is ` +
+          `${JSON.stringify(info.Config.Labels?.[LABELS.hub] ?? null)}). Remove or rename it (docker rm -f ${name}), ` +
+          'or give this hub another spawner.network',
+      );
+    }
+    logger.info({ container: name, id: info.Id }, 'removing stale container before start');
+    await removeQuietly(info.Id);
+  }
+
+  async function logTail(id: string): Promise<string> {
+    const raw = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: LOG_TAIL_LINES, follow: false })
+      .catch(() => Buffer.alloc(0));
+    return demux(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).trimEnd();
+  }
+
+  async function exitedError(id: string, state: Docker.ContainerInspectInfo['State']): Promise<SpawnError> {
+    const tail = await logTail(id);
+    return new SpawnError(
+      `The container exited with code ${state.ExitCode}${state.Error ? ` (${state.Error})` : ''} before its server answered HTTP.` +
+        (tail ? ` Last log lines:\n${tail}` : ' It wrote no log lines.'),
+    );
+  }
+
+  async function waitReady(id: string, url: string, spec: SpawnSpec, signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + spec.httpTimeoutMs;
+    let delay = 200;
+    let lastProblem = 'no answer yet';
+    for (;;) {
+      signal.throwIfAborted();
+      const info = await docker.getContainer(id).inspect();
+      if (!info.State.Running) throw await exitedError(id, info.State);
+      try {
+        const res = await fetch(url + spec.readyPath, {
+          redirect: 'manual',
+          signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
+        });
+        await res.body?.cancel();
+        if (res.status < 500) return;
+        lastProblem = `HTTP ${res.status}`;
+      } catch (err) {
+        signal.throwIfAborted();
+        lastProblem = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      }
+      if (Date.now() >= deadline) {
+        const tail = await logTail(id);
+        throw new SpawnError(
+          `The server did not answer HTTP at ${spec.readyPath} within spawner.http_timeout (${Math.round(spec.httpTimeoutMs / 1000)} s; ` +
+            `last: ${lastProblem}).${tail ? ` Last log lines:\n${tail}` : ''}`,
+        );
+      }
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), signal);
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  return {
+    async ensureNetwork(): Promise<UserNetwork> {
+      let info = await docker.getNetwork(network).inspect().catch((err: { statusCode?: number }) => {
+        if (err.statusCode === 404) return null;
+        throw err;
+      });
+      if (!info) {
+        await docker.createNetwork({
+          Name: network,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: { ...baseLabels, [LABELS.network]: 'true' },
+        }).catch((err: { statusCode?: number }) => {
+          if (err.statusCode !== 409) throw err; // created concurrently: adopt it
+        });
+        info = await docker.getNetwork(network).inspect();
+        logger.info({ network }, 'created user network');
+      } else if (info.Labels?.[LABELS.network] !== 'true') {
+        logger.info({ network }, 'adopting an existing network not created by Berth');
+      }
+      const gateway = (info.IPAM?.Config ?? []).map((c: { Gateway?: string }) => c.Gateway).find((g?: string) => g && !g.includes(':'));
+      if (!gateway || info.Driver !== 'bridge') {
+        throw new Error(
+          `Docker network ${network} is a ${info.Driver} network${gateway ? '' : ' without an IPv4 gateway'}: ` +
+            'spawner.network must name a bridge network (remove it to let Berth create one, or pick another name)',
+        );
+      }
+      return { id: info.Id, name: network, gateway };
+    },
+
+    async start(spec, onProgress: (event: SpawnProgress) => void, signal): Promise<StartedContainer> {
+      await ensureImage(docker, spec.image, spec.pullPolicy, onProgress, signal);
+      signal.throwIfAborted();
+      onProgress({ progress: 45, message: `Creating container ${spec.containerName}` });
+      await ensureVolumes(spec);
+      await removeStale(spec.containerName);
+      signal.throwIfAborted();
+      const container = await docker.createContainer({
+        name: spec.containerName,
+        Image: spec.image,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Cmd: spec.cmd,
+        Labels: { ...baseLabels, ...spec.labels },
+        ExposedPorts: { [`${spec.port}/tcp`]: {} },
+        HostConfig: {
+          NetworkMode: network,
+          Mounts: spec.volumes.map(({ source, target }) => ({
+            Type: source.startsWith('/') ? ('bind' as const) : ('volume' as const),
+            Source: source,
+            Target: target,
+          })),
+          Memory: spec.memLimit,
+          NanoCpus: spec.cpuLimit === undefined ? undefined : Math.round(spec.cpuLimit * 1e9),
+        },
+      });
+      try {
+        signal.throwIfAborted();
+        onProgress({ progress: 55, message: 'Starting container' });
+        await container.start();
+        const info = await container.inspect();
+        const url = addressOf(info);
+        if (!info.State.Running) throw await exitedError(info.Id, info.State);
+        if (!url) throw new SpawnError(`The container has no address on network ${network}`);
+        onProgress({ progress: 70, message: `Waiting for the server to answer HTTP at ${spec.readyPath}` });
+        await waitReady(info.Id, url, spec, signal);
+        return { containerId: info.Id, containerName: spec.containerName, url };
+      } catch (err) {
+        await removeQuietly(container.id).catch((cleanup) => logger.warn({ err: cleanup, id: container.id }, 'could not remove failed container'));
+        throw err;
+      }
+    },
+
+    async stop(containerId) {
+      await docker.getContainer(containerId).stop({ t: STOP_GRACE_S }).catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 304 && err.statusCode !== 404) throw err;
+      });
+      await removeQuietly(containerId);
+    },
+
+    async poll(containerId): Promise<PollResult> {
+      const info = await docker.getContainer(containerId).inspect().catch((err: { statusCode?: number }) => {
+        if (err.statusCode === 404) return null;
+        throw err;
+      });
+      if (!info) return { running: false, gone: true, exitCode: null, error: 'the container no longer exists' };
+      if (info.State.Running) return { running: true, url: addressOf(info) };
+      return {
+        running: false,
+        gone: false,
+        exitCode: info.State.ExitCode,
+        error: `the container exited with code ${info.State.ExitCode}${info.State.Error ? ` (${info.State.Error})` : ''}`,
+      };
+    },
+
+    async list(): Promise<OwnedContainer[]> {
+      const found = await docker.listContainers({ all: true, filters: ownedBy(hubId) });
+      return found.map((c) => ({
+        containerId: c.Id,
+        containerName: (c.Names[0] ?? '').replace(/^\//, ''),
+        running: c.State === 'running',
+        labels: c.Labels ?? {},
+        url: addressOf(c),
+      }));
+    },
+  };
+}
+
+/** Docker multiplexes stdout/stderr of a non-TTY container into frames: 8-byte header, then the payload. */
+function demux(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length && raw[offset] <= 2 && raw[offset + 1] === 0) {
+    const size = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return offset === 0 ? raw.toString('utf8') : Buffer.concat(parts).toString('utf8');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
