@@ -12,6 +12,15 @@ import { createWebApp } from './web/app.js';
 import { createUserStore } from './users/store.js';
 import { createTokenStore } from './auth/tokens.js';
 import { createOAuthClientStore } from './auth/oauth-clients.js';
+import { createOAuthCodeStore } from './auth/oauth-codes.js';
+import { createCallerResolver } from './auth/caller.js';
+import { createSessions } from './auth/sessions.js';
+import { createGithubSignIn } from './auth/github.js';
+import { createGithubTokenVault, type GithubTokenVault } from './auth/github-token.js';
+import { createLoginThrottle } from './auth/login-throttle.js';
+import { createPamAuthenticator } from './auth/pam.js';
+import { syncServiceTokens } from './auth/service-tokens.js';
+import { createGroupStore } from './groups/store.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerSpawner } from './spawner/docker-spawner.js';
 import { findHubAddress } from './spawner/hub-address.js';
@@ -27,6 +36,8 @@ export interface HubOverrides {
   serverTiming?: Partial<ServerTiming>;
   /** Port of the internal listener containers use (default 8081). */
   internalPort?: number;
+  /** Environment for secrets kept out of hub.yaml (BERTH_CRYPT_KEY); default process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface Hub {
@@ -47,6 +58,8 @@ export interface Hub {
 
 export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub {
   const logger = overrides.logger ?? createLogger(config.hub.log_level);
+  // Refuse to start before touching anything when pass_token is on without a key.
+  const githubTokens: GithubTokenVault = createGithubTokenVault(config, overrides.env ?? process.env);
   const opened = openDatabase(config.dataDir);
   let cookieSecret: Buffer;
   try {
@@ -64,6 +77,14 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
   });
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
+  const groupStore = createGroupStore(opened.db);
+  const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
+  try {
+    syncServiceTokens(config, tokens);
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
   let internal: InternalListener | null = null;
   const servers = createServers({
     config,
@@ -86,6 +107,27 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     health: {
       database: () => void opened.db.$client.prepare('SELECT 1').get(),
       docker: () => docker.ping(),
+    },
+    api: {
+      config,
+      users: userStore,
+      groups: groupStore,
+      tokens,
+      oauthClients,
+      oauthCodes: createOAuthCodeStore(opened.db),
+      resolver: createCallerResolver({ config, users: userStore, groups: groupStore, tokens }),
+      servers,
+      sessions,
+    },
+    signIn: {
+      config,
+      secret: cookieSecret,
+      sessions,
+      users: userStore,
+      github: createGithubSignIn({ config, secret: cookieSecret }),
+      pam: config.auth.pam.enabled ? createPamAuthenticator({ service: config.auth.pam.service }) : null,
+      githubTokens,
+      throttle: createLoginThrottle(),
     },
   });
   const serveHub = getRequestListener(app.fetch);

@@ -1,0 +1,60 @@
+// Refuses cross-site state changes: an unsafe request that could ride on the browser's hub cookie must come
+// from this origin (Sec-Fetch-Site / Origin) or carry the session's _xsrf token. Token-authenticated calls pass untouched.
+import type { Context, MiddlewareHandler } from 'hono';
+import { HttpError } from '../../errors.js';
+import { LOGIN_COOKIE, type Sessions } from '../../auth/sessions.js';
+import { readCookie, signValue, verifyValue } from '../../auth/signed-value.js';
+import type { AppEnv } from '../env.js';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+const XSRF = '_xsrf';
+
+/** The _xsrf value for a session: forms carry it as a hidden `_xsrf` field, scripts as the X-XSRFToken header. */
+export function xsrfToken(secret: Buffer, sessionId: string): string {
+  return signValue(secret, XSRF, sessionId).slice(sessionId.length + 1);
+}
+
+export function csrf(deps: { secret: Buffer; publicUrl: string; sessions: Sessions }): MiddlewareHandler<AppEnv> {
+  const publicOrigin = new URL(deps.publicUrl).origin;
+
+  return async function csrfMiddleware(c, next) {
+    if (SAFE.has(c.req.method)) return next();
+    // Browsers never attach an Authorization header on their own, so such a request is not riding on ambient credentials.
+    if (/^(token|bearer)\s+\S/i.test(c.req.header('authorization') ?? '')) return next();
+
+    const verdict = sameOrigin(c, publicOrigin);
+    if (verdict === 'yes') return next();
+    const cookieHeader = c.req.header('cookie');
+    const carriesLogin = readCookie(cookieHeader, LOGIN_COOKIE) !== undefined;
+    if (carriesLogin && (await hasValidToken(c, deps, cookieHeader))) return next();
+    if (verdict === 'no') {
+      throw new HttpError(403, `Cross-site request refused: ${c.req.method} ${c.req.path} must come from a page of this hub (${publicOrigin}).`);
+    }
+    // No browser signal at all (a script, curl): harmless without the login cookie, e.g. the OAuth token endpoint.
+    if (!carriesLogin) return next();
+    throw new HttpError(403, `'${XSRF}' argument missing from ${c.req.method}: send the form's _xsrf field or the X-XSRFToken header, or authenticate with an API token.`);
+  };
+
+  async function hasValidToken(c: Context<AppEnv>, d: typeof deps, cookieHeader: string | undefined): Promise<boolean> {
+    const signedIn = d.sessions.fromCookieHeader(cookieHeader);
+    if (signedIn === null) return false;
+    let given = c.req.header('x-xsrftoken') ?? c.req.query(XSRF);
+    const type = c.req.header('content-type') ?? '';
+    if (!given && (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data'))) {
+      const field = (await c.req.parseBody())[XSRF];
+      if (typeof field === 'string') given = field;
+    }
+    return given !== undefined && verifyValue(d.secret, XSRF, `${signedIn.sessionId}.${given}`) === signedIn.sessionId;
+  }
+}
+
+/** 'yes' / 'no' from the browser's own headers, or 'unknown' when it sent neither (not a browser, or a very old one). */
+function sameOrigin(c: Context<AppEnv>, publicOrigin: string): 'yes' | 'no' | 'unknown' {
+  const site = c.req.header('sec-fetch-site');
+  if (site !== undefined) return site === 'same-origin' || site === 'none' ? 'yes' : 'no';
+  const origin = c.req.header('origin');
+  if (origin === undefined) return 'unknown';
+  const host = c.req.header('host');
+  const requestOrigin = host ? `${new URL(c.req.url).protocol}//${host}` : null;
+  return origin === publicOrigin || origin === requestOrigin ? 'yes' : 'no';
+}

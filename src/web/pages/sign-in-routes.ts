@@ -1,0 +1,174 @@
+// The browser sign-in flow: /hub/login (GitHub button, PAM form), /hub/oauth_login, /hub/oauth_callback,
+// /hub/logout, /hub/home and /hub/. Decides who gets in (auth/allow.ts) and starts the session.
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { HubConfig } from '../../config/load.js';
+import { HttpError } from '../../errors.js';
+import { decideAccess } from '../../auth/allow.js';
+import type { GithubSignIn } from '../../auth/github.js';
+import type { GithubTokenVault } from '../../auth/github-token.js';
+import type { LoginThrottle } from '../../auth/login-throttle.js';
+import type { PamAuthenticator } from '../../auth/pam.js';
+import { safeNext } from '../../auth/safe-next.js';
+import type { Authenticator, Sessions } from '../../auth/sessions.js';
+import type { UserStore } from '../../users/store.js';
+import { parseUsername } from '../../users/username.js';
+import type { AppEnv } from '../env.js';
+import { xsrfToken } from '../middleware/csrf.js';
+import { homePage } from './home-page.js';
+import { loginPage } from './login-page.js';
+
+export interface SignInDeps {
+  config: HubConfig;
+  secret: Buffer;
+  sessions: Sessions;
+  users: UserStore;
+  github: GithubSignIn | null;
+  pam: PamAuthenticator | null;
+  githubTokens: GithubTokenVault;
+  throttle: LoginThrottle;
+  /** Every PAM attempt takes at least this long, so timing does not tell a wrong password from an unknown user. */
+  pamAnswerMs?: number;
+}
+
+const INVALID = 'Invalid username or password.';
+
+export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
+  const { config, sessions, users, github, pam } = deps;
+  const base = config.hub.base_url;
+  const hubPrefix = `${base}hub`;
+  const home = `${hubPrefix}/home`;
+  const pamAnswerMs = deps.pamAnswerMs ?? 1000;
+  const app = new Hono<AppEnv>();
+
+  const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
+    loginPage({ hubPrefix, githubConfigured: github !== null, pamEnabled: pam !== null, next, ...extra });
+
+  function signIn(c: Context<AppEnv>, userId: number, via: Authenticator, next: string | null): Response {
+    sessions.start(c, userId, via);
+    return c.redirect(next ?? home, 302);
+  }
+
+  app.get('/login', (c) => {
+    const next = safeNext(c.req.query('next'), base);
+    if (sessions.fromCookieHeader(c.req.header('cookie')) !== null) return c.redirect(next ?? home, 302);
+    return c.html(page(next));
+  });
+
+  app.post('/login', bodyLimit({ maxSize: 64 * 1024, onError: () => { throw new HttpError(413, 'The sign-in form is too large (64 KiB at most).'); } }), async (c) => {
+    if (pam === null) throw new HttpError(404, 'Password sign-in is not enabled on this hub (auth.pam.enabled is false): use "Sign in with GitHub".');
+    const started = Date.now();
+    const next = safeNext(c.req.query('next'), base);
+    const form = await c.req.parseBody();
+    const rawName = typeof form.username === 'string' ? form.username.slice(0, 256) : '';
+    const password = typeof form.password === 'string' ? form.password.slice(0, 1024) : '';
+    const name = parseUsername(rawName);
+    const address = clientAddress(c);
+    const shownName = rawName.slice(0, 64);
+    const answer = async (status: 403 | 429, error: string, headers: Record<string, string> = {}) => {
+      await padUntil(started + pamAnswerMs);
+      return c.html(page(next, { error, username: shownName }), status, headers);
+    };
+
+    const wait = deps.throttle.retryAfter(name ?? rawName, address);
+    if (wait > 0) {
+      c.var.log.warn({ username: shownName, address }, 'PAM sign-in throttled');
+      return answer(429, `Too many failed sign-in attempts: try again in ${Math.ceil(wait / 60)} minute(s).`, { 'Retry-After': String(wait) });
+    }
+    const result = name === null || password === '' ? { ok: false as const, why: 'not a valid user name or empty password' } : await pam.authenticate(name, password);
+    if (!result.ok) {
+      deps.throttle.recordFailure(name ?? rawName, address);
+      c.var.log.info({ username: shownName, address, why: result.why }, 'PAM sign-in failed');
+      return answer(403, INVALID);
+    }
+    deps.throttle.recordSuccess(name!);
+    const user = name!;
+    const groups = await pam.groupsOf(user);
+    const { admin_users: adminUsers, pam: pamConfig } = config.auth;
+    const inAdminGroup = pamConfig.admin_groups.some((g) => groups.includes(g));
+    const admin = adminUsers.includes(user) || inAdminGroup;
+    const decision = await decideAccess(user, config.auth, {
+      admin,
+      addedByAdmin: users.get(user)?.addedByAdmin ?? false,
+      memberOf: async () => pamConfig.allowed_groups.find((g) => groups.includes(g)) ?? null,
+    }, 'pam');
+    if (!decision.allowed) {
+      c.var.log.info({ username: user, reason: decision.reason }, 'PAM sign-in refused by policy');
+      return answer(403, decision.reason);
+    }
+    let row = users.ensure(user, { admin });
+    // With admin_groups, admin follows the group: leaving it revokes admin unless auth.admin_users lists the user.
+    const wantAdmin = pamConfig.admin_groups.length > 0 ? admin : row.admin || admin;
+    if (row.admin !== wantAdmin) row = users.update(user, { admin: wantAdmin }) ?? row;
+    c.var.log.info({ username: user, rule: decision.rule, admin: row.admin }, 'signed in with PAM');
+    await padUntil(started + pamAnswerMs);
+    sessions.start(c, row.id, 'pam');
+    return c.redirect(next ?? home, 303);
+  });
+
+  app.get('/oauth_login', (c) => {
+    if (github === null) {
+      throw new HttpError(503, 'GitHub sign-in is not configured: set auth.github.client_id and auth.github.client_secret in hub.yaml and restart the hub.');
+    }
+    return github.begin(c, safeNext(c.req.query('next'), base));
+  });
+
+  app.get('/oauth_callback', async (c) => {
+    if (github === null) {
+      throw new HttpError(503, 'GitHub sign-in is not configured: set auth.github.client_id and auth.github.client_secret in hub.yaml and restart the hub.');
+    }
+    const identity = await github.finish(c);
+    const name = parseUsername(identity.login);
+    if (name === null) throw new HttpError(403, `The GitHub login ${JSON.stringify(identity.login.slice(0, 100))} is not a valid user name on this hub.`);
+    const admin = config.auth.admin_users.includes(name);
+    const decision = await decideAccess(name, config.auth, {
+      admin,
+      addedByAdmin: users.get(name)?.addedByAdmin ?? false,
+      memberOf: () => github.memberOf(identity.login, identity.token),
+    }, 'github');
+    if (!decision.allowed) {
+      c.var.log.info({ username: name, reason: decision.reason }, 'GitHub sign-in refused by policy');
+      throw new HttpError(403, decision.reason);
+    }
+    let row = users.ensure(name, { admin });
+    const githubTokenEncrypted = deps.githubTokens.enabled ? deps.githubTokens.seal(identity.token) : null;
+    const fields = { githubTokenEncrypted, ...(admin && !row.admin ? { admin: true } : {}) };
+    row = users.update(name, fields) ?? row;
+    c.var.log.info({ username: name, rule: decision.rule, admin: row.admin }, 'signed in with GitHub');
+    return signIn(c, row.id, 'github', identity.next);
+  });
+
+  const logout = (c: Context<AppEnv>) => {
+    sessions.end(c);
+    return c.redirect(`${hubPrefix}/login`, 302);
+  };
+  app.get('/logout', logout);
+  app.post('/logout', logout);
+
+  app.get('/home', (c) => {
+    const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
+    if (signedIn === null) return c.redirect(`${hubPrefix}/login?next=${encodeURIComponent(home)}`, 302);
+    return c.html(homePage({ baseUrl: base, name: signedIn.user.name, admin: signedIn.user.admin, xsrf: xsrfToken(deps.secret, signedIn.sessionId) }));
+  });
+
+  const root = (c: Context<AppEnv>) => c.redirect(sessions.fromCookieHeader(c.req.header('cookie')) === null ? `${hubPrefix}/login` : home, 302);
+  app.get('/', root);
+  // Under basePath '<base_url>hub', '/' is only '/hub'; an empty last segment is how '/hub/' can be routed.
+  app.get('/:root{^$}', root);
+  return app;
+}
+
+function clientAddress(c: Context<AppEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function padUntil(deadline: number): Promise<void> {
+  const wait = deadline - Date.now();
+  return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+}
