@@ -74,6 +74,8 @@ export interface Servers {
   target(userName: string): string | null;
   /** Records traffic for the server; cheap, written to the database in batches. */
   noteActivity(userName: string): void;
+  /** Moves the server's last activity forward to `at` (activity reported by the server itself); batched too. */
+  recordActivity(userName: string, at: Date): void;
   /** The proxy could not connect: check the container soon and mark the server stopped if it is gone. */
   noteUnreachable(userName: string): void;
   /** Starts the periodic container check (after the first reconcile). */
@@ -464,6 +466,10 @@ export function createServers(deps: ServersDeps): Servers {
 
     noteActivity(userName) {
       activity.set(userName, Date.now());
+    },
+
+    recordActivity(userName, at) {
+      activity.set(userName, Math.max(activity.get(userName) ?? 0, at.getTime()));
     },
 
     noteUnreachable(userName) {
