@@ -5,14 +5,19 @@ import { requireScopes } from '../middleware/authorize.js';
 import type { ApiDeps } from './deps.js';
 import { HUB_API_VERSION } from './version.js';
 
-export function rootRoutes(_deps: ApiDeps): Hono<AppEnv> {
+export function rootRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const rootWithSlash = `${deps.config.hub.base_url}hub/api/`;
   const version = (c: Context<AppEnv>) => {
     c.header('Access-Control-Allow-Origin', '*');
     return c.json({ version: HUB_API_VERSION });
   };
-  app.get('/', version);
   app.get('', version);
+  // Hono's strict routing never maps a sub-app's '/' onto '<prefix>/api/' — the culler's `GET {url}/` needs it.
+  app.use('*', async function apiRootWithSlash(c, next) {
+    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && c.req.path === rootWithSlash) return version(c);
+    await next();
+  });
   app.get('/info', (c) => {
     requireScopes(c, ['read:hub']);
     return c.json({

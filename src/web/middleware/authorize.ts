@@ -22,16 +22,19 @@ export function requireScopes(
   resource?: { user?: string; server?: string; group?: string; service?: string },
 ): Caller {
   const caller = requireCaller(c);
-  checkScopes(caller, anyOf, resource ?? {});
+  checkScopes(caller, anyOf, resource ?? null);
   return caller;
 }
 
-/** The same check for code that has a caller but no request context. */
-export function checkScopes(caller: Caller, anyOf: string[], resource: Resource): void {
+/**
+ * The same check for code that has a caller but no request context. With `resource` null (list endpoints) a scope
+ * held for some resources suffices: the handler then shows only those (scopeFilter).
+ */
+export function checkScopes(caller: Caller, anyOf: string[], resource: Resource | null): void {
   let other = false;
   for (const name of anyOf) {
-    const held = holds(caller.scopes, name, resource);
-    if (held === 'yes') return;
+    const held = holds(caller.scopes, name, resource ?? {});
+    if (held === 'yes' || (held === 'other' && resource === null)) return;
     if (held === 'other') other = true;
   }
   if (other) throw new HttpError(404, NOT_FOUND_FILTERED);
