@@ -48,7 +48,7 @@ describe('GET /hub/api/info', () => {
 
 describe('GET /hub/api/user', () => {
   it('returns 403 (never 401) for a missing, unknown or malformed token', async () => {
-    for (const headers of [{}, { Authorization: 'token 0123456789abcdef0123456789abcdef' }, { Authorization: 'Basic abc' }]) {
+    for (const headers of [{}, { Authorization: 'token 0123456789abcdef0123456789abcdef' }, { Authorization: 'Basic abc' }] as Record<string, string>[]) {
       const res = await t.request('/hub/api/user', { headers });
       expect(res.status).toBe(403);
       expect(await res.json()).toEqual({ status: 403, message: 'Missing or invalid credentials.' });
