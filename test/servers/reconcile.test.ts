@@ -1,0 +1,113 @@
+// The hub and Docker disagreeing: a hub restart with a running server, containers that die or vanish behind
+// the hub's back (periodic check, proxy hint), and containers the hub did not create, which it never touches.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+
+let t: TestHub;
+
+beforeAll(async () => {
+  // The periodic check keeps its 30 s period here, so what this hub notices comes from reconcile or noteUnreachable.
+  t = await startTestHub({}, { overrides: { serverTiming: { activityFlushMs: 200 } } });
+  for (const name of ['alice', 'bob', 'carol']) t.users.ensure(name);
+});
+afterAll(() => t?.cleanup());
+
+const waitFor = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 15_000, interval: 100 });
+
+describe('a hub restart', () => {
+  it('re-adopts a running server without restarting its container, and keeps routing it', async () => {
+    const foreign = await t.docker.createContainer({ Image: 'berth/backend:test', Labels: { ...t.labels }, HostConfig: { NetworkMode: t.network } });
+    await foreign.start();
+    const otherHub = await t.docker.createContainer({
+      Image: 'berth/backend:test', Labels: { ...t.labels, 'berth.hub': 'another-hub', 'berth.user': 'alice' }, HostConfig: { NetworkMode: t.network },
+    });
+    await otherHub.start();
+
+    expect(await t.hub.servers.start('alice')).toBe('started');
+    const before = t.hub.servers.get('alice')!;
+    const target = t.hub.servers.target('alice')!;
+    const startedAt = (await t.docker.getContainer(before.containerId!).inspect()).State.StartedAt;
+
+    await t.restart();
+
+    const after = t.hub.servers.get('alice')!;
+    expect(after).toMatchObject({ status: 'running', containerId: before.containerId });
+    expect(t.hub.servers.target('alice')).toBe(target);
+    const info = await t.docker.getContainer(before.containerId!).inspect();
+    expect(info.State.StartedAt).toBe(startedAt);
+    expect(info.State.Running).toBe(true);
+    expect((await fetch(`${target}/user/alice/echo`)).status).toBe(200);
+    // Containers without this hub's id are untouched by the reconcile.
+    expect((await foreign.inspect()).State.Running).toBe(true);
+    expect((await otherHub.inspect()).State.Running).toBe(true);
+    await foreign.remove({ force: true });
+    await otherHub.remove({ force: true });
+  });
+
+  it('marks stopped a server whose container vanished while the hub was down', async () => {
+    const { containerId } = t.hub.servers.get('alice')!;
+    await t.hub.stop();
+    await t.docker.getContainer(containerId!).remove({ force: true });
+    await t.restart();
+    expect(t.hub.servers.get('alice')).toMatchObject({ status: 'stopped', containerId: null, lastError: 'The container was removed outside the hub' });
+    expect(t.hub.servers.target('alice')).toBeNull();
+  });
+
+  it("removes a container carrying this hub's id that no server claims", async () => {
+    const orphan = await t.docker.createContainer({
+      Image: 'berth/backend:test', Labels: { ...t.labels, 'berth.hub': t.hub.hubId, 'berth.user': 'carol' }, HostConfig: { NetworkMode: t.network },
+    });
+    await t.hub.servers.reconcile();
+    await expect(orphan.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
+
+describe('containers changing behind the hub', () => {
+  it('notices a removed container when the proxy reports it unreachable', async () => {
+    expect(await t.hub.servers.start('alice')).toBe('started');
+    await t.docker.getContainer(t.hub.servers.get('alice')!.containerId!).remove({ force: true });
+    t.hub.servers.noteUnreachable('alice');
+    await waitFor(() => expect(t.hub.servers.get('alice')!.status).toBe('stopped'));
+    expect(t.hub.servers.get('alice')!.lastError).toBe('The container was removed outside the hub');
+    expect(t.hub.servers.target('alice')).toBeNull();
+  });
+
+  it('notices a container that exited, on the periodic check, and removes it', async () => {
+    const fast = await startTestHub({}, { overrides: { serverTiming: { pollIntervalMs: 500 } } });
+    try {
+      fast.users.ensure('bob');
+      expect(await fast.hub.servers.start('bob')).toBe('started');
+      const { containerId } = fast.hub.servers.get('bob')!;
+      await fast.docker.getContainer(containerId!).kill();
+      await waitFor(() => expect(fast.hub.servers.get('bob')!.status).toBe('stopped'));
+      expect(fast.hub.servers.get('bob')!.lastError).toContain('The server stopped while the hub was not watching');
+      await waitFor(() => expect(fast.docker.getContainer(containerId!).inspect()).rejects.toMatchObject({ statusCode: 404 }));
+    } finally {
+      await fast.cleanup();
+    }
+  });
+
+  it('restarts a server whose container died, when started again', async () => {
+    expect(await t.hub.servers.start('bob')).toBe('started');
+    await t.docker.getContainer(t.hub.servers.get('bob')!.containerId!).kill();
+    expect(await t.hub.servers.start('bob')).toBe('started');
+    expect(t.hub.servers.get('bob')).toMatchObject({ status: 'running', lastError: null });
+  });
+});
+
+describe('activity', () => {
+  it('records noted traffic as the last activity of the server and the user', async () => {
+    const before = t.hub.servers.get('bob')!.lastActivity!;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    t.hub.servers.noteActivity('bob');
+    await waitFor(() => expect(t.hub.servers.get('bob')!.lastActivity!.getTime()).toBeGreaterThan(before.getTime()));
+    expect(t.users.get('bob')!.lastActivity!.getTime()).toBeGreaterThanOrEqual(t.hub.servers.get('bob')!.lastActivity!.getTime());
+  });
+
+  it('only moves reported activity forward', async () => {
+    const now = t.hub.servers.get('bob')!.lastActivity!;
+    t.hub.servers.recordActivity('bob', new Date(now.getTime() - 60_000));
+    t.hub.servers.recordActivity('bob', new Date(now.getTime() + 5_000));
+    await waitFor(() => expect(t.hub.servers.get('bob')!.lastActivity!.getTime()).toBe(now.getTime() + 5_000));
+  });
+});
