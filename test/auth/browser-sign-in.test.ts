@@ -1,0 +1,63 @@
+// A real browser (Debian's chromium driven by playwright-core) clicks "Sign in with GitHub" against the local
+// GitHub stand-in and lands signed in on /hub/home; then signs out.
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
+import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+
+let gh: FakeGithub;
+let t: TestHub;
+let browser: BrowserContext;
+let profile: string;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+beforeAll(async () => {
+  gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'Alice' });
+  t = await startTestHub({
+    hub: { bind: `127.0.0.1:${await freePort()}` },
+    auth: { allowed_users: ['alice'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
+  });
+  profile = mkdtempSync(path.join(tmpdir(), 'berth-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await t?.cleanup();
+  await gh?.close();
+});
+
+describe('browser sign-in', () => {
+  it('clicks "Sign in with GitHub" and lands signed in on /hub/home, with the login cookie out of reach of scripts', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${t.url}/hub/`);
+    expect(new URL(page.url()).pathname).toBe('/hub/login');
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await page.waitForURL(`${t.url}/hub/home`);
+    expect(await page.locator('#signed-in-user').textContent()).toBe('alice');
+    expect(await page.evaluate(() => document.cookie)).not.toContain('jupyterhub-hub-login');
+    const cookies = await browser.cookies(`${t.url}/hub/`);
+    expect(cookies.find((c) => c.name === 'jupyterhub-hub-login')).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/hub/' });
+
+    await page.locator('#logout').click();
+    await page.waitForURL(/\/hub\/login$/);
+    await page.goto(`${t.url}/hub/home`);
+    expect(new URL(page.url()).pathname).toBe('/hub/login');
+  });
+});
