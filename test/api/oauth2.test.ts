@@ -1,0 +1,147 @@
+// The hub as OAuth provider for single-user servers, at the HTTP level: authorize (login cookie) → code →
+// token (form client credentials) → GET /hub/api/user, and every refusal a real client can run into.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverClientId } from '../../src/auth/oauth-clients.js';
+import { createApiApp, type ApiApp } from '../helpers/api-app.js';
+
+let t: ApiApp;
+let serverToken: string;
+const CLIENT = serverClientId('alice');
+const CALLBACK = '/user/alice/oauth_callback';
+const STATE = 'eyJ1dWlkIjogIjEyMyIsICJuZXh0X3VybCI6ICIvdXNlci9hbGljZS90cmVlPyJ9+/=&x';
+
+function authorizeUrl(fields: Record<string, string> = {}): string {
+  const q = new URLSearchParams({ client_id: CLIENT, redirect_uri: CALLBACK, response_type: 'code', state: STATE, ...fields });
+  return `/hub/api/oauth2/authorize?${q}`;
+}
+
+function registerAlice(): void {
+  const alice = t.deps.users.ensure('alice');
+  serverToken = t.deps.tokens.issue({ userId: alice.id, scopes: ['access:servers!server=alice/', 'users:activity!user=alice'], note: 'Server at /user/alice/' }).token;
+  t.deps.oauthClients.register({
+    identifier: CLIENT, secret: serverToken, redirectUri: CALLBACK, description: 'Server at /user/alice/', allowedScopes: ['access:servers!server=alice/'],
+  });
+}
+
+async function authorize(cookie: string, fields: Record<string, string> = {}): Promise<Response> {
+  return t.request(authorizeUrl(fields), { headers: { Cookie: cookie } });
+}
+
+function exchange(code: string, fields: Record<string, string> = {}): Promise<Response> {
+  const form = new URLSearchParams({ client_id: CLIENT, client_secret: serverToken, grant_type: 'authorization_code', code, redirect_uri: CALLBACK, ...fields });
+  // Real single-user servers also send their own token in the Authorization header; the endpoint must ignore it.
+  return t.request('/hub/api/oauth2/token', {
+    method: 'POST', body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `token ${serverToken}` },
+  });
+}
+
+function codeOf(res: Response): string {
+  const location = new URL(res.headers.get('location')!, 'http://x');
+  return location.searchParams.get('code')!;
+}
+
+beforeAll(() => {
+  t = createApiApp({ auth: { admin_users: ['admin'] } });
+  registerAlice();
+});
+afterAll(() => t.close());
+
+describe('the authorization-code flow', () => {
+  it('runs authorize → code → token → /hub/api/user for alice on her own server without a consent page', async () => {
+    const cookie = await t.signIn('alice');
+    const res = await authorize(cookie);
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location')!, 'http://x');
+    expect(location.pathname).toBe(CALLBACK);
+    expect(location.searchParams.get('state')).toBe(STATE);
+    const code = location.searchParams.get('code')!;
+    expect(code).toMatch(/^[A-Za-z0-9]{30}$/);
+    expect(JSON.stringify(t.db.$client.prepare('SELECT * FROM oauth_codes').all())).not.toContain(code);
+
+    const tokenRes = await exchange(code);
+    expect(tokenRes.status).toBe(200);
+    expect(tokenRes.headers.get('cache-control')).toBe('no-store');
+    const grant = await tokenRes.json();
+    expect(grant).toMatchObject({ token_type: 'Bearer', expires_in: expect.any(Number) });
+    expect(grant.access_token).toMatch(/^[A-Za-z0-9]{30}$/);
+    expect(grant.scope.split(' ')).toContain('access:servers!server=alice/');
+
+    const me = await t.request('/hub/api/user', { token: grant.access_token });
+    expect(me.status).toBe(200);
+    const body = await me.json();
+    expect(body).toMatchObject({ kind: 'user', name: 'alice', session_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(body.scopes).toEqual(['access:servers!server=alice/', 'read:users:groups!user=alice', 'read:users:name!user=alice']);
+    expect(cookie).toContain(body.session_id);
+  });
+
+  it('sends a visitor without a hub login to /hub/login with the authorize URL as next', async () => {
+    const res = await t.request(authorizeUrl());
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location')!, 'http://x');
+    expect(location.pathname).toBe('/hub/login');
+    expect(location.searchParams.get('next')).toBe(authorizeUrl());
+  });
+
+  it('gives bob 403 at the authorize step for alice\'s server', async () => {
+    const res = await authorize(await t.signIn('bob'));
+    expect(res.status).toBe(403);
+    expect((await res.json()).message).toContain('/user/alice/');
+  });
+
+  it('gives an admin 403 unless hub.admin_access is true', async () => {
+    t.deps.users.ensure('admin', { admin: true });
+    expect((await authorize(await t.signIn('admin'))).status).toBe(403);
+    const open = createApiApp({ hub: { admin_access: true } });
+    try {
+      open.deps.users.ensure('admin', { admin: true });
+      open.deps.users.ensure('alice');
+      open.deps.oauthClients.register({ identifier: CLIENT, secret: 'x'.repeat(32), redirectUri: CALLBACK, description: 'Server at /user/alice/', allowedScopes: ['access:servers!server=alice/'] });
+      const res = await open.request(authorizeUrl(), { headers: { Cookie: await open.signIn('admin') } });
+      expect(res.status).toBe(302);
+    } finally {
+      open.close();
+    }
+  });
+
+  it('refuses unknown clients, a different redirect_uri and other response types with 400', async () => {
+    const cookie = await t.signIn('alice');
+    expect((await authorize(cookie, { client_id: 'jupyterhub-user-mallory' })).status).toBe(400);
+    expect((await authorize(cookie, { redirect_uri: 'https://evil.example/user/alice/oauth_callback' })).status).toBe(400);
+    expect((await authorize(cookie, { redirect_uri: '/user/alice/oauth_callback/x' })).status).toBe(400);
+    expect((await authorize(cookie, { response_type: 'token' })).status).toBe(400);
+  });
+});
+
+describe('the token endpoint', () => {
+  it('accepts a code once only', async () => {
+    const code = codeOf(await authorize(await t.signIn('alice')));
+    expect((await exchange(code)).status).toBe(200);
+    const again = await exchange(code);
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('refuses a wrong client secret (401 invalid_client), a wrong grant type and a wrong redirect_uri', async () => {
+    const code = codeOf(await authorize(await t.signIn('alice')));
+    const bad = await exchange(code, { client_secret: 'not-the-secret' });
+    expect(bad.status).toBe(401);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_client' });
+    expect(await (await exchange(code, { grant_type: 'password' })).json()).toMatchObject({ error: 'unsupported_grant_type' });
+    expect(await (await exchange(code, { redirect_uri: '/user/alice/other' })).json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('refuses an expired code', async () => {
+    const code = codeOf(await authorize(await t.signIn('alice')));
+    t.db.$client.prepare('UPDATE oauth_codes SET expires_at = ?').run(Date.now() - 1000);
+    expect(await (await exchange(code)).json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('stops honouring OAuth tokens when the client is removed (server stopped)', async () => {
+    const code = codeOf(await authorize(await t.signIn('alice')));
+    const { access_token } = await (await exchange(code)).json();
+    expect((await t.request('/hub/api/user', { token: access_token })).status).toBe(200);
+    t.deps.oauthClients.remove(CLIENT);
+    expect((await t.request('/hub/api/user', { token: access_token })).status).toBe(403);
+    registerAlice();
+  });
+});

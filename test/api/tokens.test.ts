@@ -1,0 +1,98 @@
+// /hub/api/users/:name/tokens and token storage: shown once, stored hashed, scoped no higher than the owner,
+// expiring and revocable; plus GET /hub/api/authorizations/token/:token.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiApp, type ApiApp } from '../helpers/api-app.js';
+
+let t: ApiApp;
+let alice: string;
+const post = (body: unknown, token: string) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, token });
+
+beforeAll(() => {
+  t = createApiApp({ services: [{ name: 'svc', api_token: 'service-token-abc', scopes: ['read:users'] }] });
+  alice = t.tokenFor('alice');
+  t.deps.users.ensure('bob');
+});
+afterAll(() => t.close());
+
+describe('creating tokens', () => {
+  it('returns 201 with the token once, and the database never holds it', async () => {
+    const res = await t.request('/hub/api/users/alice/tokens', post({ note: 'laptop', scopes: ['read:servers!user=alice'], expires_in: 3600 }, alice));
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body).toMatchObject({ user: 'alice', kind: 'api_token', note: 'laptop', roles: [], oauth_client: 'JupyterHub', id: expect.stringMatching(/^a\d+$/) });
+    expect(body.token).toMatch(/^[0-9a-f]{32}$/);
+    expect(body.scopes).toEqual(['read:servers!user=alice', 'read:users:name!user=alice']);
+    expect(Date.parse(body.expires_at) - Date.now()).toBeGreaterThan(3500_000);
+
+    const rows = t.db.$client.prepare('SELECT * FROM api_tokens').all() as Record<string, unknown>[];
+    const dump = JSON.stringify(rows);
+    expect(dump).not.toContain(body.token);
+    expect(dump).not.toContain(alice);
+    expect(rows.every((r) => /^sha512:\d+:[0-9a-f]{16}:[0-9a-f]{128}$/.test(String(r.hash)))).toBe(true);
+    expect(dump).not.toContain('service-token-abc');
+
+    const listed = await (await t.request('/hub/api/users/alice/tokens', { token: alice })).json();
+    expect(JSON.stringify(listed)).not.toContain(body.token);
+    expect(listed.api_tokens.map((x: { id: string }) => x.id)).toContain(body.id);
+    expect((await t.request('/hub/api/user', { token: body.token })).status).toBe(200);
+  });
+
+  it('refuses scopes above the owner\'s with 400 and unknown scopes with 400', async () => {
+    const res = await t.request('/hub/api/users/alice/tokens', post({ scopes: ['admin:users'] }, alice));
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toContain('admin:users');
+    expect((await t.request('/hub/api/users/alice/tokens', post({ scopes: ['servers!user=bob'] }, alice))).status).toBe(400);
+    expect((await t.request('/hub/api/users/alice/tokens', post({ scopes: ['no-such-scope'] }, alice))).status).toBe(400);
+    expect((await t.request('/hub/api/users/alice/tokens', post({ expires_in: -5 }, alice))).status).toBe(400);
+  });
+
+  it('does not let a narrow token mint a broader one (403)', async () => {
+    const narrow = t.tokenFor('alice', ['tokens!user=alice']);
+    const res = await t.request('/hub/api/users/alice/tokens', post({}, narrow));
+    expect(res.status).toBe(403);
+    expect((await t.request('/hub/api/users/alice/tokens', post({ scopes: ['read:tokens!user=alice'] }, narrow))).status).toBe(201);
+  });
+
+  it('does not let alice create or list bob\'s tokens (404, filtered)', async () => {
+    expect((await t.request('/hub/api/users/bob/tokens', post({}, alice))).status).toBe(404);
+    expect((await t.request('/hub/api/users/bob/tokens', { token: alice })).status).toBe(404);
+  });
+});
+
+describe('using, expiring and revoking tokens', () => {
+  it('gets one token by id, deletes it (204), and the token stops working (403)', async () => {
+    const created = await (await t.request('/hub/api/users/alice/tokens', post({ note: 'temp' }, alice))).json();
+    const one = await t.request(`/hub/api/users/alice/tokens/${created.id}`, { token: alice });
+    expect(one.status).toBe(200);
+    expect(await one.json()).toMatchObject({ id: created.id, note: 'temp' });
+    expect((await t.request(`/hub/api/users/alice/tokens/${created.id}`, { method: 'DELETE', token: alice })).status).toBe(204);
+    expect((await t.request('/hub/api/user', { token: created.token })).status).toBe(403);
+    expect((await t.request(`/hub/api/users/alice/tokens/${created.id}`, { token: alice })).status).toBe(404);
+    expect((await t.request('/hub/api/users/alice/tokens/a999999', { token: alice })).status).toBe(404);
+  });
+
+  it('treats an expired token as invalid', async () => {
+    const user = t.deps.users.get('alice')!;
+    const { token, row } = t.deps.tokens.issue({ userId: user.id, scopes: ['inherit'], expiresIn: 60 });
+    expect((await t.request('/hub/api/user', { token })).status).toBe(200);
+    t.db.$client.prepare('UPDATE api_tokens SET expires_at = ? WHERE id = ?').run(Date.now() - 1000, row.id);
+    expect((await t.request('/hub/api/user', { token })).status).toBe(403);
+  });
+
+  it('records a token\'s last use', async () => {
+    const token = t.tokenFor('alice', ['read:users!user=alice']);
+    await t.request('/hub/api/user', { token });
+    expect(t.deps.tokens.find(token)?.lastActivity).toBeInstanceOf(Date);
+  });
+});
+
+describe('GET /hub/api/authorizations/token/:token', () => {
+  it('returns the owner of a token to a token-authenticated caller, 404 for unknown tokens', async () => {
+    const bobs = t.tokenFor('bob');
+    const res = await t.request(`/hub/api/authorizations/token/${bobs}`, { token: 'service-token-abc' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ kind: 'user', name: 'bob' });
+    expect((await t.request('/hub/api/authorizations/token/0123456789abcdef0123456789abcdef', { token: 'service-token-abc' })).status).toBe(404);
+    expect((await t.request(`/hub/api/authorizations/token/${bobs}`)).status).toBe(403);
+  });
+});
