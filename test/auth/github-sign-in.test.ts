@@ -315,6 +315,32 @@ describe('GitHub sign-in with allow_all', () => {
   });
 });
 
+describe('GitHub sign-in under a base_url', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    const port = await freePort();
+    t = await startTestHub({
+      hub: { bind: `127.0.0.1:${port}`, base_url: '/jh/' },
+      auth: { allowed_users: ['alice'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
+    });
+  });
+  afterAll(() => t.cleanup());
+
+  it('uses <base_url>hub/ for the callback, the cookie path and the landing page', async () => {
+    const jar = new CookieJar();
+    gh.login = 'alice';
+    const start = await jar.fetch(`${t.url}/jh/hub/oauth_login?next=${encodeURIComponent('/elsewhere/')}`);
+    const authorize = new URL(start.headers.get('location')!);
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${t.hub.address().port}/jh/hub/oauth_callback`);
+    const back = await jar.fetch(authorize.toString());
+    const res = await jar.fetch(back.headers.get('location')!);
+    expect(res.headers.get('location')).toBe('/jh/hub/home');
+    expect(setCookieLine(res, 'jupyterhub-hub-login')).toMatch(/; Path=\/jh\/hub\/(;|$)/);
+    expect(setCookieLine(res, 'jupyterhub-session-id')).toMatch(/; Path=\/jh\/(;|$)/);
+    expect((await jar.fetch(`${t.url}/jh/hub/home`)).status).toBe(200);
+  });
+});
+
 describe('GitHub token passing', () => {
   let t: TestHub;
   beforeAll(async () => {
