@@ -70,8 +70,13 @@ export function createApiApp(input: ConfigInput = {}): ApiApp {
       servers.delete(name);
       return 'stopped';
     },
-    noteActivity: () => undefined,
+    recordActivity(name, at) {
+      const view = servers.get(name);
+      if (view && (view.lastActivity === null || at > view.lastActivity)) view.lastActivity = at;
+    },
     target: (name) => (servers.get(name)?.status === 'running' ? 'http://10.0.0.2:8888' : null),
+    start: () => Promise.reject(new Error('the API test app has no spawner; use test/helpers/test-hub.ts')),
+    progress: () => { throw new Error('the API test app has no spawner; use test/helpers/test-hub.ts'); },
   };
   const deps: ApiDeps = {
     config, users, groups, tokens,

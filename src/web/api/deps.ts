@@ -10,10 +10,8 @@ import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import type { IdentifyDeps } from '../middleware/identify.js';
 
-/** The part of the server state machine the API reads. `recordActivity` moves a server's last activity forward. */
-export type ApiServers = Pick<Servers, 'get' | 'stop' | 'noteActivity' | 'target'> & {
-  recordActivity?(userName: string, at: Date): void;
-};
+/** The part of the server state machine the API uses: reads, start/stop/progress, and activity reported by servers. */
+export type ApiServers = Pick<Servers, 'get' | 'target' | 'start' | 'stop' | 'progress' | 'recordActivity'>;
 
 export interface ApiDeps extends IdentifyDeps {
   config: HubConfig;

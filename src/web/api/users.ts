@@ -180,10 +180,7 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     let latest = body.last_activity !== undefined ? parseTime(body.last_activity, 'last_activity') : null;
     for (const [, at] of serverTimes) if (latest === null || at > latest) latest = at;
     if (latest !== null && (user.lastActivity === null || latest > user.lastActivity)) deps.users.update(name, { lastActivity: latest });
-    for (const [, at] of serverTimes) {
-      if (deps.servers?.recordActivity) deps.servers.recordActivity(name, at);
-      else deps.servers?.noteActivity(name);
-    }
+    for (const [, at] of serverTimes) deps.servers?.recordActivity(name, at);
     return c.body(null, 200);
   });
 
