@@ -55,9 +55,9 @@ export interface Servers {
    * Starts the user's default server. Resolves 'started' when it is ready within the slow-spawn window (10 s),
    * 'pending' when it is still starting (or was already). Throws HttpError 400 (image outside the catalog,
    * already running, pending stop), 404 (no such user), 429 with Retry-After (too many starts in flight),
-   * 500 (the start failed within the window; the message says why).
+   * 500 (the start failed within the window; the message says why). `waitMs` shortens the window (pages use 0).
    */
-  start(userName: string, userOptions?: Record<string, unknown>): Promise<'started' | 'pending'>;
+  start(userName: string, userOptions?: Record<string, unknown>, options?: { waitMs?: number }): Promise<'started' | 'pending'>;
   /** Stops the server (cancelling a pending start). 'stopped' when done within 10 s, else 'pending'. Stopped already → 'stopped'. */
   stop(userName: string): Promise<'stopped' | 'pending'>;
   /**
@@ -344,7 +344,7 @@ export function createServers(deps: ServersDeps): Servers {
   }
 
   const servers: Servers = {
-    async start(userName, userOptions = {}) {
+    async start(userName, userOptions = {}, options = {}) {
       if (closed) throw new HttpError(503, 'The hub is shutting down');
       const user = requireUser(userName);
       const requested = parseRequestedImage(config, userOptions);
@@ -382,7 +382,7 @@ export function createServers(deps: ServersDeps): Servers {
       spawns.set(user.id, spawn);
       logger.info({ user: userName, image: choice.image, source: choice.source }, 'starting server');
       spawn.done = runSpawn(user, server, choice, spawn);
-      const outcome = await raceTimeout(spawn.done, timing.slowSpawnMs);
+      const outcome = await raceTimeout(spawn.done, options.waitMs ?? timing.slowSpawnMs);
       if (outcome === 'ready') return 'started';
       if (outcome === 'failed') throw new HttpError(500, `Spawn failed: ${spawn.error}`);
       return 'pending';

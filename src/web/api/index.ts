@@ -11,6 +11,7 @@ import { rootRoutes } from './root.js';
 import { selfRoutes } from './self.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
+import { serverRoutes } from './servers.js';
 import { HUB_API_VERSION } from './version.js';
 
 
@@ -31,6 +32,7 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   api.route('/', rootRoutes(deps));
   api.route('/', selfRoutes(deps));
   api.route('/', userRoutes(deps));
+  api.route('/', serverRoutes(deps));
   api.route('/', tokenRoutes(deps));
   api.route('/', groupRoutes(deps));
   api.route('/', authorizationRoutes(deps));

@@ -1,0 +1,129 @@
+// The REST endpoints that start, stop and watch a server, over HTTP against a whole hub with real tokens:
+// status codes (201/202, 204/202), empty text/plain bodies, scope checks, the catalog, and the progress stream.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenStore } from '../../src/auth/tokens.js';
+import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+
+function tokenFor(t: TestHub, name: string, scopes = ['inherit']): string {
+  const user = t.users.ensure(name);
+  return createTokenStore(t.hub.db).issue({ userId: user.id, scopes, note: 'test' }).token;
+}
+
+function api(t: TestHub, token: string | null, method: string, path: string, body?: string) {
+  return fetch(`${t.url}/hub/api${path}`, {
+    method,
+    headers: token ? { Authorization: `token ${token}` } : {},
+    body,
+  });
+}
+
+/** Reads a text/event-stream response to its end; answers the parsed data lines and the raw text. */
+async function readStream(res: Response): Promise<{ events: Record<string, unknown>[]; raw: string }> {
+  const raw = await res.text();
+  const events = raw.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
+  return { events, raw };
+}
+
+describe('start and stop over the API', () => {
+  let t: TestHub;
+  let alice: string;
+  let bob: string;
+  beforeAll(async () => {
+    t = await startTestHub({ spawner: { images: { base: { image: 'berth/backend:test' } } } });
+    alice = tokenFor(t, 'alice');
+    bob = tokenFor(t, 'bob');
+  });
+  afterAll(() => t?.cleanup());
+
+  it('refuses a start without credentials (403) and on another user\'s server (404)', async () => {
+    expect((await api(t, null, 'POST', '/users/alice/server')).status).toBe(403);
+    const res = await api(t, bob, 'POST', '/users/alice/server');
+    expect(res.status).toBe(404);
+    expect(t.hub.servers.get('alice')!.status).toBe('stopped');
+  });
+
+  it('answers 400 with the allowed labels for an image outside the catalog', async () => {
+    const res = await api(t, alice, 'POST', '/users/alice/server', JSON.stringify({ image: 'evil/miner:latest' }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ status: 400, message: expect.stringContaining('must be one of the labels "base"') });
+  });
+
+  it('starts with 201 and an empty text/plain body, then answers 400 "already running"', async () => {
+    const res = await api(t, alice, 'POST', '/users/alice/server');
+    expect(res.status).toBe(201);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('');
+    expect(t.hub.servers.get('alice')!.ready).toBe(true);
+    const again = await api(t, alice, 'POST', '/users/alice/server', JSON.stringify({}));
+    expect(again.status).toBe(400);
+    expect(await again.json()).toEqual({ status: 400, message: "alice's server is already running" });
+  });
+
+  it('sends only the ready event on the progress stream of a running server', async () => {
+    const res = await api(t, alice, 'GET', '/users/alice/server/progress');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    const { events } = await readStream(res);
+    expect(events).toEqual([{
+      progress: 100, ready: true, url: '/user/alice/', message: 'Server ready at /user/alice/',
+      html_message: 'Server ready at <a href="/user/alice/">/user/alice/</a>',
+    }]);
+  });
+
+  it('stops with 204, and answers 204 again for a stopped server', async () => {
+    const res = await api(t, alice, 'DELETE', '/users/alice/server');
+    expect(res.status).toBe(204);
+    expect(t.hub.servers.get('alice')!.status).toBe('stopped');
+    expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
+  });
+
+  it('answers 400 on the progress stream when nothing is starting', async () => {
+    const res = await api(t, alice, 'GET', '/users/alice/server/progress');
+    expect(res.status).toBe(400);
+  });
+
+  it('treats /servers/ with an empty name as the default server and refuses named servers', async () => {
+    expect((await api(t, alice, 'POST', '/users/alice/servers/', JSON.stringify({ image: 'base' }))).status).toBe(201);
+    expect(t.hub.servers.get('alice')!.imageLabel).toBe('base');
+    expect((await api(t, alice, 'DELETE', '/users/alice/servers/')).status).toBe(204);
+    const named = await api(t, alice, 'POST', '/users/alice/servers/lab');
+    expect(named.status).toBe(400);
+    expect((await named.json()).message).toContain('Named servers are not enabled');
+  });
+
+  it('refuses start and stop to a token that may only read the server (403)', async () => {
+    const reader = tokenFor(t, 'alice', ['read:servers!user=alice']);
+    expect((await api(t, reader, 'POST', '/users/alice/server')).status).toBe(403);
+    expect((await api(t, reader, 'DELETE', '/users/alice/server')).status).toBe(403);
+  });
+});
+
+describe('the progress stream of a slow start', () => {
+  let t: TestHub;
+  let alice: string;
+  beforeAll(async () => {
+    // The server listens after 9 s, so the stream stays open past one 8 s keep-alive.
+    t = await startTestHub({ spawner: { environment: { BACKEND_DELAY_S: 9 } } }, { overrides: { serverTiming: { slowSpawnMs: 200 } } });
+    alice = tokenFor(t, 'alice');
+  });
+  afterAll(() => t?.cleanup());
+
+  it('answers 202 to a start that is still pending, streams the steps in order, and keeps the stream alive', async () => {
+    const res = await api(t, alice, 'POST', '/users/alice/server');
+    expect(res.status).toBe(202);
+    expect(await res.text()).toBe('');
+    expect(t.hub.servers.get('alice')!.pending).toBe('spawn');
+    const { events, raw } = await readStream(await api(t, alice, 'GET', '/users/alice/server/progress'));
+    expect(events.map((e) => e.message)).toEqual([
+      'Server requested',
+      `Creating container ${t.network}-alice`,
+      'Starting container',
+      'Waiting for the server to answer HTTP at /user/alice/api',
+      'Server ready at /user/alice/',
+    ]);
+    expect(events.at(-1)).toMatchObject({ ready: true, progress: 100, url: '/user/alice/' });
+    // A keep-alive is a bare blank line between events: four newlines in a row.
+    expect(raw).toContain('\n\n\n\n');
+  }, 60_000);
+});
