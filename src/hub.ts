@@ -125,7 +125,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       sessions,
       users: userStore,
       github: createGithubSignIn({ config, secret: cookieSecret }),
-      pam: config.auth.pam.enabled ? createPamAuthenticator({ service: config.auth.pam.service }) : null,
+      pam: config.auth.pam.enabled ? createPamAuthenticator({ service: config.auth.pam.service, python: (overrides.env ?? process.env).BERTH_PYTHON }) : null,
       githubTokens,
       throttle: createLoginThrottle(),
     },

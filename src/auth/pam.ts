@@ -3,7 +3,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { PAM_HELPER_SOURCE } from './pam-helper.js';
 
-export type PamResult = { ok: true } | { ok: false; why: string };
+/** `broken`: PAM itself could not be asked (no python3, no libpam, the service failed to start), so nobody can sign in. */
+export type PamResult = { ok: true } | { ok: false; why: string; broken?: boolean };
 
 export interface PamAuthenticator {
   /** Never throws for a bad password, unknown user or locked account: those are `{ ok: false }`. */
@@ -14,8 +15,9 @@ export interface PamAuthenticator {
 
 const HELPER_TIMEOUT_MS = 15_000;
 
+/** `python`: the interpreter for the helper (env BERTH_PYTHON); default python3 from PATH. */
 export function createPamAuthenticator(options: { service: string; python?: string }): PamAuthenticator {
-  const python = options.python ?? process.env.BERTH_PYTHON ?? 'python3';
+  const python = options.python || 'python3';
   return {
     authenticate(username, password) {
       return new Promise((resolve) => {
@@ -25,11 +27,12 @@ export function createPamAuthenticator(options: { service: string; python?: stri
         child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(0, 2000)));
         child.on('error', (err) => {
           clearTimeout(timer);
-          resolve({ ok: false, why: `the PAM helper (${python}) could not run: ${err.message}; install python3 or set BERTH_PYTHON` });
+          resolve({ ok: false, broken: true, why: `the PAM helper (${python}) could not run: ${err.message}; install python3 or set BERTH_PYTHON` });
         });
         child.on('close', (code) => {
           clearTimeout(timer);
-          resolve(code === 0 ? { ok: true } : { ok: false, why: stderr.trim().slice(0, 500) || `PAM helper exited ${code}` });
+          const why = stderr.trim().slice(0, 500) || `PAM helper exited ${code ?? 'on a signal (timeout)'}`;
+          resolve(code === 0 ? { ok: true } : { ok: false, why, broken: code !== 1 });
         });
         child.stdin.on('error', () => undefined);
         child.stdin.end(JSON.stringify({ username, password }));

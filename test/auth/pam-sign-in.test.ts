@@ -135,3 +135,21 @@ describe('PAM sign-in', () => {
     expect(blocked.res.status).toBe(429);
   });
 });
+
+describe('PAM sign-in when PAM cannot be asked', () => {
+  let broken: TestHub;
+  beforeAll(async () => {
+    broken = await startTestHub(
+      { auth: { pam: { enabled: true, allowed_groups: [usersGroup] } } },
+      { overrides: { env: { BERTH_PYTHON: '/nonexistent/python3' } } },
+    );
+  });
+  afterAll(() => broken?.cleanup());
+
+  it('answers 503 saying password sign-in is not working, instead of blaming the password', async () => {
+    const { res, text } = await signIn(broken, member, PASSWORD);
+    expect(res.status).toBe(503);
+    expect(text).toContain('Password sign-in is not working on this hub');
+    expect(text).not.toContain('Invalid username or password');
+  });
+});

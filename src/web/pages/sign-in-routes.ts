@@ -12,7 +12,7 @@ import type { GithubTokenVault } from '../../auth/github-token.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import type { PamAuthenticator } from '../../auth/pam.js';
 import { safeNext } from '../../auth/safe-next.js';
-import type { Authenticator, Sessions } from '../../auth/sessions.js';
+import type { Sessions } from '../../auth/sessions.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
@@ -46,11 +46,6 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
     loginPage({ hubPrefix, githubConfigured: github !== null, pamEnabled: pam !== null, next, ...extra });
 
-  function signIn(c: Context<AppEnv>, userId: number, via: Authenticator, next: string | null): Response {
-    sessions.start(c, userId, via);
-    return c.redirect(next ?? home, 302);
-  }
-
   app.get('/login', (c) => {
     const next = safeNext(c.req.query('next'), base);
     if (sessions.fromCookieHeader(c.req.header('cookie')) !== null) return c.redirect(next ?? home, 302);
@@ -78,6 +73,11 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       return answer(429, `Too many failed sign-in attempts: try again in ${Math.ceil(wait / 60)} minute(s).`, { 'Retry-After': String(wait) });
     }
     const result = name === null || password === '' ? { ok: false as const, why: 'not a valid user name or empty password' } : await pam.authenticate(name, password);
+    if (!result.ok && result.broken) {
+      c.var.log.error({ service: config.auth.pam.service, why: result.why }, 'PAM is not usable');
+      await padUntil(started + pamAnswerMs);
+      throw new HttpError(503, 'Password sign-in is not working on this hub right now (PAM could not be asked): an administrator must check the hub log.');
+    }
     if (!result.ok) {
       deps.throttle.recordFailure(name ?? rawName, address);
       c.var.log.info({ username: shownName, address, why: result.why }, 'PAM sign-in failed');
@@ -137,7 +137,8 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     const fields = { githubTokenEncrypted, ...(admin && !row.admin ? { admin: true } : {}) };
     row = users.update(name, fields) ?? row;
     c.var.log.info({ username: name, rule: decision.rule, admin: row.admin }, 'signed in with GitHub');
-    return signIn(c, row.id, 'github', identity.next);
+    sessions.start(c, row.id, 'github');
+    return c.redirect(identity.next ?? home, 302);
   });
 
   const logout = (c: Context<AppEnv>) => {
