@@ -11,8 +11,10 @@ import { requestLog } from './middleware/request-log.js';
 import { identify } from './middleware/identify.js';
 import { apiRoutes } from './api/index.js';
 import type { ApiDeps } from './api/deps.js';
+import { adminRoutes } from './pages/admin-routes.js';
 import { csrf } from './middleware/csrf.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
+import { serverPageRoutes } from './pages/server-routes.js';
 
 export interface WebDeps {
   config: HubConfig;
@@ -37,5 +39,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/api', healthRoutes(deps.health));
   app.route('/api', apiRoutes(deps.api));
   app.route('/', signInRoutes(deps.signIn));
+  app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
+  app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
   return app;
 }

@@ -1,0 +1,37 @@
+// GET /hub/admin: the admin page, for signed-in users holding `admin-ui`. Reads users and servers; every change
+// goes through the REST API from the page (cookie + X-XSRFToken), so the API's scope checks apply.
+import { Hono } from 'hono';
+import { holds } from '../../auth/scopes.js';
+import { HttpError } from '../../errors.js';
+import type { ApiDeps } from '../api/deps.js';
+import { imageChoice } from '../api/models.js';
+import type { AppEnv } from '../env.js';
+import { xsrfToken } from '../middleware/csrf.js';
+import { adminPage, type AdminRow } from './admin-page.js';
+
+export function adminRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv> {
+  const base = deps.config.hub.base_url;
+  const app = new Hono<AppEnv>();
+  app.get('/admin', (c) => {
+    const caller = c.get('caller');
+    if (!caller || caller.kind !== 'user' || caller.via !== 'cookie') {
+      return c.redirect(`${base}hub/login?next=${encodeURIComponent(`${base}hub/admin`)}`, 302);
+    }
+    if (holds(caller.scopes, 'admin-ui') !== 'yes') throw new HttpError(403, 'The admin page is for admins (it needs the admin-ui scope).');
+    const rows: AdminRow[] = deps.users.list().map((user) => {
+      const view = deps.servers?.get(user.name) ?? null;
+      return {
+        name: user.name,
+        admin: user.admin,
+        status: view?.status ?? 'stopped',
+        serverUrl: view?.url ?? `${base}user/${encodeURIComponent(user.name)}/`,
+        lastActivity: view?.lastActivity ?? user.lastActivity,
+        image: imageChoice(deps.config, user),
+        adminImage: user.adminImage,
+      };
+    });
+    const catalog = Object.fromEntries(Object.entries(deps.config.spawner.images).map(([label, e]) => [label, { description: e.description }]));
+    return c.html(adminPage({ baseUrl: base, me: caller.name, xsrf: xsrfToken(deps.secret, caller.sessionId ?? ''), catalog, rows }));
+  });
+  return app;
+}
