@@ -1,0 +1,151 @@
+// The browser pages that start servers, against a whole hub with a signed-in session: /hub/user/<name>/…
+// (login redirect, 424 page, JSON 424, back to the server with a redirect counter and loop guard), /hub/spawn
+// (image choice, start) and /hub/spawn-pending (progress page, failure, moving on when ready).
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCookieSecret } from '../../src/auth/cookie-secret.js';
+import { createSessions } from '../../src/auth/sessions.js';
+import { CookieJar } from '../helpers/cookie-jar.js';
+import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+
+let t: TestHub;
+
+/** A browser signed in as `name`: a real session row and the hub's real cookies. */
+async function signedIn(name: string): Promise<CookieJar> {
+  const user = t.users.ensure(name);
+  const sessions = createSessions({ db: t.hub.db, secret: loadCookieSecret(t.dataDir), config: t.config });
+  const app = new Hono();
+  app.get('/', (c) => {
+    sessions.start(c, user.id, 'github');
+    return c.text('ok');
+  });
+  const res = await app.request('/');
+  const jar = new CookieJar();
+  for (const line of res.headers.getSetCookie()) {
+    const [pair] = line.split(';');
+    jar.cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+  }
+  return jar;
+}
+
+const xsrfOf = (html: string) => /name="_xsrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+const formPost = (jar: CookieJar, url: string, fields: Record<string, string>) =>
+  jar.fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+
+beforeAll(async () => {
+  t = await startTestHub({
+    spawner: {
+      environment: { BACKEND_DELAY_S: 2 },
+      images: {
+        base: { image: 'berth/backend:test', description: 'Test backend' },
+        other: { image: 'berth/backend:test', description: 'Same, by another name' },
+        broken: { image: 'berth/not-built-anywhere:test', description: 'Missing on purpose' },
+      },
+    },
+  });
+});
+afterAll(() => t?.cleanup());
+
+describe('/hub/user/<name>/…', () => {
+  it('sends a browser without a session to the login page, keeping where it was going', async () => {
+    const res = await new CookieJar().fetch(`${t.url}/hub/user/alice/tree?x=1`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(`/hub/login?next=${encodeURIComponent('/hub/user/alice/tree?x=1')}`);
+  });
+
+  it('offers to start a stopped server with a 424 page whose form posts to /hub/spawn/<name>', async () => {
+    const alice = await signedIn('alice');
+    const res = await alice.fetch(`${t.url}/hub/user/alice/tree`);
+    expect(res.status).toBe(424);
+    const html = await res.text();
+    expect(html).toContain(`action="/hub/spawn/alice?next=${encodeURIComponent('/user/alice/tree')}"`);
+    expect(xsrfOf(html)).not.toBe('');
+  });
+
+  it('answers 424 JSON to API-like requests for a stopped server', async () => {
+    const alice = await signedIn('alice');
+    const res = await alice.fetch(`${t.url}/hub/user/alice/api/contents`, { headers: { Accept: 'application/json' } });
+    expect(res.status).toBe(424);
+    expect(await res.json()).toEqual({ status: 424, message: "alice's server is not running" });
+  });
+
+  it("answers 404 for another user's server", async () => {
+    const bob = await signedIn('bob');
+    expect((await bob.fetch(`${t.url}/hub/user/alice/tree`)).status).toBe(404);
+  });
+});
+
+describe('starting from the pages', () => {
+  it('shows the catalog as a choice on /hub/spawn', async () => {
+    const alice = await signedIn('alice');
+    const res = await alice.fetch(`${t.url}/hub/spawn`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    for (const label of ['base', 'other', 'broken']) expect(html).toContain(`name="image" value="${label}"`);
+    expect(html).toContain('action="/hub/spawn/alice"');
+  });
+
+  it('starts the chosen image, shows the progress page, then sends the browser to the server', async () => {
+    const alice = await signedIn('alice');
+    const form = await (await alice.fetch(`${t.url}/hub/user/alice/tree`)).text();
+    const next = encodeURIComponent('/user/alice/tree');
+    const res = await formPost(alice, `${t.url}/hub/spawn/alice?next=${next}`, { _xsrf: xsrfOf(form), image: 'other' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/hub/spawn-pending/alice?next=${next}`);
+    expect(t.hub.servers.get('alice')).toMatchObject({ pending: 'spawn', imageLabel: 'other' });
+
+    const pending = await alice.fetch(`${t.url}/hub/spawn-pending/alice?next=${next}`);
+    expect(pending.status).toBe(200);
+    const html = await pending.text();
+    expect(html).toContain('data-progress-url="/hub/api/users/alice/server/progress"');
+    expect(html).toContain('data-next="/user/alice/tree"');
+    expect(html).toContain('new EventSource(');
+
+    // The page's EventSource reads the same stream, with the session cookie.
+    const stream = await alice.fetch(`${t.url}/hub/api/users/alice/server/progress`);
+    expect(stream.status).toBe(200);
+    expect(await stream.text()).toContain('"ready":true');
+
+    const ready = await alice.fetch(`${t.url}/hub/spawn-pending/alice?next=${next}`);
+    expect(ready.status).toBe(302);
+    expect(ready.headers.get('location')).toBe('/user/alice/tree');
+  });
+
+  it('sends /hub/user/<name>/… back to the running server with a redirect counter, and stops a loop', async () => {
+    const alice = await signedIn('alice');
+    const res = await alice.fetch(`${t.url}/hub/user/alice/tree?a=b`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/user/alice/tree?a=b&redirects=1');
+    const again = await alice.fetch(`${t.url}/hub/user/alice/tree?a=b&redirects=3`);
+    expect(again.headers.get('location')).toBe('/user/alice/tree?a=b&redirects=4');
+    const loop = await alice.fetch(`${t.url}/hub/user/alice/tree?redirects=4`);
+    expect(loop.status).toBe(500);
+    expect(await loop.text()).toContain('Redirect loop detected');
+    await t.hub.servers.stop('alice');
+  });
+
+  it('shows a failed start on the pending page with a way to try again', async () => {
+    const bob = await signedIn('bob');
+    const form = await (await bob.fetch(`${t.url}/hub/spawn/bob`)).text();
+    const res = await formPost(bob, `${t.url}/hub/spawn/bob`, { _xsrf: xsrfOf(form), image: 'broken' });
+    expect(res.status).toBe(303);
+    await vi.waitFor(() => expect(t.hub.servers.get('bob')!.status).toBe('stopped'), { timeout: 10_000 });
+    const back = await bob.fetch(`${t.url}/hub/user/bob/`);
+    expect(back.status).toBe(303);
+    expect(back.headers.get('location')).toBe(`/hub/spawn-pending/bob?next=${encodeURIComponent('/user/bob/')}`);
+    const page = await bob.fetch(`${t.url}${back.headers.get('location')}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Spawn failed: Image berth/not-built-anywhere:test is not on the Docker host');
+    expect(html).toContain('id="retry"');
+  });
+
+  it('refuses an image outside the catalog posted by the form', async () => {
+    const carol = await signedIn('carol');
+    const form = await (await carol.fetch(`${t.url}/hub/spawn/carol`)).text();
+    const res = await formPost(carol, `${t.url}/hub/spawn/carol`, { _xsrf: xsrfOf(form), image: 'berth/backend:test' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('is not in the catalog');
+    expect(t.hub.servers.get('carol')!.status).toBe('stopped');
+  });
+});
