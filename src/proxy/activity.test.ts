@@ -1,0 +1,28 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createActivityMeter } from './activity.js';
+
+describe('createActivityMeter', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('reports a user at most once per interval, and again once it has passed', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const noted: string[] = [];
+    const touch = createActivityMeter((name) => noted.push(name), () => {}, 1000);
+    touch('alice');
+    touch('alice');
+    touch('bob');
+    vi.setSystemTime(1_000_999);
+    touch('alice');
+    expect(noted).toEqual(['alice', 'bob']);
+    vi.setSystemTime(1_001_000);
+    touch('alice');
+    expect(noted).toEqual(['alice', 'bob', 'alice']);
+  });
+
+  it('hands a throwing note to onError instead of throwing into a socket handler', () => {
+    const errors: unknown[] = [];
+    const touch = createActivityMeter(() => { throw new Error('db closed'); }, (err) => errors.push(err));
+    expect(() => touch('alice')).not.toThrow();
+    expect(errors).toHaveLength(1);
+  });
+});

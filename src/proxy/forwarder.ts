@@ -1,0 +1,204 @@
+// Forwards requests and WebSocket upgrades for /user/<name>/ to that user's server; the only importer of
+// http-proxy-3. Owns the backend keep-alive agent, the live upgraded sockets and every proxy error.
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import { redactUrl, type Logger } from '../log.js';
+import { createActivityMeter } from './activity.js';
+import { prepareForwardedHeaders } from './request-headers.js';
+import type { RouteSource } from './route-table.js';
+import { rejectUpgrade, sendUnavailable } from './responses.js';
+
+export interface ForwarderOptions {
+  routes: RouteSource;
+  baseUrl: string;
+  logger: Logger;
+  /** How long an upgrade may wait for the server's answer, or for a client to take a refusal, before both sockets go. */
+  upgradeTimeoutMs?: number;
+  /** How long a closing side may take to flush before it is destroyed. */
+  closeGraceMs?: number;
+  /** Activity is reported at most once per this many ms per user (default 1000). */
+  activityIntervalMs?: number;
+}
+
+export interface Forwarder {
+  web(req: http.IncomingMessage, res: http.ServerResponse, userName: string, target: string): void;
+  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, userName: string, target: string): void;
+  /** Ends every proxied WebSocket and pooled backend connection (http.Server.close() would wait for them). */
+  close(): void;
+}
+
+/** Connect-level failures: the server is not there, which the state machine should check. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+const USER = Symbol('berth.user');
+const UPGRADED = Symbol('berth.upgraded');
+type Tagged = { [USER]?: string; [UPGRADED]?: boolean };
+
+export function createForwarder(options: ForwarderOptions): Forwarder {
+  const { routes, baseUrl, logger } = options;
+  const upgradeTimeoutMs = options.upgradeTimeoutMs ?? 30_000;
+  const closeGraceMs = options.closeGraceMs ?? 5_000;
+  const log = logger.child({ component: 'proxy' });
+
+  // Backend connections are reused across requests; idle ones are dropped after 30 s (Agent `timeout`
+  // only destroys free sockets, so long downloads and slow responses are not cut).
+  const agent = new http.Agent({ keepAlive: true, timeout: 30_000 });
+  const proxy = createProxyServer({ agent, ws: true });
+  const liveUpgrades = new Set<Socket>();
+  const targets = new Map<string, URL>();
+
+  const touch = createActivityMeter(
+    (name) => routes.noteActivity(name),
+    (err) => log.error({ err }, 'recording activity failed'),
+    options.activityIntervalMs ?? 1000,
+  );
+  function onTrafficData(this: Tagged): void {
+    const name = this[USER];
+    if (name !== undefined) touch(name);
+  }
+
+  function targetUrl(target: string): URL {
+    let url = targets.get(target);
+    if (url === undefined) {
+      if (targets.size > 10_000) targets.clear();
+      url = new URL(target);
+      targets.set(target, url);
+    }
+    return url;
+  }
+
+  function unreachable(name: string, err: NodeJS.ErrnoException, url: string | undefined): void {
+    log.warn({ user: name, code: err.code, url: redactUrl(url ?? '') }, 'user server unreachable; asking for a state check');
+    try {
+      routes.noteUnreachable(name);
+    } catch (noteErr) {
+      log.error({ err: noteErr, user: name }, 'noteUnreachable failed');
+    }
+  }
+
+  function onWebError(err: Error, req: http.IncomingMessage, res: http.ServerResponse | Socket): void {
+    const name = (req as Tagged)[USER] ?? '';
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!(res instanceof http.ServerResponse)) return;
+    if (res.headersSent) {
+      log.info({ user: name, code, url: redactUrl(req.url ?? '') }, 'proxied response cut short');
+      res.destroy();
+      return;
+    }
+    if (code !== undefined && UNREACHABLE.has(code)) {
+      unreachable(name, err, req.url);
+      sendUnavailable(req, res, 503, name, baseUrl, `is not answering (${code})`);
+      return;
+    }
+    log.warn({ err, user: name, url: redactUrl(req.url ?? '') }, 'proxying to user server failed');
+    sendUnavailable(req, res, 502, name, baseUrl, `closed the connection without an answer (${code ?? err.message})`);
+  }
+
+  function onWsError(err: Error, req: http.IncomingMessage, socket: http.ServerResponse | Socket): void {
+    const name = (req as Tagged)[USER] ?? '';
+    const code = (err as NodeJS.ErrnoException).code;
+    const upgraded = (socket as Tagged)[UPGRADED] === true;
+    if (socket.destroyed) {
+      // We closed it ourselves (timeout, client gone): already reported where that was decided.
+      log.debug({ user: name, code, upgraded }, 'proxied WebSocket closed');
+      return;
+    }
+    if (!upgraded && code !== undefined && UNREACHABLE.has(code)) {
+      unreachable(name, err, req.url);
+      if (!(socket instanceof http.ServerResponse)) rejectUpgrade(socket, 503, `The server of ${name} is not answering (${code}).`);
+      return;
+    }
+    log.info({ user: name, code, upgraded, url: redactUrl(req.url ?? '') }, 'proxied WebSocket failed');
+  }
+
+  // Client-socket errors of upgrades land here (http-proxy-3 re-emits them); without a listener they would throw.
+  proxy.on('error', (err, req) => {
+    log.debug({ err, url: redactUrl(req?.url ?? '') }, 'client socket error on a proxied connection');
+  });
+
+  proxy.on('proxyRes', (proxyRes, req, res) => {
+    const name = (req as Tagged)[USER];
+    if (name === undefined) return;
+    touch(name);
+    (proxyRes as Tagged)[USER] = name;
+    proxyRes.on('data', onTrafficData);
+    // A server that dies mid-response must not leave the client waiting for the rest.
+    proxyRes.once('close', () => {
+      if (!proxyRes.complete) res.destroy();
+    });
+  });
+
+  proxy.on('proxyReqWs', (proxyReq, req, socket) => {
+    trackUpgrade(proxyReq, req, socket as Socket);
+  });
+
+  /** Bounds an upgrade in time and ties the two sockets' lifetimes together, whatever the server answers. */
+  function trackUpgrade(proxyReq: http.ClientRequest, req: http.IncomingMessage, socket: Socket): void {
+    const name = (req as Tagged)[USER] ?? '';
+    let upstream: Socket | null = null;
+    const timer = setTimeout(() => {
+      log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'WebSocket upgrade not completed in time; closing it');
+      proxyReq.destroy();
+      socket.destroy();
+    }, upgradeTimeoutMs);
+    timer.unref();
+
+    socket.once('close', () => {
+      clearTimeout(timer);
+      liveUpgrades.delete(socket);
+      if (upstream !== null) closeSoon(upstream);
+      else proxyReq.destroy();
+    });
+
+    proxyReq.once('upgrade', (_res, proxySocket: Socket) => {
+      clearTimeout(timer);
+      if (socket.destroyed) {
+        proxySocket.destroy();
+        return;
+      }
+      upstream = proxySocket;
+      liveUpgrades.add(socket);
+      (socket as Tagged)[UPGRADED] = true;
+      (socket as Tagged)[USER] = name;
+      (proxySocket as Tagged)[USER] = name;
+      touch(name);
+      socket.on('data', onTrafficData);
+      proxySocket.on('data', onTrafficData);
+      proxySocket.once('close', () => closeSoon(socket));
+    });
+    // A plain HTTP answer instead of 101 is relayed by http-proxy-3, which then ends the client socket;
+    // the timer above still bounds a client that never takes it.
+  }
+
+  /** end() then destroy: the server socket allows half-open connections, so end() alone can leave one forever. */
+  function closeSoon(socket: Socket): void {
+    if (socket.destroyed) return;
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), closeGraceMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  return {
+    web(req, res, userName, target) {
+      (req as Tagged)[USER] = userName;
+      prepareForwardedHeaders(req);
+      proxy.web(req, res, { target: targetUrl(target) }, onWebError);
+      // The library has piped the body by now; listening does not change the flow.
+      req.on('data', onTrafficData);
+    },
+    ws(req, socket, head, userName, target) {
+      (req as Tagged)[USER] = userName;
+      prepareForwardedHeaders(req);
+      // Each upgrade gets its own connection (it leaves any pool anyway), closed with a refusal.
+      proxy.ws(req, socket, head, { target: targetUrl(target), agent: false }, onWsError);
+    },
+    close() {
+      for (const socket of liveUpgrades) socket.destroy();
+      liveUpgrades.clear();
+      agent.destroy();
+    },
+  };
+}

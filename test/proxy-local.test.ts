@@ -1,0 +1,279 @@
+// The public listener against local node backends: dispatch, redirects, refusals, activity, streaming and
+// what happens when either side of a proxied connection goes away. Docker-backed cases are in proxy-backend.
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { refusedUrl, startBackend, startProxy, type ProxyHarness } from './helpers/proxy-harness.js';
+
+let proxy: ProxyHarness;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  proxy = await startProxy({ upgradeTimeoutMs: 500, closeGraceMs: 500 });
+});
+afterAll(() => proxy.close());
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+  proxy.targets.clear();
+  proxy.activity.length = 0;
+  proxy.unreachable.length = 0;
+});
+
+async function backend(handler: http.RequestListener) {
+  const b = await startBackend(handler);
+  cleanups.push(() => b.close());
+  return b;
+}
+
+function get(path: string, headers: Record<string, string> = {}) {
+  return fetch(`${proxy.url}${path}`, { headers, redirect: 'manual' });
+}
+
+function wsUrl(path: string) {
+  return `ws://127.0.0.1:${proxy.port}${path}`;
+}
+
+/** Sends an upgrade request on a raw socket and returns everything the proxy wrote before closing it. */
+async function rawUpgrade(path: string): Promise<string> {
+  const socket = net.connect(proxy.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk));
+  await once(socket, 'close');
+  return received;
+}
+
+describe('dispatch', () => {
+  it('serves <base_url>hub/ from the hub app', async () => {
+    const res = await get('/hub/anything');
+    expect(await res.text()).toBe('the hub app');
+  });
+
+  it('redirects / and other paths into /hub/ like JupyterHub', async () => {
+    const root = await get('/');
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/hub/');
+    expect((await get('/tree?x=1')).headers.get('location')).toBe('/hub/tree?x=1');
+  });
+
+  it('forwards /user/<name>/… to the target with the full path and query', async () => {
+    const b = await backend((req, res) => res.end(JSON.stringify({ url: req.url, method: req.method })));
+    proxy.targets.set('alice', b.url);
+    const res = await get('/user/alice/api/contents/a%20b?type=file');
+    expect(await res.json()).toEqual({ url: '/user/alice/api/contents/a%20b?type=file', method: 'GET' });
+  });
+
+  it('redirects a request for a server that is not running to /hub/user/<name>/… with its query', async () => {
+    let reached = false;
+    const b = await backend((_req, res) => { reached = true; res.end(); });
+    proxy.targets.set('bob', b.url);
+    const res = await get('/user/alice/lab/tree?reset=1');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/hub/user/alice/lab/tree?reset=1');
+    expect(reached).toBe(false);
+  });
+
+  it('answers an upgrade outside /user/<name>/ with 404 and closes the socket', async () => {
+    expect(await rawUpgrade('/hub/api/ws')).toMatch(/^HTTP\/1.1 404 /);
+  });
+
+  it('answers an upgrade to a server that is not running with 424 and closes the socket', async () => {
+    const text = await rawUpgrade('/user/alice/api/kernels/k/channels');
+    expect(text).toMatch(/^HTTP\/1.1 424 /);
+    expect(text).toContain('not running');
+  });
+});
+
+describe('a server that refuses connections', () => {
+  it('gives a 503 page, not a redirect, and asks for a state check', async () => {
+    proxy.targets.set('alice', await refusedUrl());
+    const res = await get('/user/alice/lab', { accept: 'text/html' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await res.text()).toContain('server of alice at /user/alice/ is not answering (ECONNREFUSED)');
+    expect(proxy.unreachable).toEqual(['alice']);
+  });
+
+  it('answers JSON to API paths and to clients that accept JSON', async () => {
+    proxy.targets.set('alice', await refusedUrl());
+    const api = await get('/user/alice/api/status');
+    expect(api.status).toBe(503);
+    expect(await api.json()).toMatchObject({ status: 503, message: expect.stringContaining('ECONNREFUSED') });
+    const accepting = await get('/user/alice/tree', { accept: 'application/json' });
+    expect(accepting.headers.get('content-type')).toBe('application/json');
+  });
+
+  it('logs each refusal once and keeps serving', async () => {
+    proxy.targets.set('alice', await refusedUrl());
+    const before = proxy.logs.length;
+    await get('/user/alice/x');
+    const lines = proxy.logs.slice(before).filter((l) => l.user === 'alice' && l.level !== 'debug');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ code: 'ECONNREFUSED', msg: expect.stringContaining('unreachable') });
+    expect((await get('/hub/')).status).toBe(200);
+  });
+
+  it('refuses a WebSocket upgrade with 503 and asks for a state check', async () => {
+    proxy.targets.set('alice', await refusedUrl());
+    expect(await rawUpgrade('/user/alice/api/kernels/k/channels')).toMatch(/^HTTP\/1.1 503 /);
+    expect(proxy.unreachable).toEqual(['alice']);
+  });
+});
+
+describe('activity', () => {
+  it('is noted for a proxied request', async () => {
+    const b = await backend((_req, res) => res.end('ok'));
+    proxy.targets.set('alice', b.url);
+    await (await get('/user/alice/x')).text();
+    expect(proxy.activity).toContain('alice');
+  });
+
+  it('is not noted for a request that never reached a server', async () => {
+    proxy.targets.set('alice', await refusedUrl());
+    await get('/user/alice/x');
+    await get('/user/carol/x');
+    expect(proxy.activity).toEqual([]);
+  });
+
+  it('is noted for WebSocket frames in each direction', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await once(wss, 'listening');
+    proxy.targets.set('alice', `http://127.0.0.1:${(wss.address() as net.AddressInfo).port}`);
+    const serverSide = once(wss, 'connection');
+    const client = new WebSocket(wsUrl('/user/alice/ws'));
+    cleanups.push(() => client.terminate());
+    await once(client, 'open');
+    const [peer] = (await serverSide) as [WebSocket];
+
+    proxy.activity.length = 0;
+    const got = once(peer, 'message');
+    client.send('from the browser');
+    await got;
+    expect(proxy.activity).toContain('alice');
+
+    proxy.activity.length = 0;
+    const back = once(client, 'message');
+    peer.send('from the kernel');
+    await back;
+    expect(proxy.activity).toContain('alice');
+  });
+});
+
+describe('streaming', () => {
+  it('delivers the first bytes of a download before the server has sent the rest', async () => {
+    let finish!: () => void;
+    const b = await backend((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(64 * 1024, 1));
+      finish = () => res.end(Buffer.alloc(1024, 2));
+    });
+    proxy.targets.set('alice', b.url);
+    const res = await get('/user/alice/files/big');
+    const reader = res.body!.getReader();
+    let first = 0;
+    while (first < 64 * 1024) first += (await reader.read()).value!.length;
+    expect(first).toBe(64 * 1024);
+    finish();
+    let rest = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += r.value.length;
+    expect(rest).toBe(1024);
+  });
+
+  it('delivers the first bytes of an upload before the client has sent the rest', async () => {
+    let firstChunk!: () => void;
+    const arrived = new Promise<void>((resolve) => (firstChunk = resolve));
+    const b = await backend((req, res) => {
+      let n = 0;
+      req.on('data', (chunk: Buffer) => { n += chunk.length; firstChunk(); });
+      req.on('end', () => res.end(String(n)));
+    });
+    proxy.targets.set('alice', b.url);
+    const req = http.request(`${proxy.url}/user/alice/upload`, { method: 'POST' });
+    const response = once(req, 'response');
+    req.write(Buffer.alloc(1024, 1));
+    await arrived; // the request is still open here: nothing was buffered until its end
+    req.end(Buffer.alloc(1024, 2));
+    const [res] = (await response) as [http.IncomingMessage];
+    let body = '';
+    for await (const chunk of res) body += chunk;
+    expect(body).toBe('2048');
+  });
+});
+
+describe('a side that goes away', () => {
+  it('closes the server side when the client vanishes mid-download', async () => {
+    let serverRes!: http.ServerResponse;
+    const closed = new Promise<boolean>((resolve) => {
+      void backend((_req, res) => {
+        serverRes = res;
+        res.writeHead(200);
+        const timer = setInterval(() => res.write(Buffer.alloc(16 * 1024)), 5);
+        res.on('close', () => { clearInterval(timer); resolve(res.writableFinished); });
+      }).then((b) => proxy.targets.set('alice', b.url)).then(() => {
+        const req = http.get(`${proxy.url}/user/alice/stream`, (res) => res.once('data', () => req.destroy()));
+        req.on('error', () => undefined);
+      });
+    });
+    expect(await closed).toBe(false);
+    expect(serverRes.destroyed).toBe(true);
+  });
+
+  it('cuts the client response when the server dies mid-response', async () => {
+    const b = await backend((req, res) => {
+      res.writeHead(200, { 'content-length': '1000000' });
+      res.write(Buffer.alloc(1000));
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    proxy.targets.set('alice', b.url);
+    const [res] = (await once(http.get(`${proxy.url}/user/alice/x`), 'response')) as [http.IncomingMessage];
+    const aborted = new Promise<Error>((resolve) => res.on('error', resolve));
+    res.resume();
+    expect((await aborted).message).toBe('aborted');
+    expect(res.complete).toBe(false);
+  });
+
+  it('closes the server WebSocket when the client vanishes, and the client when the server does', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await once(wss, 'listening');
+    proxy.targets.set('alice', `http://127.0.0.1:${(wss.address() as net.AddressInfo).port}`);
+
+    let serverSide = once(wss, 'connection');
+    const vanishing = new WebSocket(wsUrl('/user/alice/ws'));
+    await once(vanishing, 'open');
+    let [peer] = (await serverSide) as [WebSocket];
+    const peerClosed = once(peer, 'close');
+    vanishing.terminate(); // TCP reset, no close frame
+    await peerClosed;
+
+    serverSide = once(wss, 'connection');
+    const client = new WebSocket(wsUrl('/user/alice/ws'));
+    await once(client, 'open');
+    [peer] = (await serverSide) as [WebSocket];
+    const clientClosed = once(client, 'close');
+    peer.terminate();
+    await clientClosed;
+    expect(client.readyState).toBe(WebSocket.CLOSED);
+  });
+
+  it('closes both sides of an upgrade the server never answers', async () => {
+    const silent = net.createServer();
+    const accepted: net.Socket[] = [];
+    silent.on('connection', (s) => accepted.push(s.resume())); // reads, so it sees the proxy hang up
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    proxy.targets.set('alice', `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+
+    expect(await rawUpgrade('/user/alice/ws')).toBe('');
+    expect(accepted).toHaveLength(1);
+    if (!accepted[0].destroyed) await once(accepted[0], 'close');
+    expect(accepted[0].destroyed).toBe(true);
+    expect(proxy.logs.some((l) => String(l.msg).includes('not completed in time'))).toBe(true);
+  });
+});
