@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import { buildServerEnv, escapePath } from './server-env.js';
+import { containerNameFor } from './servers.js';
+
+const configOf = (yaml: string) => parseConfig(`auth: {admin_users: [admin]}\n${yaml}`, '/tmp/hub.yaml', {});
+const input = { userName: 'a@b.c', apiToken: 'tok', clientId: 'jupyterhub-user-a%40b.c', hubApiUrl: 'http://172.18.0.1:8081/j/hub/api', image: 'img:1' };
+
+describe('buildServerEnv', () => {
+  it('derives every path from base_url and the escaped user name', () => {
+    const env = buildServerEnv(configOf('hub: {base_url: /j/}'), input);
+    expect(env).toMatchObject({
+      JUPYTERHUB_BASE_URL: '/j/',
+      JUPYTERHUB_SERVICE_PREFIX: '/j/user/a@b.c/',
+      JUPYTERHUB_SERVICE_URL: 'http://0.0.0.0:8888/j/user/a@b.c/',
+      JUPYTERHUB_OAUTH_CALLBACK_URL: '/j/user/a@b.c/oauth_callback',
+      JUPYTERHUB_ACTIVITY_URL: 'http://172.18.0.1:8081/j/hub/api/users/a@b.c/activity',
+      JUPYTERHUB_HOST: '',
+      JUPYTERHUB_PUBLIC_URL: '',
+    });
+    expect(env.JUPYTERHUB_ADMIN_ACCESS).toBeUndefined();
+    expect(env.JUPYTERHUB_DEFAULT_URL).toBeUndefined();
+  });
+
+  it('sets the public origin, admin access, default url and root dir only when configured', () => {
+    const env = buildServerEnv(configOf('hub: {public_url: "https://hub.example.org/", admin_access: true}\nspawner: {default_url: /lab, notebook_dir: /home/work}'), input);
+    expect(env).toMatchObject({
+      JUPYTERHUB_HOST: 'https://hub.example.org',
+      JUPYTERHUB_PUBLIC_URL: 'https://hub.example.org/user/a@b.c/',
+      JUPYTERHUB_ADMIN_ACCESS: '1',
+      JUPYTERHUB_DEFAULT_URL: '/lab',
+      JUPYTERHUB_ROOT_DIR: '/home/work',
+    });
+  });
+
+  it('lets spawner.environment override what the hub sets', () => {
+    const env = buildServerEnv(configOf('spawner: {environment: {JUPYTERHUB_HOST: "x", EXTRA: 1}}'), input);
+    expect(env.JUPYTERHUB_HOST).toBe('x');
+    expect(env.EXTRA).toBe('1');
+  });
+});
+
+describe('names', () => {
+  it("escapes user names as JupyterHub's url_escape_path (keeps @)", () => {
+    expect(escapePath('a@b.c')).toBe('a@b.c');
+    expect(escapePath('a b')).toBe('a%20b');
+  });
+
+  it('makes DNS-safe container names from the network name and the slug', () => {
+    expect(containerNameFor('berth', 'alice')).toBe('berth-alice');
+    expect(containerNameFor('My_Net.1', 'a-40b')).toBe('my-net-1-a-40b');
+  });
+});
