@@ -1,0 +1,116 @@
+// Issue 5's "done when": the real jupyterhub-singleuser 3.0 (berth/singleuser:test, Debian's jupyterhub and
+// notebook 6.4) behind Berth. alice signs in through the GitHub stand-in, starts her server, opens /user/alice/
+// through the proxy (the OAuth dance with the hub completes), creates a kernel over the notebook REST API and runs
+// code over the kernel WebSocket; bob, signed in too, gets 403 at /user/alice/.
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
+import { CookieClient } from '../helpers/cookie-client.js';
+import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+
+let gh: FakeGithub;
+let t: TestHub;
+let alice: CookieClient;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function signIn(login: string): Promise<CookieClient> {
+  gh.login = login;
+  const client = new CookieClient(t.url);
+  const home = await client.navigate('/hub/oauth_login?next=%2Fhub%2Fhome');
+  expect(home.status).toBe(200);
+  expect(new URL(client.hops.at(-1)!.url).pathname).toBe('/hub/home');
+  expect(client.cookie('jupyterhub-hub-login')).toBeDefined();
+  return client;
+}
+
+beforeAll(async () => {
+  gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'Alice' });
+  t = await startTestHub({
+    hub: { bind: `127.0.0.1:${await freePort()}` },
+    auth: { allowed_users: ['alice', 'bob'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
+    spawner: { image: 'berth/singleuser:test', start_timeout: 120, http_timeout: 60 },
+  });
+  alice = await signIn('Alice');
+}, 180_000);
+
+afterAll(async () => {
+  await t?.cleanup();
+  await gh?.close();
+});
+
+describe('an unmodified jupyterhub-singleuser behind Berth', () => {
+  it('starts alice\'s server from her browser session', async () => {
+    const res = await alice.request('/hub/api/users/alice/server', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect([201, 202]).toContain(res.status);
+    await expect.poll(() => t.hub.servers.get('alice')?.status, { timeout: 120_000, interval: 500 }).toBe('running');
+  }, 150_000);
+
+  it('completes the OAuth dance when alice opens /user/alice/ through the proxy', async () => {
+    const res = await alice.navigate('/user/alice/tree');
+    const trail = alice.hops.map((h) => `${h.status} ${new URL(h.url).pathname}`).join(' → ');
+    expect(res.status, trail).toBe(200);
+    expect(await res.text()).toContain('<title>Home');
+    const paths = alice.hops.map((h) => new URL(h.url).pathname);
+    expect(paths).toContain('/hub/api/oauth2/authorize');
+    expect(paths).toContain('/user/alice/oauth_callback');
+    expect(alice.cookie('jupyterhub-user-alice')).toBeDefined();
+  }, 60_000);
+
+  it('creates a kernel over the notebook REST API and runs code over the kernel WebSocket', async () => {
+    const created = await alice.request('/user/alice/api/kernels', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-XSRFToken': alice.cookie('_xsrf') ?? '' },
+      body: JSON.stringify({ name: 'python3' }),
+    });
+    expect(created.status).toBe(201);
+    const kernel = (await created.json()) as { id: string };
+
+    const session = randomUUID().replace(/-/g, '');
+    const wsUrl = `${t.url.replace(/^http/, 'ws')}/user/alice/api/kernels/${kernel.id}/channels?session_id=${session}`;
+    const ws = new WebSocket(wsUrl, { headers: { Cookie: alice.cookieHeader(`${t.url}/user/alice/api/kernels`) } });
+    const msgId = randomUUID();
+    const output = new Promise<string>((resolve, reject) => {
+      let text = '';
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { msg_type: string; parent_header: { msg_id?: string }; content: Record<string, unknown> };
+        if (msg.parent_header.msg_id !== msgId) return;
+        if (msg.msg_type === 'stream') text += String(msg.content.text);
+        if (msg.msg_type === 'error') reject(new Error(`kernel error: ${String(msg.content.evalue)}`));
+        if (msg.msg_type === 'status' && msg.content.execution_state === 'idle' && text) resolve(text);
+      });
+      ws.on('error', reject);
+      ws.on('unexpected-response', (_req, res) => reject(new Error(`websocket refused: ${res.statusCode}`)));
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`websocket refused: ${res.statusCode}`)));
+    });
+    ws.send(JSON.stringify({
+      header: { msg_id: msgId, username: 'alice', session, msg_type: 'execute_request', version: '5.3', date: new Date().toISOString() },
+      parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
+      content: { code: 'import os\nprint(6 * 7, os.environ["JUPYTERHUB_USER"])', silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+    }));
+    expect(await output).toBe('42 alice\n');
+    ws.close();
+  }, 60_000);
+
+  it('gives bob, signed in to the hub, a 403 at /user/alice/ and no access to her API', async () => {
+    const bob = await signIn('Bob');
+    const res = await bob.navigate('/user/alice/tree');
+    const trail = bob.hops.map((h) => `${h.status} ${new URL(h.url).pathname}`).join(' → ');
+    expect(res.status, trail).toBe(403);
+    expect(new URL(bob.hops.at(-1)!.url).pathname).toBe('/hub/api/oauth2/authorize');
+    expect(bob.cookie('jupyterhub-user-alice')).toBeUndefined();
+    expect((await bob.request('/user/alice/api/kernels')).status).toBe(403);
+  }, 60_000);
+});

@@ -1,0 +1,63 @@
+// A minimal browser stand-in for HTTP-level end-to-end tests: a cookie jar (name, path), manual redirects, and
+// the headers a same-origin browser sends, so hub and single-user servers see what a browser would send them.
+export interface Hop {
+  url: string;
+  status: number;
+  location: string | null;
+}
+
+export class CookieClient {
+  private jar = new Map<string, { value: string; path: string }>();
+  readonly hops: Hop[] = [];
+
+  constructor(readonly origin: string) {}
+
+  cookie(name: string): string | undefined {
+    return this.jar.get(name)?.value;
+  }
+
+  cookieHeader(url: string): string {
+    const path = new URL(url, this.origin).pathname;
+    return [...this.jar].filter(([, c]) => path.startsWith(c.path)).map(([name, c]) => `${name}=${c.value}`).join('; ');
+  }
+
+  private store(res: Response, url: string): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const i = (pair as string).indexOf('=');
+      const name = (pair as string).slice(0, i).trim();
+      const value = (pair as string).slice(i + 1).trim();
+      const pathAttr = attrs.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='));
+      const path = pathAttr ? pathAttr.slice(5) : new URL(url).pathname.replace(/[^/]*$/, '');
+      const expired = attrs.some((a) => /^max-age=0$/i.test(a.trim()) || /^expires=.*1970/i.test(a.trim()));
+      if (expired || value === '' || value === '""') this.jar.delete(name);
+      else this.jar.set(name, { value, path });
+    }
+  }
+
+  /** One request, no redirect following; relative URLs resolve against the origin. */
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const abs = new URL(url, this.origin).toString();
+    const headers = new Headers(init.headers);
+    const cookies = this.cookieHeader(abs);
+    if (cookies) headers.set('Cookie', cookies);
+    if (!headers.has('Sec-Fetch-Site')) headers.set('Sec-Fetch-Site', 'same-origin');
+    const res = await fetch(abs, { ...init, headers, redirect: 'manual' });
+    this.store(res, abs);
+    this.hops.push({ url: abs, status: res.status, location: res.headers.get('location') });
+    return res;
+  }
+
+  /** GET, following redirects (at most `max`) like a browser navigation; returns the final response. */
+  async navigate(url: string, max = 15): Promise<Response> {
+    let current = new URL(url, this.origin).toString();
+    for (let i = 0; i < max; i++) {
+      const res = await this.request(current, { headers: { 'Sec-Fetch-Mode': 'navigate', Accept: 'text/html' } });
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) return res;
+      await res.arrayBuffer();
+      current = new URL(location, current).toString();
+    }
+    throw new Error(`more than ${max} redirects: ${this.hops.slice(-max).map((h) => `${h.status} ${h.url}`).join(' → ')}`);
+  }
+}
