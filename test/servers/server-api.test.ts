@@ -1,6 +1,7 @@
 // The REST endpoints that start, stop and watch a server, over HTTP against a whole hub with real tokens:
 // status codes (201/202, 204/202), empty text/plain bodies, scope checks, the catalog, and the progress stream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOAuthClientStore } from '../../src/auth/oauth-clients.js';
 import { createTokenStore } from '../../src/auth/tokens.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
@@ -90,6 +91,32 @@ describe('start and stop over the API', () => {
     const named = await api(t, alice, 'POST', '/users/alice/servers/lab');
     expect(named.status).toBe(400);
     expect((await named.json()).message).toContain('Named servers are not enabled');
+  });
+
+  it("gives each start a fresh server token and OAuth client, and revokes both on stop", async () => {
+    const tokenOfServer = async () => {
+      const env = (await t.docker.getContainer(t.hub.servers.get('alice')!.containerId!).inspect()).Config.Env;
+      return env.find((e) => e.startsWith('JUPYTERHUB_API_TOKEN='))!.split('=')[1];
+    };
+    const clients = createOAuthClientStore(t.hub.db);
+    expect((await api(t, alice, 'POST', '/users/alice/server')).status).toBe(201);
+    const first = await tokenOfServer();
+    const who = await api(t, first, 'GET', '/user');
+    expect(who.status).toBe(200);
+    const model = (await who.json()) as { name: string; scopes: string[] };
+    expect(model.name).toBe('alice');
+    expect(model.scopes).toEqual(expect.arrayContaining(['access:servers!server=alice/', 'users:activity!user=alice']));
+    expect(clients.authenticate('jupyterhub-user-alice', first)).toMatchObject({ redirectUri: '/user/alice/oauth_callback' });
+
+    expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
+    expect((await api(t, first, 'GET', '/user')).status).toBe(403);
+    expect(clients.get('jupyterhub-user-alice')).toBeNull();
+
+    expect((await api(t, alice, 'POST', '/users/alice/server')).status).toBe(201);
+    const second = await tokenOfServer();
+    expect(second).not.toBe(first);
+    expect(clients.authenticate('jupyterhub-user-alice', second)).not.toBeNull();
+    expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
   });
 
   it('refuses start and stop to a token that may only read the server (403)', async () => {
