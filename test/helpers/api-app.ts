@@ -19,7 +19,7 @@ import { parseConfig, type HubConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { openDatabase, type OpenedDb } from '../../src/db/open.js';
 import { createGroupStore } from '../../src/groups/store.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import type { ServerView } from '../../src/servers/servers.js';
 import { createUserStore } from '../../src/users/store.js';
 import type { ApiDeps, ApiServers } from '../../src/web/api/deps.js';
@@ -49,7 +49,7 @@ export function runningServer(name: string, fields: Partial<ServerView> = {}): S
   };
 }
 
-export function createApiApp(input: ConfigInput = {}): ApiApp {
+export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger } = {}): ApiApp {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-api-'));
   const merged: ConfigInput = { ...input, hub: { bind: '127.0.0.1:8000', ...input.hub, data_dir: dataDir }, auth: { admin_users: ['admin'], ...input.auth } };
   const config = parseConfig(stringify(merged), path.join(dataDir, 'hub.yaml'), {});
@@ -88,7 +88,7 @@ export function createApiApp(input: ConfigInput = {}): ApiApp {
   };
   const app = createWebApp({
     config,
-    logger: createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
     health: { database: () => undefined, docker: async () => undefined },
     api: deps,
     signIn: {
