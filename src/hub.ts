@@ -21,6 +21,7 @@ import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
 import { createGroupStore } from './groups/store.js';
+import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerSpawner } from './spawner/docker-spawner.js';
 import { findHubAddress } from './spawner/hub-address.js';
@@ -118,6 +119,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       resolver: createCallerResolver({ config, users: userStore, groups: groupStore, tokens }),
       servers,
       sessions,
+      xsrfToken: (sessionId) => xsrfToken(cookieSecret, sessionId),
     },
     signIn: {
       config,

@@ -88,7 +88,7 @@ describe('the authorization-code flow', () => {
     expect((await res.json()).message).toContain('/user/alice/');
   });
 
-  it('gives an admin 403 unless hub.admin_access is true', async () => {
+  it('gives an admin 403 unless hub.admin_access is true, and then asks before signing them in to another user\'s server', async () => {
     t.deps.users.ensure('admin', { admin: true });
     expect((await authorize(await t.signIn('admin'))).status).toBe(403);
     const open = createApiApp({ hub: { admin_access: true } });
@@ -96,8 +96,20 @@ describe('the authorization-code flow', () => {
       open.deps.users.ensure('admin', { admin: true });
       open.deps.users.ensure('alice');
       open.deps.oauthClients.register({ identifier: CLIENT, secret: 'x'.repeat(32), redirectUri: CALLBACK, description: 'Server at /user/alice/', allowedScopes: ['access:servers!server=alice/'] });
-      const res = await open.request(authorizeUrl(), { headers: { Cookie: await open.signIn('admin') } });
-      expect(res.status).toBe(302);
+      const cookie = await open.signIn('admin');
+      // Not the admin's own server: a confirmation page first, so a link alone cannot sign the admin in.
+      const page = await open.request(authorizeUrl(), { headers: { Cookie: cookie } });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('belongs to <strong>alice</strong>');
+      const xsrf = /name="_xsrf" value="([^"]+)"/.exec(html)?.[1];
+      expect(xsrf).toBeDefined();
+      const form = { method: 'POST', body: `_xsrf=${encodeURIComponent(xsrf!)}`, headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' } };
+      const crossSite = await open.request(authorizeUrl(), { ...form, body: '', headers: { ...form.headers, 'Sec-Fetch-Site': 'cross-site' } });
+      expect(crossSite.status).toBe(403);
+      const confirmed = await open.request(authorizeUrl(), form);
+      expect(confirmed.status).toBe(302);
+      expect(confirmed.headers.get('location')).toMatch(/^\/user\/alice\/oauth_callback\?code=[A-Za-z0-9]{30}&state=/);
     } finally {
       open.close();
     }

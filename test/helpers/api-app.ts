@@ -24,6 +24,7 @@ import type { ServerView } from '../../src/servers/servers.js';
 import { createUserStore } from '../../src/users/store.js';
 import type { ApiDeps, ApiServers } from '../../src/web/api/deps.js';
 import { createWebApp } from '../../src/web/app.js';
+import { xsrfToken } from '../../src/web/middleware/csrf.js';
 
 export interface ApiApp {
   app: ReturnType<typeof createWebApp>;
@@ -85,6 +86,7 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
     resolver: createCallerResolver({ config, users, groups, tokens }),
     servers: serverStandIn,
     sessions,
+    xsrfToken: (sessionId) => xsrfToken(secret, sessionId),
   };
   const app = createWebApp({
     config,

@@ -18,6 +18,8 @@ export interface ApiDeps extends IdentifyDeps {
   groups: GroupStore;
   oauthClients: OAuthClientStore;
   oauthCodes: OAuthCodeStore;
+  /** The session's _xsrf value for forms the API renders (the OAuth consent page); from helper C's csrf module. */
+  xsrfToken?: (sessionId: string) => string;
   /** Null until the spawner is wired: users then show no servers. */
   servers: ApiServers | null;
 }

@@ -5,6 +5,7 @@ import { identifyScopes, intersectScopes } from '../../auth/scopes.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import type { ApiDeps } from './deps.js';
+import { escapeHtml, layout } from '../pages/layout.js';
 
 /** The server a client belongs to, from the access scope its registration carries (`access:servers!server=alice/`). */
 function accessServer(allowedScopes: string[]): string | null {
@@ -17,7 +18,8 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
   const hubPrefix = `${deps.config.hub.base_url}hub/`;
   const tokenLifetime = deps.config.auth.session_max_age;
 
-  app.get('/oauth2/authorize', (c) => {
+  /** GET shows nothing for the user's own server (consent is implicit) and a confirmation page otherwise; POST confirms. */
+  const authorize = async (c: Context<AppEnv>) => {
     const caller = c.get('caller');
     if (!caller || caller.via !== 'cookie' || caller.kind !== 'user') {
       const url = new URL(c.req.url);
@@ -39,6 +41,12 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
     }
     const user = deps.users.get(caller.name);
     if (user === null) throw new HttpError(403, 'Missing or invalid credentials.');
+    // Someone else's server (an admin with hub.admin_access): ask first, so a link alone cannot sign an admin in.
+    const owner = server.slice(0, server.indexOf('/'));
+    if (owner !== user.name && c.req.method !== 'POST') {
+      c.header('Cache-Control', 'no-store');
+      return c.html(consentPage({ description: client.description || server, owner, xsrf: deps.xsrfToken?.(caller.sessionId ?? '') ?? null }));
+    }
     const requested = q('scope');
     const raw = requested ? requested.split(/\s+/).filter((s) => s && s !== 'identify') : client.allowedScopes;
     const granted = intersectScopes(deps.resolver.expandFor(user, raw), caller.scopes);
@@ -48,7 +56,9 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
     const sep = redirectUri.includes('?') ? '&' : '?';
     const location = `${redirectUri}${sep}code=${encodeURIComponent(code)}${state !== undefined ? `&state=${encodeURIComponent(state)}` : ''}`;
     return c.redirect(location, 302);
-  });
+  };
+  app.get('/oauth2/authorize', authorize);
+  app.post('/oauth2/authorize', authorize);
 
   app.post('/oauth2/token', async (c) => {
     c.header('Cache-Control', 'no-store');
@@ -109,4 +119,12 @@ function parseBasic(header: string | undefined): { id: string; secret: string } 
 
 function oauthError(c: Context<AppEnv>, status: 400 | 401, error: string, description: string): Response {
   return c.json({ error, error_description: description }, status);
+}
+
+function consentPage(o: { description: string; owner: string; xsrf: string | null }): string {
+  // The form posts back to the same URL (query and all); the CSRF middleware checks the POST.
+  return layout('Authorize access', `<h1>Authorize access</h1>
+<p>You are about to sign in to <strong>${escapeHtml(o.description)}</strong>, which belongs to <strong>${escapeHtml(o.owner)}</strong>.</p>
+<form method="post">${o.xsrf ? `<input type="hidden" name="_xsrf" value="${escapeHtml(o.xsrf)}">` : ''}
+<button type="submit" id="authorize">Authorize</button> <a href="javascript:history.back()">Cancel</a></form>`);
 }
