@@ -24,7 +24,7 @@ async function execIn(container: Docker.Container, cmd: string[]): Promise<{ out
   return { output, exitCode: (await exec.inspect()).ExitCode };
 }
 
-const FETCH_HUB = ['python3', '-c', 'import os, urllib.request; r = urllib.request.urlopen(os.environ["JUPYTERHUB_API_URL"] + "/health"); print("STATUS", r.status)'];
+const FETCH_HUB = ['python3', '-c', 'import os, urllib.request; r = urllib.request.urlopen(os.environ["JUPYTERHUB_API_URL"] + "/health"); print("STATUS %d" % r.status)'];
 
 describe('the user network', () => {
   let t: TestHub | undefined;

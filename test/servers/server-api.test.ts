@@ -1,6 +1,6 @@
 // The REST endpoints that start, stop and watch a server, over HTTP against a whole hub with real tokens:
 // status codes (201/202, 204/202), empty text/plain bodies, scope checks, the catalog, and the progress stream.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOAuthClientStore } from '../../src/auth/oauth-clients.js';
 import { createTokenStore } from '../../src/auth/tokens.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
@@ -153,4 +153,33 @@ describe('the progress stream of a slow start', () => {
     // A keep-alive is a bare blank line between events: four newlines in a row.
     expect(raw).toContain('\n\n\n\n');
   }, 60_000);
+});
+
+describe('a stop slower than the stop window', () => {
+  let t: TestHub;
+  let alice: string;
+  beforeAll(async () => {
+    // The container's PID 1 ignores SIGTERM, so Docker takes its 5 s grace before killing it: the stopping state
+    // lasts that long, and a zero stop window makes the API answer 202 at once.
+    t = await startTestHub(
+      { spawner: { cmd: ['sh', '-c', 'trap "" TERM; python3 -u /srv/backend/backend.py'] } },
+      { overrides: { serverTiming: { slowStopMs: 0 } } },
+    );
+    alice = tokenFor(t, 'alice');
+  });
+  afterAll(() => t?.cleanup());
+
+  it('answers 202 while stopping, 400 "pending stop" to a start, and 202 to a repeated stop', async () => {
+    expect((await api(t, alice, 'POST', '/users/alice/server')).status).toBe(201);
+    const res = await api(t, alice, 'DELETE', '/users/alice/server');
+    expect(res.status).toBe(202);
+    expect(await res.text()).toBe('');
+    expect(t.hub.servers.get('alice')!.pending).toBe('stop');
+    const start = await api(t, alice, 'POST', '/users/alice/server');
+    expect(start.status).toBe(400);
+    expect((await start.json()).message).toContain('pending stop');
+    expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(202);
+    await vi.waitFor(() => expect(t.hub.servers.get('alice')!.status).toBe('stopped'), { timeout: 15_000 });
+    expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
+  });
 });

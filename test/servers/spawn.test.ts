@@ -13,6 +13,7 @@ beforeAll(async () => {
       mem_limit: '256M',
       cpu_limit: 0.5,
       environment: { BERTH_EXTRA: 'from-config', JUPYTERHUB_DEFAULT_URL: '/overridden' },
+      cmd: ['sh', '-c', 'BERTH_FROM_CMD=yes exec python3 -u /srv/backend/backend.py'],
     },
   });
   t.users.ensure('alice');
@@ -35,6 +36,11 @@ describe('starting a server', () => {
     expect(target).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:8888$/);
     const body = await echo(target!);
     expect(body.path).toBe('/user/alice/echo');
+  });
+
+  it('runs spawner.cmd instead of the image CMD', async () => {
+    const { env } = await echo(t.hub.servers.target('alice')!);
+    expect(env.BERTH_FROM_CMD).toBe('yes');
   });
 
   it('passes the single-user environment, with spawner.environment overriding the hub', async () => {
@@ -81,7 +87,7 @@ describe('starting a server', () => {
     expect(t.hub.address().address).toBe('127.0.0.1');
     const view = t.hub.servers.get('alice')!;
     const exec = await t.docker.getContainer(view.containerId!).exec({
-      Cmd: ['python3', '-c', 'import os, urllib.request; r = urllib.request.urlopen(os.environ["JUPYTERHUB_API_URL"] + "/health"); print("STATUS", r.status, r.read().decode())'],
+      Cmd: ['python3', '-c', 'import os, urllib.request; r = urllib.request.urlopen(os.environ["JUPYTERHUB_API_URL"] + "/health"); print("STATUS %d %s" % (r.status, r.read().decode()))'],
       AttachStdout: true,
       AttachStderr: true,
     });
