@@ -31,3 +31,20 @@ describe('GET /hub/api/proxy', () => {
     expect((await res.json()).message).toBe('Action is not authorized with current scopes; requires any of [proxy]');
   });
 });
+
+describe('GET /hub/api/services', () => {
+  it('lists hub.yaml services to admins as a dict, and 404s unknown names', async () => {
+    const s = createApiApp({ services: [{ name: 'culler', api_token: 'culler-token-abc', scopes: ['list:users'] }] });
+    try {
+      const admin = s.tokenFor('admin', ['inherit'], { admin: true });
+      const res = await s.request('/hub/api/services', { token: admin });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ culler: expect.objectContaining({ kind: 'service', name: 'culler', admin: false, roles: [] }) });
+      expect((await s.request('/hub/api/services/culler', { token: admin })).status).toBe(200);
+      expect((await s.request('/hub/api/services/nope', { token: admin })).status).toBe(404);
+      expect((await s.request('/hub/api/services', { token: s.tokenFor('carol') })).status).toBe(403);
+    } finally {
+      s.close();
+    }
+  });
+});

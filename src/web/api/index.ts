@@ -11,6 +11,7 @@ import { rootRoutes } from './root.js';
 import { selfRoutes } from './self.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
+import { serviceRoutes } from './services.js';
 import { serverRoutes } from './servers.js';
 import { HUB_API_VERSION } from './version.js';
 
@@ -37,6 +38,7 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   api.route('/', groupRoutes(deps));
   api.route('/', authorizationRoutes(deps));
   api.route('/', proxyRoutes(deps));
+  api.route('/', serviceRoutes(deps));
   api.route('/', oauth2Routes(deps));
   return api;
 }
