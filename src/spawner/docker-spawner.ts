@@ -119,8 +119,15 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
 
   return {
     async ensureNetwork(): Promise<UserNetwork> {
-      let info = await docker.getNetwork(network).inspect().catch((err: { statusCode?: number }) => {
+      let info = await docker.getNetwork(network).inspect().catch((err: { statusCode?: number; code?: string; message?: string }) => {
         if (err.statusCode === 404) return null;
+        if (err.code && !err.statusCode) {
+          throw new Error(
+            `The hub cannot reach the Docker engine at ${engineAddress(docker)} (${err.code}): ` +
+              'start dockerd, give the hub user access to the socket (e.g. the docker group), or set DOCKER_HOST',
+            { cause: err },
+          );
+        }
         throw err;
       });
       if (!info) {
@@ -222,6 +229,11 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
       }));
     },
   };
+}
+
+function engineAddress(docker: Docker): string {
+  const modem = docker.modem as { socketPath?: string; host?: string; port?: number };
+  return modem.socketPath ?? `${modem.host}:${modem.port}`;
 }
 
 /** Docker multiplexes stdout/stderr of a non-TTY container into frames: 8-byte header, then the payload. */

@@ -91,10 +91,10 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
     async cleanup() {
       await t.hub.stop().catch(() => undefined);
       const filters = { label: [`berth.test-run=${run}`] };
-      for (const c of await docker.listContainers({ all: true, filters })) {
+      for (const c of await docker.listContainers({ all: true, filters }).catch(() => [])) {
         await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
       }
-      const { Volumes } = await docker.listVolumes({ filters });
+      const { Volumes } = await docker.listVolumes({ filters }).catch(() => ({ Volumes: [] }));
       for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
       await docker.getNetwork(t.network).remove().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });

@@ -51,6 +51,13 @@ describe('the user network', () => {
     }
   });
 
+  it('cannot be made without a Docker engine: the hub refuses to start and says what to do', async () => {
+    const nowhere = new Docker({ socketPath: '/nonexistent/docker.sock' });
+    await expect(startTestHub({}, { overrides: { docker: nowhere } })).rejects.toThrow(
+      /cannot reach the Docker engine at \/nonexistent\/docker.sock \(ENOENT\).*start dockerd/,
+    );
+  });
+
   it('is refused with a clear error when the name is not a bridge network', async () => {
     await expect(startTestHub({ spawner: { network: 'host' } })).rejects.toThrow(/spawner.network must name a bridge network/);
   });
