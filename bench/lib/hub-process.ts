@@ -1,0 +1,245 @@
+// A Berth hub run as a child process (`node <build>/main.js --config bench-hub.yaml`) on loopback, so load
+// generators never share its event loop; plus the small REST client the benchmarks drive it with.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { sleep } from './docker.js';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** A private build of src/, so a run never races other people's `npm run build` into dist/. */
+const BUILD_DIR = path.join(REPO, 'bench/results/hub-build');
+
+export interface HubBuild {
+  main: string;
+  /** How the hub runs: compiled JS, or tsx when the build emitted nothing usable. */
+  runtime: 'compiled' | 'tsx';
+  typeErrors: number;
+  commit: string;
+}
+
+/** Compiles src/ once per run (tsc emits even with type errors; those are counted and reported). */
+export function buildHub(): HubBuild {
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], {
+    cwd: REPO, encoding: 'utf8',
+  });
+  const typeErrors = (tsc.stdout.match(/error TS\d+/g) ?? []).length;
+  const commit = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: REPO, encoding: 'utf8' }).stdout.trim();
+  const main = path.join(BUILD_DIR, 'main.js');
+  if (existsSync(main)) {
+    cpSync(path.join(REPO, 'src/db/migrations'), path.join(BUILD_DIR, 'db/migrations'), { recursive: true });
+    return { main, runtime: 'compiled', typeErrors, commit };
+  }
+  return { main: path.join(REPO, 'src/main.ts'), runtime: 'tsx', typeErrors, commit };
+}
+
+export interface HubOptions {
+  build: HubBuild;
+  network: string;
+  /** Catalog label → image; users are pinned to labels with `pins`. */
+  images: Record<string, string>;
+  defaultImage: string;
+  pins?: Record<string, string>;
+  github?: { url: string; apiUrl: string; clientId: string; clientSecret: string };
+  allowAll?: boolean;
+  /** An existing data_dir (a prepared database); default a fresh temp dir. */
+  dataDir?: string;
+  /** Write a V8 CPU profile of the hub into this directory when it exits. */
+  cpuProfDir?: string;
+  concurrentSpawnLimit?: number;
+}
+
+export interface HubProcess {
+  readonly url: string;
+  readonly token: string;
+  readonly pid: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** Milliseconds from spawning the process to the first answer of GET /hub/api/. */
+  readonly coldStartMs: number;
+  api(method: string, apiPath: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
+  rssBytes(): number;
+  stop(): Promise<void>;
+  /** After stop(): the CPU profile the process wrote, when started with cpuProfDir. */
+  profileFile(): string | null;
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+  ms: number;
+}
+
+export async function startHub(options: HubOptions): Promise<HubProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'berth-bench-hub-'));
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const token = randomBytes(24).toString('hex');
+  const catalog = Object.fromEntries(Object.entries(options.images).map(([label, image]) => [label, { image, description: label }]));
+  const config = {
+    hub: { bind: `127.0.0.1:${port}`, base_url: '/', data_dir: dataDir, log_level: 'warn' },
+    auth: {
+      admin_users: ['benchadmin'],
+      allow_all: options.allowAll ?? true,
+      ...(options.github
+        ? { github: { client_id: options.github.clientId, client_secret: options.github.clientSecret, url: options.github.url, api_url: options.github.apiUrl } }
+        : {}),
+    },
+    spawner: {
+      image: options.defaultImage,
+      images: catalog,
+      network: options.network,
+      start_timeout: 60,
+      http_timeout: 30,
+      pull_policy: 'never',
+      concurrent_spawn_limit: options.concurrentSpawnLimit ?? 100,
+    },
+    users: Object.fromEntries(Object.entries(options.pins ?? {}).map(([user, label]) => [user, { image: label }])),
+    services: [{ name: 'bench', api_token: token, admin: true }],
+  };
+  const configFile = path.join(dataDir, 'bench-hub.yaml');
+  writeFileSync(configFile, stringify(config));
+  const logFile = path.join(dataDir, 'hub.log');
+  const nodeArgs = [
+    ...(options.build.runtime === 'tsx' ? ['--import', 'tsx'] : []),
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+    options.build.main, '--config', configFile,
+  ];
+  const began = performance.now();
+  const child = spawn(process.execPath, nodeArgs, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  let output = '';
+  const collect = (d: Buffer) => {
+    output += d;
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const url = `http://127.0.0.1:${port}`;
+  let exited: number | null = null;
+  child.on('close', (code) => (exited = code ?? -1));
+
+  const deadline = Date.now() + 60_000;
+  let coldStartMs = NaN;
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`the bench hub exited with ${exited} before serving:\n${output.slice(-4000)}`);
+    try {
+      const res = await fetch(`${url}/hub/api/`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      coldStartMs = performance.now() - began;
+      break;
+    } catch {
+      await sleep(2);
+    }
+  }
+  if (!Number.isFinite(coldStartMs)) {
+    child.kill('SIGKILL');
+    throw new Error(`the bench hub did not answer on ${url} within 60 s:\n${output.slice(-4000)}`);
+  }
+
+  const api = async (method: string, apiPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> => {
+    const t0 = performance.now();
+    const res = await fetch(`${url}/hub/api${apiPath}`, {
+      method,
+      headers: { Authorization: `token ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const ms = performance.now() - t0;
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (an HTML error page, or empty)
+    }
+    return { status: res.status, body: parsed, ms };
+  };
+
+  return {
+    url,
+    token,
+    pid: child.pid!,
+    dataDir,
+    logFile,
+    coldStartMs,
+    api,
+    rssBytes: () => rssOf(child.pid!),
+    profileFile() {
+      const dir = options.cpuProfDir;
+      if (!dir || !existsSync(dir)) return null;
+      const name = readdirSync(dir).find((f) => f.includes(`.${child.pid}.`) && f.endsWith('.cpuprofile'));
+      return name ? path.join(dir, name) : null;
+    },
+    async stop() {
+      writeFileSync(logFile, output);
+      if (exited !== null) return;
+      const done = new Promise<void>((resolve) => child.once('close', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resident set size of a process, from /proc (0 when it is gone). */
+export function rssOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function newestFile(dir: string, suffix: string): string | null {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith(suffix)).sort();
+  return files.length > 0 ? path.join(dir, files[files.length - 1]) : null;
+}
+
+/**
+ * Starts the user's default server (creating the user first) and waits until the hub reports it ready.
+ * Returns the milliseconds from the POST to ready, or throws with the hub's answer.
+ */
+export async function startServer(hub: HubProcess, user: string, timeoutMs = 60_000, create = true): Promise<number> {
+  if (create) {
+    const created = await hub.api('POST', `/users/${user}`);
+    if (created.status !== 201 && created.status !== 409) {
+      throw new Error(`POST /hub/api/users/${user} answered ${created.status}: ${JSON.stringify(created.body)}`);
+    }
+  }
+  const t0 = performance.now();
+  const started = await hub.api('POST', `/users/${user}/server`, {});
+  if (started.status === 201) return performance.now() - t0;
+  if (started.status !== 202) throw new Error(`POST /hub/api/users/${user}/server answered ${started.status}: ${JSON.stringify(started.body)}`);
+  await waitReady(hub, user, timeoutMs);
+  return performance.now() - t0;
+}
+
+export async function waitReady(hub: HubProcess, user: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await hub.api('GET', `/users/${user}`);
+    const server = (res.body as { servers?: Record<string, { ready?: boolean; pending?: string | null }> }).servers?.[''];
+    if (server?.ready) return;
+    await sleep(5);
+  }
+  throw new Error(`${user}'s server was not ready within ${timeoutMs} ms`);
+}

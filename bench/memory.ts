@@ -1,0 +1,95 @@
+// Issue 6 point 6: hub RSS idle, per running server (20 started, scaled to 100), and per 1,000 open proxied
+// WebSockets, with configurable-http-proxy's RSS for the same 1,000 WebSockets next to it.
+import { startClient } from './lib/clients.js';
+import type { BenchContext } from './lib/context.js';
+import { BACKEND_IMAGE } from './lib/context.js';
+import { startChp, type ChpProcess } from './lib/chp.js';
+import { sleep } from './lib/docker.js';
+import { startHub, startServer, type HubProcess } from './lib/hub-process.js';
+import { formatNumber, unavailable, type BenchResult, type TargetCheck } from './lib/report.js';
+import { containerIpOf } from './lib/context.js';
+
+const MB = 2 ** 20;
+
+export async function memoryBench(ctx: BenchContext): Promise<BenchResult> {
+  const began = performance.now();
+  const servers = ctx.options.quick ? 5 : 20;
+  const sockets = 1000;
+  const notes: string[] = [];
+  const rows: (string | number)[][] = [];
+  const targets: TargetCheck[] = [];
+  const data: Record<string, unknown> = {};
+  let hub: HubProcess | null = null;
+  const network = await ctx.docker.createNetwork();
+  let chp: ChpProcess | null = null;
+  try {
+    hub = await startHub({ build: ctx.build, network, images: { backend: BACKEND_IMAGE }, defaultImage: BACKEND_IMAGE });
+    await sleep(2000);
+    const idle = hub.rssBytes();
+    rows.push(['hub RSS, idle (no users)', `${formatNumber(idle / MB, 1)} MB`]);
+    targets.push({ target: 'hub RSS idle < 100 MB', measured: `${formatNumber(idle / MB, 0)} MB`, met: idle < 100 * MB });
+    data.idleBytes = idle;
+
+    let started = 0;
+    try {
+      for (let i = 0; i < servers; i += 5) {
+        await Promise.all(Array.from({ length: Math.min(5, servers - i) }, (_, j) => startServer(hub!, `mem${i + j}`, 120_000).then(() => started++)));
+      }
+    } catch (err) {
+      notes.push(`running servers: not available: ${(err as Error).message.split('\n')[0]}`);
+    }
+    await sleep(2000);
+    const withServers = hub.rssBytes();
+    data.withServersBytes = withServers;
+    if (started > 0) {
+      const per100 = ((withServers - idle) / started) * 100;
+      rows.push([`hub RSS with ${started} running servers`, `${formatNumber(withServers / MB, 1)} MB`]);
+      rows.push(['hub RSS per 100 running servers (extrapolated)', `${formatNumber(per100 / MB, 1)} MB`]);
+      data.per100ServersBytes = per100;
+    }
+
+    if (started === 0) return done('partial');
+    const backendIp = await containerIpOf(ctx.docker, 'mem0', network);
+    chp = await startChp().catch((err) => {
+      notes.push(`configurable-http-proxy: not available: ${(err as Error).message.split('\n')[0]}`);
+      return null;
+    });
+    await chp?.addRoute('/user/mem0', `http://${backendIp}:8888`);
+    const paths: [string, string, () => number][] = [[`Berth hub`, `${hub.url.replace(/^http/, 'ws')}/user/mem0/ws`, () => hub!.rssBytes()]];
+    if (chp) paths.push(['configurable-http-proxy', `${chp.url.replace(/^http/, 'ws')}/user/mem0/ws`, () => chp!.rssBytes()]);
+    for (const [label, url, rss] of paths) {
+      const before = rss();
+      const holder = startClient<{ open: number; failed: number }>('ws-client.ts', { mode: 'hold', url, connections: sockets, bytes: 0, seconds: 0 });
+      try {
+        const opened = await holder.ready;
+        if (opened.open === 0) throw new Error(`none of ${sockets} WebSockets opened through ${url}`);
+        await sleep(2000);
+        const after = rss();
+        rows.push([`${label} RSS per ${opened.open} open proxied WebSockets${opened.failed ? ` (${opened.failed} failed to open)` : ''}`,
+          `${formatNumber((after - before) / MB, 1)} MB (${formatNumber(before / MB, 0)} → ${formatNumber(after / MB, 0)} MB)`]);
+        data[`${label} websockets`] = { before, after, ...opened };
+      } catch (err) {
+        notes.push(`${label} WebSockets: not available: ${(err as Error).message.split('\n')[0]}`);
+      } finally {
+        await holder.finish();
+      }
+    }
+    return done('ok');
+  } catch (err) {
+    notes.push(`not available: ${(err as Error).message.split('\n')[0]}`);
+    return rows.length ? done('partial') : { ...unavailable('memory', (err as Error).message.split('\n')[0]), notes };
+  } finally {
+    await chp?.stop();
+    await hub?.stop();
+    await ctx.docker.removeUsers((name) => /^mem\d+$/.test(name));
+  }
+
+  function done(status: BenchResult['status']): BenchResult {
+    notes.push('RSS from /proc/<pid>/status (VmRSS), read 2 s after each step; no forced GC, so it includes garbage not yet collected.');
+    return {
+      name: 'memory', status, targets, notes, data,
+      tables: [{ title: 'Memory', columns: ['measure', 'result'], rows }],
+      seconds: (performance.now() - began) / 1000,
+    };
+  }
+}

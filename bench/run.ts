@@ -1,0 +1,111 @@
+// `npm run bench [-- NAME… --quick --profile]`: runs the benchmarks of issue 6 against containers it starts on a
+// private network, prints markdown tables with ratios, and writes bench/results/<name>-<date>.json and latest.json.
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { createBenchDocker } from './lib/docker.js';
+import { createContext, type BenchContext } from './lib/context.js';
+import { buildHub, REPO } from './lib/hub-process.js';
+import { describeMachine } from './lib/machine.js';
+import { profileTables, summarizeProfile } from './lib/profile.js';
+import { machineLine, renderResult, unavailable, writeResults, type BenchResult } from './lib/report.js';
+import { proxyBench } from './proxy.js';
+import { websocketBench } from './websocket.js';
+import { hubLoadBench } from './hub-load.js';
+import { spawnBench } from './spawn.js';
+import { scaleBench } from './scale.js';
+import { memoryBench } from './memory.js';
+
+const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
+  proxy: proxyBench,
+  websocket: websocketBench,
+  'hub-load': hubLoadBench,
+  spawn: spawnBench,
+  scale: scaleBench,
+  memory: memoryBench,
+};
+
+const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile]]
+  NAME       one or more of: ${Object.keys(BENCHMARKS).join(', ')} (default: all)
+  --quick    short runs, to check that everything works
+  --profile  write V8 CPU profiles of the hub processes to bench/results/profiles/ (and a summary in the results)
+`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const unknown = positionals.filter((n) => !(n in BENCHMARKS));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}\n\n${HELP}`);
+    return 2;
+  }
+  const names = positionals.length > 0 ? positionals : Object.keys(BENCHMARKS);
+  const resultsDir = path.join(REPO, 'bench/results');
+  const startedAt = new Date();
+
+  const docker = await createBenchDocker();
+  const machine = await describeMachine(docker.docker);
+  process.stdout.write(`Berth benchmarks: ${names.join(', ')}\nMachine: ${machineLine(machine)}\n`);
+  const build = buildHub();
+  process.stdout.write(`Hub build: ${build.runtime} at ${build.commit}${build.typeErrors ? ` (${build.typeErrors} type errors in src/ at build time)` : ''}\n\n`);
+
+  const ctx = createContext(docker, build, { quick: values.quick ?? false, profile: values.profile ?? false, resultsDir });
+  const results: BenchResult[] = [];
+  let profileFile: string | null = null;
+  const stop = async () => {
+    profileFile = await ctx.close().catch(() => null);
+    await docker.cleanup();
+  };
+  const onSignal = () => void stop().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for (const name of names) {
+      process.stdout.write(`… ${name}\n`);
+      const t0 = performance.now();
+      let result: BenchResult;
+      try {
+        result = await BENCHMARKS[name](ctx);
+      } catch (err) {
+        result = {
+          name, status: 'unavailable', tables: [], targets: [], data: { error: (err as Error).stack },
+          notes: [`not available: ${(err as Error).message.split('\n')[0]}`], seconds: (performance.now() - t0) / 1000,
+        };
+      }
+      results.push(result);
+      process.stdout.write(`${renderResult(result)}\n`);
+    }
+  } finally {
+    await stop();
+  }
+  if (values.profile) results.push(profileResult(profileFile));
+  const files = writeResults(resultsDir, machine, results.map((r) => ({ ...r, data: { ...r.data, build } })), startedAt);
+  process.stdout.write(`Wrote ${files.map((f) => path.relative(REPO, f)).join(', ')}\n`);
+  return 0;
+}
+
+/** The fixture hub's CPU profile (it served the proxy, WebSocket and hub-load runs), ranked. */
+function profileResult(file: string | null): BenchResult {
+  if (!file) return unavailable('profile', 'the fixture hub wrote no CPU profile (did it start, and exit cleanly on SIGTERM?)');
+  const summary = summarizeProfile(file);
+  const result: BenchResult = {
+    name: 'profile', status: 'ok', tables: profileTables(summary, 'Bench hub (node --cpu-prof)'), targets: [],
+    notes: [`Profile: ${path.relative(REPO, file)} (open it in Chrome DevTools → Performance, or speedscope).`],
+    data: { summary }, seconds: 0,
+  };
+  process.stdout.write(`${renderResult(result)}\n`);
+  return result;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

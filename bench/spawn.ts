@@ -1,0 +1,154 @@
+// Issue 6 point 4: POST /hub/api/users/<name>/server → ready, for one user and for 20 at once, next to a raw
+// Docker create + start + HTTP-ready of the same image measured in the same run (alternating, same network).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { BenchContext } from './lib/context.js';
+import { NGINX_IMAGE } from './lib/context.js';
+import { BENCH_LABELS, sleep } from './lib/docker.js';
+import { startHub, startServer, type HubProcess } from './lib/hub-process.js';
+import { formatNumber, unavailable, type BenchResult } from './lib/report.js';
+
+const run = promisify(execFile);
+
+export async function spawnBench(ctx: BenchContext): Promise<BenchResult> {
+  const began = performance.now();
+  const { docker } = ctx;
+  const notes: string[] = [];
+  let hub: HubProcess;
+  const network = await docker.createNetwork();
+  try {
+    hub = await startHub({ build: ctx.build, network, images: { nginx: NGINX_IMAGE }, defaultImage: NGINX_IMAGE });
+  } catch (err) {
+    return unavailable('spawn', (err as Error).message.split('\n')[0]);
+  }
+  try {
+    const singles = ctx.options.quick ? 3 : 7;
+    const raw: number[] = [];
+    const cli: number[] = [];
+    const berth: number[] = [];
+    let berthProblem: string | null = null;
+    // One untimed start of each kind first: the first container on a fresh network pays for set-up.
+    await rawStart(ctx, network, 'warm').then((r) => docker.remove(r.id));
+    await startServer(hub, 'spawnwarm').catch((err) => (berthProblem = (err as Error).message.split('\n')[0]));
+    // The three kinds take turns in a rotating order, with a pause after each removal so Docker's clean-up of
+    // the previous container never lands inside the next measurement.
+    const kinds = ['raw', 'cli', 'berth'] as const;
+    for (let i = 0; i < singles; i++) {
+      for (let k = 0; k < kinds.length; k++) {
+        const kind = kinds[(i + k) % kinds.length];
+        if (kind === 'raw') {
+          const r = await rawStart(ctx, network, `single${i}`);
+          raw.push(r.ms);
+          await docker.remove(r.id);
+        } else if (kind === 'cli') {
+          const c = await cliStart(ctx, network, `cli${i}`);
+          cli.push(c.ms);
+          await docker.remove(c.id);
+        } else if (berthProblem === null) {
+          try {
+            berth.push(await startServer(hub, `spawn${i}`));
+            await hub.api('DELETE', `/users/spawn${i}/server`);
+          } catch (err) {
+            berthProblem = (err as Error).message.split('\n')[0];
+          }
+        }
+        await sleep(500);
+      }
+    }
+
+    const burst = 20;
+    const t0 = performance.now();
+    const rawBurst = await Promise.all(Array.from({ length: burst }, (_, i) => rawStart(ctx, network, `burst${i}`)));
+    const rawBurstAll = performance.now() - t0;
+    await Promise.all(rawBurst.map((r) => docker.remove(r.id)));
+    let berthBurst: number[] = [];
+    let berthBurstAll: number | null = null;
+    if (berthProblem === null) {
+      await Promise.all(Array.from({ length: burst }, (_, i) => hub.api('POST', `/users/burst${i}`)));
+      const t1 = performance.now();
+      try {
+        berthBurst = await Promise.all(Array.from({ length: burst }, (_, i) => startServer(hub, `burst${i}`, 120_000, false)));
+        berthBurstAll = performance.now() - t1;
+      } catch (err) {
+        berthProblem = `20 at once: ${(err as Error).message.split('\n')[0]}`;
+      }
+    }
+    if (berthProblem) notes.push(`Berth: not available: ${berthProblem}`);
+
+    const med = median;
+    const overhead = berth.length ? med(berth) - med(raw) : null;
+    const rows = [
+      [`1 user: min of ${singles}`, formatNumber(Math.min(...raw), 0), formatNumber(Math.min(...cli), 0), berth.length ? formatNumber(Math.min(...berth), 0) : '–',
+        berth.length ? formatNumber(Math.min(...berth) - Math.min(...raw), 0) : '–'],
+      ['1 user: median of ' + singles, formatNumber(med(raw), 0), formatNumber(med(cli), 0), berth.length ? formatNumber(med(berth), 0) : '–', overhead === null ? '–' : formatNumber(overhead, 0)],
+      [`${burst} at once: slowest`, formatNumber(rawBurstAll, 0), '–', berthBurstAll === null ? '–' : formatNumber(berthBurstAll, 0),
+        berthBurstAll === null ? '–' : formatNumber(berthBurstAll - rawBurstAll, 0)],
+      [`${burst} at once: median`, formatNumber(med(rawBurst.map((r) => r.ms)), 0), '–', berthBurst.length ? formatNumber(med(berthBurst), 0) : '–',
+        berthBurst.length ? formatNumber(med(berthBurst) - med(rawBurst.map((r) => r.ms)), 0) : '–'],
+    ];
+    notes.push(
+      `Image ${NGINX_IMAGE}. Raw Docker = create + start + inspect via the Engine API, then GET every 5 ms until HTTP answers; ` +
+        '`docker run -d` = the CLI plus the same HTTP wait. Berth = POST /hub/api/users/<name>/server until it answers 201 (ready) ' +
+        'or, on 202, until GET /hub/api/users/<name> shows ready (polled every 5 ms).',
+    );
+    return {
+      name: 'spawn',
+      status: berthProblem ? (berth.length ? 'partial' : 'unavailable') : 'ok',
+      tables: [{
+        title: 'Start to HTTP-ready (ms)',
+        columns: ['case', 'raw Docker API', '`docker run` CLI', 'Berth', 'Berth overhead'],
+        rows,
+      }],
+      targets: [
+        { target: "Berth's overhead over raw Docker <= 20 ms for one user", measured: overhead === null ? '–' : `${formatNumber(overhead, 0)} ms`, met: overhead === null ? null : overhead <= 20 },
+        {
+          target: '20 at once limited only by the containers (Berth slowest <= raw slowest + 20 ms)',
+          measured: berthBurstAll === null ? '–' : `${formatNumber(berthBurstAll - rawBurstAll, 0)} ms over raw`,
+          met: berthBurstAll === null ? null : berthBurstAll - rawBurstAll <= 20,
+        },
+      ],
+      notes,
+      data: { raw, cli, berth, rawBurst: rawBurst.map((r) => r.ms), rawBurstAll, berthBurst, berthBurstAll },
+      seconds: (performance.now() - began) / 1000,
+    };
+  } finally {
+    await hub.stop();
+    await docker.removeUsers((name) => /^(spawn|burst)/.test(name));
+  }
+}
+
+async function rawStart(ctx: BenchContext, network: string, tag: string): Promise<{ id: string; ms: number }> {
+  const t0 = performance.now();
+  const { id, ip } = await ctx.docker.run(NGINX_IMAGE, { name: `berth-bench-${ctx.docker.runId}-raw-${tag}`, network });
+  await pollHttp(`http://${ip}:8888/`);
+  return { id, ms: performance.now() - t0 };
+}
+
+async function cliStart(ctx: BenchContext, network: string, tag: string): Promise<{ id: string; ms: number }> {
+  const t0 = performance.now();
+  const labels = Object.entries({ ...BENCH_LABELS, 'berth.bench.run': ctx.docker.runId }).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  const name = `berth-bench-${ctx.docker.runId}-cli-${tag}`;
+  const { stdout } = await run('docker', ['run', '-d', '--name', name, '--network', network, ...labels, NGINX_IMAGE]);
+  const id = stdout.trim();
+  const info = await ctx.docker.docker.getContainer(id).inspect();
+  const ip = info.NetworkSettings.Networks?.[network]?.IPAddress;
+  await pollHttp(`http://${ip}:8888/`);
+  return { id, ms: performance.now() - t0 };
+}
+
+async function pollHttp(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(async (r) => (await r.arrayBuffer(), true), () => false);
+    if (ok) return;
+    await sleep(5);
+  }
+  throw new Error(`${url} never answered`);
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
