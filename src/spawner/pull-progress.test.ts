@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { createPullProgress } from './pull-progress.js';
+
+describe('pull progress', () => {
+  it('counts layers done and bytes downloaded, ignoring the tag line', () => {
+    const p = createPullProgress('lab/image:5');
+    p.add({ id: '5', status: 'Pulling from lab/image' });
+    p.add({ id: 'aaa', status: 'Pulling fs layer' });
+    p.add({ id: 'bbb', status: 'Pulling fs layer' });
+    p.add({ id: 'ccc', status: 'Already exists' });
+    expect(p.current()).toEqual({ progress: 20, message: 'Pulling lab/image:5: 1/3 layers' });
+    p.add({ id: 'aaa', status: 'Downloading', progressDetail: { current: 1_000_000, total: 4_000_000 } });
+    p.add({ id: 'bbb', status: 'Downloading', progressDetail: { current: 0, total: 4_000_000 } });
+    expect(p.current()).toEqual({ progress: 14, message: 'Pulling lab/image:5: 1/3 layers, 1.0 of 8.0 MB' });
+    p.add({ id: 'aaa', status: 'Download complete' });
+    p.add({ id: 'bbb', status: 'Pull complete' });
+    expect(p.current()).toEqual({ progress: 40, message: 'Pulling lab/image:5: 3/3 layers, 8.0 of 8.0 MB' });
+  });
+});
