@@ -5,7 +5,7 @@ import { scopeFilter } from '../../auth/scopes.js';
 import type { Group } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
-import { requireScopes } from '../middleware/authorize.js';
+import { requireScopes, requireUnfilteredScopes } from '../middleware/authorize.js';
 import { readJson, readJsonObject, stringList } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { groupModel } from './models.js';
@@ -41,7 +41,7 @@ export function groupRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   app.post('/groups', async (c) => {
-    const caller = requireScopes(c, ['admin:groups']);
+    const caller = requireUnfilteredScopes(c, ['admin:groups']);
     const body = await readJsonObject(c);
     const names = stringList(body.groups ?? [], 'groups').map(validName);
     if (names.length === 0) throw new HttpError(400, 'Must specify at least one group to create (body: {"groups": [...]})');
@@ -64,7 +64,7 @@ export function groupRoutes(deps: ApiDeps): Hono<AppEnv> {
 
   app.post('/groups/:group', async (c) => {
     const name = validName(c.req.param('group'));
-    const caller = requireScopes(c, ['admin:groups'], { group: name });
+    const caller = requireUnfilteredScopes(c, ['admin:groups']);
     const body = await readJsonObject(c, {});
     const members = userIds(stringList(body.users ?? [], 'users'));
     const group = deps.groups.create(name);

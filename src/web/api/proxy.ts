@@ -2,7 +2,7 @@
 // that are running (the in-process proxy keeps no second copy). Berth has no external proxy to re-sync or switch.
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
-import { requireScopes } from '../middleware/authorize.js';
+import { requireUnfilteredScopes } from '../middleware/authorize.js';
 import type { ApiDeps } from './deps.js';
 import { parsePaging } from './pagination.js';
 
@@ -10,7 +10,7 @@ export function proxyRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const servers = deps.servers;
   app.get('/proxy', (c) => {
-    requireScopes(c, ['proxy']);
+    requireUnfilteredScopes(c, ['proxy']);
     const paging = parsePaging(c);
     const routes: [string, Record<string, unknown>][] = [];
     for (const user of deps.users.list()) {

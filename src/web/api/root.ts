@@ -1,7 +1,7 @@
 // GET /hub/api[/] (the version check every single-user server and the idle culler make, no auth) and /hub/api/info.
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env.js';
-import { requireScopes } from '../middleware/authorize.js';
+import { requireUnfilteredScopes } from '../middleware/authorize.js';
 import type { ApiDeps } from './deps.js';
 import { HUB_API_VERSION } from './version.js';
 
@@ -19,7 +19,7 @@ export function rootRoutes(deps: ApiDeps): Hono<AppEnv> {
     await next();
   });
   app.get('/info', (c) => {
-    requireScopes(c, ['read:hub']);
+    requireUnfilteredScopes(c, ['read:hub']);
     return c.json({
       version: HUB_API_VERSION,
       node: process.version,

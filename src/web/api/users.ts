@@ -7,7 +7,7 @@ import { HttpError } from '../../errors.js';
 import type { ServerView } from '../../servers/servers.js';
 import { parseUsername, USERNAME_RULE } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
-import { requireScopes } from '../middleware/authorize.js';
+import { requireScopes, requireUnfilteredScopes } from '../middleware/authorize.js';
 import { readJsonObject, stringList } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { userModel } from './models.js';
@@ -68,7 +68,7 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   app.post('/users', async (c) => {
-    const caller = requireScopes(c, ['admin:users']);
+    const caller = requireUnfilteredScopes(c, ['admin:users']);
     const body = await readJsonObject(c);
     const raw = stringList(body.usernames ?? [], 'usernames');
     if (raw.length === 0) throw new HttpError(400, 'Must specify at least one user to create (body: {"usernames": [...]})');
@@ -94,7 +94,7 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
 
   app.post('/users/:name', async (c) => {
     const raw = c.req.param('name');
-    const caller = requireScopes(c, ['admin:users'], { user: raw });
+    const caller = requireUnfilteredScopes(c, ['admin:users']);
     const body = await readJsonObject(c, {});
     const name = parseUsername(raw);
     if (name === null || name !== raw) throw new HttpError(400, `Invalid username: ${raw} (${USERNAME_RULE})`);
@@ -131,6 +131,8 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
       const newName = parseUsername(body.name);
       if (newName === null || newName !== body.name) throw new HttpError(400, `Invalid new name: ${String(body.name)} (${USERNAME_RULE})`);
       if (deps.users.get(newName) !== null) throw new HttpError(400, `User ${newName} already exists, username must be unique`);
+      // A filtered grant names users; renaming would move a user out of (or into) someone's filter.
+      requireUnfilteredScopes(c, ['admin:users']);
       // The server, its route and its credentials are keyed by name: renaming under a live server would orphan them.
       if (isActive(view(name))) throw new HttpError(400, `${name}'s server is running; stop it before renaming the user`);
       fields.name = newName;

@@ -27,6 +27,18 @@ export function requireScopes(
 }
 
 /**
+ * For creating resources (users, groups): only an unfiltered scope will do, since a filter cannot name a resource
+ * that does not exist yet (GHSA-69wv: `admin:users!group=x` must not create users).
+ */
+export function requireUnfilteredScopes(c: Context<AppEnv>, anyOf: string[]): Caller {
+  const caller = requireCaller(c);
+  const held = anyOf.map((name) => holds(caller.scopes, name, {}));
+  if (held.includes('yes')) return caller;
+  const filtered = held.includes('other') ? ' without a filter (filtered scopes cannot create resources)' : '';
+  throw new HttpError(403, `Action is not authorized with current scopes; requires any of [${anyOf.join(', ')}]${filtered}`);
+}
+
+/**
  * The same check for code that has a caller but no request context. With `resource` null (list endpoints) a scope
  * held for some resources suffices: the handler then shows only those (scopeFilter).
  */
