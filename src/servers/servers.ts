@@ -1,7 +1,7 @@
 // The server state machine (stopped → spawning → running → stopping → stopped) and the owner of the `servers`
 // table: start/stop, progress events, activity, and reconciling the table with Docker on boot and periodically.
 
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { servers as serversTable, users as usersTable, type Server, type User } from '../db/schema.js';
@@ -295,33 +295,41 @@ export function createServers(deps: ServersDeps): Servers {
   }
 
   async function reconcileOnce(): Promise<void> {
+    // A start or stop in flight while Docker is listed may finish before the table is read: leave its user alone.
+    const busyAtList = new Set([...spawns.keys(), ...stops.keys()]);
+    const busy = (userId: number) => busyAtList.has(userId) || spawns.has(userId) || stops.has(userId);
     const containers = await spawner.list();
     const byId = new Map(containers.map((c) => [c.containerId, c]));
     const rows = db.select().from(serversTable).where(ne(serversTable.status, 'stopped')).all();
-    const keep = new Set<string>();
     for (const server of rows) {
-      if (spawns.has(server.userId) || stops.has(server.userId)) continue;
+      if (busy(server.userId)) continue;
       const user = users.getById(server.userId);
       if (!user) continue;
       const container = server.containerId ? byId.get(server.containerId) : undefined;
-      if (server.status === 'running' && container?.running) {
-        keep.add(container.containerId);
-        if (container.url && container.url !== server.url) update(server.id, { url: container.url });
+      if (server.status === 'running') {
+        if (container?.running) {
+          if (container.url && container.url !== server.url) update(server.id, { url: container.url });
+        } else {
+          await check(server.userId);
+        }
         continue;
       }
+      // "spawning" or "stopping" with nothing in flight: the hub stopped in the middle of it.
       if (container) await spawner.stop(container.containerId);
-      const reason = server.status === 'spawning' ? 'The hub restarted during the start; start the server again'
-        : server.status === 'stopping' ? null
-        : container ? 'The server stopped while the hub was not watching' : 'The container was removed outside the hub';
+      const reason = server.status === 'spawning' ? 'The hub restarted during the start; start the server again' : null;
       if (reason) logger.warn({ user: user.name, reason }, 'server found not running');
       markStopped(server, user.name, reason);
     }
-    // This hub's containers that no running server claims (e.g. the hub died between create and record).
+    // This hub's containers that no server claims (e.g. the hub died between creating one and recording it).
+    const claimed = new Set(
+      db.select({ containerId: serversTable.containerId }).from(serversTable).where(isNotNull(serversTable.containerId)).all()
+        .map((r) => r.containerId),
+    );
     for (const container of containers) {
-      if (keep.has(container.containerId)) continue;
+      if (claimed.has(container.containerId)) continue;
       const owner = users.get(container.labels[LABELS.user] ?? '');
-      if (owner && (spawns.has(owner.id) || stops.has(owner.id))) continue;
-      logger.info({ container: container.containerName }, 'removing a container no running server claims');
+      if (owner && busy(owner.id)) continue;
+      logger.info({ container: container.containerName }, 'removing a container no server claims');
       await spawner.stop(container.containerId);
     }
   }
