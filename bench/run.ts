@@ -27,7 +27,8 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
 const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile]]
   NAME       one or more of: ${Object.keys(BENCHMARKS).join(', ')} (default: all)
   --quick    short runs, to check that everything works
-  --profile  write V8 CPU profiles of the hub processes to bench/results/profiles/ (and a summary in the results)
+  --profile  write V8 CPU profiles of the hub processes to bench/results/profiles/ (and a summary in the results);
+             profiling slows the hub, so use it to find hot spots, not for the published numbers
 `;
 
 async function main(): Promise<number> {
@@ -83,7 +84,8 @@ async function main(): Promise<number> {
   } finally {
     await stop();
   }
-  if (values.profile) results.push(profileResult(profileFile));
+  const fixtureUsed = names.some((n) => ['proxy', 'websocket', 'hub-load'].includes(n));
+  if (values.profile && fixtureUsed) results.push(profileResult(profileFile));
   const files = writeResults(resultsDir, machine, results.map((r) => ({ ...r, data: { ...r.data, build } })), startedAt);
   process.stdout.write(`Wrote ${files.map((f) => path.relative(REPO, f)).join(', ')}\n`);
   return 0;

@@ -22,7 +22,7 @@ export async function spawnBench(ctx: BenchContext): Promise<BenchResult> {
     return unavailable('spawn', (err as Error).message.split('\n')[0]);
   }
   try {
-    const singles = ctx.options.quick ? 3 : 7;
+    const singles = ctx.options.quick ? 3 : 10;
     const raw: number[] = [];
     const cli: number[] = [];
     const berth: number[] = [];
