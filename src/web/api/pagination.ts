@@ -27,9 +27,9 @@ export function parsePaging(c: Context): Paging {
   return { offset, limit, envelope };
 }
 
-/** One page of `all` in the shape the request asked for. `all` is the full, filtered, ordered list. */
-export function paginate<T>(c: Context, paging: Paging, all: T[]): unknown {
-  const items = all.slice(paging.offset, paging.offset + paging.limit);
+/** One page of `all` in the shape the request asked for. `all` is the full, filtered, ordered list; `toModel` runs on the page only. */
+export function paginate<T>(c: Context, paging: Paging, all: T[], toModel: (item: T) => unknown = (item) => item): unknown {
+  const items = all.slice(paging.offset, paging.offset + paging.limit).map(toModel);
   if (!paging.envelope) return items;
   const nextOffset = paging.offset + paging.limit;
   let next: { offset: number; limit: number; url: string } | null = null;

@@ -46,25 +46,27 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     const nameFilter = (c.req.query('name_filter') ?? '').toLowerCase();
     const visible = scopeFilter(caller.scopes, 'list:users');
 
-    let rows = deps.users.list().map((user) => ({ user, view: view(user.name) }));
+    // Server views cost a query each: look them up only when a filter or the sort needs them, else for the page.
+    type Row = { user: User; view?: ServerView | null };
+    const viewOf = (r: Row) => (r.view === undefined ? (r.view = view(r.user.name)) : r.view);
+    let rows: Row[] = deps.users.list().map((user) => ({ user }));
     if (visible !== 'all' && visible !== null) rows = rows.filter((r) => visible({ user: r.user.name }));
     if (nameFilter) rows = rows.filter((r) => r.user.name.includes(nameFilter));
-    if (state === 'active') rows = rows.filter((r) => isActive(r.view));
-    if (state === 'inactive') rows = rows.filter((r) => !isActive(r.view));
-    if (state === 'ready') rows = rows.filter((r) => r.view?.ready === true);
+    if (state === 'active') rows = rows.filter((r) => isActive(viewOf(r)));
+    if (state === 'inactive') rows = rows.filter((r) => !isActive(viewOf(r)));
+    if (state === 'ready') rows = rows.filter((r) => viewOf(r)?.ready === true);
     const time = (d: Date | null | undefined) => d?.getTime() ?? -Infinity;
+    const activity = (r: Row) => Math.max(time(r.user.lastActivity), time(viewOf(r)?.lastActivity));
     const compare = {
-      id: (a: (typeof rows)[number], b: (typeof rows)[number]) => a.user.id - b.user.id,
-      name: (a: (typeof rows)[number], b: (typeof rows)[number]) => a.user.name.localeCompare(b.user.name),
-      last_activity: (a: (typeof rows)[number], b: (typeof rows)[number]) =>
-        Math.max(time(a.user.lastActivity), time(a.view?.lastActivity)) - Math.max(time(b.user.lastActivity), time(b.view?.lastActivity)),
+      id: (a: Row, b: Row) => a.user.id - b.user.id,
+      name: (a: Row, b: Row) => a.user.name.localeCompare(b.user.name),
+      last_activity: (a: Row, b: Row) => activity(a) - activity(b),
     }[sortKey as (typeof SORTS)[number]];
     rows.sort(compare);
     if (sortRaw.startsWith('-')) rows.reverse();
 
     const stopped = includeStopped(c.req.query('include_stopped_servers'));
-    const models = rows.map((r) => userModel(deps, r.user, caller.scopes, { includeStopped: stopped, view: r.view }));
-    return c.json(paginate(c, paging, models) as object);
+    return c.json(paginate(c, paging, rows, (r) => userModel(deps, r.user, caller.scopes, { includeStopped: stopped, view: viewOf(r) })) as object);
   });
 
   app.post('/users', async (c) => {
