@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { buildServerEnv, escapePath } from './server-env.js';
-import { containerNameFor } from './servers.js';
+import { containerNameFor } from './spawn-spec.js';
 
 const configOf = (yaml: string) => parseConfig(`auth: {admin_users: [admin]}\n${yaml}`, '/tmp/hub.yaml', {});
 const input = { userName: 'a@b.c', apiToken: 'tok', clientId: 'jupyterhub-user-a%40b.c', hubApiUrl: 'http://172.18.0.1:8081/j/hub/api', image: 'img:1' };

@@ -13,8 +13,11 @@ import type { TokenStore } from '../auth/tokens.js';
 import { LABELS } from '../spawner/labels.js';
 import { SpawnError, type Spawner } from '../spawner/spawner.js';
 import type { UserStore } from '../users/store.js';
-import { parseRequestedImage, resolveImage } from './image.js';
-import { accessScopes, buildServerEnv, escapePath, serverPrefix } from './server-env.js';
+import { createActivityBatch } from './activity.js';
+import { parseRequestedImage, resolveImage, type ImageChoice } from './image.js';
+import { createProgressChannel, failedEvent, readyEvent, type ProgressChannel } from './progress.js';
+import { accessScopes, escapePath, serverPrefix } from './server-env.js';
+import { spawnSpecFor } from './spawn-spec.js';
 
 export type ServerStatus = 'stopped' | 'spawning' | 'running' | 'stopping';
 
@@ -113,8 +116,7 @@ const RETRY_AFTER_S = 10;
 
 interface Spawn {
   controller: AbortController;
-  events: ProgressEvent[];
-  waiters: Set<() => void>;
+  progress: ProgressChannel;
   done: Promise<'ready' | 'failed'>;
   error: string | null;
 }
@@ -124,12 +126,10 @@ export function createServers(deps: ServersDeps): Servers {
   const timing = { ...DEFAULT_TIMING, ...deps.timing };
   const spawns = new Map<number, Spawn>();
   const stops = new Map<number, Promise<void>>();
-  const activity = new Map<string, number>();
+  const activity = createActivityBatch(db, timing.activityFlushMs);
   const checks = new Set<number>();
   let reconciling: Promise<void> | null = null;
   let pollTimer: NodeJS.Timeout | null = null;
-  const flushTimer = setInterval(flushActivity, timing.activityFlushMs);
-  flushTimer.unref();
   let closed = false;
 
   const targetQuery = db
@@ -168,27 +168,10 @@ export function createServers(deps: ServersDeps): Servers {
     update(server.id, { status: 'stopped', containerId: null, containerName: null, url: null, lastError });
   }
 
-  const readyEvent = (userName: string): ProgressEvent => {
-    const url = serverPrefix(config, userName);
-    return {
-      progress: 100,
-      ready: true,
-      message: `Server ready at ${url}`,
-      html_message: `Server ready at <a href="${url}">${url}</a>`,
-      url,
-    };
-  };
-
-  function emit(spawn: Spawn, event: ProgressEvent): void {
-    spawn.events.push(event);
-    for (const wake of spawn.waiters) wake();
-    spawn.waiters.clear();
-  }
-
-  async function runSpawn(user: User, server: Server, image: { label: string | null; image: string }, spawn: Spawn): Promise<'ready' | 'failed'> {
+  async function runSpawn(user: User, server: Server, image: ImageChoice, spawn: Spawn): Promise<'ready' | 'failed'> {
     const startTimeout = AbortSignal.timeout(config.spawner.start_timeout * 1000);
     const signal = AbortSignal.any([spawn.controller.signal, startTimeout]);
-    emit(spawn, { progress: 0, message: 'Server requested' });
+    spawn.progress.emit({ progress: 0, message: 'Server requested' });
     try {
       const prefix = serverPrefix(config, user.name);
       const clientId = serverClientId(user.name);
@@ -206,26 +189,9 @@ export function createServers(deps: ServersDeps): Servers {
         allowedScopes: [accessScopes(user.name)[0]],
         serverId: server.id,
       });
-      const containerName = containerNameFor(config.spawner.network, user.slug);
       const started = await spawner.start(
-        {
-          containerName,
-          image: image.image,
-          pullPolicy: config.spawner.pull_policy,
-          env: buildServerEnv(config, { userName: user.name, apiToken: token, clientId, hubApiUrl: deps.hubApiUrl(), image: image.image }),
-          labels: { [LABELS.user]: user.name, [LABELS.server]: '', [LABELS.imageLabel]: image.label ?? '' },
-          cmd: config.spawner.cmd ? [...config.spawner.cmd] : undefined,
-          volumes: Object.entries(config.spawner.volumes).map(([source, target]) => ({
-            source: source.replaceAll('{username}', user.slug),
-            target,
-          })),
-          memLimit: config.spawner.mem_limit,
-          cpuLimit: config.spawner.cpu_limit,
-          port: config.spawner.port,
-          readyPath: `${prefix}api`,
-          httpTimeoutMs: config.spawner.http_timeout * 1000,
-        },
-        (event) => emit(spawn, event),
+        spawnSpecFor(config, user, image, { apiToken: token, clientId, hubApiUrl: deps.hubApiUrl() }),
+        (event) => spawn.progress.emit(event),
         signal,
       );
       if (signal.aborted) {
@@ -234,7 +200,7 @@ export function createServers(deps: ServersDeps): Servers {
       }
       update(server.id, { status: 'running', containerId: started.containerId, containerName: started.containerName, url: started.url });
       logger.info({ user: user.name, container: started.containerName, image: image.image }, 'server ready');
-      emit(spawn, readyEvent(user.name));
+      spawn.progress.emit(readyEvent(prefix));
       return 'ready';
     } catch (err) {
       const cancelled = spawn.controller.signal.aborted;
@@ -250,7 +216,7 @@ export function createServers(deps: ServersDeps): Servers {
       else logger.error({ user: user.name, err }, 'start failed unexpectedly');
       markStopped(server, user.name, reason);
       spawn.error = reason ?? 'Spawn cancelled';
-      emit(spawn, { progress: 100, failed: true, message: reason ? `Spawn failed: ${reason}` : 'Spawn cancelled' });
+      spawn.progress.emit(failedEvent(reason));
       return 'failed';
     } finally {
       spawns.delete(user.id);
@@ -334,23 +300,6 @@ export function createServers(deps: ServersDeps): Servers {
     }
   }
 
-  function flushActivity(): void {
-    if (activity.size === 0) return;
-    const batch = [...activity];
-    activity.clear();
-    db.transaction((tx) => {
-      for (const [name, at] of batch) {
-        const when = new Date(at);
-        const user = tx.select({ id: usersTable.id }).from(usersTable).where(eq(usersTable.name, name)).get();
-        if (!user) continue;
-        tx.update(serversTable).set({ lastActivity: when })
-          .where(and(eq(serversTable.userId, user.id), eq(serversTable.name, ''), sql`coalesce(${serversTable.lastActivity}, 0) < ${at}`)).run();
-        tx.update(usersTable).set({ lastActivity: when })
-          .where(and(eq(usersTable.id, user.id), sql`coalesce(${usersTable.lastActivity}, 0) < ${at}`)).run();
-      }
-    });
-  }
-
   const servers: Servers = {
     async start(userName, userOptions = {}, options = {}) {
       if (closed) throw new HttpError(503, 'The hub is shutting down');
@@ -386,7 +335,7 @@ export function createServers(deps: ServersDeps): Servers {
         containerName: null,
         url: null,
       });
-      const spawn: Spawn = { controller: new AbortController(), events: [], waiters: new Set(), done: Promise.resolve('failed'), error: null };
+      const spawn: Spawn = { controller: new AbortController(), progress: createProgressChannel(), done: Promise.resolve('failed'), error: null };
       spawns.set(user.id, spawn);
       logger.info({ user: userName, image: choice.image, source: choice.source }, 'starting server');
       spawn.done = runSpawn(user, server, choice, spawn);
@@ -416,28 +365,14 @@ export function createServers(deps: ServersDeps): Servers {
     progress(userName, signal) {
       const user = requireUser(userName);
       const spawn = spawns.get(user.id);
-      if (!spawn) {
-        const server = rowOf(user.id);
-        const only = server?.status === 'running' ? readyEvent(userName)
-          : server?.status === 'stopped' && server.lastError ? { progress: 100, failed: true, message: `Spawn failed: ${server.lastError}` }
-          : null;
-        if (!only) throw new HttpError(400, `${userName}'s server is not starting`);
-        return (async function* () { yield only; })();
-      }
+      if (spawn) return spawn.progress.follow(signal);
+      const server = rowOf(user.id);
+      const only = server?.status === 'running' ? readyEvent(serverPrefix(config, userName))
+        : server?.status === 'stopped' && server.lastError ? failedEvent(server.lastError)
+        : null;
+      if (!only) throw new HttpError(400, `${userName}'s server is not starting`);
       return (async function* () {
-        let i = 0;
-        for (;;) {
-          while (i < spawn.events.length) {
-            const event = spawn.events[i++];
-            yield event;
-            if (event.ready || event.failed) return;
-          }
-          if (signal?.aborted) return;
-          await new Promise<void>((resolve) => {
-            spawn.waiters.add(resolve);
-            signal?.addEventListener('abort', () => resolve(), { once: true });
-          });
-        }
+        yield only;
       })();
     },
 
@@ -473,11 +408,11 @@ export function createServers(deps: ServersDeps): Servers {
     target: (userName) => targetQuery.get({ name: userName })?.url ?? null,
 
     noteActivity(userName) {
-      activity.set(userName, Date.now());
+      activity.note(userName, Date.now());
     },
 
     recordActivity(userName, at) {
-      activity.set(userName, Math.max(activity.get(userName) ?? 0, at.getTime()));
+      activity.note(userName, at.getTime());
     },
 
     noteUnreachable(userName) {
@@ -497,18 +432,12 @@ export function createServers(deps: ServersDeps): Servers {
       if (closed) return;
       closed = true;
       if (pollTimer) clearInterval(pollTimer);
-      clearInterval(flushTimer);
       for (const spawn of spawns.values()) spawn.controller.abort(new Error('hub stopping'));
       await Promise.allSettled([...[...spawns.values()].map((s) => s.done), ...stops.values(), reconciling]);
-      flushActivity();
+      activity.close();
     },
   };
   return servers;
-}
-
-/** `<network>-<slug>`: deterministic and DNS-safe, and distinct for hubs that use distinct networks. */
-export function containerNameFor(network: string, slug: string): string {
-  return `${network.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${slug}`;
 }
 
 async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

@@ -1,0 +1,43 @@
+// Last activity of servers and their users, noted on every proxied request but written in batches, so the proxy's
+// hot path does no database write. Timestamps only move forward.
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { servers, users } from '../db/schema.js';
+
+export interface ActivityBatch {
+  note(userName: string, at: number): void;
+  flush(): void;
+  close(): void;
+}
+
+export function createActivityBatch(db: Db, flushMs: number): ActivityBatch {
+  const pending = new Map<string, number>();
+  const flush = () => {
+    if (pending.size === 0) return;
+    const batch = [...pending];
+    pending.clear();
+    db.transaction((tx) => {
+      for (const [name, at] of batch) {
+        const user = tx.select({ id: users.id }).from(users).where(eq(users.name, name)).get();
+        if (!user) continue;
+        const when = new Date(at);
+        tx.update(servers).set({ lastActivity: when })
+          .where(and(eq(servers.userId, user.id), eq(servers.name, ''), sql`coalesce(${servers.lastActivity}, 0) < ${at}`)).run();
+        tx.update(users).set({ lastActivity: when })
+          .where(and(eq(users.id, user.id), sql`coalesce(${users.lastActivity}, 0) < ${at}`)).run();
+      }
+    });
+  };
+  const timer = setInterval(flush, flushMs);
+  timer.unref();
+  return {
+    note(userName, at) {
+      pending.set(userName, Math.max(pending.get(userName) ?? 0, at));
+    },
+    flush,
+    close() {
+      clearInterval(timer);
+      flush();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// What the spawner is asked to start for a user: the config's container settings with the user's slug, image,
+// labels and credentials filled in.
+import type { HubConfig } from '../config/load.js';
+import type { User } from '../db/schema.js';
+import { LABELS } from '../spawner/labels.js';
+import type { SpawnSpec } from '../spawner/spawner.js';
+import type { ImageChoice } from './image.js';
+import { buildServerEnv, serverPrefix } from './server-env.js';
+
+/** `<network>-<slug>`: deterministic and DNS-safe, and distinct for hubs that use distinct networks. */
+export function containerNameFor(network: string, slug: string): string {
+  return `${network.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${slug}`;
+}
+
+export function spawnSpecFor(
+  config: HubConfig,
+  user: Pick<User, 'name' | 'slug'>,
+  image: Pick<ImageChoice, 'label' | 'image'>,
+  credentials: { apiToken: string; clientId: string; hubApiUrl: string },
+): SpawnSpec {
+  const { spawner } = config;
+  return {
+    containerName: containerNameFor(spawner.network, user.slug),
+    image: image.image,
+    pullPolicy: spawner.pull_policy,
+    env: buildServerEnv(config, { userName: user.name, image: image.image, ...credentials }),
+    labels: { [LABELS.user]: user.name, [LABELS.server]: '', [LABELS.imageLabel]: image.label ?? '' },
+    cmd: spawner.cmd ? [...spawner.cmd] : undefined,
+    // Named volumes are keyed by the stored slug, never by the (renameable) name, so data is never orphaned.
+    volumes: Object.entries(spawner.volumes).map(([source, target]) => ({ source: source.replaceAll('{username}', user.slug), target })),
+    memLimit: spawner.mem_limit,
+    cpuLimit: spawner.cpu_limit,
+    port: spawner.port,
+    readyPath: `${serverPrefix(config, user.name)}api`,
+    httpTimeoutMs: spawner.http_timeout * 1000,
+  };
+}
