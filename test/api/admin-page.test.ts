@@ -91,6 +91,32 @@ describe('/hub/admin in a browser', () => {
     await page.close();
   });
 
+  it('starts and stops servers, deletes users and manages groups', async () => {
+    await signInBrowser('admin');
+    const page = await browser.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto(`${origin}/hub/admin`);
+    await Promise.all([page.waitForEvent('load'), page.getByLabel("Stop alice's server").click()]);
+    expect(t.stopped).toContain('alice');
+    expect(await page.locator('tr[data-user="alice"] .status').textContent()).toBe('stopped');
+    await Promise.all([page.waitForEvent('load'), page.getByLabel("Start bob's server").click()]);
+    expect(await page.locator('tr[data-user="bob"] .status').textContent()).toBe('running');
+    t.deps.users.ensure('leaver');
+    await page.reload();
+    await Promise.all([page.waitForEvent('load'), page.getByLabel('Delete leaver').click()]);
+    await expect.poll(() => t.deps.users.get('leaver')).toBeNull();
+
+    await page.getByLabel('New group name').fill('team');
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Create group' }).click()]);
+    await page.getByLabel('Member of team').fill('bob');
+    await Promise.all([page.waitForEvent('load'), page.locator('button.add-member[data-group="team"]').click()]);
+    await expect.poll(() => t.deps.groups.members('team')).toEqual(['bob']);
+    expect(await page.locator('tr[data-group="team"] .members').textContent()).toBe('bob');
+    await Promise.all([page.waitForEvent('load'), page.getByLabel('Delete group team').click()]);
+    await expect.poll(() => t.deps.groups.get('team')).toBeNull();
+    await page.close();
+  });
+
   it('shows the API\'s refusal on the page when a change is not allowed', async () => {
     await signInBrowser('admin');
     const page = await browser.newPage();

@@ -1,5 +1,6 @@
 // The admin page: every user with their server state and image (and where the image choice comes from), and
-// controls to add users, toggle admin and pick a user's image from the catalog. Actions call the REST API.
+// controls to add, delete, start and stop, toggle admin, pick a user's image from the catalog and manage groups.
+// Every action is a REST API call from the page (cookie + X-XSRFToken), so the API's scope checks apply.
 import { escapeHtml, layout } from './layout.js';
 
 export interface AdminRow {
@@ -13,57 +14,101 @@ export interface AdminRow {
   adminImage: string | null;
 }
 
-export function adminPage(o: { baseUrl: string; me: string; xsrf: string; catalog: Record<string, { description: string }>; rows: AdminRow[] }): string {
+export interface AdminGroup {
+  name: string;
+  members: string[];
+}
+
+export interface AdminPageOptions {
+  baseUrl: string;
+  me: string;
+  xsrf: string;
+  /** Whether admins may open other users' servers (hub.admin_access): shows the link to a running server. */
+  adminAccess: boolean;
+  catalog: Record<string, { description: string }>;
+  rows: AdminRow[];
+  groups: AdminGroup[];
+}
+
+export function adminPage(o: AdminPageOptions): string {
   const api = `${o.baseUrl}hub/api`;
   const labels = Object.keys(o.catalog);
+  const e = escapeHtml;
   const picker = (row: AdminRow) => {
-    if (row.image.source === 'file') return `<span title="set in hub.yaml users:">${escapeHtml(row.image.label)} (pinned in hub.yaml)</span>`;
+    if (row.image.source === 'file') return `<span title="set in hub.yaml users:">${e(row.image.label)} (pinned in hub.yaml)</span>`;
     const options = [`<option value=""${row.adminImage === null ? ' selected' : ''}>(no admin choice)</option>`,
-      ...labels.map((l) => `<option value="${escapeHtml(l)}"${row.adminImage === l ? ' selected' : ''}>${escapeHtml(l)}${o.catalog[l]?.description ? ` — ${escapeHtml(o.catalog[l]?.description)}` : ''}</option>`)];
-    return `<select class="image" data-user="${escapeHtml(row.name)}" aria-label="Image for ${escapeHtml(row.name)}">${options.join('')}</select>`;
+      ...labels.map((l) => `<option value="${e(l)}"${row.adminImage === l ? ' selected' : ''}>${e(l)}${o.catalog[l]?.description ? ` — ${e(o.catalog[l]?.description)}` : ''}</option>`)];
+    return `<select class="image" data-user="${e(row.name)}" aria-label="Image for ${e(row.name)}">${options.join('')}</select>`;
   };
-  const rows = o.rows.map((row) => `<tr data-user="${escapeHtml(row.name)}">
-<td>${escapeHtml(row.name)}</td>
-<td><input type="checkbox" class="admin" data-user="${escapeHtml(row.name)}"${row.admin ? ' checked' : ''}${row.name === o.me ? ' disabled title="you cannot remove your own admin rights here"' : ''} aria-label="${escapeHtml(row.name)} is admin"></td>
-<td class="status">${row.status === 'running' ? `<a href="${escapeHtml(row.serverUrl)}">running</a>` : escapeHtml(row.status)}</td>
-<td>${row.lastActivity ? escapeHtml(row.lastActivity.toISOString()) : '—'}</td>
-<td class="image-now">${escapeHtml(row.image.label ?? '(spawner.image)')} <small>(${escapeHtml(row.image.source)})</small></td>
+  const serverCell = (row: AdminRow) => {
+    const state = row.status === 'running' && (o.adminAccess || row.name === o.me) ? `<a href="${e(row.serverUrl)}">running</a>` : e(row.status);
+    const button = row.status === 'stopped'
+      ? `<button type="button" class="start" data-user="${e(row.name)}" aria-label="Start ${e(row.name)}'s server">Start</button>`
+      : `<button type="button" class="stop" data-user="${e(row.name)}" aria-label="Stop ${e(row.name)}'s server">Stop</button>`;
+    return `<span class="status">${state}</span> ${button}`;
+  };
+  const rows = o.rows.map((row) => `<tr data-user="${e(row.name)}">
+<td>${e(row.name)}</td>
+<td><input type="checkbox" class="admin" data-user="${e(row.name)}"${row.admin ? ' checked' : ''}${row.name === o.me ? ' disabled title="you cannot remove your own admin rights here"' : ''} aria-label="${e(row.name)} is admin"></td>
+<td>${serverCell(row)}</td>
+<td>${row.lastActivity ? e(row.lastActivity.toISOString()) : '—'}</td>
+<td class="image-now">${e(row.image.label ?? '(spawner.image)')} <small>(${e(row.image.source)})</small></td>
 <td>${picker(row)}</td>
+<td>${row.name === o.me ? '' : `<button type="button" class="delete" data-user="${e(row.name)}" aria-label="Delete ${e(row.name)}">Delete</button>`}</td>
 </tr>`).join('\n');
-  return layout('Admin', `<p>Signed in as <strong>${escapeHtml(o.me)}</strong> · <a href="${escapeHtml(`${o.baseUrl}hub/home`)}">Home</a></p>
+  const groups = o.groups.map((g) => `<tr data-group="${e(g.name)}"><td>${e(g.name)}</td><td class="members">${g.members.map(e).join(', ') || '—'}</td>
+<td><input class="member" data-group="${e(g.name)}" placeholder="user name" aria-label="Member of ${e(g.name)}">
+<button type="button" class="add-member" data-group="${e(g.name)}">Add</button>
+<button type="button" class="remove-member" data-group="${e(g.name)}">Remove</button>
+<button type="button" class="delete-group" data-group="${e(g.name)}" aria-label="Delete group ${e(g.name)}">Delete group</button></td></tr>`).join('\n');
+  return layout('Admin', `<p>Signed in as <strong>${e(o.me)}</strong> · <a href="${e(`${o.baseUrl}hub/home`)}">Home</a></p>
+<p id="result" role="status"></p>
 <h1>Users</h1>
-<table id="users"><thead><tr><th>Name</th><th>Admin</th><th>Server</th><th>Last activity</th><th>Image (source)</th><th>Admin's image choice</th></tr></thead>
+<table id="users"><thead><tr><th>Name</th><th>Admin</th><th>Server</th><th>Last activity</th><th>Image (source)</th><th>Admin's image choice</th><th></th></tr></thead>
 <tbody>${rows}</tbody></table>
 <h2>Add users</h2>
 <form id="add-users"><textarea name="usernames" rows="3" cols="40" placeholder="one user name per line" aria-label="User names"></textarea><br>
 <label><input type="checkbox" name="admin"> admin</label> <button type="submit">Add users</button></form>
-<p id="result" role="status"></p>
+<h2>Groups</h2>
+<table id="groups"><thead><tr><th>Group</th><th>Members</th><th></th></tr></thead><tbody>${groups}</tbody></table>
+<form id="add-group"><input name="group" placeholder="group name" aria-label="New group name"> <button type="submit">Create group</button></form>
 <script>
 (() => {
   const api = ${JSON.stringify(api)};
   const xsrf = ${JSON.stringify(o.xsrf)};
   const result = document.getElementById('result');
   async function call(method, path, body) {
-    const r = await fetch(api + path, { method, headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf }, body: JSON.stringify(body) });
+    const init = { method, headers: { 'X-XSRFToken': xsrf } };
+    if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    const r = await fetch(api + path, init);
     if (!r.ok) {
-      const e = await r.json().catch(() => ({ message: r.statusText }));
-      result.textContent = 'Error ' + r.status + ': ' + e.message;
+      const err = await r.json().catch(() => ({ message: r.statusText }));
+      result.textContent = 'Error ' + r.status + ': ' + err.message;
       return false;
     }
     return true;
   }
   const user = (name) => '/users/' + encodeURIComponent(name);
-  for (const box of document.querySelectorAll('input.admin')) {
-    box.addEventListener('change', async () => { if (await call('PATCH', user(box.dataset.user), { admin: box.checked })) location.reload(); });
-  }
-  for (const select of document.querySelectorAll('select.image')) {
-    select.addEventListener('change', async () => { if (await call('PATCH', user(select.dataset.user), { image: select.value || null })) location.reload(); });
-  }
-  document.getElementById('add-users').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const usernames = form.usernames.value.split(/\\s+/).filter(Boolean);
-    if (await call('POST', '/users', { usernames, admin: form.admin.checked })) location.reload();
+  const group = (name) => '/groups/' + encodeURIComponent(name);
+  const on = (selector, event, action) => {
+    for (const el of document.querySelectorAll(selector)) el.addEventListener(event, async (ev) => { if (await action(el, ev)) location.reload(); });
+  };
+  on('input.admin', 'change', (el) => call('PATCH', user(el.dataset.user), { admin: el.checked }));
+  on('select.image', 'change', (el) => call('PATCH', user(el.dataset.user), { image: el.value || null }));
+  on('button.start', 'click', (el) => call('POST', user(el.dataset.user) + '/server', {}));
+  on('button.stop', 'click', (el) => call('DELETE', user(el.dataset.user) + '/server'));
+  on('button.delete', 'click', (el) => confirm('Delete user ' + el.dataset.user + '?') && call('DELETE', user(el.dataset.user)));
+  const member = (el) => document.querySelector('input.member[data-group="' + CSS.escape(el.dataset.group) + '"]').value.trim();
+  on('button.add-member', 'click', (el) => call('POST', group(el.dataset.group) + '/users', { users: [member(el)] }));
+  on('button.remove-member', 'click', (el) => call('DELETE', group(el.dataset.group) + '/users', { users: [member(el)] }));
+  on('button.delete-group', 'click', (el) => confirm('Delete group ' + el.dataset.group + '?') && call('DELETE', group(el.dataset.group)));
+  on('#add-users', 'submit', (form, ev) => {
+    ev.preventDefault();
+    return call('POST', '/users', { usernames: form.usernames.value.split(/\\s+/).filter(Boolean), admin: form.admin.checked });
+  });
+  on('#add-group', 'submit', (form, ev) => {
+    ev.preventDefault();
+    return call('POST', group(form.group.value.trim()), {});
   });
 })();
 </script>`);

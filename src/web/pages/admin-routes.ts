@@ -31,7 +31,10 @@ export function adminRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv> {
       };
     });
     const catalog = Object.fromEntries(Object.entries(deps.config.spawner.images).map(([label, e]) => [label, { description: e.description }]));
-    return c.html(adminPage({ baseUrl: base, me: caller.name, xsrf: xsrfToken(deps.secret, caller.sessionId ?? ''), catalog, rows }));
+    const groups = deps.groups.list().map((g) => ({ name: g.name, members: deps.groups.members(g.name) }));
+    return c.html(adminPage({
+      baseUrl: base, me: caller.name, xsrf: xsrfToken(deps.secret, caller.sessionId ?? ''), adminAccess: deps.config.hub.admin_access, catalog, rows, groups,
+    }));
   });
   return app;
 }
