@@ -86,6 +86,22 @@ describe('dispatch', () => {
     expect(text).toMatch(/^HTTP\/1.1 424 /);
     expect(text).toContain('not running');
   });
+  it('withholds the hub login cookie from WebSocket upgrades and adds X-Forwarded-*', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await once(wss, 'listening');
+    proxy.targets.set('alice', `http://127.0.0.1:${(wss.address() as net.AddressInfo).port}`);
+    const upgrade = once(wss, 'connection') as Promise<[WebSocket, http.IncomingMessage]>;
+    const client = new WebSocket(wsUrl('/user/alice/api/kernels/k/channels?session_id=s'), {
+      headers: { cookie: 'jupyterhub-hub-login=hub-secret; jupyterhub-user-alice=ok' },
+    });
+    cleanups.push(() => client.terminate());
+    const [, req] = await upgrade;
+    await once(client, 'open');
+    expect(req.url).toBe('/user/alice/api/kernels/k/channels?session_id=s');
+    expect(req.headers.cookie).toBe('jupyterhub-user-alice=ok');
+    expect(req.headers).toMatchObject({ 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-port': String(proxy.port) });
+  });
 });
 
 describe('a server that refuses connections', () => {
@@ -260,6 +276,55 @@ describe('a side that goes away', () => {
     peer.terminate();
     await clientClosed;
     expect(client.readyState).toBe(WebSocket.CLOSED);
+  });
+
+  it('does not keep a half-open client socket when the server closes a WebSocket and the client never does', async () => {
+    const own = await startProxy({ closeGraceMs: 200 });
+    cleanups.push(() => own.close());
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await once(wss, 'listening');
+    own.targets.set('alice', `http://127.0.0.1:${(wss.address() as net.AddressInfo).port}`);
+    const connections = () => new Promise<number>((resolve, reject) => own.listener.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+
+    const serverSide = once(wss, 'connection');
+    const client = net.connect({ port: own.port, host: '127.0.0.1', allowHalfOpen: true });
+    cleanups.push(() => void client.destroy());
+    await once(client, 'connect');
+    client.write('GET /user/alice/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    const [head] = (await once(client, 'data')) as [Buffer];
+    expect(head.toString()).toMatch(/^HTTP\/1.1 101 /);
+    const [peer] = (await serverSide) as [WebSocket];
+    expect(await connections()).toBe(1);
+
+    const ended = once(client, 'end');
+    client.resume();
+    peer.terminate();
+    await ended; // the proxy ended its side; this client never ends its own
+    for (let i = 0; i < 100 && (await connections()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await connections()).toBe(0);
+  });
+
+  it('closes the server connection when the client leaves before its upgrade is answered', async () => {
+    const own = await startProxy({ upgradeTimeoutMs: 60_000 });
+    cleanups.push(() => own.close());
+    const silent = net.createServer();
+    const accepted = once(silent, 'connection') as Promise<[net.Socket]>;
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    own.targets.set('alice', `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+
+    const client = net.connect(own.port, '127.0.0.1');
+    await once(client, 'connect');
+    client.write('GET /user/alice/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    const [upstream] = await accepted;
+    upstream.resume();
+    const upstreamClosed = once(upstream, 'close');
+    client.destroy();
+    await upstreamClosed; // long before the 60 s upgrade timeout
+    expect(upstream.destroyed).toBe(true);
   });
 
   it('closes both sides of an upgrade the server never answers', async () => {

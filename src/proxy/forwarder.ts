@@ -32,6 +32,9 @@ export interface Forwarder {
 /** Connect-level failures: the server is not there, which the state machine should check. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
+/** What a client may send before its upgrade is answered (it should send nothing). */
+const MAX_EARLY_BYTES = 64 * 1024;
+
 const USER = Symbol('berth.user');
 const UPGRADED = Symbol('berth.upgraded');
 type Tagged = { [USER]?: string; [UPGRADED]?: boolean };
@@ -152,12 +155,29 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       else proxyReq.destroy();
     });
 
+    // Reading is the only way to notice a client that hangs up while the server has not answered yet (a paused
+    // socket never sees EOF). Bytes sent this early are kept and handed back once the upgrade succeeds.
+    const early: Buffer[] = [];
+    let earlyBytes = 0;
+    const collect = (chunk: Buffer) => {
+      early.push(chunk);
+      earlyBytes += chunk.length;
+      if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
+    };
+    const hungUp = () => socket.destroy();
+    socket.on('data', collect);
+    socket.once('end', hungUp);
+
     proxyReq.once('upgrade', (_res, proxySocket: Socket) => {
       clearTimeout(timer);
+      socket.off('data', collect);
+      socket.off('end', hungUp);
+      socket.pause();
       if (socket.destroyed) {
         proxySocket.destroy();
         return;
       }
+      if (early.length > 0) socket.unshift(Buffer.concat(early));
       upstream = proxySocket;
       liveUpgrades.add(socket);
       (socket as Tagged)[UPGRADED] = true;
