@@ -157,3 +157,15 @@ describe('the token endpoint', () => {
     registerAlice();
   });
 });
+
+describe('the token endpoint with HTTP Basic client credentials', () => {
+  it('accepts Basic as oauthlib does and answers invalid_client for a malformed header', async () => {
+    const code = codeOf(await authorize(await t.signIn('alice')));
+    const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK }).toString();
+    const headers = (auth: string) => ({ 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth });
+    const bad = await t.request('/hub/api/oauth2/token', { method: 'POST', body: form, headers: headers(`Basic ${Buffer.from('%E0%A4%A:x').toString('base64')}`) });
+    expect(bad.status).toBe(401);
+    const ok = await t.request('/hub/api/oauth2/token', { method: 'POST', body: form, headers: headers(`Basic ${Buffer.from(`${CLIENT}:${serverToken}`).toString('base64')}`) });
+    expect(ok.status).toBe(200);
+  });
+});

@@ -114,7 +114,11 @@ function parseBasic(header: string | undefined): { id: string; secret: string } 
   const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   if (i === -1) return null;
-  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  } catch {
+    return null;
+  }
 }
 
 function oauthError(c: Context<AppEnv>, status: 400 | 401, error: string, description: string): Response {
