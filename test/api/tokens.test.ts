@@ -79,10 +79,16 @@ describe('using, expiring and revoking tokens', () => {
     expect((await t.request('/hub/api/user', { token })).status).toBe(403);
   });
 
-  it('records a token\'s last use', async () => {
-    const token = t.tokenFor('alice', ['read:users!user=alice']);
+  it('records a token\'s last use, and the user\'s activity unless it is a server\'s own token', async () => {
+    const carl = t.deps.users.ensure('carl');
+    const server = t.deps.tokens.issue({ userId: carl.id, scopes: ['users:activity!user=carl'], note: 'Server at /user/carl/' }).token;
+    await t.request('/hub/api/user', { token: server });
+    expect(t.deps.tokens.find(server)?.lastActivity).toBeInstanceOf(Date);
+    expect(t.deps.users.get('carl')?.lastActivity).toBeNull();
+    const token = t.tokenFor('carl', ['read:users!user=carl']);
     await t.request('/hub/api/user', { token });
     expect(t.deps.tokens.find(token)?.lastActivity).toBeInstanceOf(Date);
+    expect(t.deps.users.get('carl')?.lastActivity).toBeInstanceOf(Date);
   });
 });
 
