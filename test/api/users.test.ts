@@ -127,6 +127,12 @@ describe('/hub/api/users/:name', () => {
     expect((await t.request('/hub/api/users/u1', { token: own })).status).toBe(200);
   });
 
+  it('GET shows stopped servers only with include_stopped_servers', async () => {
+    expect((await (await t.request('/hub/api/users/u1', { token: admin })).json()).servers).toEqual({});
+    const res = await t.request('/hub/api/users/u1?include_stopped_servers', { token: admin });
+    expect((await res.json()).servers).toEqual({ '': expect.objectContaining({ name: '', ready: false, stopped: true, started: null }) });
+  });
+
   it('POST creates one user (201) and answers 409 when it exists', async () => {
     expect((await t.request('/hub/api/users/solo', { method: 'POST', token: admin })).status).toBe(201);
     expect((await t.request('/hub/api/users/solo', { method: 'POST', token: admin })).status).toBe(409);
