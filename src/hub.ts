@@ -1,6 +1,5 @@
 // The composition root: the one place that builds every part of the hub from its config and wires them.
 // Tests pass `overrides` (a Docker client, a logger) instead of mocking modules.
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { getRequestListener } from '@hono/node-server';
@@ -27,6 +26,7 @@ import { createDockerSpawner } from './spawner/docker-spawner.js';
 import { findHubAddress } from './spawner/hub-address.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
+import { createPublicListener } from './proxy/public-listener.js';
 
 export interface HubOverrides {
   docker?: Docker;
@@ -99,6 +99,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       if (!internal) throw new Error('the hub has not started its internal listener yet (call hub.start() first)');
       return internal.apiUrl;
     },
+    userEnv: (user) => githubTokens.envFor(user),
     timing: overrides.serverTiming,
   });
 
@@ -133,7 +134,9 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     },
   });
   const serveHub = getRequestListener(app.fetch);
-  const server = http.createServer((req, res) => void serveHub(req, res));
+  // One public port: <base_url>hub/ → the app, <base_url>user/<name>/ → the server state's target.
+  const publicListener = createPublicListener({ baseUrl: config.hub.base_url, routes: servers, hub: serveHub, logger });
+  const server = publicListener.server;
   server.keepAliveTimeout = 65_000;
 
   const [host, port] = splitBind(config.hub.bind);
@@ -173,6 +176,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        publicListener.closeProxied();
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
       opened.close();

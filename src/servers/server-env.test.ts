@@ -33,10 +33,11 @@ describe('buildServerEnv', () => {
     });
   });
 
-  it('lets spawner.environment override what the hub sets', () => {
-    const env = buildServerEnv(configOf('spawner: {environment: {JUPYTERHUB_HOST: "x", EXTRA: 1}}'), input);
+  it('lets spawner.environment override what the hub sets, per-user variables included', () => {
+    const env = buildServerEnv(configOf('spawner: {environment: {JUPYTERHUB_HOST: "x", EXTRA: 1}}'), { ...input, extra: { EXTRA: 'user', GITHUB_TOKEN: 'g' } });
     expect(env.JUPYTERHUB_HOST).toBe('x');
     expect(env.EXTRA).toBe('1');
+    expect(env.GITHUB_TOKEN).toBe('g');
   });
 });
 

@@ -10,6 +10,8 @@ export interface ServerEnvInput {
   /** Internal hub API URL, reachable from the container, without a trailing slash. */
   hubApiUrl: string;
   image: string;
+  /** Per-user variables (e.g. GITHUB_TOKEN); spawner.environment still overrides them. */
+  extra?: Record<string, string>;
 }
 
 /** JupyterHub's url_escape_path: quote(name, safe='@~'). */
@@ -60,5 +62,5 @@ export function buildServerEnv(config: HubConfig, input: ServerEnvInput): Record
   if (hub.admin_access) env.JUPYTERHUB_ADMIN_ACCESS = '1';
   if (spawner.mem_limit !== undefined) env.MEM_LIMIT = String(spawner.mem_limit);
   if (spawner.cpu_limit !== undefined) env.CPU_LIMIT = String(spawner.cpu_limit);
-  return { ...env, ...spawner.environment };
+  return { ...env, ...input.extra, ...spawner.environment };
 }

@@ -97,6 +97,8 @@ export interface ServersDeps {
   logger: Logger;
   /** The hub API URL containers use (JUPYTERHUB_API_URL); known once the internal listener is up. */
   hubApiUrl(): string;
+  /** Extra environment for a user's container, e.g. GITHUB_TOKEN (auth.github.pass_token). */
+  userEnv?(user: User): Record<string, string>;
   timing?: Partial<ServerTiming>;
 }
 
@@ -190,7 +192,7 @@ export function createServers(deps: ServersDeps): Servers {
         serverId: server.id,
       });
       const started = await spawner.start(
-        spawnSpecFor(config, user, image, { apiToken: token, clientId, hubApiUrl: deps.hubApiUrl() }),
+        spawnSpecFor(config, user, image, { apiToken: token, clientId, hubApiUrl: deps.hubApiUrl(), extra: deps.userEnv?.(user) }),
         (event) => spawn.progress.emit(event),
         signal,
       );

@@ -16,7 +16,7 @@ export function spawnSpecFor(
   config: HubConfig,
   user: Pick<User, 'name' | 'slug'>,
   image: Pick<ImageChoice, 'label' | 'image'>,
-  credentials: { apiToken: string; clientId: string; hubApiUrl: string },
+  credentials: { apiToken: string; clientId: string; hubApiUrl: string; extra?: Record<string, string> },
 ): SpawnSpec {
   const { spawner } = config;
   return {

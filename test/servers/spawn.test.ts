@@ -1,6 +1,8 @@
 // Starting and stopping a user's server against the real Docker engine with the berth/backend:test image:
 // readiness over the container's address, the container's env and labels, volumes, progress, the internal hub URL.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGithubTokenVault } from '../../src/auth/github-token.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 let t: TestHub;
@@ -197,5 +199,23 @@ describe('progress', () => {
   it('answers 400 when the server is neither starting nor failed', async () => {
     await t.hub.servers.stop('alice');
     expect(() => t.hub.servers.progress('alice')).toThrow(expect.objectContaining({ status: 400 }));
+  });
+});
+
+describe('auth.github.pass_token', () => {
+  it("passes the user's kept GitHub token to the container as GITHUB_TOKEN", async () => {
+    const env = { BERTH_CRYPT_KEY: randomBytes(32).toString('hex') };
+    const config = { auth: { admin_users: ['admin'], github: { pass_token: true } } };
+    const hub = await startTestHub(config, { overrides: { env } });
+    try {
+      const vault = createGithubTokenVault(hub.config, env);
+      hub.users.ensure('dana');
+      hub.users.update('dana', { githubTokenEncrypted: vault.seal('gho_kept_for_dana') });
+      expect(await hub.hub.servers.start('dana')).toBe('started');
+      const res = await fetch(`${hub.hub.servers.target('dana')}/user/dana/echo`);
+      expect(((await res.json()) as { env: Record<string, string> }).env.GITHUB_TOKEN).toBe('gho_kept_for_dana');
+    } finally {
+      await hub.cleanup();
+    }
   });
 });
