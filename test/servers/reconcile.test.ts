@@ -37,6 +37,10 @@ describe('a hub restart', () => {
     expect(info.State.StartedAt).toBe(startedAt);
     expect(info.State.Running).toBe(true);
     expect((await fetch(`${target}/user/alice/echo`)).status).toBe(200);
+    // …and the new hub's public port routes to it.
+    const proxied = await fetch(`${t.url}/user/alice/echo`);
+    expect(proxied.status).toBe(200);
+    expect(((await proxied.json()) as { path: string }).path).toBe('/user/alice/echo');
     // Containers without this hub's id are untouched by the reconcile.
     expect((await foreign.inspect()).State.Running).toBe(true);
     expect((await otherHub.inspect()).State.Running).toBe(true);
