@@ -1,0 +1,70 @@
+// The proxy inside a whole hub: routes come from the server state (hub.servers), so a started server is reached
+// on the public port, a stopped or vanished one is not, and proxied traffic becomes the server's last_activity.
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestHub, type TestHub } from './helpers/test-hub.js';
+
+let t: TestHub;
+
+beforeAll(async () => {
+  t = await startTestHub({}, { overrides: { serverTiming: { activityFlushMs: 200 } } });
+  t.users.ensure('alice');
+});
+afterAll(() => t?.cleanup());
+
+async function until<T>(what: string, probe: () => T | Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 150; i++) {
+    const value = await probe();
+    if (ok(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('the public port of a whole hub', () => {
+  it('redirects /user/<name>/… to /hub/user/<name>/… while the server is not running', async () => {
+    const res = await fetch(`${t.url}/user/alice/echo?x=1`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/hub/user/alice/echo?x=1');
+  });
+
+  it('proxies HTTP and WebSockets to a server started through hub.servers, without the hub cookie', async () => {
+    expect(await t.hub.servers.start('alice')).toBe('started');
+    const res = await fetch(`${t.url}/user/alice/echo`, { headers: { cookie: 'jupyterhub-hub-login=hub-secret; jupyterhub-session-id=s1' } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { path: string; headers: Record<string, string>; env: Record<string, string> };
+    expect(body.path).toBe('/user/alice/echo');
+    expect(body.env.JUPYTERHUB_USER).toBe('alice');
+    expect(body.headers.cookie).toBe('jupyterhub-session-id=s1');
+    expect(body.headers['x-forwarded-for']).toBe('127.0.0.1');
+
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/user/alice/api/kernels/k/channels`);
+    await once(ws, 'open');
+    const reply = once(ws, 'message');
+    ws.send('ping through the hub');
+    expect(String((await reply)[0])).toBe('ping through the hub');
+    ws.close();
+    await once(ws, 'close');
+  });
+
+  it("records proxied traffic as the server's last activity", async () => {
+    const before = t.hub.servers.get('alice')!.lastActivity?.getTime() ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await (await fetch(`${t.url}/user/alice/echo`)).text();
+    const after = await until('last activity to move', () => t.hub.servers.get('alice')!.lastActivity?.getTime() ?? 0, (at) => at > before);
+    expect(after).toBeGreaterThan(before);
+  });
+
+  it('answers 503 (not a redirect) when the container vanished, then routes to the hub once the state check ran', async () => {
+    const { containerId } = t.hub.servers.get('alice')!;
+    await t.docker.getContainer(containerId!).remove({ force: true });
+    const res = await fetch(`${t.url}/user/alice/api/status`, { redirect: 'manual' });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ status: 503, message: expect.stringContaining('/user/alice/') });
+    await until('the server to be marked stopped', () => t.hub.servers.get('alice')!.status, (status) => status !== 'running');
+    const after = await fetch(`${t.url}/user/alice/api/status`, { redirect: 'manual' });
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toBe('/hub/user/alice/api/status');
+  });
+});
