@@ -75,6 +75,17 @@ describe('/hub/user/<name>/…', () => {
   });
 });
 
+describe('/hub/user-redirect/…', () => {
+  it("sends the signed-in user to the same path on their own server, and others to the login page first", async () => {
+    const bob = await signedIn('bob');
+    const res = await bob.fetch(`${t.url}/hub/user-redirect/git-pull?repo=x`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/user/bob/git-pull?repo=x');
+    const anonymous = await new CookieJar().fetch(`${t.url}/hub/user-redirect/lab`);
+    expect(anonymous.headers.get('location')).toBe(`/hub/login?next=${encodeURIComponent('/hub/user-redirect/lab')}`);
+  });
+});
+
 describe('starting from the pages', () => {
   it('shows the catalog as a choice on /hub/spawn', async () => {
     const alice = await signedIn('alice');

@@ -1,5 +1,5 @@
-// Hub pages that start servers (JupyterHub's UserUrlHandler, SpawnHandler, SpawnPendingHandler):
-// /hub/user/<name>/… (424 "not running" or back to the server), /hub/spawn[/<name>], /hub/spawn-pending/<name>.
+// Hub pages that start servers: /hub/user/<name>/… (424 "not running", or back to the server), /hub/spawn[/<name>],
+// /hub/spawn-pending/<name>, /hub/user-redirect/… (JupyterHub's UserUrl, Spawn, SpawnPending, UserRedirect handlers).
 import { Hono, type Context } from 'hono';
 import type { Caller } from '../../auth/caller.js';
 import { safeNext } from '../../auth/safe-next.js';
@@ -79,6 +79,16 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const own = caller.kind === 'user' && caller.name === name;
     return c.html(notRunningPage({ name, own, spawnUrl: spawnUrl(name, target), xsrf: xsrf(caller) }), 424);
   }
+
+  // /hub/user-redirect/<path>: a link that works for whoever follows it (nbgitpuller and course pages use it).
+  app.get('/user-redirect/*', (c) => {
+    const caller = c.get('caller');
+    if (!caller) return loginRedirect(c);
+    if (caller.kind !== 'user') throw new HttpError(400, '/hub/user-redirect/ is for signed-in users, not services');
+    const url = new URL(c.req.url);
+    const rest = url.pathname.slice(`${hubPrefix}/user-redirect`.length);
+    return c.redirect(`${base}user/${escapePath(caller.name)}${rest}${url.search}`, 302);
+  });
 
   /** The spawn pages act on <name>, or on the caller when no name is given. */
   const spawnTarget = (c: Context<AppEnv>): { caller: Caller; user: User; next: string | null } | Response => {
