@@ -327,6 +327,31 @@ describe('a side that goes away', () => {
     expect(upstream.destroyed).toBe(true);
   });
 
+  it('closes proxied WebSockets and pending upgrades when the listener stops, so stopping completes', async () => {
+    const own = await startProxy({ upgradeTimeoutMs: 60_000 });
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await once(wss, 'listening');
+    own.targets.set('alice', `http://127.0.0.1:${(wss.address() as net.AddressInfo).port}`);
+    const silent = net.createServer((s) => void s.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    own.targets.set('bob', `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+
+    const open = new WebSocket(`ws://127.0.0.1:${own.port}/user/alice/ws`);
+    await once(open, 'open');
+    const pending = new WebSocket(`ws://127.0.0.1:${own.port}/user/bob/ws`);
+    pending.on('error', () => undefined);
+    const accepted = once(silent, 'connection');
+    await accepted;
+    const closedOpen = once(open, 'close');
+    const closedPending = new Promise((resolve) => pending.on('close', resolve)); // once() would reject on its 'error'
+    await own.close(); // resolves only once every connection of the listener is gone
+    await closedOpen;
+    await closedPending;
+    expect([open.readyState, pending.readyState]).toEqual([WebSocket.CLOSED, WebSocket.CLOSED]);
+  });
+
   it('closes both sides of an upgrade the server never answers', async () => {
     const silent = net.createServer();
     const accepted: net.Socket[] = [];

@@ -25,7 +25,7 @@ export interface ForwarderOptions {
 export interface Forwarder {
   web(req: http.IncomingMessage, res: http.ServerResponse, userName: string, target: string): void;
   ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, userName: string, target: string): void;
-  /** Ends every proxied WebSocket and pooled backend connection (http.Server.close() would wait for them). */
+  /** Ends every proxied WebSocket (and pending upgrade) and pooled backend connection; http.Server.close() would wait for them. */
   close(): void;
 }
 
@@ -141,6 +141,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function trackUpgrade(proxyReq: http.ClientRequest, req: http.IncomingMessage, socket: Socket): void {
     const name = (req as Tagged)[USER] ?? '';
     let upstream: Socket | null = null;
+    liveUpgrades.add(socket);
     const timer = setTimeout(() => {
       log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'WebSocket upgrade not completed in time; closing it');
       proxyReq.destroy();
@@ -179,7 +180,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
       if (early.length > 0) socket.unshift(Buffer.concat(early));
       upstream = proxySocket;
-      liveUpgrades.add(socket);
       (socket as Tagged)[UPGRADED] = true;
       (socket as Tagged)[USER] = name;
       (proxySocket as Tagged)[USER] = name;
