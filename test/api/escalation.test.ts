@@ -61,3 +61,15 @@ describe('credentials', () => {
     expect((await t.request('/hub/api/user', { headers: { Authorization: `BEARER ${token}` } })).status).toBe(200);
   });
 });
+
+describe('request bodies', () => {
+  it('refuses bodies over 1 MiB (413), bad JSON and non-objects (400), as JSON errors', async () => {
+    const admin = t.tokenFor('admin');
+    const big = await t.request('/hub/api/users', { method: 'POST', body: JSON.stringify({ usernames: ['x'.repeat(2 * 1024 * 1024)] }), headers: { 'Content-Type': 'application/json' }, token: admin });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ status: 413 });
+    expect((await t.request('/hub/api/users', { method: 'POST', body: '{"usernames": [', token: admin })).status).toBe(400);
+    expect((await t.request('/hub/api/users', { method: 'POST', body: '["a"]', token: admin })).status).toBe(400);
+    expect((await t.request('/hub/api/users', { method: 'POST', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), token: admin })).status).toBe(400);
+  });
+});
