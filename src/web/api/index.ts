@@ -33,8 +33,12 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
     c.res.headers.set('X-JupyterHub-Version', HUB_API_VERSION);
     if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', csp);
   });
-  // API bodies are small JSON documents; anything larger is refused before it is read into memory.
-  api.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, `Request body too large (at most ${MAX_BODY_BYTES / 1024} KiB)`); } }));
+  // API bodies are small JSON documents; anything larger is refused before it is read into memory. A body an
+  // earlier middleware already read (the CSRF check reads form posts for _xsrf) cannot be limited here any more.
+  const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, `Request body too large (at most ${MAX_BODY_BYTES / 1024} KiB)`); } });
+  api.use('*', function apiBodyLimit(c, next) {
+    return c.req.raw.body?.locked ? next() : limit(c, next);
+  });
   api.route('/', rootRoutes(deps));
   api.route('/', selfRoutes(deps));
   api.route('/', userRoutes(deps));
