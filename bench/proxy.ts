@@ -55,11 +55,13 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
   for (const body of bodies) {
     for (const c of connections) {
       const [d, b, h] = (['direct', 'berth', 'chp'] as PathName[]).map((p) => get(p, body, c));
-      const pct = (r?: WrkResult) => (r && d ? ` (${Math.round((r.requestsPerSec / d.requestsPerSec) * 100)}%)` : '');
+      const pct = (r?: WrkResult) => (r && d ? ` (${Math.round((r.requestsPerSec / d.requestsPerSec) * 100)}%)${flag(r)}` : '');
+      // More than 1% failed answers makes a cell meaningless; it is marked rather than hidden.
+      const flag = (r?: WrkResult) => (r && r.errors > r.requests * 0.01 ? ' ⚠' : '');
       const lat = (r?: WrkResult) => (r ? `${formatNumber(r.p50, 2)} / ${formatNumber(r.p99, 2)}` : '–');
       rows.push([
         body === '1k' ? '1 KB' : '1 MB', c,
-        formatNumber(d?.requestsPerSec, 0),
+        `${formatNumber(d?.requestsPerSec, 0)}${flag(d)}`,
         b ? `${formatNumber(b.requestsPerSec, 0)}${pct(b)}` : '–',
         h ? `${formatNumber(h.requestsPerSec, 0)}${pct(h)}` : '–',
         formatRatio(ratio(b?.requestsPerSec, h?.requestsPerSec)),
@@ -82,6 +84,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       { target: `${size}, 100 conns: Berth p99 <= 2× direct p99`, measured: p99 === null ? '–' : `${formatNumber(b?.p99, 2)} ms = ${formatRatio(p99)}`, met: p99 === null ? null : p99 <= 2 },
     );
   }
+  if (runs.some((r) => r.errors > r.requests * 0.01)) notes.push('⚠ = more than 1% of the answers were errors or not 2xx/3xx: that cell is not a valid measurement.');
   notes.push(
     `wrk -t2 --latency, ${seconds} s per cell after a 1 s warm-up; load generator, proxies and nginx (2 workers) share the same ${'cores'}.`,
     `Proxies: Berth ${f.hub ? `hub pid ${f.hub.pid}` : '—'}; configurable-http-proxy ${f.chp?.version ?? '—'} (node ${process.version}).`,

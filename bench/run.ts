@@ -1,5 +1,7 @@
 // `npm run bench [-- NAME… --quick --profile]`: runs the benchmarks of issue 6 against containers it starts on a
 // private network, prints markdown tables with ratios, and writes bench/results/<name>-<date>.json and latest.json.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { createBenchDocker } from './lib/docker.js';
@@ -49,6 +51,8 @@ async function main(): Promise<number> {
   const resultsDir = path.join(REPO, 'bench/results');
   const startedAt = new Date();
 
+  const releaseLock = await acquireLock(path.join(resultsDir, '.lock'));
+  process.once('exit', releaseLock);
   const docker = await createBenchDocker();
   const machine = await describeMachine(docker.docker);
   process.stdout.write(`Berth benchmarks: ${names.join(', ')}\nMachine: ${machineLine(machine)}\n`);
@@ -69,6 +73,7 @@ async function main(): Promise<number> {
     for (const name of names) {
       process.stdout.write(`… ${name}\n`);
       const t0 = performance.now();
+      const loadBefore = os.loadavg()[0];
       let result: BenchResult;
       try {
         result = await BENCHMARKS[name](ctx);
@@ -78,6 +83,9 @@ async function main(): Promise<number> {
           notes: [`not available: ${(err as Error).message.split('\n')[0]}`], seconds: (performance.now() - t0) / 1000,
         };
       }
+      result.data.loadavgBefore = loadBefore;
+      // Other work on the machine (tests, builds) takes CPU from what is measured: say so next to the numbers.
+      if (loadBefore > 0.7) result.notes.push(`The machine was busy before this benchmark (1-minute load average ${loadBefore.toFixed(2)} on ${os.cpus().length} cores).`);
       results.push(result);
       process.stdout.write(`${renderResult(result)}\n`);
     }
@@ -102,6 +110,36 @@ function profileResult(file: string | null): BenchResult {
   };
   process.stdout.write(`${renderResult(result)}\n`);
   return result;
+}
+
+/** One benchmark run at a time: a second run waits, since two would disturb each other's numbers. */
+async function acquireLock(file: string): Promise<() => void> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  let told = false;
+  for (let waited = 0; ; waited += 2) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(readFileSync(file, 'utf8'));
+    let alive = false;
+    try {
+      process.kill(holder, 0);
+      alive = true;
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (!alive) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (waited > 1800) throw new Error(`another benchmark run (pid ${holder}) has held ${file} for 30 minutes`);
+    if (!told) process.stdout.write(`Waiting for another benchmark run (pid ${holder}) to finish…\n`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 main().then(

@@ -1,6 +1,7 @@
 // The containers and the network a benchmark run starts itself, all labelled berth.bench=true and berth.test=true,
 // and the sweep that removes them (and whatever a bench hub started on the run's network) afterwards.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import Docker from 'dockerode';
 
 export const BENCH_LABELS = { 'berth.bench': 'true', 'berth.test': 'true' } as const;
@@ -38,7 +39,10 @@ export async function createBenchDocker(): Promise<BenchDocker> {
   const network = `berth-bench-${runId}`;
   const networks = [network];
   const makeNetwork = (name: string) =>
-    docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { ...BENCH_LABELS, 'berth.bench.run': runId } });
+    docker.createNetwork({
+      Name: name, Driver: 'bridge', CheckDuplicate: true,
+      Labels: { ...BENCH_LABELS, 'berth.bench.run': runId, 'berth.bench.pid': String(process.pid), 'berth.bench.host': os.hostname() },
+    });
   await makeNetwork(network);
   let counter = 0;
 
@@ -108,16 +112,34 @@ export async function waitHttp(url: string, timeoutMs = 30_000): Promise<void> {
   throw new Error(`${url} did not answer within ${timeoutMs} ms (last: ${last})`);
 }
 
-/** Containers and networks left by an earlier run that crashed. */
+/** Containers and networks left by an earlier run whose process is gone (a live run's are never touched). */
 async function sweepStale(docker: Docker): Promise<void> {
   const networks = await docker.listNetworks({ filters: { label: ['berth.bench=true'] } });
+  const live = new Set<string>();
   for (const net of networks) {
+    const labels = net.Labels ?? {};
+    if (isAlive(Number(labels['berth.bench.pid']), labels['berth.bench.host'])) {
+      live.add(labels['berth.bench.run'] ?? '');
+      continue;
+    }
     const on = await docker.listContainers({ all: true, filters: { network: [net.Name] } });
     await Promise.all(on.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
     await docker.getNetwork(net.Id).remove().catch(() => undefined);
   }
   const left = await docker.listContainers({ all: true, filters: { label: ['berth.bench=true'] } });
-  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  const stale = left.filter((c) => !live.has(c.Labels['berth.bench.run'] ?? ''));
+  await Promise.all(stale.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+}
+
+function isAlive(pid: number, host: string | undefined): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (host !== undefined && host !== os.hostname()) return true; // another machine's run: not ours to judge
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
