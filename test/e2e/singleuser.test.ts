@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
 import WebSocket from 'ws';
+import { createLogger } from '../../src/log.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { CookieClient } from '../helpers/cookie-client.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
@@ -13,6 +15,14 @@ import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 let gh: FakeGithub;
 let t: TestHub;
 let alice: CookieClient;
+/** The hub's log lines, to see the calls the single-user server makes to the hub's internal API. */
+const logLines: { url?: string; method?: string; status?: number }[] = [];
+const logSink = new Writable({
+  write(chunk, _enc, done) {
+    for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+    done();
+  },
+});
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -37,8 +47,9 @@ beforeAll(async () => {
   t = await startTestHub({
     hub: { bind: `127.0.0.1:${await freePort()}` },
     auth: { allowed_users: ['alice', 'bob'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
-    spawner: { image: 'berth/singleuser:test', start_timeout: 120, http_timeout: 60 },
-  });
+    // Report activity every 2 s instead of 300 s, so the test sees jupyterhub-singleuser's own activity POSTs.
+    spawner: { image: 'berth/singleuser:test', start_timeout: 120, http_timeout: 60, environment: { JUPYTERHUB_ACTIVITY_INTERVAL: '2' } },
+  }, { overrides: { logger: createLogger('info', logSink) } });
   alice = await signIn('Alice');
 }, 180_000);
 
@@ -104,6 +115,13 @@ describe('an unmodified jupyterhub-singleuser behind Berth', () => {
     ws.close();
   }, 60_000);
 
+  it('accepts the activity jupyterhub-singleuser reports with its server token', async () => {
+    await expect.poll(() => logLines.filter((l) => l.method === 'POST' && l.url === '/hub/api/users/alice/activity'), { timeout: 20_000, interval: 500 })
+      .toContainEqual(expect.objectContaining({ status: 200 }));
+    expect(logLines.filter((l) => l.url === '/hub/api/users/alice/activity' && l.status !== 200)).toEqual([]);
+    expect(t.users.get('alice')?.lastActivity).toBeInstanceOf(Date);
+  }, 30_000);
+
   it('gives bob, signed in to the hub, a 403 at /user/alice/ and no access to her API', async () => {
     const bob = await signIn('Bob');
     const res = await bob.navigate('/user/alice/tree');
@@ -113,4 +131,13 @@ describe('an unmodified jupyterhub-singleuser behind Berth', () => {
     expect(bob.cookie('jupyterhub-user-alice')).toBeUndefined();
     expect((await bob.request('/user/alice/api/kernels')).status).toBe(403);
   }, 60_000);
+
+  it('revokes the OAuth token alice\'s server holds when she signs out of the hub', async () => {
+    const oauthTokens = () => t.hub.db.$client.prepare("SELECT count(*) AS n FROM api_tokens WHERE client_id = 'jupyterhub-user-alice'").get() as { n: number };
+    expect(oauthTokens().n).toBeGreaterThan(0);
+    const out = await alice.navigate('/hub/logout');
+    expect(out.status).toBe(200);
+    expect(oauthTokens().n).toBe(0);
+    expect(alice.cookie('jupyterhub-hub-login')).toBeUndefined();
+  }, 30_000);
 });
