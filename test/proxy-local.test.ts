@@ -240,6 +240,23 @@ describe('a side that goes away', () => {
     expect(serverRes.destroyed).toBe(true);
   });
 
+  it('closes the server side when the client vanishes mid-upload', async () => {
+    let received = 0;
+    const aborted = new Promise<boolean>((resolve) => {
+      void backend((req) => {
+        req.on('data', (chunk: Buffer) => (received += chunk.length));
+        req.on('close', () => resolve(req.complete));
+      }).then((b) => proxy.targets.set('alice', b.url));
+    });
+    while (!proxy.targets.has('alice')) await new Promise((resolve) => setTimeout(resolve, 5));
+    const req = http.request(`${proxy.url}/user/alice/upload`, { method: 'PUT' });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(256 * 1024));
+    while (received === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    req.destroy();
+    expect(await aborted).toBe(false);
+  });
+
   it('cuts the client response when the server dies mid-response', async () => {
     const b = await backend((req, res) => {
       res.writeHead(200, { 'content-length': '1000000' });
