@@ -1,0 +1,65 @@
+// The start of a server as a person sees it, in a real browser (Debian's chromium) against a whole hub: open
+// /user/<name>/…, get the "not running" page, launch, watch the progress page, and land on the running server.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Hono } from 'hono';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCookieSecret } from '../../src/auth/cookie-secret.js';
+import { createSessions } from '../../src/auth/sessions.js';
+import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+
+let t: TestHub;
+let browser: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  t = await startTestHub({ spawner: { environment: { BACKEND_DELAY_S: 2 } } });
+  profile = mkdtempSync(path.join(tmpdir(), 'berth-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await t?.cleanup();
+});
+
+/** Signs `name` in with a real session and hands the hub's cookies to the browser. */
+async function signInBrowser(name: string): Promise<void> {
+  const user = t.users.ensure(name);
+  const sessions = createSessions({ db: t.hub.db, secret: loadCookieSecret(t.dataDir), config: t.config });
+  const app = new Hono();
+  app.get('/', (c) => {
+    sessions.start(c, user.id, 'github');
+    return c.text('ok');
+  });
+  const res = await app.request('/');
+  await browser.addCookies(res.headers.getSetCookie().map((line) => {
+    const [pair] = line.split(';');
+    const path = /;\s*path=([^;]+)/i.exec(line)?.[1] ?? '/';
+    return { name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1), url: `${t.url}${path}` };
+  }));
+}
+
+describe('starting a server in a browser', () => {
+  it('goes from /user/<name>/… through "not running", launch and progress to the running server', async () => {
+    await signInBrowser('alice');
+    const page = await browser.newPage();
+    const first = await page.goto(`${t.url}/user/alice/tree`);
+    expect(first?.status()).toBe(424);
+    expect(page.url()).toBe(`${t.url}/hub/user/alice/tree`);
+    await page.click('#start');
+    await page.waitForURL(`${t.url}/hub/spawn-pending/alice?next=${encodeURIComponent('/user/alice/tree')}`);
+    await page.waitForURL(`${t.url}/user/alice/tree`, { timeout: 30_000 });
+    const body = JSON.parse(await page.locator('body').innerText()) as { path: string };
+    expect(body.path).toBe('/user/alice/tree');
+    expect(t.hub.servers.get('alice')!.ready).toBe(true);
+    await page.close();
+  });
+});
