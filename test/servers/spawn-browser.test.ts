@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 /** Signs `name` in with a real session and hands the hub's cookies to the browser. */
-async function signInBrowser(name: string): Promise<void> {
+async function signInBrowser(t: TestHub, name: string): Promise<void> {
   const user = t.users.ensure(name);
   const sessions = createSessions({ db: t.hub.db, secret: loadCookieSecret(t.dataDir), config: t.config });
   const app = new Hono();
@@ -49,7 +49,7 @@ async function signInBrowser(name: string): Promise<void> {
 
 describe('starting a server in a browser', () => {
   it('goes from /user/<name>/… through "not running", launch and progress to the running server', async () => {
-    await signInBrowser('alice');
+    await signInBrowser(t, 'alice');
     const page = await browser.newPage();
     const first = await page.goto(`${t.url}/user/alice/tree`);
     expect(first?.status()).toBe(424);
@@ -61,5 +61,25 @@ describe('starting a server in a browser', () => {
     expect(body.path).toBe('/user/alice/tree');
     expect(t.hub.servers.get('alice')!.ready).toBe(true);
     await page.close();
+  });
+});
+
+describe('a start that fails while the progress page is open', () => {
+  it('shows the reason and a way to try again', async () => {
+    const slow = await startTestHub({ spawner: { environment: { BACKEND_DELAY_S: 60 }, http_timeout: 3 } });
+    try {
+      await signInBrowser(slow, 'bob');
+      const page = await browser.newPage();
+      await page.goto(`${slow.url}/hub/spawn`);
+      await page.click('#start');
+      await page.waitForURL(`${slow.url}/hub/spawn-pending/bob`);
+      await page.locator('#failed').waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await page.locator('#failed').innerText()).toContain('Spawn failed: The server did not answer HTTP at /user/bob/api within spawner.http_timeout (3 s');
+      expect(await page.locator('#retry').isVisible()).toBe(true);
+      expect(await page.locator('#progress-log li').count()).toBeGreaterThanOrEqual(4);
+      await page.close();
+    } finally {
+      await slow.cleanup();
+    }
   });
 });
