@@ -12,6 +12,7 @@ import { identify } from './middleware/identify.js';
 import { apiRoutes } from './api/index.js';
 import type { ApiDeps } from './api/deps.js';
 import { adminRoutes } from './pages/admin-routes.js';
+import { tokenPageRoutes } from './pages/token-routes.js';
 import { csrf } from './middleware/csrf.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
@@ -41,5 +42,6 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/', signInRoutes(deps.signIn));
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
+  app.route('/', tokenPageRoutes({ ...deps.api, secret: deps.signIn.secret }));
   return app;
 }

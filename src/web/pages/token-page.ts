@@ -1,0 +1,65 @@
+// /hub/token: a signed-in user's API tokens — create one (note, expiry, optional scopes; the token is shown once),
+// see when each was last used, and revoke them. Like the admin page, it only calls the REST API.
+import { escapeHtml, layout } from './layout.js';
+
+export interface TokenRow {
+  id: string;
+  note: string;
+  scopes: string[];
+  created: string | null;
+  lastActivity: string | null;
+  expiresAt: string | null;
+  oauthClient: string;
+}
+
+export function tokenPage(o: { baseUrl: string; me: string; xsrf: string; tokens: TokenRow[] }): string {
+  const e = escapeHtml;
+  const api = `${o.baseUrl}hub/api/users/${encodeURIComponent(o.me)}/tokens`;
+  const rows = o.tokens.map((t) => `<tr data-token="${e(t.id)}"><td>${e(t.note || '—')}</td><td>${e(t.oauthClient)}</td>
+<td><small>${t.scopes.map(e).join('<br>')}</small></td><td>${e(t.created ?? '—')}</td><td>${e(t.lastActivity ?? 'never')}</td><td>${e(t.expiresAt ?? 'never')}</td>
+<td><button type="button" class="revoke" data-token="${e(t.id)}" aria-label="Revoke ${e(t.note || t.id)}">Revoke</button></td></tr>`).join('\n');
+  return layout('API tokens', `<p>Signed in as <strong>${e(o.me)}</strong> · <a href="${e(`${o.baseUrl}hub/home`)}">Home</a></p>
+<h1>Request a new API token</h1>
+<form id="new-token">
+<label>Note <input name="note" aria-label="Note" placeholder="what the token is for"></label>
+<label>Expires in <select name="expires_in" aria-label="Expires in"><option value="3600">1 hour</option><option value="86400">1 day</option>
+<option value="604800" selected>1 week</option><option value="2592000">30 days</option><option value="">never</option></select></label><br>
+<label>Scopes <input name="scopes" size="60" aria-label="Scopes" placeholder="empty = everything you may do; e.g. read:users!user list:users"></label>
+<button type="submit">Request new API token</button></form>
+<p id="new-token-value" hidden>Your new token (copy it now; it is not shown again): <code id="token"></code></p>
+<p id="result" role="status"></p>
+<h2>Your tokens</h2>
+<table id="tokens"><thead><tr><th>Note</th><th>Issued by</th><th>Scopes</th><th>Created</th><th>Last used</th><th>Expires</th><th></th></tr></thead>
+<tbody>${rows}</tbody></table>
+<script>
+(() => {
+  const api = ${JSON.stringify(api)};
+  const xsrf = ${JSON.stringify(o.xsrf)};
+  const result = document.getElementById('result');
+  async function call(method, path, body) {
+    const init = { method, headers: { 'X-XSRFToken': xsrf } };
+    if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    const r = await fetch(api + path, init);
+    const data = r.status === 204 ? null : await r.json().catch(() => null);
+    if (!r.ok) result.textContent = 'Error ' + r.status + ': ' + (data && data.message || r.statusText);
+    return r.ok ? data || {} : null;
+  }
+  document.getElementById('new-token').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.currentTarget;
+    const body = { note: f.note.value };
+    if (f.expires_in.value) body.expires_in = Number(f.expires_in.value);
+    const scopes = f.scopes.value.split(/\\s+/).filter(Boolean);
+    if (scopes.length) body.scopes = scopes;
+    const created = await call('POST', '', body);
+    if (!created) return;
+    document.getElementById('token').textContent = created.token;
+    document.getElementById('new-token-value').hidden = false;
+    result.textContent = '';
+  });
+  for (const b of document.querySelectorAll('button.revoke')) {
+    b.addEventListener('click', async () => { if (await call('DELETE', '/' + encodeURIComponent(b.dataset.token))) location.reload(); });
+  }
+})();
+</script>`);
+}
