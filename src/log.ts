@@ -19,7 +19,10 @@ export function createLogger(level: string = 'info', destination?: pino.Destinat
 
 const TOKEN_PARAMS = /([?&](?:token|code|state|_xsrf|access_token|client_secret)=)[^&#]*/gi;
 
-/** A URL fit for a log line: secrets in the query string are replaced. */
+/** JupyterHub's deprecated token lookup puts the token in the path: /hub/api/authorizations/token/<token>. */
+const TOKEN_PATH = /(\/api\/authorizations\/token\/)[^/?#]+/gi;
+
+/** A URL fit for a log line: secrets in the query string (and the token-lookup path) are replaced. */
 export function redactUrl(url: string): string {
-  return url.replace(TOKEN_PARAMS, '$1[redacted]');
+  return url.replace(TOKEN_PARAMS, '$1[redacted]').replace(TOKEN_PATH, '$1[redacted]');
 }

@@ -29,9 +29,11 @@ describe('tokens in logs', () => {
     expect((await t.request(`/hub/api/user?token=${token}`)).status).toBe(200);
     expect((await t.request('/hub/api/user', { token })).status).toBe(200);
     expect((await t.request('/hub/api/user?token=0123456789abcdef0123456789abcdef')).status).toBe(403);
+    expect((await t.request(`/hub/api/authorizations/token/${token}`, { token })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const log = lines.join('');
     expect(log).toContain('/hub/api/user?token=[redacted]');
+    expect(log).toContain('/hub/api/authorizations/token/[redacted]');
     expect(log).not.toContain(token);
     expect(log).not.toContain('0123456789abcdef0123456789abcdef');
   });
