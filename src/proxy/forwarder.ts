@@ -41,7 +41,8 @@ type Tagged = { [USER]?: string; [UPGRADED]?: boolean };
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const { routes, baseUrl, logger } = options;
-  const upgradeTimeoutMs = options.upgradeTimeoutMs ?? 30_000;
+  // Generous: jupyter_server answers a kernel's upgrade only once the kernel is ready (kernel_info_timeout is 60 s).
+  const upgradeTimeoutMs = options.upgradeTimeoutMs ?? 120_000;
   const closeGraceMs = options.closeGraceMs ?? 5_000;
   const log = logger.child({ component: 'proxy' });
 
