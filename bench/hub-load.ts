@@ -101,9 +101,9 @@ export async function hubLoadBench(ctx: BenchContext): Promise<BenchResult> {
 
 /** A generated (one-round) API token of an admin user, made with the service token. */
 async function generatedToken(hub: HubProcess): Promise<string | { problem: string }> {
-  const user = await hub.api('POST', '/users/benchadmin');
+  const user = await hub.api('POST', '/users/benchadmin', { admin: true });
   if (user.status !== 201 && user.status !== 409) return { problem: `POST /hub/api/users/benchadmin answered ${user.status}` };
-  const res = await hub.api('POST', '/users/benchadmin/tokens', { note: 'bench hub-load' });
+  const res = await hub.api('POST', '/users/benchadmin/tokens', { note: 'bench hub-load', scopes: ['list:users', 'read:users', 'read:servers'] });
   const token = (res.body as { token?: string }).token;
-  return res.status === 201 && token ? token : { problem: `POST /hub/api/users/benchadmin/tokens answered ${res.status}` };
+  return res.status === 201 && token ? token : { problem: `POST /hub/api/users/benchadmin/tokens answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}` };
 }
