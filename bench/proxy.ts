@@ -31,21 +31,34 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
   const seconds = ctx.options.quick ? 2 : 5;
   const bodies = ['1k', '1m'];
   const connections = [1, 10, 100];
+  const repeat = ctx.options.repeat;
+  const all: (WrkResult & { path: PathName; body: string; round: number })[] = [];
+  for (const body of bodies) {
+    for (const c of connections) {
+      // Paths alternate within each cell (and rounds within a cell) so drift of the machine hits all three alike.
+      for (let round = 0; round < repeat; round++) {
+        for (const path of ['direct', 'berth', 'chp'] as PathName[]) {
+          const base = urls[path];
+          if (!base) continue;
+          await runWrk(base + body, c, 1).catch(() => undefined); // warm keep-alive pools and JIT
+          try {
+            const r = await runWrk(base + body, c, seconds);
+            all.push({ ...r, path, body, round });
+            if (r.errors > 0) notes.push(`${path} ${body} c=${c}: ${r.errors} errors or non-2xx answers`);
+          } catch (err) {
+            notes.push(`${path} ${body} c=${c}: wrk failed: ${(err as Error).message.split('\n')[0]}`);
+          }
+        }
+      }
+    }
+  }
+  // With --repeat N, each cell reports the round with the median throughput.
   const runs: (WrkResult & { path: PathName; body: string })[] = [];
   for (const body of bodies) {
     for (const c of connections) {
-      // Paths alternate within each cell so drift of the machine hits all three alike.
       for (const path of ['direct', 'berth', 'chp'] as PathName[]) {
-        const base = urls[path];
-        if (!base) continue;
-        await runWrk(base + body, c, 1).catch(() => undefined); // warm keep-alive pools and JIT
-        try {
-          const r = await runWrk(base + body, c, seconds);
-          runs.push({ ...r, path, body });
-          if (r.errors > 0) notes.push(`${path} ${body} c=${c}: ${r.errors} errors or non-2xx answers`);
-        } catch (err) {
-          notes.push(`${path} ${body} c=${c}: wrk failed: ${(err as Error).message.split('\n')[0]}`);
-        }
+        const rounds = all.filter((r) => r.path === path && r.body === body && r.connections === c).sort((a, b) => a.requestsPerSec - b.requestsPerSec);
+        if (rounds.length) runs.push(rounds[Math.floor((rounds.length - 1) / 2)]);
       }
     }
   }
@@ -86,7 +99,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
   }
   if (runs.some((r) => r.errors > r.requests * 0.01)) notes.push('⚠ = more than 1% of the answers were errors or not 2xx/3xx: that cell is not a valid measurement.');
   notes.push(
-    `wrk -t2 --latency, ${seconds} s per cell after a 1 s warm-up; load generator, proxies and nginx (2 workers) share the same ${'cores'}.`,
+    `wrk -t2 --latency, ${seconds} s per cell after a 1 s warm-up${repeat > 1 ? `, median of ${repeat} rounds` : ''}; load generator, proxies and nginx (2 workers) share the same ${'cores'}.`,
     `Proxies: Berth ${f.hub ? `hub pid ${f.hub.pid}` : '—'}; configurable-http-proxy ${f.chp?.version ?? '—'} (node ${process.version}).`,
   );
   const rss = { berthHubBytes: f.hub?.rssBytes() ?? null, chpBytes: f.chp?.rssBytes() ?? null };
@@ -100,7 +113,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     }],
     targets,
     notes,
-    data: { runs, rssAfter: rss },
+    data: { runs, rounds: all, rssAfter: rss },
     seconds: (performance.now() - began) / 1000,
   };
 }

@@ -26,9 +26,10 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
   memory: memoryBench,
 };
 
-const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile]]
+const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile] [--repeat N]]
   NAME       one or more of: ${Object.keys(BENCHMARKS).join(', ')} (default: all)
   --quick    short runs, to check that everything works
+  --repeat N run each proxy cell N times (paths interleaved) and report the median round
   --profile  write V8 CPU profiles of the hub processes to bench/results/profiles/ (and a summary in the results);
              profiling slows the hub, so use it to find hot spots, not for the published numbers
 `;
@@ -36,7 +37,7 @@ const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile]]
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, repeat: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -59,7 +60,8 @@ async function main(): Promise<number> {
   const build = buildHub();
   process.stdout.write(`Hub build: ${build.runtime} at ${build.commit}${build.typeErrors ? ` (${build.typeErrors} type errors in src/ at build time)` : ''}\n\n`);
 
-  const ctx = createContext(docker, build, { quick: values.quick ?? false, profile: values.profile ?? false, resultsDir });
+  const repeat = Math.max(1, Math.min(9, Number(values.repeat ?? 1) || 1));
+  const ctx = createContext(docker, build, { quick: values.quick ?? false, profile: values.profile ?? false, repeat, resultsDir });
   const results: BenchResult[] = [];
   let profileFile: string | null = null;
   const stop = async () => {

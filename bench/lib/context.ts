@@ -15,6 +15,8 @@ export const WS_USER = 'benchws';
 export interface BenchOptions {
   /** Shorter runs (for checking that everything works). */
   quick: boolean;
+  /** Rounds per proxy cell (the median is reported). */
+  repeat: number;
   /** Write V8 CPU profiles of the hub child processes. */
   profile: boolean;
   resultsDir: string;
