@@ -141,6 +141,22 @@ describe('a server that refuses connections', () => {
   });
 });
 
+describe('a server that answers nonsense', () => {
+  it('gives a 502 page for a response that is not HTTP, logs it once and keeps serving', async () => {
+    const garbage = net.createServer((s) => s.resume().end('this is not HTTP\r\n\r\n'));
+    await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => garbage.close(() => resolve())));
+    proxy.targets.set('alice', `http://127.0.0.1:${(garbage.address() as net.AddressInfo).port}`);
+    const before = proxy.logs.length;
+    const res = await get('/user/alice/tree');
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain('closed the connection without an answer');
+    expect(proxy.logs.slice(before).filter((l) => l.user === 'alice' && l.level !== 'debug')).toHaveLength(1);
+    expect(proxy.unreachable).toEqual([]);
+    expect((await get('/hub/')).status).toBe(200);
+  });
+});
+
 describe('activity', () => {
   it('is noted for a proxied request', async () => {
     const b = await backend((_req, res) => res.end('ok'));

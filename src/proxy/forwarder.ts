@@ -96,7 +96,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       sendUnavailable(req, res, 503, name, baseUrl, `is not answering (${code})`);
       return;
     }
-    log.warn({ err, user: name, url: redactUrl(req.url ?? '') }, 'proxying to user server failed');
+    // The error's own fields can carry the server's bytes (rawPacket): log what went wrong, not the payload.
+    log.warn({ user: name, code, error: err.message, url: redactUrl(req.url ?? '') }, 'proxying to user server failed');
     sendUnavailable(req, res, 502, name, baseUrl, `closed the connection without an answer (${code ?? err.message})`);
   }
 
