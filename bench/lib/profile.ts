@@ -8,6 +8,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -25,6 +26,8 @@ export interface ProfileSummary {
   idleMs: number;
   functions: { name: string; ms: number; share: number }[];
   modules: { name: string; ms: number; share: number }[];
+  /** Berth's own functions (src/), with everything they call. */
+  berthInclusive: { name: string; ms: number; share: number }[];
 }
 
 export function summarizeProfile(file: string, top = 15): ProfileSummary {
@@ -32,6 +35,9 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = new Map<string, number>();
   const fns = new Map<string, number>();
   const mods = new Map<string, number>();
   let idleUs = 0;
@@ -48,10 +54,19 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     fns.set(name, (fns.get(name) ?? 0) + us);
     const mod = moduleOf(frame.url, frame.functionName);
     mods.set(mod, (mods.get(mod) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame;
+      if (!f.url.includes('/hub-build/') && !f.url.includes('/src/')) continue;
+      const key = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+    }
   }
   const rank = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({ name, ms: us / 1000, share: busyUs ? us / busyUs : 0 }));
-  return { file, busyMs: busyUs / 1000, idleMs: idleUs / 1000, functions: rank(fns), modules: rank(mods) };
+  return { file, busyMs: busyUs / 1000, idleMs: idleUs / 1000, functions: rank(fns), modules: rank(mods), berthInclusive: rank(inclusive) };
 }
 
 export function profileTables(s: ProfileSummary, label: string): Table[] {
@@ -59,6 +74,7 @@ export function profileTables(s: ProfileSummary, label: string): Table[] {
   return [
     { title: `${label}: CPU by module (self time; ${Math.round(s.busyMs)} ms busy, ${Math.round(s.idleMs)} ms idle)`, columns: ['module', 'ms', 'share of busy'], rows: s.modules.map((m) => [m.name, Math.round(m.ms), pct(m.share)]) },
     { title: `${label}: hottest functions (self time)`, columns: ['function', 'ms', 'share of busy'], rows: s.functions.map((f) => [f.name, Math.round(f.ms), pct(f.share)]) },
+    { title: `${label}: Berth's functions (inclusive: with what they call)`, columns: ['function', 'ms', 'share of busy'], rows: s.berthInclusive.map((f) => [f.name, Math.round(f.ms), pct(f.share)]) },
   ];
 }
 
