@@ -38,13 +38,19 @@ export async function hubLoadBench(ctx: BenchContext): Promise<BenchResult> {
 
   // hub.yaml service tokens are hashed with 16,384 sha512 rounds (JupyterHub's rule for supplied tokens), generated
   // ones with one: both are measured, since the hashing runs on the hub's event loop on every API call.
-  const scenarios: { label: string; url: string; token: string; key: string }[] = [
-    { label: 'Berth /user/bench/1k, API with the hub.yaml service token', url: berthUrl, token: hub.token, key: 'berthService' },
+  // "paced" is a burst at a fixed rate (what a culler plus people signing in produce); "flat out" is 10 API workers
+  // sending as fast as the hub answers, which saturates one event loop by construction.
+  const paced = { apiWorkers: 10, apiRate: 50, loginRate: loginWorkers ? 2 : 0 };
+  const flatOut = { apiWorkers: 10, apiRate: 0, loginRate: 0 };
+  const scenarios: { label: string; url: string; token: string; key: string; load: typeof paced }[] = [
+    { label: `Berth, paced: 50 API calls/s (service token)${loginWorkers ? ' + 2 sign-ins/s' : ''}`, url: berthUrl, token: hub.token, key: 'berthPaced', load: paced },
+    { label: 'Berth, flat out: 10 API workers (service token, 16,384-round hash)', url: berthUrl, token: hub.token, key: 'berthService', load: flatOut },
   ];
   const generated = await generatedToken(hub);
-  if (typeof generated === 'string') scenarios.push({ label: 'Berth /user/bench/1k, API with a generated token', url: berthUrl, token: generated, key: 'berthGenerated' });
-  else notes.push(`generated-token scenario: not available: ${generated.problem}`);
-  scenarios.push({ label: 'direct (nginx), API with the service token', url: directUrl, token: hub.token, key: 'direct' });
+  if (typeof generated === 'string') {
+    scenarios.push({ label: 'Berth, flat out: 10 API workers (generated token)', url: berthUrl, token: generated, key: 'berthGenerated', load: flatOut });
+  } else notes.push(`generated-token scenario: not available: ${generated.problem}`);
+  scenarios.push({ label: 'direct (nginx), flat out (service token)', url: directUrl, token: hub.token, key: 'direct', load: flatOut });
 
   const rows = [];
   const data: Record<string, unknown> = {};
@@ -52,7 +58,7 @@ export async function hubLoadBench(ctx: BenchContext): Promise<BenchResult> {
   for (const s of scenarios) {
     await runWrk(s.url, connections, 1);
     const idle = await runWrk(s.url, connections, seconds);
-    const load = startClient<{ started: boolean }>('hub-load-client.ts', { hubUrl: hub.url, token: s.token, apiWorkers: 10, loginWorkers });
+    const load = startClient<{ started: boolean }>('hub-load-client.ts', { hubUrl: hub.url, token: s.token, loginWorkers, ...s.load });
     await load.ready;
     await new Promise((r) => setTimeout(r, 300));
     let busy: WrkResult;
@@ -73,10 +79,10 @@ export async function hubLoadBench(ctx: BenchContext): Promise<BenchResult> {
     ]);
     data[s.key] = { idle, busy };
   }
-  const berthRatio = ratios.berthService ?? null;
+  const berthRatio = ratios.berthPaced ?? null;
   notes.push(
-    `wrk -c${connections} for ${seconds} s; the load process runs 10 API workers (GET /hub/api/users)` +
-      `${loginWorkers ? ' and 2 sign-in workers (GitHub stand-in)' : ''} on the same 2 cores, so part of any drop is CPU taken by the load ` +
+    `wrk -c${connections} for ${seconds} s; the load process (GET /hub/api/users` +
+      `${loginWorkers ? ', sign-ins through the GitHub stand-in' : ''}) runs on the same 2 cores, so part of any drop is CPU taken by the load ` +
       `process itself: the direct path (which never touches the hub) kept ${Math.round((ratios.direct ?? 0) * 100)}% under the same load.`,
   );
   return {
@@ -88,9 +94,10 @@ export async function hubLoadBench(ctx: BenchContext): Promise<BenchResult> {
       rows,
     }],
     targets: [
-      { target: 'Berth proxied throughput under hub load >= 80% of idle (service token)', measured: berthRatio === null ? '–' : `${Math.round(berthRatio * 100)}%`, met: berthRatio === null ? null : berthRatio >= 0.8 },
+      { target: 'Berth proxied throughput under a paced burst >= 80% of idle', measured: berthRatio === null ? '–' : `${Math.round(berthRatio * 100)}%`, met: berthRatio === null ? null : berthRatio >= 0.8 },
+      { target: 'the same, API flat out (service token)', measured: `${Math.round((ratios.berthService ?? 0) * 100)}%`, met: (ratios.berthService ?? 0) >= 0.8 },
       ...(ratios.berthGenerated === undefined ? [] : [{
-        target: 'the same with a generated API token', measured: `${Math.round(ratios.berthGenerated * 100)}%`, met: ratios.berthGenerated >= 0.8,
+        target: 'the same, API flat out (generated token)', measured: `${Math.round(ratios.berthGenerated * 100)}%`, met: ratios.berthGenerated >= 0.8,
       }]),
     ],
     notes,

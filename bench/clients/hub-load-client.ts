@@ -13,6 +13,8 @@ interface Args {
   seconds?: number;
   /** Logins per second across all login workers (0 = as fast as they go). */
   loginRate?: number;
+  /** API calls per second across all API workers (0 = as fast as they go). */
+  apiRate?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -20,8 +22,16 @@ let running = true;
 const api = { ok: 0, failed: 0, samples: [] as number[], lastError: '' };
 const logins = { ok: 0, failed: 0, samples: [] as number[], lastError: '' };
 
-async function apiWorker(): Promise<void> {
+async function apiWorker(index: number): Promise<void> {
+  const interval = args.apiRate ? (1000 * args.apiWorkers) / args.apiRate : 0;
+  let next = performance.now() + (interval * index) / args.apiWorkers;
   while (running) {
+    if (interval > 0) {
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      next += interval;
+      if (!running) break;
+    }
     const t0 = performance.now();
     try {
       const res = await fetch(`${args.hubUrl}/hub/api${args.apiPath ?? '/users'}`, { headers: { Authorization: `token ${args.token}` } });
@@ -70,7 +80,7 @@ function summary(s: typeof api, seconds: number) {
 
 const began = performance.now();
 const workers = [
-  ...Array.from({ length: args.apiWorkers }, () => apiWorker()),
+  ...Array.from({ length: args.apiWorkers }, (_, i) => apiWorker(i)),
   ...Array.from({ length: args.loginWorkers }, (_, i) => loginWorker(i)),
 ];
 process.stdout.write(`${JSON.stringify({ started: true })}\n`);
