@@ -142,8 +142,12 @@ describe('the token endpoint', () => {
     expect(await (await exchange(code, { redirect_uri: '/user/alice/other' })).json()).toMatchObject({ error: 'invalid_grant' });
   });
 
-  it('refuses an expired code', async () => {
+  it('issues codes that live at most five minutes, and refuses an expired code', async () => {
+    const before = Date.now();
     const code = codeOf(await authorize(await t.signIn('alice')));
+    const { expires } = t.db.$client.prepare('SELECT max(expires_at) AS expires FROM oauth_codes').get() as { expires: number };
+    expect(expires - before).toBeGreaterThan(0);
+    expect(expires - before).toBeLessThanOrEqual(5 * 60_000 + 1000);
     t.db.$client.prepare('UPDATE oauth_codes SET expires_at = ?').run(Date.now() - 1000);
     expect(await (await exchange(code)).json()).toMatchObject({ error: 'invalid_grant' });
   });

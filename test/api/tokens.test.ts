@@ -71,12 +71,28 @@ describe('using, expiring and revoking tokens', () => {
     expect((await t.request('/hub/api/users/alice/tokens/a999999', { token: alice })).status).toBe(404);
   });
 
-  it('treats an expired token as invalid', async () => {
+  it('treats an expired token as invalid and leaves it out of the list', async () => {
     const user = t.deps.users.get('alice')!;
     const { token, row } = t.deps.tokens.issue({ userId: user.id, scopes: ['inherit'], expiresIn: 60 });
     expect((await t.request('/hub/api/user', { token })).status).toBe(200);
     t.db.$client.prepare('UPDATE api_tokens SET expires_at = ? WHERE id = ?').run(Date.now() - 1000, row.id);
     expect((await t.request('/hub/api/user', { token })).status).toBe(403);
+    const listed = await (await t.request('/hub/api/users/alice/tokens', { token: alice })).json();
+    expect(listed.api_tokens.map((x: { id: string }) => x.id)).not.toContain(`a${row.id}`);
+    expect((await t.request(`/hub/api/users/alice/tokens/a${row.id}`, { token: alice })).status).toBe(404);
+  });
+
+  it('revokes every token alice holds from an OAuth client when one of them is deleted', async () => {
+    const user = t.deps.users.get('alice')!;
+    t.deps.oauthClients.register({ identifier: 'jupyterhub-user-alice', secret: 'x'.repeat(32), redirectUri: '/user/alice/oauth_callback', description: 'Server at /user/alice/', allowedScopes: ['access:servers!server=alice/'] });
+    const oauth = (sessionId: string) => t.deps.tokens.issue({ userId: user.id, clientId: 'jupyterhub-user-alice', sessionId, scopes: ['access:servers!server=alice/'], format: 'oauth' });
+    const first = oauth('s1');
+    const second = oauth('s2');
+    const listed = await (await t.request('/hub/api/users/alice/tokens', { token: alice })).json();
+    expect(listed.api_tokens.find((x: { id: string }) => x.id === `a${first.row.id}`)).toMatchObject({ oauth_client: 'Server at /user/alice/', session_id: 's1' });
+    expect((await t.request(`/hub/api/users/alice/tokens/a${first.row.id}`, { method: 'DELETE', token: alice })).status).toBe(204);
+    expect(t.deps.tokens.find(second.token)).toBeNull();
+    expect((await t.request('/hub/api/user', { token: alice })).status).toBe(200);
   });
 
   it('records a token\'s last use, and the user\'s activity unless it is a server\'s own token', async () => {

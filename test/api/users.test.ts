@@ -161,6 +161,19 @@ describe('/hub/api/users/:name', () => {
     expect(await (await t.request('/hub/api/users/pinned', { token: admin })).json()).toMatchObject({ image: { label: 'gpu', source: 'file' } });
   });
 
+  it('GET shows the user\'s own pick as the image source when no pin or admin choice exists', async () => {
+    t.deps.users.ensure('picker');
+    t.deps.users.update('picker', { userImage: 'gpu' });
+    expect(await (await t.request('/hub/api/users/picker', { token: admin })).json()).toMatchObject({ image: { label: 'gpu', source: 'user' } });
+  });
+
+  it('PATCH refuses a non-boolean admin and unknown fields (400) and unknown users (404)', async () => {
+    expect((await t.request('/hub/api/users/u1', { ...json({ admin: 'yes' }), method: 'PATCH', token: admin })).status).toBe(400);
+    expect((await t.request('/hub/api/users/u1', { ...json({ colour: 'red' }), method: 'PATCH', token: admin })).status).toBe(400);
+    expect((await t.request('/hub/api/users/nobody', { ...json({ admin: false }), method: 'PATCH', token: admin })).status).toBe(404);
+    expect(t.deps.users.get('u1')?.admin).toBe(false);
+  });
+
   it('PATCH by a user on themselves is refused', async () => {
     const res = await t.request('/hub/api/users/u5', { ...json({ admin: true }), method: 'PATCH', token: t.tokenFor('u5') });
     expect(res.status).toBe(403);
@@ -173,6 +186,13 @@ describe('/hub/api/users/:name', () => {
     expect((await t.request('/hub/api/users/u5', { method: 'DELETE', token: admin })).status).toBe(204);
     expect(t.deps.users.get('u5')).toBeNull();
     expect((await t.request('/hub/api/users/u5', { method: 'DELETE', token: admin })).status).toBe(404);
+  });
+
+  it('DELETE refuses to delete the caller themselves (400)', async () => {
+    const res = await t.request('/hub/api/users/admin', { method: 'DELETE', token: admin });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toBe('Cannot delete yourself');
+    expect(t.deps.users.get('admin')).not.toBeNull();
   });
 });
 

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
+import { createTokenStore } from '../../src/auth/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { CookieClient } from '../helpers/cookie-client.js';
@@ -121,6 +122,20 @@ describe('an unmodified jupyterhub-singleuser behind Berth', () => {
     expect(logLines.filter((l) => l.url === '/hub/api/users/alice/activity' && l.status !== 200)).toEqual([]);
     expect(t.users.get('alice')?.lastActivity).toBeInstanceOf(Date);
   }, 30_000);
+
+  it('lets a token into alice\'s server only when it holds access:servers for that server', async () => {
+    const tokens = createTokenStore(t.hub.db);
+    const aliceId = t.users.get('alice')!.id;
+    const issue = (userId: number, scopes: string[]) => tokens.issue({ userId, scopes, note: 'e2e' }).token;
+    // The single-user server asks the hub who the token is (GET /hub/api/user) and checks the scopes it gets back.
+    const status = async (token: string) => (await fetch(`${t.url}/user/alice/api/status`, { headers: { Authorization: `token ${token}` }, redirect: 'manual' })).status;
+    expect(await status(issue(aliceId, ['access:servers!server=alice/']))).toBe(200);
+    expect(await status(issue(aliceId, ['inherit']))).toBe(200);
+    expect(await status(issue(aliceId, ['read:users!user=alice', 'servers!user=alice']))).toBe(403);
+    expect(await status(issue(t.users.ensure('bob').id, ['inherit']))).toBe(403);
+    // An admin reaches other users' servers only with hub.admin_access (off here).
+    expect(await status(issue(t.users.ensure('admin', { admin: true }).id, ['inherit']))).toBe(403);
+  }, 60_000);
 
   it('gives bob, signed in to the hub, a 403 at /user/alice/ and no access to her API', async () => {
     const bob = await signIn('Bob');

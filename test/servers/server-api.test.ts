@@ -105,7 +105,8 @@ describe('start and stop over the API', () => {
     expect(who.status).toBe(200);
     const model = (await who.json()) as { name: string; scopes: string[] };
     expect(model.name).toBe('alice');
-    expect(model.scopes).toEqual(expect.arrayContaining(['access:servers!server=alice/', 'users:activity!user=alice']));
+    // Scoped to that one server (JupyterHub's `server` role), nothing of alice's own beyond it.
+    expect(model.scopes).toEqual(['access:servers!server=alice/', 'read:users:activity!user=alice', 'users:activity!user=alice']);
     expect(clients.authenticate('jupyterhub-user-alice', first)).toMatchObject({ redirectUri: '/user/alice/oauth_callback' });
 
     expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
