@@ -35,9 +35,12 @@ function berth(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
 }
 
-/** Starts the hub and resolves with its port once it logs that it listens. */
-function runHub(file: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, [MAIN, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the hub (by default as `node dist/main.js --config FILE`) and resolves with its port once it listens. */
+function runHub(
+  file: string,
+  command: [string, string[]] = [process.execPath, [MAIN, '--config', file]],
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = spawn(command[0], command[1], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -73,6 +76,16 @@ describe('berth check', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('is valid');
+  });
+
+  it('runs as `npx berth check` and `npm run check --`, the commands the README gives', () => {
+    const { file } = writeConfig(VALID);
+    const npx = spawnSync('npx', ['berth', 'check', '--config', file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(npx.status).toBe(0);
+    expect(npx.stdout).toContain(`${file} is valid`);
+    const npm = spawnSync('npm', ['run', '--silent', 'check', '--', '--config', file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(npm.status).toBe(0);
+    expect(npm.stdout).toContain(`${file} is valid`);
   });
 
   it('finds the file through BERTH_CONFIG', () => {
@@ -136,5 +149,19 @@ describe('the hub process', () => {
     const wal = path.join(dir, 'data', 'jupyterhub.sqlite-wal');
     expect(!existsSync(wal) || statSync(wal).size === 0).toBe(true);
     expect((await userContainer.inspect()).State.Running).toBe(true);
+  });
+
+  it('started with `npm start -- --config PATH`, stops cleanly on SIGINT', async () => {
+    const { file } = writeConfig(VALID);
+    // npm would relay the signal through its own process; signal the hub itself, as a terminal's Ctrl-C reaches it.
+    const { child, port, output } = await runHub(file, ['npm', ['start', '--silent', '--', '--config', file]]);
+    expect((await fetch(`http://127.0.0.1:${port}/hub/health`)).status).toBe(200);
+    const hubPid = Number(spawnSync('pgrep', ['-f', `^node dist/main.js --config ${file}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+    expect(hubPid).toBeGreaterThan(0);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    process.kill(hubPid, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect(output()).toContain('"signal":"SIGINT"');
+    expect(output()).toContain('"msg":"hub stopped; user containers left running"');
   });
 });
