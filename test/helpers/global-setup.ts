@@ -2,7 +2,7 @@
 // A missing engine fails the whole run loudly; nothing is skipped.
 import Docker from 'dockerode';
 
-export const TEST_IMAGES = ['berth/backend:test', 'berth/singleuser:test', 'berth/nginx:test'];
+export const TEST_IMAGES = ['berth/backend:test', 'berth/singleuser:test', 'berth/nginx:test', 'berth/hub:latest'];
 
 export default async function setup(): Promise<void> {
   const docker = new Docker();
@@ -19,6 +19,6 @@ export default async function setup(): Promise<void> {
     await docker.getImage(image).inspect().catch(() => missing.push(image));
   }
   if (missing.length > 0) {
-    throw new Error(`Test images missing: ${missing.join(', ')}. Build them offline with \`bash images/build.sh\`.`);
+    throw new Error(`Test images missing: ${missing.join(', ')}. Build them offline with \`bash images/build.sh && bash images/hub/build.sh\` (npm test does).`);
   }
 }
