@@ -12,6 +12,7 @@ import { createUserStore } from './users/store.js';
 import { createTokenStore } from './auth/tokens.js';
 import { createOAuthClientStore } from './auth/oauth-clients.js';
 import { createOAuthCodeStore } from './auth/oauth-codes.js';
+import { startPurging } from './auth/purge.js';
 import { createCallerResolver } from './auth/caller.js';
 import { createSessions } from './auth/sessions.js';
 import { createGithubSignIn } from './auth/github.js';
@@ -79,6 +80,8 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
   const groupStore = createGroupStore(opened.db);
+  const oauthCodes = createOAuthCodeStore(opened.db);
+  let stopPurging: (() => void) | null = null;
   const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
   try {
     syncServiceTokens(config, tokens);
@@ -116,7 +119,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       groups: groupStore,
       tokens,
       oauthClients,
-      oauthCodes: createOAuthCodeStore(opened.db),
+      oauthCodes,
       resolver: createCallerResolver({ config, users: userStore, groups: groupStore, tokens }),
       servers,
       sessions,
@@ -158,6 +161,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       logger.info({ apiUrl: internal.apiUrl, mode: where.mode }, 'containers reach the hub here');
       await servers.reconcile();
       servers.watch();
+      stopPurging = startPurging({ tokens, oauthCodes }, logger);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -171,6 +175,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     async stop() {
       if (stopped) return;
       stopped = true;
+      stopPurging?.();
       await servers.close();
       await internal?.close();
       await new Promise<void>((resolve) => {

@@ -12,6 +12,8 @@ export interface OAuthCodeStore {
   issue(code: { clientId: string; userId: number; redirectUri: string; scopes: string[]; sessionId: string | null }): string;
   /** Deletes the code and returns it when it exists, is unexpired and belongs to `clientId`; null otherwise. */
   consume(code: string, clientId: string): OAuthCode | null;
+  /** Deletes codes that expired before `now`; answers how many. */
+  purgeExpired(now?: Date): number;
 }
 
 const hash = (code: string) => createHash('sha256').update(code).digest('hex');
@@ -21,7 +23,6 @@ export function createOAuthCodeStore(db: Db): OAuthCodeStore {
     issue(fields) {
       const code = generateOAuthToken();
       const now = Date.now();
-      db.delete(oauthCodes).where(lt(oauthCodes.expiresAt, new Date(now))).run();
       db.insert(oauthCodes).values({ ...fields, codeHash: hash(code), expiresAt: new Date(now + CODE_LIFETIME_MS) }).run();
       return code;
     },
@@ -31,6 +32,9 @@ export function createOAuthCodeStore(db: Db): OAuthCodeStore {
       const row = db.delete(oauthCodes).where(eq(oauthCodes.codeHash, hash(code))).returning().get();
       if (!row || row.clientId !== clientId || row.expiresAt.getTime() <= Date.now()) return null;
       return row;
+    },
+    purgeExpired(now = new Date()) {
+      return db.delete(oauthCodes).where(lt(oauthCodes.expiresAt, now)).run().changes;
     },
   };
 }
