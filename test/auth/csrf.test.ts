@@ -16,14 +16,19 @@ beforeAll(async () => {
   t = await startTestHub({
     auth: { allowed_users: ['alice'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
   });
-  jar = new CookieJar();
+  ({ jar, xsrf } = await signIn());
+});
+
+/** A fresh browser session for alice: its cookie jar and the _xsrf value its pages carry. */
+async function signIn(): Promise<{ jar: CookieJar; xsrf: string }> {
+  const jar = new CookieJar();
   const start = await jar.fetch(`${t.url}/hub/oauth_login`);
   const back = new URL((await jar.fetch(start.headers.get('location')!)).headers.get('location')!);
   // The hub listens on port 0, so the default callback URL's port is wrong: follow it to the real port by hand.
   expect((await jar.fetch(`${t.url}${back.pathname}${back.search}`)).status).toBe(302);
   const home = await (await jar.fetch(`${t.url}/hub/home`)).text();
-  xsrf = /name="_xsrf" value="([^"]+)"/.exec(home)![1];
-});
+  return { jar, xsrf: /name="_xsrf" value="([^"]+)"/.exec(home)![1] };
+}
 afterAll(async () => {
   await t?.cleanup();
   await gh?.close();
@@ -90,6 +95,37 @@ describe('XSRF protection', () => {
       body: '{}',
     });
     expect(res.status).toBe(201);
+  });
+
+});
+
+describe('XSRF protection, advisory-derived cases (a fresh session: the tests above sign out)', () => {
+  beforeAll(async () => {
+    ({ jar, xsrf } = await signIn());
+  });
+
+  it('refuses an old tornado-format _xsrf token (2|…|…|time)', async () => {
+    expect((await jar.fetch(`${t.url}/hub/api/user`)).status).toBe(200);
+    const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'x-xsrftoken': `2|1a2b3c4d|${'ab'.repeat(16)}|1700000000` }, body: '{}' });
+    expect(res.status).toBe(403);
+  });
+
+  it('answers a cookie-authenticated API POST with bad JSON or invalid UTF-8 with 400', async () => {
+    const headers = { ...json, 'x-xsrftoken': xsrf };
+    expect((await jar.fetch(tokensUrl(), { method: 'POST', headers, body: '{"note": ' })).status).toBe(400);
+    expect((await jar.fetch(tokensUrl(), { method: 'POST', headers, body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) })).status).toBe(400);
+  });
+
+  it('refuses a form body over 64 KiB with 413 before reading it for _xsrf, with or without Content-Length', async () => {
+    const big = `_xsrf=${xsrf}&pad=${'a'.repeat(1024 * 1024)}`;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const sized = await jar.fetch(`${t.url}/hub/spawn/alice`, { method: 'POST', headers: form, body: big });
+    expect(sized.status).toBe(413);
+    const chunks = [big.slice(0, 1000), big.slice(1000)];
+    const stream = new ReadableStream({ pull(controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)); } });
+    const chunked = await jar.fetch(`${t.url}/hub/spawn/alice`, { method: 'POST', headers: form, body: stream, duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(await chunked.text()).toContain('64 KiB');
   });
 
   it('leaves cookie-less clients alone, such as a server posting to the OAuth token endpoint', async () => {

@@ -1,6 +1,7 @@
 // Refuses cross-site state changes: an unsafe request that could ride on the browser's hub cookie must come
 // from this origin (Sec-Fetch-Site / Origin) or carry the session's _xsrf token. Token-authenticated calls pass untouched.
 import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HttpError } from '../../errors.js';
 import { LOGIN_COOKIE, type Sessions } from '../../auth/sessions.js';
 import { readCookie, signValue, verifyValue } from '../../auth/signed-value.js';
@@ -8,6 +9,15 @@ import type { AppEnv } from '../env.js';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const XSRF = '_xsrf';
+/** Forms carry a few fields; a body read only to find _xsrf must not let anyone make the hub buffer megabytes. */
+export const FORM_LIMIT_BYTES = 64 * 1024;
+const formLimit = bodyLimit({
+  maxSize: FORM_LIMIT_BYTES,
+  onError: (c) => {
+    // The rest of the body is never read, so the connection cannot carry another request.
+    throw new HttpError(413, `The form sent to ${c.req.path} is too large (${FORM_LIMIT_BYTES / 1024} KiB at most).`, { headers: { connection: 'close' } });
+  },
+});
 
 /** The _xsrf value for a session: forms carry it as a hidden `_xsrf` field, scripts as the X-XSRFToken header. */
 export function xsrfToken(secret: Buffer, sessionId: string): string {
@@ -41,7 +51,10 @@ export function csrf(deps: { secret: Buffer; publicUrl: string; sessions: Sessio
     let given = c.req.header('x-xsrftoken') ?? c.req.query(XSRF);
     const type = c.req.header('content-type') ?? '';
     if (!given && (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data'))) {
-      const field = (await c.req.parseBody())[XSRF];
+      let field: unknown;
+      await formLimit(c, async () => {
+        field = (await c.req.parseBody())[XSRF];
+      });
       if (typeof field === 'string') given = field;
     }
     return given !== undefined && verifyValue(d.secret, XSRF, `${signedIn.sessionId}.${given}`) === signedIn.sessionId;

@@ -16,7 +16,7 @@ import type { Sessions } from '../../auth/sessions.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
-import { xsrfToken } from '../middleware/csrf.js';
+import { FORM_LIMIT_BYTES, xsrfToken } from '../middleware/csrf.js';
 import { homePage } from './home-page.js';
 import { loginPage } from './login-page.js';
 
@@ -52,7 +52,14 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return c.html(page(next));
   });
 
-  app.post('/login', bodyLimit({ maxSize: 64 * 1024, onError: () => { throw new HttpError(413, 'The sign-in form is too large (64 KiB at most).'); } }), async (c) => {
+  const formLimit = bodyLimit({
+    maxSize: FORM_LIMIT_BYTES,
+    onError: () => {
+      throw new HttpError(413, `The sign-in form is too large (${FORM_LIMIT_BYTES / 1024} KiB at most).`, { headers: { connection: 'close' } });
+    },
+  });
+  // The CSRF check may already have read (and bounded) the form while looking for _xsrf.
+  app.post('/login', (c, next) => (c.req.raw.body?.locked ? next() : formLimit(c, next)), async (c) => {
     if (pam === null) throw new HttpError(404, 'Password sign-in is not enabled on this hub (auth.pam.enabled is false): use "Sign in with GitHub".');
     const started = Date.now();
     const next = safeNext(c.req.query('next'), base);
