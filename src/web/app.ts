@@ -31,7 +31,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = `${deps.config.hub.base_url}hub`;
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
-  app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, sessions: deps.signIn.sessions }));
+  app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, sessions: deps.signIn.sessions, baseUrl: deps.config.hub.base_url }));
   app.use('*', identify(deps.api));
   app.onError(renderError);
   app.notFound((c) => renderError(new HttpError(404, `Not found: ${c.req.path}`), c));

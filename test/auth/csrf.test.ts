@@ -1,5 +1,6 @@
 // Cross-site request protection through a whole hub: cookie-authenticated state changes need this origin
 // (Sec-Fetch-Site / Origin) or the session's _xsrf token; token-authenticated calls and cookie-less clients pass.
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenStore } from '../../src/auth/tokens.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
@@ -18,6 +19,15 @@ beforeAll(async () => {
   });
   ({ jar, xsrf } = await signIn());
 });
+
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
 
 /** A fresh browser session for alice: its cookie jar and the _xsrf value its pages carry. */
 async function signIn(): Promise<{ jar: CookieJar; xsrf: string }> {
@@ -110,12 +120,32 @@ describe('XSRF protection, advisory-derived cases (a fresh session: the tests ab
     expect(res.status).toBe(403);
   });
 
+  it('refuses a cookie-authenticated API POST that is not JSON (what a cross-site form can send), even from this origin', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: { 'content-type': type, 'sec-fetch-site': 'same-origin', 'x-xsrftoken': xsrf }, body: '{}' });
+      expect(res.status).toBe(403);
+      expect((await res.json()).message).toContain('Content-Type: application/json');
+    }
+    const charset = await jar.fetch(tokensUrl(), { method: 'POST', headers: { 'content-type': 'application/json; charset=UTF-8', 'x-xsrftoken': xsrf }, body: '{}' });
+    expect(charset.status).toBe(201);
+  });
+
   it('answers a cookie-authenticated API POST with bad JSON or invalid UTF-8 with 400', async () => {
     const headers = { ...json, 'x-xsrftoken': xsrf };
     expect((await jar.fetch(tokensUrl(), { method: 'POST', headers, body: '{"note": ' })).status).toBe(400);
     expect((await jar.fetch(tokensUrl(), { method: 'POST', headers, body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) })).status).toBe(400);
   });
 
+  it('does not let a cross-site no-cors GET use the login cookie on the API, but allows navigation and same-origin reads', async () => {
+    // fetch() sets Sec-Fetch-Mode itself, so these requests go out through node:http with the headers a browser would send.
+    const get = (headers: Record<string, string>) => rawGet(`${t.url}/hub/api/user`, { cookie: jar.header(), ...headers });
+    expect((await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' })).status).toBe(403);
+    expect((await get({ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors' })).status).toBe(403);
+    expect((await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' })).status).toBe(200);
+    const sameOrigin = await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'no-cors' });
+    expect(sameOrigin.status).toBe(200);
+    expect(JSON.parse(sameOrigin.body).name).toBe('alice');
+  });
   it('refuses a form body over 64 KiB with 413 before reading it for _xsrf, with or without Content-Length', async () => {
     const big = `_xsrf=${xsrf}&pad=${'a'.repeat(1024 * 1024)}`;
     const form = { 'content-type': 'application/x-www-form-urlencoded' };

@@ -24,18 +24,36 @@ export function xsrfToken(secret: Buffer, sessionId: string): string {
   return signValue(secret, XSRF, sessionId).slice(sessionId.length + 1);
 }
 
-export function csrf(deps: { secret: Buffer; publicUrl: string; sessions: Sessions }): MiddlewareHandler<AppEnv> {
+/** `baseUrl`: the hub's base_url (default "/"), to tell the JSON API (<base_url>hub/api/) from pages. */
+export function csrf(deps: { secret: Buffer; publicUrl: string; sessions: Sessions; baseUrl?: string }): MiddlewareHandler<AppEnv> {
   const publicOrigin = new URL(deps.publicUrl).origin;
+  const apiPrefix = `${deps.baseUrl ?? '/'}hub/api/`;
+  // The OAuth provider's endpoints are browser pages and form posts (consent) or cookie-less server calls, not the JSON API.
+  const oauthPrefix = `${apiPrefix}oauth2/`;
 
   return async function csrfMiddleware(c, next) {
-    if (SAFE.has(c.req.method)) return next();
     // Browsers never attach an Authorization header on their own, so such a request is not riding on ambient credentials.
     if (/^(token|bearer)\s+\S/i.test(c.req.header('authorization') ?? '')) return next();
+    const cookieHeader = c.req.header('cookie');
+    const carriesLogin = readCookie(cookieHeader, LOGIN_COOKIE) !== undefined;
+    const api = carriesLogin && c.req.path.startsWith(apiPrefix) && !c.req.path.startsWith(oauthPrefix);
+
+    if (SAFE.has(c.req.method)) {
+      // A page on another site may embed or script a GET (no-cors, cors), and Lax cookies ride along from sibling
+      // sites: such reads of the API get no cookie identity (JupyterHub's rule since GHSA-m68r). Navigation is fine.
+      if (api && crossSiteRead(c)) {
+        throw new HttpError(403, `Cross-site request refused: ${c.req.method} ${c.req.path} with the hub cookie must come from a page of this hub (${publicOrigin}), or use an API token.`);
+      }
+      return next();
+    }
+    // text/plain and form encodings are what a cross-site <form> can send without a CORS preflight.
+    const type = c.req.header('content-type');
+    if (api && type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+      throw new HttpError(403, `Cookie-authenticated API requests must send Content-Type: application/json (got ${JSON.stringify(type.slice(0, 100))}), or use an API token.`);
+    }
 
     const verdict = sameOrigin(c, publicOrigin);
     if (verdict === 'yes') return next();
-    const cookieHeader = c.req.header('cookie');
-    const carriesLogin = readCookie(cookieHeader, LOGIN_COOKIE) !== undefined;
     if (carriesLogin && (await hasValidToken(c, deps, cookieHeader))) return next();
     if (verdict === 'no') {
       throw new HttpError(403, `Cross-site request refused: ${c.req.method} ${c.req.path} must come from a page of this hub (${publicOrigin}).`);
@@ -59,6 +77,12 @@ export function csrf(deps: { secret: Buffer; publicUrl: string; sessions: Sessio
     }
     return given !== undefined && verifyValue(d.secret, XSRF, `${signedIn.sessionId}.${given}`) === signedIn.sessionId;
   }
+}
+
+/** A GET the browser says comes from another site and is not a top-level navigation. */
+function crossSiteRead(c: Context<AppEnv>): boolean {
+  const site = c.req.header('sec-fetch-site');
+  return (site === 'cross-site' || site === 'same-site') && c.req.header('sec-fetch-mode') !== 'navigate';
 }
 
 /** 'yes' / 'no' from the browser's own headers, or 'unknown' when it sent neither (not a browser, or a very old one). */
