@@ -134,6 +134,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       pam: config.auth.pam.enabled ? createPamAuthenticator({ service: config.auth.pam.service, python: (overrides.env ?? process.env).BERTH_PYTHON }) : null,
       githubTokens,
       throttle: createLoginThrottle(),
+      servers,
     },
   });
   const serveHub = getRequestListener(app.fetch);

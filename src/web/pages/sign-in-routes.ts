@@ -13,6 +13,7 @@ import type { LoginThrottle } from '../../auth/login-throttle.js';
 import type { PamAuthenticator } from '../../auth/pam.js';
 import { safeNext } from '../../auth/safe-next.js';
 import type { Sessions } from '../../auth/sessions.js';
+import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
@@ -29,6 +30,8 @@ export interface SignInDeps {
   pam: PamAuthenticator | null;
   githubTokens: GithubTokenVault;
   throttle: LoginThrottle;
+  /** The server state machine, for the home page's "running / starting / stopped" (absent: shown as stopped). */
+  servers?: Pick<Servers, 'get'> | null;
   /** Every PAM attempt takes at least this long, so timing does not tell a wrong password from an unknown user. */
   pamAnswerMs?: number;
 }
@@ -158,7 +161,8 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   app.get('/home', (c) => {
     const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
     if (signedIn === null) return c.redirect(`${hubPrefix}/login?next=${encodeURIComponent(home)}`, 302);
-    return c.html(homePage({ baseUrl: base, name: signedIn.user.name, admin: signedIn.user.admin, xsrf: xsrfToken(deps.secret, signedIn.sessionId) }));
+    const { name, admin } = signedIn.user;
+    return c.html(homePage({ baseUrl: base, name, admin, xsrf: xsrfToken(deps.secret, signedIn.sessionId), server: deps.servers?.get(name) ?? null }));
   });
 
   const root = (c: Context<AppEnv>) => c.redirect(sessions.fromCookieHeader(c.req.header('cookie')) === null ? `${hubPrefix}/login` : home, 302);
