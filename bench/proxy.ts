@@ -1,6 +1,7 @@
 // Issue 6 point 1: HTTP throughput and latency to one nginx container, directly, through Berth's in-process proxy
 // (/user/bench/ of a running server) and through configurable-http-proxy, with wrk at 1, 10 and 100 connections.
 import { startClient } from './lib/clients.js';
+import { cpuSecondsOf } from './lib/hub-process.js';
 import type { BenchContext } from './lib/context.js';
 import { NGINX_USER } from './lib/context.js';
 import { formatNumber, formatRatio, ratio, unavailable, type BenchResult, type TargetCheck } from './lib/report.js';
@@ -44,7 +45,10 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     const bodies = ['1k', '1m'];
     const connections = [1, 10, 100];
     const repeat = ctx.options.repeat;
-    const all: (WrkResult & { path: PathName; body: string; round: number })[] = [];
+    const all: (WrkResult & { path: PathName; body: string; round: number; proxyCpuSeconds: number | null })[] = [];
+    // CPU used by the proxy process during the run: requests per proxy CPU-second compares the proxies' efficiency
+    // even when other work on the machine takes cores away from all of them.
+    const pids: Partial<Record<PathName, number>> = { berth: f.hub?.pid, chp: f.chp?.pid, bare: bare.pid };
     for (const body of bodies) {
       for (const c of connections) {
         // Paths alternate within each cell (and rounds within a cell) so drift of the machine hits all three alike.
@@ -54,8 +58,11 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
             if (!base) continue;
             await runWrk(base + body, c, 1).catch(() => undefined); // warm keep-alive pools and JIT
             try {
+              const pid = pids[path];
+              const cpu0 = pid ? cpuSecondsOf(pid) : NaN;
               const r = await runWrk(base + body, c, seconds);
-              all.push({ ...r, path, body, round });
+              const cpu = pid ? cpuSecondsOf(pid) - cpu0 : NaN;
+              all.push({ ...r, path, body, round, proxyCpuSeconds: Number.isFinite(cpu) ? cpu : null });
               if (r.errors > 0) notes.push(`${path} ${body} c=${c}: ${r.errors} errors or non-2xx answers`);
             } catch (err) {
               notes.push(`${path} ${body} c=${c}: wrk failed: ${(err as Error).message.split('\n')[0]}`);
@@ -65,7 +72,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       }
     }
     // With --repeat N, each cell reports the round with the median throughput.
-    const runs: (WrkResult & { path: PathName; body: string })[] = [];
+    const runs: (typeof all)[number][] = [];
     for (const body of bodies) {
       for (const c of connections) {
         for (const path of PATHS) {
@@ -97,6 +104,20 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       }
     }
 
+    const perCpu = (r?: (typeof all)[number]) => (r && r.proxyCpuSeconds ? r.requests / r.proxyCpuSeconds : null);
+    const busy = (r?: (typeof all)[number]) => (r && r.proxyCpuSeconds !== null ? ` (${Math.round((r.proxyCpuSeconds / r.seconds) * 100)}% of a core)` : '');
+    const cpuRows = [];
+    for (const body of bodies) {
+      for (const c of connections) {
+        const [b, h, n] = (['berth', 'chp', 'bare'] as PathName[]).map((p) => get(p, body, c));
+        cpuRows.push([
+          body === '1k' ? '1 KB' : '1 MB', c,
+          `${formatNumber(perCpu(b), 0)}${busy(b)}`, `${formatNumber(perCpu(h), 0)}${busy(h)}`, `${formatNumber(perCpu(n), 0)}${busy(n)}`,
+          formatRatio(ratio(perCpu(b), perCpu(h))),
+        ]);
+      }
+    }
+
     const targets: TargetCheck[] = [];
     for (const body of bodies) {
       const [d, b, h] = (['direct', 'berth', 'chp'] as PathName[]).map((p) => get(p, body, 100));
@@ -124,6 +145,10 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
         title: 'HTTP through each path (wrk; req/s with % of direct; latency p50 / p99 in ms)',
         columns: ['body', 'conns', 'direct req/s', 'Berth req/s', 'CHP req/s', 'Berth/CHP', 'direct p50/p99', 'Berth p50/p99', 'CHP p50/p99', 'Berth p99 / direct p99', 'bare Node proxy req/s'],
         rows,
+      }, {
+        title: 'Requests per CPU-second of the proxy process (and how busy it was); robust to other load on the machine',
+        columns: ['body', 'conns', 'Berth hub', 'CHP', 'bare Node proxy', 'Berth/CHP'],
+        rows: cpuRows,
       }],
       targets,
       notes,

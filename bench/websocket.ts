@@ -1,6 +1,7 @@
 // Issue 6 point 2: WebSocket echo round trips (messages/s, p50/p99) to berth/backend:test directly, through Berth's
 // proxy and through configurable-http-proxy, for small and 1 MB messages; the client is a separate process.
 import { runClient } from './lib/clients.js';
+import { cpuSecondsOf } from './lib/hub-process.js';
 import type { BenchContext } from './lib/context.js';
 import { WS_USER } from './lib/context.js';
 import { formatNumber, formatRatio, ratio, unavailable, type BenchResult, type TargetCheck } from './lib/report.js';
@@ -27,14 +28,17 @@ export async function websocketBench(ctx: BenchContext): Promise<BenchResult> {
     { label: '1 MB', bytes: 1 << 20, connections: 1 },
     { label: '1 MB', bytes: 1 << 20, connections: 10 },
   ];
-  const runs: (EchoResult & { path: PathName; bytes: number; connections: number })[] = [];
+  const runs: (EchoResult & { path: PathName; bytes: number; connections: number; proxyCpuSeconds: number | null })[] = [];
   for (const cell of cells) {
     for (const path of ['direct', 'berth', 'chp'] as PathName[]) {
       const url = urls[path];
       if (!url) continue;
       try {
+        const pid = path === 'berth' ? f.hub?.pid : path === 'chp' ? f.chp?.pid : undefined;
+        const cpu0 = pid ? cpuSecondsOf(pid) : NaN;
         const r = await runClient<EchoResult>('ws-client.ts', { mode: 'echo', url, connections: cell.connections, bytes: cell.bytes, seconds });
-        runs.push({ ...r, path, bytes: cell.bytes, connections: cell.connections });
+        const cpu = pid ? cpuSecondsOf(pid) - cpu0 : NaN;
+        runs.push({ ...r, path, bytes: cell.bytes, connections: cell.connections, proxyCpuSeconds: Number.isFinite(cpu) ? cpu : null });
         if (r.errors > 0) notes.push(`${path} ${cell.label} c=${cell.connections}: ${r.errors} errors`);
       } catch (err) {
         notes.push(`${path} ${cell.label} c=${cell.connections}: ${(err as Error).message.split('\n')[0]}`);
@@ -42,6 +46,8 @@ export async function websocketBench(ctx: BenchContext): Promise<BenchResult> {
     }
   }
   const get = (p: PathName, bytes: number, c: number) => runs.find((r) => r.path === p && r.bytes === bytes && r.connections === c);
+  // Messages per CPU-second of the proxy process: the proxies' efficiency, robust to other load on the machine.
+  const perCpu = (r?: (typeof runs)[number]) => (r && r.proxyCpuSeconds ? r.messages / r.proxyCpuSeconds : null);
   const rows = cells.map((cell) => {
     const [d, b, h] = (['direct', 'berth', 'chp'] as PathName[]).map((p) => get(p, cell.bytes, cell.connections));
     const pct = (r?: EchoResult) => (r && d ? ` (${Math.round((r.messagesPerSec / d.messagesPerSec) * 100)}%)` : '');
@@ -52,6 +58,7 @@ export async function websocketBench(ctx: BenchContext): Promise<BenchResult> {
       h ? `${formatNumber(h.messagesPerSec, 0)}${pct(h)}` : '–',
       formatRatio(ratio(b?.messagesPerSec, h?.messagesPerSec)),
       lat(d), lat(b), lat(h),
+      formatRatio(ratio(perCpu(b), perCpu(h))),
     ];
   });
   const targets: TargetCheck[] = [];
@@ -75,7 +82,7 @@ export async function websocketBench(ctx: BenchContext): Promise<BenchResult> {
     status: urls.berth && urls.chp ? 'ok' : 'partial',
     tables: [{
       title: 'WebSocket echo through each path (messages/s with % of direct; round trip p50 / p99 in ms)',
-      columns: ['message', 'conns', 'direct msg/s', 'Berth msg/s', 'CHP msg/s', 'Berth/CHP', 'direct p50/p99', 'Berth p50/p99', 'CHP p50/p99'],
+      columns: ['message', 'conns', 'direct msg/s', 'Berth msg/s', 'CHP msg/s', 'Berth/CHP', 'direct p50/p99', 'Berth p50/p99', 'CHP p50/p99', 'Berth/CHP msgs per proxy CPU-s'],
       rows,
     }],
     targets,

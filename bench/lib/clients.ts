@@ -32,6 +32,7 @@ export function runClient<T>(script: string, args: unknown, timeoutMs = 120_000)
 }
 
 export interface RunningClient<T> {
+  readonly pid: number;
   /** The first JSON line the client printed. */
   ready: Promise<T>;
   /** Tells the client to finish ("close" on stdin) and resolves with its last JSON line, if any. */
@@ -61,6 +62,7 @@ export function startClient<T>(script: string, args: unknown): RunningClient<T> 
   const closed = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   void closed.then((code) => readyReject(new Error(`${script} exited ${code} early: ${err.trim()}`)));
   return {
+    pid: child.pid!,
     ready,
     async finish() {
       child.stdin!.end('close\n');

@@ -126,7 +126,10 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
   const deadline = Date.now() + 60_000;
   let coldStartMs = NaN;
   while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`the bench hub exited with ${exited} before serving:\n${output.slice(-4000)}`);
+    if (exited !== null) {
+      writeFileSync(logFile, output);
+      throw new Error(`the bench hub exited with ${exited} before serving: ${tail(output)} (log: ${logFile})`);
+    }
     try {
       const res = await fetch(`${url}/hub/api/`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
@@ -138,7 +141,8 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
   }
   if (!Number.isFinite(coldStartMs)) {
     child.kill('SIGKILL');
-    throw new Error(`the bench hub did not answer on ${url} within 60 s:\n${output.slice(-4000)}`);
+    writeFileSync(logFile, output);
+    throw new Error(`the bench hub did not answer on ${url} within 60 s: ${tail(output)} (log: ${logFile})`);
   }
 
   const api = async (method: string, apiPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> => {
@@ -186,6 +190,11 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
   };
 }
 
+/** The last few lines a process printed, on one line (error messages keep only their first line). */
+function tail(output: string): string {
+  return output.trim().split('\n').slice(-3).join(' | ').slice(-600) || '(no output)';
+}
+
 /** Resident set size of a process, from /proc (0 when it is gone). */
 export function rssOf(pid: number): number {
   try {
@@ -194,6 +203,19 @@ export function rssOf(pid: number): number {
     return kb ? Number(kb) * 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (NaN when it is gone). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const CLOCK_TICKS = 100; // USER_HZ on Linux
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
   }
 }
 
