@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { getRequestListener } from '@hono/node-server';
 import type { HubConfig } from './config/load.js';
+import { admissionWarnings } from './config/policy.js';
 import { openDatabase, type OpenedDb } from './db/open.js';
 import { loadCookieSecret } from './auth/cookie-secret.js';
 import { createLogger, type Logger } from './log.js';
@@ -172,6 +173,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       });
       const { address, port: bound } = server.address() as AddressInfo;
       logger.info({ address, port: bound, publicUrl: config.publicUrl }, 'hub listening');
+      for (const warning of admissionWarnings(config)) logger.warn(warning);
     },
     async stop() {
       if (stopped) return;

@@ -3,6 +3,7 @@
 // Loads the config, builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
+import { admissionWarnings } from './config/policy.js';
 import { createHub } from './hub.js';
 
 const HELP = `Usage:
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (command === 'check') {
+    for (const warning of admissionWarnings(config)) process.stderr.write(`berth: warning: ${warning}\n`);
     process.stdout.write(`${config.file} is valid\n`);
     return 0;
   }

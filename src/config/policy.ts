@@ -1,5 +1,5 @@
-// Whether the access policy in hub.yaml admits anyone at all. A hub nobody can sign in to is a config
-// mistake, so `berth check` and start-up both refuse it and say which key to set.
+// Whether the access policy in hub.yaml admits anyone at all (a hub nobody can sign in to is refused, naming the
+// key to set), and rules the policy makes moot (warned about by `berth check` and at start, never silently ignored).
 import type { Config } from './schema.js';
 
 export function admissionProblems(config: Config): string[] {
@@ -14,5 +14,24 @@ export function admissionProblems(config: Config): string[] {
   return [
     'auth: the access policy admits nobody: set auth.admin_users, auth.allowed_users, ' +
       'auth.github.allowed_organizations (or auth.pam.allowed_groups with PAM), or auth.allow_all: true',
+  ];
+}
+
+/**
+ * Allow rules that auth.allow_all makes moot: OAuthenticator (and Berth, in the same order) admits everyone once
+ * allow_all is true, so an org, team, user or group list beside it restricts nobody (GHSA-gprj-3p75-f996).
+ */
+export function admissionWarnings(config: Config): string[] {
+  const { auth } = config;
+  if (!auth.allow_all) return [];
+  const moot = [
+    auth.github.allowed_organizations.length > 0 ? 'auth.github.allowed_organizations' : null,
+    auth.allowed_users.length > 0 ? 'auth.allowed_users' : null,
+    auth.pam.enabled && auth.pam.allowed_groups.length > 0 ? 'auth.pam.allowed_groups' : null,
+  ].filter((key): key is string => key !== null);
+  if (moot.length === 0) return [];
+  return [
+    `auth.allow_all is true, so ${moot.join(', ')} restrict${moot.length === 1 ? 's' : ''} nobody: every account the authenticator ` +
+      `accepts may sign in. Remove auth.allow_all to admit only ${moot.length === 1 ? 'that list' : 'those lists'}, or remove the list to make the intent clear.`,
   ];
 }
