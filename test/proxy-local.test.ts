@@ -142,13 +142,35 @@ describe('a server that refuses connections', () => {
 });
 
 describe('a server that answers nonsense', () => {
+  /** A raw TCP server that writes `answer` (once the request arrives, or at once) and ends its side. */
+  async function nonsense(answer: string, { atOnce = false } = {}): Promise<string> {
+    const accepted = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+      accepted.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => accepted.delete(s));
+      if (atOnce) s.resume().end(answer);
+      else s.once('data', () => s.resume().end(answer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // close() waits for every accepted connection, and any process on this machine may connect to a loopback
+    // port: end them rather than wait for peers this test does not control.
+    cleanups.push(() => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of accepted) s.destroy();
+    }));
+    return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  }
+
+  /** A proxied GET that fails the test, rather than hanging it, if the proxy never answers. */
+  function bounded(path: string) {
+    return fetch(`${proxy.url}${path}`, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+  }
+
   it('gives a 502 page for a response that is not HTTP, logs it once and keeps serving', async () => {
-    const garbage = net.createServer((s) => s.resume().end('this is not HTTP\r\n\r\n'));
-    await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => garbage.close(() => resolve())));
-    proxy.targets.set('alice', `http://127.0.0.1:${(garbage.address() as net.AddressInfo).port}`);
+    proxy.targets.set('alice', await nonsense('this is not HTTP\r\n\r\n', { atOnce: true }));
     const before = proxy.logs.length;
-    const res = await get('/user/alice/tree');
+    const res = await bounded('/user/alice/tree');
     expect(res.status).toBe(502);
     expect(await res.text()).toContain('closed the connection without an answer');
     expect(proxy.logs.slice(before).filter((l) => l.user === 'alice' && l.level !== 'debug')).toHaveLength(1);
