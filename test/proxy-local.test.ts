@@ -177,6 +177,26 @@ describe('a server that answers nonsense', () => {
     expect(proxy.unreachable).toEqual([]);
     expect((await get('/hub/')).status).toBe(200);
   });
+
+  it('gives a 502 for a status code below 100 instead of crashing on it, and keeps serving', async () => {
+    // Writing status 99 to the client throws inside the response pipe: an uncaught exception in the hub.
+    proxy.targets.set('alice', await nonsense('HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok'));
+    const before = proxy.logs.length;
+    const res = await bounded('/user/alice/tree');
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain('answered with an invalid HTTP status (99)');
+    expect(proxy.logs.slice(before).filter((l) => l.user === 'alice' && l.level !== 'debug')).toHaveLength(1);
+    expect((await get('/hub/')).status).toBe(200);
+  });
+
+  it('gives a 502 when a plain request is answered with 101 Switching Protocols', async () => {
+    // Node's client drops such a response with neither 'response' nor 'error': the client would wait forever.
+    proxy.targets.set('alice', await nonsense('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+    const res = await bounded('/user/alice/tree');
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain('without a usable answer');
+    expect((await get('/hub/')).status).toBe(200);
+  });
 });
 
 describe('activity', () => {

@@ -123,9 +123,31 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     log.debug({ err, url: redactUrl(req?.url ?? '') }, 'client socket error on a proxied connection');
   });
 
+  proxy.on('proxyReq', (proxyReq, req, res) => {
+    // Node ends a request without 'response' or 'error' when the server answers 101 to a plain request
+    // (it has no upgrade to hand the socket to); the client must still get an answer.
+    let answered = false;
+    proxyReq.once('response', () => (answered = true));
+    proxyReq.once('close', () => {
+      if (answered || res.headersSent || res.destroyed || req.socket.destroyed) return;
+      const name = (req as Tagged)[USER] ?? '';
+      log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'user server closed the connection without a usable answer');
+      sendUnavailable(req, res, 502, name, baseUrl, 'closed the connection without a usable answer');
+    });
+  });
+
   proxy.on('proxyRes', (proxyRes, req, res) => {
     const name = (req as Tagged)[USER];
     if (name === undefined) return;
+    const status = proxyRes.statusCode ?? 0;
+    if (status < 100) {
+      // Node's parser takes any three digits, but writing such a status to the client throws from inside the
+      // pipe (an uncaught exception: any user's server could stop the hub). Answer for it instead.
+      log.warn({ user: name, status, url: redactUrl(req.url ?? '') }, 'user server answered with an invalid status code');
+      proxyRes.destroy();
+      sendUnavailable(req, res as http.ServerResponse, 502, name, baseUrl, `answered with an invalid HTTP status (${status})`);
+      return;
+    }
     touch(name);
     (proxyRes as Tagged)[USER] = name;
     proxyRes.on('data', onTrafficData);
