@@ -11,6 +11,8 @@ const refused: [string, unknown][] = [
   ['a slash-backslash host', '/\\evil'],
   ['a backslash later in the path', '/hub/\\\\evil'],
   ['an absolute URL to this hub with a double slash', 'https://hub.example.org//evil.com/'],
+  ['an absolute URL to this hub with four slashes', 'https://hub.example.org////evil/'],
+  ['an absolute URL to this hub, even to a local path (only paths are kept)', 'https://hub.example.org/hub/home'],
   ['a javascript: URL', 'javascript:alert(1)'],
   ['a data: URL', 'data:text/html,<script>alert(1)</script>'],
   ['an encoded double slash', '/%2F%2Fevil.com'],

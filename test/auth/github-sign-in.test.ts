@@ -174,6 +174,26 @@ describe('GitHub sign-in with allow rules', () => {
     expect(html).toContain('Sign in with GitHub');
     expect(html).toContain('href="/hub/oauth_login?next=%2Fuser%2Falice%2F%3Fa%3D%22%3E%3Cscript%3E"');
     expect(html).not.toContain('"><script>');
+    expect(html).not.toContain('name="password"');
+  });
+
+  it('HTML-escapes quotes, ampersands and angle brackets of next on the login page (GHSA-c4gm)', async () => {
+    const next = `/hub/home?q='onmouseover='alert(1)'&x=<b>&y="`;
+    const html = await (await fetch(`${t.url}/hub/login?next=${encodeURIComponent(next)}`)).text();
+    const href = /id="github-login" href="([^"]*)"/.exec(html)![1];
+    expect(href).not.toMatch(/[<>'"]/);
+    expect(href.replaceAll('&#39;', "'").replaceAll('&#38;', '&')).toBe(`/hub/oauth_login?next=${encodeURIComponent(next)}`);
+    expect(html).not.toContain("'onmouseover=");
+    expect(html).not.toContain('<b>');
+  });
+
+  it('never redirects a signed-in browser from /hub/login to another site', async () => {
+    const { jar } = await signInAs(t, 'alice');
+    for (const evil of ['//evil.example/', 'https://evil.example/', '/\\evil.example', '\\\\evil.example', '/%2F%2Fevil.example', `${t.url}//evil.example/`, 'javascript:alert(1)']) {
+      const res = await jar.fetch(`${t.url}/hub/login?next=${encodeURIComponent(evil)}`);
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe('/hub/home');
+    }
   });
 
   it('rejects a forged state', async () => {
@@ -183,6 +203,22 @@ describe('GitHub sign-in with allow rules', () => {
     const back = await jar.fetch(start.headers.get('location')!);
     const callback = new URL(back.headers.get('location')!);
     callback.searchParams.set('state', 'forged-by-someone-else');
+    const res = await jar.fetch(callback.toString());
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('sign-in state does not match');
+    expect(jar.cookies.has('jupyterhub-hub-login')).toBe(false);
+  });
+
+  it('rejects a state cookie whose signature is not the hub\'s (made up by the client)', async () => {
+    const jar = new CookieJar();
+    gh.login = 'alice';
+    const start = await jar.fetch(`${t.url}/hub/oauth_login`);
+    const back = await jar.fetch(start.headers.get('location')!);
+    const callback = new URL(back.headers.get('location')!);
+    // Same state and verifier the hub chose, re-signed with a key the hub does not have.
+    const [payload] = jar.cookies.get('berth-oauth-state')!.split('.');
+    const mac = createHmac('sha256', Buffer.alloc(32, 7)).update('berth-oauth-state').update('\0').update(payload).digest('base64url');
+    jar.cookies.set('berth-oauth-state', `${payload}.${mac}`);
     const res = await jar.fetch(callback.toString());
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('sign-in state does not match');
@@ -235,6 +271,7 @@ describe('GitHub sign-in with allow rules', () => {
   it('answers a callback without a code with 400, and a refusal on GitHub with 403, never a stack trace', async () => {
     const noCode = await fetch(`${t.url}/hub/oauth_callback?state=x`);
     expect(noCode.status).toBe(400);
+    expect(await noCode.text()).toContain('The GitHub callback has no code');
     const denied = await fetch(`${t.url}/hub/oauth_callback?error=access_denied&error_description=The+user+has+denied+your+application+access.`);
     expect(denied.status).toBe(403);
     const text = await denied.text();
