@@ -230,6 +230,20 @@ export function holds(scopes: readonly string[], name: string, resource: Resourc
   return held ? 'other' : 'no';
 }
 
+/** `holds` for many checks against the same scopes (a page of models): the scopes are split once. */
+export function scopeChecker(scopes: readonly string[]): (name: string, resource?: Resource) => 'yes' | 'other' | 'no' {
+  const byName = new Map<string, string[]>();
+  for (const s of scopes) {
+    const [n, filter] = split(s);
+    byName.set(n, [...(byName.get(n) ?? []), filter]);
+  }
+  return (name, resource = {}) => {
+    const filters = byName.get(name);
+    if (!filters) return 'no';
+    return filters.some((f) => filterMatches(f, resource)) ? 'yes' : 'other';
+  };
+}
+
 function filterMatches(filter: string, r: Resource): boolean {
   if (filter === '') return true;
   const eq = filter.indexOf('=');

@@ -18,6 +18,8 @@ export interface GroupStore {
   members(name: string): string[];
   /** Names of the groups a user belongs to, sorted. */
   groupsOf(userId: number): string[];
+  /** groupsOf for many users in one query (a page of the user list); users in no group are absent. */
+  groupsOfUsers(userIds: readonly number[]): Map<number, string[]>;
   addMembers(groupId: number, userIds: number[]): void;
   removeMembers(groupId: number, userIds: number[]): void;
 }
@@ -48,6 +50,15 @@ export function createGroupStore(db: Db): GroupStore {
       return db.select({ name: groups.name }).from(groupMembers)
         .innerJoin(groups, eq(groups.id, groupMembers.groupId))
         .where(eq(groupMembers.userId, userId)).orderBy(asc(groups.name)).all().map((r) => r.name);
+    },
+    groupsOfUsers(userIds) {
+      const out = new Map<number, string[]>();
+      if (userIds.length === 0) return out;
+      const rows = db.select({ userId: groupMembers.userId, name: groups.name }).from(groupMembers)
+        .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+        .where(inArray(groupMembers.userId, [...userIds])).orderBy(asc(groups.name)).all();
+      for (const r of rows) out.set(r.userId, [...(out.get(r.userId) ?? []), r.name]);
+      return out;
     },
     addMembers(groupId, userIds) {
       if (userIds.length === 0) return;

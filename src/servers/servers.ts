@@ -16,8 +16,9 @@ import type { UserStore } from '../users/store.js';
 import { createActivityBatch } from './activity.js';
 import { parseRequestedImage, resolveImage, type ImageChoice } from './image.js';
 import { createProgressChannel, failedEvent, readyEvent, type ProgressChannel } from './progress.js';
-import { accessScopes, escapePath, serverPrefix } from './server-env.js';
+import { accessScopes, serverPrefix } from './server-env.js';
 import { spawnSpecFor } from './spawn-spec.js';
+import { pageUsers, serverView, type UserPage, type UserPageQuery } from './server-list.js';
 
 export type ServerStatus = 'stopped' | 'spawning' | 'running' | 'stopping';
 
@@ -73,6 +74,8 @@ export interface Servers {
   reconcile(): Promise<void>;
   /** The user's default server, or null when the user does not exist. */
   get(userName: string): ServerView | null;
+  /** One page of users with their default servers, filtered and sorted in one query (GET /hub/api/users). */
+  page(query: UserPageQuery): UserPage;
   /** Where the proxy sends /user/<name>/ (http://ip:port, no path); null unless running. Read from the table. */
   target(userName: string): string | null;
   /** Records traffic for the server; cheap, written to the database in batches. */
@@ -388,24 +391,10 @@ export function createServers(deps: ServersDeps): Servers {
     get(userName) {
       const user = users.get(userName);
       if (!user) return null;
-      const server = rowOf(user.id);
-      const status = server?.status ?? 'stopped';
-      return {
-        name: '',
-        status,
-        ready: status === 'running',
-        pending: status === 'spawning' ? 'spawn' : status === 'stopping' ? 'stop' : null,
-        url: serverPrefix(config, userName),
-        progressUrl: `${config.hub.base_url}hub/api/users/${escapePath(userName)}/server/progress`,
-        started: server?.started ?? null,
-        lastActivity: server?.lastActivity ?? null,
-        userOptions: server?.userOptions ?? {},
-        imageLabel: server?.imageLabel ?? null,
-        image: server?.image ?? null,
-        containerId: server?.containerId ?? null,
-        lastError: server?.lastError ?? null,
-      };
+      return serverView(config, userName, rowOf(user.id));
     },
+
+    page: (query) => pageUsers(db, config, query),
 
     target: (userName) => targetQuery.get({ name: userName })?.url ?? null,
 

@@ -66,8 +66,27 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
   const sessions = createSessions({ db, secret, config });
   const servers = new Map<string, ServerView>();
   const stopped: string[] = [];
+  const viewOf = (name: string): ServerView => servers.get(name) ?? { ...runningServer(name), status: 'stopped', ready: false, started: null };
   const serverStandIn: ApiServers = {
-    get: (name) => (users.get(name) ? servers.get(name) ?? { ...runningServer(name), status: 'stopped', ready: false, started: null } : null),
+    get: (name) => (users.get(name) ? viewOf(name) : null),
+    // The same filters as the real query (src/servers/server-list.ts, tested there), over the map.
+    page(q) {
+      const time = (d: Date | null) => d?.getTime() ?? -1;
+      let rows = users.list().map((user) => ({ user, view: viewOf(user.name) }));
+      if (q.state === 'ready') rows = rows.filter((r) => r.view.status === 'running');
+      if (q.state === 'active') rows = rows.filter((r) => r.view.status !== 'stopped');
+      if (q.state === 'inactive') rows = rows.filter((r) => r.view.status === 'stopped');
+      if (q.nameContains) rows = rows.filter((r) => r.user.name.includes(q.nameContains!));
+      if (q.only) rows = rows.filter((r) => q.only!.includes(r.user.name));
+      const key = {
+        id: (r: (typeof rows)[number]) => r.user.id,
+        name: (r: (typeof rows)[number]) => r.user.name,
+        last_activity: (r: (typeof rows)[number]) => Math.max(time(r.user.lastActivity), time(r.view.lastActivity)),
+      }[q.sort];
+      rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.user.id - b.user.id));
+      if (q.descending) rows.reverse();
+      return { rows: rows.slice(q.offset, q.offset + q.limit), total: q.count ? rows.length : null };
+    },
     async stop(name) {
       stopped.push(name);
       servers.delete(name);

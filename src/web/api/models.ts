@@ -1,6 +1,6 @@
 // JupyterHub's JSON models (user, server, token, group), each key shown only when the caller's scopes allow it
 // for that resource (APIHandler.user_model and friends). Timestamps are ISO 8601 with a Z suffix, or null.
-import { holds } from '../../auth/scopes.js';
+import { holds, scopeChecker } from '../../auth/scopes.js';
 import type { ApiToken } from '../../auth/tokens.js';
 import type { HubConfig } from '../../config/load.js';
 import type { Group, User } from '../../db/schema.js';
@@ -37,13 +37,23 @@ export function serverModel(view: ServerView): Record<string, unknown> {
 
 const isActive = (view: ServerView | null): view is ServerView => view !== null && view.status !== 'stopped';
 
+/** One checker per scopes list: a page of models checks the same caller's scopes a dozen times per user. */
+const checkers = new WeakMap<readonly string[], ReturnType<typeof scopeChecker>>();
+function checkerFor(scopes: readonly string[]): ReturnType<typeof scopeChecker> {
+  let checker = checkers.get(scopes);
+  if (!checker) checkers.set(scopes, (checker = scopeChecker(scopes)));
+  return checker;
+}
+
 export function userModel(
   deps: Pick<ApiDeps, 'config' | 'groups' | 'servers'>,
   user: User,
   scopes: readonly string[],
-  options: { includeStopped?: boolean; view?: ServerView | null } = {},
+  /** `view` and `groups` when the caller already read them (a page of users); looked up otherwise. */
+  options: { includeStopped?: boolean; view?: ServerView | null; groups?: string[] } = {},
 ): Record<string, unknown> {
-  const allows = (...names: string[]) => names.some((n) => holds(scopes, n, { user: user.name }) === 'yes');
+  const check = checkerFor(scopes);
+  const allows = (...names: string[]) => names.some((n) => check(n, { user: user.name }) === 'yes');
   const view = options.view !== undefined ? options.view : deps.servers?.get(user.name) ?? null;
   const lastActivity = latest(user.lastActivity, view?.lastActivity ?? null);
   const model: Record<string, unknown> = {};
@@ -53,7 +63,7 @@ export function userModel(
   model.name = user.name;
   if (allows('read:users', 'read:users:name', 'read:roles:users')) model.admin = user.admin;
   if (allows('read:users', 'read:roles:users')) model.roles = user.admin ? ['admin', 'user'] : ['user'];
-  if (allows('read:users', 'read:users:groups')) model.groups = deps.groups.groupsOf(user.id);
+  if (allows('read:users', 'read:users:groups')) model.groups = options.groups ?? deps.groups.groupsOf(user.id);
   if (allows('read:users')) {
     model.server = view?.ready ? view.url : null;
     model.pending = view?.pending ?? null;

@@ -29,15 +29,19 @@ export function parsePaging(c: Context): Paging {
 
 /** One page of `all` in the shape the request asked for. `all` is the full, filtered, ordered list; `toModel` runs on the page only. */
 export function paginate<T>(c: Context, paging: Paging, all: T[], toModel: (item: T) => unknown = (item) => item): unknown {
-  const items = all.slice(paging.offset, paging.offset + paging.limit).map(toModel);
+  return pageResponse(c, paging, all.slice(paging.offset, paging.offset + paging.limit).map(toModel), all.length);
+}
+
+/** A page already cut from the list (e.g. by LIMIT/OFFSET in SQL): a bare list, or the envelope; `total` = every match. */
+export function pageResponse(c: Context, paging: Paging, items: unknown[], total: number): unknown {
   if (!paging.envelope) return items;
   const nextOffset = paging.offset + paging.limit;
   let next: { offset: number; limit: number; url: string } | null = null;
-  if (nextOffset < all.length) {
+  if (nextOffset < total) {
     const url = new URL(c.req.url);
     url.searchParams.set('offset', String(nextOffset));
     url.searchParams.set('limit', String(paging.limit));
     next = { offset: nextOffset, limit: paging.limit, url: url.toString() };
   }
-  return { items, _pagination: { offset: paging.offset, limit: paging.limit, total: all.length, next } };
+  return { items, _pagination: { offset: paging.offset, limit: paging.limit, total, next } };
 }

@@ -11,7 +11,7 @@ import { requireScopes, requireUnfilteredScopes } from '../middleware/authorize.
 import { readJsonObject, stringList } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { userModel } from './models.js';
-import { paginate, parsePaging } from './pagination.js';
+import { pageResponse, parsePaging } from './pagination.js';
 
 const READ_USER_SCOPES = ['read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users'];
 const STATES = ['active', 'inactive', 'ready'] as const;
@@ -45,28 +45,24 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     }
     const nameFilter = (c.req.query('name_filter') ?? '').toLowerCase();
     const visible = scopeFilter(caller.scopes, 'list:users');
-
-    // Server views cost a query each: look them up only when a filter or the sort needs them, else for the page.
-    type Row = { user: User; view?: ServerView | null };
-    const viewOf = (r: Row) => (r.view === undefined ? (r.view = view(r.user.name)) : r.view);
-    let rows: Row[] = deps.users.list().map((user) => ({ user }));
-    if (visible !== 'all' && visible !== null) rows = rows.filter((r) => visible({ user: r.user.name }));
-    if (nameFilter) rows = rows.filter((r) => r.user.name.includes(nameFilter));
-    if (state === 'active') rows = rows.filter((r) => isActive(viewOf(r)));
-    if (state === 'inactive') rows = rows.filter((r) => !isActive(viewOf(r)));
-    if (state === 'ready') rows = rows.filter((r) => viewOf(r)?.ready === true);
-    const time = (d: Date | null | undefined) => d?.getTime() ?? -Infinity;
-    const activity = (r: Row) => Math.max(time(r.user.lastActivity), time(viewOf(r)?.lastActivity));
-    const compare = {
-      id: (a: Row, b: Row) => a.user.id - b.user.id,
-      name: (a: Row, b: Row) => a.user.name.localeCompare(b.user.name),
-      last_activity: (a: Row, b: Row) => activity(a) - activity(b),
-    }[sortKey as (typeof SORTS)[number]];
-    rows.sort(compare);
-    if (sortRaw.startsWith('-')) rows.reverse();
-
+    if (!deps.servers) throw new HttpError(503, 'This hub has no server state machine wired (a hub.ts bug)');
+    // A filtered list:users (a few named users or groups) is rare: its users are picked here and passed by name.
+    const only = visible === 'all' || visible === null ? undefined : deps.users.list().map((u) => u.name).filter((n) => visible({ user: n }));
+    // Filter, sort and page in one query: building a view per user made a page cost O(all users) (230 ms at 20,000).
+    const { rows, total } = deps.servers.page({
+      state: state === undefined || state === '' ? undefined : (state as (typeof STATES)[number]),
+      nameContains: nameFilter || undefined,
+      only,
+      sort: sortKey as (typeof SORTS)[number],
+      descending: sortRaw.startsWith('-'),
+      offset: paging.offset,
+      limit: paging.limit,
+      count: paging.envelope,
+    });
     const stopped = includeStopped(c.req.query('include_stopped_servers'));
-    return c.json(paginate(c, paging, rows, (r) => userModel(deps, r.user, caller.scopes, { includeStopped: stopped, view: viewOf(r) })) as object);
+    const groupsOf = deps.groups.groupsOfUsers(rows.map((r) => r.user.id));
+    const items = rows.map((r) => userModel(deps, r.user, caller.scopes, { includeStopped: stopped, view: r.view, groups: groupsOf.get(r.user.id) ?? [] }));
+    return c.json(pageResponse(c, paging, items, total ?? items.length) as object);
   });
 
   app.post('/users', async (c) => {
