@@ -70,6 +70,9 @@ describe('sessions', () => {
     expect(login).toMatch(/; Secure/);
     expect(login).toMatch(/Max-Age=7200/);
     expect(cookies.find((c) => c.startsWith(`${SESSION_ID_COOKIE}=`))).toMatch(/; Path=\/jh\/(;|$)/);
+    // The server side ends the session at the same age, whatever the browser does with its cookie.
+    const [row] = opened.db.select().from(sessionsTable).all();
+    expect(Math.abs(row.expiresAt.getTime() - (Date.now() + 7200_000))).toBeLessThan(60_000);
   });
 
   it('stores only a hash of the session id and recognises the signed cookie', async () => {
