@@ -67,6 +67,15 @@ describe('dispatch', () => {
     expect(await res.json()).toEqual({ url: '/user/alice/api/contents/a%20b?type=file', method: 'GET' });
   });
 
+  it('reuses one keep-alive connection to the server for successive requests', async () => {
+    const ports: number[] = [];
+    const b = await backend((req, res) => { ports.push(req.socket.remotePort!); res.end('ok'); });
+    proxy.targets.set('alice', b.url);
+    for (let i = 0; i < 3; i++) expect(await (await get(`/user/alice/x${i}`)).text()).toBe('ok');
+    expect(ports).toHaveLength(3);
+    expect(new Set(ports).size).toBe(1);
+  });
+
   it('redirects a request for a server that is not running to /hub/user/<name>/… with its query', async () => {
     let reached = false;
     const b = await backend((_req, res) => { reached = true; res.end(); });
