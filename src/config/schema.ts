@@ -53,6 +53,8 @@ const hub = z.strictObject({
   base_url: basePath.default('/').describe('Path prefix of everything the hub serves (JupyterHub `base_url`).'),
   data_dir: z.string().min(1).default('./data').describe('Directory for jupyterhub.sqlite and jupyterhub_cookie_secret, relative to hub.yaml.'),
   admin_access: z.boolean().default(false).describe("Whether admins may open other users' servers (JupyterHub `admin_access`)."),
+  redirect_to_server: z.boolean().default(false)
+    .describe('After sign-in without a `next`, go to the user\'s server (through /hub/spawn when it is not running) instead of /hub/home (JupyterHub `redirect_to_server`).'),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Lowest level of log lines written to stdout.'),
 });
 

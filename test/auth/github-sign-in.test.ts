@@ -352,6 +352,28 @@ describe('GitHub sign-in with allow_all', () => {
   });
 });
 
+describe('GitHub sign-in with hub.redirect_to_server (JupyterHub\'s default next URL)', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startTestHub({
+      hub: { bind: `127.0.0.1:${await freePort()}`, redirect_to_server: true },
+      auth: { allowed_users: ['alice'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
+    });
+  });
+  afterAll(() => t.cleanup());
+
+  it('lands on /hub/spawn while the server is stopped and on the server once it runs; an explicit next still wins', async () => {
+    const stopped = await signInAs(t, 'alice');
+    expect(stopped.res.headers.get('location')).toBe('/hub/spawn');
+    expect((await stopped.jar.fetch(`${t.url}/hub/`)).headers.get('location')).toBe('/hub/spawn');
+    expect(await t.hub.servers.start('alice')).toBe('started');
+    const running = await signInAs(t, 'alice');
+    expect(running.res.headers.get('location')).toBe('/user/alice/');
+    expect((await running.jar.fetch(`${t.url}/hub/login`)).headers.get('location')).toBe('/user/alice/');
+    expect((await signInAs(t, 'alice', { next: '/hub/token' })).res.headers.get('location')).toBe('/hub/token');
+  });
+});
+
 describe('GitHub sign-in under a base_url', () => {
   let t: TestHub;
   beforeAll(async () => {

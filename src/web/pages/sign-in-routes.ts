@@ -46,12 +46,20 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   const pamAnswerMs = deps.pamAnswerMs ?? 1000;
   const app = new Hono<AppEnv>();
 
+  /** Where a browser goes after sign-in when no `next` was given (JupyterHub's default next URL). */
+  const landing = (name: string): string => {
+    if (!config.hub.redirect_to_server) return home;
+    const server = deps.servers?.get(name);
+    return server?.ready ? server.url : `${hubPrefix}/spawn`;
+  };
+
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
     loginPage({ hubPrefix, githubConfigured: github !== null, pamEnabled: pam !== null, next, ...extra });
 
   app.get('/login', (c) => {
     const next = safeNext(c.req.query('next'), base);
-    if (sessions.fromCookieHeader(c.req.header('cookie')) !== null) return c.redirect(next ?? home, 302);
+    const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
+    if (signedIn !== null) return c.redirect(next ?? landing(signedIn.user.name), 302);
     return c.html(page(next));
   });
 
@@ -115,7 +123,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     c.var.log.info({ username: user, rule: decision.rule, admin: row.admin }, 'signed in with PAM');
     await padUntil(started + pamAnswerMs);
     sessions.start(c, row.id, 'pam');
-    return c.redirect(next ?? home, 303);
+    return c.redirect(next ?? landing(user), 303);
   });
 
   app.get('/oauth_login', (c) => {
@@ -148,7 +156,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     row = users.update(name, fields) ?? row;
     c.var.log.info({ username: name, rule: decision.rule, admin: row.admin }, 'signed in with GitHub');
     sessions.start(c, row.id, 'github');
-    return c.redirect(identity.next ?? home, 302);
+    return c.redirect(identity.next ?? landing(name), 302);
   });
 
   const logout = (c: Context<AppEnv>) => {
@@ -165,7 +173,10 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return c.html(homePage({ baseUrl: base, name, admin, xsrf: xsrfToken(deps.secret, signedIn.sessionId), server: deps.servers?.get(name) ?? null }));
   });
 
-  const root = (c: Context<AppEnv>) => c.redirect(sessions.fromCookieHeader(c.req.header('cookie')) === null ? `${hubPrefix}/login` : home, 302);
+  const root = (c: Context<AppEnv>) => {
+    const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
+    return c.redirect(signedIn === null ? `${hubPrefix}/login` : landing(signedIn.user.name), 302);
+  };
   app.get('/', root);
   // Under basePath '<base_url>hub', '/' is only '/hub'; an empty last segment is how '/hub/' can be routed.
   app.get('/:root{^$}', root);
