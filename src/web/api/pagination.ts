@@ -32,8 +32,8 @@ export function paginate<T>(c: Context, paging: Paging, all: T[], toModel: (item
   return pageResponse(c, paging, all.slice(paging.offset, paging.offset + paging.limit).map(toModel), all.length);
 }
 
-/** A page already cut from the list (e.g. by LIMIT/OFFSET in SQL): a bare list, or the envelope; `total` = every match. */
-export function pageResponse(c: Context, paging: Paging, items: unknown[], total: number): unknown {
+/** A page already cut (e.g. by LIMIT/OFFSET in SQL), as is or in the envelope; `total` = every match. /proxy's page is a dict. */
+export function pageResponse(c: Context, paging: Paging, items: unknown, total: number): unknown {
   if (!paging.envelope) return items;
   const nextOffset = paging.offset + paging.limit;
   let next: { offset: number; limit: number; url: string } | null = null;
