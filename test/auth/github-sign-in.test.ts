@@ -300,6 +300,21 @@ describe('GitHub sign-in with allow rules', () => {
     }
   });
 
+  it('shows a clear 502 page when GitHub\'s API fails after the code exchange (GET /user)', async () => {
+    gh.mode = 'api-error';
+    try {
+      const { res, jar } = await signInAs(t, 'alice');
+      expect(res.status).toBe(502);
+      expect(res.headers.get('content-type')).toMatch(/text\/html/);
+      const text = await res.text();
+      expect(text).toContain(`GitHub answered 503 to GET ${gh.apiUrl}/user`);
+      expect(text).not.toMatch(/\n\s+at /);
+      expect(jar.cookies.has('jupyterhub-hub-login')).toBe(false);
+    } finally {
+      gh.mode = 'ok';
+    }
+  });
+
   it('ends the session on logout: cookies cleared, the old cookie refused, tokens of that session revoked', async () => {
     const { jar } = await signInAs(t, 'alice');
     const oldCookies = jar.header();

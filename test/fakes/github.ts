@@ -6,7 +6,8 @@
 //   gh.url, gh.apiUrl          web base (…/login/oauth/*) and API base (…/api/v3)
 //   gh.login = 'Bob'            who the next authorize request approves (case kept; the hub lowercases)
 //   gh.addOrgMember('org', 'bob'); gh.addTeamMember('org', 'team', 'bob', 'active' | 'pending')
-//   gh.mode = 'ok' | 'down' | 'error'   down: every connection is dropped; error: every answer is a 503 HTML page
+//   gh.mode = 'ok' | 'down' | 'error' | 'api-error'   down: every connection is dropped; error: every answer is a 503 HTML
+//                               page; api-error: the OAuth endpoints work but every /api/v3 answer is a 503 (REST API outage)
 //   gh.authorizeRequests        the query of each GET /login/oauth/authorize (scope, state, code_challenge…)
 //   gh.tokenRequests            each POST /login/oauth/access_token body plus whether it was accepted
 //   gh.issuedTokens             access tokens handed out, in order
@@ -34,7 +35,7 @@ export interface FakeGithub {
   readonly url: string;
   readonly apiUrl: string;
   login: string;
-  mode: 'ok' | 'down' | 'error';
+  mode: 'ok' | 'down' | 'error' | 'api-error';
   readonly authorizeRequests: URLSearchParams[];
   readonly tokenRequests: { body: URLSearchParams; accepted: boolean; error?: string }[];
   readonly issuedTokens: string[];
@@ -123,6 +124,7 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
       return json(res, 200, { access_token: token, token_type: 'bearer', scope: pending.scope.replace(/ /g, ',') });
     }
     if (req.method === 'GET' && parts[0] === 'api' && parts[1] === 'v3') {
+      if (fake.mode === 'api-error') return json(res, 503, { message: 'Service Unavailable' });
       const auth = /^(?:token|bearer) (.+)$/i.exec(req.headers.authorization ?? '');
       const caller = auth ? tokens.get(auth[1]) : undefined;
       if (caller === undefined) return json(res, 401, { message: 'Bad credentials' });
