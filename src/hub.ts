@@ -55,6 +55,8 @@ export interface Hub {
   start(): Promise<void>;
   /** Closes listeners and the database. User containers keep running. */
   stop(): Promise<void>;
+  /** Resolves once the hub has stopped, whoever stopped it (stop(), or POST /hub/api/shutdown). */
+  readonly closed: Promise<void>;
   /** The public listener's address (useful when hub.bind asks for port 0). */
   address(): AddressInfo;
 }
@@ -125,6 +127,10 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       servers,
       sessions,
       xsrfToken: (sessionId) => xsrfToken(cookieSecret, sessionId),
+      shutdown: (options) => {
+        // On the next turn, so the 202 is written before the listener it travels on closes.
+        setImmediate(() => void shutdown(options).catch((err) => logger.error({ err }, 'shutdown through the API failed')));
+      },
     },
     signIn: {
       config,
@@ -146,8 +152,19 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
 
   const [host, port] = splitBind(config.hub.bind);
   let stopped = false;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
 
-  return {
+  async function shutdown(options: { servers: boolean }): Promise<void> {
+    if (options.servers) {
+      const running = servers.page({ state: 'active', sort: 'id', descending: false, offset: 0, limit: Number.MAX_SAFE_INTEGER, count: false });
+      // Stops still under way when these answer 'pending' are awaited by servers.close() in stop().
+      await Promise.allSettled(running.rows.map(({ user }) => servers.stop(user.name)));
+    }
+    await hub.stop();
+  }
+
+  const hub: Hub = {
     config,
     logger,
     db: opened.db,
@@ -175,24 +192,34 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       logger.info({ address, port: bound, publicUrl: config.publicUrl }, 'hub listening');
       for (const warning of admissionWarnings(config)) logger.warn(warning);
     },
+    closed,
     async stop() {
-      if (stopped) return;
+      if (stopped) return closed;
       stopped = true;
-      stopPurging?.();
-      await servers.close();
-      await internal?.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        publicListener.closeProxied();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      opened.close();
-      logger.info('hub stopped; user containers left running');
-      logger.flush();
+      try {
+        await stopHub();
+      } finally {
+        markClosed();
+      }
     },
     address: () => server.address() as AddressInfo,
   };
+  return hub;
+
+  async function stopHub(): Promise<void> {
+    stopPurging?.();
+    await servers.close();
+    await internal?.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      publicListener.closeProxied();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    });
+    opened.close();
+    logger.info('hub stopped; user containers left running');
+    logger.flush();
+  }
 }
 
 function splitBind(bind: string): [string, number] {

@@ -71,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
+    // POST /hub/api/shutdown stops the hub from inside; the process then exits like on SIGTERM.
+    void hub.closed.then(resolve);
   });
   await hub.stop();
   return 0;

@@ -22,4 +22,9 @@ export interface ApiDeps extends IdentifyDeps {
   xsrfToken?: (sessionId: string) => string;
   /** Null until the spawner is wired: users then show no servers. */
   servers: ApiServers | null;
+  /**
+   * Stops the hub soon after the caller's response is sent (POST /hub/api/shutdown); with `servers`, users' servers
+   * are stopped first. Absent in API-only test apps.
+   */
+  shutdown?: (options: { servers: boolean }) => void;
 }

@@ -15,6 +15,7 @@ import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 import { serviceRoutes } from './services.js';
 import { serverRoutes } from './servers.js';
+import { shutdownRoutes } from './shutdown.js';
 import { HUB_API_VERSION } from './version.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -48,6 +49,7 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   api.route('/', authorizationRoutes(deps));
   api.route('/', proxyRoutes(deps));
   api.route('/', serviceRoutes(deps));
+  api.route('/', shutdownRoutes(deps));
   api.route('/', oauth2Routes(deps));
   return api;
 }

@@ -1,0 +1,25 @@
+// POST /hub/api/shutdown (scope `shutdown`, as JupyterHub's admin tools call it): answers 202, then the hub stops
+// gracefully. Users' servers keep running unless the body says {"servers": true}; `proxy` is accepted and checked
+// for compatibility only, since Berth's proxy is the hub process itself and always stops with it.
+import { Hono } from 'hono';
+import { HttpError } from '../../errors.js';
+import type { AppEnv } from '../env.js';
+import { requireUnfilteredScopes } from '../middleware/authorize.js';
+import { readJsonObject } from './body.js';
+import type { ApiDeps } from './deps.js';
+
+export function shutdownRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post('/shutdown', async (c) => {
+    const caller = requireUnfilteredScopes(c, ['shutdown']);
+    const body = await readJsonObject(c, {});
+    for (const key of ['proxy', 'servers']) {
+      if (body[key] !== undefined && typeof body[key] !== 'boolean') throw new HttpError(400, `${key} must be true or false, got ${JSON.stringify(body[key])}`);
+    }
+    if (!deps.shutdown) throw new HttpError(503, 'This hub cannot be shut down through the API (no shutdown wired; a hub.ts bug)');
+    c.get('log').warn({ by: `${caller.kind} ${caller.name}`, servers: body.servers === true }, 'shutdown requested through the API');
+    deps.shutdown({ servers: body.servers === true });
+    return c.json({ message: 'Shutting down Hub' }, 202);
+  });
+  return app;
+}
