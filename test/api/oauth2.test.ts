@@ -82,6 +82,15 @@ describe('the authorization-code flow', () => {
     expect(location.searchParams.get('next')).toBe(authorizeUrl());
   });
 
+  it('never takes a token from the query string at the authorize step: only the hub login cookie signs a user in there', async () => {
+    const token = t.tokenFor('alice');
+    const res = await t.request(`${authorizeUrl()}&token=${token}`);
+    expect(res.status).toBe(302);
+    expect(new URL(res.headers.get('location')!, 'http://x').pathname).toBe('/hub/login');
+    const header = await t.request(authorizeUrl(), { token });
+    expect(new URL(header.headers.get('location')!, 'http://x').pathname).toBe('/hub/login');
+  });
+
   it('gives bob 403 at the authorize step for alice\'s server', async () => {
     const res = await authorize(await t.signIn('bob'));
     expect(res.status).toBe(403);

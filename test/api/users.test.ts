@@ -127,6 +127,13 @@ describe('/hub/api/users/:name', () => {
     expect((await t.request('/hub/api/users/u1', { token: own })).status).toBe(200);
   });
 
+  it('URL-decodes the name in the path (/users/a%40b.c is a@b.c)', async () => {
+    t.deps.users.ensure('a@b.c');
+    const res = await t.request('/hub/api/users/a%40b.c', { token: admin });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ name: 'a@b.c' });
+  });
+
   it('GET shows stopped servers only with include_stopped_servers', async () => {
     expect((await (await t.request('/hub/api/users/u1', { token: admin })).json()).servers).toEqual({});
     const res = await t.request('/hub/api/users/u1?include_stopped_servers', { token: admin });
@@ -226,5 +233,15 @@ describe('POST /hub/api/users/:name/activity', () => {
     const token = t.tokenFor('act3', ['users:activity!user=act3']);
     expect((await t.request('/hub/api/users/act/activity', { ...json({ last_activity: '2026-01-01T00:00:00Z' }), token })).status).toBe(404);
     expect((await t.request('/hub/api/users/act/activity', json({ last_activity: '2026-01-01T00:00:00Z' }))).status).toBe(403);
+  });
+});
+
+describe('/hub/api/users/:name/server for a user who does not exist', () => {
+  it('answers 404 to start, stop and progress', async () => {
+    for (const [method, path] of [['POST', '/server'], ['DELETE', '/server'], ['GET', '/server/progress']] as const) {
+      const res = await t.request(`/hub/api/users/nobody${path}`, { method, token: admin });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect((await res.json()).message).toBe('No such user: nobody');
+    }
   });
 });
