@@ -76,7 +76,7 @@ export interface Servers {
   get(userName: string): ServerView | null;
   /** One page of users with their default servers, filtered and sorted in one query (GET /hub/api/users). */
   page(query: UserPageQuery): UserPage;
-  /** Where the proxy sends /user/<name>/ (http://ip:port, no path); null unless running. Read from the table. */
+  /** Where the proxy sends /user/<name>/ (http://ip:port, no path); null unless running. In memory, kept by this module's transitions. */
   target(userName: string): string | null;
   /** Records traffic for the server; cheap, written to the database in batches. */
   noteActivity(userName: string): void;
@@ -137,12 +137,17 @@ export function createServers(deps: ServersDeps): Servers {
   let pollTimer: NodeJS.Timeout | null = null;
   let closed = false;
 
-  const targetQuery = db
-    .select({ url: serversTable.url })
+  // The proxy asks for a target on every request, so routable targets live in memory (STYLE: no DB work on the
+  // proxy path). They are loaded from the table here and changed only in update(), the one writer of a server's
+  // status and URL, so the route table stays derived from this module's state and cannot drift from it.
+  const routes = new Map<string, string>();
+  const routable = db
+    .select({ name: usersTable.name, url: serversTable.url })
     .from(serversTable)
     .innerJoin(usersTable, eq(usersTable.id, serversTable.userId))
-    .where(and(eq(usersTable.name, sql.placeholder('name')), eq(serversTable.name, ''), eq(serversTable.status, 'running')))
-    .prepare();
+    .where(and(eq(serversTable.name, ''), eq(serversTable.status, 'running'), isNotNull(serversTable.url)))
+    .all();
+  for (const { name, url } of routable) routes.set(name, url!);
   const rowQuery = db
     .select()
     .from(serversTable)
@@ -159,8 +164,15 @@ export function createServers(deps: ServersDeps): Servers {
     db.insert(serversTable).values({ userId, name: '' }).onConflictDoNothing().run();
     return rowOf(userId) as Server;
   };
-  const update = (id: number, fields: Partial<Server>): Server =>
-    db.update(serversTable).set(fields).where(eq(serversTable.id, id)).returning().get() as Server;
+  const update = (id: number, fields: Partial<Server>): Server => {
+    const row = db.update(serversTable).set(fields).where(eq(serversTable.id, id)).returning().get() as Server;
+    if ('status' in fields || 'url' in fields) {
+      const name = users.getById(row.userId)?.name;
+      if (name !== undefined && row.status === 'running' && row.url) routes.set(name, row.url);
+      else if (name !== undefined) routes.delete(name);
+    }
+    return row;
+  };
 
   function revokeCredentials(server: Server, userName: string): void {
     oauthClients.remove(serverClientId(userName));
@@ -396,7 +408,7 @@ export function createServers(deps: ServersDeps): Servers {
 
     page: (query) => pageUsers(db, config, query),
 
-    target: (userName) => targetQuery.get({ name: userName })?.url ?? null,
+    target: (userName) => routes.get(userName) ?? null,
 
     noteActivity(userName) {
       activity.note(userName, Date.now());
