@@ -2,6 +2,7 @@
 // groups (it runs as root), signs in through the hub's form, and removes them afterwards.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { escapeHtml } from '../../src/web/pages/layout.js';
@@ -209,5 +210,27 @@ describe('PAM sign-in when PAM cannot be asked', () => {
     expect(res.status).toBe(503);
     expect(text).toContain('Password sign-in is not working on this hub');
     expect(text).not.toContain('Invalid username or password');
+  });
+});
+
+describe('PAM sign-in with another auth.pam.service', () => {
+  // A site stack that refuses everyone: if the hub asked "login" instead, the right password would get in.
+  const service = `bpdeny${run}`;
+  const file = `/etc/pam.d/${service}`;
+  let denying: TestHub;
+  beforeAll(async () => {
+    writeFileSync(file, 'auth required pam_deny.so\naccount required pam_deny.so\n');
+    denying = await startTestHub({ auth: { pam: { enabled: true, service, allowed_groups: [usersGroup] } } });
+  });
+  afterAll(async () => {
+    await denying?.cleanup();
+    rmSync(file, { force: true });
+  });
+
+  it('asks the configured PAM service, not login', async () => {
+    const { res, text, jar } = await signIn(denying, member, PASSWORD);
+    expect(res.status).toBe(403);
+    expect(errorOf(text)).toBe('Invalid username or password.');
+    expect(jar.cookies.has('jupyterhub-hub-login')).toBe(false);
   });
 });
