@@ -17,6 +17,7 @@ import { createActivityBatch } from './activity.js';
 import { parseRequestedImage, resolveImage, type ImageChoice } from './image.js';
 import { createProgressChannel, failedEvent, readyEvent, type ProgressChannel } from './progress.js';
 import { accessScopes, serverPrefix } from './server-env.js';
+import { answersHttp } from './http-check.js';
 import { spawnSpecFor } from './spawn-spec.js';
 import { pageUsers, serverView, type UserPage, type UserPageQuery } from './server-list.js';
 
@@ -134,6 +135,8 @@ export function createServers(deps: ServersDeps): Servers {
   const activity = createActivityBatch(db, timing.activityFlushMs);
   const checks = new Set<number>();
   let reconciling: Promise<void> | null = null;
+  /** The first reconcile (boot) also checks over HTTP that re-adopted servers answer. */
+  let adopted = false;
   let pollTimer: NodeJS.Timeout | null = null;
   let closed = false;
 
@@ -277,6 +280,24 @@ export function createServers(deps: ServersDeps): Servers {
     }
   }
 
+  async function dropIfSilent(server: Server, user: User): Promise<void> {
+    const path = `${serverPrefix(config, user.name)}api`;
+    if (!server.url || (await answersHttp(server.url + path, config.spawner.http_timeout * 1000))) return;
+    const now = rowOf(server.userId);
+    // Stopped, restarted or already checked while we waited: that newer state wins.
+    if (inFlight(server.userId) || now?.status !== 'running' || now.containerId !== server.containerId) return;
+    const reason = `The server did not answer HTTP at ${path} within spawner.http_timeout (${config.spawner.http_timeout} s) after the hub restarted`;
+    logger.warn({ user: user.name, reason }, 'server found not answering');
+    try {
+      if (now.containerId) await spawner.stop(now.containerId);
+      markStopped(now, user.name, reason);
+    } catch (err) {
+      logger.error({ user: user.name, err }, 'stopping a server that does not answer failed');
+    }
+  }
+
+  const inFlight = (userId: number) => spawns.has(userId) || stops.has(userId) || checks.has(userId);
+
   async function reconcileOnce(): Promise<void> {
     // A start or stop in flight while Docker is listed may finish before the table is read: leave its user alone.
     const busyAtList = new Set([...spawns.keys(), ...stops.keys()]);
@@ -284,6 +305,7 @@ export function createServers(deps: ServersDeps): Servers {
     const containers = await spawner.list();
     const byId = new Map(containers.map((c) => [c.containerId, c]));
     const rows = db.select().from(serversTable).where(ne(serversTable.status, 'stopped')).all();
+    const readopted: { server: Server; user: User }[] = [];
     for (const server of rows) {
       if (busy(server.userId)) continue;
       const user = users.getById(server.userId);
@@ -292,6 +314,7 @@ export function createServers(deps: ServersDeps): Servers {
       if (server.status === 'running') {
         if (container?.running) {
           if (container.url && container.url !== server.url) update(server.id, { url: container.url });
+          if (!adopted) readopted.push({ server: rowOf(server.userId) ?? server, user });
         } else {
           await check(server.userId);
         }
@@ -303,6 +326,9 @@ export function createServers(deps: ServersDeps): Servers {
       if (reason) logger.warn({ user: user.name, reason }, 'server found not running');
       markStopped(server, user.name, reason);
     }
+    // JupyterHub's check after a restart: a re-adopted server must answer HTTP within http_timeout, or it is stopped.
+    await Promise.all(readopted.map(({ server, user }) => dropIfSilent(server, user)));
+    adopted = true;
     // This hub's containers that no server claims (e.g. the hub died between creating one and recording it).
     const claimed = new Set(
       db.select({ containerId: serversTable.containerId }).from(serversTable).where(isNotNull(serversTable.containerId)).all()

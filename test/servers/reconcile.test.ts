@@ -66,6 +66,42 @@ describe('a hub restart', () => {
   });
 });
 
+describe('a server that stopped answering while the hub was down', () => {
+  it('is stopped on restart when it does not answer HTTP within http_timeout; one that answers is kept', async () => {
+    // sh keeps the container running after the server process dies; the trap lets `docker stop` end it at once.
+    const cmd = ['sh', '-c', 'trap "exit 0" TERM; python3 -u /srv/backend/backend.py & echo $! > /tmp/backend.pid; wait; while :; do sleep 1; done'];
+    const h = await startTestHub({ spawner: { http_timeout: 2, cmd } });
+    try {
+      h.users.ensure('alice');
+      h.users.ensure('bob');
+      expect(await h.hub.servers.start('alice')).toBe('started');
+      expect(await h.hub.servers.start('bob')).toBe('started');
+      const alice = h.hub.servers.get('alice')!.containerId!;
+      const bob = h.hub.servers.get('bob')!.containerId!;
+      await h.hub.stop();
+
+      const exec = await h.docker.getContainer(alice).exec({ Cmd: ['sh', '-c', 'kill -9 $(cat /tmp/backend.pid)'], AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({});
+      stream.resume();
+      await new Promise((resolve) => stream.on('end', resolve));
+      expect((await h.docker.getContainer(alice).inspect()).State.Running).toBe(true);
+
+      await h.restart();
+      expect(h.hub.servers.get('alice')).toMatchObject({
+        status: 'stopped',
+        containerId: null,
+        lastError: 'The server did not answer HTTP at /user/alice/api within spawner.http_timeout (2 s) after the hub restarted',
+      });
+      expect(h.hub.servers.target('alice')).toBeNull();
+      await expect(h.docker.getContainer(alice).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      expect(h.hub.servers.get('bob')).toMatchObject({ status: 'running', containerId: bob });
+      expect((await fetch(`${h.url}/user/bob/echo`)).status).toBe(200);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
+
 describe('containers changing behind the hub', () => {
   it('notices a removed container when the proxy reports it unreachable', async () => {
     expect(await t.hub.servers.start('alice')).toBe('started');
