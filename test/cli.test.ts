@@ -13,6 +13,7 @@ const MAIN = path.join(ROOT, 'dist', 'main.js');
 const docker = new Docker();
 const network = `berth-test-cli-${randomBytes(4).toString('hex')}`;
 const containers: Docker.Container[] = [];
+const hubs: ChildProcess[] = [];
 
 function writeConfig(body: string): { dir: string; file: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-cli-'));
@@ -40,7 +41,8 @@ function runHub(
   file: string,
   command: [string, string[]] = [process.execPath, [MAIN, '--config', file]],
 ): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(command[0], command[1], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command[0], command[1], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  hubs.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -55,6 +57,14 @@ function runHub(
 }
 
 afterAll(async () => {
+  // A failed test must not leave a hub behind (it would hold the internal API port on its network's gateway).
+  for (const child of hubs) {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // The group is gone already: the test stopped it.
+    }
+  }
   for (const container of containers) await container.remove({ force: true }).catch(() => undefined);
   await docker.getNetwork(network).remove().catch(() => undefined);
 });
