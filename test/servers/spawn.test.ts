@@ -171,6 +171,20 @@ describe('a stale container', () => {
   });
 });
 
+describe('the stored slug', () => {
+  it('names the container and volumes after a rename too, so the data stays with the user', async () => {
+    t.users.ensure('carol');
+    t.users.update('carol', { name: 'carla' });
+    // A new user with the old name gets a slug of its own, not carol's volumes.
+    expect(t.users.ensure('carol').slug).toBe('carol-2');
+    expect(await t.hub.servers.start('carla')).toBe('started');
+    const info = await t.docker.getContainer(t.hub.servers.get('carla')!.containerId!).inspect();
+    expect(info.Name).toBe(`/${t.network}-carol`);
+    expect(info.Mounts.map((m) => m.Name)).toContain('berth-test-carol-work');
+    await t.hub.servers.stop('carla');
+  });
+});
+
 describe('progress', () => {
   it('streams requested → creating → starting → waiting → ready, in order', async () => {
     const starting = t.hub.servers.start('alice');
