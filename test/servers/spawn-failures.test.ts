@@ -89,6 +89,24 @@ describe('a server that is slow to answer', () => {
   });
 });
 
+describe('a server that answers only 5xx', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    // Any answer below 500 means "up"; a server that answers 503 to everything is not, however fast it answers.
+    const server = 'import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response(503); self.end_headers()\nh.HTTPServer(("", 8888), H).serve_forever()';
+    t = await startTestHub({ spawner: { http_timeout: 3, cmd: ['python3', '-c', server] } });
+    t.users.ensure('alice');
+  });
+  afterAll(() => t?.cleanup());
+
+  it('is not ready: the start fails after http_timeout naming the last answer, and the container is removed', async () => {
+    const error = await t.hub.servers.start('alice').catch((err: unknown) => err);
+    expect(error).toMatchObject({ status: 500, message: expect.stringContaining('within spawner.http_timeout (3 s; last: HTTP 503)') });
+    expect(t.hub.servers.get('alice')).toMatchObject({ status: 'stopped', containerId: null });
+    expect(await containersOf(t, 'alice')).toEqual([]);
+  });
+});
+
 describe('the start deadline', () => {
   let t: TestHub;
   beforeAll(async () => {
