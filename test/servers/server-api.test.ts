@@ -1,8 +1,10 @@
 // The REST endpoints that start, stop and watch a server, over HTTP against a whole hub with real tokens:
 // status codes (201/202, 204/202), empty text/plain bodies, scope checks, the catalog, and the progress stream.
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOAuthClientStore } from '../../src/auth/oauth-clients.js';
 import { createTokenStore } from '../../src/auth/tokens.js';
+import { createLogger } from '../../src/log.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 function tokenFor(t: TestHub, name: string, scopes = ['inherit']): string {
@@ -124,6 +126,32 @@ describe('start and stop over the API', () => {
     const reader = tokenFor(t, 'alice', ['read:servers!user=alice']);
     expect((await api(t, reader, 'POST', '/users/alice/server')).status).toBe(403);
     expect((await api(t, reader, 'DELETE', '/users/alice/server')).status).toBe(403);
+  });
+});
+
+describe('repeated starts and stops', () => {
+  it('answers clearly (400 "already running", 204 again) and logs no warning or error for them', async () => {
+    const lines: { level: string; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const t = await startTestHub({}, { overrides: { logger: createLogger('info', sink) } });
+    try {
+      const alice = tokenFor(t, 'alice');
+      expect((await api(t, alice, 'POST', '/users/alice/server')).status).toBe(201);
+      const again = await api(t, alice, 'POST', '/users/alice/server');
+      expect(again.status).toBe(400);
+      expect(await again.json()).toEqual({ status: 400, message: "alice's server is already running" });
+      expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
+      expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
+      expect(lines.map((l) => l.msg)).toContain('server stopped'); // the hub's log did reach this sink
+      expect(lines.filter((l) => l.level === 'warn' || l.level === 'error' || l.level === 'fatal')).toEqual([]);
+    } finally {
+      await t.cleanup();
+    }
   });
 });
 
