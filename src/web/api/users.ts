@@ -1,7 +1,7 @@
 // /hub/api/users: list (state, name_filter, sort, pagination), bulk create, and one user's GET/POST/PATCH/DELETE,
 // plus POST …/activity from single-user servers. PATCH also takes Berth's `image` (the admin's per-user choice).
 import { Hono } from 'hono';
-import { scopeFilter } from '../../auth/scopes.js';
+import { parseScope, scopeFilter } from '../../auth/scopes.js';
 import type { User } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
 import type { ServerView } from '../../servers/servers.js';
@@ -44,10 +44,12 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
       throw new HttpError(400, `sort must be one of ${SORTS.join(', ')} (prefix - for descending), got ${JSON.stringify(sortRaw)}`);
     }
     const nameFilter = (c.req.query('name_filter') ?? '').toLowerCase();
-    const visible = scopeFilter(caller.scopes, 'list:users');
     if (!deps.servers) throw new HttpError(503, 'This hub has no server state machine wired (a hub.ts bug)');
-    // A filtered list:users (a few named users or groups) is rare: its users are picked here and passed by name.
-    const only = visible === 'all' || visible === null ? undefined : deps.users.list().map((u) => u.name).filter((n) => visible({ user: n }));
+    // A filtered list:users lists the users its filters name: expansion already turned !group=g into !user=<member>,
+    // and other filter kinds never match a user.
+    const only = scopeFilter(caller.scopes, 'list:users') === 'all' ? undefined : caller.scopes
+      .map(parseScope).filter((p) => p?.name === 'list:users' && p.filter?.kind === 'user' && p.filter.value !== null)
+      .map((p) => p!.filter!.value as string);
     // Filter, sort and page in one query: building a view per user made a page cost O(all users) (230 ms at 20,000).
     const { rows, total } = deps.servers.page({
       state: state === undefined || state === '' ? undefined : (state as (typeof STATES)[number]),
