@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createTokenStore } from '../src/auth/tokens.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
 let t: TestHub;
@@ -55,6 +56,12 @@ describe('the public port of a whole hub', () => {
     await (await fetch(`${t.url}/user/alice/echo`)).text();
     const after = await until('last activity to move', () => t.hub.servers.get('alice')!.lastActivity?.getTime() ?? 0, (at) => at >= sent);
     expect(after).toBeGreaterThanOrEqual(sent);
+    // …and the REST API shows it as last_activity, which is what jupyterhub-idle-culler reads.
+    const token = createTokenStore(t.hub.db).issue({ userId: t.users.get('alice')!.id, scopes: ['inherit'], note: 'test' }).token;
+    const model = (await (await fetch(`${t.url}/hub/api/users/alice`, { headers: { Authorization: `token ${token}` } })).json()) as {
+      servers: Record<string, { last_activity: string }>;
+    };
+    expect(Date.parse(model.servers[''].last_activity)).toBeGreaterThanOrEqual(sent);
   });
 
   it('answers 503 (not a redirect) when the container vanished, then routes to the hub once the state check ran', async () => {
