@@ -216,6 +216,23 @@ describe('progress', () => {
   });
 });
 
+describe('pull_policy ifnotpresent', () => {
+  it('starts from the local image without pulling (no registry is reachable here)', async () => {
+    const hub = await startTestHub({ spawner: { pull_policy: 'ifnotpresent' } });
+    try {
+      hub.users.ensure('erin');
+      const starting = hub.hub.servers.start('erin');
+      const messages: string[] = [];
+      for await (const event of hub.hub.servers.progress('erin')) messages.push(event.message);
+      expect(await starting).toBe('started');
+      expect(messages.some((m) => m.startsWith('Pulling'))).toBe(false);
+      expect(messages.at(-1)).toBe('Server ready at /user/erin/');
+    } finally {
+      await hub.cleanup();
+    }
+  });
+});
+
 describe('auth.github.pass_token', () => {
   it("passes the user's kept GitHub token to the container as GITHUB_TOKEN", async () => {
     const env = { BERTH_CRYPT_KEY: randomBytes(32).toString('hex') };
