@@ -1,19 +1,16 @@
 // /hub/admin: admins see every user with server state and image source, and a real browser (Debian's chromium)
 // picks a user's image from the catalog, toggles admin and adds users through the page's API calls.
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp, runningServer, type ApiApp } from '../helpers/api-app.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 let t: ApiApp;
 let server: ServerType;
 let origin: string;
 let browser: BrowserContext;
-let profile: string;
 
 beforeAll(async () => {
   t = createApiApp({
@@ -26,17 +23,11 @@ beforeAll(async () => {
   server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profile = mkdtempSync(path.join(tmpdir(), 'berth-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
   await new Promise((resolve) => server?.close(resolve));
   t?.close();
 });

@@ -1,31 +1,23 @@
 // /hub/token in a real browser (Debian's chromium): a signed-in user requests a token (shown once), uses it,
 // sees a refusal for scopes above their own, and revokes it.
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp, type ApiApp } from '../helpers/api-app.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 let t: ApiApp;
 let server: ServerType;
 let origin: string;
 let browser: BrowserContext;
-let profile: string;
 
 beforeAll(async () => {
   t = createApiApp();
   server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profile = mkdtempSync(path.join(tmpdir(), 'berth-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
   const cookie = await t.signIn('alice');
   await browser.addCookies(cookie.split('; ').map((pair) => {
     const i = pair.indexOf('=');
@@ -35,7 +27,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
   await new Promise((resolve) => server?.close(resolve));
   t?.close();
 });

@@ -1,18 +1,15 @@
 // A real browser (Debian's chromium driven by playwright-core) clicks "Sign in with GitHub" against the local
 // GitHub stand-in and lands signed in on /hub/home; then signs out.
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 let gh: FakeGithub;
 let t: TestHub;
 let browser: BrowserContext;
-let profile: string;
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -28,17 +25,11 @@ beforeAll(async () => {
     hub: { bind: `127.0.0.1:${await freePort()}` },
     auth: { allowed_users: ['alice'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
   });
-  profile = mkdtempSync(path.join(tmpdir(), 'berth-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
   await t?.cleanup();
   await gh?.close();
 });

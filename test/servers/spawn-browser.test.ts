@@ -1,32 +1,23 @@
 // The start of a server as a person sees it, in a real browser (Debian's chromium) against a whole hub: open
 // /user/<name>/…, get the "not running" page, launch, watch the progress page, and land on the running server.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Hono } from 'hono';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCookieSecret } from '../../src/auth/cookie-secret.js';
 import { createSessions } from '../../src/auth/sessions.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 let t: TestHub;
 let browser: BrowserContext;
-let profile: string;
 
 beforeAll(async () => {
   t = await startTestHub({ spawner: { environment: { BACKEND_DELAY_S: 2 } } });
-  profile = mkdtempSync(path.join(tmpdir(), 'berth-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
   await t?.cleanup();
 });
 

@@ -1,0 +1,23 @@
+// A real browser for page tests: Debian's chromium driven by playwright-core (never a downloaded browser),
+// headless, with a fresh profile that is deleted when the context closes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export async function launchBrowser(): Promise<BrowserContext> {
+  const profile = mkdtempSync(path.join(tmpdir(), 'berth-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    // Without the background-networking flags chromium keeps dialling hosts this machine cannot reach.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const close = context.close.bind(context);
+  // Remove the profile once chromium has exited, not on the 'close' event (it still writes to it then).
+  context.close = async (options) => {
+    await close(options);
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return context;
+}
