@@ -168,7 +168,8 @@ export function createServers(deps: ServersDeps): Servers {
     return rowOf(userId) as Server;
   };
   const update = (id: number, fields: Partial<Server>): Server => {
-    const row = db.update(serversTable).set(fields).where(eq(serversTable.id, id)).returning().get() as Server;
+    const row = db.update(serversTable).set(fields).where(eq(serversTable.id, id)).returning().get() as Server | undefined;
+    if (row === undefined) return undefined as unknown as Server; // the user (and the row with it) was deleted meanwhile
     if ('status' in fields || 'url' in fields) {
       const name = users.getById(row.userId)?.name;
       if (name !== undefined && row.status === 'running' && row.url) routes.set(name, row.url);
