@@ -26,7 +26,8 @@ export async function ensureImage(
     await pull(docker, image, onProgress, signal);
   } catch (err) {
     if (signal.aborted) throw err;
-    const reason = (err as Error).message.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '');
+    // docker-modem wraps the engine's reason as "(HTTP code N) kind - reason " (trailing space included).
+    const reason = (err as Error).message.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '').trim();
     throw new SpawnError(
       `Pulling image ${image} failed: ${reason}. Check the image name and that the Docker host can reach its registry` +
         (present ? ', or set spawner.pull_policy to ifnotpresent to use the local copy' : ''),
