@@ -1,0 +1,136 @@
+// Real pulls by the engine from a local stand-in registry on loopback: spawner.pull_policy decides whether a start
+// pulls, a pull shows up on the progress stream with its layers before the container is created, and a failing registry fails the start.
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProgressEvent } from '../../src/servers/servers.js';
+import { startFakeRegistry, type FakeRegistry } from '../fakes/registry.js';
+import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+
+const docker = new Docker();
+let registry: FakeRegistry;
+
+beforeAll(async () => {
+  registry = await startFakeRegistry(docker, { source: 'berth/backend:test', repository: 'berth/pulltest' });
+});
+
+afterAll(async () => {
+  // Every pulled tag is the served image, which carries this registry's own label: remove it by that label.
+  const label = `berth.test.registry=${registry?.imageLabels['berth.test.registry']}`;
+  for (const image of await docker.listImages({ filters: { label: [label] } })) {
+    await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+  }
+  await registry?.close();
+});
+
+/** A tag no earlier test or run has pulled, so the image starts out absent from the engine. */
+const freshImage = () => `${registry.host}/berth/pulltest:${randomBytes(4).toString('hex')}`;
+
+async function withHub(image: string, pullPolicy: 'always' | 'ifnotpresent' | 'never', body: (t: TestHub) => Promise<void>) {
+  const t = await startTestHub({ spawner: { image, pull_policy: pullPolicy } });
+  try {
+    t.users.ensure('alice');
+    await body(t);
+  } finally {
+    await t.cleanup();
+  }
+}
+
+/** Starts alice's server and reads its whole progress stream. */
+async function startWatching(t: TestHub): Promise<{ result: unknown; events: ProgressEvent[] }> {
+  const starting = t.hub.servers.start('alice').catch((err: unknown) => err);
+  const events: ProgressEvent[] = [];
+  for await (const event of t.hub.servers.progress('alice')) events.push(event);
+  return { result: await starting, events };
+}
+
+const isPresent = (image: string) => docker.getImage(image).inspect().then(() => true, () => false);
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+describe('pull_policy ifnotpresent with the image absent', () => {
+  it('pulls the image, reports the layers on the progress stream before creating the container, and starts it', async () => {
+    const image = freshImage();
+    expect(await isPresent(image)).toBe(false);
+    await withHub(image, 'ifnotpresent', async (t) => {
+      const { result, events } = await startWatching(t);
+      expect(result).toBe('started');
+      expect(registry.count('manifest')).toBeGreaterThan(0);
+      expect(registry.count('blob')).toBe(1 + registry.layers.length); // the config and every layer
+      expect(await isPresent(image)).toBe(true);
+
+      const messages = events.map((e) => e.message);
+      const at = (prefix: string) => messages.findIndex((m) => m.startsWith(prefix));
+      expect(at('Pulling')).toBeGreaterThan(at('Server requested'));
+      expect(at('Creating container')).toBeGreaterThan(messages.findLastIndex((m) => m.startsWith('Pulling')));
+      expect(at('Starting container')).toBeGreaterThan(at('Creating container'));
+      expect(at('Waiting for the server')).toBeGreaterThan(at('Starting container'));
+      expect(events.at(-1)).toMatchObject({ ready: true, message: 'Server ready at /user/alice/' });
+      const total = mb(registry.layers.reduce((n, size) => n + size, 0));
+      const n = registry.layers.length;
+      expect(messages).toContain(`Pulling ${image}: ${n}/${n} layers, ${total} of ${total} MB`);
+      const percents = events.map((e) => e.progress);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+
+      const res = await fetch(`${t.hub.servers.target('alice')}/user/alice/echo`);
+      expect(res.status).toBe(200);
+    });
+  });
+});
+
+describe('pull_policy always', () => {
+  it('pulls again on a second start although the image is present', async () => {
+    const image = freshImage();
+    await withHub(image, 'always', async (t) => {
+      expect((await startWatching(t)).result).toBe('started');
+      await t.hub.servers.stop('alice');
+      expect(await isPresent(image)).toBe(true);
+
+      const manifests = registry.count('manifest');
+      const { result, events } = await startWatching(t);
+      expect(result).toBe('started');
+      expect(registry.count('manifest')).toBeGreaterThan(manifests);
+      expect(events.some((e) => e.message.startsWith(`Pulling ${image}`))).toBe(true);
+    });
+  });
+});
+
+describe('pull_policy never with the image absent', () => {
+  it('fails the start naming the image and the policy, without asking the registry', async () => {
+    const image = freshImage();
+    const requests = registry.requests.length;
+    await withHub(image, 'never', async (t) => {
+      const { result, events } = await startWatching(t);
+      expect(result).toMatchObject({
+        status: 500,
+        message: expect.stringContaining(`Image ${image} is not on the Docker host and spawner.pull_policy is "never"`),
+      });
+      expect(events.at(-1)).toMatchObject({ failed: true, message: expect.stringContaining(image) });
+      expect(registry.requests.length).toBe(requests);
+      expect(t.hub.servers.get('alice')!.status).toBe('stopped');
+    });
+  });
+});
+
+describe('a registry that refuses the manifest', () => {
+  for (const status of [404, 500] as const) {
+    it(`fails the start with the pull error when the manifest request answers ${status}`, async () => {
+      const image = freshImage();
+      registry.manifestStatus = status;
+      try {
+        await withHub(image, 'ifnotpresent', async (t) => {
+          const { result, events } = await startWatching(t);
+          expect(result).toMatchObject({ status: 500, message: expect.stringContaining(`Pulling image ${image} failed: `) });
+          const message = (result as Error).message;
+          // The engine words each failure itself; a 500's body never reaches its message.
+          expect(message).toContain(status === 404 ? `manifest for ${image} not found` : 'unexpected HTTP status: 500');
+          expect(message).toContain('. Check the image name and that the Docker host can reach its registry');
+          expect(events.at(-1)).toEqual({ progress: 100, failed: true, message });
+          expect(t.hub.servers.get('alice')!.status).toBe('stopped');
+          expect(await isPresent(image)).toBe(false);
+        });
+      } finally {
+        registry.manifestStatus = 200;
+      }
+    });
+  }
+});
