@@ -41,13 +41,18 @@ async function pull(docker: Docker, image: string, onProgress: (event: SpawnProg
   const stream = (await docker.pull(image)) as NodeJS.ReadableStream & { destroy(err?: Error): void };
   const tracker = createPullProgress(image);
   let lastReport = 0;
+  let last = '';
   const report = (force = false) => {
     const now = Date.now();
     if (!force && now - lastReport < 500) return;
     lastReport = now;
-    onProgress(tracker.current());
+    const event = tracker.current();
+    // The engine repeats steps (status lines without news); a reader of the stream should see each state once.
+    if (`${event.progress} ${event.message}` === last) return;
+    last = `${event.progress} ${event.message}`;
+    onProgress(event);
   };
-  onProgress({ progress: 10, message: `Pulling ${image}` });
+  report(true);
   await new Promise<void>((resolve, reject) => {
     const abort = () => {
       stream.destroy(new Error('aborted'));

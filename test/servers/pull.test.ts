@@ -68,7 +68,12 @@ describe('pull_policy ifnotpresent with the image absent', () => {
       expect(events.at(-1)).toMatchObject({ ready: true, message: 'Server ready at /user/alice/' });
       const total = mb(registry.layers.reduce((n, size) => n + size, 0));
       const n = registry.layers.length;
-      expect(messages).toContain(`Pulling ${image}: ${n}/${n} layers, ${total} of ${total} MB`);
+      const pulling = events.filter((e) => e.message.startsWith('Pulling'));
+      expect(pulling[0]).toEqual({ progress: 10, message: `Pulling ${image}` });
+      expect(pulling.at(-1)).toEqual({ progress: 40, message: `Pulling ${image}: ${n}/${n} layers, ${total} of ${total} MB` });
+      // Each state once: the engine's repeated status lines are not passed on.
+      const states = pulling.map((e) => `${e.progress} ${e.message}`);
+      expect(states).toEqual([...new Set(states)]);
       const percents = events.map((e) => e.progress);
       expect(percents).toEqual([...percents].sort((a, b) => a - b));
 
