@@ -4,6 +4,8 @@ import type Docker from 'dockerode';
 import { createPullProgress, type PullEvent } from './pull-progress.js';
 import { SpawnError, type SpawnProgress, type SpawnSpec } from './spawner.js';
 
+const REPORT_MS = 500;
+
 export async function ensureImage(
   docker: Docker,
   image: string,
@@ -38,45 +40,55 @@ export async function ensureImage(
 
 async function pull(docker: Docker, image: string, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
-  const stream = (await docker.pull(image)) as NodeJS.ReadableStream & { destroy(err?: Error): void };
+  // The engine answers only once the registry gave it the manifest: a registry that never answers must not outlast the signal.
+  const stream = (await docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream & { destroy(err?: Error): void };
   const tracker = createPullProgress(image);
   let lastReport = 0;
   let last = '';
-  const report = (force = false) => {
-    const now = Date.now();
-    if (!force && now - lastReport < 500) return;
-    lastReport = now;
+  let timer: NodeJS.Timeout | undefined;
+  const report = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    lastReport = Date.now();
     const event = tracker.current();
     // The engine repeats steps (status lines without news); a reader of the stream should see each state once.
     if (`${event.progress} ${event.message}` === last) return;
     last = `${event.progress} ${event.message}`;
     onProgress(event);
   };
-  report(true);
-  await new Promise<void>((resolve, reject) => {
-    const abort = () => {
-      stream.destroy(new Error('aborted'));
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null) => {
-        signal.removeEventListener('abort', abort);
-        if (err) reject(err);
-        else resolve();
-      },
-      (event: PullEvent) => {
-        if (event.error) {
-          stream.destroy();
+  // At most one step per REPORT_MS, and the latest state always goes out: a stalled download shows where it stopped.
+  const schedule = () => {
+    timer ??= setTimeout(report, Math.max(0, lastReport + REPORT_MS - Date.now()));
+  };
+  report();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const abort = () => {
+        stream.destroy(new Error('aborted'));
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => {
           signal.removeEventListener('abort', abort);
-          reject(new Error(event.errorDetail?.message ?? event.error));
-          return;
-        }
-        tracker.add(event);
-        report();
-      },
-    );
-  });
-  report(true);
+          if (err) reject(err);
+          else resolve();
+        },
+        (event: PullEvent) => {
+          if (event.error) {
+            stream.destroy();
+            signal.removeEventListener('abort', abort);
+            reject(new Error(event.errorDetail?.message ?? event.error));
+            return;
+          }
+          tracker.add(event);
+          schedule();
+        },
+      );
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  report();
 }

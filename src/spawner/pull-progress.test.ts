@@ -15,7 +15,7 @@ describe('pull progress', () => {
     expect(p.current()).toEqual({ progress: 18, message: 'Pulling lab/image:5: 0/1 layers, 2.0 of 4.0 MB' });
     p.add({ id: 'aaa', status: 'Verifying Checksum' });
     p.add({ id: 'aaa', status: 'Download complete' });
-    expect(p.current()).toEqual({ progress: 25, message: 'Pulling lab/image:5: 0/1 layers, 4.0 of 4.0 MB, extracting' });
+    expect(p.current()).toEqual({ progress: 25, message: 'Pulling lab/image:5: 0/1 layers, 4.0 of 4.0 MB' });
     p.add({ id: 'aaa', status: 'Extracting', progressDetail: { current: 2_000_000, total: 4_000_000 } });
     expect(p.current()).toEqual({ progress: 33, message: 'Pulling lab/image:5: 0/1 layers, 4.0 of 4.0 MB, extracting' });
     p.add({ id: 'aaa', status: 'Pull complete' });
@@ -34,7 +34,9 @@ describe('pull progress', () => {
     expect(p.current()).toEqual({ progress: 12, message: 'Pulling lab/image:5: 1/3 layers, 1.0 of 8.0 MB' });
     p.add({ id: 'aaa', status: 'Download complete' });
     p.add({ id: 'bbb', status: 'Pull complete' });
-    expect(p.current()).toEqual({ progress: 33, message: 'Pulling lab/image:5: 2/3 layers, 8.0 of 8.0 MB, extracting' });
+    expect(p.current()).toEqual({ progress: 33, message: 'Pulling lab/image:5: 2/3 layers, 8.0 of 8.0 MB' });
+    p.add({ id: 'aaa', status: 'Extracting', progressDetail: { current: 1_000_000, total: 4_000_000 } });
+    expect(p.current()).toEqual({ progress: 34, message: 'Pulling lab/image:5: 2/3 layers, 8.0 of 8.0 MB, extracting' });
     p.add({ id: 'aaa', status: 'Pull complete' });
     expect(p.current()).toEqual({ progress: 40, message: 'Pulling lab/image:5: 3/3 layers, 8.0 of 8.0 MB' });
   });

@@ -53,7 +53,7 @@ export function createPullProgress(image: string): PullProgress {
       const total = sum((l) => l.total);
       const moved = sum((l) => l.downloaded) + sum((l) => l.extracted);
       const fraction = total > 0 ? Math.min(1, moved / (2 * total)) : done / all.length;
-      const extracting = all.some((l) => !l.done && l.total > 0 && l.downloaded === l.total);
+      const extracting = all.some((l) => !l.done && l.extracted > 0);
       const bytes = total > 0 ? `, ${mb(sum((l) => l.downloaded))} of ${mb(total)} MB${extracting ? ', extracting' : ''}` : '';
       return { progress: 10 + Math.round(30 * fraction), message: `Pulling ${image}: ${done}/${all.length} layers${bytes}` };
     },
