@@ -5,6 +5,8 @@
 //   const registry = await startFakeRegistry(docker, { source: 'berth/backend:test', repository: 'berth/pulltest' });
 //   registry.host               '127.0.0.1:<port>': pull `${registry.host}/berth/pulltest:<any tag>`
 //   registry.manifestStatus = 404 | 500   answer every manifest request with that registry error (default 200)
+//   registry.stall = 'manifest' | 'layers' | null   never answer manifest requests / send each layer's first
+//                               STALL_BYTES and then nothing more (the connection stays open until close())
 //   registry.requests           each request as { method, kind: 'base' | 'manifest' | 'blob' | 'other', path }
 //   registry.count('manifest')  how many requests of that kind arrived
 //   registry.imageLabels        labels added to the served image's config (the pulled image carries them)
@@ -42,6 +44,7 @@ export type RegistryRequestKind = 'base' | 'manifest' | 'blob' | 'other';
 export interface FakeRegistry {
   readonly host: string;
   manifestStatus: 200 | 404 | 500;
+  stall: 'manifest' | 'layers' | null;
   readonly requests: { method: string; kind: RegistryRequestKind; path: string }[];
   readonly imageLabels: Record<string, string>;
   readonly layers: number[];
@@ -52,6 +55,8 @@ export interface FakeRegistry {
 const MANIFEST_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
 const CONFIG_TYPE = 'application/vnd.docker.container.image.v1+json';
 const LAYER_TYPE = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+/** How much of each layer a stalled registry sends: enough for the engine to report some download progress. */
+export const STALL_BYTES = 4_000_000;
 
 interface Blob {
   size: number;
@@ -129,6 +134,7 @@ async function listen(repository: string, served: Awaited<ReturnType<typeof expo
     if (!match || match[1] !== repository) return error(res, 404, 'NAME_UNKNOWN', `repository ${match?.[1] ?? url.pathname} is not known`);
 
     if (kind === 'manifest') {
+      if (fake.stall === 'manifest') return;
       if (fake.manifestStatus === 404) return error(res, 404, 'MANIFEST_UNKNOWN', `manifest ${match[3]} is not known`);
       if (fake.manifestStatus === 500) return error(res, 500, 'UNKNOWN', 'the fake registry fails on purpose');
       res.setHeader('Docker-Content-Digest', manifestDigest);
@@ -140,13 +146,15 @@ async function listen(repository: string, served: Awaited<ReturnType<typeof expo
     if (blob.body) return send(res, 200, 'application/octet-stream', blob.body, head);
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': blob.size });
     if (head) return res.end();
-    createReadStream(blob.file!).pipe(res);
+    if (fake.stall === 'layers') createReadStream(blob.file!, { end: STALL_BYTES - 1 }).pipe(res, { end: false });
+    else createReadStream(blob.file!).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   const fake: FakeRegistry = {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     manifestStatus: 200,
+    stall: null,
     requests,
     imageLabels: served.imageLabels,
     layers: served.layers,

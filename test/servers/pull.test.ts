@@ -4,30 +4,38 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../src/servers/servers.js';
-import { startFakeRegistry, type FakeRegistry } from '../fakes/registry.js';
+import { STALL_BYTES, startFakeRegistry, type FakeRegistry } from '../fakes/registry.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 const docker = new Docker();
-let registry: FakeRegistry;
+const openRegistry = () => startFakeRegistry(docker, { source: 'berth/backend:test', repository: 'berth/pulltest' });
 
-beforeAll(async () => {
-  registry = await startFakeRegistry(docker, { source: 'berth/backend:test', repository: 'berth/pulltest' });
-});
-
-afterAll(async () => {
+async function closeRegistry(registry: FakeRegistry | undefined) {
+  if (!registry) return;
   // Every pulled tag is the served image, which carries this registry's own label: remove it by that label.
-  const label = `berth.test.registry=${registry?.imageLabels['berth.test.registry']}`;
+  const label = `berth.test.registry=${registry.imageLabels['berth.test.registry']}`;
   for (const image of await docker.listImages({ filters: { label: [label] } })) {
     await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
   }
-  await registry?.close();
+  await registry.close();
+}
+
+let registry: FakeRegistry;
+beforeAll(async () => {
+  registry = await openRegistry();
 });
+afterAll(() => closeRegistry(registry));
 
 /** A tag no earlier test or run has pulled, so the image starts out absent from the engine. */
-const freshImage = () => `${registry.host}/berth/pulltest:${randomBytes(4).toString('hex')}`;
+const freshImage = (from = registry) => `${from.host}/berth/pulltest:${randomBytes(4).toString('hex')}`;
 
-async function withHub(image: string, pullPolicy: 'always' | 'ifnotpresent' | 'never', body: (t: TestHub) => Promise<void>) {
-  const t = await startTestHub({ spawner: { image, pull_policy: pullPolicy } });
+async function withHub(
+  image: string,
+  pullPolicy: 'always' | 'ifnotpresent' | 'never',
+  body: (t: TestHub) => Promise<void>,
+  spawner: { start_timeout?: number } = {},
+) {
+  const t = await startTestHub({ spawner: { image, pull_policy: pullPolicy, ...spawner } });
   try {
     t.users.ensure('alice');
     await body(t);
@@ -139,4 +147,65 @@ describe('a registry that refuses the manifest', () => {
       }
     });
   }
+});
+
+describe('a registry that stalls', () => {
+  // Its own registry: layers the engine already pulled from the shared one would be "Already exists", not downloaded.
+  let stalling: FakeRegistry;
+  beforeAll(async () => {
+    stalling = await openRegistry();
+  });
+  afterAll(() => closeRegistry(stalling));
+
+  it('shows how far the layers got while the pull waits, and a stop cancels the pull', async () => {
+    const image = freshImage(stalling);
+    stalling.stall = 'layers';
+    try {
+      await withHub(image, 'ifnotpresent', async (t) => {
+        const starting = t.hub.servers.start('alice').catch((err: unknown) => err);
+        const total = stalling.layers.reduce((n, size) => n + size, 0);
+        let underWay: ProgressEvent | undefined;
+        // The stream of a stalled pull never ends by itself: the signal bounds the wait if no progress shows.
+        for await (const event of t.hub.servers.progress('alice', AbortSignal.timeout(30_000))) {
+          const bytes = /: 0\/2 layers, ([\d.]+) of ([\d.]+) MB/.exec(event.message);
+          if (bytes && Number(bytes[1]) > 0) {
+            underWay = event;
+            expect(Number(bytes[1])).toBeLessThanOrEqual(Number(mb(STALL_BYTES * stalling.layers.length)));
+            expect(bytes[2]).toBe(mb(total));
+            break;
+          }
+        }
+        expect(underWay).toMatchObject({ message: expect.stringContaining(`Pulling ${image}: `) });
+        expect(underWay!.progress).toBeGreaterThanOrEqual(10);
+        expect(underWay!.progress).toBeLessThan(40);
+
+        expect(await t.hub.servers.stop('alice')).toBe('stopped');
+        expect(t.hub.servers.get('alice')).toMatchObject({ status: 'stopped', lastError: null });
+        expect(await starting).not.toBe('started');
+        expect(await isPresent(image)).toBe(false);
+      });
+    } finally {
+      stalling.stall = null;
+    }
+  });
+
+  it('fails the start at start_timeout when the manifest never comes', async () => {
+    const image = freshImage(stalling);
+    stalling.stall = 'manifest';
+    try {
+      await withHub(
+        image,
+        'ifnotpresent',
+        async (t) => {
+          const { result, events } = await startWatching(t);
+          expect(result).toMatchObject({ status: 500, message: expect.stringContaining('did not start within spawner.start_timeout (3 s)') });
+          expect(events.at(-1)).toMatchObject({ failed: true });
+          expect(t.hub.servers.get('alice')!.status).toBe('stopped');
+        },
+        { start_timeout: 3 },
+      );
+    } finally {
+      stalling.stall = null;
+    }
+  });
 });
