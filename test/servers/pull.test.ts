@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenStore } from '../../src/auth/tokens.js';
 import type { ProgressEvent } from '../../src/servers/servers.js';
 import { STALL_BYTES, startFakeRegistry, type FakeRegistry } from '../fakes/registry.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
@@ -33,9 +34,12 @@ async function withHub(
   image: string,
   pullPolicy: 'always' | 'ifnotpresent' | 'never',
   body: (t: TestHub) => Promise<void>,
-  spawner: { start_timeout?: number } = {},
+  options: { startTimeout?: number; slowSpawnMs?: number } = {},
 ) {
-  const t = await startTestHub({ spawner: { image, pull_policy: pullPolicy, ...spawner } });
+  const t = await startTestHub(
+    { spawner: { image, pull_policy: pullPolicy, ...(options.startTimeout && { start_timeout: options.startTimeout }) } },
+    { overrides: { serverTiming: options.slowSpawnMs ? { slowSpawnMs: options.slowSpawnMs } : {} } },
+  );
   try {
     t.users.ensure('alice');
     await body(t);
@@ -60,8 +64,16 @@ describe('pull_policy ifnotpresent with the image absent', () => {
     const image = freshImage();
     expect(await isPresent(image)).toBe(false);
     await withHub(image, 'ifnotpresent', async (t) => {
-      const { result, events } = await startWatching(t);
-      expect(result).toBe('started');
+      const token = createTokenStore(t.hub.db).issue({ userId: t.users.ensure('alice').id, scopes: ['inherit'], note: 'test' }).token;
+      const headers = { Authorization: `token ${token}` };
+      expect((await fetch(`${t.url}/hub/api/users/alice/server`, { method: 'POST', headers })).status).toBe(202);
+      const stream = await fetch(`${t.url}/hub/api/users/alice/server/progress`, { headers });
+      expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const events = (await stream.text())
+        .split('\n')
+        .filter((line) => line.startsWith('data: '))
+        .map((line) => JSON.parse(line.slice(6)) as ProgressEvent);
+      expect(t.hub.servers.get('alice')!.status).toBe('running');
       expect(registry.count('manifest')).toBeGreaterThan(0);
       expect(registry.count('blob')).toBe(1 + registry.layers.length); // the config and every layer
       expect(await isPresent(image)).toBe(true);
@@ -87,6 +99,24 @@ describe('pull_policy ifnotpresent with the image absent', () => {
 
       const res = await fetch(`${t.hub.servers.target('alice')}/user/alice/echo`);
       expect(res.status).toBe(200);
+    }, { slowSpawnMs: 200 }); // the start answers 202 at once, so the API's progress stream carries every step
+  });
+});
+
+describe('pull_policy ifnotpresent with the image present', () => {
+  it('starts from the local image without asking the registry', async () => {
+    const image = freshImage();
+    await new Promise((resolve, reject) =>
+      docker.pull(image, (err: Error | null, stream: NodeJS.ReadableStream) =>
+        err ? reject(err) : docker.modem.followProgress(stream, (done: Error | null) => (done ? reject(done) : resolve(null))),
+      ),
+    );
+    const requests = registry.requests.length;
+    await withHub(image, 'ifnotpresent', async (t) => {
+      const { result, events } = await startWatching(t);
+      expect(result).toBe('started');
+      expect(events.filter((e) => e.message.startsWith('Pulling'))).toEqual([]);
+      expect(registry.requests.length).toBe(requests);
     });
   });
 });
@@ -202,7 +232,7 @@ describe('a registry that stalls', () => {
           expect(events.at(-1)).toMatchObject({ failed: true });
           expect(t.hub.servers.get('alice')!.status).toBe('stopped');
         },
-        { start_timeout: 3 },
+        { startTimeout: 3 },
       );
     } finally {
       stalling.stall = null;
