@@ -19,7 +19,8 @@
 //   anything else, or another repository → 404 with a registry error body
 // The served image is the source image with the extra labels, so it gets its own image id (removing it leaves the source
 // alone). Each registry gzips the layers with a random mtime in the gzip header: the layer digests are new to the engine,
-// so the first pull downloads every byte instead of answering "Already exists" from an earlier run's digest cache.
+// so the first pull downloads every byte instead of answering "Already exists" from an earlier run's digest cache
+// (Docker 20.10 also pulls uncompressed `…rootfs.diff.tar` layers, but their digest is the fixed diff id it remembers).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
