@@ -108,6 +108,8 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
   const nodeArgs = [
     ...(options.build.runtime === 'tsx' ? ['--import', 'tsx'] : []),
     ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+    // For investigations, e.g. BERTH_BENCH_HUB_NODE_ARGS=--trace-gc (the output lands in <data_dir>/hub.log).
+    ...(process.env.BERTH_BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean),
     options.build.main, '--config', configFile,
   ];
   const began = performance.now();
