@@ -1,9 +1,8 @@
 // Issue 3's socket-leak criterion on a whole hub (in this process): 1,000 WebSocket upgrades to a stopped server
 // and 1,000 to a running server that answers plain HTTP (nginx) leave the process's open socket count at its baseline.
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { settledSocketCount, stableSocketCount } from './helpers/proxy-harness.js';
+import { refusedUpgradeAt, settledSocketCount, stableSocketCount } from './helpers/proxy-harness.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
 const UPGRADES = 1000;
@@ -23,20 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.cleanup());
 
-function refusedUpgrade(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${t.url.replace('http', 'ws')}${path}`);
-    ws.on('unexpected-response', (req: http.ClientRequest, res: http.IncomingMessage) => {
-      res.resume();
-      res.on('end', () => {
-        req.destroy();
-        resolve(res.statusCode ?? 0);
-      });
-    });
-    ws.on('open', () => reject(new Error(`${path} was upgraded; expected a refusal`)));
-    ws.on('error', reject);
-  });
-}
+const refusedUpgrade = (path: string) => refusedUpgradeAt(`${t.url.replace('http', 'ws')}${path}`);
 
 async function storm(path: string, expectedStatus: number): Promise<void> {
   await refusedUpgrade(path);

@@ -1,9 +1,8 @@
 // configurable-http-proxy's worst production bug, as a regression test: WebSocket upgrades to a stopped server
 // or to a server that answers plain HTTP must leave no socket behind (CHP#557, http-proxy-3#26).
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { settledSocketCount, stableSocketCount, startBackend, startProxy, type ProxyHarness } from './helpers/proxy-harness.js';
+import { refusedUpgradeAt, settledSocketCount, stableSocketCount, startBackend, startProxy, type ProxyHarness } from './helpers/proxy-harness.js';
 
 const UPGRADES = 1000;
 const AT_ONCE = 50;
@@ -25,21 +24,7 @@ afterAll(async () => {
   await plain.close();
 });
 
-/** Opens one WebSocket through the proxy and resolves with the HTTP status it was refused with. */
-function refusedUpgrade(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}${path}`);
-    ws.on('unexpected-response', (req: http.ClientRequest, res: http.IncomingMessage) => {
-      res.resume();
-      res.on('end', () => {
-        req.destroy();
-        resolve(res.statusCode ?? 0);
-      });
-    });
-    ws.on('open', () => reject(new Error(`${path} was upgraded; expected a refusal`)));
-    ws.on('error', reject);
-  });
-}
+const refusedUpgrade = (path: string) => refusedUpgradeAt(`ws://127.0.0.1:${proxy.port}${path}`);
 
 async function storm(path: string, expectedStatus: number): Promise<void> {
   for (let done = 0; done < UPGRADES; done += AT_ONCE) {

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import WebSocket from 'ws';
 import { createLogger } from '../../src/log.js';
 import { createPublicListener, type PublicListener, type PublicListenerOptions } from '../../src/proxy/public-listener.js';
 import type { RouteSource } from '../../src/proxy/route-table.js';
@@ -126,4 +127,20 @@ export async function stableSocketCount(quietMs = 1000): Promise<number> {
     }
   }
   return count;
+}
+
+/** Opens one WebSocket to `url` and resolves with the HTTP status the upgrade was refused with. */
+export function refusedUpgradeAt(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (req: http.ClientRequest, res: http.IncomingMessage) => {
+      res.resume();
+      res.on('end', () => {
+        req.destroy();
+        resolve(res.statusCode ?? 0);
+      });
+    });
+    ws.on('open', () => reject(new Error(`${url} was upgraded; expected a refusal`)));
+    ws.on('error', reject);
+  });
 }
