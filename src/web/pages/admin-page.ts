@@ -2,6 +2,7 @@
 // controls to add, delete, start and stop, toggle admin, pick a user's image from the catalog and manage groups.
 // Every action is a REST API call from the page (cookie + X-XSRFToken), so the API's scope checks apply.
 import { escapeHtml, layout } from './layout.js';
+import { apiCallScript } from './api-call-script.js';
 
 export interface AdminRow {
   name: string;
@@ -74,20 +75,7 @@ export function adminPage(o: AdminPageOptions): string {
 <form id="add-group"><input name="group" placeholder="group name" aria-label="New group name"> <button type="submit">Create group</button></form>
 <script>
 (() => {
-  const api = ${JSON.stringify(api)};
-  const xsrf = ${JSON.stringify(o.xsrf)};
-  const result = document.getElementById('result');
-  async function call(method, path, body) {
-    const init = { method, headers: { 'X-XSRFToken': xsrf } };
-    if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
-    const r = await fetch(api + path, init);
-    if (!r.ok) {
-      const err = await r.json().catch(() => ({ message: r.statusText }));
-      result.textContent = 'Error ' + r.status + ': ' + err.message;
-      return false;
-    }
-    return true;
-  }
+${apiCallScript(api, o.xsrf)}
   const user = (name) => '/users/' + encodeURIComponent(name);
   const group = (name) => '/groups/' + encodeURIComponent(name);
   const on = (selector, event, action) => {

@@ -1,6 +1,7 @@
 // /hub/token: a signed-in user's API tokens — create one (note, expiry, optional scopes; the token is shown once),
 // see when each was last used, and revoke them. Like the admin page, it only calls the REST API.
 import { escapeHtml, layout } from './layout.js';
+import { apiCallScript } from './api-call-script.js';
 
 export interface TokenRow {
   id: string;
@@ -33,17 +34,7 @@ export function tokenPage(o: { baseUrl: string; me: string; xsrf: string; tokens
 <tbody>${rows}</tbody></table>
 <script>
 (() => {
-  const api = ${JSON.stringify(api)};
-  const xsrf = ${JSON.stringify(o.xsrf)};
-  const result = document.getElementById('result');
-  async function call(method, path, body) {
-    const init = { method, headers: { 'X-XSRFToken': xsrf } };
-    if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
-    const r = await fetch(api + path, init);
-    const data = r.status === 204 ? null : await r.json().catch(() => null);
-    if (!r.ok) result.textContent = 'Error ' + r.status + ': ' + (data && data.message || r.statusText);
-    return r.ok ? data || {} : null;
-  }
+${apiCallScript(api, o.xsrf)}
   document.getElementById('new-token').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = ev.currentTarget;
