@@ -87,7 +87,8 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
 
   async function waitReady(id: string, url: string, spec: SpawnSpec, signal: AbortSignal): Promise<void> {
     const deadline = Date.now() + spec.httpTimeoutMs;
-    let delay = 200;
+    // Probes are a local connect to the container: poll often, so a burst of starts is not held back by backoff.
+    let delay = 50;
     let lastProblem = 'no answer yet';
     for (;;) {
       signal.throwIfAborted();
@@ -113,7 +114,7 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
         );
       }
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), signal);
-      delay = Math.min(delay * 2, 1000);
+      delay = Math.min(delay * 2, 250);
     }
   }
 
