@@ -40,6 +40,24 @@ describe('token formats and hashing', () => {
     expect(tokens.find(token.slice(0, 7))).toBeNull();
   });
 
+  it('finds an admin-chosen token again after its first check, never a wrong one with its prefix, and not once revoked', () => {
+    const chosen = 'culler-token-from-hub-yaml';
+    const { row } = tokens.issue({ serviceName: 'culler', scopes: ['list:users'], supplied: chosen });
+    expect(row.hash).toMatch(/^sha512:16384:/);
+    expect(tokens.find(chosen)?.id).toBe(row.id);
+    expect(tokens.find(chosen)?.id).toBe(row.id);
+    expect(tokens.find('culler-token-from-hub-yamL')).toBeNull();
+    expect(tokens.find(chosen)?.id).toBe(row.id);
+
+    expect(tokens.revoke(row.id)).toBe(true);
+    expect(tokens.find(chosen)).toBeNull();
+    const again = tokens.issue({ serviceName: 'culler', scopes: ['list:users'], supplied: chosen });
+    expect(tokens.find(chosen)?.id).toBe(again.row.id);
+    const expiring = tokens.issue({ serviceName: 'ops', scopes: [], supplied: 'ops-token-chosen', expiresIn: -1 });
+    expect(expiring.row.expiresAt!.getTime()).toBeLessThan(Date.now());
+    expect(tokens.find('ops-token-chosen')).toBeNull();
+  });
+
   it('refuses to revoke every token at once', () => {
     expect(() => tokens.revokeWhere({})).toThrow(/at least one condition/);
   });

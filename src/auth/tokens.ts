@@ -72,6 +72,23 @@ export function compareToken(stored: string, token: string): boolean {
 }
 
 export function createTokenStore(db: Db): TokenStore {
+  // An admin-chosen token costs 16,384 sha512 rounds to check, on every API call of a tool such as the culler.
+  // Once it matched, remember sha256(token) under the row's stored hash (salted, so unique per row): the next call
+  // compares that instead. A revoked or replaced token has no row with that hash, so a memo never outlives it;
+  // a wrong token still pays the full compare.
+  const verified = new Map<string, Buffer>();
+  const sha256 = (token: string) => createHash('sha256').update(token).digest();
+  function matches(row: ApiToken, token: string): boolean {
+    const seen = verified.get(row.hash);
+    if (seen !== undefined && timingSafeEqual(seen, sha256(token))) return true;
+    if (!compareToken(row.hash, token)) return false;
+    if (!row.hash.startsWith(`sha512:${GENERATED_ROUNDS}:`)) {
+      if (verified.size >= 1024) verified.clear();
+      verified.set(row.hash, sha256(token));
+    }
+    return true;
+  }
+
   const byPrefix = db.select().from(apiTokens).where(eq(apiTokens.prefix, sql.placeholder('prefix'))).prepare();
   const byId = db.select().from(apiTokens).where(eq(apiTokens.id, sql.placeholder('id'))).prepare();
 
@@ -99,7 +116,7 @@ export function createTokenStore(db: Db): TokenStore {
       let found: ApiToken | null = null;
       // Compare against every candidate, so timing does not tell which prefix rows exist or match.
       for (const row of byPrefix.all({ prefix: token.slice(0, PREFIX_LENGTH) })) {
-        if (compareToken(row.hash, token) && (row.expiresAt === null || row.expiresAt.getTime() > now)) found = row;
+        if (matches(row, token) && (row.expiresAt === null || row.expiresAt.getTime() > now)) found = row;
       }
       return found;
     },
