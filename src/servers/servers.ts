@@ -60,7 +60,7 @@ export interface Servers {
    * Starts the user's default server. Resolves 'started' when it is ready within the slow-spawn window (10 s),
    * 'pending' when it is still starting (or was already). Throws HttpError 400 (image outside the catalog,
    * already running, pending stop), 404 (no such user), 429 with Retry-After (too many starts in flight),
-   * 500 (the start failed within the window; the message says why). `waitMs` shortens the window (pages use 0).
+   * 500 (the start failed within the window; the message says why). `waitMs` shortens the window; 0 answers 'pending' at once (pages, which show progress and failures).
    */
   start(userName: string, userOptions?: Record<string, unknown>, options?: { waitMs?: number }): Promise<'started' | 'pending'>;
   /** Stops the server (cancelling a pending start). 'stopped' when done within 10 s, else 'pending'. Stopped already → 'stopped'. */
@@ -383,6 +383,9 @@ export function createServers(deps: ServersDeps): Servers {
       spawns.set(user.id, spawn);
       logger.info({ user: userName, image: choice.image, source: choice.source }, 'starting server');
       spawn.done = runSpawn(user, server, choice, spawn);
+      // No window at all: a start that fails within a millisecond must still be reported on the pending page,
+      // not race a 0 ms timer into a 500.
+      if (options.waitMs === 0) return 'pending';
       const outcome = await raceTimeout(spawn.done, options.waitMs ?? timing.slowSpawnMs);
       if (outcome === 'ready') return 'started';
       if (outcome === 'failed') throw new HttpError(500, `Spawn failed: ${spawn.error}`);
