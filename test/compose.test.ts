@@ -2,25 +2,16 @@
 // answers on the published port after joining the user network. Runs with Debian's docker-compose (v1).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from './helpers/free-port.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const run = randomBytes(4).toString('hex');
 const project = `berthtest${run}`;
 const network = `berth-test-${run}`;
 const docker = new Docker();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function compose(args: string[], env: Record<string, string>): string {
   return execFileSync('docker-compose', ['-p', project, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', stdio: 'pipe', timeout: 120_000 });

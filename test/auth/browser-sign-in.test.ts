@@ -1,23 +1,16 @@
 // A real browser (Debian's chromium driven by playwright-core) clicks "Sign in with GitHub" against the local
 // GitHub stand-in and lands signed in on /hub/home; then signs out.
-import net from 'node:net';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { freePort } from '../helpers/free-port.js';
 
 let gh: FakeGithub;
 let t: TestHub;
 let browser: BrowserContext;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'Alice' });

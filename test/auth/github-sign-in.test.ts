@@ -2,7 +2,6 @@
 // state and PKCE checks, cookies, logout, next through the round trip, and the pages for misconfiguration or outages.
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,17 +12,11 @@ import { createHub } from '../../src/hub.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { CookieJar, setCookieLine } from '../helpers/cookie-jar.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import { freePort } from '../helpers/free-port.js';
 
 const CRYPT_KEY = 'ab'.repeat(32);
 let gh: FakeGithub;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function githubHub(auth: Record<string, unknown>, github: Record<string, unknown> = {}): Promise<TestHub> {
   // A fixed port, so the default callback URL (derived from hub.bind) is where the hub really listens.

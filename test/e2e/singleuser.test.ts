@@ -3,7 +3,6 @@
 // through the proxy (the OAuth dance with the hub completes), creates a kernel over the notebook REST API and runs
 // code over the kernel WebSocket; bob, signed in too, gets 403 at /user/alice/.
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
@@ -12,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { CookieClient } from '../helpers/cookie-client.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import { freePort } from '../helpers/free-port.js';
 
 let gh: FakeGithub;
 let t: TestHub;
@@ -25,13 +25,6 @@ const logSink = new Writable({
   },
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function signIn(login: string): Promise<CookieClient> {
   gh.login = login;

@@ -1,27 +1,17 @@
 // The browser pages that start servers, against a whole hub with a signed-in session: /hub/user/<name>/…
 // (login redirect, 424 page, JSON 424, back to the server with a redirect counter and loop guard), /hub/spawn
 // (image choice, start) and /hub/spawn-pending (progress page, failure, moving on when ready).
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadCookieSecret } from '../../src/auth/cookie-secret.js';
-import { createSessions } from '../../src/auth/sessions.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
+import { sessionCookies } from '../helpers/session-cookies.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 let t: TestHub;
 
 /** A browser signed in as `name`: a real session row and the hub's real cookies. */
 async function signedIn(name: string): Promise<CookieJar> {
-  const user = t.users.ensure(name);
-  const sessions = createSessions({ db: t.hub.db, secret: loadCookieSecret(t.dataDir), config: t.config });
-  const app = new Hono();
-  app.get('/', (c) => {
-    sessions.start(c, user.id, 'github');
-    return c.text('ok');
-  });
-  const res = await app.request('/');
   const jar = new CookieJar();
-  for (const line of res.headers.getSetCookie()) {
+  for (const line of await sessionCookies(t, name)) {
     const [pair] = line.split(';');
     jar.cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
   }

@@ -1,12 +1,10 @@
 // The start of a server as a person sees it, in a real browser (Debian's chromium) against a whole hub: open
 // /user/<name>/…, get the "not running" page, launch, watch the progress page, and land on the running server.
-import { Hono } from 'hono';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCookieSecret } from '../../src/auth/cookie-secret.js';
-import { createSessions } from '../../src/auth/sessions.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { sessionCookies } from '../helpers/session-cookies.js';
 
 let t: TestHub;
 let browser: BrowserContext;
@@ -23,15 +21,7 @@ afterAll(async () => {
 
 /** Signs `name` in with a real session and hands the hub's cookies to the browser. */
 async function signInBrowser(t: TestHub, name: string): Promise<void> {
-  const user = t.users.ensure(name);
-  const sessions = createSessions({ db: t.hub.db, secret: loadCookieSecret(t.dataDir), config: t.config });
-  const app = new Hono();
-  app.get('/', (c) => {
-    sessions.start(c, user.id, 'github');
-    return c.text('ok');
-  });
-  const res = await app.request('/');
-  await browser.addCookies(res.headers.getSetCookie().map((line) => {
+  await browser.addCookies((await sessionCookies(t, name)).map((line) => {
     const [pair] = line.split(';');
     const path = /;\s*path=([^;]+)/i.exec(line)?.[1] ?? '/';
     return { name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1), url: `${t.url}${path}` };
