@@ -148,7 +148,6 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
   // One public port: <base_url>hub/ → the app, <base_url>user/<name>/ → the server state's target.
   const publicListener = createPublicListener({ baseUrl: config.hub.base_url, routes: servers, hub: serveHub, logger });
   const server = publicListener.server;
-  server.keepAliveTimeout = 65_000;
 
   const [host, port] = splitBind(config.hub.bind);
   let stopped = false;
@@ -210,12 +209,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     stopPurging?.();
     await servers.close();
     await internal?.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      publicListener.closeProxied();
-      setTimeout(() => server.closeAllConnections(), 2000).unref();
-    });
+    await publicListener.close();
     opened.close();
     logger.info('hub stopped; user containers left running');
     logger.flush();

@@ -1,8 +1,12 @@
 // The one public listener: <base_url>hub/ → the hub app, <base_url>user/<name>/ (HTTP and WebSocket) → that
-// user's server while it runs, anything else → a redirect into <base_url>hub/ as JupyterHub does.
+// user's server while it runs, anything else → a redirect into <base_url>hub/ as JupyterHub does. Connections start
+// in the fast lane (plain requests to running servers); the rest is node:http with http-proxy-3 for upgrades.
 import http from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../log.js';
+import { redactUrl, type Logger } from '../log.js';
+import { createActivityMeter } from './activity.js';
+import { createFastLane } from './fast-lane.js';
 import { createForwarder, type ForwarderOptions } from './forwarder.js';
 import { rejectUpgrade } from './responses.js';
 import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
@@ -15,17 +19,25 @@ export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTi
   /** The hub app as a Node listener (`getRequestListener(app.fetch)`). */
   hub: HubRequestListener;
   logger: Logger;
+  /** How long a connection may sit between requests (default 65 s, longer than common load balancers' 60 s). */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface PublicListener {
-  readonly server: http.Server;
-  /** Ends proxied WebSockets and backend keep-alive connections; call it when stopping, or server.close() never completes. */
-  closeProxied(): void;
+  /** Listen on it; connections are never served by it directly. */
+  readonly server: net.Server;
+  /**
+   * Stops accepting, closes connections between requests at once and all others (requests in flight, WebSockets)
+   * after `graceMs`; resolves once every connection is closed.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export function createPublicListener(options: PublicListenerOptions): PublicListener {
   const { baseUrl, routes, hub, logger } = options;
+  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
   const forwarder = createForwarder(options);
+  const log = logger.child({ component: 'proxy' });
 
   function dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = routeRequest(req.url ?? '/', baseUrl);
@@ -73,14 +85,14 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     }
   }
 
-  const server = http.createServer((req, res) => {
+  const httpServer = http.createServer((req, res) => {
     try {
       dispatch(req, res);
     } catch (err) {
       failed(err, res);
     }
   });
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     // Errors of proxied upgrades are logged by the forwarder; a refused one has nothing worth reporting,
     // but an 'error' without a listener would crash the hub.
     socket.on('error', ignoreSocketError);
@@ -92,7 +104,56 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     }
   });
 
-  return { server, closeProxied: () => forwarder.close() };
+  httpServer.keepAliveTimeout = keepAliveTimeoutMs;
+  // node:http starts tracking connections (headersTimeout, requestTimeout, closeIdleConnections) when it starts
+  // listening; this one never listens itself, it is handed connections.
+  httpServer.emit('listening');
+
+  const lane = createFastLane({
+    baseUrl,
+    routes,
+    logger,
+    keepAliveTimeoutMs,
+    headersTimeoutMs: httpServer.headersTimeout,
+    touch: createActivityMeter(
+      (name) => routes.noteActivity(name),
+      (err) => log.error({ err }, 'recording activity failed'),
+      options.activityIntervalMs ?? 1000,
+    ),
+    unreachable: (name, code, path) => {
+      log.warn({ user: name, code, url: redactUrl(path) }, 'user server unreachable; asking for a state check');
+      try {
+        routes.noteUnreachable(name);
+      } catch (err) {
+        log.error({ err, user: name }, 'noteUnreachable failed');
+      }
+    },
+    handOff: (socket, unread) => {
+      if (unread !== null) socket.unshift(unread);
+      httpServer.emit('connection', socket);
+      socket.resume();
+    },
+  });
+
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => lane.accept(socket));
+
+  function close(graceMs = 2000): Promise<void> {
+    return new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      lane.closeIdle();
+      httpServer.closeIdleConnections();
+      forwarder.close();
+      setTimeout(() => {
+        lane.destroyAll();
+        httpServer.closeAllConnections();
+      }, graceMs).unref();
+    }).finally(() => {
+      lane.destroyAll();
+      httpServer.close();
+    });
+  }
+
+  return { server, close };
 }
 
 function redirect(res: http.ServerResponse, location: string): void {

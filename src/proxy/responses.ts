@@ -5,20 +5,34 @@ import type { Duplex } from 'node:stream';
 import { escapeHtml, layout } from '../web/pages/layout.js';
 
 /** JSON for API clients (`/api/` in the path or JSON accepted), a page for browsers; never a redirect. */
-export function sendUnavailable(req: IncomingMessage, res: ServerResponse, status: 502 | 503, userName: string, baseUrl: string, why: string): void {
+export function unavailableResponse(
+  status: 502 | 503,
+  userName: string,
+  baseUrl: string,
+  why: string,
+  request: { url: string; accept: string | undefined },
+): { headers: Record<string, string | number>; body: string } {
   const prefix = `${baseUrl}user/${encodeURIComponent(userName)}/`;
   const message = `The server of ${userName} at ${prefix} ${why}. The hub is checking on it: reload in a few seconds, or restart it from ${baseUrl}hub/home.`;
-  const wantsJson = (req.url ?? '').includes('/api/') || (req.headers.accept ?? '').includes('application/json');
+  const wantsJson = request.url.includes('/api/') || (request.accept ?? '').includes('application/json');
   const body = wantsJson
     ? JSON.stringify({ status, message })
     : layout(`${status} ${STATUS_CODES[status]}`, `<h1>${status}: server not answering</h1><p class="error">${escapeHtml(message)}</p>` +
         `<p><a class="button" href="${escapeHtml(`${baseUrl}hub/home`)}">Go to your hub home</a></p>`);
-  res.writeHead(status, {
-    'Content-Type': wantsJson ? 'application/json' : 'text/html; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    'Retry-After': '5',
-  });
+  return {
+    headers: {
+      'Content-Type': wantsJson ? 'application/json' : 'text/html; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'Retry-After': '5',
+    },
+    body,
+  };
+}
+
+export function sendUnavailable(req: IncomingMessage, res: ServerResponse, status: 502 | 503, userName: string, baseUrl: string, why: string): void {
+  const { headers, body } = unavailableResponse(status, userName, baseUrl, why, { url: req.url ?? '', accept: req.headers.accept });
+  res.writeHead(status, headers);
   res.end(body);
 }
 

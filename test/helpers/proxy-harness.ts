@@ -56,12 +56,7 @@ export async function startProxy(options: Partial<Omit<PublicListenerOptions, 'r
     activity,
     unreachable,
     logs,
-    close: () =>
-      new Promise<void>((resolve) => {
-        listener.closeProxied();
-        listener.server.close(() => resolve());
-        listener.server.closeAllConnections();
-      }),
+    close: () => listener.close(0),
   };
 }
 

@@ -1,0 +1,121 @@
+// Keep-alive TCP connections from the fast lane to user servers, pooled per target. A connection lent out belongs to
+// one exchange at a time; an idle one that speaks unprompted, errors or stays idle for 30 s is closed.
+import net from 'node:net';
+
+/** What a lent connection reports to the exchange that holds it. */
+export interface BackendOwner {
+  onBackendData(chunk: Buffer): void;
+  onBackendDrain(): void;
+  /** The connection is gone; `err` is set when it failed rather than ended. */
+  onBackendClose(err: NodeJS.ErrnoException | undefined): void;
+}
+
+const IDLE_TIMEOUT_MS = 30_000;
+const MAX_IDLE_PER_TARGET = 256;
+
+export class BackendConnection {
+  readonly socket: net.Socket;
+  owner: BackendOwner | null = null;
+  /** True once it has carried a response: a failure before any answer may then be a stale keep-alive. */
+  reused = false;
+  private error: NodeJS.ErrnoException | undefined;
+
+  constructor(
+    readonly target: string,
+    host: string,
+    port: number,
+    private readonly pool: BackendPool,
+  ) {
+    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => {
+      if (this.owner !== null) this.owner.onBackendData(chunk);
+      else this.socket.destroy(); // unprompted bytes: nothing can be trusted on this connection any more
+    });
+    this.socket.on('drain', () => this.owner?.onBackendDrain());
+    this.socket.on('error', (err: NodeJS.ErrnoException) => (this.error = err));
+    this.socket.on('timeout', () => {
+      if (this.owner === null) this.socket.destroy();
+    });
+    this.socket.on('close', () => {
+      this.pool.forget(this);
+      const owner = this.owner;
+      this.owner = null;
+      owner?.onBackendClose(this.error);
+    });
+  }
+
+  get alive(): boolean {
+    return !this.socket.destroyed && this.socket.writable;
+  }
+}
+
+export class BackendPool {
+  private readonly idle = new Map<string, BackendConnection[]>();
+  private readonly addresses = new Map<string, { host: string; port: number }>();
+  private readonly all = new Set<BackendConnection>();
+
+  /** An idle connection to `target` (`http://host:port`), or a new one. */
+  acquire(target: string, owner: BackendOwner, fresh = false): BackendConnection {
+    const idle = fresh ? undefined : this.idle.get(target);
+    let conn: BackendConnection | undefined;
+    while (idle !== undefined && idle.length > 0) {
+      const candidate = idle.pop()!;
+      if (candidate.alive) {
+        conn = candidate;
+        break;
+      }
+    }
+    if (conn === undefined) {
+      const { host, port } = this.address(target);
+      conn = new BackendConnection(target, host, port, this);
+      this.all.add(conn);
+    } else {
+      conn.socket.setTimeout(0);
+    }
+    conn.owner = owner;
+    return conn;
+  }
+
+  /** Takes a connection back after a complete response; it must not be used by its last owner again. */
+  release(conn: BackendConnection): void {
+    conn.owner = null;
+    conn.reused = true;
+    let idle = this.idle.get(conn.target);
+    if (idle === undefined) {
+      idle = [];
+      this.idle.set(conn.target, idle);
+    }
+    if (!conn.alive || idle.length >= MAX_IDLE_PER_TARGET) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.socket.setTimeout(IDLE_TIMEOUT_MS);
+    idle.push(conn);
+  }
+
+  forget(conn: BackendConnection): void {
+    this.all.delete(conn);
+    const idle = this.idle.get(conn.target);
+    if (idle === undefined) return;
+    const at = idle.indexOf(conn);
+    if (at !== -1) idle.splice(at, 1);
+    if (idle.length === 0) this.idle.delete(conn.target);
+  }
+
+  /** Closes every connection, lent or idle (stopping the hub). */
+  destroyAll(): void {
+    for (const conn of this.all) conn.socket.destroy();
+  }
+
+  private address(target: string): { host: string; port: number } {
+    let address = this.addresses.get(target);
+    if (address === undefined) {
+      const url = new URL(target);
+      const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+      address = { host, port: Number(url.port || 80) };
+      if (this.addresses.size > 10_000) this.addresses.clear();
+      this.addresses.set(target, address);
+    }
+    return address;
+  }
+}

@@ -1,0 +1,453 @@
+// Proxies plain HTTP/1.1 requests for running user servers straight on the client socket: a strict head parse, a
+// pooled backend connection, bytes forwarded unchanged. Anything else goes to node:http at a request boundary.
+import { STATUS_CODES } from 'node:http';
+import type net from 'node:net';
+import { redactUrl, type Logger } from '../log.js';
+import type { ActivityNote } from './activity.js';
+import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
+import { ChunkedScanner, forwardedRequestHead, HEAD_END, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
+import { unavailableResponse } from './responses.js';
+import { routeRequest, type RouteSource } from './route-table.js';
+
+export interface FastLaneOptions {
+  baseUrl: string;
+  routes: RouteSource;
+  touch: ActivityNote;
+  /** The target could not be reached: log it and ask the server state for a check. */
+  unreachable(userName: string, code: string, path: string): void;
+  /** Gives a connection to node:http with the bytes read from it but not yet used; only ever between exchanges. */
+  handOff(socket: net.Socket, unread: Buffer | null): void;
+  logger: Logger;
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
+}
+
+export interface FastLane {
+  accept(socket: net.Socket): void;
+  /** Closes connections between requests now, and the others once their exchange completes. */
+  closeIdle(): void;
+  destroyAll(): void;
+}
+
+/** Connect-level failures: the server is not there, which the state machine should check. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+/** Methods safe to send again when a pooled connection turns out to have been closed by the server. */
+const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+/** Pipelined bytes kept while an exchange runs before the client is paused. */
+const MAX_PIPELINED_BYTES = 64 * 1024;
+
+export function createFastLane(options: FastLaneOptions): FastLane {
+  const lane: Lane = { ...options, pool: new BackendPool(), clients: new Set(), closing: false, log: options.logger.child({ component: 'proxy' }) };
+  return {
+    accept: (socket) => {
+      const client = new ClientConnection(lane, socket);
+      lane.clients.add(client);
+      client.next();
+    },
+    closeIdle: () => {
+      lane.closing = true;
+      for (const client of lane.clients) if (client.idle) client.socket.destroy();
+    },
+    destroyAll: () => {
+      for (const client of lane.clients) client.socket.destroy();
+      lane.pool.destroyAll();
+    },
+  };
+}
+
+interface Lane extends FastLaneOptions {
+  pool: BackendPool;
+  clients: Set<ClientConnection>;
+  closing: boolean;
+  log: Logger;
+}
+
+class ClientConnection {
+  /** Bytes read from the client and not yet used (the next request head, pipelined requests). */
+  pending: Buffer | null = null;
+  exchange: Exchange | null = null;
+  private ended = false;
+  /** This connection is ending: whatever the client still sends is dropped. */
+  private done = false;
+  private headTimer: NodeJS.Timeout | null = null;
+  private uploadBlocked = false;
+  private pipelineFull = false;
+
+  constructor(
+    private readonly lane: Lane,
+    readonly socket: net.Socket,
+  ) {
+    socket.setTimeout(lane.keepAliveTimeoutMs);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('error', ignore);
+    socket.on('drain', this.onDrain);
+    socket.on('timeout', this.onTimeout);
+  }
+
+  get idle(): boolean {
+    return this.exchange === null && this.pending === null;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.done) return;
+    const exchange = this.exchange;
+    if (exchange !== null && exchange.bodyRemaining > 0) {
+      const take = Math.min(exchange.bodyRemaining, chunk.length);
+      exchange.sendBody(take === chunk.length ? chunk : chunk.subarray(0, take));
+      if (take === chunk.length) return;
+      chunk = chunk.subarray(take);
+    }
+    this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.exchange === null) this.next();
+    else if (this.pending.length > MAX_PIPELINED_BYTES) this.setPaused('pipeline', true);
+  };
+
+  /** Starts the next exchange if a whole request head is here; otherwise waits for more bytes or hands off. */
+  next(): void {
+    const buf = this.pending;
+    if (buf === null) {
+      if (this.ended || this.lane.closing) this.end();
+      return;
+    }
+    const end = buf.indexOf(HEAD_END);
+    if (end === -1) {
+      if (buf.length > MAX_HEAD_BYTES) this.handOff();
+      else this.armHeadTimer();
+      return;
+    }
+    this.clearHeadTimer();
+    if (end + HEAD_END.length > MAX_HEAD_BYTES) return this.handOff();
+    const head = parseRequestHead(buf, end);
+    if (head === null) return this.handOff();
+    const route = routeRequest(head.target, this.lane.baseUrl);
+    if (route.kind !== 'user') return this.handOff();
+    const target = this.lane.routes.target(route.name);
+    if (target === null) return this.handOff();
+
+    const bodyStart = end + HEAD_END.length;
+    const bodyEnd = Math.min(buf.length, bodyStart + head.contentLength);
+    const body = bodyEnd > bodyStart ? buf.subarray(bodyStart, bodyEnd) : null;
+    this.pending = bodyEnd < buf.length ? buf.subarray(bodyEnd) : null;
+    this.socket.setTimeout(0);
+    this.exchange = new Exchange(this.lane, this, head, route.name, route.path, target, body);
+  }
+
+  /** The exchange is over; `close` when this connection must end (asked by either side, or a body left unread). */
+  finished(close: boolean): void {
+    this.exchange = null;
+    this.setPaused('upload', false);
+    if (close || this.ended || this.lane.closing) {
+      this.end();
+      return;
+    }
+    this.socket.setTimeout(this.lane.keepAliveTimeoutMs);
+    this.setPaused('pipeline', false);
+    this.next();
+  }
+
+  private end(): void {
+    this.done = true;
+    this.pending = null;
+    this.socket.end();
+  }
+
+  setPaused(reason: 'upload' | 'pipeline', paused: boolean): void {
+    if (reason === 'upload') this.uploadBlocked = paused;
+    else this.pipelineFull = paused;
+    if (this.uploadBlocked || this.pipelineFull) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private handOff(): void {
+    this.clearHeadTimer();
+    const socket = this.socket;
+    socket.pause();
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('close', this.onClose);
+    socket.off('error', ignore);
+    socket.off('drain', this.onDrain);
+    socket.off('timeout', this.onTimeout);
+    socket.setTimeout(0);
+    this.lane.clients.delete(this);
+    const unread = this.pending;
+    this.pending = null;
+    this.lane.handOff(socket, unread);
+  }
+
+  private armHeadTimer(): void {
+    if (this.headTimer !== null) return;
+    this.headTimer = setTimeout(() => {
+      // node:http's answer to a head that takes too long (its headersTimeout)
+      this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      this.socket.destroySoon();
+    }, this.lane.headersTimeoutMs);
+    this.headTimer.unref();
+  }
+
+  private clearHeadTimer(): void {
+    if (this.headTimer === null) return;
+    clearTimeout(this.headTimer);
+    this.headTimer = null;
+  }
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    if (this.exchange === null) {
+      if (this.pending !== null) this.socket.destroy();
+      else this.socket.end();
+    } else if (this.exchange.bodyRemaining > 0) {
+      this.socket.destroy(); // the upload was cut short
+    }
+  };
+
+  private readonly onClose = (): void => {
+    this.clearHeadTimer();
+    this.lane.clients.delete(this);
+    this.exchange?.abandon();
+    this.exchange = null;
+    this.pending = null;
+  };
+
+  private readonly onDrain = (): void => this.exchange?.clientDrained();
+
+  private readonly onTimeout = (): void => {
+    if (this.exchange === null) this.socket.destroy();
+  };
+}
+
+const enum Phase {
+  Head,
+  Body,
+  Done,
+}
+
+/** One request and its response between a client connection and a backend connection. */
+class Exchange implements BackendOwner {
+  bodyRemaining: number;
+  private conn: BackendConnection;
+  private phase = Phase.Head;
+  private response: ResponseHead | null = null;
+  private responseHead: Buffer | null = null;
+  private remaining = 0;
+  private scanner: ChunkedScanner | null = null;
+  /** Bytes of this exchange already written to the client (an interim 1xx counts). */
+  private answered = false;
+  private backendPaused = false;
+  /** The request as sent, kept while it may be sent again on a fresh connection. */
+  private replay: Buffer[] | null;
+
+  constructor(
+    private readonly lane: Lane,
+    private readonly client: ClientConnection,
+    private readonly head: RequestHead,
+    private readonly userName: string,
+    private readonly path: string,
+    private readonly target: string,
+    body: Buffer | null,
+  ) {
+    const remoteAddress = client.socket.remoteAddress ?? '';
+    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress), 'latin1');
+    const bodyNow = body === null ? 0 : body.length;
+    this.bodyRemaining = head.contentLength - bodyNow;
+    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? (body === null ? [request] : [request, body]) : null;
+    this.conn = lane.pool.acquire(target, this);
+    this.send(body === null ? [request] : [request, body]);
+  }
+
+  sendBody(chunk: Buffer): void {
+    this.bodyRemaining -= chunk.length;
+    if (this.phase === Phase.Done) return; // answered early: the rest of the upload is read and dropped
+    if (!this.conn.socket.write(chunk)) this.client.setPaused('upload', true);
+  }
+
+  onBackendDrain(): void {
+    this.client.setPaused('upload', false);
+  }
+
+  clientDrained(): void {
+    if (this.backendPaused) {
+      this.backendPaused = false;
+      this.conn.socket.resume();
+    }
+  }
+
+  onBackendData(chunk: Buffer): void {
+    if (this.phase === Phase.Body) {
+      this.forwardBody(chunk, 0);
+      return;
+    }
+    let buf = this.responseHead === null ? chunk : Buffer.concat([this.responseHead, chunk]);
+    for (;;) {
+      const end = buf.indexOf(HEAD_END);
+      if (end === -1) {
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail('sent a response head longer than 64 KiB');
+        else this.responseHead = buf;
+        return;
+      }
+      const parsed = parseResponseHead(buf, end, this.head.method);
+      if (typeof parsed === 'string') {
+        this.fail(parsed);
+        return;
+      }
+      const headEnd = end + HEAD_END.length;
+      if (parsed.status < 200) {
+        // Interim (100, 103): passed on, and the final head follows.
+        this.write(buf.subarray(0, headEnd));
+        if (headEnd === buf.length) {
+          this.responseHead = null;
+          return;
+        }
+        buf = buf.subarray(headEnd);
+        continue;
+      }
+      this.responseHead = null;
+      this.response = parsed;
+      this.phase = Phase.Body;
+      this.replay = null;
+      this.remaining = parsed.length;
+      if (parsed.framing === 'chunked') this.scanner = new ChunkedScanner();
+      this.forwardBody(buf, headEnd);
+      return;
+    }
+  }
+
+  /** Forwards `buf`, whose first `from` bytes are the response head not yet written. */
+  private forwardBody(buf: Buffer, from: number): void {
+    this.lane.touch(this.userName);
+    const response = this.response!;
+    switch (response.framing) {
+      case 'none':
+        this.write(from === buf.length ? buf : buf.subarray(0, from));
+        this.complete(buf.length > from);
+        return;
+      case 'length': {
+        const available = buf.length - from;
+        const take = Math.min(this.remaining, available);
+        this.write(take === available ? buf : buf.subarray(0, from + take));
+        this.remaining -= take;
+        if (this.remaining === 0) this.complete(available > take);
+        return;
+      }
+      case 'chunked': {
+        let end: number;
+        try {
+          end = this.scanner!.scan(from === 0 ? buf : buf.subarray(from));
+        } catch (err) {
+          if (from > 0) this.fail(`sent a malformed chunked body (${(err as Error).message})`);
+          else this.cutShort(`malformed chunked body (${(err as Error).message})`);
+          return;
+        }
+        if (end === -1) {
+          this.write(buf);
+          return;
+        }
+        this.write(from + end === buf.length ? buf : buf.subarray(0, from + end));
+        this.complete(from + end < buf.length);
+        return;
+      }
+      case 'close':
+        this.write(buf);
+    }
+  }
+
+  onBackendClose(err: NodeJS.ErrnoException | undefined): void {
+    if (this.phase === Phase.Done) return;
+    if (this.phase === Phase.Body) {
+      if (this.response!.framing === 'close' && err === undefined) this.complete(false);
+      else this.cutShort(err?.code ?? 'the server closed the connection mid-response');
+      return;
+    }
+    const code = err?.code;
+    if (this.answered) {
+      this.cutShort(code ?? 'the server closed the connection after an interim response');
+      return;
+    }
+    if (this.replay !== null && this.conn.reused && this.responseHead === null && (code === undefined || code === 'ECONNRESET' || code === 'EPIPE')) {
+      // A kept-alive connection the server had already closed: the request never reached it.
+      const replay = this.replay;
+      this.replay = null;
+      this.conn = this.lane.pool.acquire(this.target, this, true);
+      this.send(replay);
+      return;
+    }
+    if (code !== undefined && UNREACHABLE.has(code)) {
+      this.lane.unreachable(this.userName, code, this.path);
+      this.respond(503, `is not answering (${code})`);
+      return;
+    }
+    this.lane.log.warn({ user: this.userName, code, url: redactUrl(this.path) }, 'user server closed the connection without an answer');
+    this.respond(502, `closed the connection without an answer (${code ?? 'connection closed'})`);
+  }
+
+  /** The client went away: the backend connection is mid-exchange and cannot be reused. */
+  abandon(): void {
+    if (this.phase === Phase.Done) return;
+    this.phase = Phase.Done;
+    this.dropBackend();
+  }
+
+  private send(parts: Buffer[]): void {
+    const socket = this.conn.socket;
+    socket.cork();
+    for (const part of parts) socket.write(part);
+    socket.uncork();
+  }
+
+  private write(data: Buffer): void {
+    this.answered = true;
+    if (!this.client.socket.write(data) && !this.backendPaused) {
+      this.backendPaused = true;
+      this.conn.socket.pause();
+    }
+  }
+
+  private complete(extraBytes: boolean): void {
+    this.phase = Phase.Done;
+    const response = this.response!;
+    if (this.backendPaused) {
+      // Paused only to hold back more of this response, which is complete; the client buffers what it has.
+      this.backendPaused = false;
+      this.conn.socket.resume();
+    }
+    if (response.reusable && !extraBytes && this.bodyRemaining === 0) this.lane.pool.release(this.conn);
+    else this.dropBackend();
+    this.client.finished(!response.reusable || this.head.close || this.bodyRemaining > 0);
+  }
+
+  /** The server's answer is unusable and nothing has reached the client yet: answer 502 for it. */
+  private fail(why: string): void {
+    this.lane.log.warn({ user: this.userName, problem: why, url: redactUrl(this.path) }, 'user server sent an unusable response');
+    if (this.answered) this.cutShort(why);
+    else this.respond(502, `answered with an unusable response (${why})`);
+  }
+
+  private cutShort(why: string): void {
+    this.lane.log.info({ user: this.userName, problem: why, url: redactUrl(this.path) }, 'proxied response cut short');
+    this.phase = Phase.Done;
+    this.dropBackend();
+    this.client.socket.destroy();
+  }
+
+  private respond(status: 502 | 503, why: string): void {
+    this.phase = Phase.Done;
+    this.dropBackend();
+    const close = this.head.close || this.bodyRemaining > 0;
+    const { headers, body } = unavailableResponse(status, this.userName, this.lane.baseUrl, why, { url: this.path, accept: this.head.accept });
+    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
+    for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
+    if (close) text += 'Connection: close\r\n';
+    this.client.socket.write(`${text}\r\n${body}`);
+    this.client.finished(close);
+  }
+
+  private dropBackend(): void {
+    this.conn.owner = null;
+    this.conn.socket.destroy();
+  }
+}
+
+function ignore(): void {}
