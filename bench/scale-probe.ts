@@ -1,0 +1,228 @@
+// Issue 6 point 5, focused: a database of 10,000 users (50 with running server rows) and the hub's own code timed on
+// it, without containers or load generators. In-process (default): the Hono app through app.request(). With
+// --process: src/ compiled to a temp dir and run as a child hub on that database (Docker is needed for its network;
+// reconcile marks the container-less servers stopped), timed over loopback, with its RSS after a forced GC.
+// Usage: node --import tsx bench/scale-probe.ts [--process] [--users N] [--only LABEL] [--repeat K]
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Hono } from 'hono';
+import { stringify } from 'yaml';
+import { loadCookieSecret } from '../src/auth/cookie-secret.js';
+import { createCallerResolver } from '../src/auth/caller.js';
+import { createGithubSignIn } from '../src/auth/github.js';
+import { createGithubTokenVault } from '../src/auth/github-token.js';
+import { createLoginThrottle } from '../src/auth/login-throttle.js';
+import { createOAuthClientStore } from '../src/auth/oauth-clients.js';
+import { createOAuthCodeStore } from '../src/auth/oauth-codes.js';
+import { syncServiceTokens } from '../src/auth/service-tokens.js';
+import { createSessions } from '../src/auth/sessions.js';
+import { createTokenStore } from '../src/auth/tokens.js';
+import { parseConfig } from '../src/config/load.js';
+import { openDatabase } from '../src/db/open.js';
+import { servers as serversTable } from '../src/db/schema.js';
+import { createGroupStore } from '../src/groups/store.js';
+import { createLogger } from '../src/log.js';
+import { createServers } from '../src/servers/servers.js';
+import type { Spawner } from '../src/spawner/spawner.js';
+import { createUserStore } from '../src/users/store.js';
+import { createWebApp } from '../src/web/app.js';
+import { xsrfToken } from '../src/web/middleware/csrf.js';
+import { freePort, REPO, rssOf } from './lib/hub-process.js';
+
+const { values: args } = parseArgs({ options: {
+  process: { type: 'boolean' },
+  users: { type: 'string', default: '10000' },
+  /** Only the measures whose label contains this (e.g. under --cpu-prof). */
+  only: { type: 'string', default: '' },
+  /** Multiplies every measure's sample count. */
+  repeat: { type: 'string', default: '1' },
+} });
+const USERS = Number(args.users);
+const RUNNING = 50;
+const TOKEN = randomBytes(24).toString('hex');
+const ADMIN = 'probeadmin';
+
+type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-scale-probe-'));
+try {
+  if (args.process) await viaProcess();
+  else await inProcess();
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+function hubYaml(port: number, network: string) {
+  return {
+    hub: { bind: `127.0.0.1:${port}`, data_dir: dataDir, log_level: 'warn' },
+    auth: { admin_users: [ADMIN], allow_all: true },
+    spawner: { image: 'img/base:1', network, images: { base: { image: 'img/base:1', description: 'Base' }, gpu: { image: 'img/gpu:1', description: 'CUDA' } } },
+    services: [{ name: 'bench', api_token: TOKEN, admin: true }],
+  };
+}
+
+/** Users, running server rows and a signed-in admin, written through the stores; returns the admin's cookie. */
+async function seed(yaml: object): Promise<{ cookie: string; close(): void; app: Fetch; closeApp(): Promise<void> }> {
+  const config = parseConfig(stringify(yaml), path.join(dataDir, 'hub.yaml'), {});
+  const opened = openDatabase(dataDir);
+  const db = opened.db;
+  const users = createUserStore(db);
+  const groups = createGroupStore(db);
+  const tokens = createTokenStore(db);
+  syncServiceTokens(config, tokens);
+  // The data_dir's own secret file, so a child hub accepts the seeded session.
+  const secret = loadCookieSecret(dataDir);
+  const sessions = createSessions({ db, secret, config });
+  const logger = createLogger('silent');
+  const t = performance.now();
+  db.$client.transaction(() => {
+    for (let i = 0; i < USERS; i++) users.create(`user${String(i).padStart(5, '0')}`, { addedByAdmin: true });
+  })();
+  const now = new Date();
+  for (let i = 0; i < RUNNING; i++) {
+    const user = users.get(`user${String(i * 97).padStart(5, '0')}`)!;
+    db.insert(serversTable).values({ userId: user.id, name: '', status: 'running', url: 'http://10.0.0.2:8888', started: now, lastActivity: now }).run();
+  }
+  console.log(`seeded ${USERS} users, ${RUNNING} running server rows: ${(performance.now() - t).toFixed(0)} ms`);
+  const servers = createServers({
+    config, db, users, spawner: {} as Spawner, tokens, oauthClients: createOAuthClientStore(db), logger,
+    hubApiUrl: () => 'http://127.0.0.1:8081/hub/api',
+  });
+  const app = createWebApp({
+    config, logger,
+    health: { database: () => undefined, docker: async () => undefined },
+    api: {
+      config, users, groups, tokens,
+      oauthClients: createOAuthClientStore(db), oauthCodes: createOAuthCodeStore(db),
+      resolver: createCallerResolver({ config, users, groups, tokens }),
+      servers, sessions, xsrfToken: (sid) => xsrfToken(secret, sid),
+    },
+    signIn: {
+      config, secret, sessions, users,
+      github: createGithubSignIn({ config, secret }), pam: null,
+      githubTokens: createGithubTokenVault(config, {}), throttle: createLoginThrottle(), servers,
+    },
+  });
+  const signer = new Hono().get('/in/:name', (c) => {
+    sessions.start(c, users.ensure(c.req.param('name'), { admin: true }).id, 'github');
+    return c.text('ok');
+  });
+  const cookie = (await signer.request(`/in/${ADMIN}`)).headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return {
+    cookie,
+    close: () => opened.close(),
+    app: async (url, init) => app.request(url, init),
+    closeApp: () => servers.close(),
+  };
+}
+
+async function measure(origin: string, fetcher: Fetch, cookie: string): Promise<void> {
+  const time = async (label: string, n: number, request: () => Promise<Response>) => {
+    if (!label.includes(args.only)) return;
+    n *= Number(args.repeat);
+    const samples: number[] = [];
+    let status = 0;
+    let bytes = 0;
+    for (let i = 0; i < n + 5; i++) {
+      const t0 = performance.now();
+      const res = await request();
+      bytes = (await res.arrayBuffer()).byteLength;
+      status = res.status;
+      if (i >= 5) samples.push(performance.now() - t0);
+    }
+    samples.sort((a, b) => a - b);
+    const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(2);
+    console.log(`${label}: HTTP ${status}, ${bytes} bytes, median ${at(0.5)} / p95 ${at(0.95)} ms (n=${n})`);
+  };
+  const api = (p: string, init: RequestInit = {}) => fetcher(`${origin}/hub/api${p}`, {
+    ...init, headers: { Authorization: `token ${TOKEN}`, 'Content-Type': 'application/json', ...init.headers },
+  });
+  const page = (p: string) => fetcher(`${origin}/hub${p}`, { headers: { Cookie: cookie } });
+  await time('GET /hub/api/users?state=ready&limit=50', 200, () => api('/users?state=ready&limit=50'));
+  await time('GET /hub/api/users?limit=50', 200, () => api('/users?limit=50'));
+  await time('GET /hub/api/users?limit=50&offset=5000', 200, () => api('/users?limit=50&offset=5000'));
+  await time('GET /hub/api/users?state=ready&limit=50 (envelope)', 200, () => api('/users?state=ready&limit=50', { headers: { Accept: 'application/jupyterhub-pagination+json' } }));
+  await time('GET /hub/api/ (smallest answer)', 200, () => fetcher(`${origin}/hub/api/`));
+  await time('GET /hub/admin', 20, () => page('/admin'));
+  await time('GET /hub/admin?offset=5000', 20, () => page('/admin?offset=5000'));
+  let batch = 0;
+  await time('POST /hub/api/users (1,000 new names)', 5, () => {
+    const usernames = Array.from({ length: 1000 }, (_, j) => `bulk${batch}x${j}`);
+    batch++;
+    return api('/users', { method: 'POST', body: JSON.stringify({ usernames }) });
+  });
+}
+
+async function inProcess(): Promise<void> {
+  const seeded = await seed(hubYaml(8000, 'berth-probe'));
+  await measure('http://127.0.0.1:8000', seeded.app, seeded.cookie);
+  await seeded.closeApp();
+  seeded.close();
+}
+
+async function viaProcess(): Promise<void> {
+  const port = await freePort();
+  const network = `berth-probe-${randomBytes(4).toString('hex')}`;
+  const yaml = hubYaml(port, network);
+  const seeded = await seed(yaml);
+  await seeded.closeApp();
+  seeded.close();
+  writeFileSync(path.join(dataDir, 'hub.yaml'), stringify(yaml));
+
+  // Inside the repository, so the build resolves node_modules; bench/results/ is git-ignored.
+  const build = path.join(REPO, 'bench/results', `probe-build-${process.pid}`);
+  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', build, '--sourceMap', 'false'], { cwd: REPO, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout.slice(0, 2000)}`);
+  cpSync(path.join(REPO, 'src/db/migrations'), path.join(build, 'db/migrations'), { recursive: true });
+  // A preload that answers SIGUSR2 with memoryUsage() after a full GC, on stderr.
+  const preload = path.join(dataDir, 'mem-report.mjs');
+  writeFileSync(preload, `process.on('SIGUSR2', () => { globalThis.gc?.(); globalThis.gc?.();
+  const m = process.memoryUsage(); const mb = (n) => (n / 2 ** 20).toFixed(1);
+  process.stderr.write('MEM ' + JSON.stringify({ rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }) + '\\n'); });\n`);
+  const extra = (process.env.PROBE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const began = performance.now();
+  const child = spawn(process.execPath, ['--expose-gc', '--import', preload, ...extra, path.join(build, 'main.js'), '--config', path.join(dataDir, 'hub.yaml')], {
+    cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' },
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`hub exited: ${output.slice(-2000)}`);
+      try {
+        await (await fetch(`${origin}/hub/api/`)).arrayBuffer();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    console.log(`cold start: ${(performance.now() - began).toFixed(0)} ms; RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB`);
+    const memory = async (label: string) => {
+      const before = output.length;
+      child.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 500));
+      const line = output.slice(before).match(/MEM (.*)/)?.[1] ?? '?';
+      console.log(`${label}: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB (after GC: ${line})`);
+    };
+    await memory('idle after start');
+    await measure(origin, (url, init) => fetch(url, init), seeded.cookie);
+    console.log(`after the requests: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB`);
+    await memory('after the requests');
+    if (process.env.PROBE_HOLD) await new Promise((r) => setTimeout(r, Number(process.env.PROBE_HOLD)));
+  } finally {
+    if (child.exitCode === null) {
+      const closed = new Promise((r) => child.once('close', r));
+      child.kill('SIGTERM');
+      await closed;
+    }
+    spawnSync('docker', ['network', 'rm', network], { stdio: 'ignore' });
+    rmSync(build, { recursive: true, force: true });
+    if (process.env.PROBE_LOG) console.log(output.slice(-3000));
+  }
+}
