@@ -1,6 +1,6 @@
 // Owns the groups and group_members tables: rows in, rows out. Group names and member names arrive validated.
 // Membership is read often (every caller's `!group=` scopes are expanded to users), so lookups stay one query.
-import { asc, eq, inArray, and } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { groupMembers, groups, users, type Group } from '../db/schema.js';
 
@@ -25,12 +25,24 @@ export interface GroupStore {
 }
 
 export function createGroupStore(db: Db): GroupStore {
+  // The reads made per request (a caller's `!group=` scopes, a page of users' groups) are prepared once.
+  const byName = db.select().from(groups).where(eq(groups.name, sql.placeholder('name'))).prepare();
+  const membersOf = db.select({ name: users.name }).from(groupMembers)
+    .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+    .innerJoin(users, eq(users.id, groupMembers.userId))
+    .where(eq(groups.name, sql.placeholder('name'))).orderBy(asc(users.name)).prepare();
+  const groupsOfUser = db.select({ name: groups.name }).from(groupMembers)
+    .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+    .where(eq(groupMembers.userId, sql.placeholder('userId'))).orderBy(asc(groups.name)).prepare();
+  const groupsOfIds = db.select({ userId: groupMembers.userId, name: groups.name }).from(groupMembers)
+    .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+    .where(sql`${groupMembers.userId} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`).orderBy(asc(groups.name)).prepare();
   const store: GroupStore = {
-    get: (name) => db.select().from(groups).where(eq(groups.name, name)).get() ?? null,
+    get: (name) => byName.get({ name }) ?? null,
     list({ offset = 0, limit = -1 } = {}) {
       return db.select().from(groups).orderBy(asc(groups.id)).limit(limit).offset(offset).all();
     },
-    count: () => db.select({ id: groups.id }).from(groups).all().length,
+    count: () => db.select({ n: sql<number>`count(*)` }).from(groups).get()?.n ?? 0,
     create(name, properties = {}) {
       return db.insert(groups).values({ name, properties }).onConflictDoNothing({ target: groups.name }).returning().get() ?? null;
     },
@@ -40,24 +52,16 @@ export function createGroupStore(db: Db): GroupStore {
     setProperties(name, properties) {
       return db.update(groups).set({ properties }).where(eq(groups.name, name)).returning().get() ?? null;
     },
-    members(name) {
-      return db.select({ name: users.name }).from(groupMembers)
-        .innerJoin(groups, eq(groups.id, groupMembers.groupId))
-        .innerJoin(users, eq(users.id, groupMembers.userId))
-        .where(eq(groups.name, name)).orderBy(asc(users.name)).all().map((r) => r.name);
-    },
-    groupsOf(userId) {
-      return db.select({ name: groups.name }).from(groupMembers)
-        .innerJoin(groups, eq(groups.id, groupMembers.groupId))
-        .where(eq(groupMembers.userId, userId)).orderBy(asc(groups.name)).all().map((r) => r.name);
-    },
+    members: (name) => membersOf.all({ name }).map((r) => r.name),
+    groupsOf: (userId) => groupsOfUser.all({ userId }).map((r) => r.name),
     groupsOfUsers(userIds) {
       const out = new Map<number, string[]>();
       if (userIds.length === 0) return out;
-      const rows = db.select({ userId: groupMembers.userId, name: groups.name }).from(groupMembers)
-        .innerJoin(groups, eq(groups.id, groupMembers.groupId))
-        .where(inArray(groupMembers.userId, [...userIds])).orderBy(asc(groups.name)).all();
-      for (const r of rows) out.set(r.userId, [...(out.get(r.userId) ?? []), r.name]);
+      for (const r of groupsOfIds.all({ ids: JSON.stringify(userIds) })) {
+        const names = out.get(r.userId);
+        if (names) names.push(r.name);
+        else out.set(r.userId, [r.name]);
+      }
       return out;
     },
     addMembers(groupId, userIds) {

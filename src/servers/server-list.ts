@@ -49,45 +49,72 @@ export function serverView(config: Pick<HubConfig, 'hub'>, userName: string, ser
 }
 
 export function pageUsers(db: Db, config: Pick<HubConfig, 'hub'>, query: UserPageQuery): UserPage {
+  const statements = statementsFor(db, query);
+  const params = {
+    offset: query.offset,
+    limit: query.limit,
+    name: query.nameContains ?? '',
+    only: query.only === undefined ? '[]' : JSON.stringify(query.only),
+  };
+  const page = statements.page.all(params).map(({ user, server }) => ({ user, view: serverView(config, user.name, server) }));
+  return { rows: page, total: query.count ? statements.count.get(params)?.n ?? 0 : null };
+}
+
+type Statements = ReturnType<typeof prepare>;
+
+/**
+ * Statements prepared once per database and query shape (state, sort, direction, which filters): building and
+ * preparing the query was half of a page's cost. Values (name, names, offset, limit) are placeholders.
+ */
+const prepared = new WeakMap<Db, Map<string, Statements>>();
+
+function statementsFor(db: Db, query: UserPageQuery): Statements {
+  let byShape = prepared.get(db);
+  if (!byShape) prepared.set(db, (byShape = new Map()));
+  const key = [query.state ?? '', query.sort, query.descending, Boolean(query.nameContains), query.only !== undefined].join('|');
+  let statements = byShape.get(key);
+  if (!statements) byShape.set(key, (statements = prepare(db, query)));
+  return statements;
+}
+
+function prepare(db: Db, shape: Pick<UserPageQuery, 'state' | 'sort' | 'descending' | 'nameContains' | 'only'>) {
   const joined = and(eq(serversTable.userId, usersTable.id), eq(serversTable.name, ''));
   const conditions: SQL[] = [];
-  if (query.state === 'ready') conditions.push(eq(serversTable.status, 'running'));
-  if (query.state === 'active') conditions.push(and(isNotNull(serversTable.id), ne(serversTable.status, 'stopped')) as SQL);
-  if (query.state === 'inactive') conditions.push(or(isNull(serversTable.id), eq(serversTable.status, 'stopped')) as SQL);
+  if (shape.state === 'ready') conditions.push(eq(serversTable.status, 'running'));
+  if (shape.state === 'active') conditions.push(and(isNotNull(serversTable.id), ne(serversTable.status, 'stopped')) as SQL);
+  if (shape.state === 'inactive') conditions.push(or(isNull(serversTable.id), eq(serversTable.status, 'stopped')) as SQL);
   // instr, not LIKE: an exact substring, with no wildcards and no case folding.
-  if (query.nameContains) conditions.push(sql`instr(${usersTable.name}, ${query.nameContains}) > 0`);
-  if (query.only !== undefined) conditions.push(sql`${usersTable.name} IN (SELECT value FROM json_each(${JSON.stringify(query.only)}))`);
+  if (shape.nameContains) conditions.push(sql`instr(${usersTable.name}, ${sql.placeholder('name')}) > 0`);
+  if (shape.only !== undefined) conditions.push(sql`${usersTable.name} IN (SELECT value FROM json_each(${sql.placeholder('only')}))`);
   const where = conditions.length > 0 ? and(...conditions) : undefined;
 
   // A user's activity is the later of their own and their server's; never active sorts first.
   const activity = sql`max(coalesce(${usersTable.lastActivity}, -1), coalesce(${serversTable.lastActivity}, -1))`;
-  const key = { id: usersTable.id, name: usersTable.name, last_activity: activity }[query.sort];
-  const dir = query.descending ? desc : asc;
-  const rows = db
+  const key = { id: usersTable.id, name: usersTable.name, last_activity: activity }[shape.sort];
+  const dir = shape.descending ? desc : asc;
+  const page = db
     .select({ user: usersTable, server: serversTable })
     .from(usersTable)
     .leftJoin(serversTable, joined)
     .where(where)
     .orderBy(dir(key), dir(usersTable.id))
-    .limit(query.limit)
-    .offset(query.offset)
-    .all();
-  const page = rows.map(({ user, server }) => ({ user, view: serverView(config, user.name, server) }));
-  return { rows: page, total: query.count ? count(db, query, joined, where) : null };
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'))
+    .prepare();
+  return { page, count: prepareCount(db, shape, joined, where) };
 }
 
 /** Every match. Without name filters the servers table alone answers (it holds only users who ever started). */
-function count(db: Db, query: UserPageQuery, joined: SQL | undefined, where: SQL | undefined): number {
-  const n = (row: { n: number } | undefined) => row?.n ?? 0;
-  if (query.nameContains || query.only !== undefined) {
-    return n(db.select({ n: sql<number>`count(*)` }).from(usersTable).leftJoin(serversTable, joined).where(where).get());
-  }
-  const allUsers = () => n(db.select({ n: sql<number>`count(*)` }).from(usersTable).get());
-  const servers = (status: SQL) => n(db.select({ n: sql<number>`count(*)` }).from(serversTable).where(and(eq(serversTable.name, ''), status)).get());
-  switch (query.state) {
-    case undefined: return allUsers();
-    case 'ready': return servers(eq(serversTable.status, 'running'));
-    case 'active': return servers(ne(serversTable.status, 'stopped'));
-    case 'inactive': return allUsers() - servers(ne(serversTable.status, 'stopped'));
+function prepareCount(db: Db, shape: Pick<UserPageQuery, 'state' | 'nameContains' | 'only'>, joined: SQL | undefined, where: SQL | undefined) {
+  const n = { n: sql<number>`count(*)` };
+  const servers = (status: SQL) => db.select(n).from(serversTable).where(and(eq(serversTable.name, ''), status));
+  if (shape.nameContains || shape.only !== undefined) return db.select(n).from(usersTable).leftJoin(serversTable, joined).where(where).prepare();
+  switch (shape.state) {
+    case undefined: return db.select(n).from(usersTable).prepare();
+    case 'ready': return servers(eq(serversTable.status, 'running')).prepare();
+    case 'active': return servers(ne(serversTable.status, 'stopped')).prepare();
+    // Users minus active servers, in one statement.
+    case 'inactive': return db.select({ n: sql<number>`(SELECT count(*) FROM ${usersTable}) - count(*)` }).from(serversTable)
+      .where(and(eq(serversTable.name, ''), ne(serversTable.status, 'stopped'))).prepare();
   }
 }

@@ -9,6 +9,8 @@ export interface UserStore {
   getById(id: number): User | null;
   /** Creates the user; returns null when the name is taken. */
   create(name: string, fields?: { admin?: boolean; addedByAdmin?: boolean }): User | null;
+  /** Creates each name not taken yet, in one transaction; returns the users created, in the order given. */
+  createMany(names: readonly string[], fields?: { admin?: boolean; addedByAdmin?: boolean }): User[];
   /** The existing user, or a new one. */
   ensure(name: string, fields?: { admin?: boolean }): User;
   list(options?: { offset?: number; limit?: number }): User[];
@@ -30,18 +32,30 @@ export function slugFor(name: string): string {
 export function createUserStore(db: Db): UserStore {
   const byName = db.select().from(users).where(eq(users.name, sql.placeholder('name'))).prepare();
   const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+  const slugTaken = db.select({ id: users.id }).from(users).where(eq(users.slug, sql.placeholder('slug'))).prepare();
+  const insert = db
+    .insert(users)
+    .values({ name: sql.placeholder('name'), slug: sql.placeholder('slug'), admin: sql.placeholder('admin'), addedByAdmin: sql.placeholder('addedByAdmin') })
+    .onConflictDoNothing({ target: users.name })
+    .returning()
+    .prepare();
+
+  /** A renamed user keeps their slug, so a new user may escape to a slug already taken: add a suffix. */
+  const uniqueSlug = (base: string): string => {
+    let slug = base;
+    for (let n = 2; slugTaken.get({ slug }) !== undefined; n++) slug = `${base}-${n}`;
+    return slug;
+  };
 
   const store: UserStore = {
     get: (name) => byName.get({ name }) ?? null,
     getById: (id) => byId.get({ id }) ?? null,
     create(name, fields = {}) {
-      const rows = db
-        .insert(users)
-        .values({ name, slug: uniqueSlug(db, slugFor(name)), admin: fields.admin ?? false, addedByAdmin: fields.addedByAdmin ?? false })
-        .onConflictDoNothing({ target: users.name })
-        .returning()
-        .all();
-      return rows[0] ?? null;
+      return insert.get({ name, slug: uniqueSlug(slugFor(name)), admin: fields.admin ?? false, addedByAdmin: fields.addedByAdmin ?? false }) ?? null;
+    },
+    createMany(names, fields = {}) {
+      // One transaction: a commit per user made 1,000 new users cost 1,000 WAL commits.
+      return db.$client.transaction(() => names.map((name) => store.create(name, fields)).filter((u): u is User => u !== null))();
     },
     ensure(name, fields = {}) {
       return store.get(name) ?? store.create(name, fields) ?? (store.get(name) as User);
@@ -58,12 +72,4 @@ export function createUserStore(db: Db): UserStore {
     },
   };
   return store;
-}
-
-/** A renamed user keeps their slug, so a new user may escape to a slug already taken: add a suffix. */
-function uniqueSlug(db: Db, base: string): string {
-  const taken = (slug: string) => db.select({ id: users.id }).from(users).where(eq(users.slug, slug)).get() !== undefined;
-  let slug = base;
-  for (let n = 2; taken(slug); n++) slug = `${base}-${n}`;
-  return slug;
 }

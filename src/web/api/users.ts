@@ -79,10 +79,10 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     const invalid = names.filter((n) => n.name === null).map((n) => n.raw);
     if (invalid.length > 0) throw new HttpError(400, `Invalid usernames: ${invalid.join(', ')} (${USERNAME_RULE})`);
     const wanted = [...new Set(names.map((n) => n.name as string))];
-    const fresh = wanted.filter((name) => deps.users.get(name) === null);
-    if (fresh.length === 0) throw new HttpError(409, `All ${wanted.length} users already exist`);
-    const created = fresh.map((name) => deps.users.create(name, { admin, addedByAdmin: true })).filter((u): u is User => u !== null);
-    return c.json(created.map((u) => userModel(deps, u, caller.scopes)), 201);
+    const created = deps.users.createMany(wanted, { admin, addedByAdmin: true });
+    if (created.length === 0) throw new HttpError(409, `All ${wanted.length} users already exist`);
+    // New users have no server and no groups: no lookups per user.
+    return c.json(created.map((u) => userModel(deps, u, caller.scopes, { view: null, groups: [] })), 201);
   });
 
   app.get('/users/:name', (c) => {
