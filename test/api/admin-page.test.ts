@@ -1,5 +1,6 @@
-// /hub/admin: admins see every user with server state and image source, and a real browser (Debian's chromium)
-// picks a user's image from the catalog, toggles admin and adds users through the page's API calls.
+// /hub/admin: admins see users a page at a time (offset, limit, name_filter) with server state and image source, and
+// a real browser (Debian's chromium) picks a user's image from the catalog, toggles admin and adds users through the
+// page's API calls, on the first page and beyond it.
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { BrowserContext } from 'playwright-core';
@@ -57,6 +58,75 @@ describe('/hub/admin over HTTP', () => {
   it('lets an API token not stand in for the login cookie', async () => {
     const res = await t.request('/hub/admin', { token: t.tokenFor('admin') });
     expect(res.status).toBe(302);
+  });
+});
+
+describe('/hub/admin pages through many users', () => {
+  let many: ApiApp;
+  let cookie: string;
+  const names = (html: string) => [...html.matchAll(/<tr data-user="([^"]+)">/g)].map((m) => m[1]);
+  const link = (html: string, rel: string) => [...html.matchAll(/<a href="([^"]+)" rel="([^"]+)">/g)].find((m) => m[2] === rel)?.[1]?.replace(/&#38;/g, '&');
+  const admin = async (query = '') => {
+    const res = await many.request(`/hub/admin${query}`, { headers: { Cookie: cookie } });
+    return { status: res.status, html: await res.text() };
+  };
+
+  beforeAll(async () => {
+    many = createApiApp({ spawner: { image: 'img/base:1', images: { base: { image: 'img/base:1', description: 'Base' }, gpu: { image: 'img/gpu:1', description: 'CUDA' } } } });
+    many.deps.users.ensure('admin', { admin: true });
+    many.deps.users.createMany(Array.from({ length: 120 }, (_, i) => `u${String(i + 1).padStart(3, '0')}`));
+    many.servers.set('u120', runningServer('u120'));
+    cookie = await many.signIn('admin');
+  });
+  afterAll(() => many?.close());
+
+  it('shows 50 users per page and reaches a user beyond the first page through the Next and Last links', async () => {
+    const first = await admin();
+    expect(first.status).toBe(200);
+    expect(names(first.html)).toHaveLength(50);
+    expect(names(first.html)[0]).toBe('admin');
+    expect(names(first.html)).not.toContain('u120');
+    expect(first.html).toContain('Users 1–50 of 121');
+    expect(link(first.html, 'prev')).toBeUndefined();
+
+    const second = await admin(link(first.html, 'next')!.replace('/hub/admin', ''));
+    expect(names(second.html)).toEqual(Array.from({ length: 50 }, (_, i) => `u${String(i + 50).padStart(3, '0')}`));
+    expect(link(second.html, 'prev')).toBe('/hub/admin?offset=0&limit=50');
+
+    const last = await admin(link(first.html, 'last')!.replace('/hub/admin', ''));
+    expect(names(last.html)).toEqual(Array.from({ length: 21 }, (_, i) => `u${100 + i}`));
+    expect(last.html).toMatch(/<tr data-user="u120">[\s\S]*?running/);
+    expect(link(last.html, 'next')).toBeUndefined();
+  });
+
+  it('filters by part of a name, and pages within the filter', async () => {
+    const found = await admin('?name_filter=U12');
+    expect(names(found.html)).toEqual(['u120']);
+    expect(found.html).toContain('Users 1–1 of 1 matching “u12”');
+    const paged = await admin('?name_filter=u1&limit=10&offset=10');
+    expect(names(paged.html)).toEqual(['u110', 'u111', 'u112', 'u113', 'u114', 'u115', 'u116', 'u117', 'u118', 'u119']);
+    expect(link(paged.html, 'next')).toBe('/hub/admin?offset=20&limit=10&name_filter=u1');
+    expect((await admin('?name_filter=nobody')).html).toContain('No users matching “nobody”');
+  });
+
+  it('refuses an offset or limit that is not an integer (400 naming it) and clamps out-of-range ones as the REST API does', async () => {
+    const bad = await admin('?offset=abc');
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('offset must be an integer, got &#34;abc&#34;');
+    expect((await admin('?limit=1.5')).status).toBe(400);
+    const negative = await admin('?offset=-5&limit=0');
+    expect(names(negative.html)).toEqual(['admin']);
+    expect((await admin('?limit=100000')).html).toContain('Users 1–121 of 121');
+    const beyond = await admin('?offset=5000');
+    expect(beyond.status).toBe(200);
+    expect(names(beyond.html)).toEqual([]);
+    expect(beyond.html).toContain('No users on this page: 121 users in all');
+    expect(link(beyond.html, 'prev')).toBe('/hub/admin?offset=100&limit=50');
+  });
+
+  it('sends a visitor to sign in with the page they asked for as next', async () => {
+    const res = await many.request('/hub/admin?offset=50&name_filter=u');
+    expect(res.headers.get('location')).toBe(`/hub/login?next=${encodeURIComponent('/hub/admin?offset=50&name_filter=u')}`);
   });
 });
 
@@ -122,6 +192,27 @@ describe('/hub/admin in a browser', () => {
     await page.getByLabel('Image for bob').selectOption('gone');
     await expect.poll(() => page.locator('#result').textContent()).toContain('Error 400');
     expect(t.deps.users.get('bob')?.adminImage).toBe(null);
+    await page.close();
+  });
+
+  it('keeps working beyond the first page: Next, an image picked there, and the name filter', async () => {
+    await signInBrowser('admin');
+    const page = await browser.newPage();
+    await page.goto(`${origin}/hub/admin?limit=2`);
+    expect(await page.locator('tr[data-user]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')))).toEqual(['admin', 'alice']);
+    await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: 'Next' }).click()]);
+    expect(new URL(page.url()).searchParams.get('offset')).toBe('2');
+    await Promise.all([page.waitForEvent('load'), page.getByLabel('Image for bob').selectOption('gpu')]);
+    await expect.poll(() => t.deps.users.get('bob')?.adminImage).toBe('gpu');
+    await page.waitForLoadState('load');
+    expect(new URL(page.url()).searchParams.get('offset')).toBe('2');
+    expect(await page.locator('tr[data-user="bob"] .image-now').textContent()).toBe('gpu (admin)');
+    t.deps.users.update('bob', { adminImage: null });
+
+    await page.getByLabel('Filter users by name').fill('PIN');
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Filter' }).click()]);
+    expect(await page.locator('tr[data-user]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')))).toEqual(['pinned']);
+    expect(await page.locator('#paging').textContent()).toBe('Users 1–1 of 1 matching “pin”');
     await page.close();
   });
 });

@@ -13,7 +13,8 @@ export interface Paging {
   envelope: boolean;
 }
 
-export function parsePaging(c: Context): Paging {
+/** `defaultLimit` replaces the API's defaults (50 with the envelope, 200 without), e.g. for a page rendered for a browser. */
+export function parsePaging(c: Context, defaultLimit?: number): Paging {
   const envelope = (c.req.header('accept') ?? '').includes(PAGINATION_MEDIA);
   const int = (key: string, fallback: number) => {
     const raw = c.req.query(key);
@@ -23,7 +24,7 @@ export function parsePaging(c: Context): Paging {
   };
   const offset = Math.max(0, int('offset', 0));
   // Without the envelope a client cannot see that it got a partial list, so it gets as much as allowed.
-  const limit = Math.min(MAX_LIMIT, Math.max(1, int('limit', envelope ? DEFAULT_LIMIT : MAX_LIMIT)));
+  const limit = Math.min(MAX_LIMIT, Math.max(1, int('limit', defaultLimit ?? (envelope ? DEFAULT_LIMIT : MAX_LIMIT))));
   return { offset, limit, envelope };
 }
 

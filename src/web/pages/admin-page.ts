@@ -1,5 +1,6 @@
-// The admin page: every user with their server state and image (and where the image choice comes from), and
-// controls to add, delete, start and stop, toggle admin, pick a user's image from the catalog and manage groups.
+// The admin page: one page of users (with a name filter and links to the other pages) with their server state and
+// image (and where the image choice comes from), controls to add, delete, start and stop, toggle admin, pick a
+// user's image from the catalog, and the groups.
 // Every action is a REST API call from the page (cookie + X-XSRFToken), so the API's scope checks apply.
 import { escapeHtml, layout } from './layout.js';
 import { apiCallScript } from './api-call-script.js';
@@ -29,6 +30,8 @@ export interface AdminPageOptions {
   catalog: Record<string, { description: string }>;
   rows: AdminRow[];
   groups: AdminGroup[];
+  /** Where `rows` sit among the users matching `nameFilter` ('' = all users). */
+  paging: { offset: number; limit: number; total: number; nameFilter: string };
 }
 
 export function adminPage(o: AdminPageOptions): string {
@@ -57,6 +60,24 @@ export function adminPage(o: AdminPageOptions): string {
 <td>${picker(row)}</td>
 <td>${row.name === o.me ? '' : `<button type="button" class="delete" data-user="${e(row.name)}" aria-label="Delete ${e(row.name)}">Delete</button>`}</td>
 </tr>`).join('\n');
+  const { offset, limit, total, nameFilter } = o.paging;
+  const pageLink = (to: number, label: string, rel: string) => {
+    const query = new URLSearchParams({ offset: String(to), limit: String(limit) });
+    if (nameFilter) query.set('name_filter', nameFilter);
+    return `<a href="${e(`${o.baseUrl}hub/admin?${query}`)}" rel="${rel}">${label}</a>`;
+  };
+  const lastOffset = Math.max(0, Math.floor((total - 1) / limit) * limit);
+  const n = (value: number) => value.toLocaleString('en-US');
+  const matching = nameFilter ? ` matching “${e(nameFilter)}”` : '';
+  const shown = o.rows.length > 0 ? `Users ${n(offset + 1)}–${n(offset + o.rows.length)} of ${n(total)}${matching}`
+    : total > 0 ? `No users on this page: ${n(total)} users${matching} in all`
+      : `No users${matching}`;
+  const nav = [
+    offset > 0 ? pageLink(0, 'First', 'first') : '',
+    offset > 0 ? pageLink(Math.max(0, Math.min(offset, lastOffset + limit) - limit), 'Previous', 'prev') : '',
+    offset + limit < total ? pageLink(offset + limit, 'Next', 'next') : '',
+    offset + limit < total ? pageLink(lastOffset, 'Last', 'last') : '',
+  ].filter(Boolean).join(' ');
   const groups = o.groups.map((g) => `<tr data-group="${e(g.name)}"><td>${e(g.name)}</td><td class="members">${g.members.map(e).join(', ') || '—'}</td>
 <td><input class="member" data-group="${e(g.name)}" placeholder="user name" aria-label="Member of ${e(g.name)}">
 <button type="button" class="add-member" data-group="${e(g.name)}">Add</button>
@@ -65,6 +86,9 @@ export function adminPage(o: AdminPageOptions): string {
   return layout('Admin', `<p>Signed in as <strong>${e(o.me)}</strong> · <a href="${e(`${o.baseUrl}hub/home`)}">Home</a></p>
 <p id="result" role="status"></p>
 <h1>Users</h1>
+<form id="filter" method="get" action="${e(`${o.baseUrl}hub/admin`)}"><input name="name_filter" value="${e(nameFilter)}" placeholder="part of a name" aria-label="Filter users by name">
+<input type="hidden" name="limit" value="${limit}"> <button type="submit">Filter</button>${nameFilter ? ` <a href="${e(`${o.baseUrl}hub/admin`)}">Show all</a>` : ''}</form>
+<p id="paging">${shown}${nav ? ` · ${nav}` : ''}</p>
 <table id="users"><thead><tr><th>Name</th><th>Admin</th><th>Server</th><th>Last activity</th><th>Image (source)</th><th>Admin's image choice</th><th></th></tr></thead>
 <tbody>${rows}</tbody></table>
 <h2>Add users</h2>
