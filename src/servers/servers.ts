@@ -79,6 +79,8 @@ export interface Servers {
   page(query: UserPageQuery): UserPage;
   /** Where the proxy sends /user/<name>/ (http://ip:port, no path); null unless running. In memory, kept by this module's transitions. */
   target(userName: string): string | null;
+  /** Every route now, then each change as it happens (the proxy thread keeps its own copy of the table). */
+  watchRoutes(listener: (userName: string, target: string | null) => void): [string, string][];
   /** Records traffic for the server; cheap, written to the database in batches. */
   noteActivity(userName: string): void;
   /** Moves the server's last activity forward to `at` (activity reported by the server itself); batched too. */
@@ -144,6 +146,7 @@ export function createServers(deps: ServersDeps): Servers {
   // proxy path). They are loaded from the table here and changed only in update(), the one writer of a server's
   // status and URL, so the route table stays derived from this module's state and cannot drift from it.
   const routes = new Map<string, string>();
+  const routeListeners: ((userName: string, target: string | null) => void)[] = [];
   const routable = db
     .select({ name: usersTable.name, url: serversTable.url })
     .from(serversTable)
@@ -172,8 +175,12 @@ export function createServers(deps: ServersDeps): Servers {
     if (row === undefined) return undefined as unknown as Server; // the user (and the row with it) was deleted meanwhile
     if ('status' in fields || 'url' in fields) {
       const name = users.getById(row.userId)?.name;
-      if (name !== undefined && row.status === 'running' && row.url) routes.set(name, row.url);
-      else if (name !== undefined) routes.delete(name);
+      if (name !== undefined) {
+        const target = row.status === 'running' && row.url ? row.url : null;
+        if (target !== null) routes.set(name, target);
+        else routes.delete(name);
+        for (const listener of routeListeners) listener(name, target);
+      }
     }
     return row;
   };
@@ -191,7 +198,8 @@ export function createServers(deps: ServersDeps): Servers {
 
   async function runSpawn(user: User, server: Server, image: ImageChoice, spawn: Spawn): Promise<'ready' | 'failed'> {
     const startTimeout = AbortSignal.timeout(config.spawner.start_timeout * 1000);
-    const signal = AbortSignal.any([spawn.controller.signal, startTimeout]);
+    const broken = new AbortController();
+    const signal = AbortSignal.any([spawn.controller.signal, startTimeout, broken.signal]);
     spawn.progress.emit({ progress: 0, message: 'Server requested' });
     try {
       const prefix = serverPrefix(config, user.name);
@@ -202,19 +210,28 @@ export function createServers(deps: ServersDeps): Servers {
         note: `Server at ${prefix}`,
         scopes: [`access:servers!server=${user.name}/`, `users:activity!user=${user.name}`],
       });
-      oauthClients.register({
-        identifier: clientId,
-        secret: token,
-        redirectUri: `${prefix}oauth_callback`,
-        description: `Server at ${prefix}`,
-        allowedScopes: [accessScopes(user.name)[0]],
-        serverId: server.id,
-      });
-      const started = await spawner.start(
+      const starting = spawner.start(
         spawnSpecFor(config, user, image, { apiToken: token, clientId, hubApiUrl: deps.hubApiUrl(), extra: deps.userEnv?.(user) }),
         (event) => spawn.progress.emit(event),
         signal,
       );
+      // Registered while the engine works on the first request: hashing the secret (JupyterHub's 16,384 sha512
+      // rounds) takes about 2 ms of CPU, and the client is only used once the server is ready and a browser signs in.
+      try {
+        oauthClients.register({
+          identifier: clientId,
+          secret: token,
+          redirectUri: `${prefix}oauth_callback`,
+          description: `Server at ${prefix}`,
+          allowedScopes: [accessScopes(user.name)[0]],
+          serverId: server.id,
+        });
+      } catch (err) {
+        broken.abort(err);
+        await starting.catch(() => undefined);
+        throw err;
+      }
+      const started = await starting;
       if (signal.aborted) {
         await spawner.stop(started.containerId);
         signal.throwIfAborted();
@@ -439,6 +456,11 @@ export function createServers(deps: ServersDeps): Servers {
     page: (query) => pageUsers(db, config, query),
 
     target: (userName) => routes.get(userName) ?? null,
+
+    watchRoutes(listener) {
+      routeListeners.push(listener);
+      return [...routes];
+    },
 
     noteActivity(userName) {
       activity.note(userName, Date.now());
