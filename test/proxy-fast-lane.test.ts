@@ -668,6 +668,39 @@ describe('servers that misbehave', () => {
     expect((await client.response()).text).toBe('answer to /user/alice/b');
   });
 
+  it('does not give a later client the answer meant for one that left while waiting', async () => {
+    const b = await rawBackend((socket, req) => {
+      const delay = req.path.endsWith('/slow') ? 150 : 0;
+      setTimeout(() => !socket.destroyed && socket.write(ok(`answer to ${req.path}`)), delay);
+    });
+    proxy.targets.set('alice', b.url);
+    const leaving = await RawClient.open();
+    leaving.write(get('/user/alice/slow'));
+    while (b.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    leaving.socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const client = await RawClient.open();
+    client.write(get('/user/alice/fast'));
+    expect((await client.response()).text).toBe('answer to /user/alice/fast');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // past the slow answer
+    client.write(get('/user/alice/again'));
+    expect((await client.response()).text).toBe('answer to /user/alice/again');
+  });
+
+  it('does not let the rest of an upload a client abandoned reach the server as a request', async () => {
+    const b = await rawBackend((socket, req) => socket.write(ok(`answer to ${req.path}`)));
+    proxy.targets.set('alice', b.url);
+    const leaving = await RawClient.open();
+    leaving.write(`POST /user/alice/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 200\r\n\r\n${'x'.repeat(50)}`);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    leaving.socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const client = await RawClient.open();
+    client.write(`POST /user/alice/next HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 150\r\n\r\n${get('/user/alice/smuggled').padEnd(150, 'y')}`);
+    expect((await client.response()).text).toBe('answer to /user/alice/next');
+    expect(b.requests.map((r) => r.path)).toEqual(['/user/alice/next']);
+  });
+
   it('answers 502 to a response head longer than 64 KiB sent in small pieces', async () => {
     const b = await rawBackend((socket) => {
       socket.write('HTTP/1.1 200 OK\r\n');
