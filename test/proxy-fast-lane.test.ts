@@ -810,3 +810,73 @@ describe('timeouts and closing', () => {
     await client.untilClosed();
   });
 });
+
+describe('known fast-lane bugs (fixes proposed in the report)', () => {
+  it('answers thousands of pipelined requests it answers itself (redirects) without overflowing the stack', async () => {
+    // Each redirect the lane writes itself called next() again: 20,000 of them in one write threw RangeError
+    // (Maximum call stack size exceeded) out of a socket handler, an uncaught exception that stops the hub.
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => void uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    cleanups.push(() => void process.off('uncaughtException', onUncaught));
+    const b = await backend((req, res) => setTimeout(() => res.end(`answer to ${req.url}`), 100));
+    proxy.targets.set('alice', b.url);
+    const client = await RawClient.open();
+    const count = 20_000;
+    client.write(get('/user/alice/slow') + 'GET /x HTTP/1.1\r\nHost:\r\n\r\n'.repeat(count));
+    expect((await client.response()).text).toBe('answer to /user/alice/slow');
+    for (let i = 0; i < count; i++) expect((await client.response()).headers.location).toBe('/hub/x');
+    expect(uncaught.map(String)).toEqual([]);
+  });
+
+  it('answers 502 to a response head longer than 64 KiB written at once', async () => {
+    const b = await rawBackend((socket) => socket.write(`HTTP/1.1 200 OK\r\nX-Big: ${'b'.repeat(100 * 1024)}\r\nContent-Length: 2\r\n\r\nok`));
+    proxy.targets.set('alice', b.url);
+    const client = await RawClient.open();
+    client.write(get('/user/alice/x'));
+    const res = await client.response();
+    expect(res.status).toBe(502);
+  });
+
+  it('answers every pipelined request when the client half-closes after sending them, as node:http does', async () => {
+    const b = await backend((req, res) => res.end(`answer to ${req.url}`));
+    proxy.targets.set('alice', b.url);
+    const client = await RawClient.open(proxy.port, { halfOpen: true });
+    client.write(get('/user/alice/a') + get('/user/alice/b'));
+    client.socket.end(); // `printf 'GET …GET …' | nc -N`: nothing more to send, answers still wanted
+    expect((await client.response()).text).toBe('answer to /user/alice/a');
+    expect((await client.response()).text).toBe('answer to /user/alice/b');
+  });
+
+  it('hands a head ended by bare LFs to node:http at once (400) instead of waiting for the head timeout', async () => {
+    const b = await rawBackend((socket, req) => socket.write(ok(req.path)));
+    proxy.targets.set('alice', b.url);
+    const client = await RawClient.open();
+    client.write('GET /user/alice/x HTTP/1.1\nHost: 127.0.0.1\n\n');
+    expect((await client.response()).status).toBe(400);
+    expect(b.requests).toEqual([]);
+  });
+
+  it('answers HEAD for a server that refuses with a 503 head and no body, so the next response is framed right', async () => {
+    proxy.targets.set('alice', await refusedUrl());
+    const client = await RawClient.open();
+    client.write(`HEAD /user/alice/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n${get('/hub/home')}`);
+    expect((await client.response('HEAD')).status).toBe(503);
+    const next = await client.response();
+    expect([next.status, next.text]).toEqual([200, 'the hub app']);
+  });
+
+  it('does not keep a half-open client socket after Connection: close when the client never closes its side', async () => {
+    const own = await startProxy();
+    cleanups.push(() => own.close());
+    const b = await backend((_req, res) => res.end('bye'));
+    own.targets.set('alice', b.url);
+    const connections = () => new Promise<number>((resolve, reject) => own.listener.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    const client = await RawClient.open(own.port, { halfOpen: true });
+    client.write(get('/user/alice/x', 'Connection: close\r\n'));
+    expect((await client.response()).text).toBe('bye');
+    await client.endedByProxy();
+    for (let i = 0; i < 100 && (await connections()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await connections()).toBe(0);
+  });
+});

@@ -333,3 +333,23 @@ describe('ChunkedScanner', () => {
     }).toThrow(why);
   });
 });
+
+describe('forwardedRequestHead with an empty X-Forwarded-Host (bug: sent twice)', () => {
+  it('sends one X-Forwarded-Host, from Host, as the node:http path does', () => {
+    const parsed = request(`${GET}\r\nX-Forwarded-Host: `)!;
+    const out = forwardedRequestHead(parsed, '/user/alice/x', '10.0.0.9', false);
+    const hosts = out.split('\r\n').filter((l) => l.toLowerCase().startsWith('x-forwarded-host:'));
+    expect(hosts).toEqual(['X-Forwarded-Host: hub.example:8000']);
+  });
+});
+
+describe('ChunkedScanner on the first byte of a trailer line (bug: not checked)', () => {
+  // Clients that accept a bare LF as a line end (browsers do) see `0\r\n\n` as the body's end and what follows as
+  // the next response, while the scanner reads on to the next CRLFCRLF: the two disagree on where the body ends.
+  it.each([
+    ['a bare LF', '0\r\n\nHTTP/1.1 200 OK\r\nX: y\r\n\r\n'],
+    ['a NUL', '0\r\n\0X: y\r\n\r\n'],
+  ])('refuses a trailer line starting with %s', (_name, body) => {
+    expect(() => new ChunkedScanner().scan(Buffer.from(body, 'latin1'))).toThrow(/trailer/);
+  });
+});
