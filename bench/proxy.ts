@@ -31,7 +31,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
   }
   if (!urls.berth && !urls.chp) return { ...unavailable('proxy', notes.join('; ')), notes };
 
-  // The ceiling for any single-threaded Node proxy here: plain node:http piping, no library, no routing.
+  // What node:http alone gives a proxy (no library, no routing): the floor Berth's fast lane has to beat.
   const bare = startClient<{ port: number }>('bare-proxy.ts', { target: `http://${f.nginxIp}:8888` });
   try {
     urls.bare = `http://127.0.0.1:${(await bare.ready).port}/user/${NGINX_USER}/`;
@@ -133,7 +133,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     }
     if (runs.some((r) => r.errors > r.requests * 0.01)) notes.push('⚠ = more than 1% of the answers were errors or not 2xx/3xx: that cell is not a valid measurement.');
     notes.push(
-      'bare Node proxy = node:http server → keep-alive http.request → pipe (bench/clients/bare-proxy.ts): the ceiling for any single-threaded Node proxy here, not a Berth path.',
+      'bare Node proxy = node:http server → keep-alive http.request → pipe (bench/clients/bare-proxy.ts): what a node:http proxy with no library or routing reaches here; not a Berth path.',
       `wrk -t2 --latency, ${seconds} s per cell after a 1 s warm-up${repeat > 1 ? `, median of ${repeat} rounds` : ''}; load generator, proxies and nginx (2 workers) share the same ${'cores'}.`,
       `Proxies: Berth ${f.hub ? `hub pid ${f.hub.pid}` : '—'}; configurable-http-proxy ${f.chp?.version ?? '—'} (node ${process.version}).`,
     );

@@ -1,5 +1,6 @@
 // The composition root: the one place that builds every part of the hub from its config and wires them.
 // Tests pass `overrides` (a Docker client, a logger) instead of mocking modules.
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { getRequestListener } from '@hono/node-server';
@@ -28,7 +29,7 @@ import { createDockerSpawner } from './spawner/docker-spawner.js';
 import { findHubAddress } from './spawner/hub-address.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
-import { createPublicListener } from './proxy/public-listener.js';
+import { startProxyThread, type ProxyThread } from './proxy/thread.js';
 
 export interface HubOverrides {
   docker?: Docker;
@@ -145,9 +146,11 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     },
   });
   const serveHub = getRequestListener(app.fetch);
-  // One public port: <base_url>hub/ → the app, <base_url>user/<name>/ → the server state's target.
-  const publicListener = createPublicListener({ baseUrl: config.hub.base_url, routes: servers, hub: serveHub, logger });
-  const server = publicListener.server;
+  // The app listens on loopback only; the public port belongs to the proxy thread, which forwards <base_url>hub/
+  // here and <base_url>user/<name>/ to the server state's targets, so hub work never delays proxied traffic.
+  const appServer = http.createServer(serveHub);
+  appServer.keepAliveTimeout = 65_000;
+  let proxy: ProxyThread | undefined;
 
   const [host, port] = splitBind(config.hub.bind);
   let stopped = false;
@@ -181,13 +184,21 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       servers.watch();
       stopPurging = startPurging({ tokens, oauthCodes }, logger);
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
+        appServer.once('error', reject);
+        appServer.listen(0, '127.0.0.1', () => {
+          appServer.off('error', reject);
           resolve();
         });
       });
-      const { address, port: bound } = server.address() as AddressInfo;
+      proxy = await startProxyThread({
+        baseUrl: config.hub.base_url,
+        host,
+        port,
+        hubTarget: `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`,
+        routes: servers,
+        logger,
+      });
+      const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.publicUrl }, 'hub listening');
       for (const warning of admissionWarnings(config)) logger.warn(warning);
     },
@@ -201,7 +212,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
         markClosed();
       }
     },
-    address: () => server.address() as AddressInfo,
+    address: () => proxy?.address() as AddressInfo,
   };
   return hub;
 
@@ -209,7 +220,11 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     stopPurging?.();
     await servers.close();
     await internal?.close();
-    await publicListener.close();
+    await proxy?.close();
+    await new Promise<void>((resolve) => {
+      appServer.close(() => resolve());
+      appServer.closeAllConnections();
+    });
     opened.close();
     logger.info('hub stopped; user containers left running');
     logger.flush();

@@ -811,7 +811,7 @@ describe('timeouts and closing', () => {
   });
 });
 
-describe('known fast-lane bugs (fixes proposed in the report)', () => {
+describe('edge cases found by adversarial testing', () => {
   it('answers thousands of pipelined requests it answers itself (redirects) without overflowing the stack', async () => {
     // Each redirect the lane writes itself called next() again: 20,000 of them in one write threw RangeError
     // (Maximum call stack size exceeded) out of a socket handler, an uncaught exception that stops the hub.

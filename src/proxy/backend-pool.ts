@@ -27,6 +27,8 @@ export class BackendConnection {
     private readonly pool: BackendPool,
   ) {
     this.socket = net.connect({ host, port, noDelay: true });
+    // Refreshed by node on every read and write; only an idle (pooled) connection is closed by it.
+    this.socket.setTimeout(IDLE_TIMEOUT_MS);
     this.socket.on('data', (chunk: Buffer) => {
       if (this.owner !== null) this.owner.onBackendData(chunk);
       else this.socket.destroy(); // unprompted bytes: nothing can be trusted on this connection any more
@@ -69,8 +71,6 @@ export class BackendPool {
       const { host, port } = this.address(target);
       conn = new BackendConnection(target, host, port, this);
       this.all.add(conn);
-    } else {
-      conn.socket.setTimeout(0);
     }
     conn.owner = owner;
     return conn;
@@ -89,7 +89,6 @@ export class BackendPool {
       conn.socket.destroy();
       return;
     }
-    conn.socket.setTimeout(IDLE_TIMEOUT_MS);
     idle.push(conn);
   }
 

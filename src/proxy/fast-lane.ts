@@ -7,11 +7,13 @@ import type { ActivityNote } from './activity.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
 import { ChunkedScanner, forwardedRequestHead, HEAD_END, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { unavailableResponse } from './responses.js';
-import { routeRequest, type RouteSource } from './route-table.js';
+import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
 
 export interface FastLaneOptions {
   baseUrl: string;
   routes: RouteSource;
+  /** Where `<base_url>hub/` is served (`http://127.0.0.1:port`). */
+  hubTarget: string;
   touch: ActivityNote;
   /** The target could not be reached: log it and ask the server state for a check. */
   unreachable(userName: string, code: string, path: string): void;
@@ -34,6 +36,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHO
 /** Methods safe to send again when a pooled connection turns out to have been closed by the server. */
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+/** How long a connection we ended waits for the client to close its side before it is destroyed. */
+const LINGER_MS = 2000;
 /** Pipelined bytes kept while an exchange runs before the client is paused. */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
@@ -78,6 +82,8 @@ class ClientConnection {
     private readonly lane: Lane,
     readonly socket: net.Socket,
   ) {
+    // Armed once: node refreshes it on every read and write, and it is ignored while an exchange runs (a slow
+    // server or a long poll is not an idle client).
     socket.setTimeout(lane.keepAliveTimeoutMs);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -107,43 +113,83 @@ class ClientConnection {
 
   /** Starts the next exchange if a whole request head is here; otherwise waits for more bytes or hands off. */
   next(): void {
+    // A loop, not recursion: thousands of pipelined requests the lane answers itself must not grow the stack.
+    while (this.step());
+  }
+
+  /** One request head: true when it was answered here and the next one should be looked at. */
+  private step(): boolean {
     const buf = this.pending;
     if (buf === null) {
       if (this.ended || this.lane.closing) this.end();
-      return;
+      return false;
     }
     const end = buf.indexOf(HEAD_END);
     if (end === -1) {
-      if (buf.length > MAX_HEAD_BYTES) this.handOff();
+      if (this.ended) this.socket.destroy(); // half a head, and the client has said it sends nothing more
+      else if (buf.length > MAX_HEAD_BYTES || hasBareLf(buf)) this.handOff();
       else this.armHeadTimer();
-      return;
+      return false;
     }
     this.clearHeadTimer();
-    if (end + HEAD_END.length > MAX_HEAD_BYTES) return this.handOff();
+    if (end + HEAD_END.length > MAX_HEAD_BYTES) {
+      this.handOff();
+      return false;
+    }
     const head = parseRequestHead(buf, end);
-    if (head === null) return this.handOff();
-    const route = routeRequest(head.target, this.lane.baseUrl);
-    if (route.kind !== 'user') return this.handOff();
-    const target = this.lane.routes.target(route.name);
-    if (target === null) return this.handOff();
-
+    if (head === null) {
+      this.handOff();
+      return false;
+    }
     const bodyStart = end + HEAD_END.length;
+    const route = routeRequest(head.target, this.lane.baseUrl);
+    let userName: string | null = null;
+    let target: string | null;
+    let path: string;
+    if (route.kind === 'hub') {
+      target = this.lane.hubTarget;
+      path = head.target;
+    } else if (route.kind === 'user') {
+      userName = route.name;
+      target = this.lane.routes.target(route.name);
+      path = route.path;
+      // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
+      if (target === null) return this.redirect(hubRedirect(route.path, this.lane.baseUrl), head, bodyStart);
+    } else {
+      return this.redirect(route.location, head, bodyStart);
+    }
+
     const bodyEnd = Math.min(buf.length, bodyStart + head.contentLength);
     const body = bodyEnd > bodyStart ? buf.subarray(bodyStart, bodyEnd) : null;
     this.pending = bodyEnd < buf.length ? buf.subarray(bodyEnd) : null;
-    this.socket.setTimeout(0);
-    this.exchange = new Exchange(this.lane, this, head, route.name, route.path, target, body);
+    this.exchange = new Exchange(this.lane, this, head, userName, path, target, body);
+    return false;
+  }
+
+  /** Answers with a redirect into the hub, as node:http would, and goes on with the connection. */
+  private redirect(location: string, head: RequestHead, bodyStart: number): boolean {
+    if (head.contentLength > 0) {
+      this.handOff(); // rare; node:http reads and drops the body
+      return false;
+    }
+    const buf = this.pending!;
+    this.pending = bodyStart < buf.length ? buf.subarray(bodyStart) : null;
+    this.socket.write(`HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n${head.close ? 'Connection: close\r\n' : ''}\r\n`);
+    if (head.close) {
+      this.end();
+      return false;
+    }
+    return true;
   }
 
   /** The exchange is over; `close` when this connection must end (asked by either side, or a body left unread). */
   finished(close: boolean): void {
     this.exchange = null;
     this.setPaused('upload', false);
-    if (close || this.ended || this.lane.closing) {
+    if (close || this.lane.closing) {
       this.end();
       return;
     }
-    this.socket.setTimeout(this.lane.keepAliveTimeoutMs);
     this.setPaused('pipeline', false);
     this.next();
   }
@@ -152,13 +198,17 @@ class ClientConnection {
     this.done = true;
     this.pending = null;
     this.socket.end();
+    // A client may never close its side: give it a moment to read the answer, then let onTimeout destroy it.
+    this.socket.setTimeout(LINGER_MS);
   }
 
   setPaused(reason: 'upload' | 'pipeline', paused: boolean): void {
+    const before = this.uploadBlocked || this.pipelineFull;
     if (reason === 'upload') this.uploadBlocked = paused;
     else this.pipelineFull = paused;
-    if (this.uploadBlocked || this.pipelineFull) this.socket.pause();
-    else this.socket.resume();
+    const after = this.uploadBlocked || this.pipelineFull;
+    if (after && !before) this.socket.pause();
+    else if (before && !after) this.socket.resume();
   }
 
   private handOff(): void {
@@ -244,13 +294,14 @@ class Exchange implements BackendOwner {
     private readonly lane: Lane,
     private readonly client: ClientConnection,
     private readonly head: RequestHead,
-    private readonly userName: string,
+    /** null for the hub app. */
+    private readonly userName: string | null,
     private readonly path: string,
     private readonly target: string,
     body: Buffer | null,
   ) {
     const remoteAddress = client.socket.remoteAddress ?? '';
-    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress), 'latin1');
+    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress, userName === null), 'latin1');
     const bodyNow = body === null ? 0 : body.length;
     this.bodyRemaining = head.contentLength - bodyNow;
     this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? (body === null ? [request] : [request, body]) : null;
@@ -284,8 +335,12 @@ class Exchange implements BackendOwner {
     for (;;) {
       const end = buf.indexOf(HEAD_END);
       if (end === -1) {
-        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail('sent a response head longer than 64 KiB');
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail('answered with a response head longer than 64 KiB');
         else this.responseHead = buf;
+        return;
+      }
+      if (end + HEAD_END.length > MAX_RESPONSE_HEAD_BYTES) {
+        this.fail('answered with a response head longer than 64 KiB');
         return;
       }
       const parsed = parseResponseHead(buf, end, this.head.method);
@@ -317,7 +372,7 @@ class Exchange implements BackendOwner {
 
   /** Forwards `buf`, whose first `from` bytes are the response head not yet written. */
   private forwardBody(buf: Buffer, from: number): void {
-    this.lane.touch(this.userName);
+    if (this.userName !== null) this.lane.touch(this.userName);
     const response = this.response!;
     switch (response.framing) {
       case 'none':
@@ -337,7 +392,7 @@ class Exchange implements BackendOwner {
         try {
           end = this.scanner!.scan(from === 0 ? buf : buf.subarray(from));
         } catch (err) {
-          if (from > 0) this.fail(`sent a malformed chunked body (${(err as Error).message})`);
+          if (from > 0) this.fail(`answered with a malformed chunked body (${(err as Error).message})`);
           else this.cutShort(`malformed chunked body (${(err as Error).message})`);
           return;
         }
@@ -374,7 +429,7 @@ class Exchange implements BackendOwner {
       this.send(replay);
       return;
     }
-    if (code !== undefined && UNREACHABLE.has(code)) {
+    if (code !== undefined && UNREACHABLE.has(code) && this.userName !== null) {
       this.lane.unreachable(this.userName, code, this.path);
       this.respond(503, `is not answering (${code})`);
       return;
@@ -413,7 +468,10 @@ class Exchange implements BackendOwner {
       this.backendPaused = false;
       this.conn.socket.resume();
     }
-    if (response.reusable && !extraBytes && this.bodyRemaining === 0) this.lane.pool.release(this.conn);
+    // An error answer to a request with a body may have left that body unread on the server, which then drains
+    // or drops it on its own schedule (the hub's adapter closes after 500 ms): such a connection is not reused.
+    const bodyMayBeUnread = this.head.contentLength > 0 && response.status >= 400;
+    if (response.reusable && !extraBytes && this.bodyRemaining === 0 && !bodyMayBeUnread) this.lane.pool.release(this.conn);
     else this.dropBackend();
     this.client.finished(!response.reusable || this.head.close || this.bodyRemaining > 0);
   }
@@ -422,7 +480,7 @@ class Exchange implements BackendOwner {
   private fail(why: string): void {
     this.lane.log.warn({ user: this.userName, problem: why, url: redactUrl(this.path) }, 'user server sent an unusable response');
     if (this.answered) this.cutShort(why);
-    else this.respond(502, `answered with an unusable response (${why})`);
+    else this.respond(502, why);
   }
 
   private cutShort(why: string): void {
@@ -440,7 +498,8 @@ class Exchange implements BackendOwner {
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
     for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
     if (close) text += 'Connection: close\r\n';
-    this.client.socket.write(`${text}\r\n${body}`);
+    // A HEAD answer has no body: one written here would be read as the start of the next response.
+    this.client.socket.write(this.head.method === 'HEAD' ? `${text}\r\n` : `${text}\r\n${body}`);
     this.client.finished(close);
   }
 
@@ -451,3 +510,9 @@ class Exchange implements BackendOwner {
 }
 
 function ignore(): void {}
+
+/** An LF without its CR: node:http answers such a head (400) at once, where waiting for CRLFCRLF would never end. */
+function hasBareLf(buf: Buffer): boolean {
+  for (let at = buf.indexOf(0x0a); at !== -1; at = buf.indexOf(0x0a, at + 1)) if (at === 0 || buf[at - 1] !== 0x0d) return true;
+  return false;
+}

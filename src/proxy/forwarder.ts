@@ -24,6 +24,8 @@ export interface ForwarderOptions {
 
 export interface Forwarder {
   web(req: http.IncomingMessage, res: http.ServerResponse, userName: string, target: string): void;
+  /** A request for the hub app, which listens on `target` in the hub's main thread. */
+  hub(req: http.IncomingMessage, res: http.ServerResponse, target: string): void;
   ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, userName: string, target: string): void;
   /** Ends every proxied WebSocket (and pending upgrade) and pooled backend connection; http.Server.close() would wait for them. */
   close(): void;
@@ -232,6 +234,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       proxy.web(req, res, { target: targetUrl(target) }, onWebError);
       // The library has piped the body by now; listening does not change the flow.
       req.on('data', onTrafficData);
+    },
+    hub(req, res, target) {
+      prepareForwardedHeaders(req, true);
+      proxy.web(req, res, { target: targetUrl(target) }, (err) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        log.error({ code, error: err.message, url: redactUrl(req.url ?? '') }, 'the hub app did not answer a proxied request');
+        if (res.headersSent) res.destroy();
+        else sendUnavailable(req, res, 502, null, baseUrl, `did not answer (${code ?? err.message})`);
+      });
     },
     ws(req, socket, head, userName, target) {
       (req as Tagged)[USER] = userName;

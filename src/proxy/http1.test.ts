@@ -334,7 +334,7 @@ describe('ChunkedScanner', () => {
   });
 });
 
-describe('forwardedRequestHead with an empty X-Forwarded-Host (bug: sent twice)', () => {
+describe('forwardedRequestHead with an empty X-Forwarded-Host', () => {
   it('sends one X-Forwarded-Host, from Host, as the node:http path does', () => {
     const parsed = request(`${GET}\r\nX-Forwarded-Host: `)!;
     const out = forwardedRequestHead(parsed, '/user/alice/x', '10.0.0.9', false);
@@ -343,7 +343,7 @@ describe('forwardedRequestHead with an empty X-Forwarded-Host (bug: sent twice)'
   });
 });
 
-describe('ChunkedScanner on the first byte of a trailer line (bug: not checked)', () => {
+describe('ChunkedScanner on the first byte of a trailer line', () => {
   // Clients that accept a bare LF as a line end (browsers do) see `0\r\n\n` as the body's end and what follows as
   // the next response, while the scanner reads on to the next CRLFCRLF: the two disagree on where the body ends.
   it.each([

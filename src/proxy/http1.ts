@@ -107,7 +107,6 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | null {
       case 'x-forwarded-host':
         if (head.forwardedHost !== undefined) return null;
         head.forwardedHost = value;
-        head.kept += `${line}\r\n`;
         break;
       case 'transfer-encoding':
       case 'upgrade':
@@ -123,18 +122,18 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | null {
 }
 
 /**
- * The head sent to the user's server: the normalised path, the hub's login cookie removed, hop-by-hop Connection
- * headers dropped (the backend connection is pooled) and X-Forwarded-* appended as the node:http path does.
+ * The head sent on: the given path, the hub's login cookie removed unless it goes to the hub, hop-by-hop
+ * Connection headers dropped (the backend connection is pooled) and X-Forwarded-* appended as the node:http path does.
  */
-export function forwardedRequestHead(head: RequestHead, path: string, remoteAddress: string): string {
+export function forwardedRequestHead(head: RequestHead, path: string, remoteAddress: string, toHub: boolean): string {
   let out = `${head.method} ${path} HTTP/1.1\r\n${head.kept}`;
-  const cookie = head.cookie === undefined ? undefined : withoutHubCookies(head.cookie);
+  const cookie = head.cookie === undefined || toHub ? head.cookie : withoutHubCookies(head.cookie);
   if (cookie !== undefined) out += `Cookie: ${cookie}\r\n`;
   const port = /:(\d+)$/.exec(head.host)?.[1] ?? '80';
   out += `X-Forwarded-For: ${appended(head.forwardedFor, remoteAddress)}\r\n`;
   out += `X-Forwarded-Proto: ${appended(head.forwardedProto, 'http')}\r\n`;
   out += `X-Forwarded-Port: ${appended(head.forwardedPort, port)}\r\n`;
-  if (!head.forwardedHost) out += `X-Forwarded-Host: ${head.host}\r\n`;
+  out += `X-Forwarded-Host: ${head.forwardedHost || head.host}\r\n`;
   return `${out}\r\n`;
 }
 
@@ -165,28 +164,31 @@ export interface ResponseHead {
 const UNSAFE_RESPONSE_BYTES = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
 
-/** Parses a response head `buf[0, end)`; a string says what is wrong with it. 101 is refused: upgrades never take this path. */
+/**
+ * Parses a response head `buf[0, end)`; a string says what the server did wrong, to follow "The server of alice …".
+ * 101 is refused: upgrades never take this path.
+ */
 export function parseResponseHead(buf: Buffer, end: number, method: string): ResponseHead | string {
   const text = buf.toString('latin1', 0, end);
-  if (UNSAFE_RESPONSE_BYTES.test(text)) return 'control characters or a bare CR/LF in the response head';
+  if (UNSAFE_RESPONSE_BYTES.test(text)) return 'answered with control characters or a bare CR/LF in its response head';
   const lines = text.split('\r\n');
   const statusLine = STATUS_LINE.exec(lines[0]!);
-  if (statusLine === null) return `not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`;
+  if (statusLine === null) return `closed the connection without an answer (not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))})`;
   const status = Number(statusLine[2]);
-  if (status < 100) return `invalid HTTP status (${statusLine[2]})`;
-  if (status === 101) return 'answered 101 Switching Protocols to a request that asked for no upgrade';
+  if (status < 100) return `answered with an invalid HTTP status (${status})`;
+  if (status === 101) return 'closed the connection without a usable answer (101 Switching Protocols to a plain request)';
   let reusable = statusLine[1] === '1';
   let length = -1;
   let transferEncoding: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
-    if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) return `malformed header line: ${JSON.stringify(line.slice(0, 80))}`;
+    if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) return `answered with a malformed header line: ${JSON.stringify(line.slice(0, 80))}`;
     const name = line.slice(0, colon).toLowerCase();
     if (name === 'content-length') {
       for (const part of line.slice(colon + 1).split(',')) {
         const value = trimOws(part);
-        if (!DIGITS.test(value) || (length !== -1 && Number(value) !== length)) return 'invalid or conflicting Content-Length';
+        if (!DIGITS.test(value) || (length !== -1 && Number(value) !== length)) return 'answered with an invalid or conflicting Content-Length';
         length = Number(value);
       }
     } else if (name === 'transfer-encoding') {
@@ -287,8 +289,13 @@ export class ChunkedScanner {
           i++;
           break;
         case Chunk.TrailerStart:
-          this.state = c === 0x0d ? Chunk.EndLf : Chunk.Trailer;
-          if (c !== 0x0d) this.countTrailer();
+          if (c === 0x0d) {
+            this.state = Chunk.EndLf;
+          } else {
+            if (c === 0x0a || c === 0) throw new Error('invalid character in trailer');
+            this.state = Chunk.Trailer;
+            this.countTrailer();
+          }
           i++;
           break;
         case Chunk.Trailer:

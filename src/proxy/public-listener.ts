@@ -11,13 +11,11 @@ import { createForwarder, type ForwarderOptions } from './forwarder.js';
 import { rejectUpgrade } from './responses.js';
 import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
 
-export type HubRequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
-
 export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTimeoutMs' | 'closeGraceMs' | 'activityIntervalMs'> {
   baseUrl: string;
   routes: RouteSource;
-  /** The hub app as a Node listener (`getRequestListener(app.fetch)`). */
-  hub: HubRequestListener;
+  /** Where the hub app listens (`http://127.0.0.1:port`); it gets X-Forwarded-For like any proxied server. */
+  hubTarget: string;
   logger: Logger;
   /** How long a connection may sit between requests (default 65 s, longer than common load balancers' 60 s). */
   keepAliveTimeoutMs?: number;
@@ -34,7 +32,7 @@ export interface PublicListener {
 }
 
 export function createPublicListener(options: PublicListenerOptions): PublicListener {
-  const { baseUrl, routes, hub, logger } = options;
+  const { baseUrl, routes, hubTarget, logger } = options;
   const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
   const forwarder = createForwarder(options);
   const log = logger.child({ component: 'proxy' });
@@ -42,7 +40,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
   function dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = routeRequest(req.url ?? '/', baseUrl);
     if (route.kind === 'hub') {
-      Promise.resolve(hub(req, res)).catch((err) => failed(err, res));
+      forwarder.hub(req, res, hubTarget);
       return;
     }
     if (route.kind === 'redirect') {
@@ -112,6 +110,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
   const lane = createFastLane({
     baseUrl,
     routes,
+    hubTarget,
     logger,
     keepAliveTimeoutMs,
     headersTimeoutMs: httpServer.headersTimeout,

@@ -26,15 +26,18 @@ export function withoutHubCookies(cookie: string | undefined): string | undefine
 }
 
 /**
- * Rewrites `req.headers` in place for forwarding (the proxy library copies them as they are).
+ * Rewrites `req.headers` in place for forwarding (the proxy library copies them as they are); the hub's own
+ * cookie is withheld unless the request goes to the hub app (`toHub`).
  * X-Forwarded-For/Proto/Port are appended to what a front proxy sent, as configurable-http-proxy does;
  * X-Forwarded-Host keeps the first value. Proto is http/https for WebSockets too (tornado ignores ws/wss).
  */
-export function prepareForwardedHeaders(req: IncomingMessage): void {
+export function prepareForwardedHeaders(req: IncomingMessage, toHub = false): void {
   const headers = req.headers;
-  const cookie = withoutHubCookies(headers.cookie);
-  if (cookie === undefined) delete headers.cookie;
-  else headers.cookie = cookie;
+  if (!toHub) {
+    const cookie = withoutHubCookies(headers.cookie);
+    if (cookie === undefined) delete headers.cookie;
+    else headers.cookie = cookie;
+  }
 
   const encrypted = (req.socket as TLSSocket).encrypted === true;
   const host = headers.host ?? '';

@@ -7,13 +7,16 @@ import { escapeHtml, layout } from '../web/pages/layout.js';
 /** JSON for API clients (`/api/` in the path or JSON accepted), a page for browsers; never a redirect. */
 export function unavailableResponse(
   status: 502 | 503,
-  userName: string,
+  /** null: the hub itself did not answer. */
+  userName: string | null,
   baseUrl: string,
   why: string,
   request: { url: string; accept: string | undefined },
 ): { headers: Record<string, string | number>; body: string } {
-  const prefix = `${baseUrl}user/${encodeURIComponent(userName)}/`;
-  const message = `The server of ${userName} at ${prefix} ${why}. The hub is checking on it: reload in a few seconds, or restart it from ${baseUrl}hub/home.`;
+  const message =
+    userName === null
+      ? `The hub ${why}. Reload in a few seconds; if this persists, the hub log says why.`
+      : `The server of ${userName} at ${baseUrl}user/${encodeURIComponent(userName)}/ ${why}. The hub is checking on it: reload in a few seconds, or restart it from ${baseUrl}hub/home.`;
   const wantsJson = request.url.includes('/api/') || (request.accept ?? '').includes('application/json');
   const body = wantsJson
     ? JSON.stringify({ status, message })
@@ -30,7 +33,7 @@ export function unavailableResponse(
   };
 }
 
-export function sendUnavailable(req: IncomingMessage, res: ServerResponse, status: 502 | 503, userName: string, baseUrl: string, why: string): void {
+export function sendUnavailable(req: IncomingMessage, res: ServerResponse, status: 502 | 503, userName: string | null, baseUrl: string, why: string): void {
   const { headers, body } = unavailableResponse(status, userName, baseUrl, why, { url: req.url ?? '', accept: req.headers.accept });
   res.writeHead(status, headers);
   res.end(body);

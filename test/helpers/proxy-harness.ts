@@ -38,9 +38,11 @@ export async function startProxy(options: Partial<Omit<PublicListenerOptions, 'r
       done();
     },
   });
+  // The hub app stand-in, reached through the listener like the real app (which listens on loopback).
+  const hubApp = await startBackend((_req, res) => res.end('the hub app'));
   const listener = createPublicListener({
     baseUrl: '/',
-    hub: (_req, res) => res.end('the hub app'),
+    hubTarget: hubApp.url,
     activityIntervalMs: 0,
     ...options,
     routes,
@@ -56,7 +58,10 @@ export async function startProxy(options: Partial<Omit<PublicListenerOptions, 'r
     activity,
     unreachable,
     logs,
-    close: () => listener.close(0),
+    close: async () => {
+      await listener.close(0);
+      await hubApp.close();
+    },
   };
 }
 

@@ -66,7 +66,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   const formLimit = bodyLimit({
     maxSize: FORM_LIMIT_BYTES,
     onError: () => {
-      throw new HttpError(413, `The sign-in form is too large (${FORM_LIMIT_BYTES / 1024} KiB at most).`, { headers: { connection: 'close' } });
+      throw new HttpError(413, `The sign-in form is too large (${FORM_LIMIT_BYTES / 1024} KiB at most).`);
     },
   });
   // The CSRF check may already have read (and bounded) the form while looking for _xsrf.
@@ -183,7 +183,13 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   return app;
 }
 
+/**
+ * The app is reached only through the hub's own proxy, which appends the peer's address to X-Forwarded-For: the
+ * last entry is the one to trust (earlier ones are whatever the client or a front proxy claimed).
+ */
 function clientAddress(c: Context<AppEnv>): string {
+  const forwarded = c.req.header('x-forwarded-for');
+  if (forwarded) return forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {

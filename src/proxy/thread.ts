@@ -1,0 +1,117 @@
+// Runs the public listener (src/proxy/worker.ts) on a worker thread of the hub process and keeps its route table in
+// step with the server state. The only place the two threads talk; messages are the types below.
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.js';
+import type { RouteSource } from './route-table.js';
+
+export interface WorkerSetup {
+  baseUrl: string;
+  host: string;
+  port: number;
+  hubTarget: string;
+  keepAliveTimeoutMs?: number;
+  activityIntervalMs?: number;
+  logLevel: string;
+  routes: [string, string][];
+}
+
+export type ToWorker = { type: 'route'; name: string; target: string | null } | { type: 'close'; graceMs: number };
+
+export type ToMain =
+  | { type: 'listening'; address: AddressInfo }
+  | { type: 'listen-error'; code: string; message: string }
+  | { type: 'activity'; name: string }
+  | { type: 'unreachable'; name: string }
+  | { type: 'log'; line: string }
+  | { type: 'closed' };
+
+export interface RouteFeed extends Pick<RouteSource, 'noteActivity' | 'noteUnreachable'> {
+  watchRoutes(listener: (userName: string, target: string | null) => void): [string, string][];
+}
+
+export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLevel'> {
+  routes: RouteFeed;
+  logger: Logger;
+}
+
+export interface ProxyThread {
+  address(): AddressInfo;
+  /** Stops the listener (connections between requests at once, the rest after `graceMs`) and ends the thread. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Resolves once the thread listens; rejects with the listen error (EADDRINUSE, EACCES) or if the thread fails to start. */
+export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThread> {
+  const { routes, logger, ...rest } = options;
+  let worker: Worker;
+  const ready = new Promise<AddressInfo>((resolve, reject) => {
+    // Route changes are queued by the worker's message port until the thread reads them: none is lost.
+    const initial = routes.watchRoutes((name, target) => worker.postMessage({ type: 'route', name, target } satisfies ToWorker));
+    const setup: WorkerSetup = { ...rest, logLevel: logger.level, routes: initial };
+    // The built hub runs dist/proxy/worker.js; tests and `tsx` run the TypeScript source through tsx's loader.
+    worker = import.meta.url.endsWith('.ts')
+      ? new Worker(
+          `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`,
+          { eval: true, workerData: setup },
+        )
+      : new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
+    worker.on('message', (message: ToMain) => {
+      switch (message.type) {
+        case 'listening':
+          resolve(message.address);
+          break;
+        case 'listen-error':
+          reject(Object.assign(new Error(message.message), { code: message.code }));
+          void worker.terminate();
+          break;
+        case 'activity':
+          routes.noteActivity(message.name);
+          break;
+        case 'unreachable':
+          routes.noteUnreachable(message.name);
+          break;
+        case 'log':
+          relayLog(logger, message.line);
+          break;
+        case 'closed':
+          break;
+      }
+    });
+    worker.once('error', (err) => {
+      logger.error({ err }, 'the proxy thread failed');
+      reject(err);
+    });
+    worker.once('exit', (code) => reject(new Error(`the proxy thread exited (code ${code}) before it listened`)));
+  });
+
+  return ready.then((address) => {
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.on('exit', (code) => {
+      if (code !== 0) logger.error({ code }, 'the proxy thread stopped: the public port is closed');
+    });
+    return {
+      address: () => address,
+      close(graceMs = 2000) {
+        worker.postMessage({ type: 'close', graceMs } satisfies ToWorker);
+        return exited;
+      },
+    };
+  });
+}
+
+/** Writes a log line of the proxy thread through the hub's logger, so both threads log alike and to one place. */
+function relayLog(logger: Logger, line: string): void {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    logger.warn({ line }, 'unreadable log line from the proxy thread');
+    return;
+  }
+  const { level, msg, time: _time, ...fields } = record;
+  const method = typeof level === 'string' && level in LEVELS ? (level as keyof typeof LEVELS) : 'info';
+  logger[method](fields, typeof msg === 'string' ? msg : '');
+}
+
+const LEVELS = { trace: 1, debug: 1, info: 1, warn: 1, error: 1, fatal: 1 };

@@ -1,0 +1,45 @@
+// The proxy thread's entry: the public listener on its own event loop, so the hub's API work, sign-ins and database
+// writes never hold up proxied traffic. Routes arrive from the main thread; activity and refusals go back to it.
+import type { AddressInfo } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { createLogger } from '../log.js';
+import { createPublicListener } from './public-listener.js';
+import type { ToMain, ToWorker, WorkerSetup } from './thread.js';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+const send = (message: ToMain) => port.postMessage(message);
+
+const routes = new Map(setup.routes);
+const logger = createLogger(setup.logLevel, { write: (line: string) => send({ type: 'log', line }) } as pino.DestinationStream);
+
+const listener = createPublicListener({
+  baseUrl: setup.baseUrl,
+  hubTarget: setup.hubTarget,
+  keepAliveTimeoutMs: setup.keepAliveTimeoutMs,
+  activityIntervalMs: setup.activityIntervalMs,
+  logger,
+  routes: {
+    target: (name) => routes.get(name) ?? null,
+    noteActivity: (name) => send({ type: 'activity', name }),
+    noteUnreachable: (name) => send({ type: 'unreachable', name }),
+  },
+});
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'route') {
+    if (message.target === null) routes.delete(message.name);
+    else routes.set(message.name, message.target);
+  } else if (message.type === 'close') {
+    void listener.close(message.graceMs).then(() => {
+      send({ type: 'closed' });
+      port.close();
+    });
+  }
+});
+
+listener.server.once('error', (err: NodeJS.ErrnoException) => send({ type: 'listen-error', code: err.code ?? '', message: err.message }));
+listener.server.listen(setup.port, setup.host, () => {
+  send({ type: 'listening', address: listener.server.address() as AddressInfo });
+});
