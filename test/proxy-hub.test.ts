@@ -1,6 +1,10 @@
 // The proxy inside a whole hub: routes come from the server state (hub.servers), so a started server is reached
 // on the public port, a stopped or vanished one is not, and proxied traffic becomes the server's last_activity.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenStore } from '../src/auth/tokens.js';
@@ -47,6 +51,25 @@ describe('the public port of a whole hub', () => {
     expect(String((await reply)[0])).toBe('ping through the hub');
     ws.close();
     await once(ws, 'close');
+  });
+
+  it("serves proxied requests while the hub's main thread is busy (the proxy has its own thread)", async () => {
+    expect(t.hub.servers.get('alice')?.ready).toBe(true); // started by the test above
+    const dir = mkdtempSync(join(tmpdir(), 'berth-busy-'));
+    const out = join(dir, 'body');
+    try {
+      // curl is its own process; the test then blocks this thread, which is also the hub's main thread.
+      const curl = spawn('curl', ['-s', '-o', out, `${t.url}/user/alice/bytes/4096`], { stdio: 'ignore' });
+      const gotAll = () => existsSync(out) && statSync(out).size === 4096;
+      const deadline = Date.now() + 20_000;
+      while (!gotAll() && Date.now() < deadline) {
+        // Busy on purpose: nothing else runs on this thread until the proxied answer is on disk.
+      }
+      expect(gotAll()).toBe(true);
+      await once(curl, 'exit');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("records proxied traffic as the server's last activity", async () => {
