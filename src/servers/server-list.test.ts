@@ -88,4 +88,21 @@ describe('pageUsers', () => {
     expect(byName.eve).toMatchObject({ status: 'stopping', ready: false, pending: 'stop' });
     expect(byName.bob).toMatchObject({ status: 'stopped', ready: false, pending: null, started: null, lastActivity: null, userOptions: {} });
   });
+
+  it('reads each user row exactly as the user store does (every column, decoded)', () => {
+    const users = createUserStore(opened.db);
+    users.update('anna', { admin: true, adminImage: 'gpu', lastActivity: new Date(T(7)) });
+    for (const q of [{}, { state: 'ready' as const }, { sort: 'last_activity' as const }, { offset: 3, limit: 2 }]) {
+      for (const { user } of page(q).rows) expect(user).toStrictEqual(users.get(user.name));
+    }
+    users.update('anna', { admin: false, adminImage: null, lastActivity: new Date(T(5)) });
+  });
+
+  it('pages deep offsets with the name filters and sorts that read users alone', () => {
+    expect(names({ sort: 'name', offset: 2, limit: 3 })).toEqual(['bob', 'cat', 'dan']);
+    expect(names({ sort: 'name', descending: true, offset: 5 })).toEqual(['anna', 'ann']);
+    expect(names({ nameContains: 'a', offset: 1, limit: 2 })).toEqual(['cat', 'dan']);
+    expect(names({ only: ['zed', 'eve', 'bob'], sort: 'name', offset: 1 })).toEqual(['eve', 'zed']);
+    expect(page({ nameContains: 'a', offset: 1, limit: 2 }).total).toBe(4);
+  });
 });

@@ -1,6 +1,6 @@
 // Reads of the servers table for the REST API: one user's default-server view, and one page of users with their
 // views in a single query (state, name and user filters, sort and LIMIT/OFFSET in SQL) for GET /hub/api/users.
-import { and, asc, desc, eq, isNotNull, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, ne, or, sql, type Column, type SQL } from 'drizzle-orm';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { servers as serversTable, users as usersTable, type Server, type User } from '../db/schema.js';
@@ -56,8 +56,27 @@ export function pageUsers(db: Db, config: Pick<HubConfig, 'hub'>, query: UserPag
     name: query.nameContains ?? '',
     only: query.only === undefined ? '[]' : JSON.stringify(query.only),
   };
-  const page = statements.page.all(params).map(({ user, server }) => ({ user, view: serverView(config, user.name, server) }));
-  return { rows: page, total: query.count ? statements.count.get(params)?.n ?? 0 : null };
+  const rows = statements.page.values(params).map((row) => {
+    const user = decode<User>(USER_COLUMNS, row, 0);
+    const server = row[USER_COLUMNS.length] === null ? null : decode<Server>(SERVER_COLUMNS, row, USER_COLUMNS.length);
+    return { user, view: serverView(config, user.name, server) };
+  });
+  return { rows, total: query.count ? statements.count.get(params)?.n ?? 0 : null };
+}
+
+// Rows are read as arrays and decoded with each column's own decoder: drizzle's generic row mapping (type checks per
+// field, nested objects) cost as much as the query itself. The server's id comes first, so null = no server row.
+const USER_COLUMNS = Object.entries(getTableColumns(usersTable));
+const SERVER_COLUMNS = Object.entries(getTableColumns(serversTable)).sort(([a], [b]) => (a === 'id' ? -1 : b === 'id' ? 1 : 0));
+const SELECTION = Object.fromEntries([...USER_COLUMNS.map(([k, c]) => [`user_${k}`, c]), ...SERVER_COLUMNS.map(([k, c]) => [`server_${k}`, c])]);
+
+function decode<T>(columns: [string, Column][], row: unknown[], from: number): T {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) {
+    const value = row[from + i];
+    out[columns[i]![0]] = value === null ? null : columns[i]![1].mapFromDriverValue(value);
+  }
+  return out as T;
 }
 
 type Statements = ReturnType<typeof prepare>;
@@ -79,28 +98,29 @@ function statementsFor(db: Db, query: UserPageQuery): Statements {
 
 function prepare(db: Db, shape: Pick<UserPageQuery, 'state' | 'sort' | 'descending' | 'nameContains' | 'only'>) {
   const joined = and(eq(serversTable.userId, usersTable.id), eq(serversTable.name, ''));
-  const conditions: SQL[] = [];
-  if (shape.state === 'ready') conditions.push(eq(serversTable.status, 'running'));
-  if (shape.state === 'active') conditions.push(and(isNotNull(serversTable.id), ne(serversTable.status, 'stopped')) as SQL);
-  if (shape.state === 'inactive') conditions.push(or(isNull(serversTable.id), eq(serversTable.status, 'stopped')) as SQL);
+  const userConditions: SQL[] = [];
   // instr, not LIKE: an exact substring, with no wildcards and no case folding.
-  if (shape.nameContains) conditions.push(sql`instr(${usersTable.name}, ${sql.placeholder('name')}) > 0`);
-  if (shape.only !== undefined) conditions.push(sql`${usersTable.name} IN (SELECT value FROM json_each(${sql.placeholder('only')}))`);
-  const where = conditions.length > 0 ? and(...conditions) : undefined;
+  if (shape.nameContains) userConditions.push(sql`instr(${usersTable.name}, ${sql.placeholder('name')}) > 0`);
+  if (shape.only !== undefined) userConditions.push(sql`${usersTable.name} IN (SELECT value FROM json_each(${sql.placeholder('only')}))`);
+  const serverConditions: SQL[] = [];
+  if (shape.state === 'ready') serverConditions.push(eq(serversTable.status, 'running'));
+  if (shape.state === 'active') serverConditions.push(and(isNotNull(serversTable.id), ne(serversTable.status, 'stopped')) as SQL);
+  if (shape.state === 'inactive') serverConditions.push(or(isNull(serversTable.id), eq(serversTable.status, 'stopped')) as SQL);
+  const all = [...userConditions, ...serverConditions];
+  const where = all.length > 0 ? and(...all) : undefined;
 
   // A user's activity is the later of their own and their server's; never active sorts first.
   const activity = sql`max(coalesce(${usersTable.lastActivity}, -1), coalesce(${serversTable.lastActivity}, -1))`;
   const key = { id: usersTable.id, name: usersTable.name, last_activity: activity }[shape.sort];
   const dir = shape.descending ? desc : asc;
-  const page = db
-    .select({ user: usersTable, server: serversTable })
-    .from(usersTable)
-    .leftJoin(serversTable, joined)
-    .where(where)
-    .orderBy(dir(key), dir(usersTable.id))
-    .limit(sql.placeholder('limit'))
-    .offset(sql.placeholder('offset'))
-    .prepare();
+  const order = [dir(key), dir(usersTable.id)];
+  const select = db.select(SELECTION).from(usersTable).leftJoin(serversTable, joined);
+  // When neither the filters nor the order need the servers table, the page of ids comes from the users table alone,
+  // so a deep offset skips users rather than joined rows (offset 5,000 of 10,000: 0.57 -> 0.16 ms).
+  const page = serverConditions.length === 0 && shape.sort !== 'last_activity'
+    ? select.where(inArray(usersTable.id, db.select({ id: usersTable.id }).from(usersTable).where(userConditions.length > 0 ? and(...userConditions) : undefined)
+      .orderBy(...order).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')))).orderBy(...order).prepare()
+    : select.where(where).orderBy(...order).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')).prepare();
   return { page, count: prepareCount(db, shape, joined, where) };
 }
 
