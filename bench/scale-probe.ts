@@ -5,7 +5,7 @@
 // Usage: node --import tsx bench/scale-probe.ts [--process] [--users N] [--only LABEL] [--repeat K]
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -120,7 +120,7 @@ async function seed(yaml: object): Promise<{ cookie: string; close(): void; app:
   };
 }
 
-async function measure(origin: string, fetcher: Fetch, cookie: string): Promise<void> {
+async function measure(origin: string, fetcher: Fetch, cookie: string, after: (label: string) => Promise<void> = async () => {}): Promise<void> {
   const time = async (label: string, n: number, request: () => Promise<Response>) => {
     if (!label.includes(args.only)) return;
     n *= Number(args.repeat);
@@ -137,6 +137,7 @@ async function measure(origin: string, fetcher: Fetch, cookie: string): Promise<
     samples.sort((a, b) => a - b);
     const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(2);
     console.log(`${label}: HTTP ${status}, ${bytes} bytes, median ${at(0.5)} / p95 ${at(0.95)} ms (n=${n})`);
+    await after(label);
   };
   const api = (p: string, init: RequestInit = {}) => fetcher(`${origin}/hub/api${p}`, {
     ...init, headers: { Authorization: `token ${TOKEN}`, 'Content-Type': 'application/json', ...init.headers },
@@ -176,7 +177,9 @@ async function viaProcess(): Promise<void> {
   // Inside the repository, so the build resolves node_modules; bench/results/ is git-ignored.
   const build = path.join(REPO, 'bench/results', `probe-build-${process.pid}`);
   const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', build, '--sourceMap', 'false'], { cwd: REPO, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout.slice(0, 2000)}`);
+  // tsc emits despite type errors (others' work in progress); only a missing entry point stops the probe.
+  if (!existsSync(path.join(build, 'main.js'))) throw new Error(`tsc emitted no main.js: ${tsc.stdout.slice(0, 2000)}`);
+  if (tsc.status !== 0) console.log(`(tsc reported ${(tsc.stdout.match(/error TS/g) ?? []).length} type errors; running the emitted build)`);
   cpSync(path.join(REPO, 'src/db/migrations'), path.join(build, 'db/migrations'), { recursive: true });
   // A preload that answers SIGUSR2 with memoryUsage() after a full GC, on stderr.
   const preload = path.join(dataDir, 'mem-report.mjs');
@@ -211,7 +214,7 @@ async function viaProcess(): Promise<void> {
       console.log(`${label}: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB (after GC: ${line})`);
     };
     await memory('idle after start');
-    await measure(origin, (url, init) => fetch(url, init), seeded.cookie);
+    await measure(origin, (url, init) => fetch(url, init), seeded.cookie, (label) => memory(`  after ${label}`));
     console.log(`after the requests: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB`);
     await memory('after the requests');
     if (process.env.PROBE_HOLD) await new Promise((r) => setTimeout(r, Number(process.env.PROBE_HOLD)));
