@@ -106,7 +106,7 @@ function profileResult(file: string | null): BenchResult {
   if (!file) return unavailable('profile', 'the fixture hub wrote no CPU profile (did it start, and exit cleanly on SIGTERM?)');
   const summary = summarizeProfile(file);
   const result: BenchResult = {
-    name: 'profile', status: 'ok', tables: profileTables(summary, 'Bench hub (node --cpu-prof)'), targets: [],
+    name: 'profile', status: 'ok', tables: profileTables(summary, 'Bench hub proxy thread (node --cpu-prof)'), targets: [],
     notes: [`Profile: ${path.relative(REPO, file)} (open it in Chrome DevTools → Performance, or speedscope).`],
     data: { summary }, seconds: 0,
   };

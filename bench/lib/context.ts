@@ -59,7 +59,8 @@ export function createContext(docker: BenchDocker, build: HubBuild, options: Ben
       await f?.hub?.stop();
       await f?.chp?.stop();
       await f?.github?.close();
-      return f?.hub?.profileFile() ?? null;
+      // proxy, websocket and hub-load measure the public port, which is the proxy thread's.
+      return f?.hub?.profileFile('proxy') ?? null;
     },
   };
 }

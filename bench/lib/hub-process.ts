@@ -65,8 +65,8 @@ export interface HubProcess {
   api(method: string, apiPath: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
   rssBytes(): number;
   stop(): Promise<void>;
-  /** After stop(): the CPU profile the process wrote, when started with cpuProfDir. */
-  profileFile(): string | null;
+  /** After stop(): the CPU profile the main thread (default) or the proxy thread wrote, when started with cpuProfDir. */
+  profileFile(thread?: 'main' | 'proxy'): string | null;
 }
 
 export interface ApiAnswer {
@@ -174,10 +174,11 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
     coldStartMs,
     api,
     rssBytes: () => rssOf(child.pid!),
-    profileFile() {
+    profileFile(thread = 'main') {
       const dir = options.cpuProfDir;
       if (!dir || !existsSync(dir)) return null;
-      const name = readdirSync(dir).find((f) => f.includes(`.${child.pid}.`) && f.endsWith('.cpuprofile'));
+      // node --cpu-prof writes one file per thread: CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile, main = 0.
+      const name = readdirSync(dir).find((f) => f.includes(`.${child.pid}.${thread === 'main' ? '0.' : ''}`) && f.endsWith('.cpuprofile') && (thread === 'main' || !f.includes(`.${child.pid}.0.`)));
       return name ? path.join(dir, name) : null;
     },
     async stop() {
