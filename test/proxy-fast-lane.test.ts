@@ -829,6 +829,33 @@ describe('edge cases found by adversarial testing', () => {
     expect(uncaught.map(String)).toEqual([]);
   });
 
+  it('stops reading from a client that pipelines redirects without reading them, and answers all once it reads', async () => {
+    // 30 MB of requests and 60 MB of answers: more than the kernel's socket buffers on both sides can hold.
+    const count = 1_000_000;
+    let accepted: net.Socket | null = null;
+    proxy.listener.server.once('connection', (s: net.Socket) => (accepted = s));
+    const socket = net.connect({ port: proxy.port, host: '127.0.0.1' });
+    cleanups.push(() => void socket.destroy());
+    await once(socket, 'connect');
+    socket.pause(); // reads nothing until told
+    socket.write('GET /x HTTP/1.1\r\nHost: h\r\n\r\n'.repeat(count));
+    // The lane's side of the connection: once the answers back up, it must stop reading instead of buffering them all.
+    for (let i = 0; i < 200 && !(accepted as net.Socket | null)?.isPaused(); i++) await new Promise((r) => setTimeout(r, 50));
+    const lane = accepted as net.Socket | null;
+    expect(lane?.isPaused()).toBe(true);
+    expect(lane!.writableLength).toBeLessThan(1024 * 1024);
+    let answers = 0;
+    let tail = '';
+    socket.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      answers += text.split('HTTP/1.1 302 Found').length - 1;
+      tail = text.slice(-('HTTP/1.1 302 Found'.length - 1)); // a marker split across reads is counted once
+    });
+    socket.resume();
+    for (let i = 0; i < 600 && answers < count; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(answers).toBe(count);
+  });
+
   it('answers 502 to a response head longer than 64 KiB written at once', async () => {
     const b = await rawBackend((socket) => socket.write(`HTTP/1.1 200 OK\r\nX-Big: ${'b'.repeat(100 * 1024)}\r\nContent-Length: 2\r\n\r\nok`));
     proxy.targets.set('alice', b.url);

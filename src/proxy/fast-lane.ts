@@ -76,6 +76,8 @@ class ClientConnection {
   private done = false;
   private headTimer: NodeJS.Timeout | null = null;
   private uploadBlocked = false;
+  /** Paused after answers the client has not read yet (redirects written here). */
+  private awaitingDrain = false;
   private pipelineFull = false;
 
   constructor(
@@ -179,6 +181,12 @@ class ClientConnection {
       this.end();
       return false;
     }
+    if (this.socket.writableNeedDrain) {
+      // A client that sends requests without reading the answers: stop reading until it catches up.
+      this.awaitingDrain = true;
+      this.setPaused('pipeline', true);
+      return false;
+    }
     return true;
   }
 
@@ -262,7 +270,15 @@ class ClientConnection {
     this.pending = null;
   };
 
-  private readonly onDrain = (): void => this.exchange?.clientDrained();
+  private readonly onDrain = (): void => {
+    if (this.awaitingDrain) {
+      this.awaitingDrain = false;
+      this.setPaused('pipeline', false);
+      this.next();
+      return;
+    }
+    this.exchange?.clientDrained();
+  };
 
   private readonly onTimeout = (): void => {
     if (this.exchange === null) this.socket.destroy();
