@@ -215,8 +215,11 @@ export function createServers(deps: ServersDeps): Servers {
         (event) => spawn.progress.emit(event),
         signal,
       );
-      // Registered while the engine works on the first request: hashing the secret (JupyterHub's 16,384 sha512
-      // rounds) takes about 2 ms of CPU, and the client is only used once the server is ready and a browser signs in.
+      // Registered while the engine answers the spawner's first request: hashing the secret (JupyterHub's 16,384
+      // sha512 rounds) takes about 2 ms of CPU, and the client is only used once the server is ready and a browser
+      // signs in. The request leaves only when this turn of the event loop ends, hence the yield.
+      starting.catch(() => undefined); // handled below; not an unhandled rejection while we yield
+      await new Promise((resolve) => setImmediate(resolve));
       try {
         oauthClients.register({
           identifier: clientId,
