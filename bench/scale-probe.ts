@@ -9,6 +9,8 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { stringify } from 'yaml';
 import { loadCookieSecret } from '../src/auth/cookie-secret.js';
@@ -35,6 +37,8 @@ import { freePort, REPO, rssOf } from './lib/hub-process.js';
 
 const { values: args } = parseArgs({ options: {
   process: { type: 'boolean' },
+  /** In-process, but served by @hono/node-server on loopback and timed with fetch (HTTP without the public listener). */
+  serve: { type: 'boolean' },
   users: { type: 'string', default: '10000' },
   /** Only the measures whose label contains this (e.g. under --cpu-prof). */
   only: { type: 'string', default: '' },
@@ -160,7 +164,12 @@ async function measure(origin: string, fetcher: Fetch, cookie: string, after: (l
 
 async function inProcess(): Promise<void> {
   const seeded = await seed(hubYaml(8000, 'berth-probe'));
-  await measure('http://127.0.0.1:8000', seeded.app, seeded.cookie);
+  if (args.serve) {
+    const server = serve({ fetch: (req) => seeded.app(req.url, req), hostname: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    await measure(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, (url, init) => fetch(url, init), seeded.cookie);
+    await new Promise((resolve) => server.close(resolve));
+  } else await measure('http://127.0.0.1:8000', seeded.app, seeded.cookie);
   await seeded.closeApp();
   seeded.close();
 }
