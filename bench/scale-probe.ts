@@ -192,9 +192,10 @@ async function viaProcess(): Promise<void> {
   cpSync(path.join(REPO, 'src/db/migrations'), path.join(build, 'db/migrations'), { recursive: true });
   // A preload that answers SIGUSR2 with memoryUsage() after a full GC, on stderr.
   const preload = path.join(dataDir, 'mem-report.mjs');
-  writeFileSync(preload, `process.on('SIGUSR2', () => { globalThis.gc?.(); globalThis.gc?.();
+  writeFileSync(preload, `process.on('SIGUSR2', async () => { globalThis.gc?.(); globalThis.gc?.();
   const m = process.memoryUsage(); const mb = (n) => (n / 2 ** 20).toFixed(1);
-  process.stderr.write('MEM ' + JSON.stringify({ rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }) + '\\n'); });\n`);
+  const spaces = Object.fromEntries((await import('node:v8')).getHeapSpaceStatistics().map((s) => [s.space_name, mb(s.space_used_size) + '/' + mb(s.physical_space_size)]));
+  process.stderr.write('MEM ' + JSON.stringify({ rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }) + (process.env.PROBE_SPACES ? ' ' + JSON.stringify(spaces) : '') + '\\n'); });\n`);
   const extra = (process.env.PROBE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const began = performance.now();
   const child = spawn(process.execPath, ['--expose-gc', '--import', preload, ...extra, path.join(build, 'main.js'), '--config', path.join(dataDir, 'hub.yaml')], {
