@@ -56,8 +56,11 @@ export interface Hub {
   start(): Promise<void>;
   /** Closes listeners and the database. User containers keep running. */
   stop(): Promise<void>;
-  /** Resolves once the hub has stopped, whoever stopped it (stop(), or POST /hub/api/shutdown). */
-  readonly closed: Promise<void>;
+  /**
+   * Resolves once the hub has stopped, whoever stopped it (stop(), POST /hub/api/shutdown), with the failure that
+   * stopped it or null. A hub whose proxy thread died stops itself, so a supervisor can restart it.
+   */
+  readonly closed: Promise<Error | null>;
   /** The public listener's address (useful when hub.bind asks for port 0). */
   address(): AddressInfo;
 }
@@ -154,8 +157,9 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
 
   const [host, port] = splitBind(config.hub.bind);
   let stopped = false;
-  let markClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  let failure: Error | null = null;
+  let markClosed!: (failure: Error | null) => void;
+  const closed = new Promise<Error | null>((resolve) => (markClosed = resolve));
 
   async function shutdown(options: { servers: boolean }): Promise<void> {
     if (options.servers) {
@@ -197,6 +201,10 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
         hubTarget: `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`,
         routes: servers,
         logger,
+        onExit: (code) => {
+          failure = new Error(`the proxy thread stopped unexpectedly (exit code ${code}); see the log above`);
+          void hub.stop().catch((err) => logger.error({ err }, 'stopping after the proxy thread died failed'));
+        },
       });
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.publicUrl }, 'hub listening');
@@ -204,12 +212,15 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     },
     closed,
     async stop() {
-      if (stopped) return closed;
+      if (stopped) {
+        await closed;
+        return;
+      }
       stopped = true;
       try {
         await stopHub();
       } finally {
-        markClosed();
+        markClosed(failure);
       }
     },
     address: () => proxy?.address() as AddressInfo,

@@ -64,17 +64,22 @@ async function main(argv: string[]): Promise<number> {
     await hub?.stop().catch(() => undefined);
     return 1;
   }
-  await new Promise<void>((resolve) => {
+  const failure = await new Promise<Error | null>((resolve) => {
     const shutdown = (signal: string) => {
       hub.logger.info({ signal }, 'shutting down');
-      resolve();
+      resolve(null);
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
-    // POST /hub/api/shutdown stops the hub from inside; the process then exits like on SIGTERM.
+    // POST /hub/api/shutdown stops the hub from inside; the process then exits like on SIGTERM. So does a hub
+    // that lost its proxy thread, but with status 1 so that compose (restart: unless-stopped) starts it again.
     void hub.closed.then(resolve);
   });
   await hub.stop();
+  if (failure !== null) {
+    process.stderr.write(`berth: ${failure.message}\n`);
+    return 1;
+  }
   return 0;
 }
 

@@ -33,6 +33,10 @@ export interface RouteFeed extends Pick<RouteSource, 'noteActivity' | 'noteUnrea
 export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLevel'> {
   routes: RouteFeed;
   logger: Logger;
+  /** The thread stopped without close() (it crashed): the public port is gone. */
+  onExit(code: number): void;
+  /** The module the thread runs; default this directory's worker. */
+  module?: URL;
 }
 
 export interface ProxyThread {
@@ -43,19 +47,21 @@ export interface ProxyThread {
 
 /** Resolves once the thread listens; rejects with the listen error (EADDRINUSE, EACCES) or if the thread fails to start. */
 export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThread> {
-  const { routes, logger, ...rest } = options;
+  const { routes, logger, onExit, module, ...rest } = options;
   let worker: Worker;
+  let closing = false;
   const ready = new Promise<AddressInfo>((resolve, reject) => {
     // Route changes are queued by the worker's message port until the thread reads them: none is lost.
     const initial = routes.watchRoutes((name, target) => worker.postMessage({ type: 'route', name, target } satisfies ToWorker));
     const setup: WorkerSetup = { ...rest, logLevel: logger.level, routes: initial };
     // The built hub runs dist/proxy/worker.js; tests and `tsx` run the TypeScript source through tsx's loader.
-    worker = import.meta.url.endsWith('.ts')
-      ? new Worker(
-          `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`,
-          { eval: true, workerData: setup },
-        )
-      : new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
+    const source = module ?? new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+    worker = source.pathname.endsWith('.ts')
+      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source.href)}); });`, {
+          eval: true,
+          workerData: setup,
+        })
+      : new Worker(source, { workerData: setup });
     worker.on('message', (message: ToMain) => {
       switch (message.type) {
         case 'listening':
@@ -88,11 +94,14 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
   return ready.then((address) => {
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('exit', (code) => {
-      if (code !== 0) logger.error({ code }, 'the proxy thread stopped: the public port is closed');
+      if (closing) return;
+      logger.fatal({ code }, 'the proxy thread stopped: the public port is closed');
+      onExit(code);
     });
     return {
       address: () => address,
       close(graceMs = 2000) {
+        closing = true;
         worker.postMessage({ type: 'close', graceMs } satisfies ToWorker);
         return exited;
       },

@@ -1,0 +1,118 @@
+// The proxy thread as the hub runs it: its own event loop behind the public port, a route table kept in step with
+// the main thread's, activity and refusals sent back, logs written through the hub's logger, and a crash reported.
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.js';
+import { startProxyThread, type ProxyThread, type RouteFeed } from '../src/proxy/thread.js';
+import { refusedUrl, startBackend } from './helpers/proxy-harness.js';
+
+function feed(initial: [string, string][]) {
+  const listeners: ((name: string, target: string | null) => void)[] = [];
+  const notes = { activity: [] as string[], unreachable: [] as string[] };
+  const routes: RouteFeed = {
+    watchRoutes: (listener) => {
+      listeners.push(listener);
+      return initial;
+    },
+    noteActivity: (name) => void notes.activity.push(name),
+    noteUnreachable: (name) => void notes.unreachable.push(name),
+  };
+  return { routes, notes, change: (name: string, target: string | null) => listeners.forEach((l) => l(name, target)) };
+}
+
+function sink() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger('debug', stream) };
+}
+
+async function eventually(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!ok()) throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('the proxy thread', () => {
+  let thread: ProxyThread;
+  let url: string;
+  const exits: number[] = [];
+  const log = sink();
+  let f: ReturnType<typeof feed>;
+  const closers: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    const hubApp = await startBackend((_req, res) => res.end('hub app'));
+    closers.push(hubApp.close);
+    const alice = await startBackend((req, res) => res.end(`alice got ${req.url}`));
+    closers.push(alice.close);
+    f = feed([['alice', alice.url]]); // routes that exist before the thread starts come with watchRoutes
+    thread = await startProxyThread({
+      baseUrl: '/', host: '127.0.0.1', port: 0, hubTarget: hubApp.url, routes: f.routes, logger: log.logger,
+      activityIntervalMs: 0, onExit: (code) => void exits.push(code),
+    });
+    url = `http://127.0.0.1:${thread.address().port}`;
+    closers.push(() => thread.close(0));
+  });
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close();
+  });
+
+  it('serves the hub app and the routes it started with', async () => {
+    expect(await (await fetch(`${url}/hub/`)).text()).toBe('hub app');
+    expect(await (await fetch(`${url}/user/alice/x?y=1`)).text()).toBe('alice got /user/alice/x?y=1');
+  });
+
+  it('follows route changes made on the main thread after it started', async () => {
+    const bob = await startBackend((_req, res) => res.end('bob here'));
+    closers.push(bob.close);
+    f.change('bob', bob.url);
+    let text = '';
+    for (let i = 0; i < 50 && text !== 'bob here'; i++) {
+      text = await (await fetch(`${url}/user/bob/`)).text();
+      if (text !== 'bob here') await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(text).toBe('bob here');
+    f.change('bob', null);
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 302; i++) status = (await fetch(`${url}/user/bob/`, { redirect: 'manual' })).status;
+    expect(status).toBe(302);
+  });
+
+  it('reports activity and unreachable servers to the main thread, and logs through its logger', async () => {
+    await (await fetch(`${url}/user/alice/`)).text();
+    await eventually('activity for alice', () => f.notes.activity.includes('alice'));
+    f.change('carol', await refusedUrl());
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 503; i++) status = (await fetch(`${url}/user/carol/`)).status;
+    expect(status).toBe(503);
+    await eventually('carol noted unreachable', () => f.notes.unreachable.includes('carol'));
+    await eventually('the refusal logged', () => log.lines.some((l) => l.user === 'carol' && l.component === 'proxy' && l.level === 'warn'));
+    expect(exits).toEqual([]);
+  });
+
+  it('refuses to start on a port in use, with the listen error', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    const start = startProxyThread({ baseUrl: '/', host: '127.0.0.1', port, hubTarget: 'http://127.0.0.1:1', routes: feed([]).routes, logger: sink().logger, onExit: () => undefined });
+    await expect(start).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    taken.close();
+  });
+
+  it('tells the hub when the thread dies after it started', async () => {
+    const crashed: number[] = [];
+    const own = sink();
+    await startProxyThread({
+      baseUrl: '/', host: '127.0.0.1', port: 0, hubTarget: 'http://127.0.0.1:1', routes: feed([]).routes, logger: own.logger,
+      onExit: (code) => void crashed.push(code), module: new URL('./fakes/crashing-proxy-worker.ts', import.meta.url),
+    });
+    await eventually('the crash to be reported', () => crashed.length > 0);
+    expect(crashed[0]).not.toBe(0);
+    expect(own.lines.some((l) => l.level === 'fatal' && String(l.msg).includes('proxy thread stopped'))).toBe(true);
+  });
+});
