@@ -89,6 +89,54 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
   }
 
   /**
+   * Creates the container, asking the engine first and checking only when it refuses, as `docker run` does: the
+   * common start costs one request instead of three. "No such image" (404) → the pull policy decides (pull or a clear
+   * error) and the create is retried; a name in use (409) → a stale container of this hub is removed, any other is
+   * refused (removeStale), and the create is retried.
+   */
+  async function createContainer(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<Docker.Container> {
+    const options: Docker.ContainerCreateOptions = {
+      name: spec.containerName,
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Cmd: spec.cmd,
+      Labels: { ...baseLabels, ...spec.labels },
+      ExposedPorts: { [`${spec.port}/tcp`]: {} },
+      HostConfig: {
+        NetworkMode: network,
+        Mounts: spec.volumes.map(({ source, target }) => ({
+          Type: source.startsWith('/') ? ('bind' as const) : ('volume' as const),
+          Source: source,
+          Target: target,
+        })),
+        Memory: spec.memLimit,
+        NanoCpus: spec.cpuLimit === undefined ? undefined : Math.round(spec.cpuLimit * 1e9),
+      },
+    };
+    let imageChecked = spec.pullPolicy === 'always';
+    let staleRemoved = false;
+    for (;;) {
+      try {
+        const container = await docker.createContainer(options);
+        onProgress({ progress: 45, message: `Creating container ${spec.containerName}` });
+        return container;
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 404 && !imageChecked) {
+          imageChecked = true;
+          await ensureImage(docker, spec.image, spec.pullPolicy, onProgress, signal);
+        } else if (status === 409 && !staleRemoved) {
+          staleRemoved = true;
+          await removeStale(spec.containerName);
+        } else {
+          throw err;
+        }
+        signal.throwIfAborted();
+      }
+    }
+  }
+
+  /**
    * Polls `url + readyPath` until any answer below 500, `probeGaps()` apart. An exit reported by `exitWatch` cuts the probe or pause
    * short and is reported at once; the container is otherwise inspected only once a second, in case the watch
    * missed it.
@@ -195,34 +243,10 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
     },
 
     async start(spec, onProgress: (event: SpawnProgress) => void, signal): Promise<StartedContainer> {
-      // The image, the volumes and a stale container of the same name are independent: checked side by side.
-      await allOrAbort(signal, [
-        (both) => ensureImage(docker, spec.image, spec.pullPolicy, onProgress, both),
-        async () => {
-          await ensureVolumes(spec);
-          await removeStale(spec.containerName);
-        },
-      ]);
+      if (spec.pullPolicy === 'always') await ensureImage(docker, spec.image, spec.pullPolicy, onProgress, signal);
+      await ensureVolumes(spec);
       signal.throwIfAborted();
-      onProgress({ progress: 45, message: `Creating container ${spec.containerName}` });
-      const container = await docker.createContainer({
-        name: spec.containerName,
-        Image: spec.image,
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Cmd: spec.cmd,
-        Labels: { ...baseLabels, ...spec.labels },
-        ExposedPorts: { [`${spec.port}/tcp`]: {} },
-        HostConfig: {
-          NetworkMode: network,
-          Mounts: spec.volumes.map(({ source, target }) => ({
-            Type: source.startsWith('/') ? ('bind' as const) : ('volume' as const),
-            Source: source,
-            Target: target,
-          })),
-          Memory: spec.memLimit,
-          NanoCpus: spec.cpuLimit === undefined ? undefined : Math.round(spec.cpuLimit * 1e9),
-        },
-      });
+      const container = await createContainer(spec, onProgress, signal);
       const exited = watchExit(container.id);
       try {
         signal.throwIfAborted();
@@ -303,21 +327,6 @@ function demux(raw: Buffer): string {
     offset += 8 + size;
   }
   return offset === 0 ? raw.toString('utf8') : Buffer.concat(parts).toString('utf8');
-}
-
-/**
- * Runs the tasks side by side; the first failure aborts the others (through the signal each one gets) and is
- * thrown once all have settled, so nothing is left running behind a failed start.
- */
-async function allOrAbort(signal: AbortSignal, tasks: ((signal: AbortSignal) => Promise<void>)[]): Promise<void> {
-  const failed = new AbortController();
-  const both = AbortSignal.any([signal, failed.signal]);
-  let first: { error: unknown } | null = null;
-  await Promise.allSettled(tasks.map((task) => task(both).catch((error: unknown) => {
-    first ??= { error };
-    failed.abort(error);
-  })));
-  if (first) throw (first as { error: unknown }).error;
 }
 
 /**
