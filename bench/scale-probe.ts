@@ -192,7 +192,9 @@ async function viaProcess(): Promise<void> {
   cpSync(path.join(REPO, 'src/db/migrations'), path.join(build, 'db/migrations'), { recursive: true });
   // A preload that answers SIGUSR2 with memoryUsage() after a full GC, on stderr.
   const preload = path.join(dataDir, 'mem-report.mjs');
-  writeFileSync(preload, `process.on('SIGUSR2', async () => { globalThis.gc?.(); globalThis.gc?.();
+  // --import also runs in worker threads (the proxy thread): only the main thread listens.
+  writeFileSync(preload, `import { isMainThread } from 'node:worker_threads';
+if (isMainThread) process.on('SIGUSR2', async () => { globalThis.gc?.(); globalThis.gc?.();
   const m = process.memoryUsage(); const mb = (n) => (n / 2 ** 20).toFixed(1);
   const spaces = Object.fromEntries((await import('node:v8')).getHeapSpaceStatistics().map((s) => [s.space_name, mb(s.space_used_size) + '/' + mb(s.physical_space_size)]));
   process.stderr.write('MEM ' + JSON.stringify({ rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }) + (process.env.PROBE_SPACES ? ' ' + JSON.stringify(spaces) : '') + '\\n'); });\n`);
@@ -206,10 +208,11 @@ async function viaProcess(): Promise<void> {
   child.stderr!.on('data', (d) => (output += d));
   const origin = `http://127.0.0.1:${port}`;
   try {
-    for (;;) {
+    for (const deadline = Date.now() + 60_000; ;) {
       if (child.exitCode !== null) throw new Error(`hub exited: ${output.slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`hub did not answer within 60 s: ${output.slice(-2000)}`);
       try {
-        await (await fetch(`${origin}/hub/api/`)).arrayBuffer();
+        await (await fetch(`${origin}/hub/api/`, { signal: AbortSignal.timeout(1000) })).arrayBuffer();
         break;
       } catch {
         await new Promise((r) => setTimeout(r, 5));
