@@ -1,11 +1,12 @@
-// GitHub (and GitHub Enterprise) OAuth sign-in with arctic's generic OAuth2 client: authorize with state and
-// PKCE (S256), the state and `next` kept in a signed short-lived cookie, code exchange, /user, org and team checks.
+// GitHub (and GitHub Enterprise) OAuth sign-in: arctic's generic OAuth2 client builds the authorize URL with state and
+// PKCE (S256), the state and `next` kept in a signed short-lived cookie; code exchange, /user, org and team checks.
 import { randomBytes } from 'node:crypto';
-import { ArcticFetchError, CodeChallengeMethod, OAuth2Client, OAuth2RequestError, UnexpectedErrorResponseBodyError, UnexpectedResponseError, generateCodeVerifier } from 'arctic';
+import { CodeChallengeMethod, OAuth2Client, generateCodeVerifier } from 'arctic';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { HubConfig } from '../config/load.js';
 import { HttpError } from '../errors.js';
+import { httpRequest, type HttpAnswer } from '../http-request.js';
 import { signValue, verifyValue } from './signed-value.js';
 
 export const STATE_COOKIE = 'berth-oauth-state';
@@ -50,16 +51,45 @@ export function createGithubSignIn(deps: { config: HubConfig; secret: Buffer }):
   };
   const usedStates = new Map<string, number>();
 
-  async function callApi(path: string, token: string): Promise<Response> {
+  async function callApi(path: string, token: string): Promise<HttpAnswer> {
     try {
-      return await fetch(`${api}${path}`, {
+      return await httpRequest(`${api}${path}`, {
         headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json', 'user-agent': 'berth' },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(GITHUB_TIMEOUT_MS),
+        timeoutMs: GITHUB_TIMEOUT_MS,
       });
     } catch (err) {
       throw unreachable(api, err);
     }
+  }
+
+  /**
+   * The code exchange arctic's validateAuthorizationCode does (client credentials as HTTP Basic, PKCE verifier),
+   * on node:http. GitHub answers failures with 200 and an `error` field.
+   */
+  async function exchangeCode(code: string, verifier: string): Promise<string> {
+    const where = `${web}/login/oauth/access_token`;
+    let res: HttpAnswer;
+    try {
+      res = await httpRequest(where, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${gh.client_id}:${gh.client_secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          'user-agent': 'berth',
+        },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callbackUrl, code_verifier: verifier }).toString(),
+        timeoutMs: GITHUB_TIMEOUT_MS,
+      });
+    } catch (err) {
+      throw unreachable(web, err);
+    }
+    const data = parseJson(res.body) as { error?: unknown; access_token?: unknown } | null;
+    if (typeof data?.error === 'string') throw refused(data.error);
+    if (res.status !== 200 || typeof data?.access_token !== 'string') {
+      throw new HttpError(502, `GitHub answered ${res.status} at ${where}: sign-in cannot complete now, try again later.`);
+    }
+    return data.access_token;
   }
 
   return {
@@ -94,19 +124,11 @@ export function createGithubSignIn(deps: { config: HubConfig; secret: Buffer }):
       usedStates.set(state, saved.e);
       for (const [old, expires] of usedStates) if (expires < now) usedStates.delete(old);
 
-      let token: string;
-      try {
-        const tokens = await withTimeout(client.validateAuthorizationCode(`${web}/login/oauth/access_token`, code, saved.v));
-        const data = tokens.data as { error?: unknown; error_description?: unknown };
-        if (typeof data.error === 'string') throw new OAuth2RequestError(data.error, String(data.error_description ?? ''), null, null);
-        token = tokens.accessToken();
-      } catch (err) {
-        throw exchangeFailure(web, err);
-      }
-
+      const token = await exchangeCode(code, saved.v);
       const res = await callApi('/user', token);
-      const body = res.ok ? ((await res.json().catch(() => null)) as { login?: unknown } | null) : null;
-      if (!res.ok || typeof body?.login !== 'string') {
+      const ok = res.status >= 200 && res.status < 300;
+      const body = ok ? (parseJson(res.body) as { login?: unknown } | null) : null;
+      if (!ok || typeof body?.login !== 'string') {
         throw new HttpError(502, `GitHub answered ${res.status} to GET ${api}/user: sign-in cannot complete now, try again later.`);
       }
       return { login: body.login, token, next: saved.n };
@@ -118,11 +140,10 @@ export function createGithubSignIn(deps: { config: HubConfig; secret: Buffer }):
         const q = (s: string) => encodeURIComponent(s);
         if (team === undefined) {
           const res = await callApi(`/orgs/${q(org)}/members/${q(login)}`, token);
-          await res.body?.cancel();
           if (res.status === 204) return entry;
         } else {
           const res = await callApi(`/orgs/${q(org)}/teams/${q(team)}/memberships/${q(login)}`, token);
-          const body = res.status === 200 ? ((await res.json().catch(() => null)) as { state?: unknown } | null) : (await res.body?.cancel(), null);
+          const body = res.status === 200 ? (parseJson(res.body) as { state?: unknown } | null) : null;
           if (body?.state === 'active') return entry;
         }
       }
@@ -142,30 +163,24 @@ export function createGithubSignIn(deps: { config: HubConfig; secret: Buffer }):
   }
 }
 
-function exchangeFailure(web: string, err: unknown): HttpError {
-  if (err instanceof OAuth2RequestError) {
-    const hint = err.code === 'incorrect_client_credentials' ? ' (check auth.github.client_id and auth.github.client_secret)'
-      : err.code === 'redirect_uri_mismatch' ? ' (auth.github.callback_url must match the OAuth app\'s callback URL exactly)'
-      : ' (start again from the login page)';
-    const status = err.code === 'bad_verification_code' ? 400 : 502;
-    return new HttpError(status, `GitHub refused the sign-in code: ${err.code}${hint}.`, { cause: err });
+/** GitHub's `error` from the code exchange, with what to check. */
+function refused(code: string): HttpError {
+  const hint = code === 'incorrect_client_credentials' ? ' (check auth.github.client_id and auth.github.client_secret)'
+    : code === 'redirect_uri_mismatch' ? ' (auth.github.callback_url must match the OAuth app\'s callback URL exactly)'
+    : ' (start again from the login page)';
+  return new HttpError(code === 'bad_verification_code' ? 400 : 502, `GitHub refused the sign-in code: ${code}${hint}.`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
-  if (err instanceof UnexpectedResponseError || err instanceof UnexpectedErrorResponseBodyError) {
-    return new HttpError(502, `GitHub answered ${err.status} at ${web}/login/oauth/access_token: sign-in cannot complete now, try again later.`, { cause: err });
-  }
-  if (err instanceof HttpError) return err;
-  if (err instanceof ArcticFetchError) return unreachable(web, err.cause ?? err);
-  return unreachable(web, err);
 }
 
 function unreachable(where: string, err: unknown): HttpError {
-  const why = (err as { cause?: { code?: string } })?.cause?.code ?? (err as Error)?.name ?? 'error';
+  const failure = err as { code?: string; cause?: { code?: string }; name?: string };
+  const why = failure?.code ?? failure?.cause?.code ?? failure?.name ?? 'error';
   return new HttpError(502, `GitHub could not be reached at ${where} (${why}): sign-in cannot complete now, try again later.`, { cause: err });
-}
-
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new HttpError(502, `GitHub did not answer within ${GITHUB_TIMEOUT_MS / 1000} s: try again later.`)), GITHUB_TIMEOUT_MS);
-    promise.then((v) => (clearTimeout(timer), resolve(v)), (e) => (clearTimeout(timer), reject(e)));
-  });
 }

@@ -1,5 +1,6 @@
 // Whether a user's server answers HTTP, as JupyterHub checks a server it re-adopts after a restart (wait_up):
 // a container can still run while the server inside it has hung or died.
+import { httpRequest } from '../http-request.js';
 
 /** Polls `url` until any answer below 500 (true) or until `timeoutMs` has passed (false). Never throws. */
 export async function answersHttp(url: string, timeoutMs: number): Promise<boolean> {
@@ -8,8 +9,7 @@ export async function answersHttp(url: string, timeoutMs: number): Promise<boole
   for (;;) {
     const left = deadline - Date.now();
     try {
-      const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(Math.max(100, Math.min(2000, left))) });
-      await res.body?.cancel();
+      const res = await httpRequest(url, { timeoutMs: Math.max(100, Math.min(2000, left)), readBody: false });
       if (res.status < 500) return true;
     } catch {
       // refused, reset or timed out: not answering yet
