@@ -24,9 +24,17 @@ export async function memoryBench(ctx: BenchContext): Promise<BenchResult> {
   let chp: ChpProcess | null = null;
   try {
     hub = await startHub({ build: ctx.build, network, images: { backend: BACKEND_IMAGE }, defaultImage: BACKEND_IMAGE });
+    // Start-up garbage is collected some seconds after the first requests: idle is the lowest reading of the
+    // first 20 s, and the reading 2 s after start is shown beside it.
     await sleep(2000);
-    const idle = hub.rssBytes();
-    rows.push(['hub RSS, idle (no users)', `${formatNumber(idle / MB, 1)} MB`]);
+    const early = hub.rssBytes();
+    let idle = early;
+    for (let i = 0; i < 9; i++) {
+      await sleep(2000);
+      idle = Math.min(idle, hub.rssBytes());
+    }
+    rows.push(['hub RSS 2 s after start', `${formatNumber(early / MB, 1)} MB`]);
+    rows.push(['hub RSS, idle (no users; lowest of the first 20 s)', `${formatNumber(idle / MB, 1)} MB`]);
     targets.push({ target: 'hub RSS idle < 100 MB', measured: `${formatNumber(idle / MB, 0)} MB`, met: idle < 100 * MB });
     data.idleBytes = idle;
 
@@ -96,7 +104,7 @@ export async function memoryBench(ctx: BenchContext): Promise<BenchResult> {
   }
 
   function done(status: BenchResult['status']): BenchResult {
-    notes.push('RSS from /proc/<pid>/status (VmRSS), read 2 s after each step; no forced GC, so it includes garbage not yet collected.');
+    notes.push('RSS from /proc/<pid>/status (VmRSS), read 2 s after each later step; no forced GC, so it includes garbage not yet collected. The hub process has two V8 isolates (main and proxy thread).');
     return {
       name: 'memory', status, targets, notes, data,
       tables: [{ title: 'Memory', columns: ['measure', 'result'], rows }],
