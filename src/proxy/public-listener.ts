@@ -22,7 +22,7 @@ export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTi
 }
 
 export interface PublicListener {
-  /** Listen on it; connections are never served by it directly. */
+  /** The listening socket: each connection starts in the fast lane. */
   readonly server: net.Server;
   /**
    * Stops accepting, closes connections between requests at once and all others (requests in flight, WebSockets)
