@@ -215,11 +215,8 @@ export function createServers(deps: ServersDeps): Servers {
         (event) => spawn.progress.emit(event),
         signal,
       );
-      // Registered while the engine answers the spawner's first request: hashing the secret (JupyterHub's 16,384
-      // sha512 rounds) takes about 2 ms of CPU, and the client is only used once the server is ready and a browser
-      // signs in. The request leaves only when this turn of the event loop ends, hence the yield.
-      starting.catch(() => undefined); // handled below; not an unhandled rejection while we yield
-      await new Promise((resolve) => setImmediate(resolve));
+      // The client is used only once the server is ready and a browser signs in, so it is registered after the
+      // spawner has begun (its secret is hashed once, as generated tokens are: no CPU worth overlapping).
       try {
         oauthClients.register({
           identifier: clientId,
