@@ -254,8 +254,38 @@ export async function startServer(hub: HubProcess, user: string, timeoutMs = 60_
   const started = await hub.api('POST', `/users/${user}/server`, {});
   if (started.status === 201) return performance.now() - t0;
   if (started.status !== 202) throw new Error(`POST /hub/api/users/${user}/server answered ${started.status}: ${JSON.stringify(started.body)}`);
-  await waitReady(hub, user, timeoutMs);
+  await waitReadyEvent(hub, user, timeoutMs);
   return performance.now() - t0;
+}
+
+/**
+ * Waits for the `ready` event on the server's progress stream, as JupyterHub's spawn page does: the hub pushes it
+ * the moment the server answers, and no client polling loads the hub while it spawns.
+ */
+export async function waitReadyEvent(hub: HubProcess, user: string, timeoutMs = 60_000): Promise<void> {
+  const res = await fetch(`${hub.url}/hub/api/users/${user}/server/progress`, {
+    headers: { Authorization: `token ${hub.token}`, Accept: 'text/event-stream' },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (res.status !== 200 || !res.body) throw new Error(`GET /hub/api/users/${user}/server/progress answered ${res.status}`);
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of res.body) {
+    text += decoder.decode(chunk as Uint8Array, { stream: true });
+    for (let end = text.indexOf('\n\n'); end !== -1; end = text.indexOf('\n\n')) {
+      const event = text.slice(0, end);
+      text = text.slice(end + 2);
+      const data = event.split('\n').find((line) => line.startsWith('data:'));
+      if (!data) continue;
+      const parsed = JSON.parse(data.slice(5)) as { ready?: boolean; failed?: boolean; message?: string };
+      if (parsed.ready) {
+        await res.body.cancel();
+        return;
+      }
+      if (parsed.failed) throw new Error(`${user}'s server failed to start: ${parsed.message ?? ''}`);
+    }
+  }
+  throw new Error(`${user}'s progress stream ended before the server was ready`);
 }
 
 export async function waitReady(hub: HubProcess, user: string, timeoutMs = 60_000): Promise<void> {
@@ -267,4 +297,18 @@ export async function waitReady(hub: HubProcess, user: string, timeoutMs = 60_00
     await sleep(5);
   }
   throw new Error(`${user}'s server was not ready within ${timeoutMs} ms`);
+}
+
+/** DELETE /hub/api/users/<user>/server and wait until the user has no server (stopped, container gone). */
+export async function stopServer(hub: HubProcess, user: string, timeoutMs = 60_000): Promise<void> {
+  const res = await hub.api('DELETE', `/users/${user}/server`);
+  if (res.status !== 202 && res.status !== 204) throw new Error(`DELETE /hub/api/users/${user}/server answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const model = await hub.api('GET', `/users/${user}`);
+    const servers = (model.body as { servers?: Record<string, unknown> }).servers ?? {};
+    if (!('' in servers)) return;
+    await sleep(20);
+  }
+  throw new Error(`${user}'s server did not stop within ${timeoutMs} ms`);
 }
