@@ -1,4 +1,4 @@
-// The hub's second listener, on an address of the user network, serving the same Hono app to containers
+// The hub's second listener, on an address of the user network, serving the Hono app's REST API to containers
 // (JUPYTERHUB_API_URL). It exists so the public listener may stay on 127.0.0.1 and containers still reach the hub.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +16,19 @@ export async function listenInternal(
   handler: http.RequestListener,
   where: { listenHost: string; connectHost: string; port?: number; baseUrl: string },
 ): Promise<InternalListener> {
-  const server = http.createServer(handler);
+  // Containers need only the REST API; pages such as the sign-in form stay on the public port, where the proxy
+  // vouches for X-Forwarded-For (a container could put anything there).
+  const api = `${where.baseUrl}hub/api`;
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?', 1)[0]!;
+    if (path === api || path.startsWith(`${api}/`)) {
+      handler(req, res);
+      return;
+    }
+    const body = JSON.stringify({ status: 404, message: `Only ${api}/ is served to containers here; pages are on the hub's public URL.` });
+    res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  });
   server.keepAliveTimeout = 65_000;
   const port = where.port ?? INTERNAL_PORT;
   await new Promise<void>((resolve, reject) => {
