@@ -117,9 +117,14 @@ export interface ServerTiming {
   pollIntervalMs: number;
   /** How often noted activity is written to the database. */
   activityFlushMs: number;
+  /**
+   * How long the first reconcile waits for re-adopted servers to answer HTTP before the hub serves (JupyterHub's
+   * init_spawners_timeout); slower checks go on in the background and stop the servers that never answer.
+   */
+  adoptWaitMs: number;
 }
 
-const DEFAULT_TIMING: ServerTiming = { slowSpawnMs: 10_000, slowStopMs: 10_000, pollIntervalMs: 30_000, activityFlushMs: 10_000 };
+const DEFAULT_TIMING: ServerTiming = { slowSpawnMs: 10_000, slowStopMs: 10_000, pollIntervalMs: 30_000, activityFlushMs: 10_000, adoptWaitMs: 10_000 };
 const RETRY_AFTER_S = 10;
 
 interface Spawn {
@@ -345,7 +350,13 @@ export function createServers(deps: ServersDeps): Servers {
       markStopped(server, user.name, reason);
     }
     // JupyterHub's check after a restart: a re-adopted server must answer HTTP within http_timeout, or it is stopped.
-    await Promise.all(readopted.map(({ server, user }) => dropIfSilent(server, user)));
+    // Start-up waits for these checks at most adoptWaitMs; the servers stay routed while theirs go on.
+    const checked = Promise.all(readopted.map(({ server, user }) => dropIfSilent(server, user))).catch((err) => {
+      logger.error({ err }, 'checking re-adopted servers failed');
+    });
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([checked, new Promise<void>((resolve) => (waited = setTimeout(resolve, timing.adoptWaitMs)))]);
+    clearTimeout(waited);
     adopted = true;
     // This hub's containers that no server claims (e.g. the hub died between creating one and recording it).
     const claimed = new Set(

@@ -102,6 +102,35 @@ describe('a server that stopped answering while the hub was down', () => {
   });
 });
 
+describe('a silent re-adopted server and a long http_timeout', () => {
+  it('does not hold up start-up beyond the adopt wait: the hub serves, and stops the server once its check fails', async () => {
+    const cmd = ['sh', '-c', 'trap "exit 0" TERM; python3 -u /srv/backend/backend.py & echo $! > /tmp/backend.pid; wait; while :; do sleep 1; done'];
+    const h = await startTestHub({ spawner: { http_timeout: 6, cmd } }, { overrides: { serverTiming: { adoptWaitMs: 500 } } });
+    try {
+      h.users.ensure('alice');
+      expect(await h.hub.servers.start('alice')).toBe('started');
+      const alice = h.hub.servers.get('alice')!.containerId!;
+      await h.hub.stop();
+      const exec = await h.docker.getContainer(alice).exec({ Cmd: ['sh', '-c', 'kill -9 $(cat /tmp/backend.pid)'], AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({});
+      stream.resume();
+      await new Promise((resolve) => stream.on('end', resolve));
+
+      await h.restart();
+      // Serving already, while alice's 6 s check is still under way.
+      expect((await fetch(`${h.url}/hub/health`)).status).toBe(200);
+      expect(h.hub.servers.get('alice')).toMatchObject({ status: 'running', containerId: alice });
+      for (let i = 0; i < 100 && h.hub.servers.get('alice')!.status === 'running'; i++) await new Promise((r) => setTimeout(r, 200));
+      expect(h.hub.servers.get('alice')).toMatchObject({
+        status: 'stopped',
+        lastError: 'The server did not answer HTTP at /user/alice/api within spawner.http_timeout (6 s) after the hub restarted',
+      });
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
+
 describe('containers changing behind the hub', () => {
   it('notices a removed container when the proxy reports it unreachable', async () => {
     expect(await t.hub.servers.start('alice')).toBe('started');
