@@ -5,21 +5,21 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
-import { createActivityMeter } from './activity.js';
+import type { ActivityNote } from './activity.js';
 import { prepareForwardedHeaders } from './request-headers.js';
-import type { RouteSource } from './route-table.js';
 import { rejectUpgrade, sendUnavailable } from './responses.js';
 
 export interface ForwarderOptions {
-  routes: RouteSource;
   baseUrl: string;
   logger: Logger;
+  /** Traffic for a user's server (already throttled per user by the caller). */
+  touch: ActivityNote;
+  /** The server could not be reached: log it and ask the server state for a check. */
+  unreachable(userName: string, code: string, url: string): void;
   /** How long an upgrade may wait for the server's answer, or for a client to take a refusal, before both sockets go. */
   upgradeTimeoutMs?: number;
   /** How long a closing side may take to flush before it is destroyed. */
   closeGraceMs?: number;
-  /** Activity is reported at most once per this many ms per user (default 1000). */
-  activityIntervalMs?: number;
 }
 
 export interface Forwarder {
@@ -42,7 +42,7 @@ const UPGRADED = Symbol('berth.upgraded');
 type Tagged = { [USER]?: string; [UPGRADED]?: boolean };
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const { routes, baseUrl, logger } = options;
+  const { baseUrl, logger, touch } = options;
   // Generous: jupyter_server answers a kernel's upgrade only once the kernel is ready (kernel_info_timeout is 60 s).
   const upgradeTimeoutMs = options.upgradeTimeoutMs ?? 120_000;
   const closeGraceMs = options.closeGraceMs ?? 5_000;
@@ -55,11 +55,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const liveUpgrades = new Set<Socket>();
   const targets = new Map<string, URL>();
 
-  const touch = createActivityMeter(
-    (name) => routes.noteActivity(name),
-    (err) => log.error({ err }, 'recording activity failed'),
-    options.activityIntervalMs ?? 1000,
-  );
   function onTrafficData(this: Tagged): void {
     const name = this[USER];
     if (name !== undefined) touch(name);
@@ -76,13 +71,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   }
 
   function unreachable(name: string, err: NodeJS.ErrnoException, url: string | undefined): void {
-    log.warn({ user: name, code: err.code, url: redactUrl(url ?? '') }, 'user server unreachable; asking for a state check');
-    try {
-      routes.noteUnreachable(name);
-    } catch (noteErr) {
-      log.error({ err: noteErr, user: name }, 'noteUnreachable failed');
-    }
+    options.unreachable(name, err.code ?? '', url ?? '');
   }
+
 
   function onWebError(err: Error, req: http.IncomingMessage, res: http.ServerResponse | Socket): void {
     const name = (req as Tagged)[USER] ?? '';

@@ -11,12 +11,14 @@ import { createForwarder, type ForwarderOptions } from './forwarder.js';
 import { rejectUpgrade } from './responses.js';
 import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
 
-export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTimeoutMs' | 'closeGraceMs' | 'activityIntervalMs'> {
+export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTimeoutMs' | 'closeGraceMs'> {
   baseUrl: string;
   routes: RouteSource;
   /** Where the hub app listens (`http://127.0.0.1:port`); it gets X-Forwarded-For like any proxied server. */
   hubTarget: string;
   logger: Logger;
+  /** Activity is reported at most once per this many ms per user (default 1000). */
+  activityIntervalMs?: number;
   /** How long a connection may sit between requests (default 65 s, longer than common load balancers' 60 s). */
   keepAliveTimeoutMs?: number;
 }
@@ -34,8 +36,22 @@ export interface PublicListener {
 export function createPublicListener(options: PublicListenerOptions): PublicListener {
   const { baseUrl, routes, hubTarget, logger } = options;
   const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
-  const forwarder = createForwarder(options);
   const log = logger.child({ component: 'proxy' });
+  // One meter and one report for both paths, so a user's traffic is noted once a second whichever path carried it.
+  const touch = createActivityMeter(
+    (name) => routes.noteActivity(name),
+    (err) => log.error({ err }, 'recording activity failed'),
+    options.activityIntervalMs ?? 1000,
+  );
+  function unreachable(name: string, code: string, url: string): void {
+    log.warn({ user: name, code, url: redactUrl(url) }, 'user server unreachable; asking for a state check');
+    try {
+      routes.noteUnreachable(name);
+    } catch (err) {
+      log.error({ err, user: name }, 'noteUnreachable failed');
+    }
+  }
+  const forwarder = createForwarder({ ...options, touch, unreachable });
 
   function dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = routeRequest(req.url ?? '/', baseUrl);
@@ -114,19 +130,8 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     logger,
     keepAliveTimeoutMs,
     headersTimeoutMs: httpServer.headersTimeout,
-    touch: createActivityMeter(
-      (name) => routes.noteActivity(name),
-      (err) => log.error({ err }, 'recording activity failed'),
-      options.activityIntervalMs ?? 1000,
-    ),
-    unreachable: (name, code, path) => {
-      log.warn({ user: name, code, url: redactUrl(path) }, 'user server unreachable; asking for a state check');
-      try {
-        routes.noteUnreachable(name);
-      } catch (err) {
-        log.error({ err, user: name }, 'noteUnreachable failed');
-      }
-    },
+    touch,
+    unreachable,
     handOff: (socket, unread) => {
       if (unread !== null) socket.unshift(unread);
       httpServer.emit('connection', socket);
