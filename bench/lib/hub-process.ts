@@ -288,17 +288,6 @@ export async function waitReadyEvent(hub: HubProcess, user: string, timeoutMs = 
   throw new Error(`${user}'s progress stream ended before the server was ready`);
 }
 
-export async function waitReady(hub: HubProcess, user: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const res = await hub.api('GET', `/users/${user}`);
-    const server = (res.body as { servers?: Record<string, { ready?: boolean; pending?: string | null }> }).servers?.[''];
-    if (server?.ready) return;
-    await sleep(5);
-  }
-  throw new Error(`${user}'s server was not ready within ${timeoutMs} ms`);
-}
-
 /** DELETE /hub/api/users/<user>/server and wait until the user has no server (stopped, container gone). */
 export async function stopServer(hub: HubProcess, user: string, timeoutMs = 60_000): Promise<void> {
   const res = await hub.api('DELETE', `/users/${user}/server`);
