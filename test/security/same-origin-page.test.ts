@@ -1,0 +1,137 @@
+// Issue 10, finding 1, in a real browser: a page mallory serves from her own jupyterhub-singleuser (notebook 6.4
+// serves ~/.jupyter/custom/ without sign-in, on the hub's origin) is opened by alice, an admin. Its script tries to
+// mint alice a token and make mallory an admin, with and without an _xsrf scraped through fetch(), a frame or a
+// popup. None of it may work, while alice's own token and admin pages keep working.
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { freePort } from '../helpers/free-port.js';
+import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+
+const ATTACK_PAGE = readFileSync(new URL('./attack-page.html', import.meta.url), 'utf8');
+
+let gh: FakeGithub;
+let t: TestHub;
+let browser: BrowserContext;
+
+/** alice's API tokens, straight from the database. */
+const aliceTokenNotes = (): string[] =>
+  (t.hub.db.$client.prepare('SELECT note FROM api_tokens WHERE user_id = ?').all(t.users.get('alice')!.id) as { note: string }[]).map((r) => r.note);
+
+/** Runs a shell command as jovyan in mallory's container and waits for it to end. */
+async function execInMallory(script: string): Promise<void> {
+  const container = t.docker.getContainer(t.hub.servers.get('mallory')!.containerId!);
+  const exec = await container.exec({ Cmd: ['sh', '-c', script], User: 'jovyan', AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  stream.resume();
+  await new Promise((resolve) => stream.on('end', resolve));
+  expect((await exec.inspect()).ExitCode).toBe(0);
+}
+
+beforeAll(async () => {
+  gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'alice' });
+  t = await startTestHub({
+    hub: { bind: `127.0.0.1:${await freePort()}`, admin_access: false },
+    auth: { admin_users: ['alice'], allowed_users: ['alice', 'mallory'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
+    spawner: { image: 'berth/singleuser:test', start_timeout: 120, http_timeout: 60 },
+  });
+  t.users.ensure('mallory');
+  expect(await t.hub.servers.start('mallory')).toBe('started');
+  const page = Buffer.from(ATTACK_PAGE).toString('base64');
+  await execInMallory(`mkdir -p "$HOME/.jupyter/custom" && echo ${page} | base64 -d > "$HOME/.jupyter/custom/x.html"`);
+  browser = await launchBrowser();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.cleanup();
+  await gh?.close();
+});
+
+/** A page of alice's browser on /hub/home, signing her in through the GitHub stand-in unless she already is. */
+async function signInAlice(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(`${t.url}/hub/home`);
+  if (new URL(page.url()).pathname === '/hub/login') {
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await page.waitForURL(`${t.url}/hub/home`);
+  }
+  return page;
+}
+
+describe('a page on mallory\'s server, opened by alice (admin) on the shared origin', () => {
+  let out: Record<string, any>;
+
+  it('is served by mallory\'s real single-user server without sign-in', async () => {
+    const page = await signInAlice();
+    const res = await page.goto(`${t.url}/user/mallory/custom/x.html`);
+    expect(res?.status()).toBe(200);
+    await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 60_000 });
+    out = JSON.parse((await page.locator('#out').textContent())!);
+    await page.close();
+  }, 90_000);
+
+  it('cannot mint alice a token or make mallory an admin with alice\'s cookie alone', () => {
+    expect(out.mint).toMatch(/^403 .*'_xsrf' argument missing from POST/);
+    expect(out.promote).toMatch(/^403 .*'_xsrf' argument missing from PATCH/);
+  });
+
+  it('cannot read the API as alice, with fetch() in cors or no-cors mode', () => {
+    expect(out.readIdentity).toMatch(/^403 /);
+    expect(out.readIdentityNoCors).toMatch(/^403 /);
+  });
+
+  it('finds no _xsrf in its own cookies', () => {
+    expect(out.ownCookies).not.toContain('_xsrf=');
+    expect(out.ownCookiesXsrf).toBeNull();
+  });
+
+  it('cannot fetch() a hub page to scrape its _xsrf', () => {
+    for (const path of ['/hub/token', '/hub/home', '/hub/admin', '/hub/spawn']) {
+      expect(out.fetched[path], path).toEqual({ status: 403, xsrf: false, stolen: null });
+    }
+  });
+
+  it('cannot read a hub page or a hub API answer in a frame', () => {
+    for (const path of ['/hub/token', '/hub/api/user']) {
+      expect(out.framed[path], path).toEqual({ readable: false, xsrf: false, stolen: null });
+    }
+  });
+
+  it('cannot read the admin page it opens in a new window', () => {
+    expect(out.opened).toMatchObject({ readable: false, xsrf: false, stolen: null });
+  });
+
+  it('left no token for alice and mallory not an admin', () => {
+    expect(aliceTokenNotes()).not.toContain('stolen by mallory');
+    expect(t.users.get('mallory')!.admin).toBe(false);
+  });
+});
+
+describe('alice\'s own hub pages, in the same browser', () => {
+  it('mint a token on the token page', async () => {
+    const page = await signInAlice();
+    await page.goto(`${t.url}/hub/token`);
+    await page.getByLabel('Note').fill('made on the token page');
+    await page.getByRole('button', { name: 'Request new API token' }).click();
+    await page.locator('#new-token-value').waitFor({ state: 'visible' });
+    expect(await page.locator('#token').textContent()).toMatch(/^\S{20,}$/);
+    expect(aliceTokenNotes()).toContain('made on the token page');
+    await page.close();
+  });
+
+  it('toggle a user\'s admin flag on the admin page, both ways', async () => {
+    const page = await signInAlice();
+    for (const admin of [true, false]) {
+      await page.goto(`${t.url}/hub/admin`);
+      const box = page.getByLabel('mallory is admin');
+      expect(await box.isChecked()).toBe(!admin);
+      await Promise.all([page.waitForEvent('load'), box.click()]);
+      expect(await page.locator('#result').textContent()).toBe('');
+      expect(t.users.get('mallory')!.admin).toBe(admin);
+    }
+    await page.close();
+  });
+});
