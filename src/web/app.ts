@@ -13,7 +13,8 @@ import { apiRoutes } from './api/index.js';
 import type { ApiDeps } from './api/deps.js';
 import { adminRoutes } from './pages/admin-routes.js';
 import { tokenPageRoutes } from './pages/token-routes.js';
-import { csrf } from './middleware/csrf.js';
+import { csrf, xsrfCookie } from './middleware/csrf.js';
+import { pageIsolation } from './middleware/page-isolation.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
 
@@ -31,8 +32,10 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = `${deps.config.hub.base_url}hub`;
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
-  app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, sessions: deps.signIn.sessions, baseUrl: deps.config.hub.base_url }));
+  app.use('*', pageIsolation({ baseUrl: deps.config.hub.base_url }));
   app.use('*', identify(deps.api));
+  // After identify(): the XSRF rules depend on how the caller was authenticated.
+  app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, baseUrl: deps.config.hub.base_url, cookie: xsrfCookie(deps.signIn) }));
   app.onError(renderError);
   app.notFound((c) => renderError(new HttpError(404, `Not found: ${c.req.path}`), c));
 

@@ -31,8 +31,10 @@ ${choices}
 
 export function spawnPendingPage(o: { name: string; progressUrl: string; next: string; spawnUrl: string; xsrf: string | null; failed: string | null }): string {
   const data = (key: string, value: string) => `data-${key}="${escapeHtml(value)}"`;
+  // EventSource cannot send X-XSRFToken, and a cookie-authenticated API read needs _xsrf: it goes in the query.
+  const progressUrl = o.xsrf ? `${o.progressUrl}${o.progressUrl.includes('?') ? '&' : '?'}_xsrf=${encodeURIComponent(o.xsrf)}` : o.progressUrl;
   return layout('Starting server', `<h1>Starting ${escapeHtml(o.name)}'s server</h1>
-<div id="pending" ${data('progress-url', o.progressUrl)} ${data('next', o.next)}>
+<div id="pending" ${data('progress-url', progressUrl)} ${data('next', o.next)}>
 <progress id="progress-bar" max="100" value="0"></progress> <span id="progress-message">${o.failed ? '' : 'Your server is starting…'}</span>
 <ul id="progress-log"></ul>
 <p class="error" id="failed"${o.failed ? '' : ' hidden'}>${o.failed ? escapeHtml(o.failed) : ''}</p>

@@ -17,7 +17,7 @@ import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
-import { FORM_LIMIT_BYTES, xsrfToken } from '../middleware/csrf.js';
+import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie, xsrfToken } from '../middleware/csrf.js';
 import { homePage } from './home-page.js';
 import { loginPage } from './login-page.js';
 
@@ -45,6 +45,12 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   const home = `${hubPrefix}/home`;
   const pamAnswerMs = deps.pamAnswerMs ?? 1000;
   const app = new Hono<AppEnv>();
+  const xsrf = xsrfCookie(deps);
+
+  /** Starts the session and, as JupyterHub's set_login_cookie, hands out its `_xsrf` cookie right away. */
+  const startSession = (c: Context<AppEnv>, userId: number, authenticator: 'github' | 'pam') => {
+    setXsrfCookie(c, deps.secret, sessions.start(c, userId, authenticator), xsrf);
+  };
 
   /** Where a browser goes after sign-in when no `next` was given (JupyterHub's default next URL). */
   const landing = (name: string): string => {
@@ -122,7 +128,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     if (row.admin !== wantAdmin) row = users.update(user, { admin: wantAdmin }) ?? row;
     c.var.log.info({ username: user, rule: decision.rule, admin: row.admin }, 'signed in with PAM');
     await padUntil(started + pamAnswerMs);
-    sessions.start(c, row.id, 'pam');
+    startSession(c, row.id, 'pam');
     return c.redirect(next ?? landing(user), 303);
   });
 
@@ -155,12 +161,13 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     const fields = { githubTokenEncrypted, ...(admin && !row.admin ? { admin: true } : {}) };
     row = users.update(name, fields) ?? row;
     c.var.log.info({ username: name, rule: decision.rule, admin: row.admin }, 'signed in with GitHub');
-    sessions.start(c, row.id, 'github');
+    startSession(c, row.id, 'github');
     return c.redirect(identity.next ?? landing(name), 302);
   });
 
   const logout = (c: Context<AppEnv>) => {
     sessions.end(c);
+    clearXsrfCookie(c, xsrf);
     return c.redirect(`${hubPrefix}/login`, 302);
   };
   app.get('/logout', logout);
