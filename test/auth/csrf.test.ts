@@ -1,5 +1,7 @@
-// Cross-site request protection through a whole hub: cookie-authenticated state changes need this origin
-// (Sec-Fetch-Site / Origin) or the session's _xsrf token; token-authenticated calls and cookie-less clients pass.
+// XSRF protection through a whole hub, as JupyterHub 4.1+ (CVE-2024-28233): cookie-authenticated state changes and
+// non-navigation API reads need the session's _xsrf, same-origin or not (users' servers share the origin); cross-site
+// state changes are refused outright; token-authenticated calls and cookie-less clients pass. Also: the _xsrf
+// cookie, and hub pages that only a navigation gets and no frame or opener can read (page-isolation.ts).
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenStore } from '../../src/auth/tokens.js';
@@ -21,26 +23,29 @@ beforeAll(async () => {
 });
 
 /** A request with exactly the headers given: fetch() would replace Sec-Fetch-Mode with its own. */
-function rawRequest(method: string, url: string, headers: Record<string, string>, body = ''): Promise<{ status: number; body: string }> {
+interface RawAnswer { status: number; body: string; headers: http.IncomingHttpHeaders; setCookie: string[] }
+function rawRequest(method: string, url: string, headers: Record<string, string>, body = ''): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers, setCookie: res.headers['set-cookie'] ?? [] }));
     });
     req.on('error', reject).end(body);
   });
 }
 const rawGet = (url: string, headers: Record<string, string>) => rawRequest('GET', url, headers);
 
-/** A fresh browser session for alice: its cookie jar and the _xsrf value its pages carry. */
-async function signIn(): Promise<{ jar: CookieJar; xsrf: string }> {
+/** A fresh browser session for alice: its cookie jar, the _xsrf value its pages carry, and sign-in's Set-Cookie lines. */
+async function signIn(): Promise<{ jar: CookieJar; xsrf: string; signInCookies: string[] }> {
   const jar = new CookieJar();
   const start = await jar.fetch(`${t.url}/hub/oauth_login`);
   const back = new URL((await jar.fetch(start.headers.get('location')!)).headers.get('location')!);
   // The hub listens on port 0, so the default callback URL's port is wrong: follow it to the real port by hand.
-  expect((await jar.fetch(`${t.url}${back.pathname}${back.search}`)).status).toBe(302);
+  const callback = await jar.fetch(`${t.url}${back.pathname}${back.search}`);
+  expect(callback.status).toBe(302);
   const home = await (await jar.fetch(`${t.url}/hub/home`)).text();
-  return { jar, xsrf: /name="_xsrf" value="([^"]+)"/.exec(home)![1] };
+  return { jar, xsrf: /name="_xsrf" value="([^"]+)"/.exec(home)![1], signInCookies: callback.headers.getSetCookie() };
 }
 afterAll(async () => {
   await t?.cleanup();
@@ -52,7 +57,7 @@ const json = { 'content-type': 'application/json' };
 
 describe('XSRF protection', () => {
   it('refuses a cookie-authenticated API call from another site (Sec-Fetch-Site: cross-site)', async () => {
-    const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'sec-fetch-site': 'cross-site' }, body: '{}' });
+    const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'sec-fetch-site': 'cross-site', 'x-xsrftoken': xsrf }, body: '{}' });
     expect(res.status).toBe(403);
     expect((await res.json()).message).toContain('Cross-site request refused');
   });
@@ -77,24 +82,37 @@ describe('XSRF protection', () => {
   it('refuses a cookie-authenticated call with no origin information and no _xsrf', async () => {
     const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: json, body: '{}' });
     expect(res.status).toBe(403);
-    expect((await res.json()).message).toContain("'_xsrf' argument missing");
+    expect((await res.json()).message).toContain("'_xsrf' argument missing from POST");
   });
 
-  it('refuses a forged _xsrf value and a token from another session', async () => {
-    const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'x-xsrftoken': `${xsrf.slice(0, -2)}AA` }, body: '{}' });
-    expect(res.status).toBe(403);
+  it('refuses a same-origin cookie-authenticated call without _xsrf, by Sec-Fetch-Site or by Origin (a user\'s server shares the origin)', async () => {
+    for (const headers of [{ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' }, { origin: t.url }] as Record<string, string>[]) {
+      const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, ...headers }, body: '{}' });
+      expect(res.status).toBe(403);
+      expect((await res.json()).message).toMatch(/^'_xsrf' argument missing from POST/);
+    }
+    const form = await rawRequest('POST', `${t.url}/hub/spawn/alice`, { cookie: jar.header(), 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' });
+    expect(form.status).toBe(403);
+    expect(form.body).toContain('&#39;_xsrf&#39; argument missing from POST');
   });
 
-  it('accepts the same call from this origin, by Sec-Fetch-Site or by Origin', async () => {
-    const bySite = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'sec-fetch-site': 'same-origin' }, body: '{}' });
-    expect(bySite.status).toBe(201);
-    const byOrigin = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, origin: t.url }, body: '{}' });
-    expect(byOrigin.status).toBe(201);
+  it('refuses a forged _xsrf value and the _xsrf of another session of the same user', async () => {
+    const forged = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'x-xsrftoken': `${xsrf.slice(0, -2)}AA` }, body: '{}' });
+    expect(forged.status).toBe(403);
+    expect((await forged.json()).message).toMatch(/^XSRF cookie does not match POST argument/);
+    const other = await signIn();
+    expect(other.xsrf).not.toBe(xsrf);
+    const crossed = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'x-xsrftoken': other.xsrf }, body: '{}' });
+    expect(crossed.status).toBe(403);
   });
 
-  it('accepts the session _xsrf token as X-XSRFToken header or as the _xsrf form field', async () => {
-    const byHeader = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'x-xsrftoken': xsrf }, body: '{}' });
-    expect(byHeader.status).toBe(201);
+  it('accepts the session _xsrf as X-XSRFToken, X-CSRFToken, the _xsrf query argument or the _xsrf form field', async () => {
+    for (const headers of [{ 'x-xsrftoken': xsrf }, { 'x-csrftoken': xsrf }] as Record<string, string>[]) {
+      const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'sec-fetch-site': 'same-origin', ...headers }, body: '{}' });
+      expect(res.status).toBe(201);
+    }
+    const byQuery = await jar.fetch(`${tokensUrl()}?_xsrf=${encodeURIComponent(xsrf)}`, { method: 'POST', headers: json, body: '{}' });
+    expect(byQuery.status).toBe(201);
     const byField = await jar.fetch(`${t.url}/hub/logout`, { method: 'POST', body: new URLSearchParams({ _xsrf: xsrf }) });
     expect(byField.status).toBe(302);
     expect(byField.headers.get('location')).toBe('/hub/login');
@@ -110,7 +128,77 @@ describe('XSRF protection', () => {
     });
     expect(res.status).toBe(201);
   });
+});
 
+describe('the _xsrf cookie', () => {
+  it('comes with sign-in, on the hub path, readable by page scripts, and holds the value the hub accepts', async () => {
+    const session = await signIn();
+    const line = session.signInCookies.find((l) => l.startsWith('_xsrf='));
+    expect(line).toBeDefined();
+    expect(line).toMatch(/; Path=\/hub\/(;|$)/);
+    expect(line).toMatch(/SameSite=Lax/);
+    expect(line).not.toMatch(/HttpOnly/i);
+    const value = session.jar.cookies.get('_xsrf')!;
+    expect(value).toBe(session.xsrf);
+    const res = await session.jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'x-xsrftoken': value }, body: '{}' });
+    expect(res.status).toBe(201);
+  });
+
+  it('is set again when a page is shown to a navigation, never on an API answer or a scripted read', async () => {
+    const session = await signIn();
+    session.jar.cookies.delete('_xsrf');
+    const api = await rawGet(`${t.url}/hub/api/user`, { cookie: session.jar.header(), 'sec-fetch-mode': 'navigate' });
+    expect(api.setCookie.some((l) => l.startsWith('_xsrf='))).toBe(false);
+    const page = await rawGet(`${t.url}/hub/home`, { cookie: session.jar.header(), 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' });
+    expect(page.status).toBe(200);
+    expect(page.setCookie.find((l) => l.startsWith('_xsrf='))).toContain(`_xsrf=${session.xsrf};`);
+  });
+
+  it('is cleared on sign-out', async () => {
+    const session = await signIn();
+    const out = await session.jar.fetch(`${t.url}/hub/logout`);
+    expect(out.headers.getSetCookie().find((l) => l.startsWith('_xsrf='))).toMatch(/Max-Age=0/);
+  });
+});
+
+describe('hub pages out of reach of scripts on the shared origin (a fresh session: the tests above sign out)', () => {
+  beforeAll(async () => {
+    ({ jar, xsrf } = await signIn());
+  });
+  const hubPage = (path: string, headers: Record<string, string>) => rawGet(`${t.url}${path}`, { cookie: jar.header(), ...headers });
+
+  it('refuses a signed-in browser a hub page it asks for from fetch(), a frame or an embed', async () => {
+    for (const path of ['/hub/home', '/hub/token', '/hub/spawn', '/hub/api/oauth2/authorize']) {
+      for (const dest of ['empty', 'iframe', 'frame', 'object', 'embed']) {
+        const res = await hubPage(path, { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': dest === 'empty' ? 'cors' : 'navigate', 'sec-fetch-dest': dest });
+        expect(res.status, `${path} as ${dest}`).toBe(403);
+        expect(res.body).toContain('only served to a browser navigating to them');
+        expect(res.body).not.toContain(xsrf);
+      }
+    }
+  });
+
+  it('serves hub pages to navigations and to clients that send no Sec-Fetch-Dest', async () => {
+    expect((await hubPage('/hub/token', { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })).status).toBe(200);
+    expect((await hubPage('/hub/token', {})).status).toBe(200);
+    // Without a login cookie a page holds nothing to steal.
+    expect((await rawGet(`${t.url}/hub/login`, { 'sec-fetch-dest': 'empty' })).status).toBe(200);
+  });
+
+  it('marks every hub answer (pages, API, errors, refusals) as not frameable and cut off from its opener', async () => {
+    const answers = [
+      await hubPage('/hub/home', {}),
+      await hubPage('/hub/api/user', {}),
+      await hubPage('/hub/no-such-page', {}),
+      await hubPage('/hub/token', { 'sec-fetch-dest': 'iframe' }),
+      await rawRequest('POST', tokensUrl(), { cookie: jar.header(), 'content-type': 'application/json' }, '{}'),
+    ];
+    for (const res of answers) {
+      expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+    }
+  });
 });
 
 describe('XSRF protection, advisory-derived cases (a fresh session: the tests above sign out)', () => {
@@ -119,7 +207,7 @@ describe('XSRF protection, advisory-derived cases (a fresh session: the tests ab
   });
 
   it('refuses an old tornado-format _xsrf token (2|…|…|time)', async () => {
-    expect((await jar.fetch(`${t.url}/hub/api/user`)).status).toBe(200);
+    expect((await jar.fetch(`${t.url}/hub/api/user`, { headers: { 'x-xsrftoken': xsrf } })).status).toBe(200);
     const res = await jar.fetch(tokensUrl(), { method: 'POST', headers: { ...json, 'x-xsrftoken': `2|1a2b3c4d|${'ab'.repeat(16)}|1700000000` }, body: '{}' });
     expect(res.status).toBe(403);
   });
@@ -140,15 +228,24 @@ describe('XSRF protection, advisory-derived cases (a fresh session: the tests ab
     expect((await jar.fetch(tokensUrl(), { method: 'POST', headers, body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) })).status).toBe(400);
   });
 
-  it('does not let a cross-site no-cors GET use the login cookie on the API, but allows navigation and same-origin reads', async () => {
+  it('lets a cookie-authenticated API read through without _xsrf only as a navigation (or from a client that sends no Sec-Fetch-Mode)', async () => {
     // fetch() sets Sec-Fetch-Mode itself, so these requests go out through node:http with the headers a browser would send.
-    const get = (headers: Record<string, string>) => rawGet(`${t.url}/hub/api/user`, { cookie: jar.header(), ...headers });
+    const get = (headers: Record<string, string>, query = '') => rawGet(`${t.url}/hub/api/user${query}`, { cookie: jar.header(), ...headers });
     expect((await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' })).status).toBe(403);
     expect((await get({ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors' })).status).toBe(403);
+    // Stricter than JupyterHub, which skips no-cors: a same-origin no-cors answer is readable by the page that asked.
+    for (const mode of ['cors', 'same-origin', 'no-cors']) {
+      const refused = await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': mode });
+      expect(refused.status, mode).toBe(403);
+      expect(JSON.parse(refused.body).message).toMatch(/^'_xsrf' argument missing from GET/);
+    }
     expect((await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' })).status).toBe(200);
-    const sameOrigin = await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'no-cors' });
-    expect(sameOrigin.status).toBe(200);
-    expect(JSON.parse(sameOrigin.body).name).toBe('alice');
+    expect((await get({})).status).toBe(200);
+    const withHeader = await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'x-xsrftoken': xsrf });
+    expect(withHeader.status).toBe(200);
+    expect(JSON.parse(withHeader.body).name).toBe('alice');
+    // EventSource (the spawn-pending page's progress stream) cannot send headers: the query argument does.
+    expect((await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' }, `?_xsrf=${encodeURIComponent(xsrf)}`)).status).toBe(200);
   });
   it('refuses a form body over 64 KiB with 413 before reading it for _xsrf, with or without Content-Length', async () => {
     const big = `_xsrf=${xsrf}&pad=${'a'.repeat(1024 * 1024)}`;

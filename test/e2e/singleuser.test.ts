@@ -73,7 +73,7 @@ describe('an unmodified jupyterhub-singleuser behind Berth', () => {
   it('creates a kernel over the notebook REST API and runs code over the kernel WebSocket', async () => {
     const created = await alice.request('/user/alice/api/kernels', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-XSRFToken': alice.cookie('_xsrf') ?? '' },
+      headers: { 'Content-Type': 'application/json', 'X-XSRFToken': alice.cookie('_xsrf', '/user/alice/api/kernels') ?? '' },
       body: JSON.stringify({ name: 'python3' }),
     });
     expect(created.status).toBe(201);

@@ -1,5 +1,6 @@
 // A minimal browser stand-in for HTTP-level end-to-end tests: a cookie jar (name, path), manual redirects, and
 // the headers a same-origin browser sends, so hub and single-user servers see what a browser would send them.
+// Like a JupyterHub or Jupyter page script, request() sends the `_xsrf` cookie that applies back as X-XSRFToken.
 export interface Hop {
   url: string;
   status: number;
@@ -7,18 +8,25 @@ export interface Hop {
 }
 
 export class CookieClient {
-  private jar = new Map<string, { value: string; path: string }>();
+  /** Keyed by name and path, as a browser keeps them: the hub's `_xsrf` (/hub/) and a server's (/user/x/) differ. */
+  private jar = new Map<string, { name: string; value: string; path: string }>();
   readonly hops: Hop[] = [];
 
   constructor(readonly origin: string) {}
 
-  cookie(name: string): string | undefined {
-    return this.jar.get(name)?.value;
+  /** The cookie of that name a request to `url` would carry (the one with the longest path); any path when no url. */
+  cookie(name: string, url?: string): string | undefined {
+    return this.sent(url ?? null).find((c) => c.name === name)?.value;
   }
 
   cookieHeader(url: string): string {
-    const path = new URL(url, this.origin).pathname;
-    return [...this.jar].filter(([, c]) => path.startsWith(c.path)).map(([name, c]) => `${name}=${c.value}`).join('; ');
+    return this.sent(url).map((c) => `${c.name}=${c.value}`).join('; ');
+  }
+
+  /** The cookies for a URL, most specific path first (the order browsers send them in). */
+  private sent(url: string | null): { name: string; value: string; path: string }[] {
+    const path = url === null ? null : new URL(url, this.origin).pathname;
+    return [...this.jar.values()].filter((c) => path === null || path.startsWith(c.path)).sort((a, b) => b.path.length - a.path.length);
   }
 
   private store(res: Response, url: string): void {
@@ -30,8 +38,9 @@ export class CookieClient {
       const pathAttr = attrs.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='));
       const path = pathAttr ? pathAttr.slice(5) : new URL(url).pathname.replace(/[^/]*$/, '');
       const expired = attrs.some((a) => /^max-age=0$/i.test(a.trim()) || /^expires=.*1970/i.test(a.trim()));
-      if (expired || value === '' || value === '""') this.jar.delete(name);
-      else this.jar.set(name, { value, path });
+      const key = `${name};${path}`;
+      if (expired || value === '' || value === '""') this.jar.delete(key);
+      else this.jar.set(key, { name, value, path });
     }
   }
 
@@ -41,6 +50,8 @@ export class CookieClient {
     const headers = new Headers(init.headers);
     const cookies = this.cookieHeader(abs);
     if (cookies) headers.set('Cookie', cookies);
+    const xsrf = this.cookie('_xsrf', abs);
+    if (xsrf !== undefined && !headers.has('X-XSRFToken') && headers.get('Sec-Fetch-Mode') !== 'navigate') headers.set('X-XSRFToken', xsrf);
     if (!headers.has('Sec-Fetch-Site')) headers.set('Sec-Fetch-Site', 'same-origin');
     const res = await fetch(abs, { ...init, headers, redirect: 'manual' });
     this.store(res, abs);
