@@ -98,12 +98,14 @@ describe('starting from the pages', () => {
     const pending = await alice.fetch(`${t.url}/hub/spawn-pending/alice?next=${next}`);
     expect(pending.status).toBe(200);
     const html = await pending.text();
-    expect(html).toContain('data-progress-url="/hub/api/users/alice/server/progress"');
+    // EventSource cannot send X-XSRFToken, so the progress URL carries the session's _xsrf.
+    const progressUrl = /data-progress-url="([^"]+)"/.exec(html)![1].replaceAll('&amp;', '&');
+    expect(progressUrl).toBe(`/hub/api/users/alice/server/progress?_xsrf=${encodeURIComponent(xsrfOf(form))}`);
     expect(html).toContain('data-next="/user/alice/tree"');
     expect(html).toContain('new EventSource(');
 
-    // The page's EventSource reads the same stream, with the session cookie.
-    const stream = await alice.fetch(`${t.url}/hub/api/users/alice/server/progress`);
+    // The page's EventSource reads the same stream, with the session cookie (fetch() sends Sec-Fetch-Mode: cors).
+    const stream = await alice.fetch(`${t.url}${progressUrl}`);
     expect(stream.status).toBe(200);
     expect(await stream.text()).toContain('"ready":true');
 
