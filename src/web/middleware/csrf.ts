@@ -103,8 +103,9 @@ export function csrf(deps: { secret: Buffer; publicUrl: string; baseUrl: string;
 }
 
 /**
- * JupyterHub's _needs_check_xsrf, stricter on one point: a `no-cors` read of the JSON API is checked too, because
- * a same-origin no-cors answer is readable by the page that asked (JupyterHub lets it through).
+ * JupyterHub's _needs_check_xsrf, stricter on `no-cors`, which JupyterHub never checks: here a no-cors state change
+ * is checked like any other, and so is a no-cors read of the JSON API, because a same-origin no-cors answer is
+ * readable by the page that asked.
  */
 function needsXsrf(c: Context<AppEnv>, jsonApi: boolean): boolean {
   const mode = c.req.header('sec-fetch-mode');
