@@ -91,9 +91,12 @@ describe('XSRF protection', () => {
       expect(res.status).toBe(403);
       expect((await res.json()).message).toMatch(/^'_xsrf' argument missing from POST/);
     }
-    const form = await rawRequest('POST', `${t.url}/hub/spawn/alice`, { cookie: jar.header(), 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' });
-    expect(form.status).toBe(403);
-    expect(form.body).toContain('&#39;_xsrf&#39; argument missing from POST');
+    // A form post, and the same post sent no-cors (which JupyterHub does not check).
+    for (const mode of ['navigate', 'no-cors']) {
+      const form = await rawRequest('POST', `${t.url}/hub/spawn/alice`, { cookie: jar.header(), 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': mode });
+      expect(form.status, mode).toBe(403);
+      expect(form.body).toContain('&#39;_xsrf&#39; argument missing from POST');
+    }
   });
 
   it('refuses a forged _xsrf value and the _xsrf of another session of the same user', async () => {

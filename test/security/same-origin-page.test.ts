@@ -78,6 +78,11 @@ describe('a page on mallory\'s server, opened by alice (admin) on the shared ori
     expect(out.promote).toMatch(/^403 .*'_xsrf' argument missing from PATCH/);
   });
 
+  it('cannot start alice\'s server with a no-cors form post (JupyterHub does not check no-cors)', () => {
+    expect(out.spawnNoCors).toMatch(/^403 [\s\S]*&#39;_xsrf&#39; argument missing from POST/);
+    expect(t.hub.servers.get('alice')!.status).toBe('stopped');
+  });
+
   it('cannot read the API as alice, with fetch() in cors or no-cors mode', () => {
     expect(out.readIdentity).toMatch(/^403 /);
     expect(out.readIdentityNoCors).toMatch(/^403 /);
