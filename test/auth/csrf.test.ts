@@ -231,16 +231,20 @@ describe('XSRF protection, advisory-derived cases (a fresh session: the tests ab
     expect((await jar.fetch(tokensUrl(), { method: 'POST', headers, body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) })).status).toBe(400);
   });
 
-  it('lets a cookie-authenticated API read through without _xsrf only as a navigation (or from a client that sends no Sec-Fetch-Mode)', async () => {
+  it('reads the API as the cookie\'s user without _xsrf only for a navigation (or a client that sends no Sec-Fetch-Mode), as anonymous otherwise', async () => {
     // fetch() sets Sec-Fetch-Mode itself, so these requests go out through node:http with the headers a browser would send.
-    const get = (headers: Record<string, string>, query = '') => rawGet(`${t.url}/hub/api/user${query}`, { cookie: jar.header(), ...headers });
+    const get = (headers: Record<string, string>, query = '', path = '/hub/api/user') => rawGet(`${t.url}${path}${query}`, { cookie: jar.header(), ...headers });
     expect((await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' })).status).toBe(403);
     expect((await get({ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors' })).status).toBe(403);
     // Stricter than JupyterHub, which skips no-cors: a same-origin no-cors answer is readable by the page that asked.
     for (const mode of ['cors', 'same-origin', 'no-cors']) {
-      const refused = await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': mode });
-      expect(refused.status, mode).toBe(403);
-      expect(JSON.parse(refused.body).message).toMatch(/^'_xsrf' argument missing from GET/);
+      const anonymous = await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': mode });
+      expect(anonymous.status, mode).toBe(403);
+      expect(JSON.parse(anonymous.body).message).toBe('Missing or invalid credentials.');
+      // Public answers stay public.
+      const root = await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': mode }, '', '/hub/api');
+      expect(root.status, mode).toBe(200);
+      expect(JSON.parse(root.body)).toHaveProperty('version');
     }
     expect((await get({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' })).status).toBe(200);
     expect((await get({})).status).toBe(200);

@@ -63,7 +63,7 @@ export function csrf(deps: { secret: Buffer; publicUrl: string; baseUrl: string;
   const apiPrefix = `${deps.baseUrl}hub/api/`;
   // The OAuth provider's endpoints are browser pages and form posts (consent) or cookie-less server calls, not the JSON API.
   const oauthPrefix = `${apiPrefix}oauth2/`;
-  const isJsonApi = (path: string) => path.startsWith(apiPrefix) && !path.startsWith(oauthPrefix);
+  const isJsonApi = (path: string) => (path.startsWith(apiPrefix) || `${path}/` === apiPrefix) && !path.startsWith(oauthPrefix);
 
   return async function csrfMiddleware(c, next) {
     const caller = c.get('caller');
@@ -84,10 +84,17 @@ export function csrf(deps: { secret: Buffer; publicUrl: string; baseUrl: string;
         throw new HttpError(403, `Cookie-authenticated API requests must send Content-Type: application/json (got ${JSON.stringify(type.slice(0, 100))}), or use an API token.`);
       }
       const given = await presentedXsrf(c);
+      const valid = given !== undefined && sameValue(given, xsrfToken(deps.secret, sessionId));
+      if (safe && !valid) {
+        // As JupyterHub's APIHandler: such a read is answered as anonymous (public endpoints still answer).
+        c.var.log.warn({ method, path: c.req.path, mode: c.req.header('sec-fetch-mode') }, `not accepting the login cookie without _xsrf on a ${method} that is not a navigation`);
+        c.set('caller', null);
+        return next();
+      }
       if (given === undefined) {
         throw new HttpError(403, `'${XSRF}' argument missing from ${method} ${c.req.path}: send the session's _xsrf (the X-XSRFToken header, from the _xsrf cookie, or the form's _xsrf field), or authenticate with an API token.`);
       }
-      if (!sameValue(given, xsrfToken(deps.secret, sessionId))) {
+      if (!valid) {
         throw new HttpError(403, `XSRF cookie does not match ${method} argument (${c.req.path}): reload the hub page you came from (signing in again gives a new _xsrf), or authenticate with an API token.`);
       }
     }

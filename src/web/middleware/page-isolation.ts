@@ -31,7 +31,7 @@ export function pageIsolation(deps: { baseUrl: string }): MiddlewareHandler<AppE
     for (const [name, value] of Object.entries(ISOLATION_HEADERS)) c.header(name, value);
     const dest = c.req.header('sec-fetch-dest');
     const path = c.req.path;
-    const page = !path.startsWith(apiPrefix) || path.startsWith(oauthPrefix);
+    const page = !(path.startsWith(apiPrefix) || `${path}/` === apiPrefix) || path.startsWith(oauthPrefix);
     // JupyterHub lets script fetch its pages (their forms carry _xsrf); with users on the same origin that leaks it.
     if (dest !== undefined && dest !== 'document' && page && (c.req.method === 'GET' || c.req.method === 'HEAD') && readCookie(c.req.header('cookie'), LOGIN_COOKIE) !== undefined) {
       throw new HttpError(403, `Hub pages are only served to a browser navigating to them: ${path} was requested for "${dest}" (a script, frame or embed). Open it from a link or the address bar.`);
