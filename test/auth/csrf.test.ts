@@ -181,6 +181,21 @@ describe('hub pages out of reach of scripts on the shared origin (a fresh sessio
     }
   });
 
+  it('answers a script that follows the proxy to a stopped server\'s /hub/user/… with JupyterHub\'s JSON 424, never the page', async () => {
+    for (const dest of ['empty', 'iframe']) {
+      const res = await hubPage('/hub/user/alice/tree', { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': dest === 'empty' ? 'cors' : 'navigate', 'sec-fetch-dest': dest });
+      expect(res.status, dest).toBe(424);
+      expect(JSON.parse(res.body)).toEqual({ status: 424, message: "alice's server is not running" });
+    }
+    // Any other HTML answer there (an error page here) is refused to a script all the same.
+    const other = await hubPage('/hub/user/nobody/tree', { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' });
+    expect(other.status).toBe(403);
+    expect(other.body).toContain('only served to a browser navigating to them');
+    const page = await hubPage('/hub/user/alice/tree', { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' });
+    expect(page.status).toBe(424);
+    expect(page.body).toContain(`name="_xsrf" value="${xsrf}"`);
+  });
+
   it('serves hub pages to navigations and to clients that send no Sec-Fetch-Dest', async () => {
     expect((await hubPage('/hub/token', { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })).status).toBe(200);
     expect((await hubPage('/hub/token', {})).status).toBe(200);

@@ -6,6 +6,7 @@ import { LOGIN_COOKIE } from '../../auth/sessions.js';
 import { readCookie } from '../../auth/signed-value.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
+import { renderError } from '../errors.js';
 
 /**
  * On every answer, JSON included: a framed or opened JSON answer is a same-origin document too, and its
@@ -26,6 +27,10 @@ export function pageIsolation(deps: { baseUrl: string }): MiddlewareHandler<AppE
   // The OAuth provider's authorize endpoint is a page (the consent form carries _xsrf).
   const oauthPrefix = `${apiPrefix}oauth2/`;
 
+  // The proxy sends requests for a stopped server here, scripts' API calls included: those get JupyterHub's JSON 424
+  // (server-routes.ts), so they are not refused up front; an HTML answer to them is still never let through.
+  const userUrlPrefix = `${deps.baseUrl}hub/user/`;
+
   return async function pageIsolationMiddleware(c, next) {
     // Set before anything can throw: answers made through the context (errors included) carry them.
     for (const [name, value] of Object.entries(ISOLATION_HEADERS)) c.header(name, value);
@@ -33,9 +38,11 @@ export function pageIsolation(deps: { baseUrl: string }): MiddlewareHandler<AppE
     const path = c.req.path;
     const page = !(path.startsWith(apiPrefix) || `${path}/` === apiPrefix) || path.startsWith(oauthPrefix);
     // JupyterHub lets script fetch its pages (their forms carry _xsrf); with users on the same origin that leaks it.
-    if (dest !== undefined && dest !== 'document' && page && (c.req.method === 'GET' || c.req.method === 'HEAD') && readCookie(c.req.header('cookie'), LOGIN_COOKIE) !== undefined) {
-      throw new HttpError(403, `Hub pages are only served to a browser navigating to them: ${path} was requested for "${dest}" (a script, frame or embed). Open it from a link or the address bar.`);
-    }
+    const scripted = dest !== undefined && dest !== 'document' && page && (c.req.method === 'GET' || c.req.method === 'HEAD')
+      && readCookie(c.req.header('cookie'), LOGIN_COOKIE) !== undefined;
+    const refusal = () => new HttpError(403, `Hub pages are only served to a browser navigating to them: ${path} was requested for "${dest}" (a script, frame or embed). Open it from a link or the address bar.`);
+    if (scripted && !path.startsWith(userUrlPrefix)) throw refusal();
     await next();
+    if (scripted && /^text\/html/i.test(c.res.headers.get('content-type') ?? '')) c.res = renderError(refusal(), c);
   };
 }

@@ -73,7 +73,9 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     }
     const target = `${base}user/${escapePath(name)}${rest}${url.search}`;
     const message = `${name}'s server is not running`;
-    const wantsJson = (c.req.header('accept') ?? '').includes('application/json') || /\/api(\/|$)/.test(rest);
+    // A script's request (Sec-Fetch-Dest other than document) gets JSON too: the HTML page carries _xsrf.
+    const dest = c.req.header('sec-fetch-dest');
+    const wantsJson = (c.req.header('accept') ?? '').includes('application/json') || /\/api(\/|$)/.test(rest) || (dest !== undefined && dest !== 'document');
     if (c.req.method !== 'GET' || wantsJson) return c.json({ status: 424, message }, 424);
     if (view.pending === 'spawn' || (view.status === 'stopped' && view.lastError)) return c.redirect(pendingUrl(name, target), 303);
     const own = caller.kind === 'user' && caller.name === name;
