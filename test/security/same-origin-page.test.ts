@@ -99,6 +99,11 @@ describe('a page on mallory\'s server, opened by alice (admin) on the shared ori
     }
   });
 
+  it('cannot read alice\'s visit to her home page back from the browser\'s HTTP cache', () => {
+    expect(Object.keys(out.cached)).toEqual(['/hub/home force-cache', '/hub/home only-if-cached']);
+    for (const [how, result] of Object.entries(out.cached)) expect(result, how).toEqual({ xsrf: false, stolen: null });
+  });
+
   it('cannot read a hub page or a hub API answer in a frame', () => {
     for (const path of ['/hub/token', '/hub/api/user']) {
       expect(out.framed[path], path).toEqual({ readable: false, xsrf: false, stolen: null });
