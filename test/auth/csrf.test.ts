@@ -203,7 +203,7 @@ describe('hub pages out of reach of scripts on the shared origin (a fresh sessio
     expect((await rawGet(`${t.url}/hub/login`, { 'sec-fetch-dest': 'empty' })).status).toBe(200);
   });
 
-  it('marks every hub answer (pages, API, errors, refusals) as not frameable and cut off from its opener', async () => {
+  it('marks every hub answer (pages, API, errors, refusals) as not frameable, cut off from its opener and not cached', async () => {
     const answers = [
       await hubPage('/hub/home', {}),
       await hubPage('/hub/api/user', {}),
@@ -215,6 +215,7 @@ describe('hub pages out of reach of scripts on the shared origin (a fresh sessio
       expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
       expect(res.headers['x-frame-options']).toBe('DENY');
       expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(res.headers['cache-control']).toBe('no-store');
     }
   });
 });

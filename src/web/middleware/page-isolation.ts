@@ -1,6 +1,7 @@
 // Keeps hub answers out of reach of scripts that share the hub's origin (a user's server at /user/<name>/ does):
-// no hub answer may be framed or stay scriptable by the window that opened it, and a signed-in browser gets hub
-// pages only by navigating to them, so fetch(), a frame or an embed cannot scrape a page's _xsrf.
+// no hub answer may be framed, stay scriptable by the window that opened it, or be read back from the HTTP cache,
+// and a signed-in browser gets hub pages only by navigating to them, so fetch(), a frame or an embed cannot scrape
+// a page's _xsrf.
 import type { MiddlewareHandler } from 'hono';
 import { LOGIN_COOKIE } from '../../auth/sessions.js';
 import { readCookie } from '../../auth/signed-value.js';
@@ -18,6 +19,9 @@ const ISOLATION_HEADERS: Record<string, string> = {
   'X-Frame-Options': 'DENY',
   // A window opened by a user's page ends up in another browsing context group: the opener's handle goes dead.
   'Cross-Origin-Opener-Policy': 'same-origin',
+  // fetch(url, {cache: 'force-cache'}) answers from the HTTP cache without asking the hub: a page the user visited
+  // (with its _xsrf) or an API answer must not be there to read back. A handler may still choose its own.
+  'Cache-Control': 'no-store',
 };
 
 /** `baseUrl`: the hub's base_url; pages are everything under <base_url>hub/ except the JSON API. */

@@ -31,7 +31,6 @@ export function tokenPageRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv
         oauthClient: client ? client.description || client.identifier : 'JupyterHub',
       };
     });
-    c.header('Cache-Control', 'no-store');
     return c.html(tokenPage({ baseUrl: base, me: user.name, xsrf: xsrfToken(deps.secret, caller.sessionId ?? ''), tokens }));
   });
   return app;
