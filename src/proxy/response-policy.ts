@@ -1,0 +1,163 @@
+// What a user's server may not say to a browser through the hub's origin: cookies the hub owns or that reach past
+// the server's own prefix, and headers that act beyond that prefix. The one table both proxy paths apply; pure.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from '../log.js';
+
+/**
+ * The hub's cookies (src/auth/sessions.ts, src/auth/github.ts; a test keeps this list in step). Listed by name
+ * because a user's server could set them with its own Path, where the hub would still read them on a request
+ * for that path; the Path rule below covers every other name the hub uses on `<base_url>hub/` (`_xsrf`).
+ */
+export const HUB_COOKIES: ReadonlySet<string> = new Set(['jupyterhub-hub-login', 'jupyterhub-session-id', 'berth-oauth-state']);
+
+/** Response headers a user's server may never send, and why (said in the log line). */
+const FORBIDDEN_HEADERS: Readonly<Record<string, string>> = {
+  // A service worker registered with scope `/` would control the hub's pages and every other user's.
+  'service-worker-allowed': 'would let a service worker control pages outside the server',
+  // Clears the whole origin's cookies and storage: signs every visitor out of the hub.
+  'clear-site-data': "would clear the hub's cookies and storage",
+};
+
+/** Where the response is going: the server's prefix and the path the browser asked for (for a cookie's default Path). */
+export interface ServerScope {
+  /** `<base_url>user/<name>`, without the trailing slash (JupyterHub's cookie path for a server). */
+  prefix: string;
+  /** The request's path as the browser sent it (a query is ignored). */
+  requestPath: string;
+}
+
+export interface Dropped {
+  header: string;
+  /** The cookie's name for a Set-Cookie (never its value). */
+  cookie?: string;
+  why: string;
+}
+
+interface SetCookie {
+  name: string;
+  /** The Path attribute that takes effect, or null when the browser derives it from the request. */
+  path: string | null;
+  domain: boolean;
+}
+
+/** The first rule a cookie breaks is the reason it is dropped. */
+const COOKIE_RULES: readonly { why: string; breaks(cookie: SetCookie, scope: ServerScope): boolean }[] = [
+  { why: "is one of the hub's cookies", breaks: (c) => HUB_COOKIES.has(unprefixed(c.name)) },
+  { why: 'has a Domain attribute (it would reach other hosts)', breaks: (c) => c.domain },
+  {
+    why: "has a Path outside the server's prefix",
+    breaks: (c, scope) => !withinPrefix(c.path ?? defaultPath(scope.requestPath), scope.prefix),
+  },
+];
+
+export function serverScope(baseUrl: string, userName: string, requestPath: string): ServerScope {
+  return { prefix: `${baseUrl}user/${userName}`, requestPath };
+}
+
+/** Why this response header must not reach the browser, or null when it may. `name` is lower case. */
+export function dropReason(name: string, value: string, scope: ServerScope): string | null {
+  const forbidden = FORBIDDEN_HEADERS[name];
+  if (forbidden !== undefined) return forbidden;
+  if (name !== 'set-cookie') return null;
+  const cookie = parseSetCookie(value);
+  for (const rule of COOKIE_RULES) if (rule.breaks(cookie, scope)) return rule.why;
+  return null;
+}
+
+// Cheap pre-check for the fast lane: most heads have none of these and are forwarded untouched.
+const SCREENED_NAMES = /\r\n(?:set-cookie|service-worker-allowed|clear-site-data)[ \t]*:/i;
+
+/**
+ * A raw response head (`text` is the head without its final CRLFCRLF, header names already checked as tokens):
+ * null when it may pass unchanged, else the head to send instead (ending in CRLFCRLF) and what was dropped.
+ */
+export function screenResponseHead(text: string, scope: ServerScope): { head: string; dropped: Dropped[] } | null {
+  if (!SCREENED_NAMES.test(text)) return null;
+  const lines = text.split('\r\n');
+  const dropped: Dropped[] = [];
+  const kept: string[] = [lines[0]!];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trimEnd().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const why = dropReason(name, value, scope);
+    if (why === null) kept.push(line);
+    else dropped.push(describe(name, value, why));
+  }
+  return dropped.length === 0 ? null : { head: `${kept.join('\r\n')}\r\n\r\n`, dropped };
+}
+
+/** The same rules on node:http's parsed headers, removed in place (http-proxy-3 copies them to the client after this). */
+export function screenResponseHeaders(headers: IncomingHttpHeaders, scope: ServerScope): Dropped[] {
+  const dropped: Dropped[] = [];
+  for (const name of Object.keys(FORBIDDEN_HEADERS)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    delete headers[name];
+    dropped.push({ header: name, why: FORBIDDEN_HEADERS[name]! });
+  }
+  const cookies = headers['set-cookie'];
+  if (cookies !== undefined) {
+    const kept = cookies.filter((value) => {
+      const why = dropReason('set-cookie', value, scope);
+      if (why !== null) dropped.push(describe('set-cookie', value, why));
+      return why === null;
+    });
+    if (kept.length === 0) delete headers['set-cookie'];
+    else if (kept.length < cookies.length) headers['set-cookie'] = kept;
+  }
+  return dropped;
+}
+
+/** One line per dropped header: the server and the cookie's name, never its value. */
+export function logDropped(log: Logger, userName: string, url: string, dropped: Dropped[]): void {
+  for (const d of dropped) {
+    log.warn({ user: userName, header: d.header, cookie: d.cookie, why: d.why, url }, "dropped a header from a user server's response");
+  }
+}
+
+function describe(name: string, value: string, why: string): Dropped {
+  return name === 'set-cookie' ? { header: name, cookie: parseSetCookie(value).name, why } : { header: name, why };
+}
+
+/** Browsers ignore a Path attribute longer than this (RFC 6265bis) and use the default path instead. */
+const MAX_ATTRIBUTE_BYTES = 1024;
+
+/** As browsers read a Set-Cookie value (RFC 6265bis §5.6): the last Path wins, any Domain counts. */
+function parseSetCookie(value: string): SetCookie {
+  const parts = value.split(';');
+  const pair = parts[0]!;
+  const eq = pair.indexOf('=');
+  // No '=' at all: browsers store a cookie with an empty name.
+  const name = eq === -1 ? '' : pair.slice(0, eq).trim();
+  let path: string | null = null;
+  let domain = false;
+  for (let i = 1; i < parts.length; i++) {
+    const attribute = parts[i]!;
+    const at = attribute.indexOf('=');
+    const key = (at === -1 ? attribute : attribute.slice(0, at)).trim().toLowerCase();
+    const attributeValue = at === -1 ? '' : attribute.slice(at + 1).trim();
+    if (key === 'domain') domain = true;
+    else if (key === 'path') path = attributeValue.startsWith('/') && attributeValue.length <= MAX_ATTRIBUTE_BYTES ? attributeValue : null;
+  }
+  return { name, path, domain };
+}
+
+/** `__Host-` and `__Secure-` change how a browser stores a cookie, not which name the hub would read. */
+function unprefixed(name: string): string {
+  return name.replace(/^__(host|secure)-/i, '');
+}
+
+/** RFC 6265 §5.1.4: the request path up to, not including, its last '/' ('/' when that is the first). */
+function defaultPath(requestPath: string): string {
+  const query = requestPath.indexOf('?');
+  const path = query === -1 ? requestPath : requestPath.slice(0, query);
+  const last = path.lastIndexOf('/');
+  return last <= 0 ? '/' : path.slice(0, last);
+}
+
+/** A cookie with this Path is sent only for requests under the prefix (cookie path-match, RFC 6265 §5.1.4). */
+function withinPrefix(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
