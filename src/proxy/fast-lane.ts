@@ -6,6 +6,7 @@ import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
 import { ChunkedScanner, forwardedRequestHead, HEAD_END, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
+import { logDropped, screenResponseHead, serverScope } from './response-policy.js';
 import { unavailableResponse } from './responses.js';
 import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
 
@@ -364,7 +365,17 @@ class Exchange implements BackendOwner {
         this.fail(parsed);
         return;
       }
-      const headEnd = end + HEAD_END.length;
+      let headEnd = end + HEAD_END.length;
+      if (this.userName !== null) {
+        // A user's server: its head loses what it may not say through the hub's origin (rewritten only then).
+        const screened = screenResponseHead(buf.toString('latin1', 0, end), serverScope(this.lane.baseUrl, this.userName, this.path));
+        if (screened !== null) {
+          logDropped(this.lane.log, this.userName, redactUrl(this.path), screened.dropped);
+          const head = Buffer.from(screened.head, 'latin1');
+          buf = Buffer.concat([head, buf.subarray(headEnd)]);
+          headEnd = head.length;
+        }
+      }
       if (parsed.status < 200) {
         // Interim (100, 103): passed on, and the final head follows.
         this.write(buf.subarray(0, headEnd));
