@@ -48,6 +48,9 @@ export function createFastLane(options: FastLaneOptions): FastLane {
     accept: (socket) => {
       const client = new ClientConnection(lane, socket);
       lane.clients.add(client);
+      // The first head is due within the deadline from the start: a client that connects and says nothing
+      // would otherwise hold its socket for the whole keep-alive time.
+      client.armHeadTimer();
       client.next();
     },
     closeIdle: () => {
@@ -237,9 +240,15 @@ class ClientConnection {
     this.lane.handOff(socket, unread);
   }
 
-  private armHeadTimer(): void {
+  armHeadTimer(): void {
     if (this.headTimer !== null) return;
     this.headTimer = setTimeout(() => {
+      this.headTimer = null;
+      if (this.pending === null) {
+        // Not a byte yet: nothing to answer (a browser's unused preconnection just opens another).
+        this.socket.destroy();
+        return;
+      }
       // node:http's answer to a head that takes too long (its headersTimeout)
       this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       this.socket.destroySoon();
