@@ -64,28 +64,28 @@ export function dropReason(name: string, value: string, scope: ServerScope): str
   return null;
 }
 
-// Cheap pre-check for the fast lane: most heads have none of these and are forwarded untouched.
-const SCREENED_NAMES = /\r\n(?:set-cookie|service-worker-allowed|clear-site-data)[ \t]*:/i;
+// The fast lane looks only at these lines: most heads have none of them and pass untouched, without a split.
+const SCREENED_LINE = /\r\n(set-cookie|service-worker-allowed|clear-site-data)[ \t]*:([^\r]*)/gi;
 
 /**
  * A raw response head (`text` is the head without its final CRLFCRLF, header names already checked as tokens):
  * null when it may pass unchanged, else the head to send instead (ending in CRLFCRLF) and what was dropped.
  */
 export function screenResponseHead(text: string, scope: ServerScope): { head: string; dropped: Dropped[] } | null {
-  if (!SCREENED_NAMES.test(text)) return null;
-  const lines = text.split('\r\n');
-  const dropped: Dropped[] = [];
-  const kept: string[] = [lines[0]!];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    const name = line.slice(0, colon).trimEnd().toLowerCase();
-    const value = line.slice(colon + 1).trim();
+  let dropped: Dropped[] | null = null;
+  let head = '';
+  let keptFrom = 0;
+  SCREENED_LINE.lastIndex = 0;
+  for (let match = SCREENED_LINE.exec(text); match !== null; match = SCREENED_LINE.exec(text)) {
+    const name = match[1]!.toLowerCase();
+    const value = match[2]!.trim();
     const why = dropReason(name, value, scope);
-    if (why === null) kept.push(line);
-    else dropped.push(describe(name, value, why));
+    if (why === null) continue;
+    (dropped ??= []).push(describe(name, value, why));
+    head += text.slice(keptFrom, match.index);
+    keptFrom = match.index + match[0].length;
   }
-  return dropped.length === 0 ? null : { head: `${kept.join('\r\n')}\r\n\r\n`, dropped };
+  return dropped === null ? null : { head: `${head}${text.slice(keptFrom)}\r\n\r\n`, dropped };
 }
 
 /** The same rules on node:http's parsed headers, removed in place (http-proxy-3 copies them to the client after this). */
