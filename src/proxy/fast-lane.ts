@@ -6,7 +6,7 @@ import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
 import { ChunkedScanner, forwardedRequestHead, HEAD_END, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
-import { logDropped, screenResponseHead, serverScope } from './response-policy.js';
+import { logScreened, screenResponseHead, serverScope } from './response-policy.js';
 import { unavailableResponse } from './responses.js';
 import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
 
@@ -379,7 +379,7 @@ class Exchange implements BackendOwner {
         // A user's server: its head loses what it may not say through the hub's origin (rewritten only then).
         const screened = screenResponseHead(buf.toString('latin1', 0, end), serverScope(this.lane.baseUrl, this.userName, this.path));
         if (screened !== null) {
-          logDropped(this.lane.log, this.userName, redactUrl(this.path), screened.dropped);
+          logScreened(this.lane.log, this.userName, redactUrl(this.path), screened);
           const head = Buffer.from(screened.head, 'latin1');
           buf = Buffer.concat([head, buf.subarray(headEnd)]);
           headEnd = head.length;

@@ -7,7 +7,7 @@ import { createProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { prepareForwardedHeaders } from './request-headers.js';
-import { logDropped, screenResponseHeaders, serverScope } from './response-policy.js';
+import { logScreened, screenResponseHeaders, serverScope } from './response-policy.js';
 import { rejectUpgrade, sendUnavailable } from './responses.js';
 
 export interface ForwarderOptions {
@@ -155,8 +155,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   /** Removes what a user's server may not send through the hub's origin; http-proxy-3 copies the headers after this. */
   function screen(proxyRes: http.IncomingMessage, req: http.IncomingMessage, name: string): void {
     const url = req.url ?? '';
-    const dropped = screenResponseHeaders(proxyRes.headers, serverScope(baseUrl, name, url));
-    if (dropped.length > 0) logDropped(log, name, redactUrl(url), dropped);
+    const changes = screenResponseHeaders(proxyRes.headers, serverScope(baseUrl, name, url));
+    if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, name, redactUrl(url), changes);
   }
 
   proxy.on('proxyReqWs', (proxyReq, req, socket) => {

@@ -33,6 +33,11 @@ export interface Dropped {
   why: string;
 }
 
+/** What becomes of one response header: passed as it is, dropped, or (a cookie) narrowed to the server's prefix. */
+export type Verdict = { keep: true } | { keep: false; why: string } | { keep: true; narrowed: string };
+
+const KEEP: Verdict = { keep: true };
+
 interface SetCookie {
   name: string;
   /** The Path attribute that takes effect, or null when the browser derives it from the request. */
@@ -41,84 +46,121 @@ interface SetCookie {
 }
 
 /** The first rule a cookie breaks is the reason it is dropped. */
-const COOKIE_RULES: readonly { why: string; breaks(cookie: SetCookie, scope: ServerScope): boolean }[] = [
+const COOKIE_RULES: readonly { why: string; breaks(cookie: SetCookie, path: string, scope: ServerScope): boolean }[] = [
   { why: "is one of the hub's cookies", breaks: (c) => HUB_COOKIES.has(unprefixed(c.name)) },
   { why: 'has a Domain attribute (it would reach other hosts)', breaks: (c) => c.domain },
-  {
-    why: "has a Path outside the server's prefix",
-    breaks: (c, scope) => !withinPrefix(c.path ?? defaultPath(scope.requestPath), scope.prefix),
-  },
+  // The hub's pages or another user's: the server has no business there. An ancestor of the prefix (`/`) is
+  // narrowed instead, below.
+  { why: "has a Path outside the server's prefix", breaks: (_c, path, scope) => !withinPrefix(path, scope.prefix) && !pathMatches(scope.prefix, path) },
 ];
 
 export function serverScope(baseUrl: string, userName: string, requestPath: string): ServerScope {
   return { prefix: `${baseUrl}user/${userName}`, requestPath };
 }
 
-/** Why this response header must not reach the browser, or null when it may. `name` is lower case. */
-export function dropReason(name: string, value: string, scope: ServerScope): string | null {
+/** What may reach the browser of this response header. `name` is lower case. */
+export function judgeHeader(name: string, value: string, scope: ServerScope): Verdict {
   const forbidden = FORBIDDEN_HEADERS[name];
-  if (forbidden !== undefined) return forbidden;
-  if (name !== 'set-cookie') return null;
+  if (forbidden !== undefined) return { keep: false, why: forbidden };
+  if (name !== 'set-cookie') return KEEP;
   const cookie = parseSetCookie(value);
-  for (const rule of COOKIE_RULES) if (rule.breaks(cookie, scope)) return rule.why;
-  return null;
+  const path = cookie.path ?? defaultPath(scope.requestPath);
+  for (const rule of COOKIE_RULES) if (rule.breaks(cookie, path, scope)) return { keep: false, why: rule.why };
+  if (withinPrefix(path, scope.prefix)) return KEEP;
+  // A Path that contains the prefix (`/`, `/user/`, or none on a request for `/user/alice`): servers that do not
+  // know their base URL set cookies so, jupyterhub-singleuser before 4.1 its `_xsrf` at `/`. Narrowed to the
+  // prefix, the cookie still works for the server and no longer reaches the hub's pages or other users'.
+  return { keep: true, narrowed: withPath(value, `${scope.prefix}/`) };
 }
 
 // The fast lane looks only at these lines: most heads have none of them and pass untouched, without a split.
 const SCREENED_LINE = /\r\n(set-cookie|service-worker-allowed|clear-site-data)[ \t]*:([^\r]*)/gi;
 
+export interface Screened {
+  dropped: Dropped[];
+  /** Cookies kept with their Path narrowed to the prefix. */
+  narrowed: string[];
+}
+
 /**
  * A raw response head (`text` is the head without its final CRLFCRLF, header names already checked as tokens):
- * null when it may pass unchanged, else the head to send instead (ending in CRLFCRLF) and what was dropped.
+ * null when it may pass unchanged, else the head to send instead (ending in CRLFCRLF) and what was changed.
  */
-export function screenResponseHead(text: string, scope: ServerScope): { head: string; dropped: Dropped[] } | null {
-  let dropped: Dropped[] | null = null;
+export function screenResponseHead(text: string, scope: ServerScope): (Screened & { head: string }) | null {
+  let changes: Screened | null = null;
   let head = '';
   let keptFrom = 0;
   SCREENED_LINE.lastIndex = 0;
   for (let match = SCREENED_LINE.exec(text); match !== null; match = SCREENED_LINE.exec(text)) {
     const name = match[1]!.toLowerCase();
     const value = match[2]!.trim();
-    const why = dropReason(name, value, scope);
-    if (why === null) continue;
-    (dropped ??= []).push(describe(name, value, why));
+    const verdict = judgeHeader(name, value, scope);
+    if (verdict === KEEP) continue;
+    changes ??= { dropped: [], narrowed: [] };
     head += text.slice(keptFrom, match.index);
     keptFrom = match.index + match[0].length;
+    if ('narrowed' in verdict) {
+      changes.narrowed.push(parseSetCookie(value).name);
+      head += `\r\nSet-Cookie: ${verdict.narrowed}`;
+    } else if (!verdict.keep) {
+      changes.dropped.push(describe(name, value, verdict.why));
+    }
   }
-  return dropped === null ? null : { head: `${head}${text.slice(keptFrom)}\r\n\r\n`, dropped };
+  return changes === null ? null : { ...changes, head: `${head}${text.slice(keptFrom)}\r\n\r\n` };
 }
 
-/** The same rules on node:http's parsed headers, removed in place (http-proxy-3 copies them to the client after this). */
-export function screenResponseHeaders(headers: IncomingHttpHeaders, scope: ServerScope): Dropped[] {
-  const dropped: Dropped[] = [];
+/** The same rules on node:http's parsed headers, applied in place (http-proxy-3 copies them to the client after this). */
+export function screenResponseHeaders(headers: IncomingHttpHeaders, scope: ServerScope): Screened {
+  const changes: Screened = { dropped: [], narrowed: [] };
   for (const name of Object.keys(FORBIDDEN_HEADERS)) {
-    const value = headers[name];
-    if (value === undefined) continue;
+    if (headers[name] === undefined) continue;
     delete headers[name];
-    dropped.push({ header: name, why: FORBIDDEN_HEADERS[name]! });
+    changes.dropped.push({ header: name, why: FORBIDDEN_HEADERS[name]! });
   }
   const cookies = headers['set-cookie'];
   if (cookies !== undefined) {
-    const kept = cookies.filter((value) => {
-      const why = dropReason('set-cookie', value, scope);
-      if (why !== null) dropped.push(describe('set-cookie', value, why));
-      return why === null;
-    });
+    const kept: string[] = [];
+    for (const value of cookies) {
+      const verdict = judgeHeader('set-cookie', value, scope);
+      if (verdict === KEEP) {
+        kept.push(value);
+      } else if ('narrowed' in verdict) {
+        kept.push(verdict.narrowed);
+        changes.narrowed.push(parseSetCookie(value).name);
+      } else if (!verdict.keep) {
+        changes.dropped.push(describe('set-cookie', value, verdict.why));
+      }
+    }
     if (kept.length === 0) delete headers['set-cookie'];
-    else if (kept.length < cookies.length) headers['set-cookie'] = kept;
+    else headers['set-cookie'] = kept;
   }
-  return dropped;
+  return changes;
 }
 
-/** One line per dropped header: the server and the cookie's name, never its value. */
-export function logDropped(log: Logger, userName: string, url: string, dropped: Dropped[]): void {
-  for (const d of dropped) {
+/**
+ * One line per dropped header (the server and the cookie's name, never its value); narrowed cookies only at debug,
+ * since an older single-user server narrows its `_xsrf` on every page.
+ */
+export function logScreened(log: Logger, userName: string, url: string, changes: Screened): void {
+  for (const d of changes.dropped) {
     log.warn({ user: userName, header: d.header, cookie: d.cookie, why: d.why, url }, "dropped a header from a user server's response");
   }
+  for (const cookie of changes.narrowed) log.debug({ user: userName, cookie, url }, "narrowed a user server's cookie to its prefix");
 }
 
 function describe(name: string, value: string, why: string): Dropped {
   return name === 'set-cookie' ? { header: name, cookie: parseSetCookie(value).name, why } : { header: name, why };
+}
+
+/** The Set-Cookie value with every Path attribute replaced by `path`. */
+function withPath(value: string, path: string): string {
+  const parts = value.split(';');
+  const kept = [parts[0]!];
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (!/^\s*path\s*(=|$)/i.test(part)) kept.push(part);
+  }
+  return `${kept.join(';')}; Path=${path}`;
 }
 
 /** Browsers ignore a Path attribute longer than this (RFC 6265bis) and use the default path instead. */
@@ -155,6 +197,12 @@ function defaultPath(requestPath: string): string {
   const path = query === -1 ? requestPath : requestPath.slice(0, query);
   const last = path.lastIndexOf('/');
   return last <= 0 ? '/' : path.slice(0, last);
+}
+
+/** RFC 6265 §5.1.4 path-match: a cookie with `cookiePath` is sent with a request for `requestPath`. */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return requestPath.length === cookiePath.length || cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
 }
 
 /** A cookie with this Path is sent only for requests under the prefix (cookie path-match, RFC 6265 §5.1.4). */
