@@ -193,3 +193,38 @@ describe("a user's server cannot set the hub's cookies", () => {
     }
   });
 });
+
+describe("in a real browser, a user's server", () => {
+  const TOSS_PAGE = `<!doctype html><title>toss</title><script>
+    window.registration = navigator.serviceWorker.register('/user/alice/sw.js', { scope: '/' })
+      .then(() => 'registered at /', (err) => 'refused: ' + err.name);
+  </script>`;
+
+  it("cannot toss cookies onto the hub's paths, nor register a service worker over the hub's pages", async () => {
+    const { launchBrowser } = await import('./helpers/browser.js');
+    const page = await startBackend((req, res) => {
+      if (req.url === '/user/alice/sw.js') {
+        res.writeHead(200, { 'Content-Type': 'text/javascript', 'Service-Worker-Allowed': '/' });
+        res.end("self.addEventListener('fetch', () => {});");
+        return;
+      }
+      setHostileHeaders(res);
+      res.setHeader('Content-Type', 'text/html');
+      res.end(TOSS_PAGE);
+    });
+    proxy.targets.set('alice', page.url);
+    const browser = await launchBrowser();
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`${proxy.url}/user/alice/tree`);
+      expect(await tab.evaluate(() => (window as unknown as { registration: Promise<string> }).registration)).toBe('refused: SecurityError');
+      const atHub = (await browser.cookies(`${proxy.url}/hub/api/users`)).map((c) => c.name);
+      expect(atHub).toEqual([]);
+      const atAlice = (await browser.cookies(`${proxy.url}/user/alice/tree`)).map((c) => `${c.name} ${c.path}`).sort();
+      expect(atAlice).toEqual(['everywhere /user/alice/', 'jupyterhub-user-alice /user/alice', 'own /user/alice/']);
+    } finally {
+      await browser.close();
+      await page.close();
+    }
+  });
+});
