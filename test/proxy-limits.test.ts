@@ -6,7 +6,9 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.js';
 import { clientKey } from '../src/proxy/connection-limit.js';
+import { startProxyThread } from '../src/proxy/thread.js';
 import { startBackend, startProxy, type ProxyHarness } from './helpers/proxy-harness.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -224,4 +226,30 @@ describe('idle keep-alive connections', () => {
     ws.send('still here');
     expect(String(await new Promise((resolve) => ws.once('message', resolve)))).toBe('still here');
   });
+});
+
+describe('the proxy thread', () => {
+  it('applies the cap and the head deadline it is started with', async () => {
+    const hubApp = await backendWith((_req, res) => res.end('hub app'));
+    const thread = await startProxyThread({
+      baseUrl: '/', host: '127.0.0.1', port: 0, hubTarget: hubApp, logger: createLogger('error'),
+      maxConnectionsPerClient: 2, requestHeaderTimeoutMs: 300, keepAliveTimeoutMs: 60_000,
+      routes: { watchRoutes: () => [], noteActivity: () => undefined, noteUnreachable: () => undefined },
+      onExit: () => undefined,
+    });
+    cleanups.push(() => thread.close(0));
+    const { port } = thread.address();
+    const held = [new Client(port), new Client(port)];
+    await Promise.all(held.map((c) => c.connected));
+    for (const c of held) c.socket.write(PARTIAL_HEAD);
+    const over = new Client(port);
+    over.socket.once('connect', () => over.socket.write(PARTIAL_HEAD));
+    await over.closed;
+    // Reset at once: a connection let in would have been answered 408 by the deadline.
+    expect(over.data).toBe('');
+    // The held ones are closed by the 300 ms deadline (this test's time limit is below the default 10 s one).
+    await Promise.all(held.map((c) => c.closed));
+    for (const c of held) expect(c.data).toMatch(/^HTTP\/1\.1 408 /);
+    expect(await getFrom(port, '/hub/', '127.0.0.1')).toEqual({ status: 200, body: 'hub app' });
+  }, 8_000);
 });
