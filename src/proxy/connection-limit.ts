@@ -14,8 +14,6 @@ export interface ConnectionLimitOptions {
 export interface ConnectionLimit {
   /** Counts the connection against its client until it closes; false (and the socket destroyed) over the cap. */
   admit(socket: net.Socket): boolean;
-  /** Open connections of the client `address` belongs to. */
-  openFrom(address: string): number;
 }
 
 export function createConnectionLimit(options: ConnectionLimitOptions): ConnectionLimit {
@@ -62,7 +60,6 @@ export function createConnectionLimit(options: ConnectionLimitOptions): Connecti
       });
       return true;
     },
-    openFrom: (address) => open.get(clientKey(address)) ?? 0,
   };
 }
 

@@ -108,7 +108,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
   const httpServer = http.createServer({
     headersTimeout: requestHeaderTimeoutMs,
     requestTimeout: Math.max(requestHeaderTimeoutMs, 300_000),
-    // node:http looks for expired heads this often (30 s by default, three times a short deadline).
+    // How often node:http looks for expired heads: its default 30 s would let a 10 s deadline run to 40 s.
     connectionsCheckingInterval: Math.min(Math.max(requestHeaderTimeoutMs / 4, 50), 30_000),
   }, (req, res) => {
     try {
