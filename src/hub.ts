@@ -199,6 +199,9 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
         host,
         port,
         hubTarget: `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`,
+        keepAliveTimeoutMs: config.hub.keep_alive_timeout * 1000,
+        requestHeaderTimeoutMs: config.hub.request_header_timeout * 1000,
+        maxConnectionsPerClient: config.hub.max_connections_per_client,
         routes: servers,
         logger,
         onExit: (code) => {

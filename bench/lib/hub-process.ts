@@ -82,7 +82,8 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
   const token = randomBytes(24).toString('hex');
   const catalog = Object.fromEntries(Object.entries(options.images).map(([label, image]) => [label, { image, description: label }]));
   const config = {
-    hub: { bind: `127.0.0.1:${port}`, base_url: '/', data_dir: dataDir, log_level: 'warn' },
+    // One load generator stands for many clients (the memory bench holds 1,000 WebSockets): no per-client cap.
+    hub: { bind: `127.0.0.1:${port}`, base_url: '/', data_dir: dataDir, log_level: 'warn', max_connections_per_client: 0 },
     auth: {
       admin_users: ['benchadmin'],
       allow_all: options.allowAll ?? true,

@@ -14,6 +14,9 @@ const duration = (what: string) =>
     return seconds;
   }).meta({ unit: 'duration (seconds, or 30s, 5m, 2h, 14d)' }).describe(what);
 
+const positiveDuration = (what: string) =>
+  duration(what).refine((seconds) => seconds > 0, { message: 'must be longer than 0 seconds' }).describe(what);
+
 const size = (what: string) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
     const bytes = parseSize(value);
@@ -56,6 +59,10 @@ const hub = z.strictObject({
   redirect_to_server: z.boolean().default(false)
     .describe('After sign-in without a `next`, go to the user\'s server (through /hub/spawn when it is not running) instead of /hub/home (JupyterHub `redirect_to_server`).'),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Lowest level of log lines written to stdout.'),
+  max_connections_per_client: z.number().int().min(0).default(500)
+    .describe('Open connections one client address (IPv6: one /64) may hold on the public port; more are refused at once. 0: no cap. Raise it behind a front proxy, where every client shares its address.'),
+  request_header_timeout: positiveDuration('How long a request head may take to arrive, from the connection\'s start or the head\'s first byte; then the connection is closed.').default(10),
+  keep_alive_timeout: positiveDuration('How long a connection may stay open between requests (an open WebSocket or a response in progress is never idle).').default(65),
 });
 
 const github = z.strictObject({

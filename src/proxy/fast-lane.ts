@@ -6,6 +6,7 @@ import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
 import { ChunkedScanner, forwardedRequestHead, HEAD_END, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
+import { logScreened, screenResponseHead, serverScope } from './response-policy.js';
 import { unavailableResponse } from './responses.js';
 import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
 
@@ -47,6 +48,9 @@ export function createFastLane(options: FastLaneOptions): FastLane {
     accept: (socket) => {
       const client = new ClientConnection(lane, socket);
       lane.clients.add(client);
+      // The first head is due within the deadline from the start: a client that connects and says nothing
+      // would otherwise hold its socket for the whole keep-alive time.
+      client.armHeadTimer();
       client.next();
     },
     closeIdle: () => {
@@ -236,9 +240,15 @@ class ClientConnection {
     this.lane.handOff(socket, unread);
   }
 
-  private armHeadTimer(): void {
+  armHeadTimer(): void {
     if (this.headTimer !== null) return;
     this.headTimer = setTimeout(() => {
+      this.headTimer = null;
+      if (this.pending === null) {
+        // Not a byte yet: nothing to answer (a browser's unused preconnection just opens another).
+        this.socket.destroy();
+        return;
+      }
       // node:http's answer to a head that takes too long (its headersTimeout)
       this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       this.socket.destroySoon();
@@ -364,7 +374,17 @@ class Exchange implements BackendOwner {
         this.fail(parsed);
         return;
       }
-      const headEnd = end + HEAD_END.length;
+      let headEnd = end + HEAD_END.length;
+      if (this.userName !== null) {
+        // A user's server: its head loses what it may not say through the hub's origin (rewritten only then).
+        const screened = screenResponseHead(buf.toString('latin1', 0, end), serverScope(this.lane.baseUrl, this.userName, this.path));
+        if (screened !== null) {
+          logScreened(this.lane.log, this.userName, redactUrl(this.path), screened);
+          const head = Buffer.from(screened.head, 'latin1');
+          buf = Buffer.concat([head, buf.subarray(headEnd)]);
+          headEnd = head.length;
+        }
+      }
       if (parsed.status < 200) {
         // Interim (100, 103): passed on, and the final head follows.
         this.write(buf.subarray(0, headEnd));

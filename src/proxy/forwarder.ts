@@ -7,6 +7,7 @@ import { createProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { prepareForwardedHeaders } from './request-headers.js';
+import { logScreened, screenResponseHeaders, serverScope } from './response-policy.js';
 import { rejectUpgrade, sendUnavailable } from './responses.js';
 
 export interface ForwarderOptions {
@@ -141,6 +142,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       sendUnavailable(req, res as http.ServerResponse, 502, name, baseUrl, `answered with an invalid HTTP status (${status})`);
       return;
     }
+    screen(proxyRes, req, name);
     touch(name);
     (proxyRes as Tagged)[USER] = name;
     proxyRes.on('data', onTrafficData);
@@ -149,6 +151,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       if (!proxyRes.complete) res.destroy();
     });
   });
+
+  /** Removes what a user's server may not send through the hub's origin; http-proxy-3 copies the headers after this. */
+  function screen(proxyRes: http.IncomingMessage, req: http.IncomingMessage, name: string): void {
+    const url = req.url ?? '';
+    const changes = screenResponseHeaders(proxyRes.headers, serverScope(baseUrl, name, url));
+    if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, name, redactUrl(url), changes);
+  }
 
   proxy.on('proxyReqWs', (proxyReq, req, socket) => {
     trackUpgrade(proxyReq, req, socket as Socket);
@@ -159,6 +168,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const name = (req as Tagged)[USER] ?? '';
     let upstream: Socket | null = null;
     liveUpgrades.add(socket);
+    // Registered before http-proxy-3's own listeners, which write these headers to the client: a handshake's
+    // Set-Cookie is stored by browsers like any other, and so is the one of a plain answer that refuses it.
+    proxyReq.once('upgrade', (res: http.IncomingMessage) => screen(res, req, name));
+    proxyReq.once('response', (res: http.IncomingMessage) => screen(res, req, name));
     const timer = setTimeout(() => {
       log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'WebSocket upgrade not completed in time; closing it');
       proxyReq.destroy();

@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { redactUrl, type Logger } from '../log.js';
 import { createActivityMeter } from './activity.js';
+import { createConnectionLimit } from './connection-limit.js';
 import { createFastLane } from './fast-lane.js';
 import { createForwarder, type ForwarderOptions } from './forwarder.js';
 import { rejectUpgrade } from './responses.js';
@@ -21,6 +22,10 @@ export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTi
   activityIntervalMs?: number;
   /** How long a connection may sit between requests (default 65 s, longer than common load balancers' 60 s). */
   keepAliveTimeoutMs?: number;
+  /** How long a request head may take to arrive, counted from its first byte or from the connection's start (default 10 s). */
+  requestHeaderTimeoutMs?: number;
+  /** Open connections per client address (IPv6: per /64); more are reset at once. 0: no cap (default 500). */
+  maxConnectionsPerClient?: number;
 }
 
 export interface PublicListener {
@@ -36,6 +41,7 @@ export interface PublicListener {
 export function createPublicListener(options: PublicListenerOptions): PublicListener {
   const { baseUrl, routes, hubTarget, logger } = options;
   const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
+  const requestHeaderTimeoutMs = options.requestHeaderTimeoutMs ?? 10_000;
   const log = logger.child({ component: 'proxy' });
   // One meter and one report for both paths, so a user's traffic is noted once a second whichever path carried it.
   const touch = createActivityMeter(
@@ -99,7 +105,12 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     }
   }
 
-  const httpServer = http.createServer((req, res) => {
+  const httpServer = http.createServer({
+    headersTimeout: requestHeaderTimeoutMs,
+    requestTimeout: Math.max(requestHeaderTimeoutMs, 300_000),
+    // How often node:http looks for expired heads: its default 30 s would let a 10 s deadline run to 40 s.
+    connectionsCheckingInterval: Math.min(Math.max(requestHeaderTimeoutMs / 4, 50), 30_000),
+  }, (req, res) => {
     try {
       dispatch(req, res);
     } catch (err) {
@@ -129,7 +140,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     hubTarget,
     logger,
     keepAliveTimeoutMs,
-    headersTimeoutMs: httpServer.headersTimeout,
+    headersTimeoutMs: requestHeaderTimeoutMs,
     touch,
     unreachable,
     handOff: (socket, unread) => {
@@ -139,7 +150,11 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     },
   });
 
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => lane.accept(socket));
+  // Counted here, before either path, so connections node:http holds count too.
+  const limit = createConnectionLimit({ maxPerClient: options.maxConnectionsPerClient ?? 500, log });
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    if (limit.admit(socket)) lane.accept(socket);
+  });
 
   function close(graceMs = 2000): Promise<void> {
     return new Promise<void>((resolve) => {

@@ -11,6 +11,8 @@ export interface WorkerSetup {
   port: number;
   hubTarget: string;
   keepAliveTimeoutMs?: number;
+  requestHeaderTimeoutMs?: number;
+  maxConnectionsPerClient?: number;
   activityIntervalMs?: number;
   logLevel: string;
   routes: [string, string][];

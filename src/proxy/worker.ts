@@ -18,6 +18,8 @@ const listener = createPublicListener({
   baseUrl: setup.baseUrl,
   hubTarget: setup.hubTarget,
   keepAliveTimeoutMs: setup.keepAliveTimeoutMs,
+  requestHeaderTimeoutMs: setup.requestHeaderTimeoutMs,
+  maxConnectionsPerClient: setup.maxConnectionsPerClient,
   activityIntervalMs: setup.activityIntervalMs,
   logger,
   routes: {

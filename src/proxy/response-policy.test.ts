@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { STATE_COOKIE } from '../auth/github.js';
+import { LOGIN_COOKIE, SESSION_ID_COOKIE } from '../auth/sessions.js';
+import { HUB_COOKIES, judgeHeader, screenResponseHead, screenResponseHeaders, serverScope } from './response-policy.js';
+
+const alice = serverScope('/', 'alice', '/user/alice/tree/notes');
+const cookie = (value: string, scope = alice) => judgeHeader('set-cookie', value, scope);
+const OUTSIDE = "has a Path outside the server's prefix";
+
+describe('cookies a user server may set', () => {
+  it.each([
+    ['its own cookie on its prefix', 'x=1; Path=/user/alice/'],
+    ["JupyterHub's form of the prefix, without the trailing slash", 'jupyterhub-user-alice=abc; Path=/user/alice; HttpOnly'],
+    ['a path deeper in its prefix', '_xsrf=2|a|b; Path=/user/alice/lab'],
+    ['no Path on a request deep enough in its prefix', 'x=1'],
+    ['a Path that is not absolute (the default path applies)', 'x=1; Path=relative'],
+  ])('keeps %s', (_what, value) => {
+    expect(cookie(value)).toEqual({ keep: true });
+  });
+
+  it.each([
+    ['Path=/ (jupyterhub-singleuser before 4.1 sets its _xsrf so)', '_xsrf=2|a|b; Path=/; SameSite=Lax', '_xsrf=2|a|b; SameSite=Lax; Path=/user/alice/'],
+    ['Path=/user/', 'x=1; Path=/user/', 'x=1; Path=/user/alice/'],
+    ['the last of two Paths when it is an ancestor', 'x=1; Path=/user/alice/; path=/', 'x=1; Path=/user/alice/'],
+  ])('narrows to its prefix a cookie with %s', (_what, value, narrowed) => {
+    expect(cookie(value)).toEqual({ keep: true, narrowed });
+  });
+
+  it.each([
+    ['the hub login cookie', 'jupyterhub-hub-login=forged; Path=/hub/', "is one of the hub's cookies"],
+    ['the hub login cookie even on its own prefix', 'jupyterhub-hub-login=forged; Path=/user/alice/', "is one of the hub's cookies"],
+    ['the hub login cookie at /', 'jupyterhub-hub-login=forged; Path=/', "is one of the hub's cookies"],
+    ['the session id cookie', 'jupyterhub-session-id=x; Path=/user/alice/', "is one of the hub's cookies"],
+    ['a __Host- spelling of a hub cookie', '__Host-jupyterhub-hub-login=x; Path=/', "is one of the hub's cookies"],
+    ['the hub _xsrf on the hub path', '_xsrf=x; Path=/hub/', OUTSIDE],
+    ["another user's prefix", 'x=1; Path=/user/bob/', OUTSIDE],
+    ['a prefix that only starts with the name', 'x=1; Path=/user/alicex', OUTSIDE],
+    ['a Path that is a string prefix but no ancestor', 'x=1; Path=/us', OUTSIDE],
+    ['the last of two Paths outside', 'x=1; Path=/user/alice/; Path=/hub/', OUTSIDE],
+    ['a Domain attribute', 'x=1; Path=/user/alice/; Domain=hub.example.org', 'has a Domain attribute (it would reach other hosts)'],
+    ['an empty Domain attribute', 'x=1; Path=/user/alice/; Domain=', 'has a Domain attribute (it would reach other hosts)'],
+  ])('drops %s', (_what, value, why) => {
+    expect(cookie(value)).toEqual({ keep: false, why });
+  });
+
+  it('derives a missing Path from the request as browsers do', () => {
+    // /user/alice (no slash) defaults to /user, which every user's pages share: narrowed.
+    expect(cookie('x=1', serverScope('/', 'alice', '/user/alice'))).toEqual({ keep: true, narrowed: 'x=1; Path=/user/alice/' });
+    expect(cookie('x=1', serverScope('/', 'alice', '/user/alice/?a=/b/c'))).toEqual({ keep: true });
+    // A Path longer than browsers accept is ignored by them, so the default applies.
+    expect(cookie(`x=1; Path=/user/alice/${'a'.repeat(1100)}`, serverScope('/', 'alice', '/user/alice'))).toEqual({ keep: true, narrowed: 'x=1; Path=/user/alice/' });
+  });
+
+  it('applies the base URL', () => {
+    const scope = serverScope('/jupyter/', 'alice', '/jupyter/user/alice/');
+    expect(cookie('x=1; Path=/jupyter/user/alice', scope)).toEqual({ keep: true });
+    expect(cookie('x=1; Path=/user/alice/', scope)).toEqual({ keep: false, why: OUTSIDE });
+    expect(cookie('x=1; Path=/', scope)).toEqual({ keep: true, narrowed: 'x=1; Path=/jupyter/user/alice/' });
+  });
+
+  it('names every cookie the hub sets', () => {
+    expect([...HUB_COOKIES].sort()).toEqual([LOGIN_COOKIE, SESSION_ID_COOKIE, STATE_COOKIE].sort());
+  });
+});
+
+describe('headers a user server may not send', () => {
+  it.each(['service-worker-allowed', 'clear-site-data'])('drops %s', (name) => {
+    expect(judgeHeader(name, '/', alice).keep).toBe(false);
+  });
+
+  it('keeps everything else', () => {
+    expect(judgeHeader('content-type', 'text/html', alice)).toEqual({ keep: true });
+    expect(judgeHeader('set-cookie2', 'x=1; Path=/', alice)).toEqual({ keep: true });
+  });
+});
+
+describe('screenResponseHead (the fast lane)', () => {
+  it('leaves a head without screened headers alone', () => {
+    expect(screenResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Set-Cookie: a=b; Path=/', alice)).toBeNull();
+  });
+
+  it('leaves a head whose cookies are all allowed alone', () => {
+    expect(screenResponseHead('HTTP/1.1 200 OK\r\nSet-Cookie: _xsrf=1; Path=/user/alice/\r\nContent-Length: 0', alice)).toBeNull();
+  });
+
+  it('rewrites the head without the dropped lines, keeping order and spelling', () => {
+    const text = [
+      'HTTP/1.1 200 OK',
+      'Set-Cookie: jupyterhub-hub-login=forged; Path=/hub/',
+      'SET-COOKIE: mine=1; Path=/user/alice/',
+      'Set-Cookie: _xsrf=1; Path=/',
+      'Service-Worker-Allowed: /',
+      'Content-Length: 2',
+      'clear-site-data: "cookies"',
+    ].join('\r\n');
+    const screened = screenResponseHead(text, alice)!;
+    expect(screened.head).toBe('HTTP/1.1 200 OK\r\nSET-COOKIE: mine=1; Path=/user/alice/\r\nSet-Cookie: _xsrf=1; Path=/user/alice/\r\nContent-Length: 2\r\n\r\n');
+    expect(screened.narrowed).toEqual(['_xsrf']);
+    expect(screened.dropped).toEqual([
+      { header: 'set-cookie', cookie: 'jupyterhub-hub-login', why: "is one of the hub's cookies" },
+      { header: 'service-worker-allowed', why: 'would let a service worker control pages outside the server' },
+      { header: 'clear-site-data', why: "would clear the hub's cookies and storage" },
+    ]);
+  });
+});
+
+describe('screenResponseHeaders (node:http)', () => {
+  it('removes dropped cookies and headers and narrows cookies in place', () => {
+    const headers = {
+      'set-cookie': ['a=1; Path=/hub/', 'mine=1; Path=/user/alice', 'wide=1; Path=/'],
+      'service-worker-allowed': '/',
+      'content-type': 'text/html',
+    };
+    const dropped = screenResponseHeaders(headers, alice);
+    expect(headers).toEqual({ 'set-cookie': ['mine=1; Path=/user/alice', 'wide=1; Path=/user/alice/'], 'content-type': 'text/html' });
+    expect(dropped.dropped.map((d) => d.cookie ?? d.header)).toEqual(['service-worker-allowed', 'a']);
+    expect(dropped.narrowed).toEqual(['wide']);
+  });
+
+  it('removes Set-Cookie entirely when no cookie is left', () => {
+    const headers: Record<string, string[]> = { 'set-cookie': ['a=1; Domain=example.org'] };
+    screenResponseHeaders(headers, alice);
+    expect(headers).toEqual({});
+  });
+});
