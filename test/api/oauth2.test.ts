@@ -266,7 +266,7 @@ describe('grants bounded by the client', () => {
       const page = await hub.request(malloryAuthorizeUrl(), { headers: { Cookie: await hub.signIn('alice') } });
       expect(page.status).toBe(200);
       const html = await page.text();
-      const granted = [...html.matchAll(/<li data-scope="([^"]+)">([^<]*)<\/li>/g)].map((m) => [m[1], m[2]]);
+      const granted = [...html.matchAll(/<li data-scope="([^"]+)">([^<]*)<\/li>/g)].map((m) => [m[1], m[2]!.replace(/&#39;/g, "'")]);
       expect(granted).toEqual([
         ['access:servers!server=mallory/', 'Access user servers via the API or browser. Applies to server mallory/.'],
         ['read:users:groups!user=alice', "Read users' group membership. Applies to only you."],
