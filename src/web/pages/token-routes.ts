@@ -32,7 +32,7 @@ export function tokenPageRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv
       };
     });
     c.header('Cache-Control', 'no-store');
-    return c.html(tokenPage({ baseUrl: base, me: user.name, xsrf: xsrfToken(deps.secret, caller.sessionId ?? ''), tokens }));
+    return c.html(tokenPage({ baseUrl: base, me: user.name, xsrf: xsrfToken(deps.secret, caller.sessionId ?? ''), tokens, maxAge: deps.config.auth.token_max_age }));
   });
   return app;
 }
