@@ -10,6 +10,7 @@ import { healthRoutes, type HealthChecks } from './health.js';
 import { requestLog } from './middleware/request-log.js';
 import { identify } from './middleware/identify.js';
 import { apiRoutes } from './api/index.js';
+import { boundedBodies } from './api/body.js';
 import type { ApiDeps } from './api/deps.js';
 import { adminRoutes } from './pages/admin-routes.js';
 import { tokenPageRoutes } from './pages/token-routes.js';
@@ -31,6 +32,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = `${deps.config.hub.base_url}hub`;
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
+  app.use('*', boundedBodies());
   app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, sessions: deps.signIn.sessions, baseUrl: deps.config.hub.base_url }));
   app.use('*', identify(deps.api));
   app.onError(renderError);
