@@ -6,6 +6,8 @@ export const TOKEN_LIMITS = {
   noteChars: 1023,
   /** API tokens a user may hold at once (server and OAuth tokens are not counted: the hub issues those). */
   perUser: 1000,
+  /** OAuth tokens one user holds from one server (one per browser sign-in there); past it the oldest is revoked. */
+  oauthPerClient: 1000,
   /** Ten years: any longer is "never" in disguise, and 1e308 seconds is not a date at all. */
   maxLifetimeSeconds: 10 * 365 * 86400,
 } as const;

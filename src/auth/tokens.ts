@@ -1,7 +1,7 @@
 // Owns the api_tokens table: issues tokens in JupyterHub's formats, stores only prefix + salted sha512 hash,
 // finds them with a constant-time compare, and revokes them. A token's secret is returned once, at issue.
 import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
-import { and, count, eq, gt, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNotNull, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { apiTokens, type ApiToken } from '../db/schema.js';
 
@@ -41,6 +41,8 @@ export interface TokenStore {
   /** Every token owned by a hub.yaml service. */
   listServiceTokens(): ApiToken[];
   revoke(id: number): boolean;
+  /** Revokes a user's oldest tokens from this OAuth client beyond the newest `keep`; answers how many. */
+  keepNewestOAuth(userId: number, clientId: string, keep: number): number;
   revokeWhere(where: { serverId?: number; clientId?: string; sessionId?: string; userId?: number; serviceName?: string }): number;
   /** Records use of a token (rate-limited); returns whether a write happened. */
   touch(row: ApiToken, now?: Date): boolean;
@@ -137,6 +139,11 @@ export function createTokenStore(db: Db): TokenStore {
     },
     revoke(id) {
       return db.delete(apiTokens).where(eq(apiTokens.id, id)).run().changes > 0;
+    },
+    keepNewestOAuth(userId, clientId, keep) {
+      const mine = and(eq(apiTokens.userId, userId), eq(apiTokens.clientId, clientId));
+      const newest = db.select({ id: apiTokens.id }).from(apiTokens).where(mine).orderBy(desc(apiTokens.id)).limit(keep);
+      return db.delete(apiTokens).where(and(mine, notInArray(apiTokens.id, newest))).run().changes;
     },
     revokeWhere(where) {
       const conditions: SQL[] = [];

@@ -171,6 +171,29 @@ describe('the token endpoint', () => {
   });
 });
 
+describe('bounds on what a server can make the hub store', () => {
+  const count = (table: string) => (t.db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE client_id = ?`).get(CLIENT) as { n: number }).n;
+
+  it('keeps at most 1,000 OAuth tokens per user and server, revoking the oldest when a new one is issued', async () => {
+    const alice = t.deps.users.get('alice')!;
+    const oldest = t.deps.tokens.issue({ userId: alice.id, clientId: CLIENT, scopes: ['access:servers!server=alice/'], format: 'oauth' });
+    while (count('api_tokens') < 1000) t.deps.tokens.issue({ userId: alice.id, clientId: CLIENT, scopes: ['access:servers!server=alice/'], format: 'oauth' });
+    const { access_token } = await (await exchange(codeOf(await authorize(await t.signIn('alice'))))).json();
+    expect(count('api_tokens')).toBe(1000);
+    expect(t.deps.tokens.find(oldest.token)).toBeNull();
+    expect((await t.request('/hub/api/user', { token: access_token })).status).toBe(200);
+  });
+
+  it('keeps at most 20 unused codes per user and server: an older one stops working', async () => {
+    const cookie = await t.signIn('alice');
+    const codes: string[] = [];
+    for (let i = 0; i < 21; i++) codes.push(codeOf(await authorize(cookie)));
+    expect(count('oauth_codes')).toBe(20);
+    expect(await (await exchange(codes[0]!)).json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await exchange(codes[20]!)).status).toBe(200);
+  });
+});
+
 describe('the token endpoint with HTTP Basic client credentials', () => {
   it('accepts Basic as oauthlib does and answers invalid_client for a malformed header', async () => {
     const code = codeOf(await authorize(await t.signIn('alice')));

@@ -2,6 +2,7 @@
 // browser step authenticated by the login cookie; POST …/oauth2/token swaps a single-use code for an access token.
 import { Hono, type Context } from 'hono';
 import { resolveGrant } from '../../auth/oauth-clients.js';
+import { TOKEN_LIMITS } from '../../auth/token-limits.js';
 import { describeScopes, intersectScopes, type ScopeDescription } from '../../auth/scopes.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
@@ -99,6 +100,8 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
       expiresIn: tokenLifetime,
       format: 'oauth',
     });
+    // Every sign-in through a server adds a token; a server signing its user in over and over must not grow the table.
+    deps.tokens.keepNewestOAuth(code.userId, client.identifier, TOKEN_LIMITS.oauthPerClient);
     return c.json({ access_token: token, token_type: 'Bearer', expires_in: tokenLifetime, scope: code.scopes.join(' ') });
   });
 
