@@ -1,8 +1,10 @@
 // Owns the oauth_clients table: the OAuth clients of single-user servers (client id jupyterhub-user-<name>,
-// secret = the server's API token, stored hashed). Deleting a client cascades to its codes and access tokens.
+// secret = the server's API token, stored hashed), and the rule for what a client may be granted.
+// Deleting a client cascades to its codes and access tokens.
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { oauthClients, type OAuthClient } from '../db/schema.js';
+import { identifyScopes, intersectScopes, invalidScopes } from './scopes.js';
 import { compareToken, hashToken } from './tokens.js';
 
 export type { OAuthClient };
@@ -13,6 +15,8 @@ export interface RegisterClient {
   /** Compared as a string with the redirect_uri of authorize and token requests; usually relative. */
   redirectUri: string;
   description: string;
+  /** Raw scopes the client may ever be granted besides access to its server and the visitor's identity
+   * (JupyterHub's Spawner.oauth_client_allowed_scopes; a server's default is its access scope alone). */
   allowedScopes: string[];
   serverId?: number | null;
 }
@@ -62,4 +66,33 @@ export function createOAuthClientStore(db: Db): OAuthClientStore {
     },
   };
   return store;
+}
+
+export interface GrantRequest {
+  /** The `scope` parameter, split; null when absent (the client's allowed scopes are the default). */
+  requested: string[] | null;
+  /** The client's stored allowed scopes. */
+  allowed: readonly string[];
+  /** The access scope of the client's server, e.g. `access:servers!server=mallory/`, already checked against the visitor. */
+  access: string;
+  visitor: { name: string; scopes: readonly string[] };
+  /** Expands raw scopes for the visitor (binds `self` and bare filters to them). */
+  expand: (raw: readonly string[]) => string[];
+}
+
+/**
+ * What an authorize request grants: the scopes asked for, bounded by the client's allowed scopes plus access to
+ * its server and the visitor's identity, and by what the visitor holds. A server's page cannot widen its own
+ * client, so a visitor's token there can never do more than open that server and say who they are. Extras are
+ * dropped and reported, not refused (JupyterHub refuses scopes outside the client; dropping keeps old clients working).
+ */
+export function resolveGrant(r: GrantRequest): { granted: string[]; dropped: string[] } {
+  const required = [r.access, ...identifyScopes(r.visitor.name)];
+  const ceiling = intersectScopes(r.expand([...r.allowed, ...required]), r.visitor.scopes);
+  // `identify` was JupyterHub 2's only scope: it asks for nothing beyond the identity every grant carries.
+  const asked = (r.requested ?? [...r.allowed]).filter((s) => s !== 'identify');
+  const unknown = new Set(invalidScopes(asked));
+  const granted = intersectScopes(r.expand([...asked.filter((s) => !unknown.has(s)), ...required]), ceiling);
+  const dropped = asked.filter((s) => unknown.has(s) || r.expand([s]).some((e) => !intersectScopes([e], granted).includes(e)));
+  return { granted, dropped };
 }

@@ -75,6 +75,29 @@ export function identifyScopes(userName: string): string[] {
   return [`read:users:name!user=${userName}`, `read:users:groups!user=${userName}`];
 }
 
+/** One line of a consent page: a scope, JupyterHub's description of it, and whom it applies to. */
+export interface ScopeDescription {
+  scope: string;
+  description: string;
+  /** '' for every resource; "only you", "user bob", "server alice/", "users in group g", "service s" otherwise. */
+  appliesTo: string;
+}
+
+/** JupyterHub's describe_raw_scopes, for expanded (bound) scopes: what a consent page shows `username`. */
+export function describeScopes(scopes: readonly string[], username: string): ScopeDescription[] {
+  return scopes.map((scope) => {
+    const [name, filter] = split(scope);
+    const eq = filter.indexOf('=');
+    const kind = filter.slice(1, eq);
+    const value = filter.slice(eq + 1);
+    const appliesTo = filter === '' ? ''
+      : kind === 'user' && value === username ? 'only you'
+        : kind === 'group' ? `users in group ${value}`
+          : `${kind} ${value}`;
+    return { scope, description: SCOPES[name]?.description ?? name, appliesTo };
+  });
+}
+
 export type FilterKind = 'user' | 'server' | 'group' | 'service';
 export interface ParsedScope {
   name: string;

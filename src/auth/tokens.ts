@@ -1,7 +1,7 @@
 // Owns the api_tokens table: issues tokens in JupyterHub's formats, stores only prefix + salted sha512 hash,
 // finds them with a constant-time compare, and revokes them. A token's secret is returned once, at issue.
 import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNotNull, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { apiTokens, type ApiToken } from '../db/schema.js';
 
@@ -36,9 +36,13 @@ export interface TokenStore {
   find(token: string): ApiToken | null;
   get(id: number): ApiToken | null;
   listForUser(userId: number): ApiToken[];
+  /** The unexpired tokens a user requested (not issued to their servers or OAuth clients): what TOKEN_LIMITS.perUser bounds. */
+  countRequested(userId: number): number;
   /** Every token owned by a hub.yaml service. */
   listServiceTokens(): ApiToken[];
   revoke(id: number): boolean;
+  /** Revokes a user's oldest tokens from this OAuth client beyond the newest `keep`; answers how many. */
+  keepNewestOAuth(userId: number, clientId: string, keep: number): number;
   revokeWhere(where: { serverId?: number; clientId?: string; sessionId?: string; userId?: number; serviceName?: string }): number;
   /** Records use of a token (rate-limited); returns whether a write happened. */
   touch(row: ApiToken, now?: Date): boolean;
@@ -125,11 +129,21 @@ export function createTokenStore(db: Db): TokenStore {
       return db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(apiTokens.id).all()
         .filter((row) => row.expiresAt === null || row.expiresAt.getTime() > Date.now());
     },
+    countRequested(userId) {
+      const unexpired = or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, new Date()));
+      return db.select({ n: count() }).from(apiTokens)
+        .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.clientId), isNull(apiTokens.serverId), unexpired)).get()?.n ?? 0;
+    },
     listServiceTokens() {
       return db.select().from(apiTokens).where(isNotNull(apiTokens.serviceName)).all();
     },
     revoke(id) {
       return db.delete(apiTokens).where(eq(apiTokens.id, id)).run().changes > 0;
+    },
+    keepNewestOAuth(userId, clientId, keep) {
+      const mine = and(eq(apiTokens.userId, userId), eq(apiTokens.clientId, clientId));
+      const newest = db.select({ id: apiTokens.id }).from(apiTokens).where(mine).orderBy(desc(apiTokens.id)).limit(keep);
+      return db.delete(apiTokens).where(and(mine, notInArray(apiTokens.id, newest))).run().changes;
     },
     revokeWhere(where) {
       const conditions: SQL[] = [];

@@ -1,6 +1,7 @@
 // The hub.yaml schema: the single source of the config's TypeScript types, of its validation and of the
 // README's reference table. Keys are snake_case and reuse JupyterHub's names where one exists.
 import { z } from 'zod';
+import { TOKEN_LIMITS } from '../auth/token-limits.js';
 import { parseUsername, USERNAME_RULE } from '../users/username.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -89,6 +90,9 @@ const auth = z.strictObject({
   blocked_users: usernames('Users never allowed to sign in, whatever other rule matches.'),
   allow_all: z.boolean().default(false).describe('Allow every user the authenticator accepts.'),
   session_max_age: duration('How long a sign-in lasts (seconds, or 8h, 14d).').default(14 * 86400),
+  token_max_age: duration('Longest lifetime of an API token users request (JupyterHub `token_expires_in_max_seconds`); a request without `expires_in` gets it. Unset: tokens may never expire.')
+    .refine((s) => Number.isInteger(s) && s >= 1 && s <= TOKEN_LIMITS.maxLifetimeSeconds, 'must be whole seconds from 1s to 3650d')
+    .optional(),
   github: github.prefault({}).describe('GitHub OAuth sign-in.'),
   pam: pam.prefault({}).describe('PAM sign-in (optional fallback).'),
 });

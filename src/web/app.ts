@@ -10,6 +10,7 @@ import { healthRoutes, type HealthChecks } from './health.js';
 import { requestLog } from './middleware/request-log.js';
 import { identify } from './middleware/identify.js';
 import { apiRoutes } from './api/index.js';
+import { boundedBodies } from './api/body.js';
 import type { ApiDeps } from './api/deps.js';
 import { adminRoutes } from './pages/admin-routes.js';
 import { tokenPageRoutes } from './pages/token-routes.js';
@@ -33,6 +34,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
   app.use('*', pageIsolation({ baseUrl: deps.config.hub.base_url }));
+  app.use('*', boundedBodies());
   app.use('*', identify(deps.api));
   // After identify(): the XSRF rules depend on how the caller was authenticated.
   app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, baseUrl: deps.config.hub.base_url, cookie: xsrfCookie(deps.signIn) }));

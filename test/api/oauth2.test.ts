@@ -171,6 +171,29 @@ describe('the token endpoint', () => {
   });
 });
 
+describe('bounds on what a server can make the hub store', () => {
+  const count = (table: string) => (t.db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE client_id = ?`).get(CLIENT) as { n: number }).n;
+
+  it('keeps at most 1,000 OAuth tokens per user and server, revoking the oldest when a new one is issued', async () => {
+    const alice = t.deps.users.get('alice')!;
+    const oldest = t.deps.tokens.issue({ userId: alice.id, clientId: CLIENT, scopes: ['access:servers!server=alice/'], format: 'oauth' });
+    while (count('api_tokens') < 1000) t.deps.tokens.issue({ userId: alice.id, clientId: CLIENT, scopes: ['access:servers!server=alice/'], format: 'oauth' });
+    const { access_token } = await (await exchange(codeOf(await authorize(await t.signIn('alice'))))).json();
+    expect(count('api_tokens')).toBe(1000);
+    expect(t.deps.tokens.find(oldest.token)).toBeNull();
+    expect((await t.request('/hub/api/user', { token: access_token })).status).toBe(200);
+  });
+
+  it('keeps at most 20 unused codes per user and server: an older one stops working', async () => {
+    const cookie = await t.signIn('alice');
+    const codes: string[] = [];
+    for (let i = 0; i < 21; i++) codes.push(codeOf(await authorize(cookie)));
+    expect(count('oauth_codes')).toBe(20);
+    expect(await (await exchange(codes[0]!)).json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await exchange(codes[20]!)).status).toBe(200);
+  });
+});
+
 describe('the token endpoint with HTTP Basic client credentials', () => {
   it('accepts Basic as oauthlib does and answers invalid_client for a malformed header', async () => {
     const code = codeOf(await authorize(await t.signIn('alice')));
@@ -180,5 +203,101 @@ describe('the token endpoint with HTTP Basic client credentials', () => {
     expect(bad.status).toBe(401);
     const ok = await t.request('/hub/api/oauth2/token', { method: 'POST', body: form, headers: headers(`Basic ${Buffer.from(`${CLIENT}:${serverToken}`).toString('base64')}`) });
     expect(ok.status).toBe(200);
+  });
+});
+
+// Finding 3: mallory's server asks the hub for a token for whoever opens it, with scopes of its choosing.
+describe('grants bounded by the client', () => {
+  const MALLORY = serverClientId('mallory');
+  const MALLORY_CALLBACK = '/user/mallory/oauth_callback';
+  const ASKED = 'admin:users tokens servers self read:users list:users';
+
+  /** A hub where mallory's server runs and registered its client as src/servers/ does. */
+  function hubWithMallory(adminAccess: boolean): { hub: ApiApp; secret: string } {
+    const hub = createApiApp({ hub: { admin_access: adminAccess }, auth: { admin_users: ['alice'] } });
+    hub.deps.users.ensure('alice', { admin: true });
+    const mallory = hub.deps.users.ensure('mallory');
+    const secret = hub.deps.tokens.issue({ userId: mallory.id, scopes: ['access:servers!server=mallory/', 'users:activity!user=mallory'], note: 'Server at /user/mallory/' }).token;
+    hub.deps.oauthClients.register({
+      identifier: MALLORY, secret, redirectUri: MALLORY_CALLBACK, description: 'Server at /user/mallory/', allowedScopes: ['access:servers!server=mallory/'],
+    });
+    return { hub, secret };
+  }
+
+  function malloryAuthorizeUrl(): string {
+    const q = new URLSearchParams({ client_id: MALLORY, redirect_uri: MALLORY_CALLBACK, response_type: 'code', state: 's', scope: ASKED });
+    return `/hub/api/oauth2/authorize?${q}`;
+  }
+
+  /** Runs the whole flow as the visitor (confirming the consent page when one is shown); answers the access token. */
+  async function tokenFor(hub: ApiApp, secret: string, cookie: string): Promise<string> {
+    let res = await hub.request(malloryAuthorizeUrl(), { headers: { Cookie: cookie } });
+    if (res.status === 200) {
+      const xsrf = /name="_xsrf" value="([^"]+)"/.exec(await res.text())![1]!;
+      res = await hub.request(malloryAuthorizeUrl(), {
+        method: 'POST', body: `_xsrf=${encodeURIComponent(xsrf)}`, headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+      });
+    }
+    expect(res.status).toBe(302);
+    const code = codeOf(res);
+    const form = new URLSearchParams({ client_id: MALLORY, client_secret: secret, grant_type: 'authorization_code', code, redirect_uri: MALLORY_CALLBACK });
+    const grant = await hub.request('/hub/api/oauth2/token', { method: 'POST', body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(grant.status).toBe(200);
+    return (await grant.json()).access_token;
+  }
+
+  /** What a page on mallory's server would try with the visitor's token. */
+  async function expectPowerless(hub: ApiApp, token: string, visitor: string): Promise<void> {
+    const json = (method: string, body: unknown) => ({ method, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, token });
+    expect((await hub.request('/hub/api/users/mallory', json('PATCH', { admin: true }))).status).toBe(403);
+    expect(hub.deps.users.get('mallory')!.admin).toBe(false);
+    expect((await hub.request('/hub/api/users', { token })).status).toBe(403);
+    expect((await hub.request(`/hub/api/users/${visitor}/tokens`, json('POST', {}))).status).toBe(403);
+    expect((await hub.request(`/hub/api/users/${visitor}/server`, { method: 'DELETE', token })).status).toBe(403);
+  }
+
+  it('gives an admin who opens mallory\'s server (admin_access on) only access to that server and her own name and groups', async () => {
+    const { hub, secret } = hubWithMallory(true);
+    try {
+      const token = await tokenFor(hub, secret, await hub.signIn('alice'));
+      const me = await (await hub.request('/hub/api/user', { token })).json();
+      expect(me).toMatchObject({ name: 'alice' });
+      expect(me.scopes).toEqual(['access:servers!server=mallory/', 'read:users:groups!user=alice', 'read:users:name!user=alice']);
+      await expectPowerless(hub, token, 'alice');
+    } finally {
+      hub.close();
+    }
+  });
+
+  it('gives mallory on her own server (admin_access off) only access and identity, whatever the server asks for', async () => {
+    const { hub, secret } = hubWithMallory(false);
+    try {
+      // An admin without admin_access cannot open mallory's server at all.
+      expect((await hub.request(malloryAuthorizeUrl(), { headers: { Cookie: await hub.signIn('alice') } })).status).toBe(403);
+      const token = await tokenFor(hub, secret, await hub.signIn('mallory'));
+      const me = await (await hub.request('/hub/api/user', { token })).json();
+      expect(me.scopes).toEqual(['access:servers!server=mallory/', 'read:users:groups!user=mallory', 'read:users:name!user=mallory']);
+      await expectPowerless(hub, token, 'mallory');
+    } finally {
+      hub.close();
+    }
+  });
+
+  it('lists on the consent page what will be granted, and nothing the client asked for beyond it', async () => {
+    const { hub } = hubWithMallory(true);
+    try {
+      const page = await hub.request(malloryAuthorizeUrl(), { headers: { Cookie: await hub.signIn('alice') } });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const granted = [...html.matchAll(/<li data-scope="([^"]+)">([^<]*)<\/li>/g)].map((m) => [m[1], m[2]!.replace(/&#39;/g, "'")]);
+      expect(granted).toEqual([
+        ['access:servers!server=mallory/', 'Access user servers via the API or browser. Applies to server mallory/.'],
+        ['read:users:groups!user=alice', "Read users' group membership. Applies to only you."],
+        ['read:users:name!user=alice', 'Read names of users. Applies to only you.'],
+      ]);
+      expect(html).not.toContain('Read, write, create and delete users');
+    } finally {
+      hub.close();
+    }
   });
 });

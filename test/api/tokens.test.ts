@@ -118,3 +118,71 @@ describe('GET /hub/api/authorizations/token/:token', () => {
     expect((await t.request(`/hub/api/authorizations/token/${bobs}`)).status).toBe(403);
   });
 });
+
+// Finding 7: 40 tokens with 900 KB notes grew the database by 37 MB; nothing limited tokens per user.
+describe('bounds on tokens', () => {
+  it('refuses a note longer than 1,023 characters with 400, and keeps one of exactly 1,023', async () => {
+    const long = await t.request('/hub/api/users/alice/tokens', post({ note: 'n'.repeat(1024) }, alice));
+    expect(long.status).toBe(400);
+    expect((await long.json()).message).toBe('note is 1024 characters long; at most 1023 are allowed');
+    const fits = await t.request('/hub/api/users/alice/tokens', post({ note: 'n'.repeat(1023) }, alice));
+    expect(fits.status).toBe(201);
+    expect((await fits.json()).note).toHaveLength(1023);
+  });
+
+  it('refuses the 1,001st token of a user with a 400 that says to revoke some, and accepts one again after a revocation', async () => {
+    const dora = t.deps.users.ensure('dora');
+    const held = Array.from({ length: 1000 }, () => t.deps.tokens.issue({ userId: dora.id, scopes: ['inherit'], note: 'bulk' }));
+    const more = await t.request('/hub/api/users/dora/tokens', post({ note: 'one more' }, held[0]!.token));
+    expect(more.status).toBe(400);
+    expect((await more.json()).message).toBe('dora already holds 1000 tokens, the most a user may hold: revoke some on /hub/token (or DELETE /hub/api/users/dora/tokens/<id>) first');
+    expect((await t.request(`/hub/api/users/dora/tokens/a${held[1]!.row.id}`, { method: 'DELETE', token: held[0]!.token })).status).toBe(204);
+    expect((await t.request('/hub/api/users/dora/tokens', post({ note: 'one more' }, held[0]!.token))).status).toBe(201);
+  });
+
+  it('refuses expires_in that is not a whole number of seconds between 1 and ten years, instead of storing "never"', async () => {
+    for (const expires_in of [1e308, 315_360_001, -1, 0, 0.5, 'x', '3600', true]) {
+      const res = await t.request('/hub/api/users/alice/tokens', post({ expires_in }, alice));
+      expect(res.status, `expires_in ${JSON.stringify(expires_in)}`).toBe(400);
+      expect((await res.json()).message).toBe(`expires_in must be a whole number of seconds from 1 to 315360000 (ten years), or null for a token that never expires; got ${JSON.stringify(expires_in)}`);
+    }
+    const tenYears = await (await t.request('/hub/api/users/alice/tokens', post({ expires_in: 315_360_000 }, alice))).json();
+    expect(Date.parse(tenYears.expires_at) - Date.now()).toBeGreaterThan(315_360_000_000 - 60_000);
+  });
+});
+
+describe('auth.token_max_age', () => {
+  it('gives a token requested without expires_in the maximum age, and refuses longer or never-expiring ones', async () => {
+    const capped = createApiApp({ auth: { token_max_age: '1d' } });
+    try {
+      const token = capped.tokenFor('erin');
+      const plain = await capped.request('/hub/api/users/erin/tokens', post({ note: 'plain' }, token));
+      expect(plain.status).toBe(201);
+      const age = Date.parse((await plain.json()).expires_at) - Date.now();
+      expect(age).toBeGreaterThan(86_400_000 - 60_000);
+      expect(age).toBeLessThanOrEqual(86_400_000);
+      const never = await capped.request('/hub/api/users/erin/tokens', post({ expires_in: null }, token));
+      expect(never.status).toBe(201);
+      expect((await never.json()).expires_at).not.toBeNull();
+      const long = await capped.request('/hub/api/users/erin/tokens', post({ expires_in: 86_401 }, token));
+      expect(long.status).toBe(400);
+      expect((await long.json()).message).toBe('expires_in must be a whole number of seconds from 1 to 86400 (auth.token_max_age), or null for the longest allowed; got 86401');
+      expect((await capped.request('/hub/api/users/erin/tokens', post({ expires_in: 86_400 }, token))).status).toBe(201);
+    } finally {
+      capped.close();
+    }
+  });
+
+  it('offers on /hub/token only lifetimes within the maximum, and no "never"', async () => {
+    const capped = createApiApp({ auth: { token_max_age: '1d' } });
+    try {
+      const html = await (await capped.request('/hub/token', { headers: { Cookie: await capped.signIn('erin') } })).text();
+      const options = [...html.matchAll(/<option value="(\d*)"/g)].map((m) => m[1]);
+      expect(options).toEqual(['3600', '86400']);
+      const open = await (await t.request('/hub/token', { headers: { Cookie: await t.signIn('alice') } })).text();
+      expect([...open.matchAll(/<option value="(\d*)"/g)].map((m) => m[1])).toEqual(['3600', '86400', '604800', '2592000', '']);
+    } finally {
+      capped.close();
+    }
+  });
+});

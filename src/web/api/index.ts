@@ -1,8 +1,6 @@
 // Mounts JupyterHub's REST API under <base_url>hub/api: the headers every API response carries, then one router
 // per resource. Routers check scopes with requireScopes and throw HttpError; web/errors.ts renders the JSON.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import type { ApiDeps } from './deps.js';
 import { authorizationRoutes } from './authorizations.js';
@@ -18,8 +16,6 @@ import { serverRoutes } from './servers.js';
 import { shutdownRoutes } from './shutdown.js';
 import { HUB_API_VERSION } from './version.js';
 
-const MAX_BODY_BYTES = 1024 * 1024;
-
 export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   const hubPrefix = `${deps.config.hub.base_url}hub/`;
   const csp = `frame-ancestors 'none'; report-uri ${hubPrefix}security/csp-report; default-src 'none'`;
@@ -33,12 +29,6 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
     await next();
     c.res.headers.set('X-JupyterHub-Version', HUB_API_VERSION);
     if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', csp);
-  });
-  // API bodies are small JSON documents; anything larger is refused before it is read into memory. A body an
-  // earlier middleware already read (the CSRF check reads form posts for _xsrf) cannot be limited here any more.
-  const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, `Request body too large (at most ${MAX_BODY_BYTES / 1024} KiB)`); } });
-  api.use('*', function apiBodyLimit(c, next) {
-    return c.req.raw.body?.locked ? next() : limit(c, next);
   });
   api.route('/', rootRoutes(deps));
   api.route('/', selfRoutes(deps));

@@ -1,7 +1,9 @@
 // The hub as OAuth2 provider for single-user servers (authorization-code flow): GET …/oauth2/authorize is a
 // browser step authenticated by the login cookie; POST …/oauth2/token swaps a single-use code for an access token.
 import { Hono, type Context } from 'hono';
-import { identifyScopes, intersectScopes } from '../../auth/scopes.js';
+import { resolveGrant } from '../../auth/oauth-clients.js';
+import { TOKEN_LIMITS } from '../../auth/token-limits.js';
+import { describeScopes, intersectScopes, type ScopeDescription } from '../../auth/scopes.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import type { ApiDeps } from './deps.js';
@@ -41,16 +43,26 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
     }
     const user = deps.users.get(caller.name);
     if (user === null) throw new HttpError(403, 'Missing or invalid credentials.');
+    const requested = q('scope')?.split(/\s+/).filter(Boolean) ?? [];
+    const { granted: scopes, dropped } = resolveGrant({
+      requested: requested.length > 0 ? requested : null,
+      allowed: client.allowedScopes,
+      access,
+      visitor: { name: user.name, scopes: caller.scopes },
+      expand: (raw) => deps.resolver.expandFor(user, raw),
+    });
     // Someone else's server (an admin with hub.admin_access): ask first, so a link alone cannot sign an admin in.
     const owner = server.slice(0, server.indexOf('/'));
     if (owner !== user.name && c.req.method !== 'POST') {
       c.header('Cache-Control', 'no-store');
-      return c.html(consentPage({ description: client.description || server, owner, xsrf: deps.xsrfToken?.(caller.sessionId ?? '') ?? null }));
+      return c.html(consentPage({
+        description: client.description || server, owner, redirectUri: client.redirectUri,
+        scopes: describeScopes(scopes, user.name), xsrf: deps.xsrfToken?.(caller.sessionId ?? '') ?? null,
+      }));
     }
-    const requested = q('scope');
-    const raw = requested ? requested.split(/\s+/).filter((s) => s && s !== 'identify') : client.allowedScopes;
-    const granted = intersectScopes(deps.resolver.expandFor(user, raw), caller.scopes);
-    const scopes = [...new Set([...granted, access, ...identifyScopes(user.name)])].sort();
+    if (dropped.length > 0) {
+      c.var.log.warn({ client: client.identifier, user: user.name, dropped, granted: scopes }, 'OAuth client asked for scopes beyond what it may be granted; granting only the rest');
+    }
     const code = deps.oauthCodes.issue({ clientId: client.identifier, userId: user.id, redirectUri, scopes, sessionId: caller.sessionId ?? null });
     const state = q('state');
     const sep = redirectUri.includes('?') ? '&' : '?';
@@ -88,6 +100,8 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
       expiresIn: tokenLifetime,
       format: 'oauth',
     });
+    // Every sign-in through a server adds a token; a server signing its user in over and over must not grow the table.
+    deps.tokens.keepNewestOAuth(code.userId, client.identifier, TOKEN_LIMITS.oauthPerClient);
     return c.json({ access_token: token, token_type: 'Bearer', expires_in: tokenLifetime, scope: code.scopes.join(' ') });
   });
 
@@ -125,10 +139,17 @@ function oauthError(c: Context<AppEnv>, status: 400 | 401, error: string, descri
   return c.json({ error, error_description: description }, status);
 }
 
-function consentPage(o: { description: string; owner: string; xsrf: string | null }): string {
-  // The form posts back to the same URL (query and all); the CSRF middleware checks the POST.
+function consentPage(o: { description: string; owner: string; redirectUri: string; scopes: ScopeDescription[]; xsrf: string | null }): string {
+  const e = escapeHtml;
+  const items = o.scopes.map((d) => `<li data-scope="${e(d.scope)}">${e(d.description)}${d.appliesTo ? ` Applies to ${e(d.appliesTo)}.` : ''}</li>`).join('\n');
+  // The form posts back to the same URL (query and all), where the grant is worked out again: nothing in the
+  // form widens it. The CSRF middleware checks the POST.
   return layout('Authorize access', `<h1>Authorize access</h1>
-<p>You are about to sign in to <strong>${escapeHtml(o.description)}</strong>, which belongs to <strong>${escapeHtml(o.owner)}</strong>.</p>
-<form method="post">${o.xsrf ? `<input type="hidden" name="_xsrf" value="${escapeHtml(o.xsrf)}">` : ''}
+<p>You are about to sign in to <strong>${e(o.description)}</strong> (OAuth URL: <code>${e(o.redirectUri)}</code>), which belongs to <strong>${e(o.owner)}</strong>.</p>
+<p>This will grant it permission to:</p>
+<ul id="scopes">
+${items}
+</ul>
+<form method="post">${o.xsrf ? `<input type="hidden" name="_xsrf" value="${e(o.xsrf)}">` : ''}
 <button type="submit" id="authorize">Authorize</button> <a href="javascript:history.back()">Cancel</a></form>`);
 }

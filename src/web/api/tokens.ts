@@ -1,8 +1,9 @@
 // /hub/api/users/:name/tokens: list, create (scopes, expiry, note; shown once), get and revoke a user's tokens.
-// A new token never exceeds its owner's scopes (400) nor the requester's (403).
+// A new token never exceeds its owner's scopes (400) nor the requester's (403), nor TOKEN_LIMITS (400).
 import { Hono } from 'hono';
 import type { Caller } from '../../auth/caller.js';
 import { intersectScopes, invalidScopes, tokenScopes } from '../../auth/scopes.js';
+import { TOKEN_LIMITS } from '../../auth/token-limits.js';
 import type { ApiToken } from '../../auth/tokens.js';
 import type { User } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
@@ -48,10 +49,10 @@ export function tokenRoutes(deps: ApiDeps): Hono<AppEnv> {
     const user = owner(name);
     const body = await readJsonObject(c, {});
     if (body.note !== undefined && typeof body.note !== 'string') throw new HttpError(400, 'note must be a string');
-    if (body.expires_in !== undefined && body.expires_in !== null &&
-        (typeof body.expires_in !== 'number' || !Number.isInteger(body.expires_in) || body.expires_in <= 0)) {
-      throw new HttpError(400, 'expires_in must be a positive whole number of seconds');
+    if (typeof body.note === 'string' && body.note.length > TOKEN_LIMITS.noteChars) {
+      throw new HttpError(400, `note is ${body.note.length} characters long; at most ${TOKEN_LIMITS.noteChars} are allowed`);
     }
+    const expiresIn = lifetime(body.expires_in, deps.config.auth.token_max_age);
     const requested = body.scopes === undefined || body.scopes === null ? ['inherit'] : stringList(body.scopes, 'scopes');
     if (body.roles !== undefined) {
       const roles = stringList(body.roles, 'roles');
@@ -68,13 +69,16 @@ export function tokenRoutes(deps: ApiDeps): Hono<AppEnv> {
     if (!coveredByCaller(caller, wanted)) {
       throw new HttpError(403, `The requesting credentials may not create a token with more scopes than they hold (${wanted.filter((s) => !intersectScopes([s], caller.scopes).includes(s)).join(', ')})`);
     }
+    if (deps.tokens.countRequested(user.id) >= TOKEN_LIMITS.perUser) {
+      throw new HttpError(400, `${name} already holds ${TOKEN_LIMITS.perUser} tokens, the most a user may hold: revoke some on /hub/token (or DELETE /hub/api/users/${name}/tokens/<id>) first`);
+    }
     const who = caller.kind === 'service' ? `service ${caller.name}` : caller.name === name ? null : `user ${caller.name}`;
     const note = (body.note as string | undefined) ?? `Requested via api${who ? ` by ${who}` : ''}`;
     const { token, row } = deps.tokens.issue({
       userId: user.id,
       note,
       scopes: requested,
-      ...(typeof body.expires_in === 'number' ? { expiresIn: body.expires_in } : {}),
+      ...(expiresIn !== null ? { expiresIn } : {}),
     });
     return c.json({ ...model(user, row), token }, 201);
   });
@@ -98,6 +102,22 @@ export function tokenRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/**
+ * Seconds until a new token expires, or null for never: a whole number from 1 to ten years, or to
+ * auth.token_max_age when set, which is also what a request without expires_in (or with null) gets.
+ */
+function lifetime(value: unknown, maxAge: number | undefined): number | null {
+  if (value === undefined || value === null) return maxAge ?? null;
+  const max = maxAge ?? TOKEN_LIMITS.maxLifetimeSeconds;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    const range = maxAge === undefined
+      ? `from 1 to ${max} (ten years), or null for a token that never expires`
+      : `from 1 to ${max} (auth.token_max_age), or null for the longest allowed`;
+    throw new HttpError(400, `expires_in must be a whole number of seconds ${range}; got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function coveredByCaller(caller: Caller, wanted: string[]): boolean {

@@ -13,7 +13,20 @@ export interface TokenRow {
   oauthClient: string;
 }
 
-export function tokenPage(o: { baseUrl: string; me: string; xsrf: string; tokens: TokenRow[] }): string {
+/** The page's lifetime choices, in seconds ('' = never). */
+const LIFETIMES: readonly (readonly [string, string])[] = [
+  ['3600', '1 hour'], ['86400', '1 day'], ['604800', '1 week'], ['2592000', '30 days'], ['', 'never'],
+];
+
+/** The choices auth.token_max_age allows (no "never" under a maximum), the longest allowed one preselected. */
+function lifetimeOptions(maxAge: number | undefined): string {
+  const choices = maxAge === undefined ? [...LIFETIMES] : LIFETIMES.filter(([s]) => s !== '' && Number(s) <= maxAge);
+  if (maxAge !== undefined && !choices.some(([s]) => Number(s) === maxAge)) choices.push([String(maxAge), `${maxAge} seconds (the longest allowed)`]);
+  const preselected = maxAge === undefined ? '604800' : choices[choices.length - 1]![0];
+  return choices.map(([s, label]) => `<option value="${s}"${s === preselected ? ' selected' : ''}>${label}</option>`).join('');
+}
+
+export function tokenPage(o: { baseUrl: string; me: string; xsrf: string; tokens: TokenRow[]; maxAge?: number }): string {
   const e = escapeHtml;
   const api = `${o.baseUrl}hub/api/users/${encodeURIComponent(o.me)}/tokens`;
   const rows = o.tokens.map((t) => `<tr data-token="${e(t.id)}"><td>${e(t.note || '—')}</td><td>${e(t.oauthClient)}</td>
@@ -23,8 +36,7 @@ export function tokenPage(o: { baseUrl: string; me: string; xsrf: string; tokens
 <h1>Request a new API token</h1>
 <form id="new-token">
 <label>Note <input name="note" aria-label="Note" placeholder="what the token is for"></label>
-<label>Expires in <select name="expires_in" aria-label="Expires in"><option value="3600">1 hour</option><option value="86400">1 day</option>
-<option value="604800" selected>1 week</option><option value="2592000">30 days</option><option value="">never</option></select></label><br>
+<label>Expires in <select name="expires_in" aria-label="Expires in">${lifetimeOptions(o.maxAge)}</select></label><br>
 <label>Scopes <input name="scopes" size="60" aria-label="Scopes" placeholder="empty = everything you may do; e.g. read:users!user list:users"></label>
 <button type="submit">Request new API token</button></form>
 <p id="new-token-value" hidden>Your new token (copy it now; it is not shown again): <code id="token"></code></p>

@@ -31,7 +31,7 @@ export function tokenPageRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv
         oauthClient: client ? client.description || client.identifier : 'JupyterHub',
       };
     });
-    return c.html(tokenPage({ baseUrl: base, me: user.name, xsrf: xsrfToken(deps.secret, caller.sessionId ?? ''), tokens }));
+    return c.html(tokenPage({ baseUrl: base, me: user.name, xsrf: xsrfToken(deps.secret, caller.sessionId ?? ''), tokens, maxAge: deps.config.auth.token_max_age }));
   });
   return app;
 }
