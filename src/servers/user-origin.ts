@@ -33,6 +33,20 @@ const DNS_LABEL = /^[a-z0-9-]{1,63}$/i;
  * hex of sha256(name)>`, so two names never share a host. Its IDNA step never applies to Berth's ASCII-only names.
  */
 export function dnsLabel(name: string): string {
+  let label = labels.get(name);
+  if (label === undefined) {
+    // The proxy asks on every request to a user's host: keep the hashes, within a bound.
+    if (labels.size >= MAX_CACHED_LABELS) labels.clear();
+    label = encodeLabel(name);
+    labels.set(name, label);
+  }
+  return label;
+}
+
+const labels = new Map<string, string>();
+const MAX_CACHED_LABELS = 10_000;
+
+function encodeLabel(name: string): string {
   if (!name.includes('--') && DNS_LABEL.test(name) && !/^[0-9]+$/.test(name) && !name.startsWith('-') && !name.endsWith('-')) {
     return name;
   }
