@@ -49,7 +49,7 @@ const basePath = z.string().refine((value) => /^\/([A-Za-z0-9._~-]+\/)*$/.test(v
 
 const hub = z.strictObject({
   bind: bind.default('0.0.0.0:8000').describe('HOST:PORT of the one public listener (hub pages, API and user servers).'),
-  public_url: httpUrl.optional().describe('URL users reach the hub at; default derived from `bind`. https here marks cookies Secure.'),
+  public_url: httpUrl.optional().describe('URL users reach the hub at; default `subdomain_host`, else derived from `bind`. https here marks cookies Secure.'),
   // Only its own complaint: a value that is not a URL at all is httpUrl's.
   subdomain_host: httpUrl.refine((value) => !URL.canParse(value) || (/^\/?$/.test(new URL(value).pathname) && !/[?#]/.test(value)), {
     message: 'must be a scheme, host and optional port with no path (e.g. https://hub.example.org or http://hub.test:8000)',

@@ -1,7 +1,7 @@
 // The environment a single-user server reads (jupyterhub-protocol.md §1.1): hub variables first, then
 // spawner.environment, which overrides them, as JupyterHub's Spawner.get_env() does.
 import type { HubConfig } from '../config/load.js';
-import { subdomainHostOf, userOrigin } from './user-origin.js';
+import { subdomainHostOf, userHostname, userOrigin } from './user-origin.js';
 
 export interface ServerEnvInput {
   userName: string;
@@ -32,6 +32,12 @@ export function serverPrefix(config: Pick<HubConfig, 'hub'>, userName: string): 
 export function serverUrl(config: Pick<HubConfig, 'hub'>, userName: string): string {
   const sub = subdomainHostOf(config);
   return sub === null ? serverPrefix(config, userName) : `${userOrigin(sub, userName)}${serverPrefix(config, userName)}`;
+}
+
+/** The proxy's key for a user's server, as JupyterHub reports it: `<base_url>user/<name>/`, led by the user's host name with hub.subdomain_host. */
+export function serverRoutespec(config: Pick<HubConfig, 'hub'>, userName: string): string {
+  const sub = subdomainHostOf(config);
+  return `${sub === null ? '' : userHostname(sub, userName)}${serverPrefix(config, userName)}`;
 }
 
 /** The scopes a visitor must hold (any of them) to use the server. */

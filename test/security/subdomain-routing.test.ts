@@ -2,27 +2,17 @@
 // path on both proxy paths, the hub's answers name the users' own hosts, and servers get JupyterHub's environment.
 import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createOAuthClientStore } from '../../src/auth/oauth-clients.js';
 import { createTokenStore } from '../../src/auth/tokens.js';
+import { freePort } from '../helpers/free-port.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 let t: TestHub;
 let port: number;
 let hubHost: string;
 let aliceToken: string;
-
-/** A port that was free a moment ago: subdomain_host must name the port before the hub binds it. */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port: free } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return free;
-}
 
 interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string }
 
@@ -118,6 +108,13 @@ describe('hub.subdomain_host routing', () => {
     const model = JSON.parse(res.body);
     expect(model.server).toBe(`http://alice.hub.test:${port}/user/alice/`);
     expect(model.servers[''].url).toBe(`http://alice.hub.test:${port}/user/alice/`);
+  });
+
+  it("reports the routing table as JupyterHub does with subdomains (host name, then path)", async () => {
+    const admin = t.users.ensure('admin', { admin: true });
+    const token = createTokenStore(t.hub.db).issue({ userId: admin.id, scopes: ['proxy'], note: 'subdomain test' }).token;
+    const res = await request('hub.test', 'GET', '/hub/api/proxy', { headers: { authorization: `token ${token}` } });
+    expect(Object.keys(JSON.parse(res.body)).sort()).toEqual(['alice.hub.test/user/alice/', 'u-ab--648fa9b.hub.test/user/a_b/']);
   });
 
   it("redirects /hub/user/<name>/… of a running server straight to the user's host", async () => {
