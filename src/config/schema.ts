@@ -53,6 +53,8 @@ const hub = z.strictObject({
   // Only its own complaint: a value that is not a URL at all is httpUrl's.
   subdomain_host: httpUrl.refine((value) => !URL.canParse(value) || (/^\/?$/.test(new URL(value).pathname) && !/[?#]/.test(value)), {
     message: 'must be a scheme, host and optional port with no path (e.g. https://hub.example.org or http://hub.test:8000)',
+  }).refine((value) => !URL.canParse(value) || !/^(\[.*\]|[0-9.]+)$/.test(new URL(value).hostname), {
+    message: 'must name the hub by a DNS name, not an IP address: users are served at <user>.<that name> (e.g. https://hub.example.org)',
   }).optional()
     .describe("Give each user an origin of their own: servers at `<scheme>://<user>.<host>/user/<name>/`, the hub at this URL (JupyterHub `subdomain_host`). Needs wildcard DNS (and a wildcard certificate for https). Recommended whenever users may not trust each other."),
   base_url: basePath.default('/').describe('Path prefix of everything the hub serves (JupyterHub `base_url`).'),

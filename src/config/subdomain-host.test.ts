@@ -29,6 +29,13 @@ describe('hub.subdomain_host', () => {
     ]);
   });
 
+  it('refuses an IP address, which has no subdomains for users', () => {
+    expect(problems(`${ADMIN}hub:\n  subdomain_host: http://127.0.0.1:8000\n`)).toEqual([
+      'hub.yaml:4:19 hub.subdomain_host: must name the hub by a DNS name, not an IP address: users are served at <user>.<that name> (e.g. https://hub.example.org)',
+    ]);
+    expect(problems(`${ADMIN}hub:\n  subdomain_host: http://[::1]:8000\n`)).toHaveLength(1);
+  });
+
   it('refuses a public_url on another origin, since the hub is served only on subdomain_host', () => {
     expect(problems(`${ADMIN}hub:\n  subdomain_host: https://hub.example.org\n  public_url: https://other.example.org\n`)).toEqual([
       'hub.yaml:5:15 hub.public_url: must be on the subdomain_host origin (https://hub.example.org), where the hub is served; leave it out to use subdomain_host',
