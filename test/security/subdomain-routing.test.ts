@@ -117,10 +117,13 @@ describe('hub.subdomain_host routing', () => {
     expect(Object.keys(JSON.parse(res.body)).sort()).toEqual(['alice.hub.test/user/alice/', 'u-ab--648fa9b.hub.test/user/a_b/']);
   });
 
-  it("redirects /hub/user/<name>/… of a running server straight to the user's host", async () => {
+  it("redirects /hub/user/<name>/… of a running server and /hub/user-redirect/… straight to the user's host", async () => {
     const res = await request('hub.test', 'GET', '/hub/user/alice/tree?x=1', { headers: { authorization: `token ${aliceToken}` } });
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe(`http://alice.hub.test:${port}/user/alice/tree?x=1&redirects=1`);
+    const shared = await request('hub.test', 'GET', '/hub/user-redirect/notebooks/a.ipynb', { headers: { authorization: `token ${aliceToken}` } });
+    expect(shared.status).toBe(302);
+    expect(shared.headers.location).toBe(`http://alice.hub.test:${port}/user/alice/notebooks/a.ipynb`);
   });
 
   it("gives the server JupyterHub's subdomain environment and registers its full callback as the OAuth redirect URI", async () => {
