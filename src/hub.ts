@@ -196,6 +196,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       });
       proxy = await startProxyThread({
         baseUrl: config.hub.base_url,
+        subdomainHost: config.hub.subdomain_host ?? null,
         host,
         port,
         hubTarget: `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`,

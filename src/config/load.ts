@@ -13,7 +13,7 @@ export type HubConfig = Config & {
   readonly file: string;
   /** hub.data_dir resolved against the file's directory. */
   readonly dataDir: string;
-  /** hub.public_url, or one derived from hub.bind; never ends with "/". */
+  /** hub.public_url, else hub.subdomain_host, else one derived from hub.bind; never ends with "/". */
   readonly publicUrl: string;
 };
 
@@ -71,7 +71,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     ...config,
     file,
     dataDir: path.resolve(path.dirname(file), config.hub.data_dir),
-    publicUrl: (config.hub.public_url ?? derivePublicUrl(config.hub.bind)).replace(/\/+$/, ''),
+    publicUrl: (config.hub.public_url ?? config.hub.subdomain_host ?? derivePublicUrl(config.hub.bind)).replace(/\/+$/, ''),
   });
 }
 

@@ -53,7 +53,14 @@ const basePath = z.string().refine((value) => /^\/([A-Za-z0-9._~-]+\/)*$/.test(v
 
 const hub = z.strictObject({
   bind: bind.default('0.0.0.0:8000').describe('HOST:PORT of the one public listener (hub pages, API and user servers).'),
-  public_url: httpUrl.optional().describe('URL users reach the hub at; default derived from `bind`. https here marks cookies Secure.'),
+  public_url: httpUrl.optional().describe('URL users reach the hub at; default `subdomain_host`, else derived from `bind`. https here marks cookies Secure.'),
+  // Only its own complaint: a value that is not a URL at all is httpUrl's.
+  subdomain_host: httpUrl.refine((value) => !URL.canParse(value) || (/^\/?$/.test(new URL(value).pathname) && !/[?#]/.test(value)), {
+    message: 'must be a scheme, host and optional port with no path (e.g. https://hub.example.org or http://hub.test:8000)',
+  }).refine((value) => !URL.canParse(value) || !/^(\[.*\]|[0-9.]+)$/.test(new URL(value).hostname), {
+    message: 'must name the hub by a DNS name, not an IP address: users are served at <user>.<that name> (e.g. https://hub.example.org)',
+  }).optional()
+    .describe("Give each user an origin of their own: servers at `<scheme>://<user>.<host>/user/<name>/`, the hub at this URL (JupyterHub `subdomain_host`). Needs wildcard DNS (and a wildcard certificate for https). Recommended whenever users may not trust each other."),
   base_url: basePath.default('/').describe('Path prefix of everything the hub serves (JupyterHub `base_url`).'),
   data_dir: z.string().min(1).default('./data').describe('Directory for jupyterhub.sqlite and jupyterhub_cookie_secret, relative to hub.yaml.'),
   admin_access: z.boolean().default(false).describe("Whether admins may open other users' servers (JupyterHub `admin_access`)."),
@@ -142,6 +149,13 @@ export const configSchema = z.strictObject({
   users: z.record(username, userPin).default({}).describe("Admins' per-user pins."),
   services: z.array(service).default([]).describe('API tokens for tools such as the idle culler.'),
 }).superRefine((config, ctx) => {
+  const { public_url: publicUrl, subdomain_host: subdomainHost } = config.hub;
+  if (publicUrl !== undefined && subdomainHost !== undefined && new URL(publicUrl).origin !== new URL(subdomainHost).origin) {
+    ctx.addIssue({
+      code: 'custom', path: ['hub', 'public_url'],
+      message: `must be on the subdomain_host origin (${new URL(subdomainHost).origin}), where the hub is served; leave it out to use subdomain_host`,
+    });
+  }
   for (const [name, pin] of Object.entries(config.users)) {
     if (pin.image !== undefined && !(pin.image in config.spawner.images)) {
       ctx.addIssue({

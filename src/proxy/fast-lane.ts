@@ -8,10 +8,13 @@ import { BackendPool, type BackendConnection, type BackendOwner } from './backen
 import { ChunkedScanner, forwardedRequestHead, HEAD_END, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { logScreened, screenResponseHead, serverScope } from './response-policy.js';
 import { unavailableResponse } from './responses.js';
-import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
+import { routeRequest, type RouteSource } from './route-table.js';
+import type { SubdomainHost } from '../servers/user-origin.js';
 
 export interface FastLaneOptions {
   baseUrl: string;
+  /** hub.subdomain_host: route by Host as well as path. */
+  subdomain?: SubdomainHost | null;
   routes: RouteSource;
   /** Where `<base_url>hub/` is served (`http://127.0.0.1:port`). */
   hubTarget: string;
@@ -148,7 +151,8 @@ class ClientConnection {
       return false;
     }
     const bodyStart = end + HEAD_END.length;
-    const route = routeRequest(head.target, this.lane.baseUrl);
+    const { subdomain } = this.lane;
+    const route = routeRequest(head.target, this.lane.baseUrl, subdomain ? { host: head.host, method: head.method, subdomain } : undefined);
     let userName: string | null = null;
     let target: string | null;
     let path: string;
@@ -160,7 +164,10 @@ class ClientConnection {
       target = this.lane.routes.target(route.name);
       path = route.path;
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
-      if (target === null) return this.redirect(hubRedirect(route.path, this.lane.baseUrl), head, bodyStart);
+      if (target === null) return this.redirect(route.fallback, head, bodyStart);
+    } else if (route.kind === 'refuse') {
+      this.handOff(); // node:http writes the refusal
+      return false;
     } else {
       return this.redirect(route.location, head, bodyStart);
     }

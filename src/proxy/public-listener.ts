@@ -10,10 +10,13 @@ import { createConnectionLimit } from './connection-limit.js';
 import { createFastLane } from './fast-lane.js';
 import { createForwarder, type ForwarderOptions } from './forwarder.js';
 import { rejectUpgrade } from './responses.js';
-import { hubRedirect, routeRequest, type RouteSource } from './route-table.js';
+import { routeRequest, type Route, type RouteSource } from './route-table.js';
+import { parseSubdomainHost } from '../servers/user-origin.js';
 
 export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTimeoutMs' | 'closeGraceMs'> {
   baseUrl: string;
+  /** hub.subdomain_host: each user's server is served only on that user's host, the hub only on this one. */
+  subdomainHost?: string | null;
   routes: RouteSource;
   /** Where the hub app listens (`http://127.0.0.1:port`); it gets X-Forwarded-For like any proxied server. */
   hubTarget: string;
@@ -43,6 +46,9 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
   const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
   const requestHeaderTimeoutMs = options.requestHeaderTimeoutMs ?? 10_000;
   const log = logger.child({ component: 'proxy' });
+  const subdomain = options.subdomainHost ? parseSubdomainHost(options.subdomainHost) : null;
+  const routeOf = (req: http.IncomingMessage): Route =>
+    routeRequest(req.url ?? '/', baseUrl, subdomain ? { host: req.headers.host, method: req.method ?? 'GET', subdomain } : undefined);
   // One meter and one report for both paths, so a user's traffic is noted once a second whichever path carried it.
   const touch = createActivityMeter(
     (name) => routes.noteActivity(name),
@@ -60,7 +66,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
   const forwarder = createForwarder({ ...options, touch, unreachable });
 
   function dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const route = routeRequest(req.url ?? '/', baseUrl);
+    const route = routeOf(req);
     if (route.kind === 'hub') {
       forwarder.hub(req, res, hubTarget);
       return;
@@ -69,10 +75,15 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       redirect(res, route.location);
       return;
     }
+    if (route.kind === 'refuse') {
+      res.writeHead(route.status, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`${route.message}\n`);
+      return;
+    }
     const target = routes.target(route.name);
     if (target === null) {
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
-      redirect(res, hubRedirect(route.path, baseUrl));
+      redirect(res, route.fallback);
       return;
     }
     req.url = route.path;
@@ -80,9 +91,10 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
   }
 
   function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const route = routeRequest(req.url ?? '/', baseUrl);
+    const route = routeOf(req);
     if (route.kind !== 'user') {
-      rejectUpgrade(socket, 404, `WebSocket connections are proxied only under ${baseUrl}user/<name>/.`);
+      const where = subdomain === null ? '' : `, on that user's host (${subdomain.protocol}//<user>.${subdomain.hostname})`;
+      rejectUpgrade(socket, 404, `WebSocket connections are proxied only under ${baseUrl}user/<name>/${where}.`);
       return;
     }
     const target = routes.target(route.name);
@@ -136,6 +148,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
 
   const lane = createFastLane({
     baseUrl,
+    subdomain,
     routes,
     hubTarget,
     logger,

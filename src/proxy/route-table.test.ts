@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hubRedirect, routeRequest, userOfPath } from './route-table.js';
+import { parseSubdomainHost } from '../servers/user-origin.js';
+import { hubRedirect, routeRequest, userOfPath, type RequestSite } from './route-table.js';
 
 describe('routeRequest', () => {
   it('sends <base_url>hub and everything under it to the hub app', () => {
@@ -14,9 +15,11 @@ describe('routeRequest', () => {
   });
 
   it('routes <base_url>user/<name>/… to that user with the full path and query kept', () => {
-    expect(routeRequest('/user/alice/lab/tree?reset=1', '/')).toEqual({ kind: 'user', name: 'alice', path: '/user/alice/lab/tree?reset=1' });
-    expect(routeRequest('/user/alice', '/')).toEqual({ kind: 'user', name: 'alice', path: '/user/alice' });
-    expect(routeRequest('/jh/user/bob/api/kernels', '/jh/')).toEqual({ kind: 'user', name: 'bob', path: '/jh/user/bob/api/kernels' });
+    expect(routeRequest('/user/alice/lab/tree?reset=1', '/')).toEqual({
+      kind: 'user', name: 'alice', path: '/user/alice/lab/tree?reset=1', fallback: '/hub/user/alice/lab/tree?reset=1',
+    });
+    expect(routeRequest('/user/alice', '/')).toEqual({ kind: 'user', name: 'alice', path: '/user/alice', fallback: '/hub/user/alice' });
+    expect(routeRequest('/jh/user/bob/api/kernels', '/jh/')).toMatchObject({ kind: 'user', name: 'bob', path: '/jh/user/bob/api/kernels' });
   });
 
   it('decodes the user segment (%40 and @ name the same user)', () => {
@@ -25,7 +28,7 @@ describe('routeRequest', () => {
   });
 
   it('resolves dot segments before choosing the user, so the forwarded path cannot climb into another prefix', () => {
-    expect(routeRequest('/user/alice/../bob/api', '/')).toEqual({ kind: 'user', name: 'bob', path: '/user/bob/api' });
+    expect(routeRequest('/user/alice/../bob/api', '/')).toMatchObject({ kind: 'user', name: 'bob', path: '/user/bob/api' });
     expect(routeRequest('/user/alice/%2e%2e/%2e%2e/hub/admin', '/')).toEqual({ kind: 'hub' });
     expect(routeRequest('/user\\alice\\x', '/')).toMatchObject({ kind: 'user', name: 'alice' });
   });
@@ -66,5 +69,56 @@ describe('userOfPath', () => {
 describe('hubRedirect', () => {
   it('keeps the query of a /user/ path it sends to the hub', () => {
     expect(hubRedirect('/user/alice/lab?a=1&b=2', '/')).toBe('/hub/user/alice/lab?a=1&b=2');
+  });
+});
+
+describe('routeRequest with hub.subdomain_host', () => {
+  const subdomain = parseSubdomainHost('http://hub.test:8000');
+  const on = (host: string | undefined, method = 'GET'): RequestSite => ({ host, method, subdomain });
+
+  it("serves a user's server only on that user's host, with the hub's host as the not-running fallback", () => {
+    expect(routeRequest('/user/alice/tree?x=1', '/', on('alice.hub.test:8000'))).toEqual({
+      kind: 'user', name: 'alice', path: '/user/alice/tree?x=1', fallback: 'http://hub.test:8000/hub/user/alice/tree?x=1',
+    });
+    expect(routeRequest('/user/alice/api/contents', '/', on('ALICE.Hub.Test:8000', 'POST'))).toMatchObject({ kind: 'user', name: 'alice' });
+    expect(routeRequest('/user/a@b.org/api', '/', on('u-aborg--5b26064.hub.test:8000'))).toMatchObject({ kind: 'user', name: 'a@b.org' });
+    expect(routeRequest('/jh/user/bob/', '/jh/', on('bob.hub.test:8000'))).toMatchObject({ kind: 'user', name: 'bob', path: '/jh/user/bob/' });
+  });
+
+  it("redirects a GET for a user's path on the hub's host to that user's host, and refuses other methods", () => {
+    expect(routeRequest('/user/alice/tree?x=1', '/', on('hub.test:8000'))).toEqual({ kind: 'redirect', location: 'http://alice.hub.test:8000/user/alice/tree?x=1' });
+    expect(routeRequest('/user/a@b.org/', '/', on('hub.test:8000', 'HEAD'))).toEqual({ kind: 'redirect', location: 'http://u-aborg--5b26064.hub.test:8000/user/a@b.org/' });
+    const refused = routeRequest('/user/alice/api/contents', '/', on('hub.test:8000', 'POST'));
+    expect(refused).toMatchObject({ kind: 'refuse', status: 421 });
+    expect((refused as { message: string }).message).toContain('http://alice.hub.test:8000');
+  });
+
+  it('serves the hub only on its own host', () => {
+    expect(routeRequest('/hub/api/users', '/', on('hub.test:8000', 'POST'))).toEqual({ kind: 'hub' });
+    expect(routeRequest('/hub/login', '/', on('hub.test'))).toEqual({ kind: 'hub' });
+    expect(routeRequest('/', '/', on('hub.test:8000'))).toEqual({ kind: 'redirect', location: '/hub/' });
+  });
+
+  it("never lets one user's host reach another user's server or the hub", () => {
+    const mallory = (path: string, method = 'GET') => routeRequest(path, '/', on('mallory.hub.test:8000', method));
+    expect(mallory('/user/alice/api/contents')).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/user/alice/api/contents' });
+    expect(mallory('/user/mallory/../alice/tree')).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/user/alice/tree' });
+    expect(mallory('/user/alice/api/contents/x', 'PUT')).toMatchObject({ kind: 'refuse', status: 421 });
+    expect(mallory('/hub/api/users/alice/tokens')).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/hub/api/users/alice/tokens' });
+    expect(mallory('/hub/api/users/alice/tokens', 'POST')).toMatchObject({ kind: 'refuse', status: 421 });
+    expect(mallory('/user/mallory/%2e%2e/%2e%2e/hub/admin')).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/hub/admin' });
+    expect(mallory('/')).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/hub/' });
+  });
+
+  it('sends unknown, missing and malformed hosts to the hub host, whatever the path', () => {
+    expect(routeRequest('/user/alice/', '/', on('127.0.0.1:8000'))).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/user/alice/' });
+    expect(routeRequest('/hub/health', '/', on(undefined))).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/hub/health' });
+    expect(routeRequest('/user/alice/', '/', on('alice.hub.test.evil.example'))).toMatchObject({ kind: 'redirect', location: 'http://hub.test:8000/user/alice/' });
+    expect(routeRequest('/user/alice/', '/', on('x@alice.hub.test'))).toMatchObject({ kind: 'redirect', location: 'http://hub.test:8000/user/alice/' });
+    expect(routeRequest('/hub/api/users', '/', on('evil.example', 'DELETE'))).toMatchObject({ kind: 'refuse', status: 421 });
+  });
+
+  it("does not take a name's unencoded spelling as its host when the name needs encoding", () => {
+    expect(routeRequest('/user/a_b/', '/', on('a_b.hub.test:8000'))).toMatchObject({ kind: 'redirect' });
   });
 });

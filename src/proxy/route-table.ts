@@ -1,5 +1,6 @@
-// Which part of the hub answers a request path: the Hono app, one user's server, or a redirect into /hub/.
-// Pure. Targets are not stored here: they come from the RouteSource (the server state) on every request.
+// Which part of the hub answers a request: the Hono app, one user's server, a redirect, or a refusal. By path, and
+// with hub.subdomain_host also by Host. Pure. Targets are not stored here: the RouteSource (server state) has them.
+import { userHostname, userOrigin, type SubdomainHost } from '../servers/user-origin.js';
 import { parseUsername } from '../users/username.js';
 
 /**
@@ -17,9 +18,21 @@ export interface RouteSource {
 
 export type Route =
   | { kind: 'hub' }
-  /** `path` is the normalised path and query to forward unchanged (`/user/<name>/…?…`). */
-  | { kind: 'user'; name: string; path: string }
-  | { kind: 'redirect'; location: string };
+  /**
+   * `path` is the normalised path and query to forward unchanged (`/user/<name>/…?…`); `fallback` is where to send
+   * a browser while the server is not running (the hub's /hub/user/<name>/… page, on the hub's host).
+   */
+  | { kind: 'user'; name: string; path: string; fallback: string }
+  | { kind: 'redirect'; location: string }
+  /** A request that is not a GET on the wrong host: moving it elsewhere would change what it means. */
+  | { kind: 'refuse'; status: number; message: string };
+
+/** The request's Host and method, for routing by origin when hub.subdomain_host is set. */
+export interface RequestSite {
+  host: string | undefined;
+  method: string;
+  subdomain: SubdomainHost;
+}
 
 const PARSE_BASE = 'http://berth.invalid';
 
@@ -27,21 +40,63 @@ const PARSE_BASE = 'http://berth.invalid';
  * Classifies a request target. The path is normalised as WHATWG URLs do (dot segments, backslashes), which is
  * also what the proxy library forwards and what Hono routes on, so the user chosen here is the one reached.
  */
-export function routeRequest(rawUrl: string, baseUrl: string): Route {
+export function routeRequest(rawUrl: string, baseUrl: string, site?: RequestSite): Route {
   let url: URL;
   try {
     url = new URL(rawUrl, PARSE_BASE);
   } catch {
-    return { kind: 'redirect', location: `${baseUrl}hub/` };
+    return { kind: 'redirect', location: `${site?.subdomain.origin ?? ''}${baseUrl}hub/` };
   }
   const { pathname, search } = url;
+  const path = pathname + search;
   const hub = `${baseUrl}hub`;
-  if (pathname.startsWith(hub) && (pathname.length === hub.length || pathname[hub.length] === '/')) {
-    return { kind: 'hub' };
+  const isHub = pathname.startsWith(hub) && (pathname.length === hub.length || pathname[hub.length] === '/');
+  const name = isHub ? null : userOfPath(pathname, baseUrl);
+  if (site === undefined) {
+    if (isHub) return { kind: 'hub' };
+    if (name !== null) return { kind: 'user', name, path, fallback: hubRedirect(path, baseUrl) };
+    return { kind: 'redirect', location: hubRedirect(path, baseUrl) };
   }
-  const name = userOfPath(pathname, baseUrl);
-  if (name !== null) return { kind: 'user', name, path: pathname + search };
-  return { kind: 'redirect', location: hubRedirect(pathname + search, baseUrl) };
+  return routeBySite(site, baseUrl, { isHub, name, path });
+}
+
+/**
+ * hub.subdomain_host: the hub answers only on its own host and a user's server only on that user's host, so a page
+ * of one origin can never read another (JupyterHub's host routing, but the hub is not served on users' hosts).
+ * A GET for the wrong host is redirected to the right one; anything else is refused.
+ */
+function routeBySite(site: RequestSite, baseUrl: string, request: { isHub: boolean; name: string | null; path: string }): Route {
+  const { subdomain } = site;
+  const { isHub, name, path } = request;
+  const hostname = hostnameOf(site.host);
+  const onHub = (where: string) => `${subdomain.origin}${where}`;
+  if (hostname === subdomain.hostname) {
+    if (isHub) return { kind: 'hub' };
+    if (name !== null) return elsewhere(site, userOrigin(subdomain, name), path);
+    return { kind: 'redirect', location: hubRedirect(path, baseUrl) };
+  }
+  if (name !== null && hostname === userHostname(subdomain, name)) {
+    return { kind: 'user', name, path, fallback: onHub(hubRedirect(path, baseUrl)) };
+  }
+  // Another user's path, the hub's pages or an unknown host: the hub's host decides where it belongs.
+  return elsewhere(site, subdomain.origin, isHub || name !== null ? path : hubRedirect(path, baseUrl));
+}
+
+function elsewhere(site: RequestSite, origin: string, path: string): Route {
+  if (site.method === 'GET' || site.method === 'HEAD') return { kind: 'redirect', location: `${origin}${path}` };
+  return {
+    kind: 'refuse',
+    status: 421,
+    message: `${site.method} ${path} is not served on ${site.host ?? 'this host'}: with hub.subdomain_host, it belongs to ${origin}; send it there.`,
+  };
+}
+
+const HOST_HEADER = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
+/** The lower-case host name of a Host header (no port); '' when it is missing or not a plain host[:port]. */
+function hostnameOf(host: string | undefined): string {
+  const match = host === undefined ? null : HOST_HEADER.exec(host);
+  return match === null ? '' : match[1].toLowerCase();
 }
 
 /** The user a `<base_url>user/<name>[/…]` path belongs to, or null (names must already be in canonical form). */

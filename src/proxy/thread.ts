@@ -7,6 +7,8 @@ import type { RouteSource } from './route-table.js';
 
 export interface WorkerSetup {
   baseUrl: string;
+  /** hub.subdomain_host, when users' servers are on hosts of their own. */
+  subdomainHost?: string | null;
   host: string;
   port: number;
   hubTarget: string;

@@ -16,6 +16,7 @@ const logger = createLogger(setup.logLevel, { write: (line: string) => send({ ty
 
 const listener = createPublicListener({
   baseUrl: setup.baseUrl,
+  subdomainHost: setup.subdomainHost,
   hubTarget: setup.hubTarget,
   keepAliveTimeoutMs: setup.keepAliveTimeoutMs,
   requestHeaderTimeoutMs: setup.requestHeaderTimeoutMs,

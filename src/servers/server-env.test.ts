@@ -33,6 +33,18 @@ describe('buildServerEnv', () => {
     });
   });
 
+  it("gives a server on its own host (hub.subdomain_host) full URLs for its OAuth callback and the hub, as JupyterHub's get_env does", () => {
+    const env = buildServerEnv(configOf('hub: {subdomain_host: "https://hub.example.org", base_url: /j/}'), input);
+    expect(env).toMatchObject({
+      JUPYTERHUB_HOST: 'https://hub.example.org',
+      JUPYTERHUB_OAUTH_CALLBACK_URL: 'https://u-abc--d648b24.hub.example.org/j/user/a@b.c/oauth_callback',
+      JUPYTERHUB_PUBLIC_URL: 'https://u-abc--d648b24.hub.example.org/j/user/a@b.c/',
+      JUPYTERHUB_PUBLIC_HUB_URL: 'https://hub.example.org/j/hub/',
+      JUPYTERHUB_SERVICE_PREFIX: '/j/user/a@b.c/',
+      JUPYTERHUB_SERVICE_URL: 'http://0.0.0.0:8888/j/user/a@b.c/',
+    });
+  });
+
   it('lets spawner.environment override what the hub sets, per-user variables included', () => {
     const env = buildServerEnv(configOf('spawner: {environment: {JUPYTERHUB_HOST: "x", EXTRA: 1}}'), { ...input, extra: { EXTRA: 'user', GITHUB_TOKEN: 'g' } });
     expect(env.JUPYTERHUB_HOST).toBe('x');

@@ -1,6 +1,7 @@
 // The environment a single-user server reads (jupyterhub-protocol.md §1.1): hub variables first, then
 // spawner.environment, which overrides them, as JupyterHub's Spawner.get_env() does.
 import type { HubConfig } from '../config/load.js';
+import { subdomainHostOf, userHostname, userOrigin } from './user-origin.js';
 
 export interface ServerEnvInput {
   userName: string;
@@ -24,6 +25,21 @@ export function serverPrefix(config: Pick<HubConfig, 'hub'>, userName: string): 
   return `${config.hub.base_url}user/${escapePath(userName)}/`;
 }
 
+/**
+ * Public URL of a user's default server (JupyterHub's User.url): the prefix alone on the shared origin, or the full
+ * URL on the user's own host with hub.subdomain_host.
+ */
+export function serverUrl(config: Pick<HubConfig, 'hub'>, userName: string): string {
+  const sub = subdomainHostOf(config);
+  return sub === null ? serverPrefix(config, userName) : `${userOrigin(sub, userName)}${serverPrefix(config, userName)}`;
+}
+
+/** The proxy's key for a user's server, as JupyterHub reports it: `<base_url>user/<name>/`, led by the user's host name with hub.subdomain_host. */
+export function serverRoutespec(config: Pick<HubConfig, 'hub'>, userName: string): string {
+  const sub = subdomainHostOf(config);
+  return `${sub === null ? '' : userHostname(sub, userName)}${serverPrefix(config, userName)}`;
+}
+
 /** The scopes a visitor must hold (any of them) to use the server. */
 export function accessScopes(userName: string): string[] {
   return [`access:servers!server=${userName}/`, `access:servers!user=${userName}`];
@@ -32,9 +48,12 @@ export function accessScopes(userName: string): string[] {
 export function buildServerEnv(config: HubConfig, input: ServerEnvInput): Record<string, string> {
   const { spawner, hub } = config;
   const prefix = serverPrefix(config, input.userName);
+  const url = serverUrl(config, input.userName);
   const scopes = JSON.stringify(accessScopes(input.userName));
-  // JUPYTERHUB_HOST stays empty unless public_url is configured, so redirects stay relative (same origin).
-  const origin = hub.public_url ? new URL(hub.public_url).origin : '';
+  // JUPYTERHUB_HOST stays empty unless the hub's origin is configured, so redirects stay relative (same origin).
+  // With subdomain_host the server is on another origin: its OAuth callback and links to the hub must be full URLs.
+  const configured = hub.public_url ?? hub.subdomain_host;
+  const origin = configured ? new URL(configured).origin : '';
   const env: Record<string, string> = {
     JUPYTERHUB_API_TOKEN: input.apiToken,
     JPY_API_TOKEN: input.apiToken,
@@ -44,14 +63,14 @@ export function buildServerEnv(config: HubConfig, input: ServerEnvInput): Record
     JUPYTERHUB_BASE_URL: hub.base_url,
     JUPYTERHUB_SERVICE_PREFIX: prefix,
     JUPYTERHUB_SERVICE_URL: `http://0.0.0.0:${spawner.port}${prefix}`,
-    JUPYTERHUB_OAUTH_CALLBACK_URL: `${prefix}oauth_callback`,
+    JUPYTERHUB_OAUTH_CALLBACK_URL: `${url}oauth_callback`,
     JUPYTERHUB_OAUTH_ACCESS_SCOPES: scopes,
     JUPYTERHUB_OAUTH_SCOPES: scopes,
     JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '[]',
     JUPYTERHUB_USER: input.userName,
     JUPYTERHUB_SERVER_NAME: '',
     JUPYTERHUB_HOST: origin,
-    JUPYTERHUB_PUBLIC_URL: origin ? `${origin}${prefix}` : '',
+    JUPYTERHUB_PUBLIC_URL: url !== prefix ? url : origin ? `${origin}${prefix}` : '',
     JUPYTERHUB_PUBLIC_HUB_URL: origin ? `${origin}${hub.base_url}hub/` : '',
     JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: '0',
     JUPYTER_IMAGE_SPEC: input.image,

@@ -4,7 +4,7 @@ import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, ne, or
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { servers as serversTable, users as usersTable, type Server, type User } from '../db/schema.js';
-import { escapePath, serverPrefix } from './server-env.js';
+import { escapePath, serverUrl } from './server-env.js';
 import type { ServerView } from './servers.js';
 
 export interface UserPageQuery {
@@ -36,7 +36,7 @@ export function serverView(config: Pick<HubConfig, 'hub'>, userName: string, ser
     status,
     ready: status === 'running',
     pending: status === 'spawning' ? 'spawn' : status === 'stopping' ? 'stop' : null,
-    url: serverPrefix(config, userName),
+    url: serverUrl(config, userName),
     progressUrl: `${config.hub.base_url}hub/api/users/${escapePath(userName)}/server/progress`,
     started: server?.started ?? null,
     lastActivity: server?.lastActivity ?? null,

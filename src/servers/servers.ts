@@ -16,7 +16,7 @@ import type { UserStore } from '../users/store.js';
 import { createActivityBatch } from './activity.js';
 import { parseRequestedImage, resolveImage, type ImageChoice } from './image.js';
 import { createProgressChannel, failedEvent, readyEvent, type ProgressChannel } from './progress.js';
-import { accessScopes, serverPrefix } from './server-env.js';
+import { accessScopes, serverPrefix, serverUrl } from './server-env.js';
 import { answersHttp } from './http-check.js';
 import { spawnSpecFor } from './spawn-spec.js';
 import { pageUsers, serverView, type UserPage, type UserPageQuery } from './server-list.js';
@@ -40,7 +40,7 @@ export interface ServerView {
   status: ServerStatus;
   ready: boolean;
   pending: 'spawn' | 'stop' | null;
-  /** Public path of the server: <base_url>user/<name>/ */
+  /** Public URL of the server: <base_url>user/<name>/, on the user's own host with hub.subdomain_host. */
   url: string;
   /** Public path of the progress stream: <base_url>hub/api/users/<name>/server/progress */
   progressUrl: string;
@@ -208,6 +208,7 @@ export function createServers(deps: ServersDeps): Servers {
     spawn.progress.emit({ progress: 0, message: 'Server requested' });
     try {
       const prefix = serverPrefix(config, user.name);
+      const url = serverUrl(config, user.name);
       const clientId = serverClientId(user.name);
       const { token } = tokens.issue({
         userId: user.id,
@@ -226,7 +227,7 @@ export function createServers(deps: ServersDeps): Servers {
         oauthClients.register({
           identifier: clientId,
           secret: token,
-          redirectUri: `${prefix}oauth_callback`,
+          redirectUri: `${url}oauth_callback`,
           description: `Server at ${prefix}`,
           allowedScopes: [accessScopes(user.name)[0]],
           serverId: server.id,
@@ -243,7 +244,7 @@ export function createServers(deps: ServersDeps): Servers {
       }
       update(server.id, { status: 'running', containerId: started.containerId, containerName: started.containerName, url: started.url });
       logger.info({ user: user.name, container: started.containerName, image: image.image }, 'server ready');
-      spawn.progress.emit(readyEvent(prefix));
+      spawn.progress.emit(readyEvent(url));
       return 'ready';
     } catch (err) {
       const cancelled = spawn.controller.signal.aborted;
@@ -442,7 +443,7 @@ export function createServers(deps: ServersDeps): Servers {
       const spawn = spawns.get(user.id);
       if (spawn) return spawn.progress.follow(signal);
       const server = rowOf(user.id);
-      const only = server?.status === 'running' ? readyEvent(serverPrefix(config, userName))
+      const only = server?.status === 'running' ? readyEvent(serverUrl(config, userName))
         : server?.status === 'stopped' && server.lastError ? failedEvent(server.lastError)
         : null;
       if (!only) throw new HttpError(400, `${userName}'s server is not starting`);

@@ -5,13 +5,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-export async function launchBrowser(): Promise<BrowserContext> {
+export interface BrowserOptions {
+  /** Extra chromium flags, e.g. `--host-resolver-rules=MAP *.hub.test 127.0.0.1` for per-user hosts. */
+  args?: string[];
+}
+
+export async function launchBrowser(options: BrowserOptions = {}): Promise<BrowserContext> {
   const profile = mkdtempSync(path.join(tmpdir(), 'berth-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     // Without the background-networking flags chromium keeps dialling hosts this machine cannot reach.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(options.args ?? [])],
   });
   const close = context.close.bind(context);
   // Remove the profile once chromium has exited, not on the 'close' event (it still writes to it then).

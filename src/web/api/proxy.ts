@@ -5,6 +5,7 @@ import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { requireUnfilteredScopes } from '../middleware/authorize.js';
 import type { ApiDeps } from './deps.js';
+import { serverRoutespec } from '../../servers/server-env.js';
 import { pageResponse, parsePaging } from './pagination.js';
 
 export function proxyRoutes(deps: ApiDeps): Hono<AppEnv> {
@@ -16,9 +17,10 @@ export function proxyRoutes(deps: ApiDeps): Hono<AppEnv> {
     if (!servers) throw new HttpError(503, 'This hub has no server state machine wired (a hub.ts bug)');
     // A route exists exactly while a server runs: the page of ready servers, read in one query.
     const { rows, total } = servers.page({ state: 'ready', sort: 'id', descending: false, offset: paging.offset, limit: paging.limit, count: paging.envelope });
-    const page = Object.fromEntries(rows.map(({ user, view }) => [
-      view.url, { routespec: view.url, target: servers.target(user.name), data: { user: user.name, server_name: view.name, jupyterhub: true } },
-    ]));
+    const page = Object.fromEntries(rows.map(({ user, view }) => {
+      const routespec = serverRoutespec(deps.config, user.name);
+      return [routespec, { routespec, target: servers.target(user.name), data: { user: user.name, server_name: view.name, jupyterhub: true } }];
+    }));
     return c.json(pageResponse(c, paging, page, total ?? 0) as object);
   });
   return app;

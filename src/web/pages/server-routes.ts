@@ -7,7 +7,7 @@ import type { HubConfig } from '../../config/load.js';
 import type { User } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
 import { resolveImage } from '../../servers/image.js';
-import { escapePath } from '../../servers/server-env.js';
+import { escapePath, serverUrl } from '../../servers/server-env.js';
 import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import type { AppEnv } from '../env.js';
@@ -69,7 +69,8 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
         throw new HttpError(500, `Redirect loop detected: ${name}'s server is running but its requests keep coming back to the hub. Try again in a moment, or ask an administrator to check the hub log.`);
       }
       url.searchParams.set('redirects', String(redirects + 1));
-      return c.redirect(`${base}user/${escapePath(name)}${rest}${url.search}`, 302);
+      // With hub.subdomain_host straight to the user's own host: the hub's host never serves /user/.
+      return c.redirect(`${serverUrl(config, name).slice(0, -1)}${rest}${url.search}`, 302);
     }
     const target = `${base}user/${escapePath(name)}${rest}${url.search}`;
     const message = `${name}'s server is not running`;
@@ -89,7 +90,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     if (caller.kind !== 'user') throw new HttpError(400, '/hub/user-redirect/ is for signed-in users, not services');
     const url = new URL(c.req.url);
     const rest = url.pathname.slice(`${hubPrefix}/user-redirect`.length);
-    return c.redirect(`${base}user/${escapePath(caller.name)}${rest}${url.search}`, 302);
+    return c.redirect(`${serverUrl(config, caller.name).slice(0, -1)}${rest}${url.search}`, 302);
   });
 
   /** The spawn pages act on <name>, or on the caller when no name is given. */
