@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { envOf, fetchFrom, resolveFrom, startIn } from '../helpers/container-probes.js';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 const LISTENER_PORT = 9000;
@@ -97,12 +98,18 @@ describe('user containers with spawner.isolate_containers: false (collaborative 
   });
 });
 
-describe('an existing user network that lets containers connect to each other (made before the upgrade)', () => {
+describe('an existing user network whose isolation differs from spawner.isolate_containers (e.g. made before the upgrade)', () => {
   /** A hub built but not started, and its network made beforehand as an older Berth made it: no enable_icc option. */
   async function hubWithOpenNetwork(berthLabels: boolean): Promise<TestHub> {
-    const t = await startTestHub({}, { start: false });
-    const labels: Record<string, string> = berthLabels ? { 'berth.network': 'true', 'berth.hub': t.hub.hubId } : {};
-    await t.docker.createNetwork({ Name: t.network, Driver: 'bridge', Labels: { ...t.labels, ...labels } });
+    return hubWithNetwork({ berthLabels, isolated: false });
+  }
+
+  async function hubWithNetwork(options: { berthLabels: boolean; isolated: boolean; config?: ConfigInput }): Promise<TestHub> {
+    const t = await startTestHub(options.config, { start: false });
+    const labels: Record<string, string> = options.berthLabels ? { 'berth.network': 'true', 'berth.hub': t.hub.hubId } : {};
+    await t.docker.createNetwork({
+      Name: t.network, Driver: 'bridge', Labels: { ...t.labels, ...labels }, Options: options.isolated ? { [ICC]: 'false' } : {},
+    });
     return t;
   }
 
@@ -140,6 +147,16 @@ describe('an existing user network that lets containers connect to each other (m
     const t = await hubWithOpenNetwork(false);
     try {
       await expect(t.hub.start()).rejects.toThrow(/not made by Berth.*docker network rm/s);
+      expect((await t.docker.getNetwork(t.network).inspect()).Options?.[ICC]).toBeUndefined();
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('is recreated open when spawner.isolate_containers is turned off, Berth made it and no container uses it', async () => {
+    const t = await hubWithNetwork({ berthLabels: true, isolated: true, config: { spawner: { isolate_containers: false } } });
+    try {
+      await t.hub.start();
       expect((await t.docker.getNetwork(t.network).inspect()).Options?.[ICC]).toBeUndefined();
     } finally {
       await t.cleanup();
