@@ -107,13 +107,19 @@ function mismatchError({ name, isolate, hubId }: UserNetworkOptions, info: Netwo
     : `Docker network ${name} drops traffic between its containers (${ICC_OPTION}=false), but spawner.isolate_containers is false.`;
   const origin = ours ? '' : ` It was not made by Berth${info.Labels?.[LABELS.network] === 'true' ? ' for this hub' : ''}, so Berth leaves it as it is.`;
   const steps = [
-    ...(users.length > 0 ? [`stop the ${users.length} container(s) on it (${users.join(', ')}; e.g. docker rm -f ${users.join(' ')} — users' volumes are kept)`] : []),
+    ...(users.length > 0
+      ? [`stop the ${users.length} container(s) on it (${listed(users)}; e.g. docker rm -f $(docker ps -aq --filter network=${name}); users' volumes are kept)`]
+      : []),
     `remove the network (docker network rm ${name}) and start the hub again: it makes the network as configured`,
   ];
   const other = isolate
     ? 'Or set spawner.isolate_containers: false to let containers reach each other (collaborative setups), or pick another spawner.network.'
     : 'Or set spawner.isolate_containers: true, or pick another spawner.network.';
   return new Error(`${state}${origin} To fix it, ${steps.join(', then ')}. ${other}`);
+}
+
+function listed(names: string[], most = 10): string {
+  return names.length <= most ? names.join(', ') : `${names.slice(0, most).join(', ')} and ${names.length - most} more`;
 }
 
 function engineAddress(docker: Docker): string {
