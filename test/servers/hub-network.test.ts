@@ -73,8 +73,8 @@ describe('a hub running in a container', () => {
 
   /**
    * Runs the berth/hub image with this checkout's code, on the host's network (as compose.yaml runs it) or on a
-   * network of its own (docker run's default). The user network is made beforehand so that it carries the test labels;
-   * the hub adopts it.
+   * network of its own (docker run's default). The hub makes the user network itself, as in a real deployment, so the
+   * network and the servers lack the test labels: afterAll removes them by network name.
    */
   async function runHub(options: { hostNetwork: boolean; isolate: boolean }) {
     const run = randomBytes(4).toString('hex');
@@ -89,7 +89,6 @@ describe('a hub running in a container', () => {
       services: [{ name: 'tester', api_token: token, admin: true }],
     }));
     const labels = { 'berth.test': 'true', 'berth.test-run': run };
-    await docker.createNetwork({ Name: network, Driver: 'bridge', Labels: labels, Options: options.isolate ? { [ICC]: 'false' } : {} });
     const hub = await docker.createContainer({
       name: `${network}-hub`,
       Image: 'berth/hub:latest',
