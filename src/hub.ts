@@ -82,7 +82,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
   const hubId = loadHubId(opened.db);
   const userStore = createUserStore(opened.db);
   const spawner = createDockerSpawner({
-    docker, network: config.spawner.network, hubId, port: config.spawner.port, extraLabels: overrides.labels, logger,
+    docker, network: config.spawner.network, isolate: config.spawner.isolate_containers, hubId, port: config.spawner.port, extraLabels: overrides.labels, logger,
   });
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);

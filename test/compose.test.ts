@@ -1,10 +1,17 @@
-// `docker compose up` as shipped: compose.yaml starts the hub image with the repository's hub.yaml, and the hub
-// answers on the published port after joining the user network. Runs with Debian's docker-compose (v1).
+// `docker compose up` as shipped: compose.yaml starts the hub image with the repository's hub.yaml (this checkout's
+// code mounted over the image's), on the host's network; the hub answers on BERTH_PORT, makes the user network so
+// that containers on it cannot reach each other, and serves its API to them at the gateway. Runs with Debian's
+// docker-compose (v1).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { compileCheckout } from './helpers/checkout-dist.js';
+import { fetchFrom, startIn } from './helpers/container-probes.js';
 import { freePort } from './helpers/free-port.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
@@ -12,36 +19,66 @@ const run = randomBytes(4).toString('hex');
 const project = `berthtest${run}`;
 const network = `berth-test-${run}`;
 const docker = new Docker();
+const work = mkdtempSync(path.join(tmpdir(), 'berth-compose-'));
+const override = path.join(work, 'checkout.yaml');
 
 function compose(args: string[], env: Record<string, string>): string {
-  return execFileSync('docker-compose', ['-p', project, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', stdio: 'pipe', timeout: 120_000 });
+  return execFileSync('docker-compose', ['-p', project, '-f', 'compose.yaml', '-f', override, ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', stdio: 'pipe', timeout: 120_000,
+  });
 }
 
 let env: Record<string, string> = {};
 
-afterAll(() => {
+beforeAll(() => {
+  const dist = compileCheckout(work);
+  writeFileSync(override, stringify({ services: { hub: { volumes: [`${dist}:/opt/berth/dist:ro`] } } }));
+}, 120_000);
+
+afterAll(async () => {
   try {
     compose(['down', '-v'], env);
   } finally {
-    return docker.getNetwork(network).remove().catch(() => undefined);
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`berth.test-run=${run}`] } })) {
+      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+    await docker.getNetwork(network).remove().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
   }
 });
 
 describe('docker compose up', () => {
-  it('starts the hub from compose.yaml and hub.yaml; it serves on the published port and joins the user network', async () => {
+  it("starts the hub from compose.yaml and hub.yaml on the host's network; it serves on BERTH_PORT and makes an isolated user network", async () => {
     const port = await freePort();
     env = { BERTH_PORT: String(port), BERTH_NETWORK: network, BERTH_ADMIN: 'alice' };
     compose(['up', '-d'], env);
     await vi.waitFor(async () => {
-      // docker-proxy accepts connections before the hub listens and may hold them: give each try its own limit.
       const health = await fetch(`http://127.0.0.1:${port}/hub/health`, { signal: AbortSignal.timeout(2000) });
       expect(health.status).toBe(200);
     }, { timeout: 60_000, interval: 500 });
     const login = await fetch(`http://127.0.0.1:${port}/hub/login`);
     expect(login.status).toBe(200);
     expect(await login.text()).toContain('GitHub sign-in is not configured');
-    const joined = await docker.getNetwork(network).inspect();
-    const names = Object.values(joined.Containers ?? {}).map((c) => (c as { Name: string }).Name);
-    expect(names.some((name) => name.startsWith(`${project}_hub`) || name.startsWith(`${project}-hub`))).toBe(true);
+    const [hub] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
+    expect(hub?.HostConfig.NetworkMode).toBe('host');
+    const made = await docker.getNetwork(network).inspect();
+    expect(made.Options).toMatchObject({ 'com.docker.network.bridge.enable_icc': 'false' });
+    expect(made.Labels).toMatchObject({ 'berth.network': 'true' });
   }, 180_000);
+
+  it("lets containers on the user network reach the hub's API at the gateway, and not each other", async () => {
+    const gateway = (await docker.getNetwork(network).inspect()).IPAM!.Config![0]!.Gateway!;
+    const [alice, mallory] = await Promise.all(['alice', 'mallory'].map(async (name) => {
+      const container = await docker.createContainer({
+        name: `${network}-${name}`, Image: 'berth/backend:test',
+        Labels: { 'berth.test': 'true', 'berth.test-run': run }, HostConfig: { NetworkMode: network },
+      });
+      await container.start();
+      return container;
+    }));
+    await startIn(alice!, ['python3', '-m', 'http.server', '9000']);
+    await vi.waitFor(async () => expect(await fetchFrom(alice!, 'http://127.0.0.1:9000/')).toBe('HTTP 200'), { timeout: 15_000, interval: 200 });
+    expect(await fetchFrom(mallory!, `http://${network}-alice:9000/`)).toMatch(/^failed: timed out/);
+    for (const container of [alice!, mallory!]) expect(await fetchFrom(container, `http://${gateway}:8081/hub/api/health`)).toBe('HTTP 200');
+  }, 60_000);
 });

@@ -41,6 +41,8 @@ export async function createBenchDocker(): Promise<BenchDocker> {
   const makeNetwork = (name: string) =>
     docker.createNetwork({
       Name: name, Driver: 'bridge', CheckDuplicate: true,
+      // As the hub makes its user network by default (spawner.isolate_containers), which it requires of one it adopts.
+      Options: { 'com.docker.network.bridge.enable_icc': 'false' },
       Labels: { ...BENCH_LABELS, 'berth.bench.run': runId, 'berth.bench.pid': String(process.pid), 'berth.bench.host': os.hostname() },
     });
   await makeNetwork(network);

@@ -115,6 +115,8 @@ const spawner = z.strictObject({
     .describe('The allowed catalog, LABEL → {image, description}. Only these (and `image`) can ever be started.'),
   network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'is not a Docker network name').default('berth')
     .describe('Private Docker network for user containers; created if missing.'),
+  isolate_containers: z.boolean().default(true)
+    .describe('User containers cannot open connections to each other (the network is made with Docker\'s bridge option enable_icc=false); they still reach the hub\'s API, and the hub reaches them. A hub in a container then needs the host\'s network, as compose.yaml runs it. Set false for collaborative setups whose servers talk to each other.'),
   cmd: z.array(z.string()).min(1).optional().describe("Command for user containers; default the image's CMD."),
   volumes: z.record(z.string(), z.string().regex(/^\//, 'mount point must be an absolute path')).default({})
     .describe('Named volume (or host path) → mount point; `{username}` becomes the user\'s stable slug.'),

@@ -1,4 +1,4 @@
-// The dockerode implementation of the Spawner contract: one private network, one container per server,
+// The dockerode implementation of the Spawner contract: one private network (user-network.ts), one container per server,
 // labelled with this hub's id so that reconcile and the stale-container check only ever touch the hub's own.
 import net from 'node:net';
 import type Docker from 'dockerode';
@@ -6,6 +6,7 @@ import { httpRequest, type HttpAnswer } from '../http-request.js';
 import type { Logger } from '../log.js';
 import { LABELS, ownedBy } from './labels.js';
 import { ensureImage } from './pull-image.js';
+import { ensureUserNetwork } from './user-network.js';
 import {
   SpawnError,
   type OwnedContainer,
@@ -21,6 +22,8 @@ export interface DockerSpawnerOptions {
   docker: Docker;
   /** spawner.network */
   network: string;
+  /** spawner.isolate_containers: containers on the network cannot connect to each other. */
+  isolate: boolean;
   hubId: string;
   /** Port the servers listen on (spawner.port), to build target URLs of adopted containers. */
   port: number;
@@ -206,40 +209,8 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
   }
 
   return {
-    async ensureNetwork(): Promise<UserNetwork> {
-      let info = await docker.getNetwork(network).inspect().catch((err: { statusCode?: number; code?: string; message?: string }) => {
-        if (err.statusCode === 404) return null;
-        if (err.code && !err.statusCode) {
-          throw new Error(
-            `The hub cannot reach the Docker engine at ${engineAddress(docker)} (${err.code}): ` +
-              'start dockerd, give the hub user access to the socket (e.g. the docker group), or set DOCKER_HOST',
-            { cause: err },
-          );
-        }
-        throw err;
-      });
-      if (!info) {
-        await docker.createNetwork({
-          Name: network,
-          Driver: 'bridge',
-          CheckDuplicate: true,
-          Labels: { ...baseLabels, [LABELS.network]: 'true' },
-        }).catch((err: { statusCode?: number }) => {
-          if (err.statusCode !== 409) throw err; // created concurrently: adopt it
-        });
-        info = await docker.getNetwork(network).inspect();
-        logger.info({ network }, 'created user network');
-      } else if (info.Labels?.[LABELS.network] !== 'true') {
-        logger.info({ network }, 'adopting an existing network not created by Berth');
-      }
-      const gateway = (info.IPAM?.Config ?? []).map((c: { Gateway?: string }) => c.Gateway).find((g?: string) => g && !g.includes(':'));
-      if (!gateway || info.Driver !== 'bridge') {
-        throw new Error(
-          `Docker network ${network} is a ${info.Driver} network${gateway ? '' : ' without an IPv4 gateway'}: ` +
-            'spawner.network must name a bridge network (remove it to let Berth create one, or pick another name)',
-        );
-      }
-      return { id: info.Id, name: network, gateway };
+    ensureNetwork(): Promise<UserNetwork> {
+      return ensureUserNetwork({ docker, name: network, isolate: options.isolate, hubId, labels: baseLabels, logger });
     },
 
     async start(spec, onProgress: (event: SpawnProgress) => void, signal): Promise<StartedContainer> {
@@ -310,11 +281,6 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
  */
 export function* probeGaps(): Generator<number, never> {
   for (let gap = 10; ; gap = Math.min(gap * 1.25, 50)) yield gap;
-}
-
-function engineAddress(docker: Docker): string {
-  const modem = docker.modem as { socketPath?: string; host?: string; port?: number };
-  return modem.socketPath ?? `${modem.host}:${modem.port}`;
 }
 
 /** Docker multiplexes stdout/stderr of a non-TTY container into frames: 8-byte header, then the payload. */

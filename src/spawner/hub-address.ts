@@ -1,5 +1,6 @@
-// Where user containers reach the hub, found without configuration (no `hub_connect_ip`): on the Docker host the
-// user network's gateway (the bridge's address on the host); in a container, the hub's own container, by name.
+// Where user containers reach the hub, found without configuration (no `hub_connect_ip`): on the Docker host (or in a
+// container on the host's network) the user network's gateway (the bridge's address on the host); in a container
+// with a network of its own, the hub's own container, by name, which needs containers able to reach each other.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -27,6 +28,16 @@ export async function findHubAddress(docker: Docker, network: UserNetwork, logge
       `The hub cannot find an address on Docker network ${network.name} that containers can reach: the network's gateway ` +
         `${network.gateway} is not an address of this machine (so the hub is not on the Docker host), and this process is ` +
         'not a container of that Docker engine. Run the hub on the Docker host, or in a container of the same engine.',
+    );
+  }
+  if (network.isolated) {
+    // The bridge drops traffic between any two containers on it, the hub's own included: joining would cut the hub
+    // off from every server. On the host's network the hub is "on the host" (mode host) and nothing is cut.
+    throw new Error(
+      `The hub runs in container ${self.Name.replace(/^\//, '')} with a network of its own, and spawner.isolate_containers is on: ` +
+        `containers on network ${network.name} cannot connect to each other, so they could not reach a hub container there either. ` +
+        'Run the hub container on the host\'s network (network_mode: host, as compose.yaml does; docker run --network host), ' +
+        'or set spawner.isolate_containers: false to let containers reach each other and the hub join their network.',
     );
   }
   if (!self.NetworkSettings.Networks?.[network.name]) {

@@ -57,11 +57,14 @@ export interface UserNetwork {
   name: string;
   /** The bridge's address on the host; containers reach the host (and a host-run hub) there. */
   gateway: string;
+  /** Containers on it cannot connect to each other (spawner.isolate_containers), so neither to a hub container on it. */
+  isolated: boolean;
 }
 
 /**
  * Starts and stops user containers on one private network.
- * - `ensureNetwork()` creates the network (labelled as Berth's) or adopts an existing one of that name.
+ * - `ensureNetwork()` creates the network (labelled as Berth's) or adopts an existing one of that name, isolated or
+ *   not as configured; one set otherwise is recreated if Berth made it and it is unused, else refused.
  * - `start()` pulls per policy, creates missing volumes, removes a stale container of the same name (only if it
  *   carries this hub's id; any other is an error), creates and starts the container, then waits until the
  *   server answers HTTP. It reports progress through `onProgress` and stops at `signal`. On any failure or abort it

@@ -1,30 +1,19 @@
 // The user network and how containers reach the hub: the network is created labelled (or adopted), and the hub
 // is reachable from user containers with no address configured, when it runs on the host and in a container.
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { compileCheckout } from '../helpers/checkout-dist.js';
+import { envOf, fetchFrom, startIn } from '../helpers/container-probes.js';
+import { freePort } from '../helpers/free-port.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 const docker = new Docker();
-const ROOT = path.join(import.meta.dirname, '..', '..');
-
-async function execIn(container: Docker.Container, cmd: string[]): Promise<{ output: string; exitCode: number | null }> {
-  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const output = await new Promise<string>((resolve) => {
-    let out = '';
-    stream.on('data', (chunk: Buffer) => (out += chunk.toString('latin1')));
-    stream.on('end', () => resolve(out));
-  });
-  return { output, exitCode: (await exec.inspect()).ExitCode };
-}
-
-const FETCH_HUB = ['python3', '-c', 'import os, urllib.request; r = urllib.request.urlopen(os.environ["JUPYTERHUB_API_URL"] + "/health"); print("STATUS %d" % r.status)'];
+const ICC = 'com.docker.network.bridge.enable_icc';
 
 describe('the user network', () => {
   let t: TestHub | undefined;
@@ -39,7 +28,7 @@ describe('the user network', () => {
 
   it('is adopted when a network of that name already exists', async () => {
     const name = `berth-test-${randomBytes(4).toString('hex')}`;
-    const existing = await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'berth.test': 'true' } });
+    const existing = await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'berth.test': 'true' }, Options: { [ICC]: 'false' } });
     const adopted = await startTestHub({ spawner: { network: name } });
     try {
       adopted.users.ensure('alice');
@@ -64,59 +53,104 @@ describe('the user network', () => {
 });
 
 describe('a hub running in a container', () => {
-  const run = randomBytes(4).toString('hex');
-  const network = `berth-test-${run}`;
-  const hubName = `berth-test-${run}-hub`;
-  const token = randomBytes(16).toString('hex');
   const work = mkdtempSync(path.join(tmpdir(), 'berth-hub-in-container-'));
-  let hub: Docker.Container;
-  let hubUrl: string;
+  const started: { hub: Docker.Container; network: string }[] = [];
+  let dist: string;
 
-  beforeAll(async () => {
-    // The hub image with this checkout's code: compile into a scratch dir and mount it over the image's dist/.
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(work, 'dist'), '--sourceMap', 'false'], { stdio: 'pipe' });
-    cpSync(path.join(ROOT, 'src/db/migrations'), path.join(work, 'dist/db/migrations'), { recursive: true });
-    writeFileSync(path.join(work, 'hub.yaml'), stringify({
-      hub: { bind: '0.0.0.0:8000', data_dir: '/tmp/berth-data', log_level: 'warn' },
-      auth: { admin_users: ['admin'] },
-      spawner: { image: 'berth/backend:test', pull_policy: 'never', network },
-      services: [{ name: 'tester', api_token: token, admin: true }],
-    }));
-    // Created here so it carries the test labels; the hub adopts it.
-    await docker.createNetwork({ Name: network, Driver: 'bridge', Labels: { 'berth.test': 'true', 'berth.test-run': run } });
-    hub = await docker.createContainer({
-      name: hubName,
-      Image: 'berth/hub:latest',
-      Cmd: ['--config', '/srv/berth/hub.yaml'],
-      Labels: { 'berth.test': 'true', 'berth.test-run': run },
-      HostConfig: {
-        Binds: ['/var/run/docker.sock:/var/run/docker.sock', `${work}/hub.yaml:/srv/berth/hub.yaml:ro`, `${work}/dist:/opt/berth/dist:ro`],
-      },
-    });
-    await hub.start();
-    const ip = (await hub.inspect()).NetworkSettings.Networks.bridge.IPAddress;
-    hubUrl = `http://${ip}:8000`;
-    await vi.waitFor(async () => expect((await fetch(`${hubUrl}/hub/health`)).status).toBe(200), { timeout: 30_000, interval: 250 });
-  }, 180_000);
+  beforeAll(() => {
+    dist = compileCheckout(work);
+  }, 120_000);
 
   afterAll(async () => {
-    const users = await docker.listContainers({ all: true, filters: { network: [network] } });
-    for (const c of users) if (c.Id !== hub?.id) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    await hub?.remove({ force: true }).catch(() => undefined);
-    await docker.getNetwork(network).remove().catch(() => undefined);
+    for (const { hub, network } of started) {
+      const users = await docker.listContainers({ all: true, filters: { network: [network] } });
+      for (const c of users) if (c.Id !== hub.id) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      await hub.remove({ force: true }).catch(() => undefined);
+      await docker.getNetwork(network).remove().catch(() => undefined);
+    }
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('joins the user network itself and gives containers its name there as JUPYTERHUB_API_URL', async () => {
-    const api = (method: string, p: string) => fetch(`${hubUrl}/hub/api${p}`, { method, headers: { Authorization: `token ${token}` } });
-    expect((await api('POST', '/users/alice')).status).toBe(201);
-    expect((await api('POST', '/users/alice/server')).status).toBe(201);
-    const alice = docker.getContainer(`${network}-alice`);
-    const env = (await alice.inspect()).Config.Env;
-    expect(env).toContain(`JUPYTERHUB_API_URL=http://${hubName}:8081/hub/api`);
-    expect((await hub.inspect()).NetworkSettings.Networks[network]).toBeDefined();
-    const { output, exitCode } = await execIn(alice, FETCH_HUB);
-    expect(output).toContain('STATUS 200');
-    expect(exitCode).toBe(0);
-  });
+  /**
+   * Runs the berth/hub image with this checkout's code, on the host's network (as compose.yaml runs it) or on a
+   * network of its own (docker run's default). The hub makes the user network itself, as in a real deployment, so the
+   * network and the servers lack the test labels: afterAll removes them by network name.
+   */
+  async function runHub(options: { hostNetwork: boolean; isolate: boolean }) {
+    const run = randomBytes(4).toString('hex');
+    const network = `berth-test-${run}`;
+    const token = randomBytes(16).toString('hex');
+    const port = options.hostNetwork ? await freePort() : 8000;
+    const config = path.join(work, `hub-${run}.yaml`);
+    writeFileSync(config, stringify({
+      hub: { bind: `${options.hostNetwork ? '127.0.0.1' : '0.0.0.0'}:${port}`, data_dir: `/tmp/berth-data-${run}`, log_level: 'warn' },
+      auth: { admin_users: ['admin'] },
+      spawner: { image: 'berth/backend:test', pull_policy: 'never', network, isolate_containers: options.isolate },
+      services: [{ name: 'tester', api_token: token, admin: true }],
+    }));
+    const labels = { 'berth.test': 'true', 'berth.test-run': run };
+    const hub = await docker.createContainer({
+      name: `${network}-hub`,
+      Image: 'berth/hub:latest',
+      Cmd: ['--config', '/srv/berth/hub.yaml'],
+      Labels: labels,
+      HostConfig: {
+        NetworkMode: options.hostNetwork ? 'host' : 'bridge',
+        Binds: ['/var/run/docker.sock:/var/run/docker.sock', `${config}:/srv/berth/hub.yaml:ro`, `${dist}:/opt/berth/dist:ro`],
+      },
+    });
+    started.push({ hub, network });
+    await hub.start();
+    const host = options.hostNetwork ? '127.0.0.1' : (await hub.inspect()).NetworkSettings.Networks.bridge!.IPAddress;
+    const url = `http://${host}:${port}`;
+    const api = (method: string, p: string) => fetch(`${url}/hub/api${p}`, { method, headers: { Authorization: `token ${token}` } });
+    /** Starts `name`'s server through the API and returns its container. */
+    const startServer = async (name: string) => {
+      expect((await api('POST', `/users/${name}`)).status).toBe(201);
+      expect((await api('POST', `/users/${name}/server`)).status).toBe(201);
+      return docker.getContainer(`${network}-${name}`);
+    };
+    const ready = () => vi.waitFor(async () => expect((await fetch(`${url}/hub/health`)).status).toBe(200), { timeout: 30_000, interval: 250 });
+    return { hub, network, url, startServer, ready };
+  }
+
+  it("on the host's network (as compose.yaml runs it): user containers cannot connect to each other, yet reach its API and are reached by it", async () => {
+    const h = await runHub({ hostNetwork: true, isolate: true });
+    await h.ready();
+    const alice = await h.startServer('alice');
+    const mallory = await h.startServer('mallory');
+    // On the host's network the hub is "on the host": containers reach it at the user network's gateway.
+    const gateway = (await docker.getNetwork(h.network).inspect()).IPAM!.Config![0]!.Gateway!;
+    expect(await envOf(alice, 'JUPYTERHUB_API_URL')).toBe(`http://${gateway}:8081/hub/api`);
+    await startIn(alice, ['python3', '-m', 'http.server', '9000']);
+    await vi.waitFor(async () => expect(await fetchFrom(alice, 'http://127.0.0.1:9000/')).toBe('HTTP 200'), { timeout: 15_000, interval: 200 });
+    expect(await fetchFrom(mallory, `http://${h.network}-alice:9000/`)).toMatch(/^failed: timed out/);
+    for (const [name, container] of [['alice', alice], ['mallory', mallory]] as const) {
+      expect(await fetchFrom(container, `${await envOf(container, 'JUPYTERHUB_API_URL')}/health`)).toBe('HTTP 200');
+      const proxied = await fetch(`${h.url}/user/${name}/echo`);
+      expect(proxied.status).toBe(200);
+      expect(((await proxied.json()) as { env: Record<string, string> }).env.JUPYTERHUB_USER).toBe(name);
+    }
+  }, 120_000);
+
+  it('on a network of its own, with isolation on: refuses to start, saying to use the host\'s network or turn isolation off', async () => {
+    const h = await runHub({ hostNetwork: false, isolate: true });
+    expect((await h.hub.wait()).StatusCode).toBe(1);
+    const log = (await h.hub.logs({ stdout: true, stderr: true })).toString('utf8');
+    expect(log).toMatch(/with a network of its own, and spawner\.isolate_containers is on.*network_mode: host.*spawner\.isolate_containers: false/s);
+    const joined = await docker.getNetwork(h.network).inspect();
+    expect(Object.keys(joined.Containers ?? {})).not.toContain((await h.hub.inspect()).Id);
+  }, 120_000);
+
+  it('on a network of its own, with spawner.isolate_containers: false: joins the user network and gives containers its name there', async () => {
+    const h = await runHub({ hostNetwork: false, isolate: false });
+    await h.ready();
+    const alice = await h.startServer('alice');
+    const mallory = await h.startServer('mallory');
+    const hubName = (await h.hub.inspect()).Name.replace(/^\//, '');
+    expect(await envOf(alice, 'JUPYTERHUB_API_URL')).toBe(`http://${hubName}:8081/hub/api`);
+    expect((await h.hub.inspect()).NetworkSettings.Networks[h.network]).toBeDefined();
+    expect(await fetchFrom(alice, `http://${hubName}:8081/hub/api/health`)).toBe('HTTP 200');
+    expect(await fetchFrom(mallory, `http://${h.network}-alice:8888/user/alice/echo`)).toBe('HTTP 200');
+  }, 120_000);
 });
