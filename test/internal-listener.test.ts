@@ -1,11 +1,13 @@
 // The listener containers reach the hub on: the REST API only, never pages such as the sign-in form, whatever
 // spelling of the path a container sends, and with the container itself as the client address.
 import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenInternal, type InternalListener } from '../src/internal-listener.js';
 import { createApiApp, type ApiApp } from './helpers/api-app.js';
+import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
 let internal: InternalListener;
 let origin: string;
@@ -135,5 +137,52 @@ describe('the client address the app sees through the internal listener', () => 
   it('sets X-Forwarded-For from the socket when the container sent none', async () => {
     const res = await fetch(`${echo.apiUrl}/users`);
     expect(await res.json()).toMatchObject({ 'x-forwarded-for': '127.0.0.1' });
+  });
+});
+
+describe('the internal listener, asked from a user container', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startTestHub();
+    t.users.ensure('mallory');
+    expect(await t.hub.servers.start('mallory')).toBe('started');
+  });
+  afterAll(() => t?.cleanup());
+
+  /** Sends each target byte for byte to JUPYTERHUB_API_URL's host from inside mallory's container. */
+  async function askFromContainer(targets: string[]): Promise<Array<{ target: string; status: number; body: string }>> {
+    const script = [
+      'import http.client, json, os, sys, urllib.parse',
+      'u = urllib.parse.urlsplit(os.environ["JUPYTERHUB_API_URL"])',
+      'out = []',
+      'for target in json.loads(sys.argv[1]):',
+      '    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)',
+      '    c.putrequest("GET", target, skip_accept_encoding=True)',
+      '    c.putheader("X-Forwarded-For", "127.0.0.1")',
+      '    c.endheaders()',
+      '    r = c.getresponse()',
+      '    out.append({"target": target, "status": r.status, "body": r.read().decode("utf-8", "replace")[:300]})',
+      'print("RESULT" + json.dumps(out))',
+    ].join('\n');
+    const container = t.docker.getContainer(t.hub.servers.get('mallory')!.containerId!);
+    const exec = await container.exec({ Cmd: ['python3', '-c', script, JSON.stringify(targets)], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({});
+    const output = await new Promise<string>((resolve) => {
+      let text = '';
+      const sink = new PassThrough().on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      t.docker.modem.demuxStream(stream, sink, sink);
+      stream.on('end', () => resolve(text));
+    });
+    const line = output.split('\n').find((l) => l.includes('RESULT['));
+    if (!line) throw new Error(`the container's request failed:\n${output}`);
+    return JSON.parse(line.slice(line.indexOf('RESULT') + 'RESULT'.length));
+  }
+
+  it('never serves the sign-in form to a container, whatever spelling of the path it sends', async () => {
+    const results = await askFromContainer(['/hub/api/../login', '/hub/api/%2e%2e/login', '/hub/api/%2E%2E/login', '/hub/api\\..\\login', '/hub/api//../login', '/hub/login']);
+    for (const r of results) {
+      expect({ target: r.target, status: r.status }).toEqual({ target: r.target, status: r.target === '/hub/login' ? 404 : 400 });
+      expect(r.body).not.toMatch(/<form|<html/i);
+    }
   });
 });
