@@ -2,7 +2,7 @@
 // /hub/health and stops on SIGTERM without touching users' containers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -174,6 +174,11 @@ describe('the hub process', () => {
     const health = await fetch(`http://127.0.0.1:${port}/hub/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', database: { ok: true }, docker: { ok: true } });
+    // Everything the running hub keeps in its data directory is the hub user's alone.
+    const data = path.join(dir, 'data');
+    expect((statSync(data).mode & 0o777).toString(8)).toBe('700');
+    const modes = Object.fromEntries(readdirSync(data).map((f) => [f, (statSync(path.join(data, f)).mode & 0o777).toString(8)]));
+    expect(modes).toEqual({ 'jupyterhub.sqlite': '600', 'jupyterhub.sqlite-wal': '600', 'jupyterhub.sqlite-shm': '600', jupyterhub_cookie_secret: '600' });
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
