@@ -85,7 +85,7 @@ const AMBIGUOUS_ESCAPE = /%(?:2f|5c|2e|0[0-9a-f]|1[0-9a-f]|7f)/i;
  * slashes; empty segments; ";" parameters; control characters; absolute or asterisk forms) is refused outright
  * instead of being normalised, so no spelling of a page's path can pass the prefix check and then land elsewhere.
  */
-export function refusalOf(target: string, host: string | undefined, api: string): { status: 400 | 404; message: string } | null {
+function refusalOf(target: string, host: string | undefined, api: string): { status: 400 | 404; message: string } | null {
   const shown = JSON.stringify(target.length > 200 ? `${target.slice(0, 200)}…` : target);
   const ambiguous = (why: string) => ({
     status: 400 as const,
