@@ -2,7 +2,7 @@
 // /hub/health and stops on SIGTERM without touching users' containers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -119,6 +119,31 @@ describe('berth check', () => {
     expect(result.stderr).toContain('admits nobody');
   });
 
+  it('exits 1 naming unknown service scopes, a shared service token and an absurd duration, never the token', () => {
+    const { file } = writeConfig(
+      `${VALID.replace('  admin_users: [alice]\n', '  admin_users: [alice]\n  session_max_age: 1e308\n')}services:\n  - name: culler\n    api_token: shared-token-1234\n    scopes: [list:users, read:user]\n` +
+        '  - name: reports\n    api_token: shared-token-1234\n',
+    );
+    const result = berth(['check', '--config', file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('3 problem(s)');
+    expect(result.stderr).toContain('hub.yaml:6:20 auth.session_max_age: 1e+308 is longer than 100 years');
+    expect(result.stderr).toContain('hub.yaml:13:26 services.0.scopes.1: "read:user" is not a known scope (did you mean "read:users"?)');
+    expect(result.stderr).toContain('hub.yaml:15:16 services.1.api_token: is the same token as service "culler"\'s');
+    expect(result.stderr).not.toContain('shared-token-1234');
+  });
+
+  it('exits 1 with the file and line of an alias bomb, not a stack trace', () => {
+    const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const { file } = writeConfig(`${VALID}  environment:\n    L0: &a "lol"\n` +
+      levels.slice(1).map((l, i) => `    L${i + 1}: &${l} [${Array(9).fill(`*${levels[i]}`).join(', ')}]\n`).join(''));
+    const result = berth(['check', '--config', file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`berth: 1 problem(s) in ${file}:`);
+    expect(result.stderr).toMatch(/hub\.yaml:12:\d+ YAML aliases: \*b repeats a node that holds aliases itself/);
+    expect(result.stderr).not.toContain('    at ');
+  });
+
   it('exits 1 for a missing file', () => {
     const result = berth(['check', '--config', '/nonexistent/hub.yaml']);
     expect(result.status).toBe(1);
@@ -149,6 +174,11 @@ describe('the hub process', () => {
     const health = await fetch(`http://127.0.0.1:${port}/hub/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', database: { ok: true }, docker: { ok: true } });
+    // Everything the running hub keeps in its data directory is the hub user's alone.
+    const data = path.join(dir, 'data');
+    expect((statSync(data).mode & 0o777).toString(8)).toBe('700');
+    const modes = Object.fromEntries(readdirSync(data).map((f) => [f, (statSync(path.join(data, f)).mode & 0o777).toString(8)]));
+    expect(modes).toEqual({ 'jupyterhub.sqlite': '600', 'jupyterhub.sqlite-wal': '600', 'jupyterhub.sqlite-shm': '600', jupyterhub_cookie_secret: '600' });
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

@@ -131,3 +131,48 @@ services:
     expect(config.spawner.network).toBe('berth');
   });
 });
+
+describe('hub.yaml values that would weaken the hub unnoticed', () => {
+  const services = (body: string) => `${ADMIN}services:\n${body}`;
+
+  it('refuses unknown service scopes, naming each with the nearest known one', () => {
+    expect(problems(services('  - name: culler\n    api_token: culler-token-123\n    scopes: [read:user, "servers!user=alice", admin:everything, "list:users!colour=red"]\n'))).toEqual([
+      'hub.yaml:6:14 services.0.scopes.0: "read:user" is not a known scope (did you mean "read:users"?); names come from JupyterHub\'s scope table, or custom:NAME',
+      'hub.yaml:6:47 services.0.scopes.2: "admin:everything" is not a known scope; names come from JupyterHub\'s scope table, or custom:NAME',
+      'hub.yaml:6:65 services.0.scopes.3: "list:users!colour=red" has an invalid filter "!colour=red" (use !user=NAME, !server=USER/SERVER, !group=NAME or !service=NAME)',
+    ]);
+  });
+
+  it('accepts known scopes, with filters, and custom scopes', () => {
+    const text = services('  - name: culler\n    api_token: culler-token-123\n    scopes: [list:users, "read:users:activity!group=staff", "access:servers!server=alice/", "servers!user=bob", custom:reports, self, inherit]\n');
+    expect(parseConfig(text, '/srv/berth/hub.yaml', {}).services[0].scopes).toHaveLength(7);
+  });
+
+  it('refuses two services sharing one api_token, without showing the token', () => {
+    const found = problems(services('  - name: a\n    api_token: shared-secret-123\n  - name: b\n    api_token: shared-secret-123\n'));
+    expect(found).toEqual([
+      'hub.yaml:7:16 services.1.api_token: is the same token as service "a"\'s; give each service its own random token (e.g. openssl rand -hex 32)',
+    ]);
+    expect(found.join('\n')).not.toContain('shared-secret-123');
+  });
+
+  it('refuses durations longer than 100 years instead of reading them as "never"', () => {
+    expect(problems(`${ADMIN}  session_max_age: 1e308\nspawner:\n  http_timeout: 3200000000\n  start_timeout: 40000d\n`)).toEqual([
+      'hub.yaml:3:20 auth.session_max_age: 1e+308 is longer than 100 years, the longest duration hub.yaml accepts (give a real limit, e.g. 14d)',
+      'hub.yaml:6:18 spawner.start_timeout: "40000d" is longer than 100 years, the longest duration hub.yaml accepts (give a real limit, e.g. 14d)',
+      'hub.yaml:5:17 spawner.http_timeout: 3200000000 is longer than 100 years, the longest duration hub.yaml accepts (give a real limit, e.g. 14d)',
+    ]);
+    expect(parseConfig(`${ADMIN}  session_max_age: 36500d\n`, '/srv/berth/hub.yaml', {}).auth.session_max_age).toBe(36500 * 86400);
+  });
+
+  it('reports an alias bomb as a config error with its line, and still reads ordinary aliases', () => {
+    const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const bomb = `${ADMIN}spawner:\n  environment:\n    L0: &a "lol"\n` +
+      levels.slice(1).map((l, i) => `    L${i + 1}: &${l} [${Array(9).fill(`*${levels[i]}`).join(', ')}]\n`).join('');
+    const found = problems(bomb);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^hub\.yaml:7:\d+ YAML aliases: \*b repeats a node that holds aliases itself, and together they expand past 100 copies \(an alias bomb\?\)/);
+    const config = parseConfig('auth:\n  admin_users: &admins [alice, bob]\n  allowed_users: *admins\n', '/srv/berth/hub.yaml', {});
+    expect(config.auth.allowed_users).toEqual(['alice', 'bob']);
+  });
+});

@@ -2,7 +2,7 @@
 // Every problem is reported as `file:line:col key.path: what is wrong (what to do)`, all of them at once.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { admissionProblems } from './policy.js';
@@ -55,7 +55,13 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     throw new ConfigError(file, doc.errors.map((e) => `${at(e.pos[0])} YAML syntax error: ${firstLine(e.message)}`));
   }
   const problems = substituteEnv(doc, env, at);
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new ConfigError(file, [...problems, aliasBombProblem(doc, at)]);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [`${name}: the file must be a mapping of sections (hub, auth, spawner, users, services)`]);
   }
@@ -73,6 +79,26 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     dataDir: path.resolve(path.dirname(file), config.hub.data_dir),
     publicUrl: (config.hub.public_url ?? config.hub.subdomain_host ?? derivePublicUrl(config.hub.bind)).replace(/\/+$/, ''),
   });
+}
+
+/**
+ * How many nodes aliases may copy in all (the yaml package's weighting): plenty for reusing a list of admins, far
+ * too few for a "billion laughs" file whose nested aliases would expand to gigabytes.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/** Points at the alias that multiplies: the first one repeating a node that itself holds aliases. */
+function aliasBombProblem(doc: Document, at: (offset?: number) => string): string {
+  const aliases: Alias[] = [];
+  visit(doc, { Alias: (_key, node) => void aliases.push(node) });
+  const holdsAlias = (node: unknown) => {
+    let found = false;
+    if (node) visit(node as Node, { Alias: () => ((found = true), visit.BREAK) });
+    return found;
+  };
+  const culprit = aliases.find((alias) => holdsAlias(alias.resolve(doc))) ?? aliases[0];
+  return `${at(culprit?.range?.[0])} YAML aliases: *${culprit?.source ?? '?'} repeats a node that holds aliases itself, and together ` +
+    `they expand past ${MAX_ALIAS_COUNT} copies (an alias bomb?); write the values out instead of nesting aliases`;
 }
 
 /** Replaces ${VAR} and ${VAR:-default} in every string scalar, in place; unset variables are problems. */

@@ -2,14 +2,21 @@
 // README's reference table. Keys are snake_case and reuse JupyterHub's names where one exists.
 import { z } from 'zod';
 import { TOKEN_LIMITS } from '../auth/token-limits.js';
+import { invalidScopes, SCOPES } from '../auth/scopes.js';
 import { parseUsername, USERNAME_RULE } from '../users/username.js';
-import { parseDuration, parseSize } from './units.js';
+import { closestKey } from './nearest.js';
+import { isOverlongDuration, parseDuration, parseSize } from './units.js';
 
 const duration = (what: string) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
     const seconds = parseDuration(value);
     if (seconds === null) {
-      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration (use seconds, or 30s, 5m, 2h, 14d)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: isOverlongDuration(value)
+          ? `${JSON.stringify(value)} is longer than 100 years, the longest duration hub.yaml accepts (give a real limit, e.g. 14d)`
+          : `${JSON.stringify(value)} is not a duration (use seconds, or 30s, 5m, 2h, 14d)`,
+      });
       return z.NEVER;
     }
     return seconds;
@@ -140,7 +147,9 @@ const userPin = z.strictObject({
 const service = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'is not a service name (a-z, 0-9, "_", "-")').describe('Service name.'),
   api_token: z.string().min(8, 'must be at least 8 characters').optional().describe('Token the service authenticates with.'),
-  scopes: z.array(z.string().min(1)).default([]).describe('JupyterHub scopes granted to the token.'),
+  scopes: z.array(z.string().min(1).superRefine((scope, ctx) => {
+    if (invalidScopes([scope]).length > 0) ctx.addIssue({ code: 'custom', message: scopeProblem(scope) });
+  })).default([]).describe('JupyterHub scopes granted to the token.'),
   admin: z.boolean().default(false).describe('Grant the admin role.'),
 });
 
@@ -149,7 +158,21 @@ export const configSchema = z.strictObject({
   auth: auth.prefault({}).describe('Who may sign in, and how.'),
   spawner: spawner.prefault({}).describe('User containers.'),
   users: z.record(username, userPin).default({}).describe("Admins' per-user pins."),
-  services: z.array(service).default([]).describe('API tokens for tools such as the idle culler.'),
+  services: z.array(service).superRefine((services, ctx) => {
+    // One token, two services: the hub could not tell which one calls (the token itself is never shown).
+    const owner = new Map<string, string>();
+    services.forEach((s, i) => {
+      if (s.api_token === undefined) return;
+      const other = owner.get(s.api_token);
+      if (other === undefined) owner.set(s.api_token, s.name);
+      else {
+        ctx.addIssue({
+          code: 'custom', path: [i, 'api_token'],
+          message: `is the same token as service "${other}"'s; give each service its own random token (e.g. openssl rand -hex 32)`,
+        });
+      }
+    });
+  }).default([]).describe('API tokens for tools such as the idle culler.'),
 }).superRefine((config, ctx) => {
   const { public_url: publicUrl, subdomain_host: subdomainHost } = config.hub;
   if (publicUrl !== undefined && subdomainHost !== undefined && new URL(publicUrl).origin !== new URL(subdomainHost).origin) {
@@ -172,6 +195,17 @@ export const configSchema = z.strictObject({
     seen.add(s.name);
   });
 });
+
+/** What is wrong with a scope `invalidScopes` refused: an unknown name (with the nearest one), or a bad filter. */
+function scopeProblem(scope: string): string {
+  const bang = scope.indexOf('!');
+  const name = bang === -1 ? scope : scope.slice(0, bang);
+  if (name in SCOPES || /^custom:[a-z0-9:_-]+$/i.test(name)) {
+    return `${JSON.stringify(scope)} has an invalid filter "${scope.slice(bang)}" (use !user=NAME, !server=USER/SERVER, !group=NAME or !service=NAME)`;
+  }
+  const hint = closestKey(name, Object.keys(SCOPES));
+  return `${JSON.stringify(scope)} is not a known scope${hint ? ` (did you mean "${hint}"?)` : ''}; names come from JupyterHub's scope table, or custom:NAME`;
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

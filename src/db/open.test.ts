@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,6 +8,7 @@ import { DEFAULT_MIGRATIONS, openDatabase } from './open.js';
 import { users } from './schema.js';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'berth-db-'));
+const modeOf = (file: string) => (statSync(file).mode & 0o777).toString(8);
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /** A copy of the shipped migrations plus one more, standing in for the next Berth release. */
@@ -108,5 +109,59 @@ describe('the database', () => {
     const file = path.join(dir, 'a-file');
     writeFileSync(file, '');
     expect(() => openDatabase(path.join(file, 'data'))).toThrow(/hub\.data_dir .* is not a writable directory \(ENOTDIR\)/);
+  });
+
+  describe('files', () => {
+    const companions = (dir: string) => ['jupyterhub.sqlite', 'jupyterhub.sqlite-wal', 'jupyterhub.sqlite-shm'].map((f) => path.join(dir, f));
+
+    it('are readable by the hub user only: the database, its WAL and SHM, across writes, checkpoints and restarts', () => {
+      const dir = tempDir();
+      const first = openDatabase(dir);
+      first.db.insert(users).values({ name: 'alice', slug: 'alice' }).run();
+      first.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+      first.db.insert(users).values({ name: 'bob', slug: 'bob' }).run();
+      for (const file of companions(dir)) expect({ file, mode: modeOf(file) }).toEqual({ file, mode: '600' });
+      first.close();
+      // Closing removes the WAL and SHM; the next start makes them anew.
+      const second = openDatabase(dir);
+      second.db.insert(users).values({ name: 'carol', slug: 'carol' }).run();
+      for (const file of companions(dir)) expect({ file, mode: modeOf(file) }).toEqual({ file, mode: '600' });
+      second.close();
+    });
+
+    it('left readable by others (by an older Berth, or a crash) are made private at the next start', () => {
+      const dir = tempDir();
+      const old = openDatabase(dir);
+      old.db.insert(users).values({ name: 'alice', slug: 'alice' }).run();
+      // A crash leaves the WAL and SHM behind.
+      const crashed = new Database(path.join(dir, 'jupyterhub.sqlite'));
+      crashed.exec("INSERT INTO users (name, slug) VALUES ('bob', 'bob')");
+      for (const file of [...companions(dir), path.join(dir, 'jupyterhub.sqlite.2025-01-01T00-00-00-000Z.bak')]) {
+        if (!existsSync(file)) writeFileSync(file, '');
+        chmodSync(file, 0o644);
+      }
+      const reopened = openDatabase(dir);
+      for (const file of [...companions(dir), path.join(dir, 'jupyterhub.sqlite.2025-01-01T00-00-00-000Z.bak')]) {
+        expect({ file, mode: modeOf(file) }).toEqual({ file, mode: '600' });
+      }
+      expect(reopened.db.select().from(users).all()).toHaveLength(2);
+      reopened.close();
+      crashed.close();
+      old.close();
+    });
+
+    it('include the backup made before a migration, readable by the hub user only', () => {
+      const dir = tempDir();
+      openDatabase(dir).close();
+      const upgraded = openDatabase(dir, migrationsWithOneMore());
+      expect(modeOf(upgraded.backup!)).toBe('600');
+      upgraded.close();
+    });
+
+    it('live in a data directory that is created private', () => {
+      const dir = path.join(tempDir(), 'new', 'data');
+      openDatabase(dir).close();
+      expect(modeOf(dir)).toBe('700');
+    });
   });
 });

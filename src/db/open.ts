@@ -1,6 +1,8 @@
 // Opens <data_dir>/jupyterhub.sqlite: refuses files that are not Berth's or come from a newer Berth,
 // backs the file up before applying pending migrations, and hands out one synchronous drizzle handle.
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+// The database, its WAL and SHM files and its backups are the hub user's alone (0600): they hold every session and
+// token hash. SQLite gives the WAL and SHM files the database file's mode, so making that one 0600 covers them.
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -34,6 +36,7 @@ export function openDatabase(dataDir: string, migrationsFolder = DEFAULT_MIGRATI
   ensureWritableDir(dataDir);
   const file = path.join(dataDir, DB_FILE);
   const existed = existsSync(file);
+  makePrivate(dataDir, existed ? [file, `${file}-wal`, `${file}-shm`, ...backupsIn(dataDir)] : [createPrivate(file)]);
 
   let client: Database.Database;
   try {
@@ -62,6 +65,8 @@ export function openDatabase(dataDir: string, migrationsFolder = DEFAULT_MIGRATI
     const pending = known.length - applied.length;
     if (existed && tables.length > 0 && pending > 0) {
       backup = `${file}.${now.toISOString().replace(/[:.]/g, '-')}.bak`;
+      // VACUUM INTO fills an empty file and keeps its mode.
+      createPrivate(backup);
       client.exec(`VACUUM INTO '${backup.replace(/'/g, "''")}'`);
     }
     client.pragma('journal_mode = WAL');
@@ -85,9 +90,44 @@ export function openDatabase(dataDir: string, migrationsFolder = DEFAULT_MIGRATI
   }
 }
 
+const PRIVATE_MODE = 0o600;
+
+/** An empty file only the hub user can read, created before SQLite writes anything into it. */
+function createPrivate(file: string): string {
+  try {
+    closeSync(openSync(file, 'wx', PRIVATE_MODE));
+    chmodSync(file, PRIVATE_MODE);
+  } catch (err) {
+    throw new DatabaseError(`${file} cannot be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): make hub.data_dir writable by the hub user`, { cause: err });
+  }
+  return file;
+}
+
+/** Tightens files an older Berth (or a crash) left readable by others; missing ones are skipped. */
+function makePrivate(dataDir: string, files: string[]): void {
+  for (const file of files) {
+    try {
+      chmodSync(file, PRIVATE_MODE);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      throw new DatabaseError(
+        `${file} cannot be made readable by the hub user only (${code ?? (err as Error).message}): ` +
+          `run the hub as the owner of hub.data_dir ${dataDir}, or chown the file to the hub user`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+function backupsIn(dataDir: string): string[] {
+  return readdirSync(dataDir).filter((name) => name.startsWith(`${DB_FILE}.`) && name.endsWith('.bak')).map((name) => path.join(dataDir, name));
+}
+
 function ensureWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    // A new data directory is private too; an existing one is left as its owner arranged it.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
     throw new DatabaseError(

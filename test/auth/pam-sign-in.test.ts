@@ -189,7 +189,8 @@ describe('PAM sign-in', () => {
 
   it('rate-limits failed attempts per client address across user names', async () => {
     const fails = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(t, `spray${i}${run}`, 'wrong')));
-    expect(fails.every((f) => f.res.status === 403)).toBe(true);
+    // The earlier tests' failures from this address count too, so the spray itself meets the limit part-way.
+    expect(fails.every((f) => f.res.status === 403 || f.res.status === 429)).toBe(true);
     const blocked = await signIn(t, bossy, PASSWORD);
     expect(blocked.res.status).toBe(429);
   });

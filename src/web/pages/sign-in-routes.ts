@@ -91,23 +91,24 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       return c.html(page(next, { error, username: shownName }), status, headers);
     };
 
-    const wait = deps.throttle.retryAfter(name ?? rawName, address);
-    if (wait > 0) {
+    // Reserved before PAM is asked, so guesses made while others wait for their answer are counted too.
+    const { slot, retryAfter: wait } = deps.throttle.reserve(name ?? rawName, address);
+    if (slot === null) {
       c.var.log.warn({ username: shownName, address }, 'PAM sign-in throttled');
       return answer(429, `Too many failed sign-in attempts: try again in ${Math.ceil(wait / 60)} minute(s).`, { 'Retry-After': String(wait) });
     }
     const result = name === null || password === '' ? { ok: false as const, why: 'not a valid user name or empty password' } : await pam.authenticate(name, password);
     if (!result.ok && result.broken) {
+      slot.release();
       c.var.log.error({ service: config.auth.pam.service, why: result.why }, 'PAM is not usable');
       await padUntil(started + pamAnswerMs);
       throw new HttpError(503, 'Password sign-in is not working on this hub right now (PAM could not be asked): an administrator must check the hub log.');
     }
     if (!result.ok) {
-      deps.throttle.recordFailure(name ?? rawName, address);
       c.var.log.info({ username: shownName, address, why: result.why }, 'PAM sign-in failed');
       return answer(403, INVALID);
     }
-    deps.throttle.recordSuccess(name!);
+    slot.succeeded();
     const user = name!;
     const groups = await pam.groupsOf(user);
     const { admin_users: adminUsers, pam: pamConfig } = config.auth;
