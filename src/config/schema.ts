@@ -81,6 +81,8 @@ const auth = z.strictObject({
   allowed_users: usernames('Users allowed to sign in.'),
   blocked_users: usernames('Users never allowed to sign in, whatever other rule matches.'),
   allow_all: z.boolean().default(false).describe('Allow every user the authenticator accepts.'),
+  allow_shared_names: z.boolean().default(false)
+    .describe('Let GitHub and PAM sign in to the same user name (GitHub login `alice` and host account `alice` are then one hub user). Off: a name belongs to the method that first signed it in.'),
   session_max_age: duration('How long a sign-in lasts (seconds, or 8h, 14d).').default(14 * 86400),
   github: github.prefault({}).describe('GitHub OAuth sign-in.'),
   pam: pam.prefault({}).describe('PAM sign-in (optional fallback).'),

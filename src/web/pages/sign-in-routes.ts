@@ -1,18 +1,22 @@
 // The browser sign-in flow: /hub/login (GitHub button, PAM form), /hub/oauth_login, /hub/oauth_callback,
-// /hub/logout, /hub/home and /hub/. Decides who gets in (auth/allow.ts) and starts the session.
+// /hub/logout, /hub/home and /hub/. Decides who gets in (auth/allow.ts, auth/name-owner.ts), the admin flag a
+// sign-in leaves (auth/admin-grant.ts), and starts the session.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { HubConfig } from '../../config/load.js';
 import { HttpError } from '../../errors.js';
+import { adminAfterSignIn } from '../../auth/admin-grant.js';
 import { decideAccess } from '../../auth/allow.js';
 import type { GithubSignIn } from '../../auth/github.js';
 import type { GithubTokenVault } from '../../auth/github-token.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import type { PamAuthenticator } from '../../auth/pam.js';
+import { nameOwnedElsewhere, type SignInMethod } from '../../auth/name-owner.js';
 import { safeNext } from '../../auth/safe-next.js';
 import type { Sessions } from '../../auth/sessions.js';
+import type { User } from '../../db/schema.js';
 import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
@@ -51,6 +55,30 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     if (!config.hub.redirect_to_server) return home;
     const server = deps.servers?.get(name);
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
+  };
+
+  const adminGroupsInUse = config.auth.pam.enabled && config.auth.pam.admin_groups.length > 0;
+  /**
+   * The user a sign-in that passed the policy becomes: refused when another method owns the name; otherwise bound to
+   * `via` if unbound, with the admin flag this sign-in leaves. Synchronous, so two sign-ins cannot both claim a name.
+   */
+  const admit = (
+    c: Context<AppEnv>, name: string, via: SignInMethod, facts: { listed: boolean; inAdminGroup: boolean },
+    extra: Parameters<UserStore['update']>[1] = {},
+  ): { refused: string } | { row: User } => {
+    const existing = users.get(name);
+    const refused = nameOwnedElsewhere(existing, via, config.auth);
+    if (refused !== null) {
+      c.var.log.warn({ username: name, via, owner: existing?.authenticator }, 'sign-in refused: the name belongs to another sign-in method');
+      return { refused };
+    }
+    const row = existing ?? users.ensure(name, { authenticator: via });
+    const grant = adminAfterSignIn(row, { ...facts, adminGroupsInUse });
+    if (row.admin && row.adminSource === null && !grant.admin) {
+      c.var.log.warn({ username: name, via }, 'admin flag from before Berth recorded its source dropped, as auth.pam.admin_groups is in use: an admin can grant it again');
+    }
+    const bind = row.authenticator === null ? { authenticator: via } : {};
+    return { row: users.update(name, { ...grant, ...bind, ...extra }) ?? row };
   };
 
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
@@ -116,10 +144,9 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       c.var.log.info({ username: user, reason: decision.reason }, 'PAM sign-in refused by policy');
       return answer(403, decision.reason);
     }
-    let row = users.ensure(user, { admin });
-    // With admin_groups, admin follows the group: leaving it revokes admin unless auth.admin_users lists the user.
-    const wantAdmin = pamConfig.admin_groups.length > 0 ? admin : row.admin || admin;
-    if (row.admin !== wantAdmin) row = users.update(user, { admin: wantAdmin }) ?? row;
+    const admitted = admit(c, user, 'pam', { listed: adminUsers.includes(user), inAdminGroup });
+    if ('refused' in admitted) return answer(403, admitted.refused);
+    const { row } = admitted;
     c.var.log.info({ username: user, rule: decision.rule, admin: row.admin }, 'signed in with PAM');
     await padUntil(started + pamAnswerMs);
     sessions.start(c, row.id, 'pam');
@@ -150,10 +177,10 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       c.var.log.info({ username: name, reason: decision.reason }, 'GitHub sign-in refused by policy');
       throw new HttpError(403, decision.reason);
     }
-    let row = users.ensure(name, { admin });
     const githubTokenEncrypted = deps.githubTokens.enabled ? deps.githubTokens.seal(identity.token) : null;
-    const fields = { githubTokenEncrypted, ...(admin && !row.admin ? { admin: true } : {}) };
-    row = users.update(name, fields) ?? row;
+    const admitted = admit(c, name, 'github', { listed: admin, inAdminGroup: false }, { githubTokenEncrypted });
+    if ('refused' in admitted) throw new HttpError(403, admitted.refused);
+    const { row } = admitted;
     c.var.log.info({ username: name, rule: decision.rule, admin: row.admin }, 'signed in with GitHub');
     sessions.start(c, row.id, 'github');
     return c.redirect(identity.next ?? landing(name), 302);
