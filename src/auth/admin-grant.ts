@@ -1,7 +1,10 @@
 // The admin flag a sign-in leaves on a user. Admin granted by the hub (auth.admin_users, or an admin through the
 // API or admin page) is kept until an admin removes it; admin from PAM's admin_groups holds only while the user's
 // last sign-in was through PAM as a group member, so it never outlives the membership or carries over to GitHub.
+import type { Config } from '../config/schema.js';
 import type { User } from '../db/schema.js';
+import type { Logger } from '../log.js';
+import type { UserStore } from '../users/store.js';
 
 export type AdminGrant = Pick<User, 'admin' | 'adminSource'>;
 
@@ -12,6 +15,23 @@ export interface AdminFacts {
   inAdminGroup: boolean;
   /** auth.pam.admin_groups is in use on this hub (PAM enabled and the list not empty). */
   adminGroupsInUse: boolean;
+}
+
+/** Whether this hub grants admin through PAM's auth.pam.admin_groups. */
+export function adminGroupsInUse(auth: Config['auth']): boolean {
+  return auth.pam.enabled && auth.pam.admin_groups.length > 0;
+}
+
+/**
+ * At start-up: when admin_groups is no longer in use, the admin it granted ends now rather than at each user's next
+ * sign-in (their open sessions would stay admin until then).
+ */
+export function revokeUnbackedGroupAdmins(auth: Config['auth'], users: UserStore, logger: Logger): void {
+  if (adminGroupsInUse(auth)) return;
+  const revoked = users.revokeAdmin('admin_groups');
+  if (revoked.length > 0) {
+    logger.warn({ users: revoked.slice(0, 20), count: revoked.length }, 'admin granted by auth.pam.admin_groups revoked: the hub no longer uses admin groups');
+  }
 }
 
 const NOT_ADMIN: AdminGrant = { admin: false, adminSource: null };

@@ -54,4 +54,13 @@ describe('user store', () => {
     expect(users.ensure('bob', { authenticator: 'pam' })).toMatchObject({ authenticator: 'pam', admin: false, adminSource: null });
     expect(users.ensure('bob', { authenticator: 'github' }).authenticator).toBe('pam');
   });
+
+  it('revokes only the admin flags that came from the source named', () => {
+    users.create('amy', { admin: true });
+    users.create('bob');
+    users.update('bob', { admin: true, adminSource: 'admin_groups' });
+    expect(users.revokeAdmin('admin_groups')).toEqual(['bob']);
+    expect(users.get('bob')).toMatchObject({ admin: false, adminSource: null });
+    expect(users.get('amy')).toMatchObject({ admin: true, adminSource: 'hub' });
+  });
 });

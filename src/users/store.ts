@@ -25,6 +25,8 @@ export interface UserStore {
   count(): number;
   update(name: string, fields: Partial<Pick<User, 'name' | 'admin' | 'adminSource' | 'authenticator' | 'adminImage' | 'userImage' | 'githubTokenEncrypted' | 'lastActivity' | 'addedByAdmin'>>): User | null;
   remove(name: string): boolean;
+  /** Clears every admin flag that came from `source`; returns the names that lost it. */
+  revokeAdmin(source: NonNullable<User['adminSource']>): string[];
 }
 
 /** Escapes a valid user name into [a-z0-9-] the way DockerSpawner's escapism does: other bytes become -XX. */
@@ -85,6 +87,10 @@ export function createUserStore(db: Db): UserStore {
     },
     remove(name) {
       return db.delete(users).where(eq(users.name, name)).run().changes > 0;
+    },
+    revokeAdmin(source) {
+      return db.update(users).set({ admin: false, adminSource: null }).where(eq(users.adminSource, source)).returning({ name: users.name }).all()
+        .map((u) => u.name);
     },
   };
   return store;

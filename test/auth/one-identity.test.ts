@@ -87,6 +87,18 @@ async function identityHub(auth: Record<string, unknown> = {}): Promise<TestHub>
   return startTestHub(config);
 }
 
+/** Restarts the hub on the same data_dir and port with hub.yaml changed by `change`. */
+async function restartWith(t: TestHub, change: (input: { auth: Record<string, unknown> & { pam: { admin_groups: string[] } } }) => void): Promise<void> {
+  await t.hub.stop();
+  const hubYaml = path.join(t.dataDir, 'hub.yaml');
+  const input = parse(readFileSync(hubYaml, 'utf8'));
+  change(input);
+  writeFileSync(hubYaml, stringify(input));
+  t.hub = createHub(parseConfig(stringify(input), hubYaml, {}), { docker: t.docker, labels: t.labels, logger: createLogger('silent') });
+  t.users = createUserStore(t.hub.db);
+  await t.hub.start();
+}
+
 const PAM_OWNED = (name: string) => `${name} is already a user on this hub who signs in with a username and password`;
 const GITHUB_OWNED = (name: string) => `${name} is already a GitHub user on this hub: sign in with GitHub`;
 
@@ -187,19 +199,14 @@ describe('one identity per name (auth.allow_shared_names off, the default)', () 
     expect((await userModel(t, name)).admin).toBe(false);
   });
 
-  it('ends admin granted by admin_groups at the next sign-in once hub.yaml no longer lists admin groups', async () => {
+  it('ends admin granted by admin_groups when the hub restarts with no admin groups in hub.yaml', async () => {
     const name = names.emptiedGroups;
     expect((await pamSignIn(t, name)).res.status).toBe(303);
     expect((await userModel(t, name)).admin).toBe(true);
-    // The same data_dir and port, restarted with auth.pam.admin_groups emptied.
-    await t.hub.stop();
-    const hubYaml = path.join(t.dataDir, 'hub.yaml');
-    const input = parse(readFileSync(hubYaml, 'utf8')) as { auth: { pam: { admin_groups: string[] } } };
-    input.auth.pam.admin_groups = [];
-    writeFileSync(hubYaml, stringify(input));
-    t.hub = createHub(parseConfig(stringify(input), hubYaml, {}), { docker: t.docker, labels: t.labels, logger: createLogger('silent') });
-    t.users = createUserStore(t.hub.db);
-    await t.hub.start();
+    await restartWith(t, (input) => {
+      input.auth.pam.admin_groups = [];
+    });
+    expect((await userModel(t, name)).admin).toBe(false);
     expect((await pamSignIn(t, name)).res.status).toBe(303);
     expect((await userModel(t, name)).admin).toBe(false);
   });
@@ -236,11 +243,29 @@ describe('shared names (auth.allow_shared_names: true)', () => {
     expect((await pamSignIn(t, name)).res.status).toBe(303);
     expect((await userModel(t, name)).admin).toBe(true);
   });
+
+  it('ends the sessions of the method that does not own a name once sharing is turned off', async () => {
+    const name = names.shared;
+    const host = await pamSignIn(t, name);
+    const github = await githubSignIn(t, name);
+    await restartWith(t, (input) => {
+      input.auth.allow_shared_names = false;
+    });
+    expect((await host.jar.fetch(`${t.url}/hub/home`)).status).toBe(200);
+    const refused = await github.jar.fetch(`${t.url}/hub/home`);
+    expect(refused.status).toBe(302);
+    expect(refused.headers.get('location')).toMatch(/^\/hub\/login/);
+  });
 });
 
 describe('upgrading a database from before sign-in methods were recorded', () => {
   let t: TestHub;
   const sessionId = randomBytes(32).toString('base64url');
+  const strayId = randomBytes(32).toString('base64url');
+  const cookieFor = (id: string) => {
+    const secret = Buffer.from(readFileSync(path.join(t.dataDir, 'jupyterhub_cookie_secret'), 'utf8').trim(), 'hex');
+    return `jupyterhub-hub-login=${signValue(secret, 'jupyterhub-hub-login', id)}`;
+  };
 
   /** The shipped migrations up to and including the first one: the schema of the previous release. */
   function firstMigrationOnly(): string {
@@ -260,10 +285,14 @@ describe('upgrading a database from before sign-in methods were recorded', () =>
     const old = openDatabase(t.dataDir, firstMigrationOnly());
     const insert = old.db.$client.prepare('INSERT INTO users (name, slug, admin) VALUES (?, ?, ?)');
     const legacyAdmin = insert.run(names.legacyAdmin, names.legacyAdmin, 1).lastInsertRowid;
-    insert.run(names.legacyGithub, names.legacyGithub, 0);
-    // A browser session of the legacy admin, from before the upgrade (only the hash of its id is stored).
-    old.db.$client.prepare("INSERT INTO sessions (id_hash, user_id, session_id, authenticator, expires_at) VALUES (?, ?, 'legacy', 'pam', ?)")
-      .run(createHash('sha256').update(sessionId).digest('hex'), legacyAdmin, Date.now() + 3_600_000);
+    const legacyGithub = insert.run(names.legacyGithub, names.legacyGithub, 0).lastInsertRowid;
+    // Browser sessions from before the upgrade (only the hash of an id is stored): the legacy admin's own, and one
+    // the host account of the GitHub user's name opened when names were shared, with a token issued in it.
+    const session = old.db.$client.prepare('INSERT INTO sessions (id_hash, user_id, session_id, authenticator, expires_at) VALUES (?, ?, ?, ?, ?)');
+    session.run(createHash('sha256').update(sessionId).digest('hex'), legacyAdmin, 'legacy', 'pam', Date.now() + 3_600_000);
+    session.run(createHash('sha256').update(strayId).digest('hex'), legacyGithub, 'stray', 'pam', Date.now() + 3_600_000);
+    old.db.$client.prepare("INSERT INTO api_tokens (prefix, hash, user_id, session_id, note) VALUES ('zzzz', 'h', ?, 'stray', 'minted by the host account')")
+      .run(legacyGithub);
     old.close();
     await t.restart();
   });
@@ -273,19 +302,25 @@ describe('upgrading a database from before sign-in methods were recorded', () =>
     expect(readdirSync(t.dataDir).some((f) => /^jupyterhub\.sqlite\..*\.bak$/.test(f))).toBe(true);
     expect(await userModel(t, names.legacyGithub)).toMatchObject({ name: names.legacyGithub, admin: false });
     expect(await userModel(t, names.legacyAdmin)).toMatchObject({ name: names.legacyAdmin, admin: true });
-    const secret = Buffer.from(readFileSync(path.join(t.dataDir, 'jupyterhub_cookie_secret'), 'utf8').trim(), 'hex');
-    const cookie = `jupyterhub-hub-login=${signValue(secret, 'jupyterhub-hub-login', sessionId)}`;
-    const home = await fetch(`${t.url}/hub/home`, { headers: { cookie } });
+    const home = await fetch(`${t.url}/hub/home`, { headers: { cookie: cookieFor(sessionId) } });
     expect(home.status).toBe(200);
     expect(await home.text()).toContain(`<strong id="signed-in-user">${names.legacyAdmin}</strong>`);
   });
 
-  it('binds an existing user to the first method that signs in after the upgrade', async () => {
+  it('binds an existing user to the first method that signs in after the upgrade, ending the other method\'s sessions and their tokens', async () => {
     const name = names.legacyGithub;
+    const tokenNotes = async () => {
+      const res = await api(t, 'GET', `/users/${name}/tokens`);
+      return ((await res.json()) as { api_tokens: { note: string }[] }).api_tokens.map((tk) => tk.note);
+    };
+    expect((await fetch(`${t.url}/hub/home`, { headers: { cookie: cookieFor(strayId) }, redirect: 'manual' })).status).toBe(200);
+    expect(await tokenNotes()).toContain('minted by the host account');
     expect((await githubSignIn(t, name)).res.status).toBe(302);
     const { res, text } = await pamSignIn(t, name);
     expect(res.status).toBe(403);
     expect(errorOf(text)).toContain(escapeHtml(GITHUB_OWNED(name)));
+    expect((await fetch(`${t.url}/hub/home`, { headers: { cookie: cookieFor(strayId) }, redirect: 'manual' })).status).toBe(302);
+    expect(await tokenNotes()).not.toContain('minted by the host account');
   });
 
   it('applies admin_groups to an existing admin at the first PAM sign-in: out of the group, no longer admin', async () => {
