@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { HubConfig } from '../../config/load.js';
 import { HttpError } from '../../errors.js';
-import { adminAfterSignIn } from '../../auth/admin-grant.js';
+import { adminAfterSignIn, adminGroupsInUse } from '../../auth/admin-grant.js';
 import { decideAccess } from '../../auth/allow.js';
 import type { GithubSignIn } from '../../auth/github.js';
 import type { GithubTokenVault } from '../../auth/github-token.js';
@@ -57,7 +57,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
   };
 
-  const adminGroupsInUse = config.auth.pam.enabled && config.auth.pam.admin_groups.length > 0;
+  const groupsGrantAdmin = adminGroupsInUse(config.auth);
   /**
    * The user a sign-in that passed the policy becomes: refused when another method owns the name; otherwise bound to
    * `via` if unbound, with the admin flag this sign-in leaves. Synchronous, so two sign-ins cannot both claim a name.
@@ -73,11 +73,14 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       return { refused };
     }
     const row = existing ?? users.ensure(name, { authenticator: via });
-    const grant = adminAfterSignIn(row, { ...facts, adminGroupsInUse });
+    const grant = adminAfterSignIn(row, { ...facts, adminGroupsInUse: groupsGrantAdmin });
     if (row.admin && row.adminSource === null && !grant.admin) {
       c.var.log.warn({ username: name, via }, 'admin flag from before Berth recorded its source dropped, as auth.pam.admin_groups is in use: an admin can grant it again');
     }
     const bind = row.authenticator === null ? { authenticator: via } : {};
+    // Binding a name that had none (added by an admin, or from before methods were recorded): sessions another
+    // method opened under it, and the tokens issued in them, are not this person's.
+    if (row.authenticator === null && !config.auth.allow_shared_names) sessions.endOtherMethods(row.id, via);
     return { row: users.update(name, { ...grant, ...bind, ...extra }) ?? row };
   };
 
