@@ -1,22 +1,20 @@
 // The browser sign-in flow: /hub/login (GitHub button, PAM form), /hub/oauth_login, /hub/oauth_callback,
-// /hub/logout, /hub/home and /hub/. Decides who gets in (auth/allow.ts, auth/name-owner.ts), the admin flag a
-// sign-in leaves (auth/admin-grant.ts), and starts the session.
+// /hub/logout, /hub/home and /hub/. Decides who gets in (auth/allow.ts, then auth/admission.ts: who owns the name,
+// the admin flag) and starts the session.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { HubConfig } from '../../config/load.js';
 import { HttpError } from '../../errors.js';
-import { adminAfterSignIn, adminGroupsInUse } from '../../auth/admin-grant.js';
+import { createAdmission } from '../../auth/admission.js';
 import { decideAccess } from '../../auth/allow.js';
 import type { GithubSignIn } from '../../auth/github.js';
 import type { GithubTokenVault } from '../../auth/github-token.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import type { PamAuthenticator } from '../../auth/pam.js';
-import { nameOwnedElsewhere, type SignInMethod } from '../../auth/name-owner.js';
 import { safeNext } from '../../auth/safe-next.js';
 import type { Sessions } from '../../auth/sessions.js';
-import type { User } from '../../db/schema.js';
 import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
@@ -57,32 +55,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
   };
 
-  const groupsGrantAdmin = adminGroupsInUse(config.auth);
-  /**
-   * The user a sign-in that passed the policy becomes: refused when another method owns the name; otherwise bound to
-   * `via` if unbound, with the admin flag this sign-in leaves. Synchronous, so two sign-ins cannot both claim a name.
-   */
-  const admit = (
-    c: Context<AppEnv>, name: string, via: SignInMethod, facts: { listed: boolean; inAdminGroup: boolean },
-    extra: Parameters<UserStore['update']>[1] = {},
-  ): { refused: string } | { row: User } => {
-    const existing = users.get(name);
-    const refused = nameOwnedElsewhere(existing, via, config.auth);
-    if (refused !== null) {
-      c.var.log.warn({ username: name, via, owner: existing?.authenticator }, 'sign-in refused: the name belongs to another sign-in method');
-      return { refused };
-    }
-    const row = existing ?? users.ensure(name, { authenticator: via });
-    const grant = adminAfterSignIn(row, { ...facts, adminGroupsInUse: groupsGrantAdmin });
-    if (row.admin && row.adminSource === null && !grant.admin) {
-      c.var.log.warn({ username: name, via }, 'admin flag from before Berth recorded its source dropped, as auth.pam.admin_groups is in use: an admin can grant it again');
-    }
-    const bind = row.authenticator === null ? { authenticator: via } : {};
-    // Binding a name that had none (added by an admin, or from before methods were recorded): sessions another
-    // method opened under it, and the tokens issued in them, are not this person's.
-    if (row.authenticator === null && !config.auth.allow_shared_names) sessions.endOtherMethods(row.id, via);
-    return { row: users.update(name, { ...grant, ...bind, ...extra }) ?? row };
-  };
+  const { admit } = createAdmission({ config, users, sessions });
 
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
     loginPage({ hubPrefix, githubConfigured: github !== null, pamEnabled: pam !== null, next, ...extra });
@@ -147,7 +120,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       c.var.log.info({ username: user, reason: decision.reason }, 'PAM sign-in refused by policy');
       return answer(403, decision.reason);
     }
-    const admitted = admit(c, user, 'pam', { listed: adminUsers.includes(user), inAdminGroup });
+    const admitted = admit(c.var.log, user, 'pam', { listed: adminUsers.includes(user), inAdminGroup });
     if ('refused' in admitted) return answer(403, admitted.refused);
     const { row } = admitted;
     c.var.log.info({ username: user, rule: decision.rule, admin: row.admin }, 'signed in with PAM');
@@ -181,7 +154,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       throw new HttpError(403, decision.reason);
     }
     const githubTokenEncrypted = deps.githubTokens.enabled ? deps.githubTokens.seal(identity.token) : null;
-    const admitted = admit(c, name, 'github', { listed: admin, inAdminGroup: false }, { githubTokenEncrypted });
+    const admitted = admit(c.var.log, name, 'github', { listed: admin, inAdminGroup: false }, { githubTokenEncrypted });
     if ('refused' in admitted) throw new HttpError(403, admitted.refused);
     const { row } = admitted;
     c.var.log.info({ username: name, rule: decision.rule, admin: row.admin }, 'signed in with GitHub');
