@@ -11,6 +11,7 @@ import { loadCookieSecret } from './auth/cookie-secret.js';
 import { createLogger, type Logger } from './log.js';
 import { createWebApp } from './web/app.js';
 import { createUserStore } from './users/store.js';
+import { revokeUnbackedGroupAdmins } from './auth/admin-grant.js';
 import { createTokenStore } from './auth/tokens.js';
 import { createOAuthClientStore } from './auth/oauth-clients.js';
 import { createOAuthCodeStore } from './auth/oauth-codes.js';
@@ -81,6 +82,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
   const docker = overrides.docker ?? new Docker();
   const hubId = loadHubId(opened.db);
   const userStore = createUserStore(opened.db);
+  revokeUnbackedGroupAdmins(config.auth, userStore, logger);
   const spawner = createDockerSpawner({
     docker, network: config.spawner.network, isolate: config.spawner.isolate_containers, hubId, port: config.spawner.port, extraLabels: overrides.labels, logger,
   });

@@ -1,12 +1,13 @@
 // Owns the sessions table and the two browser cookies of a sign-in: `jupyterhub-hub-login` (a random id,
 // HMAC-signed with the cookie secret, only its hash stored) and the plain `jupyterhub-session-id` tokens are tied to.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, inArray, lt, ne } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { apiTokens, oauthCodes, sessions, users, type User } from '../db/schema.js';
+import { nameOwnedElsewhere } from './name-owner.js';
 import { readCookie, signValue, verifyValue } from './signed-value.js';
 
 export const LOGIN_COOKIE = 'jupyterhub-hub-login';
@@ -27,6 +28,8 @@ export interface Sessions {
   start(c: Context, userId: number, authenticator: Authenticator): string;
   /** Ends the caller's session (if any), revokes the tokens issued in it, and clears both cookies. */
   end(c: Context): void;
+  /** Ends a user's sessions started through another sign-in method, and revokes the tokens issued in them. */
+  endOtherMethods(userId: number, keep: Authenticator): void;
   /** Cookie attributes shared by every hub cookie (path, Secure, SameSite), for other hub cookies to reuse. */
   readonly cookieOptions: { path: string; secure: boolean; httpOnly: true; sameSite: 'Lax' };
 }
@@ -39,7 +42,7 @@ export function createSessions(deps: { db: Db; secret: Buffer; config: HubConfig
   const loginCookie = { path: hubPath, secure, httpOnly: true as const, sameSite: 'Lax' as const };
   const sessionIdCookie = { ...loginCookie, path: config.hub.base_url };
 
-  const lookup = (header: string | undefined): { idHash: string; userId: number; sessionId: string } | null => {
+  const lookup = (header: string | undefined): { idHash: string; userId: number; sessionId: string; authenticator: Authenticator } | null => {
     const id = verifyValue(secret, LOGIN_COOKIE, readCookie(header, LOGIN_COOKIE));
     if (id === null) return null;
     const row = db.select().from(sessions).where(eq(sessions.idHash, hashId(id))).get();
@@ -53,7 +56,9 @@ export function createSessions(deps: { db: Db; secret: Buffer; config: HubConfig
       const row = lookup(header);
       if (row === null) return null;
       const user = db.select().from(users).where(eq(users.id, row.userId)).get();
-      return user ? { user, sessionId: row.sessionId } : null;
+      // A session of a method that no longer owns the name (e.g. from when names were shared) is not the user.
+      if (!user || nameOwnedElsewhere(user, row.authenticator, config.auth) !== null) return null;
+      return { user, sessionId: row.sessionId };
     },
     start(c, userId, authenticator) {
       const id = randomBytes(32).toString('base64url');
@@ -78,6 +83,16 @@ export function createSessions(deps: { db: Db; secret: Buffer; config: HubConfig
       }
       deleteCookie(c, LOGIN_COOKIE, loginCookie);
       deleteCookie(c, SESSION_ID_COOKIE, sessionIdCookie);
+    },
+    endOtherMethods(userId, keep) {
+      const others = and(eq(sessions.userId, userId), ne(sessions.authenticator, keep));
+      const ids = db.select({ sessionId: sessions.sessionId }).from(sessions).where(others).all().map((r) => r.sessionId);
+      if (ids.length === 0) return;
+      db.transaction((tx) => {
+        tx.delete(sessions).where(others).run();
+        tx.delete(apiTokens).where(and(eq(apiTokens.userId, userId), inArray(apiTokens.sessionId, ids))).run();
+        tx.delete(oauthCodes).where(and(eq(oauthCodes.userId, userId), inArray(oauthCodes.sessionId, ids))).run();
+      });
     },
   };
 }

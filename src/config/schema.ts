@@ -103,6 +103,8 @@ const auth = z.strictObject({
   allowed_users: usernames('Users allowed to sign in.'),
   blocked_users: usernames('Users never allowed to sign in, whatever other rule matches.'),
   allow_all: z.boolean().default(false).describe('Allow every user the authenticator accepts.'),
+  allow_shared_names: z.boolean().default(false)
+    .describe('Let GitHub and PAM sign in to the same user name (GitHub login `alice` and host account `alice` are then one hub user). Off: a name belongs to the method that first signed it in.'),
   session_max_age: duration('How long a sign-in lasts (seconds, or 8h, 14d).').default(14 * 86400),
   token_max_age: duration('Longest lifetime of an API token users request (JupyterHub `token_expires_in_max_seconds`); a request without `expires_in` gets it. Unset: tokens may never expire.')
     .refine((s) => Number.isInteger(s) && s >= 1 && s <= TOKEN_LIMITS.maxLifetimeSeconds, 'must be whole seconds from 1s to 3650d')

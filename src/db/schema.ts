@@ -18,6 +18,14 @@ export const users = sqliteTable('users', {
   /** DNS-safe, stable per-user id for container and volume names; set once, never recomputed. */
   slug: text('slug').notNull().unique(),
   admin: integer('admin', { mode: 'boolean' }).notNull().default(false),
+  /**
+   * Where `admin` comes from while it is true: `hub` (auth.admin_users, or an admin through the API or admin page;
+   * kept until an admin removes it) or `admin_groups` (PAM's auth.pam.admin_groups at the last sign-in; decided again
+   * at every sign-in). Null when not admin, or for an admin flag set before this was recorded (source unknown).
+   */
+  adminSource: text('admin_source', { enum: ['hub', 'admin_groups'] }),
+  /** The sign-in method that owns this name; null until the first sign-in (users added by an admin, older rows). */
+  authenticator: text('authenticator', { enum: ['github', 'pam'] }),
   /** Added through the admin API or page: such users may sign in (OAuthenticator's allow_existing_users). */
   addedByAdmin: integer('added_by_admin', { mode: 'boolean' }).notNull().default(false),
   /** Catalog label an admin chose for this user's next starts; null = no choice. */

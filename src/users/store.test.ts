@@ -41,4 +41,26 @@ describe('user store', () => {
     expect(users.get('zed')?.slug).toBe('zoe');
     expect(users.create('Zoe')?.slug).toBe('-5aoe');
   });
+
+  it('records admin set without a source as granted by the hub, and clears the source with the flag', () => {
+    expect(users.create('amy', { admin: true })).toMatchObject({ admin: true, adminSource: 'hub', authenticator: null });
+    users.update('amy', { admin: true, adminSource: 'admin_groups' });
+    expect(users.update('amy', { admin: true })).toMatchObject({ admin: true, adminSource: 'hub' });
+    expect(users.update('amy', { admin: false })).toMatchObject({ admin: false, adminSource: null });
+    expect(users.update('amy', { userImage: 'gpu' })).toMatchObject({ admin: false, adminSource: null });
+  });
+
+  it('creates a user owned by the sign-in method that created it', () => {
+    expect(users.ensure('bob', { authenticator: 'pam' })).toMatchObject({ authenticator: 'pam', admin: false, adminSource: null });
+    expect(users.ensure('bob', { authenticator: 'github' }).authenticator).toBe('pam');
+  });
+
+  it('revokes only the admin flags that came from the source named', () => {
+    users.create('amy', { admin: true });
+    users.create('bob');
+    users.update('bob', { admin: true, adminSource: 'admin_groups' });
+    expect(users.revokeAdmin('admin_groups')).toEqual(['bob']);
+    expect(users.get('bob')).toMatchObject({ admin: false, adminSource: null });
+    expect(users.get('amy')).toMatchObject({ admin: true, adminSource: 'hub' });
+  });
 });

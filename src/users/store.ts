@@ -1,22 +1,32 @@
 // Owns the users table: rows in, rows out. Names arrive already parsed (users/username.ts).
 // The slug is fixed when the user is created and never recomputed, so volume names never change.
+// Setting `admin` without saying where it comes from records it as the hub's own grant (admin_users, the API).
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { users, type User } from '../db/schema.js';
+
+export interface NewUserFields {
+  admin?: boolean;
+  addedByAdmin?: boolean;
+  /** The sign-in method creating the user, which then owns the name; omitted: unbound until the first sign-in. */
+  authenticator?: User['authenticator'];
+}
 
 export interface UserStore {
   get(name: string): User | null;
   getById(id: number): User | null;
   /** Creates the user; returns null when the name is taken. */
-  create(name: string, fields?: { admin?: boolean; addedByAdmin?: boolean }): User | null;
+  create(name: string, fields?: NewUserFields): User | null;
   /** Creates each name not taken yet, in one transaction; returns the users created, in the order given. */
-  createMany(names: readonly string[], fields?: { admin?: boolean; addedByAdmin?: boolean }): User[];
+  createMany(names: readonly string[], fields?: NewUserFields): User[];
   /** The existing user, or a new one. */
-  ensure(name: string, fields?: { admin?: boolean }): User;
+  ensure(name: string, fields?: NewUserFields): User;
   list(options?: { offset?: number; limit?: number }): User[];
   count(): number;
-  update(name: string, fields: Partial<Pick<User, 'name' | 'admin' | 'adminImage' | 'userImage' | 'githubTokenEncrypted' | 'lastActivity' | 'addedByAdmin'>>): User | null;
+  update(name: string, fields: Partial<Pick<User, 'name' | 'admin' | 'adminSource' | 'authenticator' | 'adminImage' | 'userImage' | 'githubTokenEncrypted' | 'lastActivity' | 'addedByAdmin'>>): User | null;
   remove(name: string): boolean;
+  /** Clears every admin flag that came from `source`; returns the names that lost it. */
+  revokeAdmin(source: NonNullable<User['adminSource']>): string[];
 }
 
 /** Escapes a valid user name into [a-z0-9-] the way DockerSpawner's escapism does: other bytes become -XX. */
@@ -35,7 +45,10 @@ export function createUserStore(db: Db): UserStore {
   const slugTaken = db.select({ id: users.id }).from(users).where(eq(users.slug, sql.placeholder('slug'))).prepare();
   const insert = db
     .insert(users)
-    .values({ name: sql.placeholder('name'), slug: sql.placeholder('slug'), admin: sql.placeholder('admin'), addedByAdmin: sql.placeholder('addedByAdmin') })
+    .values({
+      name: sql.placeholder('name'), slug: sql.placeholder('slug'), admin: sql.placeholder('admin'),
+      adminSource: sql.placeholder('adminSource'), addedByAdmin: sql.placeholder('addedByAdmin'), authenticator: sql.placeholder('authenticator'),
+    })
     .onConflictDoNothing({ target: users.name })
     .returning()
     .prepare();
@@ -51,7 +64,11 @@ export function createUserStore(db: Db): UserStore {
     get: (name) => byName.get({ name }) ?? null,
     getById: (id) => byId.get({ id }) ?? null,
     create(name, fields = {}) {
-      return insert.get({ name, slug: uniqueSlug(slugFor(name)), admin: fields.admin ?? false, addedByAdmin: fields.addedByAdmin ?? false }) ?? null;
+      const admin = fields.admin ?? false;
+      return insert.get({
+        name, slug: uniqueSlug(slugFor(name)), admin, adminSource: admin ? 'hub' : null,
+        addedByAdmin: fields.addedByAdmin ?? false, authenticator: fields.authenticator ?? null,
+      }) ?? null;
     },
     createMany(names, fields = {}) {
       // One transaction: a commit per user made 1,000 new users cost 1,000 WAL commits.
@@ -65,10 +82,15 @@ export function createUserStore(db: Db): UserStore {
     },
     count: () => db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0,
     update(name, fields) {
-      return db.update(users).set(fields).where(eq(users.name, name)).returning().get() ?? null;
+      const set = fields.admin !== undefined && fields.adminSource === undefined ? { ...fields, adminSource: fields.admin ? 'hub' as const : null } : fields;
+      return db.update(users).set(set).where(eq(users.name, name)).returning().get() ?? null;
     },
     remove(name) {
       return db.delete(users).where(eq(users.name, name)).run().changes > 0;
+    },
+    revokeAdmin(source) {
+      return db.update(users).set({ admin: false, adminSource: null }).where(eq(users.adminSource, source)).returning({ name: users.name }).all()
+        .map((u) => u.name);
     },
   };
   return store;

@@ -1,11 +1,13 @@
 // The browser sign-in flow: /hub/login (GitHub button, PAM form), /hub/oauth_login, /hub/oauth_callback,
-// /hub/logout, /hub/home and /hub/. Decides who gets in (auth/allow.ts) and starts the session.
+// /hub/logout, /hub/home and /hub/. Decides who gets in (auth/allow.ts, then auth/admission.ts: who owns the name,
+// the admin flag) and starts the session.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { HubConfig } from '../../config/load.js';
 import { HttpError } from '../../errors.js';
+import { createAdmission } from '../../auth/admission.js';
 import { decideAccess } from '../../auth/allow.js';
 import type { GithubSignIn } from '../../auth/github.js';
 import type { GithubTokenVault } from '../../auth/github-token.js';
@@ -58,6 +60,8 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     const server = deps.servers?.get(name);
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
   };
+
+  const { admit } = createAdmission({ config, users, sessions });
 
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
     loginPage({ hubPrefix, githubConfigured: github !== null, pamEnabled: pam !== null, next, ...extra });
@@ -123,10 +127,9 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       c.var.log.info({ username: user, reason: decision.reason }, 'PAM sign-in refused by policy');
       return answer(403, decision.reason);
     }
-    let row = users.ensure(user, { admin });
-    // With admin_groups, admin follows the group: leaving it revokes admin unless auth.admin_users lists the user.
-    const wantAdmin = pamConfig.admin_groups.length > 0 ? admin : row.admin || admin;
-    if (row.admin !== wantAdmin) row = users.update(user, { admin: wantAdmin }) ?? row;
+    const admitted = admit(c.var.log, user, 'pam', { listed: adminUsers.includes(user), inAdminGroup });
+    if ('refused' in admitted) return answer(403, admitted.refused);
+    const { row } = admitted;
     c.var.log.info({ username: user, rule: decision.rule, admin: row.admin }, 'signed in with PAM');
     await padUntil(started + pamAnswerMs);
     startSession(c, row.id, 'pam');
@@ -157,10 +160,10 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       c.var.log.info({ username: name, reason: decision.reason }, 'GitHub sign-in refused by policy');
       throw new HttpError(403, decision.reason);
     }
-    let row = users.ensure(name, { admin });
     const githubTokenEncrypted = deps.githubTokens.enabled ? deps.githubTokens.seal(identity.token) : null;
-    const fields = { githubTokenEncrypted, ...(admin && !row.admin ? { admin: true } : {}) };
-    row = users.update(name, fields) ?? row;
+    const admitted = admit(c.var.log, name, 'github', { listed: admin, inAdminGroup: false }, { githubTokenEncrypted });
+    if ('refused' in admitted) throw new HttpError(403, admitted.refused);
+    const { row } = admitted;
     c.var.log.info({ username: name, rule: decision.rule, admin: row.admin }, 'signed in with GitHub');
     startSession(c, row.id, 'github');
     return c.redirect(identity.next ?? landing(name), 302);
