@@ -16,7 +16,7 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<Brows
     executablePath: '/usr/bin/chromium',
     headless: true,
     // Without the background-networking flags chromium keeps dialling hosts this machine cannot reach.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(options.args ?? [])],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', ...(options.args ?? [])],
   });
   const close = context.close.bind(context);
   // Remove the profile once chromium has exited, not on the 'close' event (it still writes to it then).
