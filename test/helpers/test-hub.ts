@@ -11,6 +11,7 @@
 //   berth/backend:test image, pull_policy never, network `berth-test-<random>`).
 // - Containers a test makes itself should carry `t.labels` so cleanup() sweeps them too.
 // - `restart()` stops the hub object and builds a new one on the same data_dir and network (a hub restart).
+// - servers.start() waits up to 120 s for ready (not 10 s), unless overrides.serverTiming.slowSpawnMs says otherwise.
 // - Set BERTH_TEST_LOG=debug to see the hub's log lines.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,6 +69,9 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
     logger: createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
     ...options.overrides,
     labels: { ...labels, ...options.overrides?.labels },
+    // start() answers when the server is ready or has failed, however loaded the machine is: a test that wants
+    // 'pending' asks for a short window itself. (JupyterHub's 10 s slow_spawn_timeout would make tests timings.)
+    serverTiming: { slowSpawnMs: 120_000, ...options.overrides?.serverTiming },
   };
 
   const build = () => createHub(hubConfig, overrides);
