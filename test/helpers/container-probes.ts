@@ -15,6 +15,13 @@ export async function execIn(container: Docker.Container, cmd: string[]): Promis
   return { output, exitCode: (await exec.inspect()).ExitCode };
 }
 
+/** Runs a shell script in a user's running server container, as the image's user; throws unless it exits 0. */
+export async function shellIn(container: Docker.Container, script: string): Promise<string> {
+  const { output, exitCode } = await execIn(container, ['sh', '-c', script]);
+  if (exitCode !== 0) throw new Error(`sh -c ${JSON.stringify(script)} exited ${exitCode}: ${output}`);
+  return output;
+}
+
 /** Starts `cmd` in `container` in the background (e.g. a listener), without waiting for it. */
 export async function startIn(container: Docker.Container, cmd: string[]): Promise<void> {
   const exec = await container.exec({ Cmd: cmd, AttachStdout: false, AttachStderr: false });

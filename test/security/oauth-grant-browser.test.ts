@@ -6,6 +6,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { shellIn } from '../helpers/container-probes.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
@@ -17,14 +18,6 @@ let browser: BrowserContext;
 /** What mallory's container knows: its OAuth client's secret and callback. */
 let mallory: { secret: string; callback: string };
 
-async function execInMallory(script: string): Promise<void> {
-  const container = t.docker.getContainer(t.hub.servers.get('mallory')!.containerId!);
-  const exec = await container.exec({ Cmd: ['sh', '-c', script], User: 'jovyan', AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  stream.resume();
-  await new Promise((resolve) => stream.on('end', resolve));
-  expect((await exec.inspect()).ExitCode).toBe(0);
-}
 
 beforeAll(async () => {
   gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'alice' });
@@ -34,7 +27,7 @@ beforeAll(async () => {
     spawner: { image: 'berth/singleuser:test', start_timeout: 120, http_timeout: 60 },
   });
   t.users.ensure('mallory');
-  expect(await t.hub.servers.start('mallory', undefined, { waitMs: 120_000 })).toBe('started');
+  expect(await t.hub.servers.start('mallory')).toBe('started');
   const env = (await t.docker.getContainer(t.hub.servers.get('mallory')!.containerId!).inspect()).Config.Env;
   const envOf = (name: string) => env.find((e) => e.startsWith(`${name}=`))!.slice(name.length + 1);
   mallory = { secret: envOf('JUPYTERHUB_API_TOKEN'), callback: envOf('JUPYTERHUB_OAUTH_CALLBACK_URL') };
@@ -43,7 +36,7 @@ beforeAll(async () => {
     scope: 'admin:users tokens admin:servers read:users access:servers',
   })}`;
   const lure = `<a id="lure" href="${authorize.replace(/&/g, '&amp;')}">a notebook you will like</a>`;
-  await execInMallory(`mkdir -p "$HOME/.jupyter/custom" && echo ${Buffer.from(lure).toString('base64')} | base64 -d > "$HOME/.jupyter/custom/lure.html"`);
+  await shellIn(t.docker.getContainer(t.hub.servers.get('mallory')!.containerId!), `mkdir -p "$HOME/.jupyter/custom" && echo ${Buffer.from(lure).toString('base64')} | base64 -d > "$HOME/.jupyter/custom/lure.html"`);
   browser = await launchBrowser();
 }, 180_000);
 

@@ -7,6 +7,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { shellIn } from '../helpers/container-probes.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
@@ -20,15 +21,6 @@ let browser: BrowserContext;
 const aliceTokenNotes = (): string[] =>
   (t.hub.db.$client.prepare('SELECT note FROM api_tokens WHERE user_id = ?').all(t.users.get('alice')!.id) as { note: string }[]).map((r) => r.note);
 
-/** Runs a shell command as jovyan in mallory's container and waits for it to end. */
-async function execInMallory(script: string): Promise<void> {
-  const container = t.docker.getContainer(t.hub.servers.get('mallory')!.containerId!);
-  const exec = await container.exec({ Cmd: ['sh', '-c', script], User: 'jovyan', AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  stream.resume();
-  await new Promise((resolve) => stream.on('end', resolve));
-  expect((await exec.inspect()).ExitCode).toBe(0);
-}
 
 beforeAll(async () => {
   gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'alice' });
@@ -40,7 +32,7 @@ beforeAll(async () => {
   t.users.ensure('mallory');
   expect(await t.hub.servers.start('mallory')).toBe('started');
   const page = Buffer.from(ATTACK_PAGE).toString('base64');
-  await execInMallory(`mkdir -p "$HOME/.jupyter/custom" && echo ${page} | base64 -d > "$HOME/.jupyter/custom/x.html"`);
+  await shellIn(t.docker.getContainer(t.hub.servers.get('mallory')!.containerId!), `mkdir -p "$HOME/.jupyter/custom" && echo ${page} | base64 -d > "$HOME/.jupyter/custom/x.html"`);
   browser = await launchBrowser();
 }, 180_000);
 

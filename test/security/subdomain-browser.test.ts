@@ -4,11 +4,11 @@
 // page's script tries against the hub and alice's server fails, and the hub shows nothing changed. The same page on
 // the shared-origin default reads alice's files: what subdomain_host closes.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { shellIn } from '../helpers/container-probes.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
@@ -40,9 +40,9 @@ async function startSite(subdomain: boolean): Promise<Site> {
     t.users.ensure('mallory');
     const started = await Promise.all([t.hub.servers.start('alice'), t.hub.servers.start('mallory')]);
     expect(started).toEqual(['started', 'started']);
-    await exec(t, 'alice', `touch /home/jovyan/${secret}`);
+    await shellIn(t.docker.getContainer(t.hub.servers.get('alice')!.containerId!), `touch /home/jovyan/${secret}`);
     const page = Buffer.from(attackPage(site)).toString('base64');
-    await exec(t, 'mallory', `mkdir -p /home/jovyan/.jupyter/custom && echo ${page} | base64 -d > /home/jovyan/.jupyter/custom/x.html`);
+    await shellIn(t.docker.getContainer(t.hub.servers.get('mallory')!.containerId!), `mkdir -p /home/jovyan/.jupyter/custom && echo ${page} | base64 -d > /home/jovyan/.jupyter/custom/x.html`);
   } catch (err) {
     await t.cleanup();
     throw err;
@@ -85,17 +85,6 @@ async function runAttack(site: Site): Promise<Record<string, string>> {
 }
 
 /** Runs a command in a user's container (as jovyan) and returns its output. */
-async function exec(t: TestHub, user: string, script: string): Promise<string> {
-  const exec = await t.docker.getContainer(t.hub.servers.get(user)!.containerId!).exec({
-    Cmd: ['sh', '-c', script], AttachStdout: true, AttachStderr: true,
-  });
-  const stream = await exec.start({});
-  let out = '';
-  stream.on('data', (chunk: Buffer) => (out += chunk.toString('latin1')));
-  await once(stream, 'end');
-  return out;
-}
-
 /**
  * mallory's page: each attempt writes what it got; `status 2xx` (a readable answer) or `READ <text>` would mean
  * the attempt worked. Frames and windows are polled until they either throw (another origin) or show content.
