@@ -15,7 +15,7 @@ import { Hono } from 'hono';
 import { stringify } from 'yaml';
 import { loadCookieSecret } from '../src/auth/cookie-secret.js';
 import { createCallerResolver } from '../src/auth/caller.js';
-import { createGithubSignIn } from '../src/auth/github.js';
+import { createGithubAuthenticator } from '../src/auth/github.js';
 import { createGithubTokenVault } from '../src/auth/github-token.js';
 import { createLoginThrottle } from '../src/auth/login-throttle.js';
 import { createOAuthClientStore } from '../src/auth/oauth-clients.js';
@@ -107,8 +107,8 @@ async function seed(yaml: object): Promise<{ cookie: string; close(): void; app:
     },
     signIn: {
       config, secret, sessions, users,
-      github: createGithubSignIn({ config, secret }), pam: null,
-      githubTokens: createGithubTokenVault(config, {}), throttle: createLoginThrottle(), servers,
+      github: createGithubAuthenticator({ config, tokens: createGithubTokenVault(config, {}) }), pam: null,
+      throttle: createLoginThrottle(), servers,
     },
   });
   const signer = new Hono().get('/in/:name', (c) => {

@@ -7,13 +7,13 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { apiTokens, oauthCodes, sessions, users, type User } from '../db/schema.js';
-import { nameOwnedElsewhere } from './name-owner.js';
+import { nameOwnedElsewhere, type SignInMethod } from './name-owner.js';
 import { readCookie, signValue, verifyValue } from './signed-value.js';
 
 export const LOGIN_COOKIE = 'jupyterhub-hub-login';
 export const SESSION_ID_COOKIE = 'jupyterhub-session-id';
 
-export type Authenticator = 'github' | 'pam';
+export type Authenticator = SignInMethod;
 
 export interface SignedIn {
   user: User;

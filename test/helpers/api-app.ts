@@ -11,7 +11,7 @@ import { createOAuthClientStore } from '../../src/auth/oauth-clients.js';
 import { createOAuthCodeStore } from '../../src/auth/oauth-codes.js';
 import { syncServiceTokens } from '../../src/auth/service-tokens.js';
 import { createSessions } from '../../src/auth/sessions.js';
-import { createGithubSignIn } from '../../src/auth/github.js';
+import { createGithubAuthenticator } from '../../src/auth/github.js';
 import { createGithubTokenVault } from '../../src/auth/github-token.js';
 import { createLoginThrottle } from '../../src/auth/login-throttle.js';
 import { createTokenStore } from '../../src/auth/tokens.js';
@@ -120,9 +120,8 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
     api: deps,
     signIn: {
       config, secret, sessions, users,
-      github: createGithubSignIn({ config, secret }),
+      github: createGithubAuthenticator({ config, tokens: createGithubTokenVault(config, {}) }),
       pam: null,
-      githubTokens: createGithubTokenVault(config, {}),
       throttle: createLoginThrottle(),
     },
   });
