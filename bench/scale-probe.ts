@@ -22,6 +22,7 @@ import { createOAuthClientStore } from '../src/auth/oauth-clients.js';
 import { createOAuthCodeStore } from '../src/auth/oauth-codes.js';
 import { syncServiceTokens } from '../src/auth/service-tokens.js';
 import { createSessions } from '../src/auth/sessions.js';
+import { startSession } from '../src/web/session-cookies.js';
 import { createTokenStore } from '../src/auth/tokens.js';
 import { parseConfig } from '../src/config/load.js';
 import { openDatabase } from '../src/db/open.js';
@@ -112,7 +113,7 @@ async function seed(yaml: object): Promise<{ cookie: string; close(): void; app:
     },
   });
   const signer = new Hono().get('/in/:name', (c) => {
-    sessions.start(c, users.ensure(c.req.param('name'), { admin: true }).id, 'github');
+    startSession(c, sessions, users.ensure(c.req.param('name'), { admin: true }).id, 'github');
     return c.text('ok');
   });
   const cookie = (await signer.request(`/in/${ADMIN}`)).headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');

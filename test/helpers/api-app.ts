@@ -11,6 +11,7 @@ import { createOAuthClientStore } from '../../src/auth/oauth-clients.js';
 import { createOAuthCodeStore } from '../../src/auth/oauth-codes.js';
 import { syncServiceTokens } from '../../src/auth/service-tokens.js';
 import { createSessions } from '../../src/auth/sessions.js';
+import { startSession } from '../../src/web/session-cookies.js';
 import { createGithubAuthenticator } from '../../src/auth/github.js';
 import { createGithubTokenVault } from '../../src/auth/github-token.js';
 import { createLoginThrottle } from '../../src/auth/login-throttle.js';
@@ -127,7 +128,7 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
   });
   const signer = new Hono().get('/in/:name', (c) => {
     const user = users.ensure(c.req.param('name'));
-    sessions.start(c, user.id, 'github');
+    startSession(c, sessions, user.id, 'github');
     return c.text('ok');
   });
   return {

@@ -21,6 +21,7 @@ import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
+import { endSession, startSession } from '../session-cookies.js';
 import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie, xsrfToken } from '../middleware/csrf.js';
 import { homePage } from './home-page.js';
 import { loginPage } from './login-page.js';
@@ -71,8 +72,8 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   });
 
   /** Starts the session and, as JupyterHub's set_login_cookie, hands out its `_xsrf` cookie right away. */
-  const startSession = (c: Context<AppEnv>, userId: number, method: SignInMethod) => {
-    setXsrfCookie(c, deps.secret, sessions.start(c, userId, method), xsrf);
+  const signInSession = (c: Context<AppEnv>, userId: number, method: SignInMethod) => {
+    setXsrfCookie(c, deps.secret, startSession(c, sessions, userId, method), xsrf);
   };
 
   /** Where a browser goes after sign-in when no `next` was given (JupyterHub's default next URL). */
@@ -146,7 +147,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     const outcome = await completeSignIn(identity, c.var.log);
     if ('refused' in outcome) return answer(403, outcome.refused);
     await padUntil(started + pamAnswerMs);
-    startSession(c, outcome.user.id, 'pam');
+    signInSession(c, outcome.user.id, 'pam');
     return c.redirect(next ?? landing(identity.name), 303);
   });
 
@@ -184,13 +185,13 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       const round = states.redeem(saved, c.req.query('state'));
       const identity = await auth.authenticate({ code, verifier: round.verifier, nonce: round.nonce }, c.var.log);
       if (identity === null) throw new HttpError(403, `${auth.displayName} did not sign you in. Start again from the login page.`);
-      startSession(c, await admit(c, identity), method);
+      signInSession(c, await admit(c, identity), method);
       return c.redirect(round.next ?? landing(identity.name), 302);
     });
   }
 
   const logout = (c: Context<AppEnv>) => {
-    sessions.end(c);
+    endSession(c, sessions);
     clearXsrfCookie(c, xsrf);
     return c.redirect(`${hubPrefix}/login`, 302);
   };
