@@ -108,7 +108,7 @@ async function seed(yaml: object): Promise<{ cookie: string; close(): void; app:
     },
     signIn: {
       config, secret, sessions, users,
-      github: createGithubAuthenticator({ config, tokens: createGithubTokenVault(config, {}) }), pam: null,
+      github: createGithubAuthenticator({ config, tokens: createGithubTokenVault(config, {}) }), oidc: null, pam: null,
       throttle: createLoginThrottle(), servers,
     },
   });

@@ -17,7 +17,6 @@ const metadataSchema = z.object({
   jwks_uri: url,
   userinfo_endpoint: url.optional(),
   token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
-  id_token_signing_alg_values_supported: z.array(z.string()).optional(),
 });
 
 export type ProviderMetadata = z.infer<typeof metadataSchema>;

@@ -100,6 +100,18 @@ describe('OpenID Connect through the contract', () => {
     expect(await namespaced.authenticate(await codeFrom(namespaced), log)).toMatchObject({ groups: ['staff'], inAdminGroup: false });
   });
 
+  it('refuses a provider whose discovery document names another issuer, saying what to set, and asks again next time', async () => {
+    const oidc = createOidcAuthenticator({ config: oidcConfig() })!;
+    op.discoveryIssuer = 'https://elsewhere.example/realms/berth';
+    try {
+      await expect(oidc.authorizeUrl({ state: 's', verifier: 'v'.repeat(43), nonce: 'n' }))
+        .rejects.toMatchObject({ status: 502, message: expect.stringContaining('set auth.oidc.issuer to the provider\'s issuer exactly') });
+    } finally {
+      op.discoveryIssuer = null;
+    }
+    await expect(oidc.authorizeUrl({ state: 's', verifier: 'v'.repeat(43), nonce: 'n' })).resolves.toBeInstanceOf(URL);
+  });
+
   it('refuses a code redeemed with another nonce than its round trip\'s', async () => {
     const oidc = createOidcAuthenticator({ config: oidcConfig() })!;
     op.claims = { preferred_username: 'carol' };

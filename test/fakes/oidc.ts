@@ -9,6 +9,7 @@
 //   op.forge = { key: 'stranger' | 'published', aud, expiresIn, nonce, iss }   how the next id_tokens are made:
 //                              signed with a key the provider does not publish, for another audience, already expired…
 //   op.mode = 'ok' | 'down'    down: every connection is dropped
+//   op.discoveryIssuer = '…'   the issuer the discovery document names (default: the real one)
 //   op.authorizeRequests, op.tokenRequests ({form, authorization, accepted, error}), op.userinfoRequests
 //   await op.close()
 // Endpoints (under the issuer):
@@ -45,6 +46,7 @@ export interface FakeOidc {
   userinfoClaims: Record<string, unknown>;
   forge: IdTokenForgery;
   mode: 'ok' | 'down';
+  discoveryIssuer: string | null;
   readonly authorizeRequests: URLSearchParams[];
   readonly tokenRequests: { form: URLSearchParams; authorization: string | undefined; accepted: boolean; error?: string }[];
   readonly userinfoRequests: number;
@@ -97,7 +99,7 @@ export async function startFakeOidc(options: FakeOidcOptions): Promise<FakeOidc>
     const path = url.pathname.startsWith(issuerPath) ? url.pathname.slice(issuerPath.length) : null;
     if (req.method === 'GET' && path === '/.well-known/openid-configuration') {
       return json(res, 200, {
-        issuer: fake.issuer,
+        issuer: fake.discoveryIssuer ?? fake.issuer,
         authorization_endpoint: `${fake.issuer}/protocol/openid-connect/auth`,
         token_endpoint: `${fake.issuer}/protocol/openid-connect/token`,
         userinfo_endpoint: `${fake.issuer}/protocol/openid-connect/userinfo`,
@@ -178,6 +180,7 @@ export async function startFakeOidc(options: FakeOidcOptions): Promise<FakeOidc>
     userinfoClaims: {},
     forge: {},
     mode: 'ok',
+    discoveryIssuer: null,
     authorizeRequests: [],
     tokenRequests: [],
     get userinfoRequests() {

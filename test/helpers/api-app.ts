@@ -122,6 +122,7 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
     signIn: {
       config, secret, sessions, users,
       github: createGithubAuthenticator({ config, tokens: createGithubTokenVault(config, {}) }),
+      oidc: null,
       pam: null,
       throttle: createLoginThrottle(),
     },

@@ -33,7 +33,7 @@ export interface SignInDeps {
   users: UserStore;
   /** The sign-in methods; null when not configured. */
   github: GithubAuthenticator | null;
-  oidc?: OidcAuthenticator | null;
+  oidc: OidcAuthenticator | null;
   pam: PamAuthenticator | null;
   throttle: LoginThrottle;
   /** The server state machine, for the home page's "running / starting / stopped" (absent: shown as stopped). */
@@ -65,7 +65,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const xsrf = xsrfCookie(deps);
   const { completeSignIn } = createSignInCompleter(deps);
-  const oauth = { github: deps.github, oidc: deps.oidc ?? null };
+  const oauth = { github: deps.github, oidc: deps.oidc };
   const offered = (['github', 'oidc'] as const).flatMap((m) => {
     const method = oauth[m];
     return method === null ? [] : [{ id: OAUTH_ROUTES[m].id, displayName: method.displayName, loginPath: `${hubPrefix}${OAUTH_ROUTES[m].login}` }];
@@ -81,13 +81,6 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     if (!config.hub.redirect_to_server) return home;
     const server = deps.servers?.get(name);
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
-  };
-
-  /** The person the identity is, signed in; a refusal by policy or name ownership is a 403 page. */
-  const admit = async (c: Context<AppEnv>, identity: Identity): Promise<number> => {
-    const outcome = await completeSignIn(identity, c.var.log);
-    if ('refused' in outcome) throw new HttpError(403, outcome.refused);
-    return outcome.user.id;
   };
 
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
@@ -185,7 +178,9 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
       const round = states.redeem(saved, c.req.query('state'));
       const identity = await auth.authenticate({ code, verifier: round.verifier, nonce: round.nonce }, c.var.log);
       if (identity === null) throw new HttpError(403, `${auth.displayName} did not sign you in. Start again from the login page.`);
-      signInSession(c, await admit(c, identity), method);
+      const outcome = await completeSignIn(identity, c.var.log);
+      if ('refused' in outcome) throw new HttpError(403, outcome.refused);
+      signInSession(c, outcome.user.id, method);
       return c.redirect(round.next ?? landing(identity.name), 302);
     });
   }
