@@ -21,7 +21,10 @@ export function loginPage(o: LoginPageOptions): string {
       `<p><a class="button" id="${escapeHtml(m.id)}" href="${escapeHtml(`${m.loginPath}${nextQuery}`)}">Sign in with ${escapeHtml(m.displayName)}</a></p>`);
     parts.push(`<section id="oauth-sign-in" aria-label="Sign in with an account elsewhere">\n${buttons.join('\n')}\n</section>`);
   }
-  if (o.oauth.length > 0 && o.pamEnabled) parts.push('<p class="separator" role="separator">or, with a username and password on this hub</p>');
+  if (o.oauth.length > 0 && o.pamEnabled) {
+    parts.push('<p class="separator" role="separator" style="border-top:1px solid #ddd;padding-top:1rem;margin-top:1.5rem;color:#555">' +
+      'or, with a username and password on this hub</p>');
+  }
   if (o.pamEnabled) {
     parts.push(`<form method="post" action="${escapeHtml(`${o.hubPrefix}/login${nextQuery}`)}" id="pam-login">
 <p><label>Username <input name="username" autocomplete="username" autocapitalize="off" required value="${escapeHtml(o.username ?? '')}"></label></p>
