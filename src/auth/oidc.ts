@@ -11,7 +11,6 @@ import { createOidcProvider, type OidcProvider } from './oidc-provider.js';
 
 export interface OidcAuthenticator extends OAuthAuthenticator {
   readonly method: 'oidc';
-  readonly provider: OidcProvider;
 }
 
 /** Seconds of clock difference between hub and provider forgiven in exp, nbf and iat. */
@@ -82,7 +81,6 @@ export function createOidcAuthenticator(deps: { config: Pick<HubConfig, 'auth' |
     method: 'oidc',
     displayName: name,
     callbackUrl,
-    provider,
     async authorizeUrl({ state, verifier, nonce }) {
       const { authorization_endpoint: endpoint } = await provider.metadata();
       const url = client.createAuthorizationURLWithPKCE(endpoint, state, CodeChallengeMethod.S256, verifier, oidc.scopes);
