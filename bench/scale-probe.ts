@@ -15,13 +15,14 @@ import { Hono } from 'hono';
 import { stringify } from 'yaml';
 import { loadCookieSecret } from '../src/auth/cookie-secret.js';
 import { createCallerResolver } from '../src/auth/caller.js';
-import { createGithubSignIn } from '../src/auth/github.js';
+import { createGithubAuthenticator } from '../src/auth/github.js';
 import { createGithubTokenVault } from '../src/auth/github-token.js';
 import { createLoginThrottle } from '../src/auth/login-throttle.js';
 import { createOAuthClientStore } from '../src/auth/oauth-clients.js';
 import { createOAuthCodeStore } from '../src/auth/oauth-codes.js';
 import { syncServiceTokens } from '../src/auth/service-tokens.js';
 import { createSessions } from '../src/auth/sessions.js';
+import { startSession } from '../src/web/session-cookies.js';
 import { createTokenStore } from '../src/auth/tokens.js';
 import { parseConfig } from '../src/config/load.js';
 import { openDatabase } from '../src/db/open.js';
@@ -107,12 +108,12 @@ async function seed(yaml: object): Promise<{ cookie: string; close(): void; app:
     },
     signIn: {
       config, secret, sessions, users,
-      github: createGithubSignIn({ config, secret }), pam: null,
-      githubTokens: createGithubTokenVault(config, {}), throttle: createLoginThrottle(), servers,
+      github: createGithubAuthenticator({ config, tokens: createGithubTokenVault(config, {}) }), oidc: null, pam: null,
+      throttle: createLoginThrottle(), servers,
     },
   });
   const signer = new Hono().get('/in/:name', (c) => {
-    sessions.start(c, users.ensure(c.req.param('name'), { admin: true }).id, 'github');
+    startSession(c, sessions, users.ensure(c.req.param('name'), { admin: true }).id, 'github');
     return c.text('ok');
   });
   const cookie = (await signer.request(`/in/${ADMIN}`)).headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');

@@ -18,7 +18,8 @@ import { createOAuthCodeStore } from './auth/oauth-codes.js';
 import { startPurging } from './auth/purge.js';
 import { createCallerResolver } from './auth/caller.js';
 import { createSessions } from './auth/sessions.js';
-import { createGithubSignIn } from './auth/github.js';
+import { createGithubAuthenticator } from './auth/github.js';
+import { createOidcAuthenticator } from './auth/oidc.js';
 import { createGithubTokenVault, type GithubTokenVault } from './auth/github-token.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
@@ -143,9 +144,9 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       secret: cookieSecret,
       sessions,
       users: userStore,
-      github: createGithubSignIn({ config, secret: cookieSecret }),
-      pam: config.auth.pam.enabled ? createPamAuthenticator({ service: config.auth.pam.service, python: (overrides.env ?? process.env).BERTH_PYTHON }) : null,
-      githubTokens,
+      github: createGithubAuthenticator({ config, tokens: githubTokens }),
+      oidc: createOidcAuthenticator({ config }),
+      pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python: (overrides.env ?? process.env).BERTH_PYTHON }) : null,
       throttle: createLoginThrottle(),
       servers,
     },

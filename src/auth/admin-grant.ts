@@ -1,6 +1,7 @@
-// The admin flag a sign-in leaves on a user. Admin granted by the hub (auth.admin_users, or an admin through the
-// API or admin page) is kept until an admin removes it; admin from PAM's admin_groups holds only while the user's
-// last sign-in was through PAM as a group member, so it never outlives the membership or carries over to GitHub.
+// The admin flag a sign-in leaves on a user, the same rule for every method. Admin granted by the hub
+// (auth.admin_users, or an admin through the API or admin page) is kept until an admin removes it; admin from a
+// method's admin_groups (PAM, OIDC) holds only while the user's last sign-in was as a member of one, so it never
+// outlives the membership or carries over to a method that did not grant it.
 import type { Config } from '../config/schema.js';
 import type { User } from '../db/schema.js';
 import type { Logger } from '../log.js';
@@ -11,15 +12,15 @@ export type AdminGrant = Pick<User, 'admin' | 'adminSource'>;
 export interface AdminFacts {
   /** Listed in auth.admin_users. */
   listed: boolean;
-  /** Signed in through PAM as a member of one of auth.pam.admin_groups (always false for GitHub). */
+  /** Signed in as a member of one of the method's admin_groups (auth.pam or auth.oidc; always false for GitHub). */
   inAdminGroup: boolean;
-  /** auth.pam.admin_groups is in use on this hub (PAM enabled and the list not empty). */
+  /** Some method's admin_groups is in use on this hub (the method on and the list not empty). */
   adminGroupsInUse: boolean;
 }
 
-/** Whether this hub grants admin through PAM's auth.pam.admin_groups. */
+/** Whether this hub grants admin through a method's admin_groups (auth.pam, auth.oidc). */
 export function adminGroupsInUse(auth: Config['auth']): boolean {
-  return auth.pam.enabled && auth.pam.admin_groups.length > 0;
+  return (auth.pam.enabled && auth.pam.admin_groups.length > 0) || (auth.oidc.issuer !== undefined && auth.oidc.admin_groups.length > 0);
 }
 
 /**
@@ -30,7 +31,7 @@ export function revokeUnbackedGroupAdmins(auth: Config['auth'], users: UserStore
   if (adminGroupsInUse(auth)) return;
   const revoked = users.revokeAdmin('admin_groups');
   if (revoked.length > 0) {
-    logger.warn({ users: revoked.slice(0, 20), count: revoked.length }, 'admin granted by auth.pam.admin_groups revoked: the hub no longer uses admin groups');
+    logger.warn({ users: revoked.slice(0, 20), count: revoked.length }, 'admin granted by admin_groups revoked: the hub no longer uses admin groups');
   }
 }
 

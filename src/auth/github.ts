@@ -1,42 +1,27 @@
-// GitHub (and GitHub Enterprise) OAuth sign-in: arctic's generic OAuth2 client builds the authorize URL with state and
-// PKCE (S256), the state and `next` kept in a signed short-lived cookie; code exchange, /user, org and team checks.
-import { randomBytes } from 'node:crypto';
-import { CodeChallengeMethod, OAuth2Client, generateCodeVerifier } from 'arctic';
-import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+// GitHub (and GitHub Enterprise) through the Authenticator contract: arctic's generic OAuth2 client builds the
+// authorize URL (PKCE S256), then the code exchange, GET /user, and the org and team checks for allowed_organizations.
+import { CodeChallengeMethod, OAuth2Client } from 'arctic';
 import type { HubConfig } from '../config/load.js';
 import { HttpError } from '../errors.js';
 import { httpRequest, type HttpAnswer } from '../http-request.js';
-import { signValue, verifyValue } from './signed-value.js';
+import { parseUsername } from '../users/username.js';
+import type { OAuthAuthenticator } from './authenticator.js';
+import type { GithubTokenVault } from './github-token.js';
 
-export const STATE_COOKIE = 'berth-oauth-state';
-const STATE_TTL_S = 600;
+// The hub cookie the proxy never lets a user's server set, named here since the GitHub sign-in introduced it.
+export { STATE_COOKIE } from './oauth-state.js';
 const GITHUB_TIMEOUT_MS = 15_000;
 
-export interface GithubIdentity {
-  /** The GitHub login as GitHub spells it (the hub lowercases it). */
-  login: string;
-  token: string;
-  /** The validated `next` carried through the round trip, or null. */
-  next: string | null;
-}
-
-export interface GithubSignIn {
+export interface GithubAuthenticator extends OAuthAuthenticator {
+  readonly method: 'github';
   readonly scopes: readonly string[];
-  readonly callbackUrl: string;
-  /** Sets the state cookie and returns the redirect to GitHub's authorize page. `next` must already be safe. */
-  begin(c: Context, next: string | null): Response;
-  /** Checks state and code, exchanges the code and reads /user. Throws HttpError (400 bad state, 502 GitHub failing). */
-  finish(c: Context): Promise<GithubIdentity>;
-  /** The first auth.github.allowed_organizations entry (`org` or `org:team`) the user is an active member of, or null. */
-  memberOf(login: string, token: string): Promise<string | null>;
 }
-
-interface StatePayload { s: string; v: string; n: string | null; e: number }
 
 /** null when auth.github.client_id or client_secret is empty: the login page then says so. */
-export function createGithubSignIn(deps: { config: HubConfig; secret: Buffer }): GithubSignIn | null {
-  const { config, secret } = deps;
+export function createGithubAuthenticator(deps: {
+  config: Pick<HubConfig, 'auth' | 'hub' | 'publicUrl'>; tokens: Pick<GithubTokenVault, 'enabled' | 'seal'>;
+}): GithubAuthenticator | null {
+  const { config, tokens } = deps;
   const gh = config.auth.github;
   if (gh.client_id === '' || gh.client_secret === '') return null;
   const web = gh.url.replace(/\/+$/, '');
@@ -45,11 +30,6 @@ export function createGithubSignIn(deps: { config: HubConfig; secret: Buffer }):
   const client = new OAuth2Client(gh.client_id, gh.client_secret, callbackUrl);
   // Private org membership is only visible with read:org (oauthenticator#105).
   const scopes = gh.allowed_organizations.length > 0 ? ['read:org'] : [];
-  const cookie = {
-    path: `${config.hub.base_url}hub/`, httpOnly: true, sameSite: 'Lax' as const,
-    secure: config.publicUrl.startsWith('https:'),
-  };
-  const usedStates = new Map<string, number>();
 
   async function callApi(path: string, token: string): Promise<HttpAnswer> {
     try {
@@ -92,75 +72,53 @@ export function createGithubSignIn(deps: { config: HubConfig; secret: Buffer }):
     return data.access_token;
   }
 
+  /** The first auth.github.allowed_organizations entry (`org` or `org:team`) the user is an active member of, or null. */
+  async function memberOf(login: string, token: string): Promise<string | null> {
+    for (const entry of gh.allowed_organizations) {
+      const [org, team] = entry.split(':');
+      const q = (s: string) => encodeURIComponent(s);
+      if (team === undefined) {
+        const res = await callApi(`/orgs/${q(org)}/members/${q(login)}`, token);
+        if (res.status === 204) return entry;
+      } else {
+        const res = await callApi(`/orgs/${q(org)}/teams/${q(team)}/memberships/${q(login)}`, token);
+        const body = res.status === 200 ? (parseJson(res.body) as { state?: unknown } | null) : null;
+        if (body?.state === 'active') return entry;
+      }
+    }
+    return null;
+  }
+
   return {
+    method: 'github',
+    displayName: 'GitHub',
     scopes,
     callbackUrl,
-    begin(c, next) {
-      const state = randomBytes(24).toString('base64url');
-      const verifier = generateCodeVerifier();
-      const payload: StatePayload = { s: state, v: verifier, n: next, e: Date.now() + STATE_TTL_S * 1000 };
-      setCookie(c, STATE_COOKIE, signValue(secret, STATE_COOKIE, Buffer.from(JSON.stringify(payload)).toString('base64url')), {
-        ...cookie, maxAge: STATE_TTL_S,
-      });
-      const url = client.createAuthorizationURLWithPKCE(`${web}/login/oauth/authorize`, state, CodeChallengeMethod.S256, verifier, scopes);
-      return c.redirect(url.toString(), 302);
+    async authorizeUrl({ state, verifier }) {
+      return client.createAuthorizationURLWithPKCE(`${web}/login/oauth/authorize`, state, CodeChallengeMethod.S256, verifier, scopes);
     },
 
-    async finish(c) {
-      const error = c.req.query('error');
-      if (error) {
-        const why = c.req.query('error_description') ?? error;
-        throw new HttpError(403, `GitHub did not sign you in: ${why.slice(0, 300)}. Start again from the login page.`);
-      }
-      const code = c.req.query('code');
-      const state = c.req.query('state');
-      const saved = readState(c);
-      deleteCookie(c, STATE_COOKIE, cookie);
-      if (!code) throw new HttpError(400, 'The GitHub callback has no code: start again from the login page.');
-      if (!saved || !state || saved.s !== state || usedStates.has(state)) {
-        throw new HttpError(400, 'The sign-in state does not match (it expired, was already used, or was started in another browser): start again from the login page.');
-      }
-      const now = Date.now();
-      usedStates.set(state, saved.e);
-      for (const [old, expires] of usedStates) if (expires < now) usedStates.delete(old);
-
-      const token = await exchangeCode(code, saved.v);
+    async authenticate({ code, verifier }) {
+      const token = await exchangeCode(code, verifier);
       const res = await callApi('/user', token);
       const ok = res.status >= 200 && res.status < 300;
       const body = ok ? (parseJson(res.body) as { login?: unknown } | null) : null;
       if (!ok || typeof body?.login !== 'string') {
         throw new HttpError(502, `GitHub answered ${res.status} to GET ${api}/user: sign-in cannot complete now, try again later.`);
       }
-      return { login: body.login, token, next: saved.n };
-    },
-
-    async memberOf(login, token) {
-      for (const entry of gh.allowed_organizations) {
-        const [org, team] = entry.split(':');
-        const q = (s: string) => encodeURIComponent(s);
-        if (team === undefined) {
-          const res = await callApi(`/orgs/${q(org)}/members/${q(login)}`, token);
-          if (res.status === 204) return entry;
-        } else {
-          const res = await callApi(`/orgs/${q(org)}/teams/${q(team)}/memberships/${q(login)}`, token);
-          const body = res.status === 200 ? (parseJson(res.body) as { state?: unknown } | null) : null;
-          if (body?.state === 'active') return entry;
-        }
-      }
-      return null;
+      const login = body.login;
+      const name = parseUsername(login);
+      if (name === null) throw new HttpError(403, `The GitHub login ${JSON.stringify(login.slice(0, 100))} is not a valid user name on this hub.`);
+      return {
+        method: 'github',
+        name,
+        groups: [],
+        inAdminGroup: false,
+        membership: () => memberOf(login, token),
+        authState: { githubTokenEncrypted: tokens.enabled ? tokens.seal(token) : null },
+      };
     },
   };
-
-  function readState(c: Context): StatePayload | null {
-    const payload = verifyValue(secret, STATE_COOKIE, getCookie(c, STATE_COOKIE));
-    if (payload === null) return null;
-    try {
-      const parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as StatePayload;
-      return typeof parsed.s === 'string' && typeof parsed.v === 'string' && parsed.e > Date.now() ? parsed : null;
-    } catch {
-      return null;
-    }
-  }
 }
 
 /** GitHub's `error` from the code exchange, with what to check. */

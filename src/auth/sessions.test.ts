@@ -8,6 +8,7 @@ import { parseConfig } from '../config/load.js';
 import { openDatabase, type OpenedDb } from '../db/open.js';
 import { apiTokens, sessions as sessionsTable } from '../db/schema.js';
 import { createUserStore } from '../users/store.js';
+import { endSession, startSession } from '../web/session-cookies.js';
 import { createSessions, LOGIN_COOKIE, SESSION_ID_COOKIE, type Sessions } from './sessions.js';
 
 let dir: string;
@@ -18,8 +19,8 @@ function setup(yaml: string, secret = randomBytes(32)) {
   const sessions = createSessions({ db: opened.db, secret, config });
   const alice = createUserStore(opened.db).ensure('alice');
   const app = new Hono();
-  app.get('/login', (c) => c.text(sessions.start(c, alice.id, 'github')));
-  app.get('/logout', (c) => (sessions.end(c), c.text('bye')));
+  app.get('/login', (c) => c.text(startSession(c, sessions, alice.id, 'github')));
+  app.get('/logout', (c) => (endSession(c, sessions), c.text('bye')));
   return { sessions, alice, app, secret, config };
 }
 
@@ -63,7 +64,7 @@ describe('sessions', () => {
     const sessions = createSessions({ db: opened.db, secret: randomBytes(32), config });
     const alice = createUserStore(opened.db).ensure('alice');
     const app = new Hono();
-    app.get('/login', (c) => c.text(sessions.start(c, alice.id, 'pam')));
+    app.get('/login', (c) => c.text(startSession(c, sessions, alice.id, 'pam')));
     const { cookies } = await signIn(app);
     const login = cookies.find((c) => c.startsWith(`${LOGIN_COOKIE}=`))!;
     expect(login).toMatch(/; Path=\/jh\/hub\/(;|$)/);

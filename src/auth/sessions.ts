@@ -1,19 +1,18 @@
-// Owns the sessions table and the two browser cookies of a sign-in: `jupyterhub-hub-login` (a random id,
+// Owns the sessions table and what the two browser cookies of a sign-in hold: `jupyterhub-hub-login` (a random id,
 // HMAC-signed with the cookie secret, only its hash stored) and the plain `jupyterhub-session-id` tokens are tied to.
+// It says which cookies to set or clear; the web layer sets them (web/session-cookies.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, inArray, lt, ne } from 'drizzle-orm';
-import type { Context } from 'hono';
-import { deleteCookie, setCookie } from 'hono/cookie';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { apiTokens, oauthCodes, sessions, users, type User } from '../db/schema.js';
-import { nameOwnedElsewhere } from './name-owner.js';
+import { nameOwnedElsewhere, type SignInMethod } from './name-owner.js';
 import { readCookie, signValue, verifyValue } from './signed-value.js';
 
 export const LOGIN_COOKIE = 'jupyterhub-hub-login';
 export const SESSION_ID_COOKIE = 'jupyterhub-session-id';
 
-export type Authenticator = 'github' | 'pam';
+export type Authenticator = SignInMethod;
 
 export interface SignedIn {
   user: User;
@@ -21,13 +20,20 @@ export interface SignedIn {
   sessionId: string;
 }
 
+/** A cookie to set on the response; a cleared one has an empty value and maxAge 0. */
+export interface SessionCookie {
+  name: string;
+  value: string;
+  options: { path: string; secure: boolean; httpOnly: true; sameSite: 'Lax'; maxAge: number };
+}
+
 export interface Sessions {
   /** The signed-in user of a Cookie header, or null (no cookie, bad signature, unknown, expired or ended session). */
   fromCookieHeader(cookieHeader: string | undefined): SignedIn | null;
-  /** Creates a session and sets both cookies on the response; returns the plain session id. */
-  start(c: Context, userId: number, authenticator: Authenticator): string;
-  /** Ends the caller's session (if any), revokes the tokens issued in it, and clears both cookies. */
-  end(c: Context): void;
+  /** Creates a session; returns the plain session id and both cookies to set. */
+  start(userId: number, authenticator: Authenticator): { sessionId: string; cookies: SessionCookie[] };
+  /** Ends the session of this Cookie header (if any) and revokes the tokens issued in it; returns both cookies, cleared. */
+  end(cookieHeader: string | undefined): SessionCookie[];
   /** Ends a user's sessions started through another sign-in method, and revokes the tokens issued in them. */
   endOtherMethods(userId: number, keep: Authenticator): void;
   /** Cookie attributes shared by every hub cookie (path, Secure, SameSite), for other hub cookies to reuse. */
@@ -60,19 +66,23 @@ export function createSessions(deps: { db: Db; secret: Buffer; config: HubConfig
       if (!user || nameOwnedElsewhere(user, row.authenticator, config.auth) !== null) return null;
       return { user, sessionId: row.sessionId };
     },
-    start(c, userId, authenticator) {
+    start(userId, authenticator) {
       const id = randomBytes(32).toString('base64url');
       const sessionId = randomBytes(16).toString('hex');
       const now = Date.now();
       db.delete(sessions).where(lt(sessions.expiresAt, new Date(now))).run();
       db.insert(sessions).values({ idHash: hashId(id), userId, sessionId, authenticator, expiresAt: new Date(now + maxAgeMs) }).run();
       const maxAge = config.auth.session_max_age;
-      setCookie(c, LOGIN_COOKIE, signValue(secret, LOGIN_COOKIE, id), { ...loginCookie, maxAge });
-      setCookie(c, SESSION_ID_COOKIE, sessionId, { ...sessionIdCookie, maxAge });
-      return sessionId;
+      return {
+        sessionId,
+        cookies: [
+          { name: LOGIN_COOKIE, value: signValue(secret, LOGIN_COOKIE, id), options: { ...loginCookie, maxAge } },
+          { name: SESSION_ID_COOKIE, value: sessionId, options: { ...sessionIdCookie, maxAge } },
+        ],
+      };
     },
-    end(c) {
-      const row = lookup(c.req.header('cookie'));
+    end(cookieHeader) {
+      const row = lookup(cookieHeader);
       if (row !== null) {
         // Tokens a server got through OAuth in this browser session die with it (GHSA-cw7p: logout must be complete).
         db.transaction((tx) => {
@@ -81,8 +91,10 @@ export function createSessions(deps: { db: Db; secret: Buffer; config: HubConfig
           tx.delete(oauthCodes).where(and(eq(oauthCodes.userId, row.userId), eq(oauthCodes.sessionId, row.sessionId))).run();
         });
       }
-      deleteCookie(c, LOGIN_COOKIE, loginCookie);
-      deleteCookie(c, SESSION_ID_COOKIE, sessionIdCookie);
+      return [
+        { name: LOGIN_COOKIE, value: '', options: { ...loginCookie, maxAge: 0 } },
+        { name: SESSION_ID_COOKIE, value: '', options: { ...sessionIdCookie, maxAge: 0 } },
+      ];
     },
     endOtherMethods(userId, keep) {
       const others = and(eq(sessions.userId, userId), ne(sessions.authenticator, keep));

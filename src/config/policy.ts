@@ -9,11 +9,12 @@ export function admissionProblems(config: Config): string[] {
     auth.admin_users.length > 0 ||
     auth.allowed_users.length > 0 ||
     auth.github.allowed_organizations.length > 0 ||
-    (auth.pam.enabled && (auth.pam.allowed_groups.length > 0 || auth.pam.admin_groups.length > 0));
+    (auth.pam.enabled && (auth.pam.allowed_groups.length > 0 || auth.pam.admin_groups.length > 0)) ||
+    (auth.oidc.issuer !== undefined && (auth.oidc.allowed_groups.length > 0 || auth.oidc.admin_groups.length > 0));
   if (admits) return [];
   return [
     'auth: the access policy admits nobody: set auth.admin_users, auth.allowed_users, ' +
-      'auth.github.allowed_organizations (or auth.pam.allowed_groups with PAM), or auth.allow_all: true',
+      'auth.github.allowed_organizations (or auth.pam.allowed_groups with PAM, auth.oidc.allowed_groups with OpenID Connect), or auth.allow_all: true',
   ];
 }
 
@@ -28,6 +29,7 @@ export function admissionWarnings(config: Config): string[] {
     auth.github.allowed_organizations.length > 0 ? 'auth.github.allowed_organizations' : null,
     auth.allowed_users.length > 0 ? 'auth.allowed_users' : null,
     auth.pam.enabled && auth.pam.allowed_groups.length > 0 ? 'auth.pam.allowed_groups' : null,
+    auth.oidc.issuer !== undefined && auth.oidc.allowed_groups.length > 0 ? 'auth.oidc.allowed_groups' : null,
   ].filter((key): key is string => key !== null);
   if (moot.length === 0) return [];
   return [

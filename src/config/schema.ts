@@ -98,18 +98,44 @@ const pam = z.strictObject({
   admin_groups: z.array(z.string()).default([]).describe('UNIX groups whose members are admins while they stay in the group.'),
 });
 
+// A provider reached over plain http could hand out any keys: only a loopback one (a test stand-in) may use it.
+const issuerUrl = httpUrl.refine((value) => !URL.canParse(value) || new URL(value).protocol === 'https:' || /^(localhost|127\.[0-9.]+|\[::1\])$/.test(new URL(value).hostname), {
+  message: 'must be an https URL (plain http is accepted only for a provider on this machine: localhost, 127.0.0.1, [::1])',
+});
+
+const oidc = z.strictObject({
+  issuer: issuerUrl.optional()
+    .describe('OpenID Connect issuer URL; its `/.well-known/openid-configuration` is read on first use. Unset: OpenID Connect sign-in is off.'),
+  client_id: z.string().default('').describe('Client id registered with the provider (required with `issuer`).'),
+  client_secret: z.string().default('').describe('Client secret; use `${OIDC_CLIENT_SECRET}`. Empty: a public client (PKCE only).'),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'is not an OAuth scope')).default(['openid', 'profile', 'email'])
+    .refine((scopes) => scopes.includes('openid'), 'must include openid').describe('Scopes requested at sign-in.'),
+  username_claim: z.string().min(1).default('preferred_username')
+    .describe('Claim that becomes the hub user name (lowercased), from the id_token or else the userinfo endpoint; a dotted path reaches into objects.'),
+  groups_claim: z.string().min(1).default('groups')
+    .describe('Claim holding the user\'s groups (a list, or one string), for `allowed_groups` and `admin_groups`; a dotted path such as `realm_access.roles` reaches into objects.'),
+  allowed_groups: z.array(z.string()).default([]).describe('Members of these groups may sign in.'),
+  admin_groups: z.array(z.string()).default([]).describe('Members of these groups are admins while they stay in the group.'),
+  display_name: z.string().min(1).max(60).default('OpenID Connect').describe('Name on the login button ("Sign in with …").'),
+}).superRefine((value, ctx) => {
+  if (value.issuer !== undefined && value.client_id === '') {
+    ctx.addIssue({ code: 'custom', path: ['client_id'], message: 'is required when auth.oidc.issuer is set (the client id registered with the provider)' });
+  }
+});
+
 const auth = z.strictObject({
   admin_users: usernames('Users who are admins (always allowed to sign in).'),
   allowed_users: usernames('Users allowed to sign in.'),
   blocked_users: usernames('Users never allowed to sign in, whatever other rule matches.'),
   allow_all: z.boolean().default(false).describe('Allow every user the authenticator accepts.'),
   allow_shared_names: z.boolean().default(false)
-    .describe('Let GitHub and PAM sign in to the same user name (GitHub login `alice` and host account `alice` are then one hub user). Off: a name belongs to the method that first signed it in.'),
+    .describe('Let the sign-in methods (GitHub, OpenID Connect, PAM) sign in to the same user name (GitHub login `alice` and host account `alice` are then one hub user). Off: a name belongs to the method that first signed it in.'),
   session_max_age: duration('How long a sign-in lasts (seconds, or 8h, 14d).').default(14 * 86400),
   token_max_age: duration('Longest lifetime of an API token users request (JupyterHub `token_expires_in_max_seconds`); a request without `expires_in` gets it. Unset: tokens may never expire.')
     .refine((s) => Number.isInteger(s) && s >= 1 && s <= TOKEN_LIMITS.maxLifetimeSeconds, 'must be whole seconds from 1s to 3650d')
     .optional(),
   github: github.prefault({}).describe('GitHub OAuth sign-in.'),
+  oidc: oidc.prefault({}).describe('Generic OpenID Connect sign-in (Keycloak, GitLab, Google, Microsoft Entra ID, Auth0, Authentik…).'),
   pam: pam.prefault({}).describe('PAM sign-in (optional fallback).'),
 });
 

@@ -20,12 +20,12 @@ export const users = sqliteTable('users', {
   admin: integer('admin', { mode: 'boolean' }).notNull().default(false),
   /**
    * Where `admin` comes from while it is true: `hub` (auth.admin_users, or an admin through the API or admin page;
-   * kept until an admin removes it) or `admin_groups` (PAM's auth.pam.admin_groups at the last sign-in; decided again
+   * kept until an admin removes it) or `admin_groups` (a method's admin_groups, PAM or OIDC, at the last sign-in; decided again
    * at every sign-in). Null when not admin, or for an admin flag set before this was recorded (source unknown).
    */
   adminSource: text('admin_source', { enum: ['hub', 'admin_groups'] }),
   /** The sign-in method that owns this name; null until the first sign-in (users added by an admin, older rows). */
-  authenticator: text('authenticator', { enum: ['github', 'pam'] }),
+  authenticator: text('authenticator', { enum: ['github', 'oidc', 'pam'] }),
   /** Added through the admin API or page: such users may sign in (OAuthenticator's allow_existing_users). */
   addedByAdmin: integer('added_by_admin', { mode: 'boolean' }).notNull().default(false),
   /** Catalog label an admin chose for this user's next starts; null = no choice. */
@@ -103,7 +103,7 @@ export const sessions = sqliteTable('sessions', {
   userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
   /** The plain `jupyterhub-session-id` value shared with OAuth codes and tokens issued in this session. */
   sessionId: text('session_id').notNull(),
-  authenticator: text('authenticator', { enum: ['github', 'pam'] }).notNull(),
+  authenticator: text('authenticator', { enum: ['github', 'oidc', 'pam'] }).notNull(),
   created: timestamp('created').notNull().default(now),
   expiresAt: timestamp('expires_at').notNull(),
 });

@@ -11,7 +11,8 @@ import { createOAuthClientStore } from '../../src/auth/oauth-clients.js';
 import { createOAuthCodeStore } from '../../src/auth/oauth-codes.js';
 import { syncServiceTokens } from '../../src/auth/service-tokens.js';
 import { createSessions } from '../../src/auth/sessions.js';
-import { createGithubSignIn } from '../../src/auth/github.js';
+import { startSession } from '../../src/web/session-cookies.js';
+import { createGithubAuthenticator } from '../../src/auth/github.js';
 import { createGithubTokenVault } from '../../src/auth/github-token.js';
 import { createLoginThrottle } from '../../src/auth/login-throttle.js';
 import { createTokenStore } from '../../src/auth/tokens.js';
@@ -120,15 +121,15 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
     api: deps,
     signIn: {
       config, secret, sessions, users,
-      github: createGithubSignIn({ config, secret }),
+      github: createGithubAuthenticator({ config, tokens: createGithubTokenVault(config, {}) }),
+      oidc: null,
       pam: null,
-      githubTokens: createGithubTokenVault(config, {}),
       throttle: createLoginThrottle(),
     },
   });
   const signer = new Hono().get('/in/:name', (c) => {
     const user = users.ensure(c.req.param('name'));
-    sessions.start(c, user.id, 'github');
+    startSession(c, sessions, user.id, 'github');
     return c.text('ok');
   });
   return {

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { loadCookieSecret } from '../../src/auth/cookie-secret.js';
 import { createSessions } from '../../src/auth/sessions.js';
+import { startSession } from '../../src/web/session-cookies.js';
 import type { TestHub } from './test-hub.js';
 
 export async function sessionCookies(t: TestHub, name: string): Promise<string[]> {
@@ -10,7 +11,7 @@ export async function sessionCookies(t: TestHub, name: string): Promise<string[]
   const sessions = createSessions({ db: t.hub.db, secret: loadCookieSecret(t.dataDir), config: t.config });
   const app = new Hono();
   app.get('/', (c) => {
-    sessions.start(c, user.id, 'github');
+    startSession(c, sessions, user.id, 'github');
     return c.text('ok');
   });
   return (await app.request('/')).headers.getSetCookie();

@@ -1,17 +1,19 @@
-// The browser sign-in flow: /hub/login (GitHub button, PAM form), /hub/oauth_login, /hub/oauth_callback,
-// /hub/logout, /hub/home and /hub/. Decides who gets in (auth/allow.ts, then auth/admission.ts: who owns the name,
-// the admin flag) and starts the session.
+// The browser sign-in flow: /hub/login (the page, and the PAM form's POST), /hub/oauth_login and /hub/oauth_callback
+// (GitHub, JupyterHub's paths), /hub/oidc/login and /hub/oidc/callback (OpenID Connect), /hub/logout, /hub/home and
+// /hub/. Each method's authenticate() says who the person is, completeSignIn() whether and as whom they get in
+// (auth/authenticator.ts), and this layer alone sets cookies and starts the session.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { HubConfig } from '../../config/load.js';
 import { HttpError } from '../../errors.js';
-import { createAdmission } from '../../auth/admission.js';
-import { decideAccess } from '../../auth/allow.js';
-import type { GithubSignIn } from '../../auth/github.js';
-import type { GithubTokenVault } from '../../auth/github-token.js';
+import { createSignInCompleter, type Identity, type OAuthAuthenticator, type SignInMethod } from '../../auth/authenticator.js';
+import type { GithubAuthenticator } from '../../auth/github.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
+import { createOAuthStates, STATE_COOKIE, STATE_TTL_S } from '../../auth/oauth-state.js';
+import type { OidcAuthenticator } from '../../auth/oidc.js';
 import type { PamAuthenticator } from '../../auth/pam.js';
 import { safeNext } from '../../auth/safe-next.js';
 import type { Sessions } from '../../auth/sessions.js';
@@ -19,6 +21,7 @@ import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
+import { endSession, startSession } from '../session-cookies.js';
 import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie, xsrfToken } from '../middleware/csrf.js';
 import { homePage } from './home-page.js';
 import { loginPage } from './login-page.js';
@@ -28,9 +31,10 @@ export interface SignInDeps {
   secret: Buffer;
   sessions: Sessions;
   users: UserStore;
-  github: GithubSignIn | null;
+  /** The sign-in methods; null when not configured. */
+  github: GithubAuthenticator | null;
+  oidc: OidcAuthenticator | null;
   pam: PamAuthenticator | null;
-  githubTokens: GithubTokenVault;
   throttle: LoginThrottle;
   /** The server state machine, for the home page's "running / starting / stopped" (absent: shown as stopped). */
   servers?: Pick<Servers, 'get'> | null;
@@ -40,18 +44,36 @@ export interface SignInDeps {
 
 const INVALID = 'Invalid username or password.';
 
+/** Where each redirect method's round trip starts and returns, under <base_url>hub, and what to set when it is off. */
+const OAUTH_ROUTES = {
+  github: {
+    id: 'github-login', login: '/oauth_login', callback: '/oauth_callback',
+    off: 'GitHub sign-in is not configured: set auth.github.client_id and auth.github.client_secret in hub.yaml and restart the hub.',
+  },
+  oidc: {
+    id: 'oidc-login', login: '/oidc/login', callback: '/oidc/callback',
+    off: 'OpenID Connect sign-in is not configured: set auth.oidc.issuer and auth.oidc.client_id in hub.yaml and restart the hub.',
+  },
+} as const;
+
 export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
-  const { config, sessions, users, github, pam } = deps;
+  const { config, sessions, pam } = deps;
   const base = config.hub.base_url;
   const hubPrefix = `${base}hub`;
   const home = `${hubPrefix}/home`;
   const pamAnswerMs = deps.pamAnswerMs ?? 1000;
   const app = new Hono<AppEnv>();
   const xsrf = xsrfCookie(deps);
+  const { completeSignIn } = createSignInCompleter(deps);
+  const oauth = { github: deps.github, oidc: deps.oidc };
+  const offered = (['github', 'oidc'] as const).flatMap((m) => {
+    const method = oauth[m];
+    return method === null ? [] : [{ id: OAUTH_ROUTES[m].id, displayName: method.displayName, loginPath: `${hubPrefix}${OAUTH_ROUTES[m].login}` }];
+  });
 
   /** Starts the session and, as JupyterHub's set_login_cookie, hands out its `_xsrf` cookie right away. */
-  const startSession = (c: Context<AppEnv>, userId: number, authenticator: 'github' | 'pam') => {
-    setXsrfCookie(c, deps.secret, sessions.start(c, userId, authenticator), xsrf);
+  const signInSession = (c: Context<AppEnv>, userId: number, method: SignInMethod) => {
+    setXsrfCookie(c, deps.secret, startSession(c, sessions, userId, method), xsrf);
   };
 
   /** Where a browser goes after sign-in when no `next` was given (JupyterHub's default next URL). */
@@ -61,10 +83,8 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
   };
 
-  const { admit } = createAdmission({ config, users, sessions });
-
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
-    loginPage({ hubPrefix, githubConfigured: github !== null, pamEnabled: pam !== null, next, ...extra });
+    loginPage({ hubPrefix, oauth: offered, pamEnabled: pam !== null, next, ...extra });
 
   app.get('/login', (c) => {
     const next = safeNext(c.req.query('next'), base);
@@ -81,7 +101,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   });
   // The CSRF check may already have read (and bounded) the form while looking for _xsrf.
   app.post('/login', (c, next) => (c.req.raw.body?.locked ? next() : formLimit(c, next)), async (c) => {
-    if (pam === null) throw new HttpError(404, 'Password sign-in is not enabled on this hub (auth.pam.enabled is false): use "Sign in with GitHub".');
+    if (pam === null) throw new HttpError(404, 'Password sign-in is not enabled on this hub (auth.pam.enabled is false): use another way on the login page.');
     const started = Date.now();
     const next = safeNext(c.req.query('next'), base);
     const form = await c.req.parseBody();
@@ -89,6 +109,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     const password = typeof form.password === 'string' ? form.password.slice(0, 1024) : '';
     const name = parseUsername(rawName);
     const address = clientAddress(c);
+    const log = c.var.log.child({ address });
     const shownName = rawName.slice(0, 64);
     const answer = async (status: 403 | 429, error: string, headers: Record<string, string> = {}) => {
       await padUntil(started + pamAnswerMs);
@@ -98,79 +119,74 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     // Reserved before PAM is asked, so guesses made while others wait for their answer are counted too.
     const { slot, retryAfter: wait } = deps.throttle.reserve(name ?? rawName, address);
     if (slot === null) {
-      c.var.log.warn({ username: shownName, address }, 'PAM sign-in throttled');
+      log.warn({ username: shownName }, 'PAM sign-in throttled');
       return answer(429, `Too many failed sign-in attempts: try again in ${Math.ceil(wait / 60)} minute(s).`, { 'Retry-After': String(wait) });
     }
-    const result = name === null || password === '' ? { ok: false as const, why: 'not a valid user name or empty password' } : await pam.authenticate(name, password);
-    if (!result.ok && result.broken) {
-      slot.release();
-      c.var.log.error({ service: config.auth.pam.service, why: result.why }, 'PAM is not usable');
-      await padUntil(started + pamAnswerMs);
-      throw new HttpError(503, 'Password sign-in is not working on this hub right now (PAM could not be asked): an administrator must check the hub log.');
+    let identity: Identity | null = null;
+    if (name === null) {
+      log.info({ username: shownName, why: 'not a valid user name' }, 'PAM sign-in failed');
+    } else {
+      try {
+        identity = await pam.authenticate({ name, password }, log);
+      } catch (err) {
+        // PAM could not be asked at all: not this guess's fault, so it is not counted.
+        slot.release();
+        await padUntil(started + pamAnswerMs);
+        throw err;
+      }
     }
-    if (!result.ok) {
-      c.var.log.info({ username: shownName, address, why: result.why }, 'PAM sign-in failed');
-      return answer(403, INVALID);
-    }
+    if (identity === null) return answer(403, INVALID);
     slot.succeeded();
-    const user = name!;
-    const groups = await pam.groupsOf(user);
-    const { admin_users: adminUsers, pam: pamConfig } = config.auth;
-    const inAdminGroup = pamConfig.admin_groups.some((g) => groups.includes(g));
-    const admin = adminUsers.includes(user) || inAdminGroup;
-    const decision = await decideAccess(user, config.auth, {
-      admin,
-      addedByAdmin: users.get(user)?.addedByAdmin ?? false,
-      memberOf: async () => pamConfig.allowed_groups.find((g) => groups.includes(g)) ?? null,
-    }, 'pam');
-    if (!decision.allowed) {
-      c.var.log.info({ username: user, reason: decision.reason }, 'PAM sign-in refused by policy');
-      return answer(403, decision.reason);
-    }
-    const admitted = admit(c.var.log, user, 'pam', { listed: adminUsers.includes(user), inAdminGroup });
-    if ('refused' in admitted) return answer(403, admitted.refused);
-    const { row } = admitted;
-    c.var.log.info({ username: user, rule: decision.rule, admin: row.admin }, 'signed in with PAM');
+    const outcome = await completeSignIn(identity, c.var.log);
+    if ('refused' in outcome) return answer(403, outcome.refused);
     await padUntil(started + pamAnswerMs);
-    startSession(c, row.id, 'pam');
-    return c.redirect(next ?? landing(user), 303);
+    signInSession(c, outcome.user.id, 'pam');
+    return c.redirect(next ?? landing(identity.name), 303);
   });
 
-  app.get('/oauth_login', (c) => {
-    if (github === null) {
-      throw new HttpError(503, 'GitHub sign-in is not configured: set auth.github.client_id and auth.github.client_secret in hub.yaml and restart the hub.');
+  for (const method of ['github', 'oidc'] as const) {
+    const auth: OAuthAuthenticator | null = oauth[method];
+    const routes = OAUTH_ROUTES[method];
+    if (auth === null) {
+      const off = () => {
+        throw new HttpError(503, routes.off);
+      };
+      app.get(routes.login, off);
+      app.get(routes.callback, off);
+      continue;
     }
-    return github.begin(c, safeNext(c.req.query('next'), base));
-  });
+    const states = createOAuthStates(deps.secret, method);
+    const stateCookie = { ...sessions.cookieOptions };
 
-  app.get('/oauth_callback', async (c) => {
-    if (github === null) {
-      throw new HttpError(503, 'GitHub sign-in is not configured: set auth.github.client_id and auth.github.client_secret in hub.yaml and restart the hub.');
-    }
-    const identity = await github.finish(c);
-    const name = parseUsername(identity.login);
-    if (name === null) throw new HttpError(403, `The GitHub login ${JSON.stringify(identity.login.slice(0, 100))} is not a valid user name on this hub.`);
-    const admin = config.auth.admin_users.includes(name);
-    const decision = await decideAccess(name, config.auth, {
-      admin,
-      addedByAdmin: users.get(name)?.addedByAdmin ?? false,
-      memberOf: () => github.memberOf(identity.login, identity.token),
-    }, 'github');
-    if (!decision.allowed) {
-      c.var.log.info({ username: name, reason: decision.reason }, 'GitHub sign-in refused by policy');
-      throw new HttpError(403, decision.reason);
-    }
-    const githubTokenEncrypted = deps.githubTokens.enabled ? deps.githubTokens.seal(identity.token) : null;
-    const admitted = admit(c.var.log, name, 'github', { listed: admin, inAdminGroup: false }, { githubTokenEncrypted });
-    if ('refused' in admitted) throw new HttpError(403, admitted.refused);
-    const { row } = admitted;
-    c.var.log.info({ username: name, rule: decision.rule, admin: row.admin }, 'signed in with GitHub');
-    startSession(c, row.id, 'github');
-    return c.redirect(identity.next ?? landing(name), 302);
-  });
+    app.get(routes.login, async (c) => {
+      const { round, cookie } = states.begin(safeNext(c.req.query('next'), base));
+      const url = await auth.authorizeUrl(round);
+      setCookie(c, STATE_COOKIE, cookie, { ...stateCookie, maxAge: STATE_TTL_S });
+      return c.redirect(url.toString(), 302);
+    });
+
+    app.get(routes.callback, async (c) => {
+      const error = c.req.query('error');
+      if (error) {
+        const why = c.req.query('error_description') ?? error;
+        throw new HttpError(403, `${auth.displayName} did not sign you in: ${why.slice(0, 300)}. Start again from the login page.`);
+      }
+      const code = c.req.query('code');
+      const saved = getCookie(c, STATE_COOKIE);
+      deleteCookie(c, STATE_COOKIE, stateCookie);
+      if (!code) throw new HttpError(400, `The ${auth.displayName} callback has no code: start again from the login page.`);
+      const round = states.redeem(saved, c.req.query('state'));
+      const identity = await auth.authenticate({ code, verifier: round.verifier, nonce: round.nonce }, c.var.log);
+      if (identity === null) throw new HttpError(403, `${auth.displayName} did not sign you in. Start again from the login page.`);
+      const outcome = await completeSignIn(identity, c.var.log);
+      if ('refused' in outcome) throw new HttpError(403, outcome.refused);
+      signInSession(c, outcome.user.id, method);
+      return c.redirect(round.next ?? landing(identity.name), 302);
+    });
+  }
 
   const logout = (c: Context<AppEnv>) => {
-    sessions.end(c);
+    endSession(c, sessions);
     clearXsrfCookie(c, xsrf);
     return c.redirect(`${hubPrefix}/login`, 302);
   };
