@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Build Berth's test images offline: no container registry is contacted.
-# Every image starts from a Debian bookworm rootfs made by mmdebstrap (only the
-# Debian package mirror is needed) and imported with `docker import`.
+# Build Berth's images offline: no container registry is contacted.
+# Every image starts from a Debian rootfs made by mmdebstrap (only the Debian
+# package mirror is needed) and imported with `docker import`.
 #
 #   bash images/build.sh                  build whatever is missing (or stale)
 #   bash images/build.sh --force          rebuild everything, rootfs included
@@ -9,24 +9,24 @@
 #   bash images/build.sh -v               stream build output instead of logging it
 #
 # Images (all labelled berth.test=true):
-#   berth/debian:bookworm-singleuser   rootfs: jupyterhub, jupyter-notebook, python3-ipykernel
+#   berth/debian:trixie-lab            rootfs: jupyterhub 5.2, jupyterlab 4, jupyter-server 2, ipykernel, git
+#   berth/debian:bookworm-singleuser   rootfs: jupyterhub 3.0, jupyter-notebook 6.4, python3-ipykernel
 #   berth/debian:bookworm-backend      rootfs: python3-tornado, nginx-light
-#   berth/singleuser:test              real jupyterhub-singleuser, jovyan/1000, :8888
+#   berth/singleuser:latest  (lab)     the default user image: JupyterHub 5 singleuser, JupyterLab, jovyan/1000, :8888
+#   berth/singleuser:test    (singleuser)  JupyterHub 3.0 singleuser + classic notebook, for the older protocol
 #   berth/backend:test                 tornado test backend (images/backend/backend.py), :8888
 #   berth/nginx:test                   nginx-light, <any>/1k and <any>/1m, :8888
 #
 # An image that exists is left alone ("present") unless its files under
 # images/<name>/ or its base rootfs changed since it was built ("stale" ->
 # rebuilt; only the cheap `docker build` step reruns). Env knobs:
-#   BERTH_DEBIAN_SUITE (bookworm), BERTH_DEBIAN_MIRROR (mmdebstrap default),
-#   BERTH_IMAGES_LOGDIR (${TMPDIR:-/tmp}/berth-images)
+#   BERTH_DEBIAN_MIRROR (mmdebstrap default), BERTH_IMAGES_LOGDIR (${TMPDIR:-/tmp}/berth-images)
 set -euo pipefail
 
 cd "$(dirname "$0")"
 IMAGES_DIR=$(pwd)
 SELF="$IMAGES_DIR/$(basename "$0")"
 
-SUITE=${BERTH_DEBIAN_SUITE:-bookworm}
 MIRROR=${BERTH_DEBIAN_MIRROR:-}
 LOGDIR=${BERTH_IMAGES_LOGDIR:-${TMPDIR:-/tmp}/berth-images}
 DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -43,29 +43,37 @@ for arg in "$@"; do
     -f | --force) FORCE=1 ;;
     -v | --verbose) VERBOSE=1 ;;
     -h | --help) usage; exit 0 ;;
-    singleuser | backend | nginx) WANT+=("$arg") ;;
+    lab | singleuser | backend | nginx) WANT+=("$arg") ;;
     *) echo "build.sh: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
   esac
 done
-[ ${#WANT[@]} -gt 0 ] || WANT=(singleuser backend nginx)
+[ ${#WANT[@]} -gt 0 ] || WANT=(lab singleuser backend nginx)
 
 # ---- what to build ----------------------------------------------------------
-# rootfs key -> tag / packages
-declare -A ROOTFS_TAG=(
-  [singleuser]="berth/debian:${SUITE}-singleuser"
-  [backend]="berth/debian:${SUITE}-backend"
+# rootfs key -> Debian suite / packages; its tag is berth/debian:<suite>-<key>.
+# trixie carries JupyterHub 5.2 and JupyterLab 4; bookworm's JupyterHub 3.0 stays
+# so that both generations of the single-user protocol are tested.
+declare -A ROOTFS_SUITE=(
+  [lab]=trixie
+  [singleuser]=bookworm
+  [backend]=bookworm
 )
 declare -A ROOTFS_PKGS=(
+  [lab]="jupyterhub,jupyterlab,python3-jupyter-server,python3-ipykernel,git,passwd,ca-certificates"
   [singleuser]="jupyterhub,jupyter-notebook,python3-ipykernel,passwd,ca-certificates"
   [backend]="python3-tornado,nginx-light"
 )
-# image name -> tag / rootfs key
+declare -A ROOTFS_TAG=()
+for key in "${!ROOTFS_SUITE[@]}"; do ROOTFS_TAG[$key]="berth/debian:${ROOTFS_SUITE[$key]}-$key"; done
+# image name (= folder under images/) -> tag / rootfs key
 declare -A IMAGE_TAG=(
+  [lab]="berth/singleuser:latest"
   [singleuser]="berth/singleuser:test"
   [backend]="berth/backend:test"
   [nginx]="berth/nginx:test"
 )
 declare -A IMAGE_ROOTFS=(
+  [lab]=lab
   [singleuser]=singleuser
   [backend]=backend
   [nginx]=backend
@@ -124,7 +132,7 @@ build_rootfs() {
     --dpkgopt='path-include=/usr/share/locale/locale.alias'
     --dpkgopt='path-exclude=/usr/share/doc/*'
     --dpkgopt='path-include=/usr/share/doc/*/copyright'
-    "$SUITE" -
+    "${ROOTFS_SUITE[$key]}" -
   )
   [ -z "$MIRROR" ] || mm+=("$MIRROR")
   local -a imp=(
@@ -164,6 +172,11 @@ verify_image() {
   local name=$1 tag=$2
   local -a run=(docker run --rm --label berth.test=true --network none)
   case "$name" in
+    lab)
+      "${run[@]}" "$tag" jupyterhub-singleuser --version &&
+        "${run[@]}" "$tag" jupyter-lab --version >/dev/null &&
+        [ "$("${run[@]}" "$tag" id -u)" = 1000 ]
+      ;;
     singleuser)
       "${run[@]}" "$tag" jupyterhub-singleuser --version &&
         "${run[@]}" "$tag" jupyter-notebook --version >/dev/null &&

@@ -61,6 +61,7 @@ describe('docker compose up', () => {
     expect(await login.text()).toContain('GitHub sign-in is not configured');
     const [hub] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
     expect(hub?.HostConfig.NetworkMode).toBe('host');
+    expect((await docker.getContainer(hub!.Id).inspect()).Config.Env).toContain('BERTH_IMAGE=berth/singleuser:latest');
     const made = await docker.getNetwork(network).inspect();
     expect(made.Options).toMatchObject({ 'com.docker.network.bridge.enable_icc': 'false' });
     expect(made.Labels).toMatchObject({ 'berth.network': 'true' });

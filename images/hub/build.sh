@@ -9,7 +9,7 @@ BASE=berth/debian:bookworm-backend
 export DOCKER_BUILDKIT=0
 
 # The default user image and the rootfs this image sits on.
-bash images/build.sh singleuser backend
+bash images/build.sh lab backend
 
 node -e 'const [maj] = process.versions.node.split("."); if (+maj < 20) { console.error("node >= 20 needed"); process.exit(1) }'
 [ -d node_modules ] || npm ci

@@ -126,9 +126,11 @@ services:
     expect(loadConfig(file, {}).dataDir).toBe(path.join(dir, 'data'));
   });
 
-  it('accepts the hub.yaml shipped in the repository', () => {
+  it('accepts the hub.yaml shipped in the repository, which starts users on the JupyterLab image', () => {
     const config = loadConfig(path.join(import.meta.dirname, '../../hub.yaml'), {});
     expect(config.spawner.network).toBe('berth');
+    expect(config.spawner.image).toBe('berth/singleuser:latest');
+    expect(config.spawner.images.default?.image).toBe('berth/singleuser:latest');
   });
 });
 

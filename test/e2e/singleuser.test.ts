@@ -1,58 +1,125 @@
-// Issue 5's "done when": the real jupyterhub-singleuser 3.0 (berth/singleuser:test, Debian's jupyterhub and
-// notebook 6.4) behind Berth. alice signs in through the GitHub stand-in, starts her server, opens /user/alice/
-// through the proxy (the OAuth dance with the hub completes), creates a kernel over the notebook REST API and runs
-// code over the kernel WebSocket; bob, signed in too, gets 403 at /user/alice/.
+// Issue 5's and issue 12's "done when": real, unmodified single-user servers behind Berth, one of each protocol
+// generation: JupyterHub 5.2.1 on jupyter-server 2 with JupyterLab 4 (berth/singleuser:latest, Debian trixie) and
+// JupyterHub 3.0 with the classic notebook 6.4 (berth/singleuser:test, bookworm). For each: carol, in chromium,
+// signs in through the GitHub stand-in, starts her server from the home page, is OAuth'd into her server's default
+// UI and runs a notebook cell, whose kernel WebSocket goes through the proxy. alice does the same over plain HTTP
+// (kernel REST API and WebSocket), reports activity, and signs out; bob, signed in too, gets 403 at /user/alice/.
+// JupyterHub 5 logs a version-mismatch warning against the 3.1.1 Berth reports; expected until issue 12 point 1.
 import { randomUUID } from 'node:crypto';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { createTokenStore } from '../../src/auth/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
+import { launchBrowser } from '../helpers/browser.js';
 import { CookieClient } from '../helpers/cookie-client.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 import { freePort } from '../helpers/free-port.js';
 
-let gh: FakeGithub;
-let t: TestHub;
-let alice: CookieClient;
-/** The hub's log lines, to see the calls the single-user server makes to the hub's internal API. */
-const logLines: { url?: string; method?: string; status?: number }[] = [];
-const logSink = new Writable({
-  write(chunk, _enc, done) {
-    for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-    done();
+/** What differs between the two generations: the image, and where its UI puts things. */
+const GENERATIONS = [
+  {
+    image: 'berth/singleuser:latest', version: '5.2.1', ui: 'lab', title: 'JupyterLab',
+    notebook: 'lab/tree/', kernelIdle: '.jp-StatusBar-TextItem:has-text("| Idle")', cell: '.jp-Notebook .jp-Cell', output: '.jp-OutputArea-output',
   },
-});
+  {
+    image: 'berth/singleuser:test', version: '3.0.0', ui: 'tree', title: 'Home',
+    notebook: 'notebooks/', kernelIdle: '#kernel_indicator_icon.kernel_idle_icon', cell: '#notebook .cell', output: '.output_area',
+  },
+];
 
+/** One code cell that prints 42 and the user the kernel runs for. */
+const NOTEBOOK = {
+  cells: [{ cell_type: 'code', source: 'import os\nprint(6 * 7, os.environ["JUPYTERHUB_USER"])', metadata: {}, outputs: [], execution_count: null }],
+  metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+  nbformat: 4,
+  nbformat_minor: 4,
+};
 
-async function signIn(login: string): Promise<CookieClient> {
-  gh.login = login;
-  const client = new CookieClient(t.url);
-  const home = await client.navigate('/hub/oauth_login?next=%2Fhub%2Fhome');
-  expect(home.status).toBe(200);
-  expect(new URL(client.hops.at(-1)!.url).pathname).toBe('/hub/home');
-  expect(client.cookie('jupyterhub-hub-login')).toBeDefined();
-  return client;
-}
+describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image) behind Berth', (gen) => {
+  let gh: FakeGithub;
+  let t: TestHub;
+  let alice: CookieClient;
+  // A browser per hub: both hubs listen on 127.0.0.1, and cookies do not tell ports apart.
+  let browser: BrowserContext;
+  /** The hub's log lines, to see the calls the single-user server makes to the hub's internal API. */
+  const logLines: { url?: string; method?: string; status?: number }[] = [];
+  const logSink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
 
-beforeAll(async () => {
-  gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'Alice' });
-  t = await startTestHub({
-    hub: { bind: `127.0.0.1:${await freePort()}` },
-    auth: { allowed_users: ['alice', 'bob'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
-    // Report activity every 2 s instead of 300 s, so the test sees jupyterhub-singleuser's own activity POSTs.
-    spawner: { image: 'berth/singleuser:test', start_timeout: 120, http_timeout: 60, environment: { JUPYTERHUB_ACTIVITY_INTERVAL: '2' } },
-  }, { overrides: { logger: createLogger('info', logSink) } });
-  alice = await signIn('Alice');
-}, 180_000);
+  async function signIn(login: string): Promise<CookieClient> {
+    gh.login = login;
+    const client = new CookieClient(t.url);
+    const home = await client.navigate('/hub/oauth_login?next=%2Fhub%2Fhome');
+    expect(home.status).toBe(200);
+    expect(new URL(client.hops.at(-1)!.url).pathname).toBe('/hub/home');
+    expect(client.cookie('jupyterhub-hub-login')).toBeDefined();
+    return client;
+  }
 
-afterAll(async () => {
-  await t?.cleanup();
-  await gh?.close();
-});
+  beforeAll(async () => {
+    gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'Alice' });
+    t = await startTestHub({
+      hub: { bind: `127.0.0.1:${await freePort()}` },
+      auth: { allowed_users: ['alice', 'bob', 'carol'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
+      // Report activity every 2 s instead of 300 s, so the test sees jupyterhub-singleuser's own activity POSTs.
+      spawner: { image: gen.image, start_timeout: 120, http_timeout: 60, environment: { JUPYTERHUB_ACTIVITY_INTERVAL: '2' } },
+    }, { overrides: { logger: createLogger('info', logSink) } });
+    alice = await signIn('Alice');
+    browser = await launchBrowser();
+  }, 180_000);
 
-describe('an unmodified jupyterhub-singleuser behind Berth', () => {
+  afterAll(async () => {
+    await browser?.close();
+    await t?.cleanup();
+    await gh?.close();
+  });
+
+  it('lets carol, in chromium, sign in through GitHub, start her server, land in its default UI and run a cell', async () => {
+    gh.login = 'Carol';
+    const page = await browser.newPage();
+    const navigations: string[] = [];
+    page.on('request', (r) => { if (r.isNavigationRequest()) navigations.push(new URL(r.url()).pathname); });
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+
+    await page.goto(`${t.url}/hub/home`);
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await page.waitForURL(`${t.url}/hub/home`);
+    await page.click('#start');
+    await page.waitForURL((url) => url.pathname.replace(/\/$/, '') === `/user/carol/${gen.ui}`, { timeout: 120_000 });
+    expect(navigations).toEqual(expect.arrayContaining(['/hub/spawn-pending/carol', '/hub/api/oauth2/authorize', '/user/carol/oauth_callback']));
+    expect(await page.title()).toContain(gen.title);
+    const [container] = await t.docker.listContainers({ filters: { label: ['berth.user=carol', `berth.test-run=${t.labels['berth.test-run']}`] } });
+    expect(String(await t.docker.getContainer(container!.Id).logs({ stdout: true, stderr: true }))).toContain(`version ${gen.version}`);
+
+    // The notebook and its kernel session are made through the server's REST API with the browser's cookies and
+    // the server's _xsrf, as the UI's scripts would; the UI then opens the notebook, joins that session's kernel
+    // over its WebSocket and runs the cell. (Left to start a kernel itself, JupyterLab may ask which one first.)
+    const api = `${t.url}/user/carol/api`;
+    const headers = { 'X-XSRFToken': (await browser.cookies(api)).find((c) => c.name === '_xsrf')?.value ?? '' };
+    expect((await page.request.put(`${api}/contents/e2e.ipynb`, { headers, data: { type: 'notebook', format: 'json', content: NOTEBOOK } })).status()).toBe(201);
+    const session = await page.request.post(`${api}/sessions`, { headers, data: { path: 'e2e.ipynb', type: 'notebook', name: '', kernel: { name: 'python3' } } });
+    expect(session.status()).toBe(201);
+    const kernelId = ((await session.json()) as { kernel: { id: string } }).kernel.id;
+    await page.goto(`${t.url}/user/carol/${gen.notebook}e2e.ipynb`);
+    // Run only once the UI has its kernel: a cell run before that asks which kernel to start (lab) or is dropped (classic).
+    await page.locator(gen.kernelIdle).waitFor({ timeout: 60_000 });
+    await page.locator(gen.cell).first().click();
+    await page.keyboard.press('Shift+Enter');
+    const output = page.locator(gen.output, { hasText: '42' }).first();
+    await output.waitFor({ timeout: 60_000 });
+    expect((await output.innerText()).trim()).toBe('42 carol');
+    expect(sockets).toContainEqual(expect.stringContaining(`${t.url.replace(/^http/, 'ws')}/user/carol/api/kernels/${kernelId}/channels`));
+    await page.close();
+  }, 240_000);
+
   it('starts alice\'s server from her browser session', async () => {
     const res = await alice.request('/hub/api/users/alice/server', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect([201, 202]).toContain(res.status);
@@ -60,10 +127,10 @@ describe('an unmodified jupyterhub-singleuser behind Berth', () => {
   }, 150_000);
 
   it('completes the OAuth dance when alice opens /user/alice/ through the proxy', async () => {
-    const res = await alice.navigate('/user/alice/tree');
+    const res = await alice.navigate(`/user/alice/${gen.ui}`);
     const trail = alice.hops.map((h) => `${h.status} ${new URL(h.url).pathname}`).join(' → ');
     expect(res.status, trail).toBe(200);
-    expect(await res.text()).toContain('<title>Home');
+    expect(await res.text()).toContain(`<title>${gen.title}`);
     const paths = alice.hops.map((h) => new URL(h.url).pathname);
     expect(paths).toContain('/hub/api/oauth2/authorize');
     expect(paths).toContain('/user/alice/oauth_callback');
@@ -132,7 +199,7 @@ describe('an unmodified jupyterhub-singleuser behind Berth', () => {
 
   it('gives bob, signed in to the hub, a 403 at /user/alice/ and no access to her API', async () => {
     const bob = await signIn('Bob');
-    const res = await bob.navigate('/user/alice/tree');
+    const res = await bob.navigate(`/user/alice/${gen.ui}`);
     const trail = bob.hops.map((h) => `${h.status} ${new URL(h.url).pathname}`).join(' → ');
     expect(res.status, trail).toBe(403);
     expect(new URL(bob.hops.at(-1)!.url).pathname).toBe('/hub/api/oauth2/authorize');

@@ -1,6 +1,10 @@
 // A minimal browser stand-in for HTTP-level end-to-end tests: a cookie jar (name, path), manual redirects, and
 // the headers a same-origin browser sends, so hub and single-user servers see what a browser would send them.
 // Like a JupyterHub or Jupyter page script, request() sends the `_xsrf` cookie that applies back as X-XSRFToken.
+// Requests go out through node:http, not fetch(): fetch() replaces Sec-Fetch-Mode with `cors`, so no navigation
+// would look like one, and JupyterHub 4.1+ servers refuse the login cookie without `_xsrf` on anything else.
+import http from 'node:http';
+
 export interface Hop {
   url: string;
   status: number;
@@ -45,7 +49,7 @@ export class CookieClient {
   }
 
   /** One request, no redirect following; relative URLs resolve against the origin. */
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
+  async request(url: string, init: { method?: string; headers?: HeadersInit; body?: string } = {}): Promise<Response> {
     const abs = new URL(url, this.origin).toString();
     const headers = new Headers(init.headers);
     const cookies = this.cookieHeader(abs);
@@ -53,7 +57,7 @@ export class CookieClient {
     const xsrf = this.cookie('_xsrf', abs);
     if (xsrf !== undefined && !headers.has('X-XSRFToken') && headers.get('Sec-Fetch-Mode') !== 'navigate') headers.set('X-XSRFToken', xsrf);
     if (!headers.has('Sec-Fetch-Site')) headers.set('Sec-Fetch-Site', 'same-origin');
-    const res = await fetch(abs, { ...init, headers, redirect: 'manual' });
+    const res = await send(abs, init.method ?? 'GET', headers, init.body);
     this.store(res, abs);
     this.hops.push({ url: abs, status: res.status, location: res.headers.get('location') });
     return res;
@@ -71,4 +75,23 @@ export class CookieClient {
     }
     throw new Error(`more than ${max} redirects: ${this.hops.slice(-max).map((h) => `${h.status} ${h.url}`).join(' → ')}`);
   }
+}
+
+/** The exchange as a fetch() Response, with the request headers exactly as given. */
+function send(url: string, method: string, headers: Headers, body: string | undefined): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: Object.fromEntries(headers) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const received = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2) received.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+        resolve(new Response([204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers: received }));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -2,7 +2,7 @@
 // A missing engine fails the whole run loudly; nothing is skipped.
 import Docker from 'dockerode';
 
-export const TEST_IMAGES = ['berth/backend:test', 'berth/singleuser:test', 'berth/nginx:test', 'berth/hub:latest'];
+export const TEST_IMAGES = ['berth/backend:test', 'berth/singleuser:latest', 'berth/singleuser:test', 'berth/nginx:test', 'berth/hub:latest'];
 
 export default async function setup(): Promise<void> {
   const docker = new Docker();
