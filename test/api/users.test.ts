@@ -162,6 +162,15 @@ describe('/hub/api/users/:name', () => {
     expect(await cleared.json()).toMatchObject({ image: { label: 'default', source: 'default' } });
   });
 
+  it('PATCH refuses an image named like an Object.prototype key, so the API never shows a choice the spawner ignores', async () => {
+    for (const image of ['constructor', 'toString', '__proto__']) {
+      const res = await t.request('/hub/api/users/u4', { ...json({ image }), method: 'PATCH', token: admin });
+      expect(res.status, image).toBe(400);
+      expect((await res.json()).message).toBe(`image must be a label of spawner.images ("default", "gpu") or null, got ${JSON.stringify(image)}`);
+    }
+    expect(await (await t.request('/hub/api/users/u4', { token: admin })).json()).toMatchObject({ image: { label: 'default', source: 'default' } });
+  });
+
   it('GET shows a hub.yaml pin as the image source, whatever the admin chose', async () => {
     t.deps.users.ensure('pinned');
     await t.request('/hub/api/users/pinned', { ...json({ image: 'default' }), method: 'PATCH', token: admin });

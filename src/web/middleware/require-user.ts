@@ -41,16 +41,3 @@ export function signInRedirect(c: Context, baseUrl: string): Response {
   const url = new URL(c.req.url);
   return c.redirect(`${baseUrl}hub/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
 }
-
-/**
- * Middleware for pages: a visitor without credentials is sent to sign in. With `browserSession`, only a user
- * signed in with the login cookie is let through (pages that show or mint credentials: tokens, admin, OAuth consent).
- */
-export function requireSignedIn(baseUrl: string, options: { browserSession?: boolean } = {}): MiddlewareHandler<AppEnv> {
-  return async function requireSignedIn(c, next) {
-    const caller = c.get('caller');
-    const ok = caller !== null && (!options.browserSession || (caller.kind === 'user' && caller.via === 'cookie'));
-    if (!ok) return signInRedirect(c, baseUrl);
-    await next();
-  };
-}
