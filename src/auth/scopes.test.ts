@@ -55,6 +55,7 @@ describe('scopes', () => {
     expect(scopes.holds('servers', { server: 'alice/' })).toBe('yes');
     expect(scopes.holds('servers', { user: 'bob' })).toBe('other');
     expect(scopes.holds('servers', { server: 'alicia/' })).toBe('other');
+    expect(scopes.holds('servers', { server: 'alice' })).toBe('other');
     expect(scopes.holds('admin:users', { user: 'alice' })).toBe('no');
     expect(scopes.holds('read:hub')).toBe('yes');
     expect(scopes.filtersOf('servers')).toEqual([{ kind: 'user', value: 'alice' }]);

@@ -277,22 +277,20 @@ export interface Filter {
   value: string;
 }
 
-function filterMatches(f: Filter, r: Resource): boolean {
-  switch (f.kind) {
-    case 'user': return r.user === f.value || (r.server !== undefined && r.server.startsWith(`${f.value}/`));
-    case 'server': return r.server === f.value;
-    case 'group': return r.group === f.value;
-    case 'service': return r.service === f.value;
-  }
+/** What one scope name is held for: everything, or the bound filters, indexed by kind for O(1) checks. */
+interface Held {
+  all: boolean;
+  filters: Filter[];
+  byKind: Record<FilterKind, Set<string>>;
 }
 
 /**
- * Expanded scopes parsed once, when a caller is resolved: every check is a map lookup and a walk over that
- * scope's filters. `list` is the same scopes as JupyterHub writes them (sorted), for API models and tokens.
+ * Expanded scopes parsed once, when a caller is resolved: every check is a map lookup and a set lookup per
+ * resource kind, however many users a group filter expanded to. `list` is the same scopes as JupyterHub writes
+ * them (sorted), for API models and tokens.
  */
 export class ScopeSet {
-  /** Unfiltered scopes map to 'all'; filtered ones to the resources they cover. */
-  readonly #byName = new Map<string, 'all' | Filter[]>();
+  readonly #byName = new Map<string, Held>();
   readonly list: readonly string[];
 
   private constructor(expanded: readonly string[]) {
@@ -301,10 +299,17 @@ export class ScopeSet {
       const parsed = parseScope(scope);
       // Expansion binds or drops bare filters, so a scope without a value cannot name a resource.
       if (parsed === null || (parsed.filter !== null && parsed.filter.value === null)) continue;
-      const held = this.#byName.get(parsed.name);
-      if (parsed.filter === null) this.#byName.set(parsed.name, 'all');
-      else if (held === undefined) this.#byName.set(parsed.name, [parsed.filter as Filter]);
-      else if (held !== 'all') held.push(parsed.filter as Filter);
+      let held = this.#byName.get(parsed.name);
+      if (held === undefined) {
+        held = { all: false, filters: [], byKind: { user: new Set(), server: new Set(), group: new Set(), service: new Set() } };
+        this.#byName.set(parsed.name, held);
+      }
+      if (parsed.filter === null) held.all = true;
+      else {
+        const filter = parsed.filter as Filter;
+        held.filters.push(filter);
+        held.byKind[filter.kind].add(filter.value);
+      }
     }
   }
 
@@ -319,16 +324,27 @@ export class ScopeSet {
   }
 
   /** 'yes' when `name` covers the resource, 'other' when it is held only for other resources, 'no' otherwise. */
-  holds(name: ScopeName, resource: Resource = {}): 'yes' | 'other' | 'no' {
+  holds(name: ScopeName, r: Resource = {}): 'yes' | 'other' | 'no' {
     const held = this.#byName.get(name);
     if (held === undefined) return 'no';
-    if (held === 'all' || held.some((f) => filterMatches(f, resource))) return 'yes';
+    if (held.all) return 'yes';
+    const { user, server, group, service } = held.byKind;
+    if (r.user !== undefined && user.has(r.user)) return 'yes';
+    if (r.server !== undefined) {
+      if (server.has(r.server)) return 'yes';
+      // A user filter covers that user's servers, `<user>/<server>` (user names have no "/").
+      const slash = r.server.indexOf('/');
+      if (slash !== -1 && user.has(r.server.slice(0, slash))) return 'yes';
+    }
+    if (r.group !== undefined && group.has(r.group)) return 'yes';
+    if (r.service !== undefined && service.has(r.service)) return 'yes';
     return 'other';
   }
 
   /** For list endpoints: 'all' when `name` is held unfiltered, else the filters it is held with ([] = not held). */
   filtersOf(name: ScopeName): 'all' | readonly Filter[] {
-    return this.#byName.get(name) ?? [];
+    const held = this.#byName.get(name);
+    return held === undefined ? [] : held.all ? 'all' : held.filters;
   }
 
   /** Serialised as the list, so a model that embeds the set shows JupyterHub's strings. */
