@@ -22,7 +22,7 @@ export interface ServerApiDeps {
 export function serverRoutes(deps: ServerApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  const user = requireUser(deps.users);
+  const loadUser = requireUser(deps.users);
 
   /** Behind the route's scope and user guards: refuses named servers; answers the user name. */
   const authorize = (c: Context<AppEnv>): { name: string; servers: Pick<Servers, 'start' | 'stop' | 'progress'> } => {
@@ -75,10 +75,10 @@ export function serverRoutes(deps: ServerApiDeps): Hono<AppEnv> {
 
   // `/servers/` with an empty name is JupyterHub's other spelling of the default server; other names get a 400.
   for (const path of ['/users/:name/server', '/users/:name/servers/', '/users/:name/servers/:server']) {
-    app.post(path, requireScope('servers', onServer), user, start);
-    app.delete(path, requireScope('delete:servers', onServer), user, stop);
+    app.post(path, requireScope('servers', onServer), loadUser, start);
+    app.delete(path, requireScope('delete:servers', onServer), loadUser, stop);
   }
-  app.get('/users/:name/server/progress', requireScope('read:servers', onServer), user, progress);
-  app.get('/users/:name/servers/:server/progress', requireScope('read:servers', onServer), user, progress);
+  app.get('/users/:name/server/progress', requireScope('read:servers', onServer), loadUser, progress);
+  app.get('/users/:name/servers/:server/progress', requireScope('read:servers', onServer), loadUser, progress);
   return app;
 }

@@ -25,7 +25,7 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
   const isActive = (v: ServerView | null) => v !== null && v.status !== 'stopped';
   const includeStopped = (raw: string | undefined) => raw !== undefined && raw !== '0' && raw !== 'false';
   const patchBody = userPatchBody(deps.config);
-  const user = requireUser(deps.users);
+  const loadUser = requireUser(deps.users);
 
   app.get('/users', requireScope('list:users', 'any'), (c) => {
     const caller = c.var.caller;
@@ -77,7 +77,7 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     return c.json(created.map((u) => userModel(deps, u, caller.scopes, { view: null, groups: [] })), 201);
   });
 
-  app.get('/users/:name', requireScope(READ_USER_SCOPES, onUser), user, (c) => {
+  app.get('/users/:name', requireScope(READ_USER_SCOPES, onUser), loadUser, (c) => {
     return c.json(userModel(deps, c.var.user, c.var.caller.scopes, { includeStopped: includeStopped(c.req.query('include_stopped_servers')) }));
   });
 
@@ -93,7 +93,7 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     return c.json(userModel(deps, user, caller.scopes), 201);
   });
 
-  app.patch('/users/:name', requireScope('admin:users', onUser), user, async (c) => {
+  app.patch('/users/:name', requireScope('admin:users', onUser), loadUser, async (c) => {
     const name = c.req.param('name');
     const caller = c.var.caller;
     const body = await parseJsonBody(c, patchBody);
@@ -116,7 +116,7 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     return c.json(userModel(deps, updated, caller.scopes));
   });
 
-  app.delete('/users/:name', requireScope('delete:users', onUser), user, (c) => {
+  app.delete('/users/:name', requireScope('delete:users', onUser), loadUser, (c) => {
     const name = c.req.param('name');
     const caller = c.var.caller;
     if (caller.kind === 'user' && caller.name === name) throw new HttpError(400, 'Cannot delete yourself');
@@ -125,7 +125,7 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     return c.body(null, 204);
   });
 
-  app.post('/users/:name/activity', requireScope('users:activity', onUser), user, async (c) => {
+  app.post('/users/:name/activity', requireScope('users:activity', onUser), loadUser, async (c) => {
     const name = c.req.param('name');
     const user = c.var.user;
     const body = await parseJsonBody(c, activityBody);
