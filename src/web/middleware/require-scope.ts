@@ -50,11 +50,11 @@ export function requireCaller(c: Context): Caller {
 
 /**
  * The check itself, for handlers that learn the resource only while running (a page acting on the caller's own
- * server, a rename that needs an unfiltered grant). Route guards use requireScope.
+ * server, a rename that needs an unfiltered grant), given as a Resource. Route guards use requireScope.
  */
-export function checkScope(c: Context, anyOf: readonly ScopeName[], target: ScopeTarget): Caller {
+export function checkScope(c: Context, anyOf: readonly ScopeName[], target: ScopeTarget | Resource): Caller {
   const caller = requireCaller(c);
-  const resource = typeof target === 'function' ? target(c) : {};
+  const resource = typeof target === 'function' ? target(c) : typeof target === 'object' ? target : {};
   let other = false;
   for (const name of anyOf) {
     const held = caller.scopes.holds(name, resource);

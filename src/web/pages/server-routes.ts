@@ -52,7 +52,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const caller = c.get('caller');
     if (!caller) return loginRedirect(c);
     const name = c.req.param('name') as string;
-    checkScope(c, ['access:servers'], () => ({ user: name, server: `${name}/` }));
+    checkScope(c, ['access:servers'], { user: name, server: `${name}/` });
     mustExist(name);
     const url = new URL(c.req.url);
     const rest = url.pathname.slice(`${hubPrefix}/user/${escapePath(name)}`.length) || '/';
@@ -93,7 +93,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     if (!caller) return loginRedirect(c);
     const name = c.req.param('name') ?? (caller.kind === 'user' ? caller.name : null);
     if (name === null) throw new HttpError(400, 'Name the user whose server to start: /hub/spawn/<name>');
-    checkScope(c, ['servers'], () => ({ user: name, server: `${name}/` }));
+    checkScope(c, ['servers'], { user: name, server: `${name}/` });
     return { caller, user: mustExist(name), next: safeNext(c.req.query('next'), base) };
   };
 
@@ -136,7 +136,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const caller = c.get('caller');
     if (!caller) return loginRedirect(c);
     const name = c.req.param('name');
-    checkScope(c, ['read:servers'], () => ({ user: name, server: `${name}/` }));
+    checkScope(c, ['read:servers'], { user: name, server: `${name}/` });
     mustExist(name);
     const next = safeNext(c.req.query('next'), base);
     const view = servers().get(name)!;
