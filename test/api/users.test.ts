@@ -183,6 +183,17 @@ describe('/hub/api/users/:name', () => {
     expect(await (await t.request('/hub/api/users/picker', { token: admin })).json()).toMatchObject({ image: { label: 'gpu', source: 'user' } });
   });
 
+  it('answers a body that does not fit with 400 naming the field, and refuses fields outside JupyterHub\'s user model', async () => {
+    const message = async (path: string, method: string, body: unknown) =>
+      ((await (await t.request(path, { ...json(body), method, token: admin })).json()) as { message: string }).message;
+    expect(await message('/hub/api/users/u1', 'PATCH', { admin: 'yes' })).toBe('admin must be true or false, got "yes"');
+    expect(await message('/hub/api/users/u1', 'PATCH', { groups: 'staff' })).toBe('groups must be a list of strings, got "staff"');
+    expect(await message('/hub/api/users', 'POST', { usernames: ['newbie'], colour: 'red' }))
+      .toBe('Unknown fields: colour (allowed: name, admin, groups, roles, auth_state, usernames)');
+    expect(await message('/hub/api/users/newbie', 'POST', { admin: 1 })).toBe('admin must be true or false, got 1');
+    expect(t.deps.users.get('newbie')).toBeNull();
+  });
+
   it('PATCH refuses a non-boolean admin and unknown fields (400) and unknown users (404)', async () => {
     expect((await t.request('/hub/api/users/u1', { ...json({ admin: 'yes' }), method: 'PATCH', token: admin })).status).toBe(400);
     expect((await t.request('/hub/api/users/u1', { ...json({ colour: 'red' }), method: 'PATCH', token: admin })).status).toBe(400);
