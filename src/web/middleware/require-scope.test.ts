@@ -30,6 +30,7 @@ describe('requireScope', () => {
     expect(() => requireScope('read:user' as ScopeName, onUser)).toThrow('requireScope("read:user"): "read:user" is not a scope in JupyterHub\'s table (src/auth/scopes.ts); did you mean "read:users"?');
     expect(() => requireScope(['servers', 'delete:server' as ScopeName], onServer)).toThrow(/"delete:server" is not a scope.*did you mean "delete:servers"/);
     expect(() => requireScope([], 'any')).toThrow(/at least one scope/);
+    expect(() => requireScope('servers', 'unfilterd' as ScopeTarget)).toThrow(/the target must be 'any', 'unfiltered' or a function/);
   });
 
   it('lets a caller through who holds the scope for the resource the path names', async () => {

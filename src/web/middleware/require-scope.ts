@@ -32,7 +32,11 @@ export type CallerEnv = { Variables: { caller: Caller } };
 /** Middleware: the caller must hold one of `anyOf` for `target`. Throws at build time on an unknown scope name. */
 export function requireScope(anyOf: ScopeName | readonly ScopeName[], target: ScopeTarget): MiddlewareHandler<AppEnv & CallerEnv> {
   const names: readonly string[] = typeof anyOf === 'string' ? [anyOf] : anyOf;
-  assertScopeNames(names, `requireScope(${names.map((n) => JSON.stringify(n)).join(', ')})`);
+  const where = `requireScope(${names.map((n) => JSON.stringify(n)).join(', ')})`;
+  assertScopeNames(names, where);
+  if (typeof target !== 'function' && target !== 'any' && target !== 'unfiltered') {
+    throw new Error(`${where}: the target must be 'any', 'unfiltered' or a function naming the resource, got ${JSON.stringify(target)}`);
+  }
   const guard: MiddlewareHandler<AppEnv> = async function requireScope(c, next) {
     checkScope(c, names, target);
     await next();
