@@ -1,15 +1,15 @@
 // Who is making a request and what they may do: a user (by token or login cookie) or a hub.yaml service,
-// with expanded JupyterHub scopes whose filters are bound (e.g. `servers!user=alice`).
+// with expanded JupyterHub scopes whose filters are bound (e.g. `servers!user=alice`), parsed once here (ScopeSet).
 import type { HubConfig } from '../config/load.js';
 import type { User } from '../db/schema.js';
 import type { GroupStore } from '../groups/store.js';
 import type { UserStore } from '../users/store.js';
-import { expandScopes, roleScopes, tokenScopes, type ScopeOwner } from './scopes.js';
+import { expandScopes, roleScopes, ScopeSet, tokenScopes, type ScopeOwner } from './scopes.js';
 import type { ApiToken, TokenStore } from './tokens.js';
 
 export type Caller =
-  | { kind: 'user'; name: string; userId: number; admin: boolean; scopes: string[]; via: 'token' | 'cookie'; tokenId?: number; sessionId?: string | null }
-  | { kind: 'service'; name: string; admin: boolean; scopes: string[]; via: 'token'; tokenId?: number };
+  | { kind: 'user'; name: string; userId: number; admin: boolean; scopes: ScopeSet; via: 'token' | 'cookie'; tokenId?: number; sessionId?: string | null }
+  | { kind: 'service'; name: string; admin: boolean; scopes: ScopeSet; via: 'token'; tokenId?: number };
 
 export interface CallerResolver {
   /** The caller a token stands for, or null (unknown, expired, revoked, or its owner is gone). */
@@ -44,7 +44,7 @@ export function createCallerResolver(deps: { config: HubConfig; users: UserStore
       return expandScopes(raw, ownerOf(user));
     },
     fromSignedIn(user, sessionId) {
-      return { kind: 'user', name: user.name, userId: user.id, admin: user.admin, scopes: resolver.userScopes(user), via: 'cookie', sessionId };
+      return { kind: 'user', name: user.name, userId: user.id, admin: user.admin, scopes: ScopeSet.of(resolver.userScopes(user)), via: 'cookie', sessionId };
     },
     fromToken(token) {
       const row = tokens.find(token);
@@ -52,14 +52,14 @@ export function createCallerResolver(deps: { config: HubConfig; users: UserStore
       if (row.userId !== null) {
         const user = users.getById(row.userId);
         if (user === null) return null;
-        const scopes = tokenScopes(row.scopes, resolver.userScopes(user), ownerOf(user));
+        const scopes = ScopeSet.of(tokenScopes(row.scopes, resolver.userScopes(user), ownerOf(user)));
         return { row, caller: { kind: 'user', name: user.name, userId: user.id, admin: user.admin, scopes, via: 'token', tokenId: row.id, sessionId: row.sessionId } };
       }
       if (row.serviceName !== null) {
         const owned = resolver.serviceScopes(row.serviceName);
         if (owned === null) return null;
         const service = config.services.find((s) => s.name === row.serviceName);
-        const scopes = tokenScopes(row.scopes, owned, { service: row.serviceName, groupMembers });
+        const scopes = ScopeSet.of(tokenScopes(row.scopes, owned, { service: row.serviceName, groupMembers }));
         return { row, caller: { kind: 'service', name: row.serviceName, admin: service?.admin ?? false, scopes, via: 'token', tokenId: row.id } };
       }
       return null;

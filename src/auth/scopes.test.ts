@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandScopes, holds, intersectScopes, invalidScopes, roleScopes, scopeFilter, tokenScopes } from './scopes.js';
+import { assertScopeNames, expandScopes, intersectScopes, invalidScopes, parseScope, roleScopes, scopeProblem, ScopeSet, tokenScopes } from './scopes.js';
 
 describe('scopes', () => {
   it('expands self to the user\'s own scopes with the user filter bound', () => {
@@ -50,15 +50,17 @@ describe('scopes', () => {
   });
 
   it('tells held, held-for-others and not held apart', () => {
-    const scopes = ['servers!user=alice', 'read:hub'];
-    expect(holds(scopes, 'servers', { user: 'alice' })).toBe('yes');
-    expect(holds(scopes, 'servers', { server: 'alice/' })).toBe('yes');
-    expect(holds(scopes, 'servers', { user: 'bob' })).toBe('other');
-    expect(holds(scopes, 'admin:users', { user: 'alice' })).toBe('no');
-    expect(holds(scopes, 'read:hub')).toBe('yes');
-    const filter = scopeFilter(scopes, 'servers');
-    expect(typeof filter === 'function' && filter({ user: 'alice' }) && !filter({ user: 'bob' })).toBe(true);
-    expect(scopeFilter(scopes, 'read:hub')).toBe('all');
+    const scopes = ScopeSet.of(['servers!user=alice', 'read:hub']);
+    expect(scopes.holds('servers', { user: 'alice' })).toBe('yes');
+    expect(scopes.holds('servers', { server: 'alice/' })).toBe('yes');
+    expect(scopes.holds('servers', { user: 'bob' })).toBe('other');
+    expect(scopes.holds('servers', { server: 'alicia/' })).toBe('other');
+    expect(scopes.holds('servers', { server: 'alice' })).toBe('other');
+    expect(scopes.holds('admin:users', { user: 'alice' })).toBe('no');
+    expect(scopes.holds('read:hub')).toBe('yes');
+    expect(scopes.filtersOf('servers')).toEqual([{ kind: 'user', value: 'alice' }]);
+    expect(scopes.filtersOf('read:hub')).toBe('all');
+    expect(scopes.filtersOf('proxy')).toEqual([]);
   });
 
   it('gives admins access:servers only with admin_access', () => {
@@ -68,5 +70,55 @@ describe('scopes', () => {
 
   it('names malformed and unknown scopes', () => {
     expect(invalidScopes(['read:users', 'self', 'nope', 'servers!colour=red', 'custom:x', 'servers!server=alice'])).toEqual(['nope', 'servers!colour=red', 'servers!server=alice']);
+  });
+
+  it('names the unknown part of a scope, with the nearest known name', () => {
+    expect(scopeProblem('read:user')).toBe('"read:user" is not a known scope (did you mean "read:users"?); names come from JupyterHub\'s scope table, or custom:NAME');
+    expect(scopeProblem('servers!colour=red')).toContain('has an invalid filter "!colour=red"');
+  });
+
+  it('refuses names inherited from Object.prototype', () => {
+    expect(parseScope('constructor')).toBeNull();
+    expect(invalidScopes(['toString', '__proto__!user=x'])).toEqual(['toString', '__proto__!user=x']);
+  });
+});
+
+describe('ScopeSet', () => {
+  it('parses each scope once into a name and its bound filters, keeping JupyterHub\'s strings as the list', () => {
+    const scopes = ScopeSet.of(['read:servers!server=alice/', 'access:servers!group=team', 'access:servers!user=carol', 'read:hub']);
+    expect(scopes.list).toEqual(['access:servers!group=team', 'access:servers!user=carol', 'read:hub', 'read:servers!server=alice/']);
+    expect(JSON.stringify({ scopes })).toBe(JSON.stringify({ scopes: scopes.list }));
+    expect(scopes.filtersOf('access:servers')).toEqual([{ kind: 'group', value: 'team' }, { kind: 'user', value: 'carol' }]);
+    expect(scopes.holds('access:servers', { group: 'team' })).toBe('yes');
+    expect(scopes.holds('access:servers', { server: 'carol/lab' })).toBe('yes');
+    expect(scopes.holds('read:servers', { server: 'alice/' })).toBe('yes');
+    expect(scopes.holds('read:servers', { server: 'alice/lab' })).toBe('other');
+    expect(scopes.holds('read:servers', { user: 'alice' })).toBe('other');
+  });
+
+  it('lets an unfiltered scope cover every resource, whatever filtered copies it also holds', () => {
+    const scopes = ScopeSet.of(['servers!user=alice', 'servers']);
+    expect(scopes.holds('servers', { user: 'bob' })).toBe('yes');
+    expect(scopes.filtersOf('servers')).toBe('all');
+  });
+
+  it('adds scopes without changing the set it came from', () => {
+    const base = ScopeSet.of(['servers!user=alice']);
+    const more = base.with(['read:users:name!user=alice']);
+    expect(more.holds('read:users:name', { user: 'alice' })).toBe('yes');
+    expect(base.holds('read:users:name', { user: 'alice' })).toBe('no');
+  });
+
+  it('holds nothing for an unbound filter, which only expansion can bind', () => {
+    expect(ScopeSet.of(['servers!user']).holds('servers', { user: 'alice' })).toBe('no');
+  });
+});
+
+describe('assertScopeNames', () => {
+  it('accepts the table\'s names and throws on a misspelt one, naming the nearest', () => {
+    expect(() => assertScopeNames(['read:users', 'admin:servers'], 'guard')).not.toThrow();
+    expect(() => assertScopeNames(['read:user'], 'guard')).toThrow('guard: "read:user" is not a scope in JupyterHub\'s table (src/auth/scopes.ts); did you mean "read:users"?');
+    expect(() => assertScopeNames(['servers!user'], 'guard')).toThrow(/not a scope/);
+    expect(() => assertScopeNames([], 'guard')).toThrow(/at least one/);
   });
 });

@@ -1,5 +1,6 @@
-// JupyterHub's scopes as data: the scope table, the default roles, expansion (subscopes, `self`, bound filters),
-// intersection of a token's scopes with its owner's, and the `!user=`/`!server=`/`!group=` resource checks.
+// What a token may do: JupyterHub's scopes as data (the scope table, the default roles), expansion (subscopes,
+// `self`, bound filters), a token's scopes bounded by its owner's, and ScopeSet, the parsed form every check reads.
+import { closestKey } from '../config/nearest.js';
 
 export interface ScopeInfo {
   description: string;
@@ -7,7 +8,7 @@ export interface ScopeInfo {
 }
 
 /** JupyterHub 5.x's scope table (scopes.py), minus sharing. Subscopes inherit the parent's filter. */
-export const SCOPES: Readonly<Record<string, ScopeInfo>> = {
+export const SCOPES = {
   self: { description: "Your own resources (expands to the user's own scopes)." },
   inherit: { description: 'Everything the token owner can do.' },
   'admin-ui': { description: 'Access the admin page.' },
@@ -47,7 +48,19 @@ export const SCOPES: Readonly<Record<string, ScopeInfo>> = {
   proxy: { description: 'Read the proxy routing table.' },
   shutdown: { description: 'Shutdown the hub.' },
   'read:metrics': { description: 'Read prometheus metrics.' },
-};
+} as const satisfies Record<string, ScopeInfo>;
+
+/** A scope of the table (not `custom:`): what routes require. */
+export type ScopeName = keyof typeof SCOPES;
+
+/** Own keys only: `constructor` or `toString` are not scopes, though `in` would say so. */
+export function isScopeName(name: string): name is ScopeName {
+  return Object.hasOwn(SCOPES, name);
+}
+
+function scopeInfo(name: string): ScopeInfo | undefined {
+  return isScopeName(name) ? SCOPES[name] : undefined;
+}
 
 /** What every user holds through the `user` role's `self`. */
 const SELF_SCOPES = [
@@ -86,31 +99,32 @@ export interface ScopeDescription {
 /** JupyterHub's describe_raw_scopes, for expanded (bound) scopes: what a consent page shows `username`. */
 export function describeScopes(scopes: readonly string[], username: string): ScopeDescription[] {
   return scopes.map((scope) => {
-    const [name, filter] = split(scope);
-    const eq = filter.indexOf('=');
-    const kind = filter.slice(1, eq);
-    const value = filter.slice(eq + 1);
-    const appliesTo = filter === '' ? ''
-      : kind === 'user' && value === username ? 'only you'
-        : kind === 'group' ? `users in group ${value}`
-          : `${kind} ${value}`;
-    return { scope, description: SCOPES[name]?.description ?? name, appliesTo };
+    const parsed = parseScope(scope);
+    const name = parsed?.name ?? scope;
+    const f = parsed?.filter ?? null;
+    const appliesTo = f === null ? ''
+      : f.kind === 'user' && f.value === username ? 'only you'
+        : f.kind === 'group' ? `users in group ${f.value ?? ''}`
+          : `${f.kind} ${f.value ?? ''}`;
+    return { scope, description: scopeInfo(name)?.description ?? name, appliesTo };
   });
 }
 
 export type FilterKind = 'user' | 'server' | 'group' | 'service';
 export interface ParsedScope {
   name: string;
+  /** null: every resource. A null value is a bare filter (`!user`), bound to the owner when expanded. */
   filter: { kind: FilterKind; value: string | null } | null;
 }
 
 const FILTER_KINDS: readonly FilterKind[] = ['user', 'server', 'group', 'service'];
+const CUSTOM_SCOPE = /^custom:[a-z0-9:_-]+$/i;
 
 /** Splits `name!kind=value`; null when the syntax is wrong or the name is not a known (or custom:) scope. */
 export function parseScope(scope: string): ParsedScope | null {
   const bang = scope.indexOf('!');
   const name = bang === -1 ? scope : scope.slice(0, bang);
-  if (!(name in SCOPES) && !/^custom:[a-z0-9:_-]+$/i.test(name)) return null;
+  if (!isScopeName(name) && !CUSTOM_SCOPE.test(name)) return null;
   if (bang === -1) return { name, filter: null };
   const rest = scope.slice(bang + 1);
   const eq = rest.indexOf('=');
@@ -125,6 +139,17 @@ export function parseScope(scope: string): ParsedScope | null {
 /** The scopes in `raw` that are not valid scope expressions, for a 400 or a config error that names them. */
 export function invalidScopes(raw: readonly string[]): string[] {
   return raw.filter((s) => s !== 'self' && s !== 'inherit' && parseScope(s) === null);
+}
+
+/** What is wrong with a scope `invalidScopes` refused: an unknown name (with the nearest one), or a bad filter. */
+export function scopeProblem(scope: string): string {
+  const bang = scope.indexOf('!');
+  const name = bang === -1 ? scope : scope.slice(0, bang);
+  if (isScopeName(name) || CUSTOM_SCOPE.test(name)) {
+    return `${JSON.stringify(scope)} has an invalid filter "${scope.slice(bang)}" (use !user=NAME, !server=USER/SERVER, !group=NAME or !service=NAME)`;
+  }
+  const hint = closestKey(name, Object.keys(SCOPES));
+  return `${JSON.stringify(scope)} is not a known scope${hint ? ` (did you mean "${hint}"?)` : ''}; names come from JupyterHub's scope table, or custom:NAME`;
 }
 
 export interface ScopeOwner {
@@ -149,7 +174,7 @@ export function expandScopes(raw: readonly string[], owner: ScopeOwner = {}): st
     const key = name + filter;
     if (out.has(key)) return;
     out.add(key);
-    for (const sub of SCOPES[name]?.subscopes ?? []) {
+    for (const sub of scopeInfo(name)?.subscopes ?? []) {
       if (filter.startsWith('!server=') && sub.startsWith('read:users')) continue;
       add(sub, filter);
     }
@@ -224,6 +249,11 @@ export function intersectScopes(a: readonly string[], b: readonly string[]): str
   return normalize(out);
 }
 
+/** The expanded scopes in `wanted` that `held` does not cover (empty when `held` covers them all). */
+export function scopesBeyond(wanted: readonly string[], held: readonly string[]): string[] {
+  return wanted.filter((s) => !intersectScopes([s], held).includes(s));
+}
+
 /**
  * A token's effective scopes: its own (expanded; `inherit` = everything the owner has) intersected with the
  * owner's, so a token never exceeds its owner, even after the owner loses a role.
@@ -241,50 +271,97 @@ export interface Resource {
   service?: string;
 }
 
-/** 'yes' when a scope named `name` covers the resource, 'other' when held only for other resources, 'no' otherwise. */
-export function holds(scopes: readonly string[], name: string, resource: Resource = {}): 'yes' | 'other' | 'no' {
-  let held = false;
-  for (const s of scopes) {
-    const [n, filter] = split(s);
-    if (n !== name) continue;
-    held = true;
-    if (filterMatches(filter, resource)) return 'yes';
-  }
-  return held ? 'other' : 'no';
+/** A bound filter: the resources one held scope covers. */
+export interface Filter {
+  kind: FilterKind;
+  value: string;
 }
 
-/** `holds` for many checks against the same scopes (a page of models): the scopes are split once. */
-export function scopeChecker(scopes: readonly string[]): (name: string, resource?: Resource) => 'yes' | 'other' | 'no' {
-  const byName = new Map<string, string[]>();
-  for (const s of scopes) {
-    const [n, filter] = split(s);
-    byName.set(n, [...(byName.get(n) ?? []), filter]);
-  }
-  return (name, resource = {}) => {
-    const filters = byName.get(name);
-    if (!filters) return 'no';
-    return filters.some((f) => filterMatches(f, resource)) ? 'yes' : 'other';
-  };
+/** What one scope name is held for: everything, or the bound filters, indexed by kind for O(1) checks. */
+interface Held {
+  all: boolean;
+  filters: Filter[];
+  byKind: Record<FilterKind, Set<string>>;
 }
 
-function filterMatches(filter: string, r: Resource): boolean {
-  if (filter === '') return true;
-  const eq = filter.indexOf('=');
-  const kind = filter.slice(1, eq);
-  const value = filter.slice(eq + 1);
-  switch (kind) {
-    case 'user': return r.user === value || (r.server !== undefined && r.server.startsWith(`${value}/`));
-    case 'server': return r.server === value;
-    case 'group': return r.group === value;
-    case 'service': return r.service === value;
-    default: return false;
+/**
+ * Expanded scopes parsed once, when a caller is resolved: every check is a map lookup and a set lookup per
+ * resource kind, however many users a group filter expanded to. `list` is the same scopes as JupyterHub writes
+ * them (sorted), for API models and tokens.
+ */
+export class ScopeSet {
+  readonly #byName = new Map<string, Held>();
+  readonly list: readonly string[];
+
+  private constructor(expanded: readonly string[]) {
+    this.list = [...new Set(expanded)].sort();
+    for (const scope of this.list) {
+      const parsed = parseScope(scope);
+      // Expansion binds or drops bare filters, so a scope without a value cannot name a resource.
+      if (parsed === null || (parsed.filter !== null && parsed.filter.value === null)) continue;
+      let held = this.#byName.get(parsed.name);
+      if (held === undefined) {
+        held = { all: false, filters: [], byKind: { user: new Set(), server: new Set(), group: new Set(), service: new Set() } };
+        this.#byName.set(parsed.name, held);
+      }
+      if (parsed.filter === null) held.all = true;
+      else {
+        const filter = parsed.filter as Filter;
+        held.filters.push(filter);
+        held.byKind[filter.kind].add(filter.value);
+      }
+    }
+  }
+
+  /** From expanded scopes (expandScopes / tokenScopes), never raw ones: `self` and bare filters mean nothing here. */
+  static of(expanded: readonly string[]): ScopeSet {
+    return new ScopeSet(expanded);
+  }
+
+  /** These scopes plus `extra` (expanded too), e.g. the identify scopes every token may use. */
+  with(extra: readonly string[]): ScopeSet {
+    return new ScopeSet([...this.list, ...extra]);
+  }
+
+  /** 'yes' when `name` covers the resource, 'other' when it is held only for other resources, 'no' otherwise. */
+  holds(name: ScopeName, r: Resource = {}): 'yes' | 'other' | 'no' {
+    const held = this.#byName.get(name);
+    if (held === undefined) return 'no';
+    if (held.all) return 'yes';
+    const { user, server, group, service } = held.byKind;
+    if (r.user !== undefined && user.has(r.user)) return 'yes';
+    if (r.server !== undefined) {
+      if (server.has(r.server)) return 'yes';
+      // A user filter covers that user's servers, `<user>/<server>` (user names have no "/").
+      const slash = r.server.indexOf('/');
+      if (slash !== -1 && user.has(r.server.slice(0, slash))) return 'yes';
+    }
+    if (r.group !== undefined && group.has(r.group)) return 'yes';
+    if (r.service !== undefined && service.has(r.service)) return 'yes';
+    return 'other';
+  }
+
+  /** For list endpoints: 'all' when `name` is held unfiltered, else the filters it is held with ([] = not held). */
+  filtersOf(name: ScopeName): 'all' | readonly Filter[] {
+    const held = this.#byName.get(name);
+    return held === undefined ? [] : held.all ? 'all' : held.filters;
+  }
+
+  /** Serialised as the list, so a model that embeds the set shows JupyterHub's strings. */
+  toJSON(): readonly string[] {
+    return this.list;
   }
 }
 
-/** For list endpoints: whether `scopes` grant `name` for every resource ('all'), some (a predicate), or none (null). */
-export function scopeFilter(scopes: readonly string[], name: string): 'all' | ((r: Resource) => boolean) | null {
-  const filters = scopes.filter((s) => split(s)[0] === name).map((s) => split(s)[1]);
-  if (filters.length === 0) return null;
-  if (filters.includes('')) return 'all';
-  return (r) => filters.some((f) => filterMatches(f, r));
+/**
+ * Checks the scope names code requires (route guards) when the app is built: a misspelt name would otherwise be a
+ * permanent 403 for everyone. `where` says which guard, for the error.
+ */
+export function assertScopeNames(names: readonly string[], where: string): asserts names is readonly ScopeName[] {
+  if (names.length === 0) throw new Error(`${where}: name at least one scope`);
+  for (const name of names) {
+    if (isScopeName(name)) continue;
+    const hint = closestKey(name, Object.keys(SCOPES));
+    throw new Error(`${where}: ${JSON.stringify(name)} is not a scope in JupyterHub's table (src/auth/scopes.ts)${hint ? `; did you mean "${hint}"?` : ''}`);
+  }
 }

@@ -2,9 +2,8 @@
 // README's reference table. Keys are snake_case and reuse JupyterHub's names where one exists.
 import { z } from 'zod';
 import { TOKEN_LIMITS } from '../auth/token-limits.js';
-import { invalidScopes, SCOPES } from '../auth/scopes.js';
+import { invalidScopes, scopeProblem } from '../auth/scopes.js';
 import { parseUsername, USERNAME_RULE } from '../users/username.js';
-import { closestKey } from './nearest.js';
 import { isOverlongDuration, parseDuration, parseSize } from './units.js';
 
 const duration = (what: string) =>
@@ -223,17 +222,6 @@ export const configSchema = z.strictObject({
     seen.add(s.name);
   });
 });
-
-/** What is wrong with a scope `invalidScopes` refused: an unknown name (with the nearest one), or a bad filter. */
-function scopeProblem(scope: string): string {
-  const bang = scope.indexOf('!');
-  const name = bang === -1 ? scope : scope.slice(0, bang);
-  if (name in SCOPES || /^custom:[a-z0-9:_-]+$/i.test(name)) {
-    return `${JSON.stringify(scope)} has an invalid filter "${scope.slice(bang)}" (use !user=NAME, !server=USER/SERVER, !group=NAME or !service=NAME)`;
-  }
-  const hint = closestKey(name, Object.keys(SCOPES));
-  return `${JSON.stringify(scope)} is not a known scope${hint ? ` (did you mean "${hint}"?)` : ''}; names come from JupyterHub's scope table, or custom:NAME`;
-}
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

@@ -28,6 +28,15 @@ describe('resolveImage', () => {
   it('ignores stored labels that have left the catalog instead of starting them', () => {
     expect(resolveImage(config, user('alice', 'gone', 'gone-too'))).toMatchObject({ label: null, source: 'default' });
   });
+
+  it('ignores names inherited from Object.prototype as labels', () => {
+    expect(resolveImage(config, user('alice', 'constructor', 'toString'), '__proto__')).toEqual({ label: null, image: 'default/image:1', source: 'default' });
+  });
+
+  it('labels spawner.image with the catalog entry that has the same image, as the API shows it', () => {
+    const withDefault = { ...config, spawner: { ...config.spawner, image: 'r/image:3' } };
+    expect(resolveImage(withDefault, user('alice'))).toEqual({ label: 'r', image: 'r/image:3', source: 'default' });
+  });
 });
 
 describe('parseRequestedImage', () => {

@@ -151,6 +151,17 @@ describe('the token endpoint', () => {
     expect(await (await exchange(code, { redirect_uri: '/user/alice/other' })).json()).toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('takes the token request as JSON too, and refuses one whose fields are not strings (400 invalid_request naming the field)', async () => {
+    const json = (body: unknown) => t.request('/hub/api/oauth2/token', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    const code = codeOf(await authorize(await t.signIn('alice')));
+    const bad = await json({ client_id: CLIENT, client_secret: serverToken, grant_type: 'authorization_code', code: 42 });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'invalid_request', error_description: 'code must be a string, got 42' });
+    const good = await json({ client_id: CLIENT, client_secret: serverToken, grant_type: 'authorization_code', code, redirect_uri: CALLBACK });
+    expect(good.status).toBe(200);
+    expect(await good.json()).toMatchObject({ token_type: 'Bearer' });
+  });
+
   it('issues codes that live at most five minutes, and refuses an expired code', async () => {
     const before = Date.now();
     const code = codeOf(await authorize(await t.signIn('alice')));

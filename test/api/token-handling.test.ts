@@ -55,11 +55,11 @@ describe('hub.yaml service tokens', () => {
     const first = hubWith([{ name: 'culler', api_token: 'culler-token-one', scopes: ['list:users'] }, { name: 'ops', api_token: 'ops-token-1234', admin: true }], dataDir);
     expect(syncServiceTokens(first.config, first.tokens)).toEqual({ added: ['culler', 'ops'], removed: [] });
     expect(JSON.stringify(first.opened.db.$client.prepare('SELECT * FROM api_tokens').all())).not.toContain('culler-token-one');
-    expect(first.resolver.fromToken('culler-token-one')?.caller).toMatchObject({ kind: 'service', name: 'culler', scopes: ['list:users', 'read:users:name'] });
+    expect(first.resolver.fromToken('culler-token-one')?.caller).toMatchObject({ kind: 'service', name: 'culler', scopes: { list: ['list:users', 'read:users:name'] } });
     const ops = first.resolver.fromToken('ops-token-1234')?.caller;
     expect(ops).toMatchObject({ kind: 'service', admin: true });
-    expect(ops?.scopes).toEqual(expect.arrayContaining(['admin:users', 'admin:servers', 'admin-ui', 'proxy']));
-    expect(ops?.scopes).not.toContain('access:servers');
+    expect(ops?.scopes.list).toEqual(expect.arrayContaining(['admin:users', 'admin:servers', 'admin-ui', 'proxy']));
+    expect(ops?.scopes.list).not.toContain('access:servers');
     expect(syncServiceTokens(first.config, first.tokens)).toEqual({ added: [], removed: [] });
     first.opened.close();
 

@@ -162,6 +162,15 @@ describe('/hub/api/users/:name', () => {
     expect(await cleared.json()).toMatchObject({ image: { label: 'default', source: 'default' } });
   });
 
+  it('PATCH refuses an image named like an Object.prototype key, so the API never shows a choice the spawner ignores', async () => {
+    for (const image of ['constructor', 'toString', '__proto__']) {
+      const res = await t.request('/hub/api/users/u4', { ...json({ image }), method: 'PATCH', token: admin });
+      expect(res.status, image).toBe(400);
+      expect((await res.json()).message).toBe(`image must be a label of spawner.images ("default", "gpu") or null, got ${JSON.stringify(image)}`);
+    }
+    expect(await (await t.request('/hub/api/users/u4', { token: admin })).json()).toMatchObject({ image: { label: 'default', source: 'default' } });
+  });
+
   it('GET shows a hub.yaml pin as the image source, whatever the admin chose', async () => {
     t.deps.users.ensure('pinned');
     await t.request('/hub/api/users/pinned', { ...json({ image: 'default' }), method: 'PATCH', token: admin });
@@ -172,6 +181,17 @@ describe('/hub/api/users/:name', () => {
     t.deps.users.ensure('picker');
     t.deps.users.update('picker', { userImage: 'gpu' });
     expect(await (await t.request('/hub/api/users/picker', { token: admin })).json()).toMatchObject({ image: { label: 'gpu', source: 'user' } });
+  });
+
+  it('answers a body that does not fit with 400 naming the field, and refuses fields outside JupyterHub\'s user model', async () => {
+    const message = async (path: string, method: string, body: unknown) =>
+      ((await (await t.request(path, { ...json(body), method, token: admin })).json()) as { message: string }).message;
+    expect(await message('/hub/api/users/u1', 'PATCH', { admin: 'yes' })).toBe('admin must be true or false, got "yes"');
+    expect(await message('/hub/api/users/u1', 'PATCH', { groups: 'staff' })).toBe('groups must be a list of strings, got "staff"');
+    expect(await message('/hub/api/users', 'POST', { usernames: ['newbie'], colour: 'red' }))
+      .toBe('Unknown fields: colour (allowed: name, admin, groups, roles, auth_state, usernames)');
+    expect(await message('/hub/api/users/newbie', 'POST', { admin: 1 })).toBe('admin must be true or false, got 1');
+    expect(t.deps.users.get('newbie')).toBeNull();
   });
 
   it('PATCH refuses a non-boolean admin and unknown fields (400) and unknown users (404)', async () => {

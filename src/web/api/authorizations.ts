@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { identifyScopes } from '../../auth/scopes.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
-import { requireCaller } from '../middleware/authorize.js';
+import { requireCaller } from '../middleware/require-scope.js';
 import type { ApiDeps } from './deps.js';
 import { userModel } from './models.js';
 
@@ -16,11 +16,11 @@ export function authorizationRoutes(deps: ApiDeps): Hono<AppEnv> {
     const found = deps.resolver.fromToken(c.req.param('token'));
     if (found === null) throw new HttpError(404, 'No such token');
     const owner = found.caller;
-    if (owner.kind === 'service') return c.json({ kind: 'service', name: owner.name, admin: owner.admin, scopes: owner.scopes });
+    if (owner.kind === 'service') return c.json({ kind: 'service', name: owner.name, admin: owner.admin, scopes: owner.scopes.list });
     const user = deps.users.get(owner.name);
     if (user === null) throw new HttpError(404, 'No such token');
-    const model = userModel(deps, user, [...owner.scopes, ...identifyScopes(user.name)]);
-    return c.json({ ...model, kind: 'user', name: user.name, admin: user.admin, scopes: owner.scopes, session_id: owner.sessionId ?? null });
+    const model = userModel(deps, user, owner.scopes.with(identifyScopes(user.name)));
+    return c.json({ ...model, kind: 'user', name: user.name, admin: user.admin, scopes: owner.scopes.list, session_id: owner.sessionId ?? null });
   });
   app.post('/authorizations/token', () => {
     throw new HttpError(404, 'POST /authorizations/token was removed in JupyterHub 2.0; create tokens with POST /users/<name>/tokens');

@@ -1,7 +1,9 @@
 // Request bodies: bounded before anything reads them (one middleware for the whole hub app), and the JSON API's
-// parsed once at the boundary. Too large is a 413 naming the limit; a bad body is a 400 saying what was expected.
+// parsed once at the boundary by a schema (bodies.ts). Too large is a 413 naming the limit; a bad body is a 400
+// naming the field and what was expected.
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
 import { HttpError } from '../../errors.js';
 
 /** Forms (sign-in, spawn, consent, the OAuth token endpoint) carry a few fields; JSON bodies a user list at most. */
@@ -28,29 +30,46 @@ export function boundedBodies(): MiddlewareHandler {
   };
 }
 
-/** The JSON body, or `fallback` when there is none. */
-export async function readJson(c: Context, fallback: unknown = undefined): Promise<unknown> {
+/**
+ * The JSON body parsed by `schema`, once, at the boundary: a 400 when it is missing (and `empty` is not given), is
+ * not JSON, or does not match, whose message names the field and what was wrong.
+ */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S, options: { empty?: z.input<S> } = {}): Promise<z.output<S>> {
   const text = await c.req.text();
+  let body: unknown;
   if (text.trim() === '') {
-    if (fallback === undefined) throw new HttpError(400, 'Request body is empty; send a JSON object');
-    return fallback;
+    if (!('empty' in options)) throw new HttpError(400, 'Request body is empty; send a JSON object');
+    body = options.empty;
+  } else {
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch {
+      throw new HttpError(400, 'Request body is not valid JSON');
+    }
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new HttpError(400, 'Request body is not valid JSON');
-  }
+  const parsed = schema.safeParse(body, { reportInput: true });
+  if (!parsed.success) throw new HttpError(400, describeIssues(parsed.error.issues));
+  return parsed.data;
 }
 
-export async function readJsonObject(c: Context, fallback?: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const body = await readJson(c, fallback);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'Request body must be a JSON object');
-  return body as Record<string, unknown>;
+/** One sentence per field at fault (its first problem), naming it: `admin must be true or false, got "yes"`. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const byField = new Map<string, string>();
+  for (const issue of issues) {
+    const where = fieldPath(issue.path);
+    if (byField.has(where)) continue;
+    const message = issue.message;
+    byField.set(where, where === '' || message.startsWith(where) ? message : /^[a-z]/.test(message) ? `${where} ${message}` : `${where}: ${message}`);
+  }
+  return [...byField.values()].join('; ');
 }
 
-export function stringList(value: unknown, key: string): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new HttpError(400, `${key} must be a list of strings`);
-  }
-  return value as string[];
+/** `servers[""].last_activity`, `usernames[2]`, `admin`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => {
+    if (typeof key === 'number') return `[${key}]`;
+    const name = String(key);
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return i === 0 ? name : `.${name}`;
+    return `[${JSON.stringify(name)}]`;
+  }).join('');
 }

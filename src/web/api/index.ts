@@ -1,5 +1,6 @@
 // Mounts JupyterHub's REST API under <base_url>hub/api: the headers every API response carries, then one router
-// per resource. Routers check scopes with requireScopes and throw HttpError; web/errors.ts renders the JSON.
+// per resource. Routers guard with requireScope/requireUser (web/middleware), parse bodies with bodies.ts's schemas,
+// and throw HttpError; web/errors.ts renders the JSON.
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import type { ApiDeps } from './deps.js';

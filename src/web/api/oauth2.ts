@@ -1,11 +1,15 @@
 // The hub as OAuth2 provider for single-user servers (authorization-code flow): GET …/oauth2/authorize is a
 // browser step authenticated by the login cookie; POST …/oauth2/token swaps a single-use code for an access token.
 import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
 import { resolveGrant } from '../../auth/oauth-clients.js';
 import { TOKEN_LIMITS } from '../../auth/token-limits.js';
-import { describeScopes, intersectScopes, type ScopeDescription } from '../../auth/scopes.js';
+import { describeScopes, type ScopeDescription } from '../../auth/scopes.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
+import { signInRedirect } from '../middleware/require-user.js';
+import { describeIssues } from './body.js';
+import { oauthTokenForm } from './bodies.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml, layout } from '../pages/layout.js';
 
@@ -17,16 +21,12 @@ function accessServer(allowedScopes: string[]): string | null {
 
 export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const hubPrefix = `${deps.config.hub.base_url}hub/`;
   const tokenLifetime = deps.config.auth.session_max_age;
 
   /** GET shows nothing for the user's own server (consent is implicit) and a confirmation page otherwise; POST confirms. */
   const authorize = async (c: Context<AppEnv>) => {
     const caller = c.get('caller');
-    if (!caller || caller.via !== 'cookie' || caller.kind !== 'user') {
-      const url = new URL(c.req.url);
-      return c.redirect(`${hubPrefix}login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
-    }
+    if (!caller || caller.via !== 'cookie' || caller.kind !== 'user') return signInRedirect(c, deps.config.hub.base_url);
     const q = (key: string) => c.req.query(key);
     const clientId = q('client_id');
     const client = clientId ? deps.oauthClients.get(clientId) : null;
@@ -38,7 +38,7 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
     const server = accessServer(client.allowedScopes);
     if (server === null) throw new HttpError(400, `OAuth client ${client.identifier} is not linked to a server`);
     const access = `access:servers!server=${server}`;
-    if (intersectScopes([access], caller.scopes).length === 0) {
+    if (caller.scopes.holds('access:servers', { server }) !== 'yes') {
       throw new HttpError(403, `You do not have permission to access ${client.description || `the server ${server}`}`);
     }
     const user = deps.users.get(caller.name);
@@ -48,7 +48,7 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
       requested: requested.length > 0 ? requested : null,
       allowed: client.allowedScopes,
       access,
-      visitor: { name: user.name, scopes: caller.scopes },
+      visitor: { name: user.name, scopes: caller.scopes.list },
       expand: (raw) => deps.resolver.expandFor(user, raw),
     });
     // Someone else's server (an admin with hub.admin_access): ask first, so a link alone cannot sign an admin in.
@@ -76,6 +76,7 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
     c.header('Cache-Control', 'no-store');
     c.header('Pragma', 'no-cache');
     const form = await readForm(c);
+    if (!form.success) return oauthError(c, 400, 'invalid_request', form.message);
     // Client credentials come from the form (or HTTP Basic); the `Authorization: token` header servers also send is ignored.
     const basic = parseBasic(c.req.header('authorization'));
     const clientId = form.client_id ?? basic?.id ?? '';
@@ -108,18 +109,22 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
   return app;
 }
 
-async function readForm(c: Context<AppEnv>): Promise<Record<string, string | undefined>> {
+/** The token request's fields, from a form (RFC 6749) or a JSON body (some clients send one). */
+async function readForm(c: Context<AppEnv>): Promise<({ success: true } & z.output<typeof oauthTokenForm>) | { success: false; message: string }> {
   const type = c.req.header('content-type') ?? '';
   const text = await c.req.text();
+  let body: unknown;
   if (type.includes('application/json')) {
     try {
-      const body = JSON.parse(text) as Record<string, unknown>;
-      return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+      body = JSON.parse(text) as unknown;
     } catch {
-      return {};
+      return { success: false, message: 'The request body is not valid JSON' };
     }
+  } else {
+    body = Object.fromEntries(new URLSearchParams(text));
   }
-  return Object.fromEntries(new URLSearchParams(text));
+  const parsed = oauthTokenForm.safeParse(body, { reportInput: true });
+  return parsed.success ? { success: true, ...parsed.data } : { success: false, message: describeIssues(parsed.error.issues) };
 }
 
 function parseBasic(header: string | undefined): { id: string; secret: string } | null {

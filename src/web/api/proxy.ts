@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
-import { requireUnfilteredScopes } from '../middleware/authorize.js';
+import { requireScope } from '../middleware/require-scope.js';
 import type { ApiDeps } from './deps.js';
 import { serverRoutespec } from '../../servers/server-env.js';
 import { pageResponse, parsePaging } from './pagination.js';
@@ -11,8 +11,7 @@ import { pageResponse, parsePaging } from './pagination.js';
 export function proxyRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const servers = deps.servers;
-  app.get('/proxy', (c) => {
-    requireUnfilteredScopes(c, ['proxy']);
+  app.get('/proxy', requireScope('proxy', 'unfiltered'), (c) => {
     const paging = parsePaging(c);
     if (!servers) throw new HttpError(503, 'This hub has no server state machine wired (a hub.ts bug)');
     // A route exists exactly while a server runs: the page of ready servers, read in one query.

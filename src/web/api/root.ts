@@ -1,7 +1,7 @@
 // GET /hub/api[/] (the version check every single-user server and the idle culler make, no auth) and /hub/api/info.
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env.js';
-import { requireUnfilteredScopes } from '../middleware/authorize.js';
+import { requireScope } from '../middleware/require-scope.js';
 import type { ApiDeps } from './deps.js';
 import { HUB_API_VERSION } from './version.js';
 
@@ -18,8 +18,7 @@ export function rootRoutes(deps: ApiDeps): Hono<AppEnv> {
     if ((c.req.method === 'GET' || c.req.method === 'HEAD') && c.req.path === rootWithSlash) return version(c);
     await next();
   });
-  app.get('/info', (c) => {
-    requireUnfilteredScopes(c, ['read:hub']);
+  app.get('/info', requireScope('read:hub', 'unfiltered'), (c) => {
     return c.json({
       version: HUB_API_VERSION,
       node: process.version,

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { identifyScopes } from '../../auth/scopes.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
-import { requireCaller } from '../middleware/authorize.js';
+import { requireCaller } from '../middleware/require-scope.js';
 import type { ApiDeps } from './deps.js';
 import { userModel } from './models.js';
 
@@ -14,13 +14,13 @@ export function selfRoutes(deps: ApiDeps): Hono<AppEnv> {
     const caller = requireCaller(c);
     const tokenId = caller.tokenId !== undefined ? `a${caller.tokenId}` : null;
     if (caller.kind === 'service') {
-      return c.json({ kind: 'service', name: caller.name, admin: caller.admin, roles: [], scopes: caller.scopes, session_id: null, token_id: tokenId });
+      return c.json({ kind: 'service', name: caller.name, admin: caller.admin, roles: [], scopes: caller.scopes.list, session_id: null, token_id: tokenId });
     }
     const user = deps.users.get(caller.name);
     if (user === null) throw new HttpError(403, 'Missing or invalid credentials.');
     // The identify scopes let any token read its owner's name and groups; they are not added to `scopes`.
-    const model = userModel(deps, user, [...caller.scopes, ...identifyScopes(user.name)]);
-    return c.json({ ...model, kind: 'user', name: user.name, admin: user.admin, scopes: caller.scopes, session_id: caller.sessionId ?? null, token_id: tokenId });
+    const model = userModel(deps, user, caller.scopes.with(identifyScopes(user.name)));
+    return c.json({ ...model, kind: 'user', name: user.name, admin: user.admin, scopes: caller.scopes.list, session_id: caller.sessionId ?? null, token_id: tokenId });
   });
   return app;
 }

@@ -6,8 +6,10 @@ import { HttpError } from '../../errors.js';
 import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import type { AppEnv } from '../env.js';
-import { requireScopes } from '../middleware/authorize.js';
-import { readJsonObject } from './body.js';
+import { onServer, requireScope } from '../middleware/require-scope.js';
+import { requireUser } from '../middleware/require-user.js';
+import { parseJsonBody } from './body.js';
+import { startOptionsBody } from './bodies.js';
 
 const KEEPALIVE_MS = 8_000;
 
@@ -20,12 +22,12 @@ export interface ServerApiDeps {
 export function serverRoutes(deps: ServerApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  /** Checks the scope on the user's default server and that the user exists; answers the user name. */
-  const authorize = (c: Context<AppEnv>, scope: string): { name: string; servers: Pick<Servers, 'start' | 'stop' | 'progress'> } => {
+  const loadUser = requireUser(deps.users);
+
+  /** Behind the route's scope and user guards: refuses named servers; answers the user name. */
+  const authorize = (c: Context<AppEnv>): { name: string; servers: Pick<Servers, 'start' | 'stop' | 'progress'> } => {
     const name = c.req.param('name') as string;
     const serverName = c.req.param('server') ?? '';
-    requireScopes(c, [scope], { user: name, server: `${name}/${serverName}` });
-    if (deps.users.get(name) === null) throw new HttpError(404, `No such user: ${name}`);
     if (serverName !== '') {
       throw new HttpError(400, `Named servers are not enabled on this hub: use /users/${name}/server (the default server)`);
     }
@@ -35,22 +37,22 @@ export function serverRoutes(deps: ServerApiDeps): Hono<AppEnv> {
   };
 
   const start = async (c: Context<AppEnv>) => {
-    const { name, servers } = authorize(c, 'servers');
-    const options = await readJsonObject(c, {});
+    const { name, servers } = authorize(c);
+    const options = await parseJsonBody(c, startOptionsBody, { empty: {} });
     const outcome = await servers.start(name, options);
     c.header('Content-Type', 'text/plain; charset=utf-8');
     return c.body(null, outcome === 'started' ? 201 : 202);
   };
 
   const stop = async (c: Context<AppEnv>) => {
-    const { name, servers } = authorize(c, 'delete:servers');
+    const { name, servers } = authorize(c);
     const outcome = await servers.stop(name);
     c.header('Content-Type', 'text/plain; charset=utf-8');
     return c.body(null, outcome === 'stopped' ? 204 : 202);
   };
 
   const progress = (c: Context<AppEnv>) => {
-    const { name, servers } = authorize(c, 'read:servers');
+    const { name, servers } = authorize(c);
     const abort = new AbortController();
     // Throws 400 now (before any byte is sent) when there is nothing to report.
     const events = servers.progress(name, abort.signal);
@@ -73,10 +75,10 @@ export function serverRoutes(deps: ServerApiDeps): Hono<AppEnv> {
 
   // `/servers/` with an empty name is JupyterHub's other spelling of the default server; other names get a 400.
   for (const path of ['/users/:name/server', '/users/:name/servers/', '/users/:name/servers/:server']) {
-    app.post(path, start);
-    app.delete(path, stop);
+    app.post(path, requireScope('servers', onServer), loadUser, start);
+    app.delete(path, requireScope('delete:servers', onServer), loadUser, stop);
   }
-  app.get('/users/:name/server/progress', progress);
-  app.get('/users/:name/servers/:server/progress', progress);
+  app.get('/users/:name/server/progress', requireScope('read:servers', onServer), loadUser, progress);
+  app.get('/users/:name/servers/:server/progress', requireScope('read:servers', onServer), loadUser, progress);
   return app;
 }

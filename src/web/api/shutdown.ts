@@ -4,18 +4,16 @@
 import { Hono } from 'hono';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
-import { requireUnfilteredScopes } from '../middleware/authorize.js';
-import { readJsonObject } from './body.js';
+import { requireScope } from '../middleware/require-scope.js';
+import { parseJsonBody } from './body.js';
+import { shutdownBody } from './bodies.js';
 import type { ApiDeps } from './deps.js';
 
 export function shutdownRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.post('/shutdown', async (c) => {
-    const caller = requireUnfilteredScopes(c, ['shutdown']);
-    const body = await readJsonObject(c, {});
-    for (const key of ['proxy', 'servers']) {
-      if (body[key] !== undefined && typeof body[key] !== 'boolean') throw new HttpError(400, `${key} must be true or false, got ${JSON.stringify(body[key])}`);
-    }
+  app.post('/shutdown', requireScope('shutdown', 'unfiltered'), async (c) => {
+    const caller = c.var.caller;
+    const body = await parseJsonBody(c, shutdownBody, { empty: {} });
     if (!deps.shutdown) throw new HttpError(503, 'This hub cannot be shut down through the API (no shutdown wired; a hub.ts bug)');
     c.get('log').warn({ by: `${caller.kind} ${caller.name}`, servers: body.servers === true }, 'shutdown requested through the API');
     deps.shutdown({ servers: body.servers === true });

@@ -2,13 +2,13 @@
 // limit, name_filter, as GET /hub/api/users), read in one query; every change goes through the REST API from the
 // page (cookie + X-XSRFToken), so the API's scope checks apply.
 import { Hono } from 'hono';
-import { holds } from '../../auth/scopes.js';
 import { HttpError } from '../../errors.js';
+import { resolveImage } from '../../servers/image.js';
 import type { ApiDeps } from '../api/deps.js';
-import { imageChoice } from '../api/models.js';
 import { parsePaging } from '../api/pagination.js';
 import type { AppEnv } from '../env.js';
 import { xsrfToken } from '../middleware/csrf.js';
+import { signInRedirect } from '../middleware/require-user.js';
 import { adminPage, type AdminRow } from './admin-page.js';
 
 /** Users per page unless ?limit= says otherwise (JupyterHub's admin page shows 50). */
@@ -19,11 +19,8 @@ export function adminRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/admin', (c) => {
     const caller = c.get('caller');
-    if (!caller || caller.kind !== 'user' || caller.via !== 'cookie') {
-      const here = new URL(c.req.url);
-      return c.redirect(`${base}hub/login?next=${encodeURIComponent(here.pathname + here.search)}`, 302);
-    }
-    if (holds(caller.scopes, 'admin-ui') !== 'yes') throw new HttpError(403, 'The admin page is for admins (it needs the admin-ui scope).');
+    if (!caller || caller.kind !== 'user' || caller.via !== 'cookie') return signInRedirect(c, base);
+    if (caller.scopes.holds('admin-ui') !== 'yes') throw new HttpError(403, 'The admin page is for admins (it needs the admin-ui scope).');
     if (!deps.servers) throw new HttpError(503, 'This hub has no server state machine wired (a hub.ts bug)');
     const { offset, limit } = parsePaging(c, PAGE_SIZE);
     const nameFilter = (c.req.query('name_filter') ?? '').trim().toLowerCase();
@@ -34,7 +31,7 @@ export function adminRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv> {
       status: view.status,
       serverUrl: view.url,
       lastActivity: view.lastActivity ?? user.lastActivity,
-      image: imageChoice(deps.config, user),
+      image: resolveImage(deps.config, user),
       adminImage: user.adminImage,
     }));
     const catalog = Object.fromEntries(Object.entries(deps.config.spawner.images).map(([label, e]) => [label, { description: e.description }]));

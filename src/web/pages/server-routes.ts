@@ -11,8 +11,9 @@ import { escapePath, serverUrl } from '../../servers/server-env.js';
 import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import type { AppEnv } from '../env.js';
-import { requireScopes } from '../middleware/authorize.js';
+import { checkScope } from '../middleware/require-scope.js';
 import { xsrfToken } from '../middleware/csrf.js';
+import { findUser, signInRedirect } from '../middleware/require-user.js';
 import { notRunningPage, spawnPage, spawnPendingPage } from './server-pages.js';
 
 /** JupyterHub's user_redirect_limit: more bounces between /user/ and /hub/user/ mean something is broken. */
@@ -37,15 +38,8 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     return deps.servers;
   };
   const xsrf = (caller: Caller) => (caller.kind === 'user' && caller.sessionId ? xsrfToken(deps.secret, caller.sessionId) : null);
-  const loginRedirect = (c: Context<AppEnv>) => {
-    const url = new URL(c.req.url);
-    return c.redirect(`${hubPrefix}/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
-  };
-  const mustExist = (name: string): User => {
-    const user = deps.users.get(name);
-    if (user === null) throw new HttpError(404, `No such user: ${name}`);
-    return user;
-  };
+  const loginRedirect = (c: Context<AppEnv>) => signInRedirect(c, base);
+  const mustExist = (name: string): User => findUser(deps.users, name);
   const spawnUrl = (name: string, next: string | null) =>
     `${hubPrefix}/spawn/${escapePath(name)}${next ? `?next=${encodeURIComponent(next)}` : ''}`;
   const pendingUrl = (name: string, next: string | null) =>
@@ -58,7 +52,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const caller = c.get('caller');
     if (!caller) return loginRedirect(c);
     const name = c.req.param('name') as string;
-    requireScopes(c, ['access:servers'], { user: name, server: `${name}/` });
+    checkScope(c, ['access:servers'], { user: name, server: `${name}/` });
     mustExist(name);
     const url = new URL(c.req.url);
     const rest = url.pathname.slice(`${hubPrefix}/user/${escapePath(name)}`.length) || '/';
@@ -99,7 +93,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     if (!caller) return loginRedirect(c);
     const name = c.req.param('name') ?? (caller.kind === 'user' ? caller.name : null);
     if (name === null) throw new HttpError(400, 'Name the user whose server to start: /hub/spawn/<name>');
-    requireScopes(c, ['servers'], { user: name, server: `${name}/` });
+    checkScope(c, ['servers'], { user: name, server: `${name}/` });
     return { caller, user: mustExist(name), next: safeNext(c.req.query('next'), base) };
   };
 
@@ -142,7 +136,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const caller = c.get('caller');
     if (!caller) return loginRedirect(c);
     const name = c.req.param('name');
-    requireScopes(c, ['read:servers'], { user: name, server: `${name}/` });
+    checkScope(c, ['read:servers'], { user: name, server: `${name}/` });
     mustExist(name);
     const next = safeNext(c.req.query('next'), base);
     const view = servers().get(name)!;

@@ -7,6 +7,7 @@ import type { ApiDeps } from '../api/deps.js';
 import { iso } from '../api/models.js';
 import type { AppEnv } from '../env.js';
 import { xsrfToken } from '../middleware/csrf.js';
+import { signInRedirect } from '../middleware/require-user.js';
 import { tokenPage, type TokenRow } from './token-page.js';
 
 export function tokenPageRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv> {
@@ -14,9 +15,7 @@ export function tokenPageRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv
   const app = new Hono<AppEnv>();
   app.get('/token', (c) => {
     const caller = c.get('caller');
-    if (!caller || caller.kind !== 'user' || caller.via !== 'cookie') {
-      return c.redirect(`${base}hub/login?next=${encodeURIComponent(`${base}hub/token`)}`, 302);
-    }
+    if (!caller || caller.kind !== 'user' || caller.via !== 'cookie') return signInRedirect(c, base);
     const user = deps.users.get(caller.name);
     if (user === null) throw new HttpError(403, 'Missing or invalid credentials.');
     const tokens: TokenRow[] = deps.tokens.listForUser(user.id).map((row) => {
