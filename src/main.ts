@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { admissionWarnings } from './config/policy.js';
+import { loadSecrets } from './config/secrets.js';
 import { createHub } from './hub.js';
 
 const HELP = `Usage:
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
 
   let hub;
   try {
-    hub = createHub(config);
+    hub = createHub(config, loadSecrets(config, process.env));
     await hub.start();
   } catch (err) {
     process.stderr.write(`berth: cannot start: ${(err as Error).message}\n`);

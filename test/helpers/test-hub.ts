@@ -20,13 +20,16 @@ import Docker from 'dockerode';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { parseConfig, type HubConfig } from '../../src/config/load.js';
-import { createHub, type Hub, type HubOverrides } from '../../src/hub.js';
+import { loadSecrets, type HubSecrets } from '../../src/config/secrets.js';
+import { createHub, type Hub, type HubParts } from '../../src/hub.js';
 import { createLogger } from '../../src/log.js';
 import { createUserStore, type UserStore } from '../../src/users/store.js';
 
 export interface TestHub {
   hub: Hub;
   config: HubConfig;
+  /** The secrets the hub was built with (read from `overrides.env`, as main.ts reads process.env). */
+  secrets: HubSecrets;
   /** Public origin of the running hub, e.g. http://127.0.0.1:41234 (no trailing slash, no base_url). */
   url: string;
   dataDir: string;
@@ -41,7 +44,8 @@ export interface TestHub {
 }
 
 export interface TestHubOptions {
-  overrides?: HubOverrides;
+  /** Parts passed to createHub; `env` also supplies the secrets (BERTH_CRYPT_KEY). */
+  overrides?: Partial<HubParts>;
   /** Build the hub without starting it (default: start it). */
   start?: boolean;
 }
@@ -63,17 +67,19 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
   const file = path.join(dataDir, 'hub.yaml');
   writeFileSync(file, stringify(merged));
   const hubConfig = parseConfig(stringify(merged), file, {});
-  const overrides: HubOverrides = {
+  const overrides: Partial<HubParts> = {
     docker,
     logger: createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
     ...options.overrides,
     labels: { ...labels, ...options.overrides?.labels },
   };
 
-  const build = () => createHub(hubConfig, overrides);
+  const secrets = loadSecrets(hubConfig, overrides.env ?? {});
+  const build = () => createHub(hubConfig, secrets, overrides);
   const t: TestHub = {
     hub: build(),
     config: hubConfig,
+    secrets,
     url: '',
     dataDir,
     network: hubConfig.spawner.network,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeGaps } from './docker-spawner.js';
+import { probeGaps } from './readiness.js';
 
 function firstGaps(n: number): number[] {
   const gaps = probeGaps();
