@@ -10,20 +10,20 @@ import { admissionWarnings } from './config/policy.js';
 import { openDatabase, type OpenedDb } from './db/open.js';
 import { createLogger, type Logger } from './log.js';
 import { createWebApp } from './web/app.js';
-import { createUserStore } from './users/store.js';
+import { createUserStore, type UserStore } from './users/store.js';
 import { revokeUnbackedGroupAdmins } from './auth/admin-grant.js';
-import { createTokenStore } from './auth/tokens.js';
-import { createOAuthClientStore } from './auth/oauth-clients.js';
+import { createTokenStore, type TokenStore } from './auth/tokens.js';
+import { createOAuthClientStore, type OAuthClientStore } from './auth/oauth-clients.js';
 import { createOAuthCodeStore } from './auth/oauth-codes.js';
 import { startPurging } from './auth/purge.js';
 import { createCallerResolver } from './auth/caller.js';
-import { createSessions } from './auth/sessions.js';
+import { createSessions, type Sessions } from './auth/sessions.js';
 import { createGithubSignIn } from './auth/github.js';
 import { CRYPT_KEY_ENV, createGithubTokenVault, type GithubTokenVault } from './auth/github-token.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
-import { createGroupStore } from './groups/store.js';
+import { createGroupStore, type GroupStore } from './groups/store.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
@@ -52,6 +52,14 @@ export interface HubParts {
   env: Record<string, string | undefined>;
 }
 
+export interface HubStores {
+  users: UserStore;
+  groups: GroupStore;
+  tokens: TokenStore;
+  oauthClients: OAuthClientStore;
+  sessions: Sessions;
+}
+
 export interface Hub {
   readonly config: HubConfig;
   readonly logger: Logger;
@@ -60,6 +68,10 @@ export interface Hub {
   readonly servers: Servers;
   /** This hub's id, the value of the `berth.hub` label on its containers. */
   readonly hubId: string;
+  /** The stores the hub was built with (tests and benchmarks seed and inspect through them). */
+  readonly stores: HubStores;
+  /** The hub app (everything under <base_url>hub/), for in-process requests without listeners: app.request(url). */
+  readonly app: ReturnType<typeof createWebApp>;
   /** Opens the listeners; resolves once they accept connections. */
   start(): Promise<void>;
   /** Closes listeners and the database. User containers keep running. */
@@ -186,6 +198,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     db: opened.db,
     servers,
     hubId,
+    stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions },
+    app,
     async start() {
       // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.
       const where = await spawner.prepare();
