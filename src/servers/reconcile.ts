@@ -33,12 +33,12 @@ export function createReconciler(deps: ReconcileDeps): { reconcile(): Promise<vo
   let adopted = false;
   let running: Promise<void> | null = null;
 
-  async function dropIfSilent(server: Server, user: User): Promise<void> {
+  async function dropIfSilent(server: Server, user: User, dropped: Set<string>): Promise<void> {
     const path = readyPathFor(serverPrefix(config, user.name));
     if (!server.url || (await answersHttp(server.url + path, config.spawner.http_timeout * 1000))) return;
     const reason = `The server did not answer HTTP at ${path} within spawner.http_timeout (${config.spawner.http_timeout} s) after the hub restarted`;
     try {
-      await machine.settle(server, user, reason, server.containerId);
+      if ((await machine.settle(server, user, reason, server.containerId)) && server.containerId) dropped.add(server.containerId);
     } catch (err) {
       logger.error({ user: user.name, err }, 'stopping a server that does not answer failed');
     }
@@ -70,7 +70,8 @@ export function createReconciler(deps: ReconcileDeps): { reconcile(): Promise<vo
       await machine.settle(server, user, reason, container?.containerId ?? null);
     }
     // Start-up waits for the re-adopted servers' HTTP checks at most adoptWaitMs; they stay routed while theirs go on.
-    const checked = Promise.all(readopted.map(({ server, user }) => dropIfSilent(server, user))).catch((err) => {
+    const dropped = new Set<string>();
+    const checked = Promise.all(readopted.map(({ server, user }) => dropIfSilent(server, user, dropped))).catch((err) => {
       logger.error({ err }, 'checking re-adopted servers failed');
     });
     let waited: NodeJS.Timeout | undefined;
@@ -80,7 +81,7 @@ export function createReconciler(deps: ReconcileDeps): { reconcile(): Promise<vo
     // This hub's containers that no server claims (e.g. the hub died between creating one and recording it).
     const claimed = rows.claimedContainers();
     for (const container of containers) {
-      if (claimed.has(container.containerId)) continue;
+      if (claimed.has(container.containerId) || dropped.has(container.containerId)) continue;
       const owner = users.get(container.labels[LABELS.user] ?? '');
       if (owner && busy(owner.id, container.labels[LABELS.server] ?? '')) continue;
       logger.info({ container: container.containerName }, 'removing a container no server claims');

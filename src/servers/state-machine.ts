@@ -48,8 +48,9 @@ export interface MachineInternals extends ServerMachine {
   /**
    * Stops a server whose row no operation owns (reconcile: left spawning or stopping by a hub that stopped, or
    * re-adopted but silent), recording `reason`; nothing happens when an operation is in flight or the row changed.
+   * True when it stopped the server.
    */
-  settle(row: Server, user: User, reason: string | null, stopContainer: string | null): Promise<void>;
+  settle(row: Server, user: User, reason: string | null, stopContainer: string | null): Promise<boolean>;
   /** Cancels pending starts and waits for every operation. */
   close(): Promise<void>;
 }
@@ -319,7 +320,8 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
 
     async settle(row, user, reason, stopContainerId) {
       const key = serverKey(row.userId, row.name);
-      if (ops.has(key)) return;
+      if (ops.has(key)) return false;
+      let stopped = false;
       const done = (async () => {
         const now = rows.get(row.userId, row.name);
         // Started, stopped or checked since the caller read the row: that newer state wins.
@@ -327,8 +329,10 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
         if (stopContainerId) await spawner.stop(stopContainerId);
         if (reason) logger.warn({ user: user.name, reason }, row.status === 'running' ? 'server found not answering' : 'server found not running');
         markStopped(now, user.name, reason);
+        stopped = true;
       })();
       await begin(key, { kind: 'stop', done }).done;
+      return stopped;
     },
 
     async close() {

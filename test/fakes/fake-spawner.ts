@@ -45,6 +45,8 @@ export interface FakeSpawner extends Spawner {
   exit(userName: string, code: number): Promise<void>;
   /** A container this spawner "finds" as if left by an earlier hub (reconcile's input). */
   leave(userName: string, options?: { answering?: boolean; running?: boolean }): Promise<FakeContainer>;
+  /** Makes stop() wait until the returned function is called (a stop under way, for races with it). */
+  holdStops(): () => void;
   /** The container of `userName`, or undefined. */
   containerOf(userName: string): FakeContainer | undefined;
   /** Resolves once `userName`'s start has reached the readiness wait (its container exists). */
@@ -67,6 +69,7 @@ export function createFakeSpawner(): FakeSpawner {
   const startingWaiters = new Map<string, (() => void)[]>();
   const starts: string[] = [];
   const stops: string[] = [];
+  let stopsHeld: Promise<void> | null = null;
   let next = 1;
 
   const byUser = (userName: string) => [...containers.values()].find((c) => c.userName === userName);
@@ -139,6 +142,7 @@ export function createFakeSpawner(): FakeSpawner {
 
     async stop(containerId) {
       stops.push(containerId);
+      await stopsHeld;
       await remove(containerId);
     },
 
@@ -181,6 +185,15 @@ export function createFakeSpawner(): FakeSpawner {
         await halt(container);
       }
       return container;
+    },
+    holdStops() {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      stopsHeld = held;
+      return () => {
+        if (stopsHeld === held) stopsHeld = null;
+        release();
+      };
     },
     containerOf: (userName) => byUser(userName),
     starting(userName) {
