@@ -74,12 +74,15 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
     labels: { ...labels, ...options.overrides?.labels },
   };
 
-  const secrets = loadSecrets(hubConfig, overrides.env ?? {});
-  const build = () => createHub(hubConfig, secrets, overrides);
+  // Read again on every build, as a restarted hub process reads them again (a deleted cookie secret is replaced).
+  const build = () => {
+    t.secrets = loadSecrets(hubConfig, overrides.env ?? {});
+    return createHub(hubConfig, t.secrets, overrides);
+  };
   const t: TestHub = {
-    hub: build(),
+    hub: undefined as unknown as Hub,
     config: hubConfig,
-    secrets,
+    secrets: undefined as unknown as HubSecrets,
     url: '',
     dataDir,
     network: hubConfig.spawner.network,
@@ -106,6 +109,7 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  t.hub = build();
   t.users = createUserStore(t.hub.db);
   if (options.start !== false) {
     try {
