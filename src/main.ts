@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Process entry: `berth [--config PATH]` runs the hub; `berth check [--config PATH]` validates hub.yaml.
-// Loads the config, builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
+// Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { admissionWarnings } from './config/policy.js';
