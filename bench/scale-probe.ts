@@ -13,27 +13,15 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { stringify } from 'yaml';
-import { loadCookieSecret } from '../src/auth/cookie-secret.js';
-import { createCallerResolver } from '../src/auth/caller.js';
-import { createGithubAuthenticator } from '../src/auth/github.js';
-import { createGithubTokenVault } from '../src/auth/github-token.js';
-import { createLoginThrottle } from '../src/auth/login-throttle.js';
-import { createOAuthClientStore } from '../src/auth/oauth-clients.js';
-import { createOAuthCodeStore } from '../src/auth/oauth-codes.js';
-import { syncServiceTokens } from '../src/auth/service-tokens.js';
-import { createSessions } from '../src/auth/sessions.js';
-import { startSession } from '../src/web/session-cookies.js';
-import { createTokenStore } from '../src/auth/tokens.js';
 import { parseConfig } from '../src/config/load.js';
+import { loadSecrets } from '../src/config/secrets.js';
 import { openDatabase } from '../src/db/open.js';
 import { servers as serversTable } from '../src/db/schema.js';
-import { createGroupStore } from '../src/groups/store.js';
+import { createHub } from '../src/hub.js';
 import { createLogger } from '../src/log.js';
-import { createServers } from '../src/servers/servers.js';
-import type { Spawner } from '../src/spawner/spawner.js';
 import { createUserStore } from '../src/users/store.js';
-import { createWebApp } from '../src/web/app.js';
-import { xsrfToken } from '../src/web/middleware/csrf.js';
+import { startSession } from '../src/web/session-cookies.js';
+import { createFakeSpawner } from '../test/fakes/fake-spawner.js';
 import { freePort, REPO, rssOf } from './lib/hub-process.js';
 
 const { values: args } = parseArgs({ options: {
@@ -70,19 +58,15 @@ function hubYaml(port: number, network: string) {
   };
 }
 
-/** Users, running server rows and a signed-in admin, written through the stores; returns the admin's cookie. */
-async function seed(yaml: object): Promise<{ cookie: string; close(): void; app: Fetch; closeApp(): Promise<void> }> {
+/**
+ * Users and running server rows written through the stores, then a real hub (createHub, with the fake spawner: no
+ * containers) on that database and a signed-in admin; returns the admin's cookie and the hub app.
+ */
+async function seed(yaml: object): Promise<{ cookie: string; app: Fetch; close(): Promise<void> }> {
   const config = parseConfig(stringify(yaml), path.join(dataDir, 'hub.yaml'), {});
   const opened = openDatabase(dataDir);
   const db = opened.db;
   const users = createUserStore(db);
-  const groups = createGroupStore(db);
-  const tokens = createTokenStore(db);
-  syncServiceTokens(config, tokens);
-  // The data_dir's own secret file, so a child hub accepts the seeded session.
-  const secret = loadCookieSecret(dataDir);
-  const sessions = createSessions({ db, secret, config });
-  const logger = createLogger('silent');
   const t = performance.now();
   db.$client.transaction(() => {
     for (let i = 0; i < USERS; i++) users.create(`user${String(i).padStart(5, '0')}`, { addedByAdmin: true });
@@ -92,36 +76,24 @@ async function seed(yaml: object): Promise<{ cookie: string; close(): void; app:
     const user = users.get(`user${String(i * 97).padStart(5, '0')}`)!;
     db.insert(serversTable).values({ userId: user.id, name: '', status: 'running', url: 'http://10.0.0.2:8888', started: now, lastActivity: now }).run();
   }
+  opened.close();
   console.log(`seeded ${USERS} users, ${RUNNING} running server rows: ${(performance.now() - t).toFixed(0)} ms`);
-  const servers = createServers({
-    config, db, users, spawner: {} as Spawner, tokens, oauthClients: createOAuthClientStore(db), logger,
-    hubApiUrl: () => 'http://127.0.0.1:8081/hub/api',
-  });
-  const app = createWebApp({
-    config, logger,
-    health: { database: () => undefined, docker: async () => undefined },
-    api: {
-      config, users, groups, tokens,
-      oauthClients: createOAuthClientStore(db), oauthCodes: createOAuthCodeStore(db),
-      resolver: createCallerResolver({ config, users, groups, tokens }),
-      servers, sessions, xsrfToken: (sid) => xsrfToken(secret, sid),
-    },
-    signIn: {
-      config, secret, sessions, users,
-      github: createGithubAuthenticator({ config, tokens: createGithubTokenVault(config, {}) }), oidc: null, pam: null,
-      throttle: createLoginThrottle(), servers,
-    },
-  });
+  // The data_dir's own secret file, so a child hub accepts the seeded session.
+  const spawner = createFakeSpawner();
+  const hub = createHub(config, loadSecrets(config, {}), { spawner, logger: createLogger('silent') });
+  const { sessions } = hub.stores;
   const signer = new Hono().get('/in/:name', (c) => {
-    startSession(c, sessions, users.ensure(c.req.param('name'), { admin: true }).id, 'github');
+    startSession(c, sessions, hub.stores.users.ensure(c.req.param('name'), { admin: true }).id, 'github');
     return c.text('ok');
   });
   const cookie = (await signer.request(`/in/${ADMIN}`)).headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   return {
     cookie,
-    close: () => opened.close(),
-    app: async (url, init) => app.request(url, init),
-    closeApp: () => servers.close(),
+    app: async (url, init) => hub.app.request(url, init),
+    async close() {
+      await hub.stop();
+      await spawner.close();
+    },
   };
 }
 
@@ -171,8 +143,7 @@ async function inProcess(): Promise<void> {
     await measure(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, (url, init) => fetch(url, init), seeded.cookie);
     await new Promise((resolve) => server.close(resolve));
   } else await measure('http://127.0.0.1:8000', seeded.app, seeded.cookie);
-  await seeded.closeApp();
-  seeded.close();
+  await seeded.close();
 }
 
 async function viaProcess(): Promise<void> {
@@ -180,8 +151,7 @@ async function viaProcess(): Promise<void> {
   const network = `berth-probe-${randomBytes(4).toString('hex')}`;
   const yaml = hubYaml(port, network);
   const seeded = await seed(yaml);
-  await seeded.closeApp();
-  seeded.close();
+  await seeded.close();
   writeFileSync(path.join(dataDir, 'hub.yaml'), stringify(yaml));
 
   // Inside the repository, so the build resolves node_modules; bench/results/ is git-ignored.

@@ -1,49 +1,64 @@
-// The composition root: the one place that builds every part of the hub from its config and wires them.
-// Tests pass `overrides` (a Docker client, a logger) instead of mocking modules.
+// The composition root: the one place that builds every part of the hub from its config and secrets and wires
+// them. Tests pass parts (a spawner, a Docker client, a clock, a logger) instead of mocking modules.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Docker from 'dockerode';
 import { getRequestListener } from '@hono/node-server';
 import type { HubConfig } from './config/load.js';
+import type { HubSecrets } from './config/secrets.js';
+import { systemClock, type Clock } from './clock.js';
 import { admissionWarnings } from './config/policy.js';
 import { openDatabase, type OpenedDb } from './db/open.js';
-import { loadCookieSecret } from './auth/cookie-secret.js';
 import { createLogger, type Logger } from './log.js';
 import { createWebApp } from './web/app.js';
-import { createUserStore } from './users/store.js';
+import { createUserStore, type UserStore } from './users/store.js';
 import { revokeUnbackedGroupAdmins } from './auth/admin-grant.js';
-import { createTokenStore } from './auth/tokens.js';
-import { createOAuthClientStore } from './auth/oauth-clients.js';
+import { createTokenStore, type TokenStore } from './auth/tokens.js';
+import { createOAuthClientStore, type OAuthClientStore } from './auth/oauth-clients.js';
 import { createOAuthCodeStore } from './auth/oauth-codes.js';
 import { startPurging } from './auth/purge.js';
 import { createCallerResolver } from './auth/caller.js';
-import { createSessions } from './auth/sessions.js';
+import { createSessions, type Sessions } from './auth/sessions.js';
 import { createGithubAuthenticator } from './auth/github.js';
 import { createOidcAuthenticator } from './auth/oidc.js';
-import { createGithubTokenVault, type GithubTokenVault } from './auth/github-token.js';
+import { CRYPT_KEY_ENV, createGithubTokenVault, type GithubTokenVault } from './auth/github-token.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
-import { createGroupStore } from './groups/store.js';
+import { createGroupStore, type GroupStore } from './groups/store.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
+import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
 import { createDockerSpawner } from './spawner/docker-spawner.js';
-import { findHubAddress } from './spawner/hub-address.js';
+import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
 
-export interface HubOverrides {
-  docker?: Docker;
-  logger?: Logger;
-  /** Extra Docker labels on everything the hub creates (tests: `{ 'berth.test': 'true' }`). */
-  labels?: Record<string, string>;
+/** The parts a hub is built from; createHub makes each one it is not given. */
+export interface HubParts {
+  /** Starts and stops servers; default: the Docker spawner on `docker` (tests: test/fakes/fake-spawner.ts). */
+  spawner: Spawner;
+  /** The Docker engine the default spawner uses; default: the engine DOCKER_HOST names, else the local socket. */
+  docker: DockerClient;
+  /** "Now" for the timestamps the hub records. */
+  clock: Clock;
+  logger: Logger;
+  /** Extra Docker labels on everything the default spawner creates (tests: `{ 'berth.test': 'true' }`). */
+  labels: Record<string, string>;
   /** Shorter server timings (tests). */
-  serverTiming?: Partial<ServerTiming>;
+  serverTiming: Partial<ServerTiming>;
   /** Port of the internal listener containers use (default 8081). */
-  internalPort?: number;
-  /** Environment for secrets kept out of hub.yaml (BERTH_CRYPT_KEY); default process.env. */
-  env?: Record<string, string | undefined>;
+  internalPort: number;
+  /** Environment for settings that are not secrets (BERTH_PYTHON for PAM); default process.env. */
+  env: Record<string, string | undefined>;
+}
+
+export interface HubStores {
+  users: UserStore;
+  groups: GroupStore;
+  tokens: TokenStore;
+  oauthClients: OAuthClientStore;
+  sessions: Sessions;
 }
 
 export interface Hub {
@@ -54,6 +69,10 @@ export interface Hub {
   readonly servers: Servers;
   /** This hub's id, the value of the `berth.hub` label on its containers. */
   readonly hubId: string;
+  /** The stores the hub was built with (tests and benchmarks seed and inspect through them). */
+  readonly stores: HubStores;
+  /** The hub app (everything under <base_url>hub/), for in-process requests without listeners: app.request(url). */
+  readonly app: ReturnType<typeof createWebApp>;
   /** Opens the listeners; resolves once they accept connections. */
   start(): Promise<void>;
   /** Closes listeners and the database. User containers keep running. */
@@ -67,25 +86,25 @@ export interface Hub {
   address(): AddressInfo;
 }
 
-export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub {
+export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Partial<HubParts> = {}): Hub {
   const logger = overrides.logger ?? createLogger(config.hub.log_level);
+  const clock = overrides.clock ?? systemClock;
+  const env = overrides.env ?? process.env;
+  const { cookieSecret } = secrets;
   // Refuse to start before touching anything when pass_token is on without a key.
-  const githubTokens: GithubTokenVault = createGithubTokenVault(config, overrides.env ?? process.env);
+  const githubTokens: GithubTokenVault = createGithubTokenVault(config, { [CRYPT_KEY_ENV]: secrets.cryptKey });
   const opened = openDatabase(config.dataDir);
-  let cookieSecret: Buffer;
-  try {
-    cookieSecret = loadCookieSecret(config.dataDir);
-  } catch (err) {
-    opened.close();
-    throw err;
-  }
-  void cookieSecret;
-  const docker = overrides.docker ?? new Docker();
   const hubId = loadHubId(opened.db);
   const userStore = createUserStore(opened.db);
   revokeUnbackedGroupAdmins(config.auth, userStore, logger);
-  const spawner = createDockerSpawner({
-    docker, network: config.spawner.network, isolate: config.spawner.isolate_containers, hubId, port: config.spawner.port, extraLabels: overrides.labels, logger,
+  const spawner = overrides.spawner ?? createDockerSpawner({
+    docker: overrides.docker ?? createDockerClient(),
+    network: config.spawner.network,
+    isolate: config.spawner.isolate_containers,
+    hubId,
+    port: config.spawner.port,
+    extraLabels: overrides.labels,
+    logger,
   });
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
@@ -108,6 +127,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     tokens,
     oauthClients,
     logger,
+    clock,
     hubApiUrl: () => {
       if (!internal) throw new Error('the hub has not started its internal listener yet (call hub.start() first)');
       return internal.apiUrl;
@@ -121,7 +141,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     logger,
     health: {
       database: () => void opened.db.$client.prepare('SELECT 1').get(),
-      docker: () => docker.ping(),
+      docker: () => spawner.ping(),
     },
     api: {
       config,
@@ -146,7 +166,7 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
       users: userStore,
       github: createGithubAuthenticator({ config, tokens: githubTokens }),
       oidc: createOidcAuthenticator({ config }),
-      pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python: (overrides.env ?? process.env).BERTH_PYTHON }) : null,
+      pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python: env.BERTH_PYTHON }) : null,
       throttle: createLoginThrottle(),
       servers,
     },
@@ -179,10 +199,11 @@ export function createHub(config: HubConfig, overrides: HubOverrides = {}): Hub 
     db: opened.db,
     servers,
     hubId,
+    stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions },
+    app,
     async start() {
       // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.
-      const network = await spawner.ensureNetwork();
-      const where = await findHubAddress(docker, network, logger);
+      const where = await spawner.prepare();
       internal = await listenInternal((req, res) => void serveHub(req, res), {
         ...where, port: overrides.internalPort, baseUrl: config.hub.base_url,
       });

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Process entry: `berth [--config PATH]` runs the hub; `berth check [--config PATH]` validates hub.yaml.
-// Loads the config, builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
+// Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { admissionWarnings } from './config/policy.js';
+import { loadSecrets } from './config/secrets.js';
 import { createHub } from './hub.js';
 
 const HELP = `Usage:
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
 
   let hub;
   try {
-    hub = createHub(config);
+    hub = createHub(config, loadSecrets(config, process.env));
     await hub.start();
   } catch (err) {
     process.stderr.write(`berth: cannot start: ${(err as Error).message}\n`);

@@ -89,7 +89,7 @@ describe('the internal listener in front of the real app', () => {
   });
   afterAll(async () => {
     await real.close();
-    api.close();
+    await api.close();
   });
 
   it('never serves the sign-in page or any other hub page, whatever the spelling', async () => {

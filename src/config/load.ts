@@ -5,6 +5,7 @@ import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { deriveCookieAttributes, deriveUrls, type CookieAttributes, type HubUrls } from './derived.js';
 import { admissionProblems } from './policy.js';
 import { closestKey, keysAt } from './keys.js';
 
@@ -13,8 +14,12 @@ export type HubConfig = Config & {
   readonly file: string;
   /** hub.data_dir resolved against the file's directory. */
   readonly dataDir: string;
-  /** hub.public_url, else hub.subdomain_host, else one derived from hub.bind; never ends with "/". */
+  /** hub.public_url, else hub.subdomain_host, else one derived from hub.bind; never ends with "/" (= urls.public). */
   readonly publicUrl: string;
+  /** URL prefixes, the public URL and the subdomain host, derived once (config/derived.ts). */
+  readonly urls: HubUrls;
+  /** Attributes every hub cookie shares (Secure when the public URL is https). */
+  readonly cookie: CookieAttributes;
 };
 
 export class ConfigError extends Error {
@@ -73,11 +78,14 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const admission = admissionProblems(config);
   if (admission.length > 0) throw new ConfigError(file, admission.map((p) => `${name} ${p}`));
 
+  const urls = deriveUrls(config.hub);
   return deepFreeze({
     ...config,
     file,
     dataDir: path.resolve(path.dirname(file), config.hub.data_dir),
-    publicUrl: (config.hub.public_url ?? config.hub.subdomain_host ?? derivePublicUrl(config.hub.bind)).replace(/\/+$/, ''),
+    publicUrl: urls.public,
+    urls,
+    cookie: deriveCookieAttributes(urls),
   });
 }
 
@@ -181,13 +189,6 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-function derivePublicUrl(bind: string): string {
-  const host = bind.slice(0, bind.lastIndexOf(':'));
-  const port = bind.slice(bind.lastIndexOf(':') + 1);
-  const shown = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
-  return `http://${shown}:${port}`;
 }
 
 function firstLine(text: string): string {

@@ -10,6 +10,14 @@ export interface ActivityBatch {
   close(): void;
 }
 
+/** What the proxy and the servers themselves report; both are batched. */
+export interface ActivityNotes {
+  /** Records traffic for the user's default server now; cheap, written to the database in batches. */
+  noteActivity(userName: string): void;
+  /** Moves the server's last activity forward to `at` (activity reported by the server itself); batched too. */
+  recordActivity(userName: string, at: Date): void;
+}
+
 export function createActivityBatch(db: Db, flushMs: number): ActivityBatch {
   const pending = new Map<string, number>();
   const flush = () => {

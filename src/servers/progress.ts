@@ -1,6 +1,15 @@
 // The progress of one start: the events so far, kept for late readers, and a follower that replays them and
 // then waits for live ones until the terminal event (ready or failed), in JupyterHub's event format.
-import type { ProgressEvent } from './servers.js';
+
+/** A progress event in JupyterHub's format (GET …/server/progress). */
+export interface ProgressEvent {
+  progress: number;
+  message: string;
+  html_message?: string;
+  ready?: boolean;
+  url?: string;
+  failed?: boolean;
+}
 
 export interface ProgressChannel {
   emit(event: ProgressEvent): void;

@@ -1,7 +1,7 @@
 // The environment a single-user server reads (jupyterhub-protocol.md §1.1): hub variables first, then
 // spawner.environment, which overrides them, as JupyterHub's Spawner.get_env() does.
 import type { HubConfig } from '../config/load.js';
-import { subdomainHostOf, userHostname, userOrigin } from './user-origin.js';
+import { userHostname, userOrigin } from './user-origin.js';
 
 export interface ServerEnvInput {
   userName: string;
@@ -21,22 +21,22 @@ export function escapePath(name: string): string {
 }
 
 /** Public path prefix of a user's default server: <base_url>user/<name>/ */
-export function serverPrefix(config: Pick<HubConfig, 'hub'>, userName: string): string {
-  return `${config.hub.base_url}user/${escapePath(userName)}/`;
+export function serverPrefix(config: Pick<HubConfig, 'urls'>, userName: string): string {
+  return `${config.urls.user}${escapePath(userName)}/`;
 }
 
 /**
  * Public URL of a user's default server (JupyterHub's User.url): the prefix alone on the shared origin, or the full
  * URL on the user's own host with hub.subdomain_host.
  */
-export function serverUrl(config: Pick<HubConfig, 'hub'>, userName: string): string {
-  const sub = subdomainHostOf(config);
+export function serverUrl(config: Pick<HubConfig, 'urls'>, userName: string): string {
+  const sub = config.urls.subdomainHost;
   return sub === null ? serverPrefix(config, userName) : `${userOrigin(sub, userName)}${serverPrefix(config, userName)}`;
 }
 
 /** The proxy's key for a user's server, as JupyterHub reports it: `<base_url>user/<name>/`, led by the user's host name with hub.subdomain_host. */
-export function serverRoutespec(config: Pick<HubConfig, 'hub'>, userName: string): string {
-  const sub = subdomainHostOf(config);
+export function serverRoutespec(config: Pick<HubConfig, 'urls'>, userName: string): string {
+  const sub = config.urls.subdomainHost;
   return `${sub === null ? '' : userHostname(sub, userName)}${serverPrefix(config, userName)}`;
 }
 
@@ -45,15 +45,14 @@ export function accessScopes(userName: string): string[] {
   return [`access:servers!server=${userName}/`, `access:servers!user=${userName}`];
 }
 
-export function buildServerEnv(config: HubConfig, input: ServerEnvInput): Record<string, string> {
-  const { spawner, hub } = config;
+export function buildServerEnv(config: Pick<HubConfig, 'spawner' | 'hub' | 'urls'>, input: ServerEnvInput): Record<string, string> {
+  const { spawner, hub, urls } = config;
   const prefix = serverPrefix(config, input.userName);
   const url = serverUrl(config, input.userName);
   const scopes = JSON.stringify(accessScopes(input.userName));
   // JUPYTERHUB_HOST stays empty unless the hub's origin is configured, so redirects stay relative (same origin).
   // With subdomain_host the server is on another origin: its OAuth callback and links to the hub must be full URLs.
-  const configured = hub.public_url ?? hub.subdomain_host;
-  const origin = configured ? new URL(configured).origin : '';
+  const origin = urls.configuredOrigin;
   const env: Record<string, string> = {
     JUPYTERHUB_API_TOKEN: input.apiToken,
     JPY_API_TOKEN: input.apiToken,
@@ -71,7 +70,7 @@ export function buildServerEnv(config: HubConfig, input: ServerEnvInput): Record
     JUPYTERHUB_SERVER_NAME: '',
     JUPYTERHUB_HOST: origin,
     JUPYTERHUB_PUBLIC_URL: url !== prefix ? url : origin ? `${origin}${prefix}` : '',
-    JUPYTERHUB_PUBLIC_HUB_URL: origin ? `${origin}${hub.base_url}hub/` : '',
+    JUPYTERHUB_PUBLIC_HUB_URL: origin ? `${origin}${urls.hub}` : '',
     JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: '0',
     JUPYTER_IMAGE_SPEC: input.image,
     JUPYTER_IMAGE: input.image,

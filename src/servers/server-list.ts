@@ -1,11 +1,37 @@
-// Reads of the servers table for the REST API: one user's default-server view, and one page of users with their
+// The read model of servers for lists and pages: one user's default-server view, and one page of users with their
 // views in a single query (state, name and user filters, sort and LIMIT/OFFSET in SQL) for GET /hub/api/users.
+// Reads only; the rows are written by server-rows.ts.
 import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, ne, or, sql, type Column, type SQL } from 'drizzle-orm';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { servers as serversTable, users as usersTable, type Server, type User } from '../db/schema.js';
+import type { UserStore } from '../users/store.js';
 import { escapePath, serverUrl } from './server-env.js';
-import type { ServerView } from './servers.js';
+import type { ServerRows } from './server-rows.js';
+
+export type ServerStatus = 'stopped' | 'spawning' | 'running' | 'stopping';
+
+/** The default server of one user, as the REST API and pages show it. */
+export interface ServerView {
+  /** '' for the default server. */
+  name: string;
+  status: ServerStatus;
+  ready: boolean;
+  pending: 'spawn' | 'stop' | null;
+  /** Public URL of the server: <base_url>user/<name>/, on the user's own host with hub.subdomain_host. */
+  url: string;
+  /** Public path of the progress stream: <base_url>hub/api/users/<name>/server/progress */
+  progressUrl: string;
+  started: Date | null;
+  lastActivity: Date | null;
+  userOptions: Record<string, unknown>;
+  /** Catalog label the server was (last) started with; null = spawner.image. */
+  imageLabel: string | null;
+  image: string | null;
+  containerId: string | null;
+  /** Why the last start failed; cleared by the next start. */
+  lastError: string | null;
+}
 
 export interface UserPageQuery {
   /** JupyterHub's ?state=: active = starting, running or stopping; ready = running; inactive = neither. */
@@ -28,8 +54,25 @@ export interface UserPage {
   total: number | null;
 }
 
+export interface ServerReads {
+  /** The user's default server, or null when the user does not exist. */
+  get(userName: string): ServerView | null;
+  /** One page of users with their default servers, filtered and sorted in one query (GET /hub/api/users). */
+  page(query: UserPageQuery): UserPage;
+}
+
+export function createServerReads(db: Db, config: Pick<HubConfig, 'urls'>, users: Pick<UserStore, 'get'>, rows: Pick<ServerRows, 'get'>): ServerReads {
+  return {
+    get(userName) {
+      const user = users.get(userName);
+      return user ? serverView(config, userName, rows.get(user.id, '')) : null;
+    },
+    page: (query) => pageUsers(db, config, query),
+  };
+}
+
 /** The view of a user's default server from its row (none yet = stopped). */
-export function serverView(config: Pick<HubConfig, 'hub'>, userName: string, server: Server | null): ServerView {
+export function serverView(config: Pick<HubConfig, 'urls'>, userName: string, server: Server | null): ServerView {
   const status = server?.status ?? 'stopped';
   return {
     name: '',
@@ -37,7 +80,7 @@ export function serverView(config: Pick<HubConfig, 'hub'>, userName: string, ser
     ready: status === 'running',
     pending: status === 'spawning' ? 'spawn' : status === 'stopping' ? 'stop' : null,
     url: serverUrl(config, userName),
-    progressUrl: `${config.hub.base_url}hub/api/users/${escapePath(userName)}/server/progress`,
+    progressUrl: `${config.urls.api}/users/${escapePath(userName)}/server/progress`,
     started: server?.started ?? null,
     lastActivity: server?.lastActivity ?? null,
     userOptions: server?.userOptions ?? {},
@@ -48,7 +91,7 @@ export function serverView(config: Pick<HubConfig, 'hub'>, userName: string, ser
   };
 }
 
-export function pageUsers(db: Db, config: Pick<HubConfig, 'hub'>, query: UserPageQuery): UserPage {
+export function pageUsers(db: Db, config: Pick<HubConfig, 'urls'>, query: UserPageQuery): UserPage {
   const statements = statementsFor(db, query);
   const params = {
     offset: query.offset,

@@ -5,6 +5,7 @@ import type { User } from '../db/schema.js';
 import { LABELS } from '../spawner/labels.js';
 import type { SpawnSpec } from '../spawner/spawner.js';
 import type { ImageChoice } from './image.js';
+import { readyPathFor } from '../spawner/readiness.js';
 import { buildServerEnv, serverPrefix } from './server-env.js';
 
 /** `<network>-<slug>`: deterministic and DNS-safe, and distinct for hubs that use distinct networks. */
@@ -13,7 +14,7 @@ export function containerNameFor(network: string, slug: string): string {
 }
 
 export function spawnSpecFor(
-  config: HubConfig,
+  config: Pick<HubConfig, 'spawner' | 'hub' | 'urls'>,
   user: Pick<User, 'name' | 'slug'>,
   image: Pick<ImageChoice, 'label' | 'image'>,
   credentials: { apiToken: string; clientId: string; hubApiUrl: string; extra?: Record<string, string> },
@@ -31,7 +32,7 @@ export function spawnSpecFor(
     memLimit: spawner.mem_limit,
     cpuLimit: spawner.cpu_limit,
     port: spawner.port,
-    readyPath: `${serverPrefix(config, user.name)}api`,
+    readyPath: readyPathFor(serverPrefix(config, user.name)),
     httpTimeoutMs: spawner.http_timeout * 1000,
   };
 }

@@ -1,29 +1,9 @@
 // Where users' servers live when hub.subdomain_host gives each user an origin of their own (JupyterHub's
 // subdomain_host): the DNS label of a name, the user's host, and the public URL of a server in either layout.
 import { createHash } from 'node:crypto';
-import type { HubConfig } from '../config/load.js';
+import type { SubdomainHost } from '../config/derived.js';
 
-/** hub.subdomain_host, parsed once: the hub's origin, whose subdomains are the users' hosts. */
-export interface SubdomainHost {
-  /** `http://hub.test:8000`: scheme, host and port, no path. */
-  readonly origin: string;
-  /** `http:` or `https:`. */
-  readonly protocol: string;
-  /** Lower-case host name without port (`hub.test`). */
-  readonly hostname: string;
-  /** `:8000`, or '' for the scheme's default port. */
-  readonly portSuffix: string;
-}
-
-export function parseSubdomainHost(url: string): SubdomainHost {
-  const parsed = new URL(url);
-  return { origin: parsed.origin, protocol: parsed.protocol, hostname: parsed.hostname, portSuffix: parsed.port ? `:${parsed.port}` : '' };
-}
-
-/** The parsed hub.subdomain_host, or null when users share the hub's origin. */
-export function subdomainHostOf(config: Pick<HubConfig, 'hub'>): SubdomainHost | null {
-  return config.hub.subdomain_host === undefined ? null : parseSubdomainHost(config.hub.subdomain_host);
-}
+export { parseSubdomainHost, type SubdomainHost } from '../config/derived.js';
 
 const DNS_LABEL = /^[a-z0-9-]{1,63}$/i;
 

@@ -1,12 +1,12 @@
 // The dockerode implementation of the Spawner contract: one private network (user-network.ts), one container per server,
 // labelled with this hub's id so that reconcile and the stale-container check only ever touch the hub's own.
-import net from 'node:net';
 import type Docker from 'dockerode';
-import { httpRequest, type HttpAnswer } from '../http-request.js';
 import type { Logger } from '../log.js';
 import { LABELS, ownedBy } from './labels.js';
 import { ensureImage } from './pull-image.js';
 import { ensureUserNetwork } from './user-network.js';
+import { findHubAddress, type HubAddress } from './hub-address.js';
+import { waitUntilReady } from './readiness.js';
 import {
   SpawnError,
   type OwnedContainer,
@@ -34,8 +34,6 @@ export interface DockerSpawnerOptions {
 
 const STOP_GRACE_S = 5;
 const LOG_TAIL_LINES = 20;
-const PROBE_TIMEOUT_MS = 2000;
-const INSPECT_EVERY_MS = 1000;
 
 export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
   const { docker, network, hubId, port, logger } = options;
@@ -141,57 +139,6 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
   }
 
   /**
-   * Polls `url + readyPath` until any answer below 500, `probeGaps()` apart. An exit reported by `exitWatch` cuts the probe or pause
-   * short and is reported at once; the container is otherwise inspected only once a second, in case the watch
-   * missed it.
-   */
-  async function waitReady(id: string, url: string, spec: SpawnSpec, signal: AbortSignal, exitWatch: AbortSignal): Promise<void> {
-    const deadline = Date.now() + spec.httpTimeoutMs;
-    let watch: AbortSignal | null = exitWatch;
-    const gaps = probeGaps();
-    const address = new URL(url);
-    let listening = false;
-    let lastInspect = Date.now();
-    let lastProblem = 'no answer yet';
-    for (;;) {
-      signal.throwIfAborted();
-      const exitReported = watch?.aborted ?? false;
-      if (exitReported || Date.now() - lastInspect >= INSPECT_EVERY_MS) {
-        const info = await docker.getContainer(id).inspect();
-        lastInspect = Date.now();
-        if (!info.State.Running) throw await exitedError(id, info.State);
-        if (exitReported) watch = null; // restarted meanwhile, or the watch failed: inspects only from now on
-      }
-      const stops = watch ? [signal, watch] : [signal];
-      try {
-        // Until the port first accepts, a bare connect is the probe: a refused fetch costs several times its CPU,
-        // and a burst of starts on a small machine spends most of its wait on closed ports.
-        if (!listening) {
-          const refused = await connectError(address, stops);
-          if (refused) throw refused;
-          listening = true;
-        }
-        const res = await probe(url + spec.readyPath, stops);
-        if (res.status < 500) return;
-        lastProblem = `HTTP ${res.status}`;
-      } catch (err) {
-        signal.throwIfAborted();
-        if (watch?.aborted) continue;
-        const failure = err as Error & { code?: string; cause?: { code?: string } };
-        lastProblem = failure.cause?.code ?? failure.code ?? failure.message;
-      }
-      if (Date.now() >= deadline) {
-        const tail = await logTail(id);
-        throw new SpawnError(
-          `The server did not answer HTTP at ${spec.readyPath} within spawner.http_timeout (${Math.round(spec.httpTimeoutMs / 1000)} s; ` +
-            `last: ${lastProblem}).${tail ? ` Last log lines:\n${tail}` : ''}`,
-        );
-      }
-      await pause(Math.min(gaps.next().value, Math.max(0, deadline - Date.now())), stops);
-    }
-  }
-
-  /**
    * Waits for the container's next exit (POST /containers/{id}/wait?condition=next-exit), asked before the start as
    * `docker run` does, so an exit right after the start is not missed. `signal` aborts when the wait answers or
    * fails (the caller then inspects); `close()` ends the request.
@@ -209,8 +156,13 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
   }
 
   return {
-    ensureNetwork(): Promise<UserNetwork> {
-      return ensureUserNetwork({ docker, name: network, isolate: options.isolate, hubId, labels: baseLabels, logger });
+    async prepare(): Promise<HubAddress> {
+      const userNetwork: UserNetwork = await ensureUserNetwork({ docker, name: network, isolate: options.isolate, hubId, labels: baseLabels, logger });
+      return findHubAddress(docker, userNetwork, logger);
+    },
+
+    async ping() {
+      await docker.ping();
     },
 
     async start(spec, onProgress: (event: SpawnProgress) => void, signal): Promise<StartedContainer> {
@@ -228,7 +180,14 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
         if (!info.State.Running) throw await exitedError(info.Id, info.State);
         if (!url) throw new SpawnError(`The container has no address on network ${network}`);
         onProgress({ progress: 70, message: `Waiting for the server to answer HTTP at ${spec.readyPath}` });
-        await waitReady(info.Id, url, spec, signal, exited.signal);
+        await waitUntilReady(url, spec.readyPath, spec.httpTimeoutMs, signal, {
+          exited: exited.signal,
+          check: async () => {
+            const now = await docker.getContainer(info.Id).inspect();
+            if (!now.State.Running) throw await exitedError(info.Id, now.State);
+          },
+          logTail: () => logTail(info.Id),
+        });
         return { containerId: info.Id, containerName: spec.containerName, url };
       } catch (err) {
         await removeQuietly(container.id).catch((cleanup) => logger.warn({ err: cleanup, id: container.id }, 'could not remove failed container'));
@@ -273,16 +232,6 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
   };
 }
 
-/**
- * Pauses between readiness probes: 10 ms, growing by a quarter per probe, at most 50 ms. A server that starts
- * listening between two probes is seen within one gap, so the time a start loses to polling stays under 50 ms even
- * for slow images. While the port is closed a probe is a bare connect (about 0.05 ms of the hub's CPU when refused,
- * a fifth of a refused fetch): 20 servers starting at once cost the hub about 400 of them a second.
- */
-export function* probeGaps(): Generator<number, never> {
-  for (let gap = 10; ; gap = Math.min(gap * 1.25, 50)) yield gap;
-}
-
 /** Docker multiplexes stdout/stderr of a non-TTY container into frames: 8-byte header, then the payload. */
 function demux(raw: Buffer): string {
   const parts: Buffer[] = [];
@@ -293,56 +242,4 @@ function demux(raw: Buffer): string {
     offset += 8 + size;
   }
   return offset === 0 ? raw.toString('utf8') : Buffer.concat(parts).toString('utf8');
-}
-
-/**
- * One readiness GET with its own time limit, cut short when any of `stops` aborts. Plain controllers and listeners:
- * an AbortSignal.any() per probe was the spawner's largest CPU cost in a profile of 60 starts (Node 20).
- */
-async function probe(url: string, stops: AbortSignal[]): Promise<HttpAnswer> {
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  for (const stop of stops) stop.addEventListener('abort', abort, { once: true });
-  try {
-    if (stops.some((stop) => stop.aborted)) abort();
-    return await httpRequest(url, { timeoutMs: PROBE_TIMEOUT_MS, signal: controller.signal, readBody: false });
-  } finally {
-    for (const stop of stops) stop.removeEventListener('abort', abort);
-  }
-}
-
-/**
- * Connects to `address` and hangs up: null once the port accepts, else the error (its `code`, e.g. ECONNREFUSED,
- * names the problem). Cut short like a probe.
- */
-function connectError(address: URL, stops: AbortSignal[]): Promise<Error | null> {
-  return new Promise((resolve) => {
-    const socket = net.connect(Number(address.port), address.hostname);
-    const finish = (error: Error | null) => {
-      clearTimeout(timer);
-      for (const stop of stops) stop.removeEventListener('abort', cut);
-      socket.destroy();
-      resolve(error);
-    };
-    const cut = () => finish(new Error('cancelled'));
-    const timer = setTimeout(() => finish(Object.assign(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })), PROBE_TIMEOUT_MS);
-    for (const stop of stops) stop.addEventListener('abort', cut, { once: true });
-    socket.once('connect', () => finish(null));
-    socket.once('error', (err) => finish(err));
-    if (stops.some((stop) => stop.aborted)) cut();
-  });
-}
-
-/** Resolves after `ms`, or as soon as any of `stops` aborts (the caller looks at which). */
-function pause(ms: number, stops: AbortSignal[]): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      for (const stop of stops) stop.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const stop of stops) stop.addEventListener('abort', done, { once: true });
-    if (stops.some((stop) => stop.aborted)) done();
-  });
 }

@@ -1,5 +1,9 @@
 // The Spawner contract: how the server state machine (servers/) starts, watches and stops one container.
-// The dockerode implementation is docker-spawner.ts; nothing outside src/spawner/ talks to Docker.
+// The dockerode implementation is docker-spawner.ts; nothing outside src/spawner/ talks to Docker. When a started
+// server counts as ready is readiness.ts's rule, which every implementation applies.
+import type { HubAddress } from './hub-address.js';
+
+export type { HubAddress };
 
 /** Everything needed to start one user's server; built by servers/ from the config and the user's row. */
 export interface SpawnSpec {
@@ -63,17 +67,20 @@ export interface UserNetwork {
 
 /**
  * Starts and stops user containers on one private network.
- * - `ensureNetwork()` creates the network (labelled as Berth's) or adopts an existing one of that name, isolated or
- *   not as configured; one set otherwise is recreated if Berth made it and it is unused, else refused.
+ * - `prepare()` makes the servers' network ready and says where containers reach the hub (the internal listener's
+ *   address). The Docker spawner creates the network (labelled as Berth's) or adopts an existing one of that name,
+ *   isolated or not as configured; one set otherwise is recreated if Berth made it and it is unused, else refused.
+ * - `ping()` resolves when the backend (the Docker engine) answers; the health check uses it.
  * - `start()` pulls per policy, creates missing volumes, removes a stale container of the same name (only if it
  *   carries this hub's id; any other is an error), creates and starts the container, then waits until the
- *   server answers HTTP. It reports progress through `onProgress` and stops at `signal`. On any failure or abort it
+ *   server is ready (readiness.ts). It reports progress through `onProgress` and stops at `signal`. On any failure or abort it
  *   removes the container it created and throws a `SpawnError` whose message says why (exit code, last log lines).
  * - `stop()` stops and removes the container; volumes are kept. A container already gone is not an error.
  * - `poll()` inspects one container; `list()` returns every container with this hub's id (running or not).
  */
 export interface Spawner {
-  ensureNetwork(): Promise<UserNetwork>;
+  prepare(): Promise<HubAddress>;
+  ping(): Promise<void>;
   start(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<StartedContainer>;
   stop(containerId: string): Promise<void>;
   poll(containerId: string): Promise<PollResult>;

@@ -120,7 +120,7 @@ describe('the authorization-code flow', () => {
       expect(confirmed.status).toBe(302);
       expect(confirmed.headers.get('location')).toMatch(/^\/user\/alice\/oauth_callback\?code=[A-Za-z0-9]{30}&state=/);
     } finally {
-      open.close();
+      await open.close();
     }
   });
 
@@ -276,7 +276,7 @@ describe('grants bounded by the client', () => {
       expect(me.scopes).toEqual(['access:servers!server=mallory/', 'read:users:groups!user=alice', 'read:users:name!user=alice']);
       await expectPowerless(hub, token, 'alice');
     } finally {
-      hub.close();
+      await hub.close();
     }
   });
 
@@ -290,7 +290,7 @@ describe('grants bounded by the client', () => {
       expect(me.scopes).toEqual(['access:servers!server=mallory/', 'read:users:groups!user=mallory', 'read:users:name!user=mallory']);
       await expectPowerless(hub, token, 'mallory');
     } finally {
-      hub.close();
+      await hub.close();
     }
   });
 
@@ -308,7 +308,7 @@ describe('grants bounded by the client', () => {
       ]);
       expect(html).not.toContain('Read, write, create and delete users');
     } finally {
-      hub.close();
+      await hub.close();
     }
   });
 });

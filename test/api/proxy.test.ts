@@ -1,13 +1,13 @@
 // GET /hub/api/proxy: the routes of running servers, for clients that read configurable-http-proxy's table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiApp, runningServer, type ApiApp } from '../helpers/api-app.js';
+import { createApiApp, type ApiApp } from '../helpers/api-app.js';
 
 let t: ApiApp;
-beforeAll(() => {
+beforeAll(async () => {
   t = createApiApp();
   for (const n of ['alice', 'bob', 'carol']) t.deps.users.ensure(n);
-  t.servers.set('alice', runningServer('alice'));
-  t.servers.set('bob', runningServer('bob', { status: 'spawning', ready: false, pending: 'spawn' }));
+  await t.startServer('alice');
+  await t.startServer('bob', { hold: true });
 });
 afterAll(() => t.close());
 
@@ -16,13 +16,13 @@ describe('GET /hub/api/proxy', () => {
     const res = await t.request('/hub/api/proxy', { token: t.tokenFor('admin', ['inherit'], { admin: true }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      '/user/alice/': { routespec: '/user/alice/', target: 'http://10.0.0.2:8888', data: { user: 'alice', server_name: '', jupyterhub: true } },
+      '/user/alice/': { routespec: '/user/alice/', target: t.spawner.containerOf('alice')!.url, data: { user: 'alice', server_name: '', jupyterhub: true } },
     });
   });
 
   it('wraps the routes in the pagination envelope when asked', async () => {
     const res = await t.request('/hub/api/proxy', { token: t.tokenFor('admin'), headers: { Accept: 'application/jupyterhub-pagination+json' } });
-    expect(await res.json()).toMatchObject({ items: { '/user/alice/': { target: 'http://10.0.0.2:8888' } }, _pagination: { total: 1, next: null } });
+    expect(await res.json()).toMatchObject({ items: { '/user/alice/': { target: t.spawner.containerOf('alice')!.url } }, _pagination: { total: 1, next: null } });
   });
 
   it('needs the proxy scope', async () => {
@@ -44,7 +44,7 @@ describe('GET /hub/api/services', () => {
       expect((await s.request('/hub/api/services/nope', { token: admin })).status).toBe(404);
       expect((await s.request('/hub/api/services', { token: s.tokenFor('carol') })).status).toBe(403);
     } finally {
-      s.close();
+      await s.close();
     }
   });
 });

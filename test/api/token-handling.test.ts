@@ -16,8 +16,8 @@ import { createLogger } from '../../src/log.js';
 import { createUserStore } from '../../src/users/store.js';
 import { createApiApp } from '../helpers/api-app.js';
 
-const cleanups: (() => void)[] = [];
-afterAll(() => cleanups.forEach((f) => f()));
+const cleanups: (() => unknown)[] = [];
+afterAll(() => Promise.all(cleanups.map((f) => f())));
 
 describe('tokens in logs', () => {
   it('never writes a token sent in the query string or the Authorization header to the request log', async () => {

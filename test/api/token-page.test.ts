@@ -28,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => server?.close(resolve));
-  t?.close();
+  await t?.close();
 });
 
 describe('/hub/token', () => {

@@ -169,7 +169,7 @@ describe('auth.token_max_age', () => {
       expect((await long.json()).message).toBe('expires_in must be a whole number of seconds from 1 to 86400 (auth.token_max_age), or null for the longest allowed; got 86401');
       expect((await capped.request('/hub/api/users/erin/tokens', post({ expires_in: 86_400 }, token))).status).toBe(201);
     } finally {
-      capped.close();
+      await capped.close();
     }
   });
 
@@ -182,7 +182,7 @@ describe('auth.token_max_age', () => {
       const open = await (await t.request('/hub/token', { headers: { Cookie: await t.signIn('alice') } })).text();
       expect([...open.matchAll(/<option value="(\d*)"/g)].map((m) => m[1])).toEqual(['3600', '86400', '604800', '2592000', '']);
     } finally {
-      capped.close();
+      await capped.close();
     }
   });
 });

@@ -1,13 +1,13 @@
 // /hub/api/users and /hub/api/users/:name: models, status codes, filters, pagination, Berth's image extension.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiApp, runningServer, type ApiApp } from '../helpers/api-app.js';
+import { createApiApp, type ApiApp } from '../helpers/api-app.js';
 
 let t: ApiApp;
 let admin: string;
 const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
 const PAGED = { Accept: 'application/jupyterhub-pagination+json' };
 
-beforeAll(() => {
+beforeAll(async () => {
   t = createApiApp({
     spawner: { image: 'img/default:1', images: { default: { image: 'img/default:1' }, gpu: { image: 'img/gpu:1' } } },
     users: { pinned: { image: 'gpu' } },
@@ -15,8 +15,8 @@ beforeAll(() => {
   });
   admin = t.tokenFor('admin', ['inherit'], { admin: true });
   for (const name of ['u1', 'u2', 'u3', 'u4', 'u5']) t.deps.users.ensure(name);
-  t.servers.set('u2', runningServer('u2'));
-  t.servers.set('u3', runningServer('u3', { status: 'spawning', ready: false, pending: 'spawn' }));
+  await t.startServer('u2');
+  await t.startServer('u3', { hold: true });
 });
 afterAll(() => t.close());
 
@@ -106,7 +106,7 @@ describe('POST /hub/api/users', () => {
       expect((await svc.request('/hub/api/users', { ...json({ usernames: ['x1'], admin: true }), token: 'mgr-token-123' })).status).toBe(403);
       expect((await svc.request('/hub/api/users', { ...json({ usernames: ['x1'] }), token: 'mgr-token-123' })).status).toBe(201);
     } finally {
-      svc.close();
+      await svc.close();
     }
     const res = await t.request('/hub/api/users', { ...json({ usernames: ['x2'] }), token: manager });
     expect(res.status).toBe(403);

@@ -1,11 +1,12 @@
 // GitHub sign-in through a whole hub against the local GitHub stand-in: allow rules in OAuthenticator's order,
 // state and PKCE checks, cookies, logout, next through the round trip, and the pages for misconfiguration or outages.
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { loadSecrets } from '../../src/config/secrets.js';
 import { createGithubTokenVault } from '../../src/auth/github-token.js';
 import { apiTokens, users } from '../../src/db/schema.js';
 import { createHub } from '../../src/hub.js';
@@ -440,8 +441,9 @@ describe('GitHub token passing', () => {
 
   it('refuses to start with pass_token on and no BERTH_CRYPT_KEY, naming the variable', () => {
     const config = parseConfig('auth: {allowed_users: [alice], github: {pass_token: true}}\n', path.join(t.dataDir, 'other.yaml'), {});
-    expect(() => createHub(config, { env: {} })).toThrow(/auth\.github\.pass_token is true but BERTH_CRYPT_KEY is not set/);
-    expect(() => createHub(config, { env: { BERTH_CRYPT_KEY: 'short' } })).toThrow(/BERTH_CRYPT_KEY must be 32 bytes/);
+    expect(() => loadSecrets(config, {})).toThrow(/auth\.github\.pass_token is true but BERTH_CRYPT_KEY is not set/);
+    expect(() => loadSecrets(config, { BERTH_CRYPT_KEY: 'short' })).toThrow(/BERTH_CRYPT_KEY must be 32 bytes/);
+    expect(() => createHub(config, { cookieSecret: randomBytes(32), cryptKey: undefined })).toThrow(/BERTH_CRYPT_KEY is not set/);
   });
 });
 

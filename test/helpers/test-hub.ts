@@ -21,13 +21,16 @@ import Docker from 'dockerode';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { parseConfig, type HubConfig } from '../../src/config/load.js';
-import { createHub, type Hub, type HubOverrides } from '../../src/hub.js';
+import { loadSecrets, type HubSecrets } from '../../src/config/secrets.js';
+import { createHub, type Hub, type HubParts } from '../../src/hub.js';
 import { createLogger } from '../../src/log.js';
 import { createUserStore, type UserStore } from '../../src/users/store.js';
 
 export interface TestHub {
   hub: Hub;
   config: HubConfig;
+  /** The secrets the hub was built with (read from `overrides.env`, as main.ts reads process.env). */
+  secrets: HubSecrets;
   /** Public origin of the running hub, e.g. http://127.0.0.1:41234 (no trailing slash, no base_url). */
   url: string;
   dataDir: string;
@@ -42,7 +45,8 @@ export interface TestHub {
 }
 
 export interface TestHubOptions {
-  overrides?: HubOverrides;
+  /** Parts passed to createHub; `env` also supplies the secrets (BERTH_CRYPT_KEY). */
+  overrides?: Partial<HubParts>;
   /** Build the hub without starting it (default: start it). */
   start?: boolean;
 }
@@ -64,7 +68,7 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
   const file = path.join(dataDir, 'hub.yaml');
   writeFileSync(file, stringify(merged));
   const hubConfig = parseConfig(stringify(merged), file, {});
-  const overrides: HubOverrides = {
+  const overrides: Partial<HubParts> = {
     docker,
     logger: createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
     ...options.overrides,
@@ -74,10 +78,15 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
     serverTiming: { slowSpawnMs: 120_000, ...options.overrides?.serverTiming },
   };
 
-  const build = () => createHub(hubConfig, overrides);
+  // Read again on every build, as a restarted hub process reads them again (a deleted cookie secret is replaced).
+  const build = () => {
+    t.secrets = loadSecrets(hubConfig, overrides.env ?? {});
+    return createHub(hubConfig, t.secrets, overrides);
+  };
   const t: TestHub = {
-    hub: build(),
+    hub: undefined as unknown as Hub,
     config: hubConfig,
+    secrets: undefined as unknown as HubSecrets,
     url: '',
     dataDir,
     network: hubConfig.spawner.network,
@@ -104,6 +113,7 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  t.hub = build();
   t.users = createUserStore(t.hub.db);
   if (options.start !== false) {
     try {

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 let t: TestHub;
+/** How far the hub's clock runs ahead of real time (moved forward instead of sleeping). */
+let ahead = 0;
 
 beforeAll(async () => {
   // The periodic check keeps its 30 s period here, so what this hub notices comes from reconcile or noteUnreachable.
-  t = await startTestHub({}, { overrides: { serverTiming: { activityFlushMs: 200 } } });
+  t = await startTestHub({}, { overrides: { serverTiming: { activityFlushMs: 200 }, clock: { now: () => Date.now() + ahead } } });
   for (const name of ['alice', 'bob', 'carol']) t.users.ensure(name);
 });
 afterAll(() => t?.cleanup());
@@ -120,7 +122,7 @@ describe('a silent re-adopted server and a long http_timeout', () => {
       // Serving already, while alice's 6 s check is still under way.
       expect((await fetch(`${h.url}/hub/health`)).status).toBe(200);
       expect(h.hub.servers.get('alice')).toMatchObject({ status: 'running', containerId: alice });
-      for (let i = 0; i < 100 && h.hub.servers.get('alice')!.status === 'running'; i++) await new Promise((r) => setTimeout(r, 200));
+      await vi.waitFor(() => expect(h.hub.servers.get('alice')!.status).not.toBe('running'), { timeout: 20_000, interval: 200 });
       expect(h.hub.servers.get('alice')).toMatchObject({
         status: 'stopped',
         lastError: 'The server did not answer HTTP at /user/alice/api within spawner.http_timeout (6 s) after the hub restarted',
@@ -165,9 +167,13 @@ describe('containers changing behind the hub', () => {
 });
 
 describe('activity', () => {
+  beforeAll(async () => {
+    if (t.hub.servers.get('bob')?.status !== 'running') expect(await t.hub.servers.start('bob')).toBe('started');
+  });
+
   it('records noted traffic as the last activity of the server and the user', async () => {
     const before = t.hub.servers.get('bob')!.lastActivity!;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    ahead += 1000;
     t.hub.servers.noteActivity('bob');
     await waitFor(() => expect(t.hub.servers.get('bob')!.lastActivity!.getTime()).toBeGreaterThan(before.getTime()));
     expect(t.users.get('bob')!.lastActivity!.getTime()).toBeGreaterThanOrEqual(t.hub.servers.get('bob')!.lastActivity!.getTime());

@@ -23,6 +23,16 @@ beforeAll(async () => {
 });
 afterAll(() => t?.cleanup());
 
+// Each test brings the servers it uses to the state it needs, so any one of them can run alone or in any order.
+async function running(name: string): Promise<{ target: string; containerId: string }> {
+  if (t.hub.servers.get(name)?.status !== 'running') expect(await t.hub.servers.start(name)).toBe('started');
+  return { target: t.hub.servers.target(name)!, containerId: t.hub.servers.get(name)!.containerId! };
+}
+
+async function stopped(name: string): Promise<void> {
+  expect(await t.hub.servers.stop(name)).toBe('stopped');
+}
+
 async function echo(target: string, path = 'echo'): Promise<{ env: Record<string, string>; path: string }> {
   const res = await fetch(`${target}/user/alice/${path}`);
   expect(res.status).toBe(200);
@@ -31,6 +41,7 @@ async function echo(target: string, path = 'echo'): Promise<{ env: Record<string
 
 describe('starting a server', () => {
   it('starts the container and answers HTTP at its address on the user network', async () => {
+    await stopped('alice');
     expect(await t.hub.servers.start('alice')).toBe('started');
     const view = t.hub.servers.get('alice')!;
     expect(view).toMatchObject({ status: 'running', ready: true, pending: null, url: '/user/alice/', lastError: null });
@@ -41,12 +52,12 @@ describe('starting a server', () => {
   });
 
   it('runs spawner.cmd instead of the image CMD', async () => {
-    const { env } = await echo(t.hub.servers.target('alice')!);
+    const { env } = await echo((await running('alice')).target);
     expect(env.BERTH_FROM_CMD).toBe('yes');
   });
 
   it('passes the single-user environment, with spawner.environment overriding the hub', async () => {
-    const { env } = await echo(t.hub.servers.target('alice')!);
+    const { env } = await echo((await running('alice')).target);
     expect(env.JUPYTERHUB_API_TOKEN).toMatch(/^[0-9a-f]{32}$/);
     expect(env.JPY_API_TOKEN).toBe(env.JUPYTERHUB_API_TOKEN);
     expect(env).toMatchObject({
@@ -72,8 +83,7 @@ describe('starting a server', () => {
   });
 
   it("labels the container with the hub's id, the user and the image label, and applies the limits", async () => {
-    const view = t.hub.servers.get('alice')!;
-    const info = await t.docker.getContainer(view.containerId!).inspect();
+    const info = await t.docker.getContainer((await running('alice')).containerId).inspect();
     expect(info.Name).toBe(`/${t.network}-alice`);
     expect(info.Config.Labels).toMatchObject({
       'berth.hub': t.hub.hubId, 'berth.user': 'alice', 'berth.server': '', 'berth.image-label': '', 'berth.test': 'true',
@@ -87,8 +97,7 @@ describe('starting a server', () => {
 
   it('reaches the hub from inside the container although the public listener is on 127.0.0.1', async () => {
     expect(t.hub.address().address).toBe('127.0.0.1');
-    const view = t.hub.servers.get('alice')!;
-    const exec = await t.docker.getContainer(view.containerId!).exec({
+    const exec = await t.docker.getContainer((await running('alice')).containerId).exec({
       Cmd: ['python3', '-c', 'import os, urllib.request; r = urllib.request.urlopen(os.environ["JUPYTERHUB_API_URL"] + "/health"); print("STATUS %d %s" % (r.status, r.read().decode()))'],
       AttachStdout: true,
       AttachStderr: true,
@@ -105,11 +114,12 @@ describe('starting a server', () => {
   });
 
   it('answers a start of a running server with 400 "already running"', async () => {
+    await running('alice');
     await expect(t.hub.servers.start('alice')).rejects.toMatchObject({ status: 400, message: "alice's server is already running" });
   });
 
   it('keeps the named volume when the server stops, and answers a second stop without error', async () => {
-    const containerId = t.hub.servers.get('alice')!.containerId!;
+    const { containerId } = await running('alice');
     expect(await t.hub.servers.stop('alice')).toBe('stopped');
     expect(t.hub.servers.get('alice')).toMatchObject({ status: 'stopped', containerId: null });
     expect(t.hub.servers.target('alice')).toBeNull();
@@ -121,6 +131,7 @@ describe('starting a server', () => {
 
 describe('the image catalog', () => {
   it('refuses an image label outside the catalog, naming the allowed labels', async () => {
+    await stopped('bob');
     await expect(t.hub.servers.start('bob', { image: 'nope' })).rejects.toMatchObject({
       status: 400,
       message: expect.stringContaining('"base", "other"'),
@@ -133,6 +144,7 @@ describe('the image catalog', () => {
   });
 
   it("starts a catalog label the user picked and records it as the user's choice", async () => {
+    await stopped('bob');
     expect(await t.hub.servers.start('bob', { image: 'other' })).toBe('started');
     expect(t.hub.servers.get('bob')).toMatchObject({ imageLabel: 'other', userOptions: { image: 'other' } });
     expect(t.users.get('bob')!.userImage).toBe('other');
@@ -144,6 +156,7 @@ describe('the image catalog', () => {
 
 describe('a stale container', () => {
   it('is removed and recreated from the current config', async () => {
+    await stopped('alice');
     const name = `${t.network}-alice`;
     const stale = await t.docker.createContainer({
       name,
@@ -162,6 +175,7 @@ describe('a stale container', () => {
   });
 
   it('is refused, and left alone, when this hub did not create it', async () => {
+    await stopped('bob');
     const name = `${t.network}-bob`;
     const foreign = await t.docker.createContainer({ name, Image: 'berth/backend:test', Labels: { ...t.labels } });
     await expect(t.hub.servers.start('bob')).rejects.toMatchObject({ status: 500, message: expect.stringContaining('was not created by this hub') });
@@ -187,6 +201,7 @@ describe('the stored slug', () => {
 
 describe('progress', () => {
   it('streams requested → creating → starting → waiting → ready, in order', async () => {
+    await stopped('alice');
     const starting = t.hub.servers.start('alice');
     const events = [];
     for await (const event of t.hub.servers.progress('alice')) events.push(event);
@@ -205,6 +220,7 @@ describe('progress', () => {
   });
 
   it('sends only the ready event once the server runs', async () => {
+    await running('alice');
     const events = [];
     for await (const event of t.hub.servers.progress('alice')) events.push(event);
     expect(events).toEqual([expect.objectContaining({ ready: true, url: '/user/alice/' })]);

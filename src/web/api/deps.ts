@@ -20,11 +20,10 @@ export interface ApiDeps extends IdentifyDeps {
   oauthCodes: OAuthCodeStore;
   /** The session's _xsrf value for forms the API renders (the OAuth consent page); from helper C's csrf module. */
   xsrfToken?: (sessionId: string) => string;
-  /** Null until the spawner is wired: users then show no servers. */
-  servers: ApiServers | null;
+  servers: ApiServers;
   /**
    * Stops the hub soon after the caller's response is sent (POST /hub/api/shutdown); with `servers`, users' servers
-   * are stopped first. Absent in API-only test apps.
+   * are stopped first.
    */
-  shutdown?: (options: { servers: boolean }) => void;
+  shutdown: (options: { servers: boolean }) => void;
 }

@@ -1,7 +1,6 @@
 // GET /hub/api/proxy: the routing table as configurable-http-proxy would report it, derived from the servers
 // that are running (the in-process proxy keeps no second copy). Berth has no external proxy to re-sync or switch.
 import { Hono } from 'hono';
-import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { requireScope } from '../middleware/require-scope.js';
 import type { ApiDeps } from './deps.js';
@@ -13,7 +12,6 @@ export function proxyRoutes(deps: ApiDeps): Hono<AppEnv> {
   const servers = deps.servers;
   app.get('/proxy', requireScope('proxy', 'unfiltered'), (c) => {
     const paging = parsePaging(c);
-    if (!servers) throw new HttpError(503, 'This hub has no server state machine wired (a hub.ts bug)');
     // A route exists exactly while a server runs: the page of ready servers, read in one query.
     const { rows, total } = servers.page({ state: 'ready', sort: 'id', descending: false, offset: paging.offset, limit: paging.limit, count: paging.envelope });
     const page = Object.fromEntries(rows.map(({ user, view }) => {

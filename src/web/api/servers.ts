@@ -15,8 +15,7 @@ const KEEPALIVE_MS = 8_000;
 
 export interface ServerApiDeps {
   users: UserStore;
-  /** The API's view of the state machine; start and progress are optional so API-only test harnesses need not fake them. */
-  servers: (Pick<Servers, 'stop'> & Partial<Pick<Servers, 'start' | 'progress'>>) | null;
+  servers: Pick<Servers, 'start' | 'stop' | 'progress'>;
 }
 
 export function serverRoutes(deps: ServerApiDeps): Hono<AppEnv> {
@@ -31,9 +30,7 @@ export function serverRoutes(deps: ServerApiDeps): Hono<AppEnv> {
     if (serverName !== '') {
       throw new HttpError(400, `Named servers are not enabled on this hub: use /users/${name}/server (the default server)`);
     }
-    const servers = deps.servers;
-    if (!servers?.start || !servers.progress) throw new HttpError(503, 'This hub has no spawner wired (a hub.ts bug)');
-    return { name, servers: servers as Pick<Servers, 'start' | 'stop' | 'progress'> };
+    return { name, servers: deps.servers };
   };
 
   const start = async (c: Context<AppEnv>) => {

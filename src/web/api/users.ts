@@ -21,7 +21,7 @@ const MAX_FUTURE_MS = 59 * 60_000;
 
 export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const view = (name: string): ServerView | null => deps.servers?.get(name) ?? null;
+  const view = (name: string): ServerView | null => deps.servers.get(name);
   const isActive = (v: ServerView | null) => v !== null && v.status !== 'stopped';
   const includeStopped = (raw: string | undefined) => raw !== undefined && raw !== '0' && raw !== 'false';
   const patchBody = userPatchBody(deps.config);
@@ -40,7 +40,6 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
       throw new HttpError(400, `sort must be one of ${SORTS.join(', ')} (prefix - for descending), got ${JSON.stringify(sortRaw)}`);
     }
     const nameFilter = (c.req.query('name_filter') ?? '').toLowerCase();
-    if (!deps.servers) throw new HttpError(503, 'This hub has no server state machine wired (a hub.ts bug)');
     // A filtered list:users lists the users its filters name: expansion already turned !group=g into !user=<member>,
     // and other filter kinds never match a user.
     const listed = caller.scopes.filtersOf('list:users');

@@ -21,7 +21,6 @@ export function adminRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv> {
     const caller = c.get('caller');
     if (!caller || caller.kind !== 'user' || caller.via !== 'cookie') return signInRedirect(c, base);
     if (caller.scopes.holds('admin-ui') !== 'yes') throw new HttpError(403, 'The admin page is for admins (it needs the admin-ui scope).');
-    if (!deps.servers) throw new HttpError(503, 'This hub has no server state machine wired (a hub.ts bug)');
     const { offset, limit } = parsePaging(c, PAGE_SIZE);
     const nameFilter = (c.req.query('name_filter') ?? '').trim().toLowerCase();
     const page = deps.servers.page({ nameContains: nameFilter || undefined, sort: 'id', descending: false, offset, limit, count: true });

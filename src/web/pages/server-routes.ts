@@ -22,7 +22,7 @@ const REDIRECT_LIMIT = 4;
 export interface ServerPageDeps {
   config: HubConfig;
   users: UserStore;
-  servers: Pick<Servers, 'get' | 'start'> | null;
+  servers: Pick<Servers, 'get' | 'start'>;
   /** The cookie secret, for the _xsrf field of the forms. */
   secret: Buffer;
 }
@@ -33,10 +33,6 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
   const hubPrefix = `${base}hub`;
   const app = new Hono<AppEnv>();
 
-  const servers = (): Pick<Servers, 'get' | 'start'> => {
-    if (deps.servers === null) throw new HttpError(503, 'This hub has no spawner wired (a hub.ts bug)');
-    return deps.servers;
-  };
   const xsrf = (caller: Caller) => (caller.kind === 'user' && caller.sessionId ? xsrfToken(deps.secret, caller.sessionId) : null);
   const loginRedirect = (c: Context<AppEnv>) => signInRedirect(c, base);
   const mustExist = (name: string): User => findUser(deps.users, name);
@@ -56,7 +52,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     mustExist(name);
     const url = new URL(c.req.url);
     const rest = url.pathname.slice(`${hubPrefix}/user/${escapePath(name)}`.length) || '/';
-    const view = servers().get(name)!;
+    const view = deps.servers.get(name)!;
     if (view.ready) {
       const redirects = Number(url.searchParams.get('redirects') ?? 0) || 0;
       if (redirects >= REDIRECT_LIMIT) {
@@ -101,7 +97,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const target = spawnTarget(c);
     if (target instanceof Response) return target;
     const { caller, user, next } = target;
-    const view = servers().get(user.name)!;
+    const view = deps.servers.get(user.name)!;
     if (view.ready) return c.redirect(next ?? view.url, 302);
     if (view.pending === 'spawn') return c.redirect(pendingUrl(user.name, next), 302);
     const current = resolveImage(config, user);
@@ -118,12 +114,12 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const target = spawnTarget(c);
     if (target instanceof Response) return target;
     const { user, next } = target;
-    const view = servers().get(user.name)!;
+    const view = deps.servers.get(user.name)!;
     if (view.ready) return c.redirect(next ?? view.url, 303);
     const form = await c.req.parseBody();
     const image = typeof form.image === 'string' && form.image !== '' ? form.image : undefined;
     // Do not hold the browser for the slow-spawn window: the pending page shows progress.
-    const outcome = view.pending === 'spawn' ? 'pending' : await servers().start(user.name, image === undefined ? {} : { image }, { waitMs: 0 });
+    const outcome = view.pending === 'spawn' ? 'pending' : await deps.servers.start(user.name, image === undefined ? {} : { image }, { waitMs: 0 });
     return c.redirect(outcome === 'started' ? next ?? view.url : pendingUrl(user.name, next), 303);
   };
 
@@ -139,7 +135,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     checkScope(c, ['read:servers'], { user: name, server: `${name}/` });
     mustExist(name);
     const next = safeNext(c.req.query('next'), base);
-    const view = servers().get(name)!;
+    const view = deps.servers.get(name)!;
     if (view.ready) return c.redirect(next ?? view.url, 302);
     const failed = view.pending === null && view.lastError ? `Spawn failed: ${view.lastError}` : null;
     if (view.pending !== 'spawn' && failed === null) return c.redirect(spawnUrl(name, next), 302);

@@ -1,0 +1,357 @@
+// The server state machine (stopped → spawning → running → stopping → stopped), keyed by (user, server name), with
+// at most ONE operation in flight per server — a spawn, a stop or a check — so "is something under way for this
+// server?" has one answer: ops.get(key). Rows are written through server-rows.ts (which keeps the routes).
+import type { HubConfig } from '../config/load.js';
+import type { Clock } from '../clock.js';
+import type { Server, User } from '../db/schema.js';
+import { HttpError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { OAuthClientStore } from '../auth/oauth-clients.js';
+import { serverClientId } from '../auth/oauth-clients.js';
+import type { TokenStore } from '../auth/tokens.js';
+import { SpawnError, type Spawner } from '../spawner/spawner.js';
+import type { UserStore } from '../users/store.js';
+import { parseRequestedImage, resolveImage, type ImageChoice } from './image.js';
+import { createProgressChannel, failedEvent, readyEvent, type ProgressChannel, type ProgressEvent } from './progress.js';
+import { accessScopes, serverPrefix, serverUrl } from './server-env.js';
+import type { ServerRows } from './server-rows.js';
+import { spawnSpecFor } from './spawn-spec.js';
+
+export interface ServerMachine {
+  /**
+   * Starts the user's default server. Resolves 'started' when it is ready within the slow-spawn window (10 s),
+   * 'pending' when it is still starting (or was already). Throws HttpError 400 (image outside the catalog,
+   * already running, pending stop), 404 (no such user), 429 with Retry-After (too many starts in flight),
+   * 500 (the start failed within the window; the message says why). `waitMs` shortens the window; 0 answers 'pending' at once (pages, which show progress and failures).
+   */
+  start(userName: string, userOptions?: Record<string, unknown>, options?: { waitMs?: number }): Promise<'started' | 'pending'>;
+  /** Stops the server (cancelling a pending start). 'stopped' when done within 10 s, else 'pending'. Stopped already → 'stopped'. */
+  stop(userName: string): Promise<'stopped' | 'pending'>;
+  /**
+   * Progress of the current (or last) start: the events so far, then live ones until ready or failed.
+   * Already running → only the ready event; last start failed → only the failed event; otherwise HttpError 400.
+   * Ends early when `signal` aborts.
+   */
+  progress(userName: string, signal?: AbortSignal): AsyncIterable<ProgressEvent>;
+  /** The proxy could not connect: check the container soon and mark the server stopped if it is gone. */
+  noteUnreachable(userName: string): void;
+}
+
+/** What reconcile needs beyond the public surface: the operations it may run, and whether one is under way. */
+export interface MachineInternals extends ServerMachine {
+  /** An operation is in flight for this server. */
+  busy(userId: number, serverName: string): boolean;
+  /** Servers with an operation in flight now. */
+  busyKeys(): Set<string>;
+  /** Checks a running server's container (marks it stopped when it is gone or dead); joins a check already under way. */
+  check(userId: number, serverName: string): Promise<void>;
+  /**
+   * Stops a server whose row no operation owns (reconcile: left spawning or stopping by a hub that stopped, or
+   * re-adopted but silent), recording `reason`; nothing happens when an operation is in flight or the row changed.
+   * True when it stopped the server.
+   */
+  settle(row: Server, user: User, reason: string | null, stopContainer: string | null): Promise<boolean>;
+  /** Cancels pending starts and waits for every operation. */
+  close(): Promise<void>;
+}
+
+export interface MachineDeps {
+  config: Pick<HubConfig, 'hub' | 'spawner' | 'users' | 'urls'>;
+  rows: ServerRows;
+  users: UserStore;
+  spawner: Spawner;
+  tokens: TokenStore;
+  oauthClients: OAuthClientStore;
+  logger: Logger;
+  clock: Clock;
+  /** The hub API URL containers use (JUPYTERHUB_API_URL); known once the internal listener is up. */
+  hubApiUrl(): string;
+  /** Extra environment for a user's container, e.g. GITHUB_TOKEN (auth.github.pass_token). */
+  userEnv?(user: User): Record<string, string>;
+  /** How long start() and stop() wait before answering 'pending' (JupyterHub's slow_spawn_timeout, slow_stop_timeout). */
+  slowSpawnMs: number;
+  slowStopMs: number;
+}
+
+type Operation =
+  | { kind: 'spawn'; done: Promise<'ready' | 'failed'>; controller: AbortController; progress: ProgressChannel; error: string | null }
+  | { kind: 'stop'; done: Promise<void> }
+  | { kind: 'check'; done: Promise<void> };
+
+const RETRY_AFTER_S = 10;
+const DEFAULT_SERVER = '';
+
+export const serverKey = (userId: number, serverName: string): string => `${userId}/${serverName}`;
+
+export function createServerMachine(deps: MachineDeps): MachineInternals {
+  const { config, rows, users, spawner, tokens, oauthClients, logger, clock } = deps;
+  const ops = new Map<string, Operation>();
+  let closed = false;
+  let spawning = 0;
+
+  const requireUser = (name: string): User => {
+    const user = users.get(name);
+    if (!user) throw new HttpError(404, `No such user: ${name}`);
+    return user;
+  };
+
+  /** Registers `op` as the server's one operation until its promise settles. */
+  function begin<T extends Operation>(key: string, op: T): T {
+    ops.set(key, op);
+    if (op.kind === 'spawn') spawning++;
+    const finish = () => {
+      if (ops.get(key) === op) ops.delete(key);
+      if (op.kind === 'spawn') spawning--;
+    };
+    (op.done as Promise<unknown>).then(finish, finish);
+    return op;
+  }
+
+  /** The one way to "not running": clears the container and URL, revokes the server's credentials. */
+  function markStopped(server: Server, userName: string, lastError: string | null): void {
+    oauthClients.remove(serverClientId(userName));
+    tokens.revokeWhere({ serverId: server.id });
+    rows.update(server.id, { status: 'stopped', containerId: null, containerName: null, url: null, lastError });
+  }
+
+  async function runSpawn(user: User, server: Server, image: ImageChoice, spawn: Extract<Operation, { kind: 'spawn' }>): Promise<'ready' | 'failed'> {
+    const startTimeout = AbortSignal.timeout(config.spawner.start_timeout * 1000);
+    const broken = new AbortController();
+    const signal = AbortSignal.any([spawn.controller.signal, startTimeout, broken.signal]);
+    spawn.progress.emit({ progress: 0, message: 'Server requested' });
+    try {
+      const prefix = serverPrefix(config, user.name);
+      const url = serverUrl(config, user.name);
+      const clientId = serverClientId(user.name);
+      const { token } = tokens.issue({
+        userId: user.id,
+        serverId: server.id,
+        note: `Server at ${prefix}`,
+        scopes: [`access:servers!server=${user.name}/`, `users:activity!user=${user.name}`],
+      });
+      const starting = spawner.start(
+        spawnSpecFor(config, user, image, { apiToken: token, clientId, hubApiUrl: deps.hubApiUrl(), extra: deps.userEnv?.(user) }),
+        (event) => spawn.progress.emit(event),
+        signal,
+      );
+      // The client is used only once the server is ready and a browser signs in, so it is registered after the
+      // spawner has begun (its secret is hashed once, as generated tokens are: no CPU worth overlapping).
+      try {
+        oauthClients.register({
+          identifier: clientId,
+          secret: token,
+          redirectUri: `${url}oauth_callback`,
+          description: `Server at ${prefix}`,
+          allowedScopes: [accessScopes(user.name)[0]],
+          serverId: server.id,
+        });
+      } catch (err) {
+        broken.abort(err);
+        await starting.catch(() => undefined);
+        throw err;
+      }
+      const started = await starting;
+      if (signal.aborted) {
+        await spawner.stop(started.containerId);
+        signal.throwIfAborted();
+      }
+      rows.update(server.id, { status: 'running', containerId: started.containerId, containerName: started.containerName, url: started.url });
+      logger.info({ user: user.name, container: started.containerName, image: image.image }, 'server ready');
+      spawn.progress.emit(readyEvent(url));
+      return 'ready';
+    } catch (err) {
+      const cancelled = spawn.controller.signal.aborted;
+      const reason = cancelled
+        ? null
+        : startTimeout.aborted
+          ? `The server did not start within spawner.start_timeout (${config.spawner.start_timeout} s)`
+          : err instanceof SpawnError
+            ? err.message
+            : `Unexpected error while starting: ${(err as Error).message} (see the hub log)`;
+      if (cancelled) logger.info({ user: user.name }, 'start cancelled');
+      else if (err instanceof SpawnError || startTimeout.aborted) logger.warn({ user: user.name, reason }, 'start failed');
+      else logger.error({ user: user.name, err }, 'start failed unexpectedly');
+      markStopped(server, user.name, reason);
+      spawn.error = reason ?? 'Spawn cancelled';
+      spawn.progress.emit(failedEvent(reason));
+      return 'failed';
+    }
+  }
+
+  async function stopContainer(user: User, server: Server): Promise<void> {
+    try {
+      if (server.containerId) await spawner.stop(server.containerId);
+      markStopped(server, user.name, null);
+      logger.info({ user: user.name }, 'server stopped');
+    } catch (err) {
+      // The row stays "stopping"; the next reconcile retries.
+      logger.error({ user: user.name, err }, 'stopping the container failed');
+    }
+  }
+
+  async function runCheck(userId: number, serverName: string): Promise<void> {
+    try {
+      const server = rows.get(userId, serverName);
+      const user = users.getById(userId);
+      if (!server || !user || server.status !== 'running' || !server.containerId) return;
+      const state = await spawner.poll(server.containerId);
+      if (state.running) {
+        if (state.url && state.url !== server.url) rows.update(server.id, { url: state.url });
+        return;
+      }
+      if (!state.gone) await spawner.stop(server.containerId);
+      const reason = state.gone ? 'The container was removed outside the hub' : `The server stopped: ${state.error}`;
+      logger.warn({ user: user.name, reason }, 'server found not running');
+      markStopped(server, user.name, reason);
+    } catch (err) {
+      logger.error({ err, userId }, 'checking a server failed');
+    }
+  }
+
+  function check(userId: number, serverName: string): Promise<void> {
+    const key = serverKey(userId, serverName);
+    const current = ops.get(key);
+    // A start or stop under way decides the server's state itself; a check under way is joined.
+    if (current) return current.kind === 'check' ? current.done : Promise.resolve();
+    return begin(key, { kind: 'check', done: runCheck(userId, serverName) }).done;
+  }
+
+  const machine: MachineInternals = {
+    async start(userName, userOptions = {}, options = {}) {
+      if (closed) throw new HttpError(503, 'The hub is shutting down');
+      const user = requireUser(userName);
+      const requested = parseRequestedImage(config, userOptions);
+      const key = serverKey(user.id, DEFAULT_SERVER);
+      let server = rows.ensure(user.id, DEFAULT_SERVER);
+      let current = ops.get(key);
+      if (current?.kind === 'check') {
+        await current.done;
+        server = rows.get(user.id, DEFAULT_SERVER) ?? server;
+        current = ops.get(key);
+      }
+      if (current?.kind === 'spawn') return 'pending';
+      if (current?.kind === 'stop' || server.status === 'stopping') {
+        throw new HttpError(400, `${userName}'s server is pending stop; start it again once it has stopped`);
+      }
+      if (server.status === 'running') {
+        await check(user.id, DEFAULT_SERVER);
+        server = rows.get(user.id, DEFAULT_SERVER) as Server;
+        if (server.status === 'running') throw new HttpError(400, `${userName}'s server is already running`);
+        current = ops.get(key);
+        if (current?.kind === 'spawn') return 'pending';
+        if (current) throw new HttpError(400, `${userName}'s server is pending stop; start it again once it has stopped`);
+      }
+      if (spawning >= config.spawner.concurrent_spawn_limit) {
+        throw new HttpError(429, `Too many servers are starting (spawner.concurrent_spawn_limit = ${config.spawner.concurrent_spawn_limit}); try again in a few seconds`, {
+          headers: { 'Retry-After': String(RETRY_AFTER_S) },
+        });
+      }
+      const choice = resolveImage(config, user, requested);
+      if (requested !== undefined) users.update(user.name, { userImage: requested });
+      const now = new Date(clock.now());
+      const spawningRow = rows.update(server.id, {
+        status: 'spawning',
+        image: choice.image,
+        imageLabel: choice.label,
+        userOptions: requested === undefined ? {} : { image: requested },
+        started: now,
+        lastActivity: now,
+        lastError: null,
+        containerId: null,
+        containerName: null,
+        url: null,
+      });
+      if (spawningRow === null) throw new HttpError(404, `No such user: ${userName}`);
+      const spawn = { kind: 'spawn' as const, controller: new AbortController(), progress: createProgressChannel(), done: Promise.resolve<'ready' | 'failed'>('failed'), error: null };
+      logger.info({ user: userName, image: choice.image, source: choice.source }, 'starting server');
+      spawn.done = runSpawn(user, spawningRow, choice, spawn);
+      begin(key, spawn);
+      // No window at all: a start that fails within a millisecond must still be reported on the pending page,
+      // not race a 0 ms timer into a 500.
+      if (options.waitMs === 0) return 'pending';
+      const outcome = await raceTimeout(spawn.done, options.waitMs ?? deps.slowSpawnMs);
+      if (outcome === 'ready') return 'started';
+      if (outcome === 'failed') throw new HttpError(500, `Spawn failed: ${spawn.error}`);
+      return 'pending';
+    },
+
+    async stop(userName) {
+      const user = requireUser(userName);
+      const key = serverKey(user.id, DEFAULT_SERVER);
+      let current = ops.get(key);
+      if (current?.kind === 'check') {
+        await current.done;
+        current = ops.get(key);
+      }
+      if (current?.kind === 'spawn') {
+        current.controller.abort(new Error('stop requested'));
+        return (await raceTimeout(current.done, deps.slowStopMs)) === undefined ? 'pending' : 'stopped';
+      }
+      if (current) return (await raceTimeout(current.done.then(() => true), deps.slowStopMs)) ? 'stopped' : 'pending';
+      const server = rows.get(user.id, DEFAULT_SERVER);
+      if (!server || server.status === 'stopped') return 'stopped';
+      const stopping = rows.update(server.id, { status: 'stopping' }) ?? server;
+      const op = begin(key, { kind: 'stop', done: stopContainer(user, stopping) });
+      return (await raceTimeout(op.done.then(() => true), deps.slowStopMs)) ? 'stopped' : 'pending';
+    },
+
+    progress(userName, signal) {
+      const user = requireUser(userName);
+      const current = ops.get(serverKey(user.id, DEFAULT_SERVER));
+      if (current?.kind === 'spawn') return current.progress.follow(signal);
+      const server = rows.get(user.id, DEFAULT_SERVER);
+      const only = server?.status === 'running' ? readyEvent(serverUrl(config, userName))
+        : server?.status === 'stopped' && server.lastError ? failedEvent(server.lastError)
+        : null;
+      if (!only) throw new HttpError(400, `${userName}'s server is not starting`);
+      return (async function* () {
+        yield only;
+      })();
+    },
+
+    noteUnreachable(userName) {
+      const user = users.get(userName);
+      if (user) void check(user.id, DEFAULT_SERVER);
+    },
+
+    busy: (userId, serverName) => ops.has(serverKey(userId, serverName)),
+    busyKeys: () => new Set(ops.keys()),
+    check,
+
+    async settle(row, user, reason, stopContainerId) {
+      const key = serverKey(row.userId, row.name);
+      if (ops.has(key)) return false;
+      let stopped = false;
+      const done = (async () => {
+        const now = rows.get(row.userId, row.name);
+        // Started, stopped or checked since the caller read the row: that newer state wins.
+        if (now?.status !== row.status || now.containerId !== row.containerId) return;
+        if (stopContainerId) await spawner.stop(stopContainerId);
+        if (reason) logger.warn({ user: user.name, reason }, row.status === 'running' ? 'server found not answering' : 'server found not running');
+        markStopped(now, user.name, reason);
+        stopped = true;
+      })();
+      await begin(key, { kind: 'stop', done }).done;
+      return stopped;
+    },
+
+    async close() {
+      closed = true;
+      for (const op of ops.values()) if (op.kind === 'spawn') op.controller.abort(new Error('hub stopping'));
+      await Promise.allSettled([...ops.values()].map((op) => op.done));
+    },
+  };
+  return machine;
+}
+
+async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
