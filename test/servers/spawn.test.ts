@@ -85,8 +85,9 @@ describe('starting a server', () => {
   it("labels the container with the hub's id, the user and the image label, and applies the limits", async () => {
     const info = await t.docker.getContainer((await running('alice')).containerId).inspect();
     expect(info.Name).toBe(`/${t.network}-alice`);
+    // The default image is the catalog's `base` image, so the server is labelled `base`, as the API reports it.
     expect(info.Config.Labels).toMatchObject({
-      'berth.hub': t.hub.hubId, 'berth.user': 'alice', 'berth.server': '', 'berth.image-label': '', 'berth.test': 'true',
+      'berth.hub': t.hub.hubId, 'berth.user': 'alice', 'berth.server': '', 'berth.image-label': 'base', 'berth.test': 'true',
     });
     expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
     expect(info.HostConfig.NanoCpus).toBe(0.5e9);
