@@ -235,7 +235,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
         },
       });
       const { address, port: bound } = proxy.address();
-      logger.info({ address, port: bound, publicUrl: config.publicUrl }, 'hub listening');
+      logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of admissionWarnings(config)) logger.warn(warning);
     },
     closed,

@@ -19,14 +19,14 @@ export interface GithubAuthenticator extends OAuthAuthenticator {
 
 /** null when auth.github.client_id or client_secret is empty: the login page then says so. */
 export function createGithubAuthenticator(deps: {
-  config: Pick<HubConfig, 'auth' | 'hub' | 'publicUrl'>; tokens: Pick<GithubTokenVault, 'enabled' | 'seal'>;
+  config: Pick<HubConfig, 'auth' | 'urls'>; tokens: Pick<GithubTokenVault, 'enabled' | 'seal'>;
 }): GithubAuthenticator | null {
   const { config, tokens } = deps;
   const gh = config.auth.github;
   if (gh.client_id === '' || gh.client_secret === '') return null;
   const web = gh.url.replace(/\/+$/, '');
   const api = gh.api_url.replace(/\/+$/, '');
-  const callbackUrl = gh.callback_url ?? `${config.publicUrl}${config.hub.base_url}hub/oauth_callback`;
+  const callbackUrl = gh.callback_url ?? `${config.urls.public}${config.urls.hub}oauth_callback`;
   const client = new OAuth2Client(gh.client_id, gh.client_secret, callbackUrl);
   // Private org membership is only visible with read:org (oauthenticator#105).
   const scopes = gh.allowed_organizations.length > 0 ? ['read:org'] : [];

@@ -17,12 +17,12 @@ export interface OidcAuthenticator extends OAuthAuthenticator {
 const CLOCK_TOLERANCE_S = 30;
 
 /** null when auth.oidc.issuer is unset. The callback is `<public_url><base_url>hub/oidc/callback`. */
-export function createOidcAuthenticator(deps: { config: Pick<HubConfig, 'auth' | 'hub' | 'publicUrl'> }): OidcAuthenticator | null {
+export function createOidcAuthenticator(deps: { config: Pick<HubConfig, 'auth' | 'urls'> }): OidcAuthenticator | null {
   const { config } = deps;
   const oidc = config.auth.oidc;
   if (oidc.issuer === undefined) return null;
   const name = oidc.display_name;
-  const callbackUrl = `${config.publicUrl}${config.hub.base_url}hub/oidc/callback`;
+  const callbackUrl = `${config.urls.public}${config.urls.hub}oidc/callback`;
   const client = new OAuth2Client(oidc.client_id, oidc.client_secret === '' ? null : oidc.client_secret, callbackUrl);
   const provider = createOidcProvider(oidc.issuer);
   // Userinfo is asked only for what the id_token leaves out (Keycloak puts groups there only with a mapper).

@@ -40,13 +40,11 @@ export interface Sessions {
   readonly cookieOptions: { path: string; secure: boolean; httpOnly: true; sameSite: 'Lax' };
 }
 
-export function createSessions(deps: { db: Db; secret: Buffer; config: HubConfig }): Sessions {
+export function createSessions(deps: { db: Db; secret: Buffer; config: Pick<HubConfig, 'auth' | 'urls' | 'cookie'> }): Sessions {
   const { db, secret, config } = deps;
   const maxAgeMs = config.auth.session_max_age * 1000;
-  const secure = config.publicUrl.startsWith('https:');
-  const hubPath = `${config.hub.base_url}hub/`;
-  const loginCookie = { path: hubPath, secure, httpOnly: true as const, sameSite: 'Lax' as const };
-  const sessionIdCookie = { ...loginCookie, path: config.hub.base_url };
+  const loginCookie = { ...config.cookie, path: config.urls.hub };
+  const sessionIdCookie = { ...loginCookie, path: config.urls.base };
 
   const lookup = (header: string | undefined): { idHash: string; userId: number; sessionId: string; authenticator: Authenticator } | null => {
     const id = verifyValue(secret, LOGIN_COOKIE, readCookie(header, LOGIN_COOKIE));

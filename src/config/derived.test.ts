@@ -10,7 +10,6 @@ describe('values derived from hub.yaml once', () => {
       base: '/jh/', hub: '/jh/hub/', api: '/jh/hub/api', user: '/jh/user/',
       public: 'http://localhost:8000', configuredOrigin: '', subdomainHost: null,
     });
-    expect(config.publicUrl).toBe(config.urls.public);
     expect(config.cookie).toEqual({ secure: false, httpOnly: true, sameSite: 'Lax' });
   });
 

@@ -50,7 +50,7 @@ services:
     expect(config.spawner.http_timeout).toBe(30);
     expect(config.spawner.pull_policy).toBe('ifnotpresent');
     expect(config.dataDir).toBe('/srv/berth/state');
-    expect(config.publicUrl).toBe('http://127.0.0.1:8000');
+    expect(config.urls.public).toBe('http://127.0.0.1:8000');
     expect(Object.isFrozen(config.spawner)).toBe(true);
   });
 

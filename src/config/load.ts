@@ -14,8 +14,6 @@ export type HubConfig = Config & {
   readonly file: string;
   /** hub.data_dir resolved against the file's directory. */
   readonly dataDir: string;
-  /** hub.public_url, else hub.subdomain_host, else one derived from hub.bind; never ends with "/" (= urls.public). */
-  readonly publicUrl: string;
   /** URL prefixes, the public URL and the subdomain host, derived once (config/derived.ts). */
   readonly urls: HubUrls;
   /** Attributes every hub cookie shares (Secure when the public URL is https). */
@@ -83,7 +81,6 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     ...config,
     file,
     dataDir: path.resolve(path.dirname(file), config.hub.data_dir),
-    publicUrl: urls.public,
     urls,
     cookie: deriveCookieAttributes(urls),
   });

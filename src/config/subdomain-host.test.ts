@@ -17,7 +17,7 @@ describe('hub.subdomain_host', () => {
   it('is where the hub is served when public_url is not set', () => {
     const config = parseConfig(`${ADMIN}hub:\n  subdomain_host: https://hub.example.org/\n`, '/srv/berth/hub.yaml', {});
     expect(config.hub.subdomain_host).toBe('https://hub.example.org/');
-    expect(config.publicUrl).toBe('https://hub.example.org');
+    expect(config.urls.public).toBe('https://hub.example.org');
   });
 
   it('refuses a value with a path, or that is not a URL', () => {

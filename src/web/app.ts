@@ -30,14 +30,14 @@ export interface WebDeps {
 }
 
 export function createWebApp(deps: WebDeps): Hono<AppEnv> {
-  const hubPrefix = `${deps.config.hub.base_url}hub`;
+  const hubPrefix = deps.config.urls.hub.slice(0, -1);
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
   app.use('*', pageIsolation({ baseUrl: deps.config.hub.base_url }));
   app.use('*', boundedBodies());
   app.use('*', identify(deps.api));
   // After identify(): the XSRF rules depend on how the caller was authenticated.
-  app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, baseUrl: deps.config.hub.base_url, cookie: xsrfCookie(deps.signIn) }));
+  app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.urls.public, baseUrl: deps.config.urls.base, cookie: xsrfCookie(deps.signIn) }));
   app.onError(renderError);
   app.notFound((c) => renderError(new HttpError(404, `Not found: ${c.req.path}`), c));
 

@@ -128,7 +128,7 @@ describe('GitHub sign-in with allow rules', () => {
     expect(authorize.origin + authorize.pathname).toBe(`${gh.url}/login/oauth/authorize`);
     expect(authorize.searchParams.get('scope')).toBe('read:org');
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(authorize.searchParams.get('redirect_uri')).toBe(`${t.config.publicUrl}/hub/oauth_callback`);
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${t.config.urls.public}/hub/oauth_callback`);
     const exchange = gh.tokenRequests.at(-1)!;
     expect(exchange.accepted).toBe(true);
     const verifier = exchange.body.get('code_verifier')!;
@@ -248,7 +248,7 @@ describe('GitHub sign-in with allow rules', () => {
     const realVerifier = 'the-real-verifier-'.padEnd(50, 'y');
     const authorize = new URL(`${gh.url}/login/oauth/authorize`);
     authorize.search = new URLSearchParams({
-      client_id: 'cid', redirect_uri: `${t.config.publicUrl}/hub/oauth_callback`, state,
+      client_id: 'cid', redirect_uri: `${t.config.urls.public}/hub/oauth_callback`, state,
       code_challenge_method: 'S256', code_challenge: createHash('sha256').update(realVerifier).digest('base64url'),
     }).toString();
     gh.login = 'alice';

@@ -65,7 +65,7 @@ describe('OpenID Connect sign-in', () => {
 
     expect(authorize.origin + authorize.pathname).toBe(`${op.issuer}/protocol/openid-connect/auth`);
     expect(authorize.searchParams.get('scope')).toBe('openid profile email');
-    expect(authorize.searchParams.get('redirect_uri')).toBe(`${t.config.publicUrl}/hub/oidc/callback`);
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${t.config.urls.public}/hub/oidc/callback`);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorize.searchParams.get('nonce')).toMatch(/^[\w-]{20,}$/);
     const exchange = op.tokenRequests.at(-1)!;

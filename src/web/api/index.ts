@@ -18,7 +18,7 @@ import { shutdownRoutes } from './shutdown.js';
 import { HUB_API_VERSION } from './version.js';
 
 export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
-  const hubPrefix = `${deps.config.hub.base_url}hub/`;
+  const hubPrefix = deps.config.urls.hub;
   const csp = `frame-ancestors 'none'; report-uri ${hubPrefix}security/csp-report; default-src 'none'`;
   const api = new Hono<AppEnv>();
   api.use('*', async function apiHeaders(c, next) {
