@@ -1,7 +1,8 @@
 // The fast lane's HTTP/1.1 parsing as tables: which request heads it takes and which it leaves to node:http, the
 // head it forwards, how it frames a server's response, and where a chunked body ends however its bytes arrive.
 import { describe, expect, it } from 'vitest';
-import { ChunkedScanner, forwardedRequestHead, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
+import { ChunkedScanner, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
+import { forwardedRequestHead } from './policy/headers.js';
 
 /** Parses a head written without its final CRLFCRLF, as the fast lane finds it in a buffer. */
 function request(head: string): RequestHead | null {
@@ -234,7 +235,7 @@ describe('parseResponseHead', () => {
     ['HEAD with a Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 10', 'HEAD', 200],
     ['HEAD with Transfer-Encoding', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'HEAD', 200],
   ])('frames %s as no body', (_name, head, method, status) => {
-    expect(response(head, method)).toEqual({ status, framing: 'none', length: 0, reusable: true });
+    expect(response(head, method)).toEqual({ status, framing: 'none', length: 0, reusable: true, closesClient: false, connection: null, hopByHop: false });
   });
 
   it.each([
@@ -246,12 +247,19 @@ describe('parseResponseHead', () => {
     ['chunked over two headers', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked', { framing: 'chunked', reusable: true }],
     ['gzip alone (close-delimited)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip', { framing: 'close', reusable: false }],
     ['chunked, gzip (close-delimited)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip', { framing: 'close', reusable: false }],
-    ['Content-Length with chunked', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked', { framing: 'chunked', reusable: false }],
-    ['Connection: close', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close', { framing: 'length', length: 2, reusable: false }],
-    ['Connection: Keep-Alive, Close', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: Keep-Alive, Close', { framing: 'length', reusable: false }],
-    ['Connection: closed (not close)', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: closed', { framing: 'length', reusable: true }],
-    ['HTTP/1.0', 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive', { framing: 'length', length: 2, reusable: false }],
-    ['no framing', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain', { framing: 'close', reusable: false }],
+    ['Content-Length with chunked', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked', { framing: 'chunked', reusable: false, closesClient: true }],
+    ['Connection: close', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close', { framing: 'length', length: 2, reusable: false, closesClient: false, connection: 'close', hopByHop: false }],
+    ['Connection: Keep-Alive, Close', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: Keep-Alive, Close', { framing: 'length', reusable: false, connection: null, hopByHop: true }],
+    ['Connection: closed (not close)', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: closed', { framing: 'length', reusable: true, hopByHop: true }],
+    ['HTTP/1.0', 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive', { framing: 'length', length: 2, reusable: false, closesClient: true, connection: 'keep-alive' }],
+    ['no framing', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain', { framing: 'close', reusable: false, closesClient: true }],
+    ['Connection: keep-alive alone', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: Keep-Alive', { connection: 'keep-alive', hopByHop: false, closesClient: false }],
+    ['Connection: keep-alive with Keep-Alive', 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 2', { connection: null, hopByHop: true }],
+    ['Proxy-Connection', 'HTTP/1.1 200 OK\r\nProxy-Connection: keep-alive\r\nContent-Length: 2', { hopByHop: true }],
+    ['TE', 'HTTP/1.1 200 OK\r\nTE: trailers\r\nContent-Length: 2', { hopByHop: true }],
+    ['Trailer', 'HTTP/1.1 200 OK\r\nTrailer: X-Sum\r\nTransfer-Encoding: chunked', { hopByHop: true }],
+    ['Upgrade outside a 101', 'HTTP/1.1 200 OK\r\nUpgrade: h2c\r\nContent-Length: 2', { hopByHop: true }],
+    ['two Connection headers', 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: keep-alive\r\nContent-Length: 2', { connection: null, hopByHop: true }],
     ['a status line without a reason', 'HTTP/1.1 200\r\nContent-Length: 1', { framing: 'length', length: 1 }],
     ['obs-text in the reason and a value', 'HTTP/1.1 200 D\xe9j\xe0 vu\r\nContent-Disposition: attachment; filename="\xe9.txt"\r\nContent-Length: 1', { framing: 'length' }],
   ])('frames %s', (_name, head, expected) => {
