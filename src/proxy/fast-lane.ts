@@ -5,7 +5,7 @@ import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
 import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
-import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, unavailableHead } from './policy/answers.js';
+import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, RESPONSE_HEAD_TOO_LONG, unavailableHead } from './policy/answers.js';
 import { clientResponseHead, forwardedRequestHead, logScreened, serverScope } from './policy/headers.js';
 import { LINGER_MS, MAX_PIPELINED_BYTES, MAX_REQUEST_HEAD_BYTES, MAX_RESPONSE_HEAD_BYTES } from './policy/limits.js';
 import { routeRequest, type RouteSource } from './route-table.js';
@@ -39,7 +39,6 @@ export interface FastLane {
 
 /** Methods safe to send again when a pooled connection turns out to have been closed by the server. */
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
-const TOO_LONG_HEAD = `answered with a response head longer than ${MAX_RESPONSE_HEAD_BYTES / 1024} KiB`;
 
 export function createFastLane(options: FastLaneOptions): FastLane {
   const lane: Lane = { ...options, pool: new BackendPool(), clients: new Set(), closing: false, log: options.logger.child({ component: 'proxy' }) };
@@ -378,12 +377,12 @@ class Exchange implements BackendOwner {
     for (;;) {
       const end = buf.indexOf(HEAD_END);
       if (end === -1) {
-        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail(TOO_LONG_HEAD);
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail(RESPONSE_HEAD_TOO_LONG);
         else this.responseHead = buf;
         return;
       }
       if (end + HEAD_END.length > MAX_RESPONSE_HEAD_BYTES) {
-        this.fail(TOO_LONG_HEAD);
+        this.fail(RESPONSE_HEAD_TOO_LONG);
         return;
       }
       const parsed = parseResponseHead(buf, end, this.head.method);

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
-import { isUnreachable, rejectUpgrade, sendUnavailable } from './policy/answers.js';
+import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
 import { logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders, serverScope } from './policy/headers.js';
 import { BACKEND_IDLE_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET } from './policy/limits.js';
 
@@ -85,7 +85,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
     // The error's own fields can carry the server's bytes (rawPacket): log what went wrong, not the payload.
     log.warn({ user: name, code, error: err.message, url: redactUrl(req.url ?? '') }, 'proxying to user server failed');
-    sendUnavailable(req, res, 502, name, baseUrl, `closed the connection without an answer (${code ?? err.message})`);
+    const why = code === 'HPE_HEADER_OVERFLOW' ? RESPONSE_HEAD_TOO_LONG : `closed the connection without an answer (${code ?? err.message})`;
+    sendUnavailable(req, res, 502, name, baseUrl, why);
   }
 
   function onWsError(err: Error, req: http.IncomingMessage, socket: http.ServerResponse | Socket): void {
@@ -112,6 +113,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   proxy.on('proxyReq', (proxyReq, req, res) => {
     removeHopByHop(proxyReq, req.headers);
+    // Interim answers are the client's too (RFC 9110 §15.2), as on the fast lane; http-proxy-3 drops them.
+    proxyReq.on('information', (info: http.InformationEvent) => passInterim(info, req, res as http.ServerResponse));
     // Node ends a request without 'response' or 'error' when the server answers 101 to a plain request
     // (it has no upgrade to hand the socket to); the client must still get an answer.
     let answered = false;
@@ -147,6 +150,32 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       if (!proxyRes.complete) res.destroy();
     });
   });
+
+  /**
+   * node:http writes only the interim answers it has an API for: 100 Continue (unless node:http sent its own for the
+   * client's Expect, which the server's 100 answers) and 103 Early Hints, screened like a final head.
+   */
+  function passInterim(info: http.InformationEvent, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (res.headersSent || res.destroyed) return;
+    if (info.statusCode === 100) {
+      if (req.headers.expect === undefined) res.writeContinue();
+      return;
+    }
+    if (info.statusCode !== 103) return;
+    const headers = { ...info.headers };
+    screenHopByHop(headers, false);
+    const name = (req as Tagged)[USER];
+    if (name !== undefined) {
+      const changes = screenResponseHeaders(headers, serverScope(baseUrl, name, req.url ?? ''));
+      if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, name, redactUrl(req.url ?? ''), changes);
+    }
+    try {
+      res.writeEarlyHints(headers as Record<string, string | string[]>);
+    } catch (err) {
+      // node:http checks Link values more strictly than browsers: such hints are dropped, the answer still follows.
+      log.debug({ user: name, error: (err as Error).message }, 'could not pass 103 Early Hints on');
+    }
+  }
 
   /** Removes what a user's server may not send through the hub's origin; http-proxy-3 copies the headers after this. */
   function screen(proxyRes: http.IncomingMessage, req: http.IncomingMessage, name: string): void {

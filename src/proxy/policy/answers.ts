@@ -3,6 +3,7 @@
 // minimal HTML: the proxy thread never loads the web app.
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { MAX_RESPONSE_HEAD_BYTES } from './limits.js';
 
 /** Connect-level failures: the server is not there, which the state machine should check (answered 503, not 502). */
 const UNREACHABLE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -10,6 +11,9 @@ const UNREACHABLE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EHOSTUNREACH'
 export function isUnreachable(code: string | undefined): code is string {
   return code !== undefined && UNREACHABLE.has(code);
 }
+
+/** Why a server's answer was refused when its head is over the limit, said alike on both lanes. */
+export const RESPONSE_HEAD_TOO_LONG = `answered with a response head longer than ${MAX_RESPONSE_HEAD_BYTES / 1024} KiB`;
 
 /** node:http's own answer to a request head or body that takes too long (headersTimeout, requestTimeout). */
 export const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
