@@ -1,8 +1,23 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { STATE_COOKIE } from '../../auth/github.js';
 import { LOGIN_COOKIE, SESSION_ID_COOKIE } from '../../auth/sessions.js';
-import { HUB_COOKIES, judgeHeader, prepareForwardedHeaders, screenResponseHead, screenResponseHeaders, serverScope, withoutHubCookies } from './headers.js';
+import { parseRequestHead, parseResponseHead, type ResponseHead } from '../http1.js';
+import {
+  clientResponseHead,
+  forwardedRequestHead,
+  HOP_BY_HOP,
+  HUB_COOKIES,
+  judgeHeader,
+  prepareForwardedHeaders,
+  removeHopByHop,
+  screenHopByHop,
+  screenResponseHead,
+  screenResponseHeaders,
+  serverScope,
+  withoutHubCookies,
+  type ServerScope,
+} from './headers.js';
 
 const alice = serverScope('/', 'alice', '/user/alice/tree/notes');
 const cookie = (value: string, scope = alice) => judgeHeader('set-cookie', value, scope);
@@ -195,5 +210,56 @@ describe('prepareForwardedHeaders', () => {
     const req = request({ host: 'h', cookie: 'jupyterhub-hub-login=s' });
     prepareForwardedHeaders(req);
     expect('cookie' in req.headers).toBe(false);
+  });
+});
+
+describe('hop-by-hop fields (RFC 9110 §7.6.1)', () => {
+  const head = (text: string) => Buffer.from(`${text}\r\n\r\n`, 'latin1');
+  const response = (text: string) => parseResponseHead(head(text), text.length, 'GET') as ResponseHead;
+  const rewritten = (text: string, close: boolean, scope: ServerScope | null = null) => clientResponseHead(head(text), text.length, response(text), close, scope);
+
+  it('are never sent on by the fast lane, whichever the parser meets (its list is HOP_BY_HOP)', () => {
+    for (const name of HOP_BY_HOP) {
+      const parsed = parseRequestHead(head(`GET /user/alice/ HTTP/1.1\r\nHost: h\r\n${name}: x`), `GET /user/alice/ HTTP/1.1\r\nHost: h\r\n${name}: x`.length);
+      // Either the lane hands the request to node:http (Connection: x, Upgrade), or it drops the line.
+      if (parsed !== null) expect(forwardedRequestHead(parsed, '/user/alice/', '10.0.0.1', false).toLowerCase()).not.toContain(`\r\n${name}:`);
+    }
+  });
+
+  it('leave a head with none of them, or a lone Connection: keep-alive, untouched (no copy)', () => {
+    expect(rewritten('HTTP/1.1 200 OK\r\nContent-Length: 0', false)).toBeNull();
+    expect(rewritten('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0', false)).toBeNull();
+    expect(rewritten('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0', true)).toBeNull();
+  });
+
+  it('are removed from a response head with the fields Connection names, order and spelling of the rest kept', () => {
+    const text = 'HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nX-A: 1\r\nx-hop: secret\r\nKeep-Alive: timeout=5\r\nProxy-Connection: x\r\nTE: trailers\r\nTrailer: X-Sum\r\nUpgrade: h2c\r\nContent-Length: 0';
+    expect(rewritten(text, false)).toEqual({ head: 'HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 0\r\n\r\n', screened: null });
+  });
+
+  it('are replaced by Connection: close when the lane ends the client connection, and a server\'s close is not the client\'s', () => {
+    expect(rewritten('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0', true)?.head).toBe('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    expect(rewritten('HTTP/1.1 200 OK\r\nContent-Length: 0', true)?.head).toBe('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    expect(rewritten('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0', false)?.head).toBe('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  it('go before a user server\'s head is screened, in one rewrite', () => {
+    const out = rewritten('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nSet-Cookie: jupyterhub-hub-login=x; Path=/hub/\r\nContent-Length: 0', false, alice);
+    expect(out?.head).toBe('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    expect(out?.screened?.dropped.map((d) => d.cookie)).toEqual(['jupyterhub-hub-login']);
+  });
+
+  it('are removed from node:http\'s parsed response, which then says close only when the client connection ends', () => {
+    const headers: IncomingHttpHeaders = { connection: 'keep-alive, X-Hop', 'x-hop': 's', 'keep-alive': 'timeout=5', 'proxy-connection': 'x', te: 'trailers', trailer: 'X-Sum', upgrade: 'h2c', 'x-a': '1' };
+    screenHopByHop(headers, false);
+    expect(headers).toEqual({ 'x-a': '1' });
+    screenHopByHop(headers, true);
+    expect(headers).toEqual({ 'x-a': '1', connection: 'close' });
+  });
+
+  it('are taken off node:http\'s outgoing request, Host never', () => {
+    const removed: string[] = [];
+    removeHopByHop({ removeHeader: (name) => void removed.push(name) }, { connection: 'close, X-Hop, Host', host: 'h' });
+    expect(removed.sort()).toEqual([...HOP_BY_HOP, 'x-hop'].sort());
   });
 });

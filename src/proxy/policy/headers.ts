@@ -108,13 +108,13 @@ export function removeHopByHop(outgoing: { removeHeader(name: string): void }, h
   for (const name of HOP_BY_HOP) outgoing.removeHeader(name);
 }
 
-/** The fields a Connection header names; Host never (a request without one would be nonsense). */
+/** The fields a Connection header names (`close` is an option, not a field); Host never (a request without one would be nonsense). */
 function connectionNamed(connection: string | undefined): string[] {
   if (connection === undefined) return [];
   const names: string[] = [];
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name !== '' && name !== 'host' && !HOP_BY_HOP.has(name)) names.push(name);
+    if (name !== '' && name !== 'close' && name !== 'host' && !HOP_BY_HOP.has(name)) names.push(name);
   }
   return names;
 }
