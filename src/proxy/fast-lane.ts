@@ -395,7 +395,7 @@ class Exchange implements BackendOwner {
       // head is copied only when something changes.
       const close = parsed.status >= 200 && (parsed.closesClient || this.head.close);
       const scope = this.userName === null ? null : serverScope(this.lane.baseUrl, this.userName, this.path);
-      const rewritten = clientResponseHead(buf, end, parsed, close, scope);
+      const rewritten = clientResponseHead(parsed, close, scope);
       if (rewritten !== null) {
         if (rewritten.screened !== null) logScreened(this.lane.log, this.userName!, redactUrl(this.path), rewritten.screened);
         const head = Buffer.from(rewritten.head, 'latin1');

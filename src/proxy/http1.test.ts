@@ -2,7 +2,7 @@
 // head it forwards, how it frames a server's response, and where a chunked body ends however its bytes arrive.
 import { describe, expect, it } from 'vitest';
 import { ChunkedScanner, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
-import { forwardedRequestHead } from './policy/headers.js';
+import { forwardedRequestHead, HOP_BY_HOP } from './policy/headers.js';
 
 /** Parses a head written without its final CRLFCRLF, as the fast lane finds it in a buffer. */
 function request(head: string): RequestHead | null {
@@ -235,7 +235,7 @@ describe('parseResponseHead', () => {
     ['HEAD with a Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 10', 'HEAD', 200],
     ['HEAD with Transfer-Encoding', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'HEAD', 200],
   ])('frames %s as no body', (_name, head, method, status) => {
-    expect(response(head, method)).toEqual({ status, framing: 'none', length: 0, reusable: true, closesClient: false, connection: null, hopByHop: false });
+    expect(response(head, method)).toEqual({ text: head, status, framing: 'none', length: 0, reusable: true, closesClient: false, connection: null, hopByHop: false });
   });
 
   it.each([
@@ -359,5 +359,14 @@ describe('ChunkedScanner on the first byte of a trailer line', () => {
     ['a NUL', '0\r\n\0X: y\r\n\r\n'],
   ])('refuses a trailer line starting with %s', (_name, body) => {
     expect(() => new ChunkedScanner().scan(Buffer.from(body, 'latin1'))).toThrow(/trailer/);
+  });
+});
+
+describe('hop-by-hop fields in a response head', () => {
+  it('flags every field in HOP_BY_HOP (the parser keeps its own cases in step with that list)', () => {
+    for (const name of HOP_BY_HOP) {
+      const head = `HTTP/1.1 200 OK\r\n${name}: x\r\nContent-Length: 0`;
+      expect(parseResponseHead(Buffer.from(head, 'latin1'), head.length, 'GET')).toMatchObject({ hopByHop: true });
+    }
   });
 });

@@ -1,6 +1,5 @@
 // Strict HTTP/1.1 message heads and chunked framing for the proxy's fast lane. A request head this module does not
 // fully understand parses to null, so the connection goes to node:http, which answers or refuses it itself.
-import { HOP_BY_HOP } from './policy/headers.js';
 import { MAX_TRAILER_BYTES } from './policy/limits.js';
 
 export const HEAD_END = Buffer.from('\r\n\r\n');
@@ -135,6 +134,8 @@ function trimOws(value: string): string {
 export type Framing = 'none' | 'length' | 'chunked' | 'close';
 
 export interface ResponseHead {
+  /** The head as read, without its final CRLFCRLF (latin1): screened and rewritten from this, never read again. */
+  text: string;
   status: number;
   framing: Framing;
   /** Body bytes for 'length'. */
@@ -151,6 +152,10 @@ export interface ResponseHead {
   /** Any other hop-by-hop field is present: the head must be rewritten without them (src/proxy/policy/headers.ts). */
   hopByHop: boolean;
 }
+
+/** A Connection value that is just `keep-alive`, or just `close` (tested on the raw value: no copy). */
+const LONE_KEEP_ALIVE = /^[ \t]*keep-alive[ \t]*$/i;
+const LONE_CLOSE = /^[ \t]*close[ \t]*$/i;
 
 // Responses may carry obs-text (reason phrases, filenames); NUL, other controls and bare CR/LF are refused.
 const UNSAFE_RESPONSE_BYTES = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
@@ -180,40 +185,53 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
     const colon = line.indexOf(':');
     if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) return `answered with a malformed header line: ${JSON.stringify(line.slice(0, 80))}`;
     const name = line.slice(0, colon).toLowerCase();
-    if (name === 'content-length') {
-      for (const part of line.slice(colon + 1).split(',')) {
-        const value = trimOws(part);
-        if (!DIGITS.test(value) || (length !== -1 && Number(value) !== length)) return 'answered with an invalid or conflicting Content-Length';
-        length = Number(value);
+    switch (name) {
+      case 'content-length':
+        for (const part of line.slice(colon + 1).split(',')) {
+          const value = trimOws(part);
+          if (!DIGITS.test(value) || (length !== -1 && Number(value) !== length)) return 'answered with an invalid or conflicting Content-Length';
+          length = Number(value);
+        }
+        break;
+      case 'transfer-encoding': {
+        const value = trimOws(line.slice(colon + 1)).toLowerCase();
+        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+        break;
       }
-    } else if (name === 'transfer-encoding') {
-      const value = trimOws(line.slice(colon + 1)).toLowerCase();
-      transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-    } else if (name === 'connection') {
-      const value = trimOws(line.slice(colon + 1)).toLowerCase();
-      if (/(^|[\s,])close($|[\s,])/.test(value)) reusable = false;
-      if (connection === null && !hopByHop && (value === 'keep-alive' || value === 'close')) connection = value;
-      else hopByHop = true;
-    } else if (HOP_BY_HOP.has(name)) {
-      hopByHop = true;
+      case 'connection': {
+        const value = line.slice(colon + 1);
+        if (/(^|[\s,])close($|[\s,])/i.test(value)) reusable = false;
+        if (connection === null && !hopByHop && LONE_KEEP_ALIVE.test(value)) connection = 'keep-alive';
+        else if (connection === null && !hopByHop && LONE_CLOSE.test(value)) connection = 'close';
+        else hopByHop = true;
+        break;
+      }
+      // The other hop-by-hop fields (src/proxy/policy/headers.ts HOP_BY_HOP; a test keeps the two in step): cases
+      // here rather than a set lookup for every line of every response.
+      case 'keep-alive':
+      case 'proxy-connection':
+      case 'te':
+      case 'trailer':
+      case 'upgrade':
+        hopByHop = true;
     }
   }
   if (hopByHop) connection = null;
   // Literals rather than a spread of shared fields: this runs once per proxied response.
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) {
-    return { status, framing: 'none', length: 0, reusable, closesClient: http10, connection, hopByHop };
+    return { text, status, framing: 'none', length: 0, reusable, closesClient: http10, connection, hopByHop };
   }
   if (transferEncoding !== undefined) {
     const codings = transferEncoding.split(',');
     if (trimOws(codings[codings.length - 1]!) === 'chunked') {
       // A message with both is a smuggling shape: framed by Transfer-Encoding and never reused (RFC 9112 §6.3).
       const both = length !== -1;
-      return { status, framing: 'chunked', length: 0, reusable: reusable && !both, closesClient: http10 || both, connection, hopByHop };
+      return { text, status, framing: 'chunked', length: 0, reusable: reusable && !both, closesClient: http10 || both, connection, hopByHop };
     }
-    return { status, framing: 'close', length: 0, reusable: false, closesClient: true, connection, hopByHop };
+    return { text, status, framing: 'close', length: 0, reusable: false, closesClient: true, connection, hopByHop };
   }
-  if (length !== -1) return { status, framing: 'length', length, reusable, closesClient: http10, connection, hopByHop };
-  return { status, framing: 'close', length: 0, reusable: false, closesClient: true, connection, hopByHop };
+  if (length !== -1) return { text, status, framing: 'length', length, reusable, closesClient: http10, connection, hopByHop };
+  return { text, status, framing: 'close', length: 0, reusable: false, closesClient: true, connection, hopByHop };
 }
 
 const enum Chunk {

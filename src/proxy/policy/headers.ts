@@ -128,16 +128,13 @@ function connectionNamed(connection: string | undefined): string[] {
  * A lone `Connection: keep-alive` (or `close`) that is true of the client connection too is left as it is.
  */
 export function clientResponseHead(
-  buf: Buffer,
-  end: number,
-  response: Pick<ResponseHead, 'hopByHop' | 'connection'>,
+  response: Pick<ResponseHead, 'text' | 'hopByHop' | 'connection'>,
   close: boolean,
   scope: ServerScope | null,
 ): { head: string; screened: Screened | null } | null {
   const rewrite = response.hopByHop || close !== (response.connection === 'close');
   if (!rewrite && scope === null) return null;
-  let text = buf.toString('latin1', 0, end);
-  if (rewrite) text = withoutHopByHop(text, close);
+  const text = rewrite ? withoutHopByHop(response.text, close) : response.text;
   const screened = scope === null ? null : screenResponseHead(text, scope);
   if (screened !== null) return { head: screened.head, screened };
   return rewrite ? { head: `${text}\r\n\r\n`, screened: null } : null;
