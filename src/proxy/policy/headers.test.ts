@@ -257,6 +257,13 @@ describe('hop-by-hop fields (RFC 9110 §7.6.1)', () => {
     expect(headers).toEqual({ 'x-a': '1', connection: 'close' });
   });
 
+  it('never take a response\'s framing with them, though Connection names it (the client would read on into the next response)', () => {
+    expect(rewritten('HTTP/1.1 200 OK\r\nConnection: Content-Length, Transfer-Encoding\r\nContent-Length: 2', false)?.head).toBe('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n');
+    const headers: IncomingHttpHeaders = { connection: 'content-length', 'content-length': '2' };
+    screenHopByHop(headers, false);
+    expect(headers).toEqual({ 'content-length': '2' });
+  });
+
   it('are taken off node:http\'s outgoing request, Host never', () => {
     const removed: string[] = [];
     removeHopByHop({ removeHeader: (name) => void removed.push(name) }, { connection: 'close, X-Hop, Host', host: 'h' });

@@ -108,13 +108,20 @@ export function removeHopByHop(outgoing: { removeHeader(name: string): void }, h
   for (const name of HOP_BY_HOP) outgoing.removeHeader(name);
 }
 
-/** The fields a Connection header names (`close` is an option, not a field); Host never (a request without one would be nonsense). */
+/**
+ * Fields a Connection header may name that are kept all the same: a message's framing (the fast lane frames a
+ * response by the fields it passes on; removing one would let a server make the client read the next response on
+ * the connection as part of this one's body) and Host. `close` is an option, not a field.
+ */
+const NEVER_NAMED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'host', 'close', '']);
+
+/** The fields a Connection header (its value, or several joined by commas) names, less those above. */
 function connectionNamed(connection: string | undefined): string[] {
   if (connection === undefined) return [];
   const names: string[] = [];
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name !== '' && name !== 'close' && name !== 'host' && !HOP_BY_HOP.has(name)) names.push(name);
+    if (!NEVER_NAMED.has(name) && !HOP_BY_HOP.has(name)) names.push(name);
   }
   return names;
 }
@@ -143,12 +150,8 @@ export function clientResponseHead(
 /** A raw head (without its final CRLFCRLF) without hop-by-hop fields, with `Connection: close` when `close`. */
 function withoutHopByHop(text: string, close: boolean): string {
   const lines = text.split('\r\n');
-  const named = new Set<string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (fieldName(line) !== 'connection') continue;
-    for (const token of line.slice(line.indexOf(':') + 1).split(',')) named.add(token.trim().toLowerCase());
-  }
+  const connection = lines.filter((line) => fieldName(line) === 'connection').map((line) => line.slice(line.indexOf(':') + 1));
+  const named = new Set(connectionNamed(connection.length > 0 ? connection.join(',') : undefined));
   let out = lines[0]!;
   for (let i = 1; i < lines.length; i++) {
     const name = fieldName(lines[i]!);
