@@ -137,7 +137,6 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     }
   });
 
-
   const lane = createFastLane({
     baseUrl,
     subdomain,
