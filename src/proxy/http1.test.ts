@@ -1,8 +1,9 @@
-// The fast lane's HTTP/1.1 parsing as tables: which request heads it takes and which it leaves to node:http, the
-// head it forwards, how it frames a server's response, and where a chunked body ends however its bytes arrive.
+// The fast lane's HTTP/1.1 parsing as tables: which request heads it takes and which it leaves to node:http, how it
+// frames a server's response, and where a chunked body ends however its bytes arrive (the head it forwards:
+// policy/headers.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ChunkedScanner, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
-import { forwardedRequestHead, HOP_BY_HOP } from './policy/headers.js';
+import { HOP_BY_HOP } from './policy/headers.js';
 
 /** Parses a head written without its final CRLFCRLF, as the fast lane finds it in a buffer. */
 function request(head: string): RequestHead | null {
@@ -128,80 +129,6 @@ describe('parseRequestHead takes', () => {
     expect(request('GET /user/alice/a%20b/{x}?q=1&r=/x HTTP/1.1\r\nHost: h')?.target).toBe('/user/alice/a%20b/{x}?q=1&r=/x');
   });
 });
-
-describe('forwardedRequestHead', () => {
-  function forwarded(head: string, path = '/user/alice/x', remote = '10.0.0.9'): string {
-    const parsed = request(head);
-    expect(parsed).not.toBeNull();
-    return forwardedRequestHead(parsed!, path, remote, false);
-  }
-  function lines(text: string, name: string): string[] {
-    return text.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  }
-
-  it('removes the hub login cookie and keeps the others', () => {
-    const out = forwarded(`${GET}\r\nCookie: a=1; jupyterhub-hub-login=secret; jupyterhub-user-alice=u`);
-    expect(lines(out, 'cookie')).toEqual(['Cookie: a=1; jupyterhub-user-alice=u']);
-    expect(out).not.toContain('secret');
-  });
-
-  it('removes the __Host- variant of the login cookie', () => {
-    const out = forwarded(`${GET}\r\nCookie: __Host-jupyterhub-hub-login=secret; _xsrf=x`);
-    expect(lines(out, 'cookie')).toEqual(['Cookie: _xsrf=x']);
-  });
-
-  it('sends no Cookie header when the login cookie was the only one', () => {
-    expect(lines(forwarded(`${GET}\r\nCookie: jupyterhub-hub-login=secret`), 'cookie')).toEqual([]);
-  });
-
-  it('keeps the login cookie on a request forwarded to the hub', () => {
-    const parsed = request('GET /hub/home HTTP/1.1\r\nHost: h\r\nCookie: a=1; jupyterhub-hub-login=secret')!;
-    expect(lines(forwardedRequestHead(parsed, '/hub/home', '10.0.0.9', true), 'cookie')).toEqual(['Cookie: a=1; jupyterhub-hub-login=secret']);
-  });
-
-  it('keeps a Cookie header without the login cookie as it was', () => {
-    expect(lines(forwarded(`${GET}\r\nCookie: a=1;b=2`), 'cookie')).toEqual(['Cookie: a=1;b=2']);
-  });
-
-  it('sets X-Forwarded-For/Proto/Port/Host from the client and its Host', () => {
-    const out = forwarded(GET);
-    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 10.0.0.9']);
-    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: http']);
-    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 8000']);
-    expect(lines(out, 'x-forwarded-host')).toEqual(['X-Forwarded-Host: hub.example:8000']);
-  });
-
-  it('uses port 80 for a Host without a port', () => {
-    expect(lines(forwarded('GET /user/alice/x HTTP/1.1\r\nHost: hub.example'), 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 80']);
-  });
-
-  it('appends to the X-Forwarded-For/Proto/Port a front proxy sent and keeps its X-Forwarded-Host', () => {
-    const out = forwarded(`${GET}\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Forwarded-Host: public.example`);
-    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 1.2.3.4, 5.6.7.8,10.0.0.9']);
-    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: https,http']);
-    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 443,8000']);
-    expect(lines(out, 'x-forwarded-host')).toEqual(['X-Forwarded-Host: public.example']);
-  });
-
-  it('drops Connection and Keep-Alive (the server connection is pooled)', () => {
-    const out = forwarded(`${GET}\r\nConnection: keep-alive, close\r\nKeep-Alive: timeout=5`);
-    expect(lines(out, 'connection')).toEqual([]);
-    expect(lines(out, 'keep-alive')).toEqual([]);
-  });
-
-  it('replaces the target with the normalised path and keeps the method', () => {
-    const out = forwarded('DELETE /user/alice/a/../b?x=1 HTTP/1.1\r\nHost: h', '/user/alice/b?x=1');
-    expect(out.startsWith('DELETE /user/alice/b?x=1 HTTP/1.1\r\nHost: h\r\n')).toBe(true);
-  });
-
-  it('ends with one empty line and keeps Content-Length', () => {
-    const out = forwarded('POST /user/alice/x HTTP/1.1\r\nHost: h\r\nContent-Length: 12');
-    expect(lines(out, 'content-length')).toEqual(['Content-Length: 12']);
-    expect(out.endsWith('\r\n\r\n')).toBe(true);
-    expect(out.indexOf('\r\n\r\n')).toBe(out.length - 4);
-  });
-});
-
 
 describe('parseResponseHead', () => {
   it.each([
@@ -339,15 +266,6 @@ describe('ChunkedScanner', () => {
     expect(() => {
       for (let i = 0; i < buf.length; i++) scanner.scan(buf.subarray(i, i + 1));
     }).toThrow(why);
-  });
-});
-
-describe('forwardedRequestHead with an empty X-Forwarded-Host', () => {
-  it('sends one X-Forwarded-Host, from Host, as the node:http path does', () => {
-    const parsed = request(`${GET}\r\nX-Forwarded-Host: `)!;
-    const out = forwardedRequestHead(parsed, '/user/alice/x', '10.0.0.9', false);
-    const hosts = out.split('\r\n').filter((l) => l.toLowerCase().startsWith('x-forwarded-host:'));
-    expect(hosts).toEqual(['X-Forwarded-Host: hub.example:8000']);
   });
 });
 

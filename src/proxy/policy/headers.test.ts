@@ -1,8 +1,10 @@
+// What the proxy adds and strips, as tables: the cookies and headers a user's server may send, the forwarding
+// headers of both lanes, the hub's login cookie, and hop-by-hop fields in both directions.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { STATE_COOKIE } from '../../auth/github.js';
 import { LOGIN_COOKIE, SESSION_ID_COOKIE } from '../../auth/sessions.js';
-import { parseRequestHead, parseResponseHead, type ResponseHead } from '../http1.js';
+import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../http1.js';
 import {
   clientResponseHead,
   forwardedRequestHead,
@@ -140,7 +142,7 @@ describe('screenResponseHeaders (node:http)', () => {
   });
 });
 
-function request(headers: Record<string, string>, socket: { remoteAddress?: string; encrypted?: boolean } = {}): IncomingMessage {
+function incoming(headers: Record<string, string>, socket: { remoteAddress?: string; encrypted?: boolean } = {}): IncomingMessage {
   return { headers: { ...headers }, socket: { remoteAddress: '10.1.2.3', ...socket } } as unknown as IncomingMessage;
 }
 
@@ -177,7 +179,7 @@ describe('withoutHubCookies', () => {
 
 describe('prepareForwardedHeaders', () => {
   it('adds X-Forwarded-For/Proto/Port/Host for a direct client', () => {
-    const req = request({ host: 'hub.example:8000', cookie: 'jupyterhub-hub-login=s; k=v' });
+    const req = incoming({ host: 'hub.example:8000', cookie: 'jupyterhub-hub-login=s; k=v' });
     prepareForwardedHeaders(req);
     expect(req.headers).toMatchObject({
       'x-forwarded-for': '10.1.2.3',
@@ -189,7 +191,7 @@ describe('prepareForwardedHeaders', () => {
   });
 
   it('appends to what a front proxy sent and keeps its X-Forwarded-Host', () => {
-    const req = request({ host: 'hub.example', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example' });
+    const req = incoming({ host: 'hub.example', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example' });
     prepareForwardedHeaders(req);
     expect(req.headers).toMatchObject({
       'x-forwarded-for': '203.0.113.9,10.1.2.3',
@@ -200,14 +202,14 @@ describe('prepareForwardedHeaders', () => {
   });
 
   it('says https and port 443 on a TLS socket', () => {
-    const req = request({ host: 'hub.example' }, { encrypted: true });
+    const req = incoming({ host: 'hub.example' }, { encrypted: true });
     prepareForwardedHeaders(req);
     expect(req.headers['x-forwarded-proto']).toBe('https');
     expect(req.headers['x-forwarded-port']).toBe('443');
   });
 
   it('drops the Cookie header entirely when only the login cookie was sent', () => {
-    const req = request({ host: 'h', cookie: 'jupyterhub-hub-login=s' });
+    const req = incoming({ host: 'h', cookie: 'jupyterhub-hub-login=s' });
     prepareForwardedHeaders(req);
     expect('cookie' in req.headers).toBe(false);
   });
@@ -268,5 +270,96 @@ describe('hop-by-hop fields (RFC 9110 §7.6.1)', () => {
     const removed: string[] = [];
     removeHopByHop({ removeHeader: (name) => void removed.push(name) }, { connection: 'close, X-Hop, Host', host: 'h' });
     expect(removed.sort()).toEqual([...HOP_BY_HOP, 'x-hop'].sort());
+  });
+});
+
+// The fast lane's form of the forwarding rules (node:http's is prepareForwardedHeaders above).
+const GET = 'GET /user/alice/x HTTP/1.1\r\nHost: hub.example:8000';
+
+function request(head: string): RequestHead | null {
+  const buf = Buffer.from(`${head}\r\n\r\n`, 'latin1');
+  return parseRequestHead(buf, buf.length - 4);
+}
+
+describe('forwardedRequestHead', () => {
+  function forwarded(head: string, path = '/user/alice/x', remote = '10.0.0.9'): string {
+    const parsed = request(head);
+    expect(parsed).not.toBeNull();
+    return forwardedRequestHead(parsed!, path, remote, false);
+  }
+  function lines(text: string, name: string): string[] {
+    return text.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  }
+
+  it('removes the hub login cookie and keeps the others', () => {
+    const out = forwarded(`${GET}\r\nCookie: a=1; jupyterhub-hub-login=secret; jupyterhub-user-alice=u`);
+    expect(lines(out, 'cookie')).toEqual(['Cookie: a=1; jupyterhub-user-alice=u']);
+    expect(out).not.toContain('secret');
+  });
+
+  it('removes the __Host- variant of the login cookie', () => {
+    const out = forwarded(`${GET}\r\nCookie: __Host-jupyterhub-hub-login=secret; _xsrf=x`);
+    expect(lines(out, 'cookie')).toEqual(['Cookie: _xsrf=x']);
+  });
+
+  it('sends no Cookie header when the login cookie was the only one', () => {
+    expect(lines(forwarded(`${GET}\r\nCookie: jupyterhub-hub-login=secret`), 'cookie')).toEqual([]);
+  });
+
+  it('keeps the login cookie on a request forwarded to the hub', () => {
+    const parsed = request('GET /hub/home HTTP/1.1\r\nHost: h\r\nCookie: a=1; jupyterhub-hub-login=secret')!;
+    expect(lines(forwardedRequestHead(parsed, '/hub/home', '10.0.0.9', true), 'cookie')).toEqual(['Cookie: a=1; jupyterhub-hub-login=secret']);
+  });
+
+  it('keeps a Cookie header without the login cookie as it was', () => {
+    expect(lines(forwarded(`${GET}\r\nCookie: a=1;b=2`), 'cookie')).toEqual(['Cookie: a=1;b=2']);
+  });
+
+  it('sets X-Forwarded-For/Proto/Port/Host from the client and its Host', () => {
+    const out = forwarded(GET);
+    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 10.0.0.9']);
+    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: http']);
+    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 8000']);
+    expect(lines(out, 'x-forwarded-host')).toEqual(['X-Forwarded-Host: hub.example:8000']);
+  });
+
+  it('uses port 80 for a Host without a port', () => {
+    expect(lines(forwarded('GET /user/alice/x HTTP/1.1\r\nHost: hub.example'), 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 80']);
+  });
+
+  it('appends to the X-Forwarded-For/Proto/Port a front proxy sent and keeps its X-Forwarded-Host', () => {
+    const out = forwarded(`${GET}\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Forwarded-Host: public.example`);
+    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 1.2.3.4, 5.6.7.8,10.0.0.9']);
+    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: https,http']);
+    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 443,8000']);
+    expect(lines(out, 'x-forwarded-host')).toEqual(['X-Forwarded-Host: public.example']);
+  });
+
+  it('drops Connection and Keep-Alive (the server connection is pooled)', () => {
+    const out = forwarded(`${GET}\r\nConnection: keep-alive, close\r\nKeep-Alive: timeout=5`);
+    expect(lines(out, 'connection')).toEqual([]);
+    expect(lines(out, 'keep-alive')).toEqual([]);
+  });
+
+  it('replaces the target with the normalised path and keeps the method', () => {
+    const out = forwarded('DELETE /user/alice/a/../b?x=1 HTTP/1.1\r\nHost: h', '/user/alice/b?x=1');
+    expect(out.startsWith('DELETE /user/alice/b?x=1 HTTP/1.1\r\nHost: h\r\n')).toBe(true);
+  });
+
+  it('ends with one empty line and keeps Content-Length', () => {
+    const out = forwarded('POST /user/alice/x HTTP/1.1\r\nHost: h\r\nContent-Length: 12');
+    expect(lines(out, 'content-length')).toEqual(['Content-Length: 12']);
+    expect(out.endsWith('\r\n\r\n')).toBe(true);
+    expect(out.indexOf('\r\n\r\n')).toBe(out.length - 4);
+  });
+});
+
+
+describe('forwardedRequestHead with an empty X-Forwarded-Host', () => {
+  it('sends one X-Forwarded-Host, from Host, as the node:http path does', () => {
+    const parsed = request(`${GET}\r\nX-Forwarded-Host: `)!;
+    const out = forwardedRequestHead(parsed, '/user/alice/x', '10.0.0.9', false);
+    const hosts = out.split('\r\n').filter((l) => l.toLowerCase().startsWith('x-forwarded-host:'));
+    expect(hosts).toEqual(['X-Forwarded-Host: hub.example:8000']);
   });
 });
