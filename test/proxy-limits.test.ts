@@ -185,6 +185,20 @@ describe('unfinished request heads', () => {
   });
 });
 
+describe('unfinished request bodies', () => {
+  it.each([
+    ['the fast lane', 'POST /user/alice/up HTTP/1.1\r\nHost: hub.test\r\nContent-Length: 100\r\n\r\npart'],
+    ['node:http', 'POST /user/alice/up HTTP/1.1\r\nHost: hub.test\r\nTransfer-Encoding: chunked\r\n\r\n4\r\npart\r\n'],
+  ])('answers 408 and closes the connection when an upload does not arrive in time (%s)', async (_lane, request) => {
+    const proxy = await proxyWith({ requestHeaderTimeoutMs: 200, requestTimeoutMs: 400 });
+    proxy.targets.set('alice', await backendWith((req, res) => req.resume().on('end', () => res.end('done'))));
+    const client = new Client(proxy.port);
+    client.socket.write(request);
+    await client.closed;
+    expect(client.data).toMatch(/^HTTP\/1\.1 408 /);
+  });
+});
+
 describe('idle keep-alive connections', () => {
   it('closes a fast-lane connection idle between requests', async () => {
     const proxy = await proxyWith({ keepAliveTimeoutMs: 300 });

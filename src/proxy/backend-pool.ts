@@ -1,6 +1,7 @@
 // Keep-alive TCP connections from the fast lane to user servers, pooled per target. A connection lent out belongs to
 // one exchange at a time; an idle one that speaks unprompted, errors or stays idle for 30 s is closed.
 import net from 'node:net';
+import { BACKEND_IDLE_TIMEOUT_MS, MAX_IDLE_PER_TARGET } from './policy/limits.js';
 
 /** What a lent connection reports to the exchange that holds it. */
 export interface BackendOwner {
@@ -10,8 +11,6 @@ export interface BackendOwner {
   onBackendClose(err: NodeJS.ErrnoException | undefined): void;
 }
 
-const IDLE_TIMEOUT_MS = 30_000;
-const MAX_IDLE_PER_TARGET = 256;
 
 export class BackendConnection {
   readonly socket: net.Socket;
@@ -28,7 +27,7 @@ export class BackendConnection {
   ) {
     this.socket = net.connect({ host, port, noDelay: true });
     // Refreshed by node on every read and write; only an idle (pooled) connection is closed by it.
-    this.socket.setTimeout(IDLE_TIMEOUT_MS);
+    this.socket.setTimeout(BACKEND_IDLE_TIMEOUT_MS);
     this.socket.on('data', (chunk: Buffer) => {
       if (this.owner !== null) this.owner.onBackendData(chunk);
       else this.socket.destroy(); // unprompted bytes: nothing can be trusted on this connection any more

@@ -1,13 +1,13 @@
 // Proxies plain HTTP/1.1 requests for running user servers straight on the client socket: a strict head parse, a
 // pooled backend connection, bytes forwarded unchanged. Anything else goes to node:http at a request boundary.
-import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
-import { ChunkedScanner, forwardedRequestHead, HEAD_END, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
-import { logScreened, screenResponseHead, serverScope } from './response-policy.js';
-import { unavailableResponse } from './responses.js';
+import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
+import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, RESPONSE_HEAD_TOO_LONG, unavailableHead } from './policy/answers.js';
+import { clientResponseHead, forwardedRequestHead, logScreened, serverScope } from './policy/headers.js';
+import { LINGER_MS, MAX_PIPELINED_BYTES, MAX_REQUEST_HEAD_BYTES, MAX_RESPONSE_HEAD_BYTES } from './policy/limits.js';
 import { routeRequest, type RouteSource } from './route-table.js';
 import type { SubdomainHost } from '../servers/user-origin.js';
 
@@ -26,6 +26,8 @@ export interface FastLaneOptions {
   logger: Logger;
   keepAliveTimeoutMs: number;
   headersTimeoutMs: number;
+  /** How long a request body may take to arrive once its head is in (node:http's requestTimeout, for the upload). */
+  requestTimeoutMs: number;
 }
 
 export interface FastLane {
@@ -35,15 +37,8 @@ export interface FastLane {
   destroyAll(): void;
 }
 
-/** Connect-level failures: the server is not there, which the state machine should check. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 /** Methods safe to send again when a pooled connection turns out to have been closed by the server. */
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
-const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
-/** How long a connection we ended waits for the client to close its side before it is destroyed. */
-const LINGER_MS = 2000;
-/** Pipelined bytes kept while an exchange runs before the client is paused. */
-const MAX_PIPELINED_BYTES = 64 * 1024;
 
 export function createFastLane(options: FastLaneOptions): FastLane {
   const lane: Lane = { ...options, pool: new BackendPool(), clients: new Set(), closing: false, log: options.logger.child({ component: 'proxy' }) };
@@ -136,12 +131,12 @@ class ClientConnection {
     const end = buf.indexOf(HEAD_END);
     if (end === -1) {
       if (this.ended) this.socket.destroy(); // half a head, and the client has said it sends nothing more
-      else if (buf.length > MAX_HEAD_BYTES || hasBareLf(buf)) this.handOff();
+      else if (buf.length > MAX_REQUEST_HEAD_BYTES || hasBareLf(buf)) this.handOff();
       else this.armHeadTimer();
       return false;
     }
     this.clearHeadTimer();
-    if (end + HEAD_END.length > MAX_HEAD_BYTES) {
+    if (end + HEAD_END.length > MAX_REQUEST_HEAD_BYTES) {
       this.handOff();
       return false;
     }
@@ -187,7 +182,7 @@ class ClientConnection {
     }
     const buf = this.pending!;
     this.pending = bodyStart < buf.length ? buf.subarray(bodyStart) : null;
-    this.socket.write(`HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n${head.close ? 'Connection: close\r\n' : ''}\r\n`);
+    this.socket.write(redirectHead(location, head.close));
     if (head.close) {
       this.end();
       return false;
@@ -211,6 +206,13 @@ class ClientConnection {
     }
     this.setPaused('pipeline', false);
     this.next();
+  }
+
+  /** The request took too long: node:http's 408, then the connection ends. */
+  timedOut(): void {
+    this.exchange = null;
+    this.socket.write(REQUEST_TIMEOUT_ANSWER);
+    this.end();
   }
 
   private end(): void {
@@ -257,7 +259,7 @@ class ClientConnection {
         return;
       }
       // node:http's answer to a head that takes too long (its headersTimeout)
-      this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      this.socket.end(REQUEST_TIMEOUT_ANSWER);
       this.socket.destroySoon();
     }, this.lane.headersTimeoutMs);
     this.headTimer.unref();
@@ -322,6 +324,8 @@ class Exchange implements BackendOwner {
   private backendPaused = false;
   /** The request as sent, kept while it may be sent again on a fresh connection. */
   private replay: Buffer[] | null;
+  /** Bounds the upload (only for a request with a body still to come). */
+  private bodyTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly lane: Lane,
@@ -340,10 +344,15 @@ class Exchange implements BackendOwner {
     this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? (body === null ? [request] : [request, body]) : null;
     this.conn = lane.pool.acquire(target, this);
     this.send(body === null ? [request] : [request, body]);
+    if (this.bodyRemaining > 0) {
+      this.bodyTimer = setTimeout(this.onBodyTimeout, lane.requestTimeoutMs);
+      this.bodyTimer.unref();
+    }
   }
 
   sendBody(chunk: Buffer): void {
     this.bodyRemaining -= chunk.length;
+    if (this.bodyRemaining === 0) this.clearBodyTimer();
     if (this.phase === Phase.Done) return; // answered early: the rest of the upload is read and dropped
     if (!this.conn.socket.write(chunk)) this.client.setPaused('upload', true);
   }
@@ -368,12 +377,12 @@ class Exchange implements BackendOwner {
     for (;;) {
       const end = buf.indexOf(HEAD_END);
       if (end === -1) {
-        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail('answered with a response head longer than 64 KiB');
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail(RESPONSE_HEAD_TOO_LONG);
         else this.responseHead = buf;
         return;
       }
       if (end + HEAD_END.length > MAX_RESPONSE_HEAD_BYTES) {
-        this.fail('answered with a response head longer than 64 KiB');
+        this.fail(RESPONSE_HEAD_TOO_LONG);
         return;
       }
       const parsed = parseResponseHead(buf, end, this.head.method);
@@ -382,15 +391,16 @@ class Exchange implements BackendOwner {
         return;
       }
       let headEnd = end + HEAD_END.length;
-      if (this.userName !== null) {
-        // A user's server: its head loses what it may not say through the hub's origin (rewritten only then).
-        const screened = screenResponseHead(buf.toString('latin1', 0, end), serverScope(this.lane.baseUrl, this.userName, this.path));
-        if (screened !== null) {
-          logScreened(this.lane.log, this.userName, redactUrl(this.path), screened);
-          const head = Buffer.from(screened.head, 'latin1');
-          buf = Buffer.concat([head, buf.subarray(headEnd)]);
-          headEnd = head.length;
-        }
+      // Hop-by-hop fields go, and a user's server's head loses what it may not say through the hub's origin; the
+      // head is copied only when something changes.
+      const close = parsed.status >= 200 && (parsed.closesClient || this.head.close);
+      const scope = this.userName === null ? null : serverScope(this.lane.baseUrl, this.userName, this.path);
+      const rewritten = clientResponseHead(parsed, close, scope);
+      if (rewritten !== null) {
+        if (rewritten.screened !== null) logScreened(this.lane.log, this.userName!, redactUrl(this.path), rewritten.screened);
+        const head = Buffer.from(rewritten.head, 'latin1');
+        buf = Buffer.concat([head, buf.subarray(headEnd)]);
+        headEnd = head.length;
       }
       if (parsed.status < 200) {
         // Interim (100, 103): passed on, and the final head follows.
@@ -472,7 +482,7 @@ class Exchange implements BackendOwner {
       this.send(replay);
       return;
     }
-    if (code !== undefined && UNREACHABLE.has(code) && this.userName !== null) {
+    if (isUnreachable(code) && this.userName !== null) {
       this.lane.unreachable(this.userName, code, this.path);
       this.respond(503, `is not answering (${code})`);
       return;
@@ -516,7 +526,8 @@ class Exchange implements BackendOwner {
     const bodyMayBeUnread = this.head.contentLength > 0 && response.status >= 400;
     if (response.reusable && !extraBytes && this.bodyRemaining === 0 && !bodyMayBeUnread) this.lane.pool.release(this.conn);
     else this.dropBackend();
-    this.client.finished(!response.reusable || this.head.close || this.bodyRemaining > 0);
+    // A server that closes its own connection is no reason to close the client's, unless the response's framing is.
+    this.client.finished(response.closesClient || this.head.close || this.bodyRemaining > 0);
   }
 
   /** The server's answer is unusable and nothing has reached the client yet: answer 502 for it. */
@@ -537,16 +548,33 @@ class Exchange implements BackendOwner {
     this.phase = Phase.Done;
     this.dropBackend();
     const close = this.head.close || this.bodyRemaining > 0;
-    const { headers, body } = unavailableResponse(status, this.userName, this.lane.baseUrl, why, { url: this.path, accept: this.head.accept });
-    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
-    for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
-    if (close) text += 'Connection: close\r\n';
-    // A HEAD answer has no body: one written here would be read as the start of the next response.
-    this.client.socket.write(this.head.method === 'HEAD' ? `${text}\r\n` : `${text}\r\n${body}`);
+    const request = { url: this.path, accept: this.head.accept, method: this.head.method };
+    this.client.socket.write(unavailableHead(status, this.userName, this.lane.baseUrl, why, request, close));
     this.client.finished(close);
   }
 
+  /** The upload did not arrive in time: node:http's answer (408) if nothing was answered yet, else the connection is cut. */
+  private readonly onBodyTimeout = (): void => {
+    this.bodyTimer = null;
+    if (this.phase === Phase.Done || this.bodyRemaining === 0) return;
+    this.lane.log.info({ user: this.userName, url: redactUrl(this.path) }, 'request body not received in time; closing the connection');
+    if (this.answered) {
+      this.cutShort('the request body did not arrive in time');
+      return;
+    }
+    this.phase = Phase.Done;
+    this.dropBackend();
+    this.client.timedOut();
+  };
+
+  private clearBodyTimer(): void {
+    if (this.bodyTimer === null) return;
+    clearTimeout(this.bodyTimer);
+    this.bodyTimer = null;
+  }
+
   private dropBackend(): void {
+    this.clearBodyTimer();
     this.conn.owner = null;
     this.conn.socket.destroy();
   }

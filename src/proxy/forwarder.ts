@@ -6,9 +6,9 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
-import { prepareForwardedHeaders } from './request-headers.js';
-import { logScreened, screenResponseHeaders, serverScope } from './response-policy.js';
-import { rejectUpgrade, sendUnavailable } from './responses.js';
+import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
+import { logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders, serverScope } from './policy/headers.js';
+import { BACKEND_IDLE_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET } from './policy/limits.js';
 
 export interface ForwarderOptions {
   baseUrl: string;
@@ -32,26 +32,19 @@ export interface Forwarder {
   close(): void;
 }
 
-/** Connect-level failures: the server is not there, which the state machine should check. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/** What a client may send before its upgrade is answered (it should send nothing). */
-const MAX_EARLY_BYTES = 64 * 1024;
-
 const USER = Symbol('berth.user');
 const UPGRADED = Symbol('berth.upgraded');
 type Tagged = { [USER]?: string; [UPGRADED]?: boolean };
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const { baseUrl, logger, touch } = options;
-  // Generous: jupyter_server answers a kernel's upgrade only once the kernel is ready (kernel_info_timeout is 60 s).
-  const upgradeTimeoutMs = options.upgradeTimeoutMs ?? 120_000;
-  const closeGraceMs = options.closeGraceMs ?? 5_000;
+  const upgradeTimeoutMs = options.upgradeTimeoutMs ?? DEFAULT_UPGRADE_TIMEOUT_MS;
+  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const log = logger.child({ component: 'proxy' });
 
-  // Backend connections are reused across requests; idle ones are dropped after 30 s (Agent `timeout`
-  // only destroys free sockets, so long downloads and slow responses are not cut).
-  const agent = new http.Agent({ keepAlive: true, timeout: 30_000 });
+  // Backend connections are reused across requests, as the fast lane's pool does (Agent `timeout` only destroys
+  // free sockets, so long downloads and slow responses are not cut).
+  const agent = new http.Agent({ keepAlive: true, timeout: BACKEND_IDLE_TIMEOUT_MS, maxFreeSockets: MAX_IDLE_PER_TARGET });
   const proxy = createProxyServer({ agent, ws: true });
   const liveUpgrades = new Set<Socket>();
   const targets = new Map<string, URL>();
@@ -85,14 +78,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       res.destroy();
       return;
     }
-    if (code !== undefined && UNREACHABLE.has(code)) {
+    if (isUnreachable(code)) {
       unreachable(name, err, req.url);
       sendUnavailable(req, res, 503, name, baseUrl, `is not answering (${code})`);
       return;
     }
     // The error's own fields can carry the server's bytes (rawPacket): log what went wrong, not the payload.
     log.warn({ user: name, code, error: err.message, url: redactUrl(req.url ?? '') }, 'proxying to user server failed');
-    sendUnavailable(req, res, 502, name, baseUrl, `closed the connection without an answer (${code ?? err.message})`);
+    const why = code === 'HPE_HEADER_OVERFLOW' ? RESPONSE_HEAD_TOO_LONG : `closed the connection without an answer (${code ?? err.message})`;
+    sendUnavailable(req, res, 502, name, baseUrl, why);
   }
 
   function onWsError(err: Error, req: http.IncomingMessage, socket: http.ServerResponse | Socket): void {
@@ -104,7 +98,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       log.debug({ user: name, code, upgraded }, 'proxied WebSocket closed');
       return;
     }
-    if (!upgraded && code !== undefined && UNREACHABLE.has(code)) {
+    if (!upgraded && isUnreachable(code)) {
       unreachable(name, err, req.url);
       if (!(socket instanceof http.ServerResponse)) rejectUpgrade(socket, 503, `The server of ${name} is not answering (${code}).`);
       return;
@@ -118,6 +112,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   });
 
   proxy.on('proxyReq', (proxyReq, req, res) => {
+    removeHopByHop(proxyReq, req.headers);
+    // Interim answers are the client's too (RFC 9110 §15.2), as on the fast lane; http-proxy-3 drops them.
+    proxyReq.on('information', (info: http.InformationEvent) => passInterim(info, req, res as http.ServerResponse));
     // Node ends a request without 'response' or 'error' when the server answers 101 to a plain request
     // (it has no upgrade to hand the socket to); the client must still get an answer.
     let answered = false;
@@ -131,6 +128,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   });
 
   proxy.on('proxyRes', (proxyRes, req, res) => {
+    // Before http-proxy-3 copies the head: what describes the server's connection is not the client's business.
+    screenHopByHop(proxyRes.headers, !(res as http.ServerResponse).shouldKeepAlive);
     const name = (req as Tagged)[USER];
     if (name === undefined) return;
     const status = proxyRes.statusCode ?? 0;
@@ -152,6 +151,32 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     });
   });
 
+  /**
+   * node:http writes only the interim answers it has an API for: 100 Continue (unless node:http sent its own for the
+   * client's Expect, which the server's 100 answers) and 103 Early Hints, screened like a final head.
+   */
+  function passInterim(info: http.InformationEvent, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (res.headersSent || res.destroyed) return;
+    if (info.statusCode === 100) {
+      if (req.headers.expect === undefined) res.writeContinue();
+      return;
+    }
+    if (info.statusCode !== 103) return;
+    const headers = { ...info.headers };
+    screenHopByHop(headers, false);
+    const name = (req as Tagged)[USER];
+    if (name !== undefined) {
+      const changes = screenResponseHeaders(headers, serverScope(baseUrl, name, req.url ?? ''));
+      if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, name, redactUrl(req.url ?? ''), changes);
+    }
+    try {
+      res.writeEarlyHints(headers as Record<string, string | string[]>);
+    } catch (err) {
+      // node:http checks Link values more strictly than browsers: such hints are dropped, the answer still follows.
+      log.debug({ user: name, error: (err as Error).message }, 'could not pass 103 Early Hints on');
+    }
+  }
+
   /** Removes what a user's server may not send through the hub's origin; http-proxy-3 copies the headers after this. */
   function screen(proxyRes: http.IncomingMessage, req: http.IncomingMessage, name: string): void {
     const url = req.url ?? '';
@@ -171,7 +196,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     // Registered before http-proxy-3's own listeners, which write these headers to the client: a handshake's
     // Set-Cookie is stored by browsers like any other, and so is the one of a plain answer that refuses it.
     proxyReq.once('upgrade', (res: http.IncomingMessage) => screen(res, req, name));
-    proxyReq.once('response', (res: http.IncomingMessage) => screen(res, req, name));
+    proxyReq.once('response', (res: http.IncomingMessage) => {
+      // A refusal relayed to the client, which http-proxy-3 then closes.
+      screenHopByHop(res.headers, true);
+      screen(res, req, name);
+    });
     const timer = setTimeout(() => {
       log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'WebSocket upgrade not completed in time; closing it');
       proxyReq.destroy();
@@ -193,7 +222,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const collect = (chunk: Buffer) => {
       early.push(chunk);
       earlyBytes += chunk.length;
-      if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
+      if (earlyBytes > MAX_EARLY_UPGRADE_BYTES) socket.destroy();
     };
     const hungUp = () => socket.destroy();
     socket.on('data', collect);

@@ -1,7 +1,9 @@
-// The fast lane's HTTP/1.1 parsing as tables: which request heads it takes and which it leaves to node:http, the
-// head it forwards, how it frames a server's response, and where a chunked body ends however its bytes arrive.
+// The fast lane's HTTP/1.1 parsing as tables: which request heads it takes and which it leaves to node:http, how it
+// frames a server's response, and where a chunked body ends however its bytes arrive (the head it forwards:
+// policy/headers.test.ts).
 import { describe, expect, it } from 'vitest';
-import { ChunkedScanner, forwardedRequestHead, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
+import { ChunkedScanner, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
+import { HOP_BY_HOP } from './policy/headers.js';
 
 /** Parses a head written without its final CRLFCRLF, as the fast lane finds it in a buffer. */
 function request(head: string): RequestHead | null {
@@ -128,80 +130,6 @@ describe('parseRequestHead takes', () => {
   });
 });
 
-describe('forwardedRequestHead', () => {
-  function forwarded(head: string, path = '/user/alice/x', remote = '10.0.0.9'): string {
-    const parsed = request(head);
-    expect(parsed).not.toBeNull();
-    return forwardedRequestHead(parsed!, path, remote, false);
-  }
-  function lines(text: string, name: string): string[] {
-    return text.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  }
-
-  it('removes the hub login cookie and keeps the others', () => {
-    const out = forwarded(`${GET}\r\nCookie: a=1; jupyterhub-hub-login=secret; jupyterhub-user-alice=u`);
-    expect(lines(out, 'cookie')).toEqual(['Cookie: a=1; jupyterhub-user-alice=u']);
-    expect(out).not.toContain('secret');
-  });
-
-  it('removes the __Host- variant of the login cookie', () => {
-    const out = forwarded(`${GET}\r\nCookie: __Host-jupyterhub-hub-login=secret; _xsrf=x`);
-    expect(lines(out, 'cookie')).toEqual(['Cookie: _xsrf=x']);
-  });
-
-  it('sends no Cookie header when the login cookie was the only one', () => {
-    expect(lines(forwarded(`${GET}\r\nCookie: jupyterhub-hub-login=secret`), 'cookie')).toEqual([]);
-  });
-
-  it('keeps the login cookie on a request forwarded to the hub', () => {
-    const parsed = request('GET /hub/home HTTP/1.1\r\nHost: h\r\nCookie: a=1; jupyterhub-hub-login=secret')!;
-    expect(lines(forwardedRequestHead(parsed, '/hub/home', '10.0.0.9', true), 'cookie')).toEqual(['Cookie: a=1; jupyterhub-hub-login=secret']);
-  });
-
-  it('keeps a Cookie header without the login cookie as it was', () => {
-    expect(lines(forwarded(`${GET}\r\nCookie: a=1;b=2`), 'cookie')).toEqual(['Cookie: a=1;b=2']);
-  });
-
-  it('sets X-Forwarded-For/Proto/Port/Host from the client and its Host', () => {
-    const out = forwarded(GET);
-    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 10.0.0.9']);
-    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: http']);
-    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 8000']);
-    expect(lines(out, 'x-forwarded-host')).toEqual(['X-Forwarded-Host: hub.example:8000']);
-  });
-
-  it('uses port 80 for a Host without a port', () => {
-    expect(lines(forwarded('GET /user/alice/x HTTP/1.1\r\nHost: hub.example'), 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 80']);
-  });
-
-  it('appends to the X-Forwarded-For/Proto/Port a front proxy sent and keeps its X-Forwarded-Host', () => {
-    const out = forwarded(`${GET}\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Forwarded-Host: public.example`);
-    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 1.2.3.4, 5.6.7.8,10.0.0.9']);
-    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: https,http']);
-    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 443,8000']);
-    expect(lines(out, 'x-forwarded-host')).toEqual(['X-Forwarded-Host: public.example']);
-  });
-
-  it('drops Connection and Keep-Alive (the server connection is pooled)', () => {
-    const out = forwarded(`${GET}\r\nConnection: keep-alive, close\r\nKeep-Alive: timeout=5`);
-    expect(lines(out, 'connection')).toEqual([]);
-    expect(lines(out, 'keep-alive')).toEqual([]);
-  });
-
-  it('replaces the target with the normalised path and keeps the method', () => {
-    const out = forwarded('DELETE /user/alice/a/../b?x=1 HTTP/1.1\r\nHost: h', '/user/alice/b?x=1');
-    expect(out.startsWith('DELETE /user/alice/b?x=1 HTTP/1.1\r\nHost: h\r\n')).toBe(true);
-  });
-
-  it('ends with one empty line and keeps Content-Length', () => {
-    const out = forwarded('POST /user/alice/x HTTP/1.1\r\nHost: h\r\nContent-Length: 12');
-    expect(lines(out, 'content-length')).toEqual(['Content-Length: 12']);
-    expect(out.endsWith('\r\n\r\n')).toBe(true);
-    expect(out.indexOf('\r\n\r\n')).toBe(out.length - 4);
-  });
-});
-
-
 describe('parseResponseHead', () => {
   it.each([
     ['a status below 100', 'HTTP/1.1 099 Low\r\nContent-Length: 2', /invalid HTTP status/],
@@ -234,7 +162,7 @@ describe('parseResponseHead', () => {
     ['HEAD with a Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 10', 'HEAD', 200],
     ['HEAD with Transfer-Encoding', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'HEAD', 200],
   ])('frames %s as no body', (_name, head, method, status) => {
-    expect(response(head, method)).toEqual({ status, framing: 'none', length: 0, reusable: true });
+    expect(response(head, method)).toEqual({ text: head, status, framing: 'none', length: 0, reusable: true, closesClient: false, connection: null, hopByHop: false });
   });
 
   it.each([
@@ -246,12 +174,19 @@ describe('parseResponseHead', () => {
     ['chunked over two headers', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked', { framing: 'chunked', reusable: true }],
     ['gzip alone (close-delimited)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip', { framing: 'close', reusable: false }],
     ['chunked, gzip (close-delimited)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip', { framing: 'close', reusable: false }],
-    ['Content-Length with chunked', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked', { framing: 'chunked', reusable: false }],
-    ['Connection: close', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close', { framing: 'length', length: 2, reusable: false }],
-    ['Connection: Keep-Alive, Close', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: Keep-Alive, Close', { framing: 'length', reusable: false }],
-    ['Connection: closed (not close)', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: closed', { framing: 'length', reusable: true }],
-    ['HTTP/1.0', 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive', { framing: 'length', length: 2, reusable: false }],
-    ['no framing', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain', { framing: 'close', reusable: false }],
+    ['Content-Length with chunked', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked', { framing: 'chunked', reusable: false, closesClient: true }],
+    ['Connection: close', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close', { framing: 'length', length: 2, reusable: false, closesClient: false, connection: 'close', hopByHop: false }],
+    ['Connection: Keep-Alive, Close', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: Keep-Alive, Close', { framing: 'length', reusable: false, connection: null, hopByHop: true }],
+    ['Connection: closed (not close)', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: closed', { framing: 'length', reusable: true, hopByHop: true }],
+    ['HTTP/1.0', 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive', { framing: 'length', length: 2, reusable: false, closesClient: true, connection: 'keep-alive' }],
+    ['no framing', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain', { framing: 'close', reusable: false, closesClient: true }],
+    ['Connection: keep-alive alone', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: Keep-Alive', { connection: 'keep-alive', hopByHop: false, closesClient: false }],
+    ['Connection: keep-alive with Keep-Alive', 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 2', { connection: null, hopByHop: true }],
+    ['Proxy-Connection', 'HTTP/1.1 200 OK\r\nProxy-Connection: keep-alive\r\nContent-Length: 2', { hopByHop: true }],
+    ['TE', 'HTTP/1.1 200 OK\r\nTE: trailers\r\nContent-Length: 2', { hopByHop: true }],
+    ['Trailer', 'HTTP/1.1 200 OK\r\nTrailer: X-Sum\r\nTransfer-Encoding: chunked', { hopByHop: true }],
+    ['Upgrade outside a 101', 'HTTP/1.1 200 OK\r\nUpgrade: h2c\r\nContent-Length: 2', { hopByHop: true }],
+    ['two Connection headers', 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: keep-alive\r\nContent-Length: 2', { connection: null, hopByHop: true }],
     ['a status line without a reason', 'HTTP/1.1 200\r\nContent-Length: 1', { framing: 'length', length: 1 }],
     ['obs-text in the reason and a value', 'HTTP/1.1 200 D\xe9j\xe0 vu\r\nContent-Disposition: attachment; filename="\xe9.txt"\r\nContent-Length: 1', { framing: 'length' }],
   ])('frames %s', (_name, head, expected) => {
@@ -334,15 +269,6 @@ describe('ChunkedScanner', () => {
   });
 });
 
-describe('forwardedRequestHead with an empty X-Forwarded-Host', () => {
-  it('sends one X-Forwarded-Host, from Host, as the node:http path does', () => {
-    const parsed = request(`${GET}\r\nX-Forwarded-Host: `)!;
-    const out = forwardedRequestHead(parsed, '/user/alice/x', '10.0.0.9', false);
-    const hosts = out.split('\r\n').filter((l) => l.toLowerCase().startsWith('x-forwarded-host:'));
-    expect(hosts).toEqual(['X-Forwarded-Host: hub.example:8000']);
-  });
-});
-
 describe('ChunkedScanner on the first byte of a trailer line', () => {
   // Clients that accept a bare LF as a line end (browsers do) see `0\r\n\n` as the body's end and what follows as
   // the next response, while the scanner reads on to the next CRLFCRLF: the two disagree on where the body ends.
@@ -351,5 +277,14 @@ describe('ChunkedScanner on the first byte of a trailer line', () => {
     ['a NUL', '0\r\n\0X: y\r\n\r\n'],
   ])('refuses a trailer line starting with %s', (_name, body) => {
     expect(() => new ChunkedScanner().scan(Buffer.from(body, 'latin1'))).toThrow(/trailer/);
+  });
+});
+
+describe('hop-by-hop fields in a response head', () => {
+  it('flags every field in HOP_BY_HOP (the parser keeps its own cases in step with that list)', () => {
+    for (const name of HOP_BY_HOP) {
+      const head = `HTTP/1.1 200 OK\r\n${name}: x\r\nContent-Length: 0`;
+      expect(parseResponseHead(Buffer.from(head, 'latin1'), head.length, 'GET')).toMatchObject({ hopByHop: true });
+    }
   });
 });

@@ -1,9 +1,7 @@
 // Strict HTTP/1.1 message heads and chunked framing for the proxy's fast lane. A request head this module does not
 // fully understand parses to null, so the connection goes to node:http, which answers or refuses it itself.
-import { withoutHubCookies } from './request-headers.js';
+import { MAX_TRAILER_BYTES } from './policy/limits.js';
 
-/** node:http's default limit on a message head; a longer one is left to node:http to refuse (431). */
-export const MAX_HEAD_BYTES = 16 * 1024;
 export const HEAD_END = Buffer.from('\r\n\r\n');
 
 export interface RequestHead {
@@ -82,7 +80,11 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | null {
           else if (option !== 'keep-alive') return null;
         }
         break;
+      // The other hop-by-hop fields (src/proxy/policy/headers.ts HOP_BY_HOP; a test keeps the two in step).
       case 'keep-alive':
+      case 'proxy-connection':
+      case 'te':
+      case 'trailer':
         break;
       case 'cookie':
         if (head.cookie !== undefined) return null;
@@ -121,26 +123,6 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | null {
   return head;
 }
 
-/**
- * The head sent on: the given path, the hub's login cookie removed unless it goes to the hub, hop-by-hop
- * Connection headers dropped (the backend connection is pooled) and X-Forwarded-* appended as the node:http path does.
- */
-export function forwardedRequestHead(head: RequestHead, path: string, remoteAddress: string, toHub: boolean): string {
-  let out = `${head.method} ${path} HTTP/1.1\r\n${head.kept}`;
-  const cookie = head.cookie === undefined || toHub ? head.cookie : withoutHubCookies(head.cookie);
-  if (cookie !== undefined) out += `Cookie: ${cookie}\r\n`;
-  const port = /:(\d+)$/.exec(head.host)?.[1] ?? '80';
-  out += `X-Forwarded-For: ${appended(head.forwardedFor, remoteAddress)}\r\n`;
-  out += `X-Forwarded-Proto: ${appended(head.forwardedProto, 'http')}\r\n`;
-  out += `X-Forwarded-Port: ${appended(head.forwardedPort, port)}\r\n`;
-  out += `X-Forwarded-Host: ${head.forwardedHost || head.host}\r\n`;
-  return `${out}\r\n`;
-}
-
-function appended(prior: string | undefined, value: string): string {
-  return prior ? `${prior},${value}` : value;
-}
-
 function trimOws(value: string): string {
   let start = 0;
   let end = value.length;
@@ -152,13 +134,28 @@ function trimOws(value: string): string {
 export type Framing = 'none' | 'length' | 'chunked' | 'close';
 
 export interface ResponseHead {
+  /** The head as read, without its final CRLFCRLF (latin1): screened and rewritten from this, never read again. */
+  text: string;
   status: number;
   framing: Framing;
   /** Body bytes for 'length'. */
   length: number;
   /** The backend connection may carry another request after this response. */
   reusable: boolean;
+  /**
+   * The client connection must end after this response: its body ends when the server closes, the server spoke
+   * HTTP/1.0, or the head is framed two ways (passed on as it is, a client could read it either way).
+   */
+  closesClient: boolean;
+  /** The lone Connection field when it is just `keep-alive` or `close`, which the lane may pass as its own word. */
+  connection: 'keep-alive' | 'close' | null;
+  /** Any other hop-by-hop field is present: the head must be rewritten without them (src/proxy/policy/headers.ts). */
+  hopByHop: boolean;
 }
+
+/** A Connection value that is just `keep-alive`, or just `close` (tested on the raw value: no copy). */
+const LONE_KEEP_ALIVE = /^[ \t]*keep-alive[ \t]*$/i;
+const LONE_CLOSE = /^[ \t]*close[ \t]*$/i;
 
 // Responses may carry obs-text (reason phrases, filenames); NUL, other controls and bare CR/LF are refused.
 const UNSAFE_RESPONSE_BYTES = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
@@ -177,39 +174,64 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
   const status = Number(statusLine[2]);
   if (status < 100) return `answered with an invalid HTTP status (${status})`;
   if (status === 101) return 'closed the connection without a usable answer (101 Switching Protocols to a plain request)';
-  let reusable = statusLine[1] === '1';
+  const http10 = statusLine[1] === '0';
+  let reusable = !http10;
   let length = -1;
   let transferEncoding: string | undefined;
+  let connection: 'keep-alive' | 'close' | null = null;
+  let hopByHop = false;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
     if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) return `answered with a malformed header line: ${JSON.stringify(line.slice(0, 80))}`;
     const name = line.slice(0, colon).toLowerCase();
-    if (name === 'content-length') {
-      for (const part of line.slice(colon + 1).split(',')) {
-        const value = trimOws(part);
-        if (!DIGITS.test(value) || (length !== -1 && Number(value) !== length)) return 'answered with an invalid or conflicting Content-Length';
-        length = Number(value);
+    switch (name) {
+      case 'content-length':
+        for (const part of line.slice(colon + 1).split(',')) {
+          const value = trimOws(part);
+          if (!DIGITS.test(value) || (length !== -1 && Number(value) !== length)) return 'answered with an invalid or conflicting Content-Length';
+          length = Number(value);
+        }
+        break;
+      case 'transfer-encoding': {
+        const value = trimOws(line.slice(colon + 1)).toLowerCase();
+        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+        break;
       }
-    } else if (name === 'transfer-encoding') {
-      const value = trimOws(line.slice(colon + 1)).toLowerCase();
-      transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-    } else if (name === 'connection') {
-      if (/(^|[\s,])close($|[\s,])/i.test(line.slice(colon + 1))) reusable = false;
+      case 'connection': {
+        const value = line.slice(colon + 1);
+        if (/(^|[\s,])close($|[\s,])/i.test(value)) reusable = false;
+        if (connection === null && !hopByHop && LONE_KEEP_ALIVE.test(value)) connection = 'keep-alive';
+        else if (connection === null && !hopByHop && LONE_CLOSE.test(value)) connection = 'close';
+        else hopByHop = true;
+        break;
+      }
+      // The other hop-by-hop fields (src/proxy/policy/headers.ts HOP_BY_HOP; a test keeps the two in step): cases
+      // here rather than a set lookup for every line of every response.
+      case 'keep-alive':
+      case 'proxy-connection':
+      case 'te':
+      case 'trailer':
+      case 'upgrade':
+        hopByHop = true;
     }
   }
+  if (hopByHop) connection = null;
+  // Literals rather than a spread of shared fields: this runs once per proxied response.
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) {
-    return { status, framing: 'none', length: 0, reusable };
+    return { text, status, framing: 'none', length: 0, reusable, closesClient: http10, connection, hopByHop };
   }
   if (transferEncoding !== undefined) {
-    // A message with both is a smuggling shape: framed by Transfer-Encoding and never reused (RFC 9112 §6.3).
-    if (length !== -1) reusable = false;
     const codings = transferEncoding.split(',');
-    if (trimOws(codings[codings.length - 1]!) === 'chunked') return { status, framing: 'chunked', length: 0, reusable };
-    return { status, framing: 'close', length: 0, reusable: false };
+    if (trimOws(codings[codings.length - 1]!) === 'chunked') {
+      // A message with both is a smuggling shape: framed by Transfer-Encoding and never reused (RFC 9112 §6.3).
+      const both = length !== -1;
+      return { text, status, framing: 'chunked', length: 0, reusable: reusable && !both, closesClient: http10 || both, connection, hopByHop };
+    }
+    return { text, status, framing: 'close', length: 0, reusable: false, closesClient: true, connection, hopByHop };
   }
-  if (length !== -1) return { status, framing: 'length', length, reusable };
-  return { status, framing: 'close', length: 0, reusable: false };
+  if (length !== -1) return { text, status, framing: 'length', length, reusable, closesClient: http10, connection, hopByHop };
+  return { text, status, framing: 'close', length: 0, reusable: false, closesClient: true, connection, hopByHop };
 }
 
 const enum Chunk {
@@ -226,7 +248,6 @@ const enum Chunk {
   Done,
 }
 
-const MAX_TRAILER_BYTES = 16 * 1024;
 const MAX_SIZE_DIGITS = 12;
 
 /** Finds where a chunked body ends without copying it; bytes pass through unchanged. */

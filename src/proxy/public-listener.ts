@@ -2,14 +2,15 @@
 // user's server while it runs, anything else → a redirect into <base_url>hub/ as JupyterHub does. Connections start
 // in the fast lane (plain requests to running servers); the rest is node:http with http-proxy-3 for upgrades.
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { redactUrl, type Logger } from '../log.js';
 import { createActivityMeter } from './activity.js';
 import { createConnectionLimit } from './connection-limit.js';
 import { createFastLane } from './fast-lane.js';
 import { createForwarder, type ForwarderOptions } from './forwarder.js';
-import { rejectUpgrade } from './responses.js';
+import { rejectUpgrade, sendInternalError, sendRedirect, sendRefusal } from './policy/answers.js';
+import { DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_REQUEST_HEADER_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_HEAD_BYTES } from './policy/limits.js';
 import { routeRequest, type Route, type RouteSource } from './route-table.js';
 import { parseSubdomainHost } from '../servers/user-origin.js';
 
@@ -27,12 +28,14 @@ export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTi
   keepAliveTimeoutMs?: number;
   /** How long a request head may take to arrive, counted from its first byte or from the connection's start (default 10 s). */
   requestHeaderTimeoutMs?: number;
+  /** How long a whole request, head and body, may take to arrive (default 300 s; never less than the head's). */
+  requestTimeoutMs?: number;
   /** Open connections per client address (IPv6: per /64); more are reset at once. 0: no cap (default 500). */
   maxConnectionsPerClient?: number;
 }
 
 export interface PublicListener {
-  /** The listening socket: each connection starts in the fast lane. */
+  /** The listening socket (node:http's server): each connection starts in the fast lane. */
   readonly server: net.Server;
   /**
    * Stops accepting, closes connections between requests at once and all others (requests in flight, WebSockets)
@@ -43,8 +46,9 @@ export interface PublicListener {
 
 export function createPublicListener(options: PublicListenerOptions): PublicListener {
   const { baseUrl, routes, hubTarget, logger } = options;
-  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
-  const requestHeaderTimeoutMs = options.requestHeaderTimeoutMs ?? 10_000;
+  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+  const requestHeaderTimeoutMs = options.requestHeaderTimeoutMs ?? DEFAULT_REQUEST_HEADER_TIMEOUT_MS;
+  const requestTimeoutMs = Math.max(requestHeaderTimeoutMs, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   const log = logger.child({ component: 'proxy' });
   const subdomain = options.subdomainHost ? parseSubdomainHost(options.subdomainHost) : null;
   const routeOf = (req: http.IncomingMessage): Route =>
@@ -72,18 +76,17 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       return;
     }
     if (route.kind === 'redirect') {
-      redirect(res, route.location);
+      sendRedirect(res, route.location);
       return;
     }
     if (route.kind === 'refuse') {
-      res.writeHead(route.status, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`${route.message}\n`);
+      sendRefusal(res, route.status, route.message);
       return;
     }
     const target = routes.target(route.name);
     if (target === null) {
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
-      redirect(res, route.fallback);
+      sendRedirect(res, route.fallback);
       return;
     }
     req.url = route.path;
@@ -107,26 +110,19 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     forwarder.ws(req, socket, head, route.name, target);
   }
 
-  function failed(err: unknown, res: http.ServerResponse): void {
-    logger.error({ err }, 'public listener could not answer a request');
-    if (!res.headersSent) {
-      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Internal error: the hub could not complete this request (see the hub log).\n');
-    } else {
-      res.destroy();
-    }
-  }
-
   const httpServer = http.createServer({
     headersTimeout: requestHeaderTimeoutMs,
-    requestTimeout: Math.max(requestHeaderTimeoutMs, 300_000),
+    requestTimeout: requestTimeoutMs,
+    maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
+    keepAliveTimeout: keepAliveTimeoutMs,
     // How often node:http looks for expired heads: its default 30 s would let a 10 s deadline run to 40 s.
     connectionsCheckingInterval: Math.min(Math.max(requestHeaderTimeoutMs / 4, 50), 30_000),
   }, (req, res) => {
     try {
       dispatch(req, res);
     } catch (err) {
-      failed(err, res);
+      logger.error({ err }, 'public listener could not answer a request');
+      sendInternalError(res);
     }
   });
   httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -141,11 +137,6 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     }
   });
 
-  httpServer.keepAliveTimeout = keepAliveTimeoutMs;
-  // node:http starts tracking connections (headersTimeout, requestTimeout, closeIdleConnections) when it starts
-  // listening; this one never listens itself, it is handed connections.
-  httpServer.emit('listening');
-
   const lane = createFastLane({
     baseUrl,
     subdomain,
@@ -154,24 +145,34 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     logger,
     keepAliveTimeoutMs,
     headersTimeoutMs: requestHeaderTimeoutMs,
+    requestTimeoutMs,
     touch,
     unreachable,
     handOff: (socket, unread) => {
       if (unread !== null) socket.unshift(unread);
-      httpServer.emit('connection', socket);
+      nodeHttpConnection.call(httpServer, socket);
       socket.resume();
     },
   });
 
-  // Counted here, before either path, so connections node:http holds count too.
+  // node:http's server is the listening socket, so it tracks its connections (headersTimeout, requestTimeout,
+  // closeIdleConnections) as it does for any server that listens; but each connection goes to the fast lane first
+  // and reaches node:http's own connection handler only when the lane hands it over. Counted here, before either
+  // lane, so connections node:http holds count too.
+  const connectionListeners = httpServer.listeners('connection') as ((socket: net.Socket) => void)[];
+  const nodeHttpConnection = connectionListeners[0];
+  if (nodeHttpConnection === undefined || connectionListeners.length > 1) {
+    throw new Error(`node:http's server has ${connectionListeners.length} 'connection' listeners where the proxy expects only its own handler; this Node version (${process.version}) is not supported`);
+  }
+  httpServer.removeListener('connection', nodeHttpConnection);
   const limit = createConnectionLimit({ maxPerClient: options.maxConnectionsPerClient ?? 500, log });
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  httpServer.on('connection', (socket: net.Socket) => {
     if (limit.admit(socket)) lane.accept(socket);
   });
 
   function close(graceMs = 2000): Promise<void> {
     return new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      httpServer.close(() => resolve());
       lane.closeIdle();
       httpServer.closeIdleConnections();
       forwarder.close();
@@ -179,18 +180,10 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
         lane.destroyAll();
         httpServer.closeAllConnections();
       }, graceMs).unref();
-    }).finally(() => {
-      lane.destroyAll();
-      httpServer.close();
-    });
+    }).finally(() => lane.destroyAll());
   }
 
-  return { server, close };
-}
-
-function redirect(res: http.ServerResponse, location: string): void {
-  res.writeHead(302, { Location: location, 'Content-Length': 0 });
-  res.end();
+  return { server: httpServer, close };
 }
 
 function ignoreSocketError(): void {}

@@ -1,7 +1,180 @@
-// What a user's server may not say to a browser through the hub's origin: cookies the hub owns or that reach past
-// the server's own prefix, and headers that act beyond that prefix. The one table both proxy paths apply; pure.
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Logger } from '../log.js';
+// What the proxy adds to and strips from the messages it forwards, on both lanes (the fast lane's raw heads and
+// node:http's parsed headers): X-Forwarded-*, the hub's login cookie, hop-by-hop headers, and what a user's server
+// may not say to a browser through the hub's origin. Pure; the one place these rules live.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../../log.js';
+import type { RequestHead, ResponseHead } from '../http1.js';
+
+// ---- Requests: what a server is told about the client, and what it never sees ----
+
+/** The hub's own login cookie (and its __Host- variant). The single-user server never reads it. */
+const HUB_LOGIN_COOKIE = 'jupyterhub-hub-login';
+
+/**
+ * The Cookie header without the hub's login cookie; undefined when nothing is left.
+ * `_xsrf` is kept on purpose: the hub's `_xsrf` has path `<base_url>hub/`, so browsers never send it to
+ * `/user/…`, while the single-user server sets and checks its own cookie of the same name there.
+ */
+export function withoutHubCookies(cookie: string | undefined): string | undefined {
+  if (cookie === undefined || !cookie.includes(HUB_LOGIN_COOKIE)) return cookie;
+  const kept: string[] = [];
+  for (const part of cookie.split(';')) {
+    const pair = part.trim();
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
+    if (name === HUB_LOGIN_COOKIE || name === `__Host-${HUB_LOGIN_COOKIE}`) continue;
+    kept.push(pair);
+  }
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+/**
+ * Hop-by-hop fields (RFC 9110 §7.6.1): they describe one connection, so they are never forwarded, in either
+ * direction, with the fields a Connection header names. `upgrade` only outside a WebSocket handshake (101).
+ * The fast lane drops the request ones while parsing (src/proxy/http1.ts hands over a head whose Connection names
+ * anything but close or keep-alive); node:http's requests and both lanes' responses go through the functions below.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+/**
+ * X-Forwarded-For/Proto/Port are appended to what a front proxy sent, as configurable-http-proxy does;
+ * X-Forwarded-Host keeps the first value. Proto is http/https for WebSockets too (tornado ignores ws/wss).
+ * Each lane writes them in its own form with these three functions, so the values cannot drift apart.
+ */
+function appended(prior: string | undefined, value: string): string {
+  return prior ? `${prior},${value}` : value;
+}
+
+function forwardedPort(host: string, encrypted: boolean): string {
+  return /:(\d+)$/.exec(host)?.[1] ?? (encrypted ? '443' : '80');
+}
+
+function forwardedHost(prior: string | undefined, host: string): string {
+  return prior || host;
+}
+
+/**
+ * The fast lane's head as sent on: the given path, the lines the parser kept, the hub's login cookie removed unless
+ * it goes to the hub, and X-Forwarded-* as {@link prepareForwardedHeaders} writes them. The public port is plain
+ * TCP (TLS ends in front of the hub), so the client's own protocol is http.
+ */
+export function forwardedRequestHead(head: RequestHead, path: string, remoteAddress: string, toHub: boolean): string {
+  let out = `${head.method} ${path} HTTP/1.1\r\n${head.kept}`;
+  const cookie = head.cookie === undefined || toHub ? head.cookie : withoutHubCookies(head.cookie);
+  if (cookie !== undefined) out += `Cookie: ${cookie}\r\n`;
+  out += `X-Forwarded-For: ${appended(head.forwardedFor, remoteAddress)}\r\n`;
+  out += `X-Forwarded-Proto: ${appended(head.forwardedProto, 'http')}\r\n`;
+  out += `X-Forwarded-Port: ${appended(head.forwardedPort, forwardedPort(head.host, false))}\r\n`;
+  out += `X-Forwarded-Host: ${forwardedHost(head.forwardedHost, head.host)}\r\n`;
+  return `${out}\r\n`;
+}
+
+/**
+ * Rewrites `req.headers` in place for node:http's lane (the proxy library copies them as they are): the hub's own
+ * cookie is withheld unless the request goes to the hub app (`toHub`), and X-Forwarded-* added. Hop-by-hop fields
+ * are taken off the outgoing request by {@link removeHopByHop}: the library reads the client's Connection here to
+ * answer an HTTP/1.0 client.
+ */
+export function prepareForwardedHeaders(req: IncomingMessage, toHub = false): void {
+  const headers = req.headers;
+  if (!toHub) {
+    const cookie = withoutHubCookies(headers.cookie);
+    if (cookie === undefined) delete headers.cookie;
+    else headers.cookie = cookie;
+  }
+  const encrypted = (req.socket as TLSSocket).encrypted === true;
+  const host = headers.host ?? '';
+  append(headers, 'x-forwarded-for', req.socket.remoteAddress ?? '');
+  append(headers, 'x-forwarded-proto', encrypted ? 'https' : 'http');
+  append(headers, 'x-forwarded-port', forwardedPort(host, encrypted));
+  const priorHost = headers['x-forwarded-host'];
+  headers['x-forwarded-host'] = forwardedHost(Array.isArray(priorHost) ? priorHost[0] : priorHost, host);
+}
+
+function append(headers: IncomingHttpHeaders, name: string, value: string): void {
+  const prior = headers[name];
+  headers[name] = appended(Array.isArray(prior) ? prior.join(',') : prior, value);
+}
+
+/**
+ * node:http's lane: takes the hop-by-hop fields of the client's request (`headers`), and those its Connection
+ * names, off the request to the server before it is sent (node:http then says keep-alive for its pooled connection).
+ * Not for WebSocket handshakes, which need their Connection and Upgrade.
+ */
+export function removeHopByHop(outgoing: { removeHeader(name: string): void }, headers: IncomingHttpHeaders): void {
+  for (const name of connectionNamed(headers.connection)) outgoing.removeHeader(name);
+  for (const name of HOP_BY_HOP) outgoing.removeHeader(name);
+}
+
+/**
+ * Fields a Connection header may name that are kept all the same: a message's framing (the fast lane frames a
+ * response by the fields it passes on; removing one would let a server make the client read the next response on
+ * the connection as part of this one's body) and Host. `close` is an option, not a field.
+ */
+const NEVER_NAMED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'host', 'close', '']);
+
+/** The fields a Connection header (its value, or several joined by commas) names, less those above. */
+function connectionNamed(connection: string | undefined): string[] {
+  if (connection === undefined) return [];
+  const names: string[] = [];
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (!NEVER_NAMED.has(name) && !HOP_BY_HOP.has(name)) names.push(name);
+  }
+  return names;
+}
+
+// ---- Responses: what a server's answer may carry to the client ----
+
+/**
+ * The fast lane's response head as it goes to the client, or null when the server's bytes pass unchanged (the
+ * common case: no copy). Rewritten without hop-by-hop fields, saying `Connection: close` when the lane ends the
+ * client connection after it (`close`), and, for a user's server (`scope`), screened as {@link screenResponseHead} says.
+ * A lone `Connection: keep-alive` (or `close`) that is true of the client connection too is left as it is.
+ */
+export function clientResponseHead(
+  response: Pick<ResponseHead, 'text' | 'hopByHop' | 'connection'>,
+  close: boolean,
+  scope: ServerScope | null,
+): { head: string; screened: Screened | null } | null {
+  const rewrite = response.hopByHop || close !== (response.connection === 'close');
+  if (!rewrite && scope === null) return null;
+  const text = rewrite ? withoutHopByHop(response.text, close) : response.text;
+  const screened = scope === null ? null : screenResponseHead(text, scope);
+  if (screened !== null) return { head: screened.head, screened };
+  return rewrite ? { head: `${text}\r\n\r\n`, screened: null } : null;
+}
+
+/** A raw head (without its final CRLFCRLF) without hop-by-hop fields, with `Connection: close` when `close`. */
+function withoutHopByHop(text: string, close: boolean): string {
+  const lines = text.split('\r\n');
+  const connection = lines.filter((line) => fieldName(line) === 'connection').map((line) => line.slice(line.indexOf(':') + 1));
+  const named = new Set(connectionNamed(connection.length > 0 ? connection.join(',') : undefined));
+  let out = lines[0]!;
+  for (let i = 1; i < lines.length; i++) {
+    const name = fieldName(lines[i]!);
+    if (!HOP_BY_HOP.has(name) && !named.has(name)) out += `\r\n${lines[i]}`;
+  }
+  return close ? `${out}\r\nConnection: close` : out;
+}
+
+function fieldName(line: string): string {
+  return line.slice(0, line.indexOf(':')).toLowerCase();
+}
+
+/**
+ * node:http's lane: removes hop-by-hop fields from a server's parsed response in place, before http-proxy-3 copies
+ * it. http-proxy-3 then says `Connection: keep-alive` for an HTTP/1.1 client, so `close` (node:http will end the
+ * client connection after this response) is said here.
+ */
+export function screenHopByHop(headers: IncomingHttpHeaders, close: boolean): void {
+  for (const name of connectionNamed(headers.connection)) delete headers[name];
+  for (const name of HOP_BY_HOP) delete headers[name];
+  if (close) headers.connection = 'close';
+}
+
 
 /**
  * The hub's cookies (src/auth/sessions.ts, src/auth/github.ts; a test keeps this list in step). Listed by name
