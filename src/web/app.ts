@@ -10,6 +10,7 @@ import { healthRoutes, type HealthChecks } from './health.js';
 import { requestLog } from './middleware/request-log.js';
 import { identify } from './middleware/identify.js';
 import { apiRoutes } from './api/index.js';
+import { versionHeader } from './api/version.js';
 import { boundedBodies } from './api/body.js';
 import type { ApiDeps } from './api/deps.js';
 import { adminRoutes } from './pages/admin-routes.js';
@@ -33,6 +34,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = `${deps.config.hub.base_url}hub`;
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
+  app.use('*', versionHeader());
   app.use('*', pageIsolation({ baseUrl: deps.config.hub.base_url }));
   app.use('*', boundedBodies());
   app.use('*', identify(deps.api));
