@@ -94,6 +94,12 @@ export function newTokenBody(maxAge: number | undefined, roles: { adminAccess?: 
     }));
 }
 
+/**
+ * PATCH /proxy: JupyterHub's fields telling it of a new external proxy. Berth's proxy is its own thread, so there is
+ * nothing to point elsewhere; they are typed only to refuse what JupyterHub refuses.
+ */
+export const proxyPatchBody = options({ api_url: string.optional(), auth_token: string.optional() });
+
 /** JupyterHub's group model fields (_group_model_types); Berth acts on `users`. */
 const groupFields = {
   name: string.optional(),
