@@ -3,7 +3,6 @@
 import { Hono } from 'hono';
 import type { HubConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { HttpError } from '../errors.js';
 import type { AppEnv } from './env.js';
 import { renderError } from './errors.js';
 import { healthRoutes, type HealthChecks } from './health.js';
@@ -11,6 +10,7 @@ import { requestLog } from './middleware/request-log.js';
 import { identify } from './middleware/identify.js';
 import { apiRoutes } from './api/index.js';
 import { versionHeader } from './api/version.js';
+import { unmatchedRequest } from './api/method-not-allowed.js';
 import { boundedBodies } from './api/body.js';
 import type { ApiDeps } from './api/deps.js';
 import { adminRoutes } from './pages/admin-routes.js';
@@ -41,7 +41,8 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   // After identify(): the XSRF rules depend on how the caller was authenticated.
   app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.publicUrl, baseUrl: deps.config.hub.base_url, cookie: xsrfCookie(deps.signIn) }));
   app.onError(renderError);
-  app.notFound((c) => renderError(new HttpError(404, `Not found: ${c.req.path}`), c));
+  const unmatched = unmatchedRequest(() => app.routes);
+  app.notFound((c) => renderError(unmatched(c), c));
 
   app.route('/', healthRoutes(deps.health));
   app.route('/api', healthRoutes(deps.health));

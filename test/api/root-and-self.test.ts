@@ -35,6 +35,24 @@ describe('GET /hub/api', () => {
     }
   });
 
+  it('answers an unsupported method on a known API path with 405 and Allow, and an unknown path with 404', async () => {
+    const token = t.tokenFor('admin', ['inherit'], { admin: true });
+    for (const [method, path, allow] of [
+      ['PUT', '/hub/api/users', 'GET, HEAD, OPTIONS, POST'],
+      ['PUT', '/hub/api/users/alice', 'DELETE, GET, HEAD, OPTIONS, PATCH, POST'],
+      ['DELETE', '/hub/api/info', 'GET, HEAD, OPTIONS'],
+      ['GET', '/hub/api/shutdown', 'OPTIONS, POST'],
+      ['PUT', '/hub/api/users/alice/tokens/a1', 'DELETE, GET, HEAD, OPTIONS'],
+    ]) {
+      const res = await t.request(path, { method, token });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(res.headers.get('x-jupyterhub-version')).toBe('5.2.1');
+      expect(await res.json()).toEqual({ status: 405, message: `Method ${method} is not allowed on ${path}; it takes ${allow}` });
+    }
+    expect((await t.request('/hub/api/users/alice/nothing-here', { method: 'PUT', token })).status).toBe(404);
+  });
+
   it('answers OPTIONS with 200 and the allowed headers', async () => {
     const res = await t.request('/hub/api/users', { method: 'OPTIONS' });
     expect(res.status).toBe(200);
