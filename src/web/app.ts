@@ -19,6 +19,7 @@ import { csrf, xsrfCookie } from './middleware/csrf.js';
 import { pageIsolation } from './middleware/page-isolation.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
+import { logoRoutes } from './pages/logo-routes.js';
 
 export interface WebDeps {
   config: HubConfig;
@@ -47,6 +48,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps.health));
   app.route('/api', healthRoutes(deps.health));
   app.route('/api', apiRoutes(deps.api));
+  app.route('/', logoRoutes(deps.config));
   app.route('/', signInRoutes(deps.signIn));
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
