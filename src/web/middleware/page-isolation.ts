@@ -7,6 +7,7 @@ import { LOGIN_COOKIE } from '../../auth/sessions.js';
 import { readCookie } from '../../auth/signed-value.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
+import { HUB_IMAGES } from '../pages/logo-routes.js';
 import { renderError } from '../errors.js';
 
 /**
@@ -34,8 +35,8 @@ export function pageIsolation(deps: { baseUrl: string }): MiddlewareHandler<AppE
   // The proxy sends requests for a stopped server here, scripts' API calls included: those get JupyterHub's JSON 424
   // (server-routes.ts), so they are not refused up front; an HTML answer to them is still never let through.
   const userUrlPrefix = `${deps.baseUrl}hub/user/`;
-  // Images every page may embed (pages/logo-routes.ts); they hold nothing about the visitor.
-  const images = new Set([`${deps.baseUrl}hub/logo`, `${deps.baseUrl}hub/favicon.ico`]);
+  // Images every page may embed (the logo, the icon); they hold nothing about the visitor.
+  const images = new Set(HUB_IMAGES.map((name) => `${deps.baseUrl}hub/${name}`));
 
   return async function pageIsolationMiddleware(c, next) {
     // Set before anything can throw: answers made through the context (errors included) carry them.

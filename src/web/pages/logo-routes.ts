@@ -18,14 +18,17 @@ interface Asset {
 const asset = (data: Uint8Array, type: string): Asset => ({ bytes: new Uint8Array(data), type, etag: etagOf(data) });
 const etagOf = (data: Uint8Array) => `"${createHash('sha256').update(data).digest('base64url').slice(0, 22)}"`;
 
+/** The images this module serves, under <base_url>hub/: pages of any origin may embed them (middleware/page-isolation.ts). */
+export const HUB_IMAGES = ['logo', 'favicon.ico'] as const;
+
 export function logoRoutes(config: Pick<HubConfig, 'logoFile'>): Hono<AppEnv> {
   const logo = config.logoFile === null
     ? asset(Buffer.from(DEFAULT_LOGO_SVG), 'image/svg+xml')
     : asset(readLogo(config.logoFile), logoTypeOf(config.logoFile)!);
   const favicon = asset(DEFAULT_FAVICON_ICO, 'image/x-icon');
   const app = new Hono<AppEnv>();
-  app.get('/logo', (c) => serve(c, logo));
-  app.get('/favicon.ico', (c) => serve(c, favicon));
+  const files: Record<(typeof HUB_IMAGES)[number], Asset> = { logo, 'favicon.ico': favicon };
+  for (const name of HUB_IMAGES) app.get(`/${name}`, (c) => serve(c, files[name]));
   return app;
 }
 
