@@ -11,6 +11,7 @@ import { openDatabase, type OpenedDb } from './db/open.js';
 import { createLogger, type Logger } from './log.js';
 import { createWebApp } from './web/app.js';
 import { createUserStore, type UserStore } from './users/store.js';
+import { ensureConfiguredUsers } from './users/configured-users.js';
 import { revokeUnbackedGroupAdmins } from './auth/admin-grant.js';
 import { createTokenStore, type TokenStore } from './auth/tokens.js';
 import { createOAuthClientStore, type OAuthClientStore } from './auth/oauth-clients.js';
@@ -97,6 +98,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   const hubId = loadHubId(opened.db);
   const userStore = createUserStore(opened.db);
   revokeUnbackedGroupAdmins(config.auth, userStore, logger);
+  const configuredUsers = ensureConfiguredUsers(config.auth, userStore);
+  if (configuredUsers.length > 0) logger.info({ users: configuredUsers.slice(0, 20), count: configuredUsers.length }, 'users named in auth.admin_users / auth.allowed_users created');
   const spawner = overrides.spawner ?? createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,

@@ -103,6 +103,15 @@ describe('berth check', () => {
     expect(berth(['check'], { BERTH_CONFIG: file }).status).toBe(0);
   });
 
+  it('refuses a hub.logo_file it cannot read, naming the key and the path, and accepts it once the image is there', () => {
+    const { dir, file } = writeConfig(VALID.replace('hub:\n', 'hub:\n  logo_file: site-logo.png\n'));
+    const missing = berth(['check', '--config', file]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`hub.yaml:2:14 hub.logo_file: ${path.join(dir, 'site-logo.png')} does not exist`);
+    writeFileSync(path.join(dir, 'site-logo.png'), Buffer.from('89504e470d0a1a0a', 'hex'));
+    expect(berth(['check', '--config', file]).status).toBe(0);
+  });
+
   it('exits 1 and lists every problem', () => {
     const { file } = writeConfig('auth:\n  admin_users: [alice]\nspawner:\n  mem_limit: 2Q\n  pull_polcy: never\n');
     const result = berth(['check', '--config', file]);

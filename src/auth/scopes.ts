@@ -73,8 +73,13 @@ const ADMIN_SCOPES = [
   'read:hub', 'proxy', 'shutdown', 'access:services', 'read:roles', 'read:metrics',
 ] as const;
 
+/** JupyterHub's default roles; Berth has no others. */
+export const ROLE_NAMES = ['user', 'admin', 'server', 'token'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+export const isRoleName = (name: string): name is RoleName => (ROLE_NAMES as readonly string[]).includes(name);
+
 /** The default roles (roles.py). `access:servers` joins `admin` only with hub.admin_access, as the issue asks. */
-export function roleScopes(role: 'user' | 'admin' | 'server' | 'token', options: { adminAccess?: boolean } = {}): string[] {
+export function roleScopes(role: RoleName, options: { adminAccess?: boolean } = {}): string[] {
   switch (role) {
     case 'user': return ['self'];
     case 'admin': return options.adminAccess ? [...ADMIN_SCOPES, 'access:servers'] : [...ADMIN_SCOPES];

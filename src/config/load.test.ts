@@ -126,6 +126,28 @@ services:
     expect(loadConfig(file, {}).dataDir).toBe(path.join(dir, 'data'));
   });
 
+  it('resolves hub.logo_file next to the file, and refuses one that is missing or not an image, with key, line and path', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'berth-config-'));
+    const file = path.join(dir, 'hub.yaml');
+    writeFileSync(path.join(dir, 'site.png'), 'png');
+    writeFileSync(file, `${ADMIN}hub:\n  logo_file: site.png\n`);
+    expect(loadConfig(file, {}).logoFile).toBe(path.join(dir, 'site.png'));
+    expect(loadConfig(path.join(dir, 'hub.yaml'), {}).hub.logo_file).toBe('site.png');
+    writeFileSync(file, `${ADMIN}hub:\n  logo_file: logos/missing.svg\n`);
+    expect(() => loadConfig(file, {})).toThrow(ConfigError);
+    try {
+      loadConfig(file, {});
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([
+        `hub.yaml:4:14 hub.logo_file: ${path.join(dir, 'logos/missing.svg')} does not exist (the path is relative to hub.yaml; put the image there, or remove the key to serve Berth's logo)`,
+      ]);
+    }
+    expect(problems(`${ADMIN}hub:\n  logo_file: logo.txt\n`)).toEqual([
+      'hub.yaml:4:14 hub.logo_file: must name an image file ending in .png, .svg, .jpg, .jpeg, .gif, .webp, .ico',
+    ]);
+    expect(parseConfig(ADMIN, file, {}).logoFile).toBeNull();
+  });
+
   it('accepts the hub.yaml shipped in the repository, which starts users on the JupyterLab image', () => {
     const config = loadConfig(path.join(import.meta.dirname, '../../hub.yaml'), {});
     expect(config.spawner.network).toBe('berth');

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { deriveCookieAttributes, deriveUrls, type CookieAttributes, type HubUrls } from './derived.js';
 import { admissionProblems } from './policy.js';
+import { logoFileProblem } from './logo-file.js';
 import { closestKey, keysAt } from './keys.js';
 
 export type HubConfig = Config & {
@@ -14,6 +15,8 @@ export type HubConfig = Config & {
   readonly file: string;
   /** hub.data_dir resolved against the file's directory. */
   readonly dataDir: string;
+  /** hub.logo_file resolved against the file's directory (readable when the config was loaded), or null for Berth's logo. */
+  readonly logoFile: string | null;
   /** URL prefixes, the public URL and the subdomain host, derived once (config/derived.ts). */
   readonly urls: HubUrls;
   /** Attributes every hub cookie shares (Secure when the public URL is https). */
@@ -75,12 +78,19 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const config = parsed.data;
   const admission = admissionProblems(config);
   if (admission.length > 0) throw new ConfigError(file, admission.map((p) => `${name} ${p}`));
+  const logoFile = config.hub.logo_file === undefined ? null : path.resolve(path.dirname(file), config.hub.logo_file);
+  const logoProblem = logoFile === null ? null : logoFileProblem(logoFile);
+  if (logoProblem !== null) {
+    const where = at((doc.getIn(['hub', 'logo_file'], true) as Node | undefined)?.range?.[0]);
+    throw new ConfigError(file, [`${where} hub.logo_file: ${logoProblem} (the path is relative to ${name}; put the image there, or remove the key to serve Berth's logo)`]);
+  }
 
   const urls = deriveUrls(config.hub);
   return deepFreeze({
     ...config,
     file,
     dataDir: path.resolve(path.dirname(file), config.hub.data_dir),
+    logoFile,
     urls,
     cookie: deriveCookieAttributes(urls),
   });

@@ -5,6 +5,7 @@ import { TOKEN_LIMITS } from '../auth/token-limits.js';
 import { invalidScopes, scopeProblem } from '../auth/scopes.js';
 import { parseUsername, USERNAME_RULE } from '../users/username.js';
 import { isOverlongDuration, parseDuration, parseSize } from './units.js';
+import { LOGO_TYPES, logoTypeOf } from './logo-file.js';
 
 const duration = (what: string) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -76,6 +77,10 @@ const hub = z.strictObject({
   max_connections_per_client: z.number().int().min(0).default(500)
     .describe('Open connections one client address (IPv6: one /64) may hold on the public port; more are refused at once. 0: no cap. Raise it behind a front proxy, where every client shares its address.'),
   request_header_timeout: positiveDuration('How long a request head may take to arrive, from the connection\'s start or the head\'s first byte; then the connection is closed.').default(10),
+  logo_file: z.string().min(1).refine((file) => logoTypeOf(file) !== undefined, {
+    message: `must name an image file ending in ${Object.keys(LOGO_TYPES).join(', ')}`,
+  }).optional()
+    .describe('Image served at /hub/logo (the logo in JupyterHub and notebook pages) instead of Berth\'s own, relative to hub.yaml (JupyterHub `logo_file`); `berth check` refuses a file it cannot read.'),
   keep_alive_timeout: positiveDuration('How long a connection may stay open between requests (an open WebSocket or a response in progress is never idle).').default(65),
 });
 

@@ -27,6 +27,7 @@ describe('buildServerEnv', () => {
     expect(env).toMatchObject({
       JUPYTERHUB_HOST: 'https://hub.example.org',
       JUPYTERHUB_PUBLIC_URL: 'https://hub.example.org/user/a@b.c/',
+      JUPYTERHUB_PUBLIC_HUB_URL: 'https://hub.example.org/hub/',
       JUPYTERHUB_ADMIN_ACCESS: '1',
       JUPYTERHUB_DEFAULT_URL: '/lab',
       JUPYTERHUB_ROOT_DIR: '/home/work',
@@ -43,6 +44,18 @@ describe('buildServerEnv', () => {
       JUPYTERHUB_SERVICE_PREFIX: '/j/user/a@b.c/',
       JUPYTERHUB_SERVICE_URL: 'http://0.0.0.0:8888/j/user/a@b.c/',
     });
+  });
+
+  it("sets every variable JupyterHub 5.2.1's Spawner.get_env() always sets, and the image DockerSpawner names", () => {
+    const env = buildServerEnv(configOf(''), input);
+    expect(Object.keys(env).sort()).toEqual([
+      'JPY_API_TOKEN', 'JUPYTERHUB_ACTIVITY_URL', 'JUPYTERHUB_API_TOKEN', 'JUPYTERHUB_API_URL', 'JUPYTERHUB_BASE_URL',
+      'JUPYTERHUB_CLIENT_ID', 'JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED', 'JUPYTERHUB_HOST', 'JUPYTERHUB_OAUTH_ACCESS_SCOPES',
+      'JUPYTERHUB_OAUTH_CALLBACK_URL', 'JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES', 'JUPYTERHUB_OAUTH_SCOPES', 'JUPYTERHUB_PUBLIC_HUB_URL',
+      'JUPYTERHUB_PUBLIC_URL', 'JUPYTERHUB_SERVER_NAME', 'JUPYTERHUB_SERVICE_PREFIX', 'JUPYTERHUB_SERVICE_URL', 'JUPYTERHUB_USER',
+      'JUPYTER_IMAGE', 'JUPYTER_IMAGE_SPEC',
+    ]);
+    expect(env).toMatchObject({ JUPYTERHUB_PUBLIC_URL: '', JUPYTERHUB_PUBLIC_HUB_URL: '', JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: '0' });
   });
 
   it('lets spawner.environment override what the hub sets, per-user variables included', () => {

@@ -1,5 +1,11 @@
 // The environment a single-user server reads (jupyterhub-protocol.md §1.1): hub variables first, then
 // spawner.environment, which overrides them, as JupyterHub's Spawner.get_env() does.
+// Compared with JupyterHub 5.2.1's get_env(): every variable it always sets is set here (the 5.x ones included:
+// JUPYTERHUB_PUBLIC_URL, JUPYTERHUB_PUBLIC_HUB_URL), and of the conditional ones ADMIN_ACCESS, ROOT_DIR,
+// DEFAULT_URL, MEM_LIMIT and CPU_LIMIT follow their keys. Not set, for want of a Berth key: COOKIE_OPTIONS,
+// MEM_GUARANTEE/CPU_GUARANTEE, the JUPYTERHUB_SSL_* of internal_ssl, JUPYTERHUB_DEBUG and
+// JUPYTERHUB_DISABLE_USER_CONFIG (set those two through spawner.environment). Added, as DockerSpawner and
+// KubeSpawner do: JUPYTER_IMAGE_SPEC and JUPYTER_IMAGE.
 import type { HubConfig } from '../config/load.js';
 import { userHostname, userOrigin } from './user-origin.js';
 

@@ -3,13 +3,14 @@
 import { Hono } from 'hono';
 import type { HubConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { HttpError } from '../errors.js';
 import type { AppEnv } from './env.js';
 import { renderError } from './errors.js';
 import { healthRoutes, type HealthChecks } from './health.js';
 import { requestLog } from './middleware/request-log.js';
 import { identify } from './middleware/identify.js';
 import { apiRoutes } from './api/index.js';
+import { versionHeader } from './api/version.js';
+import { unmatchedRequest } from './api/method-not-allowed.js';
 import { boundedBodies } from './api/body.js';
 import type { ApiDeps } from './api/deps.js';
 import { adminRoutes } from './pages/admin-routes.js';
@@ -18,6 +19,7 @@ import { csrf, xsrfCookie } from './middleware/csrf.js';
 import { pageIsolation } from './middleware/page-isolation.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
+import { logoRoutes } from './pages/logo-routes.js';
 
 export interface WebDeps {
   config: HubConfig;
@@ -33,17 +35,20 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = deps.config.urls.hub.slice(0, -1);
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
+  app.use('*', versionHeader());
   app.use('*', pageIsolation({ baseUrl: deps.config.hub.base_url }));
   app.use('*', boundedBodies());
   app.use('*', identify(deps.api));
   // After identify(): the XSRF rules depend on how the caller was authenticated.
   app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.urls.public, baseUrl: deps.config.urls.base, cookie: xsrfCookie(deps.signIn) }));
   app.onError(renderError);
-  app.notFound((c) => renderError(new HttpError(404, `Not found: ${c.req.path}`), c));
+  const unmatched = unmatchedRequest(() => app.routes);
+  app.notFound((c) => renderError(unmatched(c), c));
 
   app.route('/', healthRoutes(deps.health));
   app.route('/api', healthRoutes(deps.health));
   app.route('/api', apiRoutes(deps.api));
+  app.route('/', logoRoutes(deps.config));
   app.route('/', signInRoutes(deps.signIn));
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));

@@ -32,6 +32,36 @@ describe('GET /hub/api/proxy', () => {
   });
 });
 
+describe('POST and PATCH /hub/api/proxy (JupyterHub: check the routes)', () => {
+  it('re-syncs the routes with the containers that run, answering 200 with an empty body', async () => {
+    const s = createApiApp();
+    try {
+      await s.startServer('dora');
+      await s.startServer('eve');
+      await s.spawner.die('dora');
+      const admin = s.tokenFor('admin', ['inherit'], { admin: true });
+      const res = await s.request('/hub/api/proxy', { method: 'POST', token: admin });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('');
+      expect(Object.keys(await (await s.request('/hub/api/proxy', { token: admin })).json())).toEqual(['/user/eve/']);
+      expect(s.hub.servers.get('dora')?.status).toBe('stopped');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('takes PATCH with a JSON object (api_url and auth_token have no external proxy to point at), 400 otherwise', async () => {
+    const admin = t.tokenFor('admin', ['inherit'], { admin: true });
+    const patch = (body: string) => t.request('/hub/api/proxy', { method: 'PATCH', body, headers: { 'Content-Type': 'application/json' }, token: admin });
+    const ok = await patch('{"api_url": "http://127.0.0.1:8001", "auth_token": "x"}');
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('');
+    expect((await patch('{}')).status).toBe(200);
+    for (const bad of ['', '[1]', '{"api_url": 5}']) expect((await patch(bad)).status, bad).toBe(400);
+    expect((await t.request('/hub/api/proxy', { method: 'POST', token: t.tokenFor('carol') })).status).toBe(403);
+  });
+});
+
 describe('GET /hub/api/services', () => {
   it('lists hub.yaml services to admins as a dict, and 404s unknown names', async () => {
     const s = createApiApp({ services: [{ name: 'culler', api_token: 'culler-token-abc', scopes: ['list:users'] }] });

@@ -9,12 +9,12 @@ beforeAll(() => {
 afterAll(() => t.close());
 
 describe('GET /hub/api', () => {
-  it('answers with and without the trailing slash, unauthenticated, with a PEP 440 version header and CORS', async () => {
+  it('answers with and without the trailing slash, unauthenticated, as JupyterHub 5.2.1 (header and body) with CORS', async () => {
     for (const path of ['/hub/api', '/hub/api/']) {
       const res = await t.request(path);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { version: string };
-      expect(body.version).toMatch(/^3\.\d+\.\d+$/);
+      expect(body.version).toBe('5.2.1');
       expect(res.headers.get('x-jupyterhub-version')).toBe(body.version);
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
       expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
@@ -24,8 +24,33 @@ describe('GET /hub/api', () => {
   it('sends X-JupyterHub-Version on errors and JSON 404s for unknown API paths', async () => {
     const res = await t.request('/hub/api/no-such-thing');
     expect(res.status).toBe(404);
-    expect(res.headers.get('x-jupyterhub-version')).toMatch(/^3\./);
+    expect(res.headers.get('x-jupyterhub-version')).toBe('5.2.1');
     expect(await res.json()).toMatchObject({ status: 404 });
+  });
+
+  it('sends X-JupyterHub-Version on every hub answer, pages and their errors included, as JupyterHub does', async () => {
+    for (const path of ['/hub/login', '/hub/health', '/hub/no-such-page', '/hub/home']) {
+      const res = await t.request(path, { redirect: 'manual' });
+      expect(res.headers.get('x-jupyterhub-version'), path).toBe('5.2.1');
+    }
+  });
+
+  it('answers an unsupported method on a known API path with 405 and Allow, and an unknown path with 404', async () => {
+    const token = t.tokenFor('admin', ['inherit'], { admin: true });
+    for (const [method, path, allow] of [
+      ['PUT', '/hub/api/users', 'GET, HEAD, OPTIONS, POST'],
+      ['PUT', '/hub/api/users/alice', 'DELETE, GET, HEAD, OPTIONS, PATCH, POST'],
+      ['DELETE', '/hub/api/info', 'GET, HEAD, OPTIONS'],
+      ['GET', '/hub/api/shutdown', 'OPTIONS, POST'],
+      ['PUT', '/hub/api/users/alice/tokens/a1', 'DELETE, GET, HEAD, OPTIONS'],
+    ]) {
+      const res = await t.request(path, { method, token });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(res.headers.get('x-jupyterhub-version')).toBe('5.2.1');
+      expect(await res.json()).toEqual({ status: 405, message: `Method ${method} is not allowed on ${path}; it takes ${allow}` });
+    }
+    expect((await t.request('/hub/api/users/alice/nothing-here', { method: 'PUT', token })).status).toBe(404);
   });
 
   it('answers OPTIONS with 200 and the allowed headers', async () => {
@@ -42,7 +67,12 @@ describe('GET /hub/api/info', () => {
     expect((await res.json()).message).toContain('read:hub');
     const ok = await t.request('/hub/api/info', { token: 'culler-secret-token' });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ version: expect.stringMatching(/^3\./), spawner: { class: expect.any(String) } });
+    const info = await ok.json();
+    expect(info).toMatchObject({ version: '5.2.1', spawner: { class: expect.any(String) } });
+    // JupyterHub 5's spec: python, sys_executable and the class versions are strings, never null.
+    for (const value of [info.python, info.sys_executable, info.spawner.class, info.spawner.version, info.authenticator.class, info.authenticator.version]) {
+      expect(typeof value).toBe('string');
+    }
   });
 });
 
@@ -66,6 +96,16 @@ describe('GET /hub/api/user', () => {
     expect(body).not.toHaveProperty('created');
   });
 
+  it("answers an OAuth token for alice's server with JupyterHub 5's RequestIdentity, exactly", async () => {
+    const alice = t.deps.users.ensure('alice');
+    const { token, row } = t.deps.tokens.issue({ userId: alice.id, sessionId: '5b1c', scopes: ['access:servers!server=alice/', 'read:users:name!user', 'read:users:groups!user'] });
+    const res = await t.request('/hub/api/user', { token });
+    expect(await res.json()).toEqual({
+      kind: 'user', name: 'alice', admin: false, groups: [], session_id: '5b1c', token_id: `a${row.id}`,
+      scopes: ['access:servers!server=alice/', 'read:users:groups!user=alice', 'read:users:name!user=alice'],
+    });
+  });
+
   it('shows the full model to a token that inherits the owner\'s scopes', async () => {
     const res = await t.request('/hub/api/user', { token: t.tokenFor('alice') });
     const body = await res.json();
@@ -76,7 +116,10 @@ describe('GET /hub/api/user', () => {
   it('describes a service token as a service', async () => {
     const res = await t.request('/hub/api/user', { token: 'culler-secret-token' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ kind: 'service', name: 'culler', admin: false, scopes: expect.arrayContaining(['list:users', 'read:users:name']) });
+    const body = await res.json();
+    expect(body).toMatchObject({ kind: 'service', name: 'culler', admin: false, session_id: null, token_id: expect.stringMatching(/^a\d+$/), scopes: expect.arrayContaining(['list:users', 'read:users:name']) });
+    // JupyterHub 5 shows roles only to a token allowed to read them (read:roles:services).
+    expect(body).not.toHaveProperty('roles');
   });
 
   it('accepts ?token= on read-only API calls but never on the OAuth endpoints', async () => {

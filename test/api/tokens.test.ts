@@ -8,7 +8,12 @@ let alice: string;
 const post = (body: unknown, token: string) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, token });
 
 beforeAll(() => {
-  t = createApiApp({ services: [{ name: 'svc', api_token: 'service-token-abc', scopes: ['read:users'] }] });
+  t = createApiApp({
+    services: [
+      { name: 'svc', api_token: 'service-token-abc', scopes: ['read:users'] },
+      { name: 'minter', api_token: 'minter-token-abc', scopes: ['tokens!user=bob'] },
+    ],
+  });
   alice = t.tokenFor('alice');
   t.deps.users.ensure('bob');
 });
@@ -46,11 +51,53 @@ describe('creating tokens', () => {
     expect((await t.request('/hub/api/users/alice/tokens', post({ expires_in: -5 }, alice))).status).toBe(400);
   });
 
-  it('does not let a narrow token mint a broader one (403)', async () => {
+  it("gives a token made without scopes its owner's default scopes, checked against the owner, not the requester (as JupyterHub)", async () => {
+    // Holding `tokens` for a user is acting as that user: a narrow token may mint the owner's default token…
     const narrow = t.tokenFor('alice', ['tokens!user=alice']);
-    const res = await t.request('/hub/api/users/alice/tokens', post({}, narrow));
-    expect(res.status).toBe(403);
-    expect((await t.request('/hub/api/users/alice/tokens', post({ scopes: ['read:tokens!user=alice'] }, narrow))).status).toBe(201);
+    const made = await t.request('/hub/api/users/alice/tokens', post({}, narrow));
+    expect(made.status).toBe(201);
+    const body = await made.json();
+    expect(body.scopes).toContain('servers!user=alice');
+    // …but never one above the owner.
+    const above = await t.request('/hub/api/users/alice/tokens', post({ scopes: ['admin:users'] }, narrow));
+    expect(above.status).toBe(400);
+    expect((await above.json()).message).toMatch(/^Not assigning requested scopes .*\badmin:users\b.* not held by User alice$/);
+  });
+
+  it('lets an admin, or a service holding tokens!user=bob, create a token for bob without listing scopes: bob\'s, never the admin\'s', async () => {
+    const admin = t.tokenFor('admin', ['inherit'], { admin: true });
+    for (const requester of [admin, 'minter-token-abc']) {
+      const res = await t.request('/hub/api/users/bob/tokens', post({ note: 'for bob' }, requester));
+      expect(res.status).toBe(201);
+      const created = await res.json();
+      expect(created).toMatchObject({ user: 'bob', note: 'for bob' });
+      expect(created.scopes).toContain('access:servers!user=bob');
+      expect(created.scopes).not.toContain('admin:users');
+      const identity = await (await t.request('/hub/api/user', { token: created.token })).json();
+      expect(identity).toMatchObject({ name: 'bob', admin: false });
+      expect(identity.scopes).toEqual(created.scopes);
+    }
+    // The service's scope is for bob only.
+    expect((await t.request('/hub/api/users/alice/tokens', post({}, 'minter-token-abc'))).status).toBe(404);
+  });
+
+  it('takes the deprecated roles field as JupyterHub 5 does: role scopes, bounded by the owner, never with scopes', async () => {
+    const server = await t.request('/hub/api/users/alice/tokens', post({ roles: ['server'] }, alice));
+    expect(server.status).toBe(201);
+    expect((await server.json()).scopes).toEqual([
+      'access:servers!server=alice/', 'read:users:activity!user=alice', 'users:activity!user=alice',
+    ]);
+    const user = await (await t.request('/hub/api/users/alice/tokens', post({ roles: ['user'] }, alice))).json();
+    expect(user.scopes).toContain('servers!user=alice');
+    const admin = await t.request('/hub/api/users/alice/tokens', post({ roles: ['admin'] }, alice));
+    expect(admin.status).toBe(400);
+    expect((await admin.json()).message).toMatch(/^Not assigning requested scopes .*admin-ui.* not held by User alice$/);
+    const unknown = await t.request('/hub/api/users/alice/tokens', post({ roles: ['grader'] }, alice));
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).message).toContain('No such role: grader');
+    const both = await t.request('/hub/api/users/alice/tokens', post({ roles: ['token'], scopes: ['read:users!user'] }, alice));
+    expect(both.status).toBe(400);
+    expect((await both.json()).message).toBe('Can only assign one of scopes or roles when creating tokens.');
   });
 
   it('does not let alice create or list bob\'s tokens (404, filtered)', async () => {

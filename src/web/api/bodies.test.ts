@@ -90,8 +90,15 @@ describe('token body (unknown fields ignored, as JupyterHub does)', () => {
   it('defaults to every scope of the owner and, with token_max_age, to that lifetime', () => {
     expect(parse(open, {})).toEqual({ ok: { expires_in: null, scopes: ['inherit'] } });
     expect(parse(capped, { expires_in: null, scopes: null, extra: 1 })).toEqual({ ok: { expires_in: 3600, scopes: ['inherit'] } });
-    expect(parse(open, { scopes: ['read:users!user'], note: 'ci', roles: ['token'], expires_in: 60 }))
-      .toEqual({ ok: { scopes: ['read:users!user'], note: 'ci', roles: ['token'], expires_in: 60 } });
+    expect(parse(open, { scopes: ['read:users!user'], note: 'ci', expires_in: 60 }))
+      .toEqual({ ok: { scopes: ['read:users!user'], note: 'ci', expires_in: 60 } });
+  });
+
+  it('turns the deprecated roles into their scopes, and refuses them beside scopes (JupyterHub 5)', () => {
+    expect(parse(open, { roles: ['token'] })).toEqual({ ok: { expires_in: null, scopes: ['inherit'] } });
+    expect(parse(open, { roles: ['server'] })).toEqual({ ok: { expires_in: null, scopes: ['users:activity!user', 'access:servers!server'] } });
+    expect(parse(open, { roles: [] })).toEqual({ ok: { expires_in: null, scopes: [] } });
+    expect(parse(open, { roles: ['token'], scopes: ['read:users!user'] })).toEqual({ error: 'Can only assign one of scopes or roles when creating tokens.' });
   });
 
   it('refuses a lifetime outside 1 s … the maximum, in one sentence', () => {
@@ -102,11 +109,13 @@ describe('token body (unknown fields ignored, as JupyterHub does)', () => {
     }
   });
 
-  it('names unknown scopes with the nearest known one, roles other than token, and overlong notes', () => {
+  it('names unknown scopes with the nearest known one, unknown roles, and overlong notes', () => {
     expect(parse(open, { scopes: ['read:user'] })).toEqual({
       error: 'scopes: Unknown or malformed scopes: "read:user" is not a known scope (did you mean "read:users"?); names come from JupyterHub\'s scope table, or custom:NAME',
     });
-    expect(parse(open, { roles: ['token', 'admin'] })).toEqual({ error: 'roles are deprecated; only "token" is accepted, use scopes instead of admin' });
+    expect(parse(open, { roles: ['token', 'grader'] })).toEqual({
+      error: 'roles: No such role: grader (the roles are JupyterHub\'s defaults: user, admin, server, token; roles are deprecated, send scopes instead)',
+    });
     expect(parse(open, { note: 'n'.repeat(1024) })).toEqual({ error: 'note is 1024 characters long; at most 1023 are allowed' });
     expect(parse(open, { note: 5 })).toEqual({ error: 'note must be a string, got 5' });
   });

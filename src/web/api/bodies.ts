@@ -2,7 +2,7 @@
 // works with the typed result. Unknown fields follow JupyterHub: user and group models refuse them (its
 // _check_model, "Unknown fields"), every other body ignores them.
 import { z } from 'zod';
-import { invalidScopes, scopeProblem } from '../../auth/scopes.js';
+import { invalidScopes, isRoleName, ROLE_NAMES, roleScopes, scopeProblem, type RoleName } from '../../auth/scopes.js';
 import { TOKEN_LIMITS } from '../../auth/token-limits.js';
 import type { Config } from '../../config/schema.js';
 import { describeCatalog, isCatalogLabel } from '../../servers/image.js';
@@ -64,9 +64,11 @@ export function userPatchBody(config: Pick<Config, 'spawner'>) {
 
 /**
  * POST /users/:name/tokens. `expires_in` becomes the token's lifetime in seconds, or null for never: a whole number
- * from 1 to ten years, or to auth.token_max_age when set, which is also what a request without one gets.
+ * from 1 to ten years, or to auth.token_max_age when set, which is also what a request without one gets. `scopes`
+ * become the token's raw scopes; the deprecated `roles` are taken as JupyterHub 5 takes them (orm.APIToken.new):
+ * turned into their scopes, never together with `scopes`, and neither means the `token` role (`inherit`).
  */
-export function newTokenBody(maxAge: number | undefined) {
+export function newTokenBody(maxAge: number | undefined, roles: { adminAccess?: boolean } = {}) {
   const max = maxAge ?? TOKEN_LIMITS.maxLifetimeSeconds;
   const range = maxAge === undefined
     ? `from 1 to ${max} (ten years), or null for a token that never expires`
@@ -81,14 +83,22 @@ export function newTokenBody(maxAge: number | undefined) {
     scopes: stringList.nullish()
       .refine((scopes) => scopes == null || invalidScopes(scopes).length === 0, {
         error: (issue) => `Unknown or malformed scopes: ${invalidScopes(issue.input as string[]).map(scopeProblem).join('; ')}`,
-      })
-      .transform((scopes) => scopes ?? ['inherit']),
-    // JupyterHub 3 took `roles`; the default `token` role is the owner's scopes, which is what no scopes means here.
-    roles: stringList.refine((roles) => roles.every((r) => r === 'token'), {
-      error: (issue) => `roles are deprecated; only "token" is accepted, use scopes instead of ${(issue.input as string[]).filter((r) => r !== 'token').join(', ')}`,
-    }).optional(),
-  });
+      }),
+    roles: stringList.nullish().refine((names) => names == null || names.every(isRoleName), {
+      error: (issue) => `No such role: ${(issue.input as string[]).filter((r) => !isRoleName(r)).join(', ')} (the roles are JupyterHub's defaults: ${ROLE_NAMES.join(', ')}; roles are deprecated, send scopes instead)`,
+    }),
+  }).refine((body) => body.scopes == null || body.roles == null, { error: 'Can only assign one of scopes or roles when creating tokens.' })
+    .transform(({ scopes, roles: names, ...rest }) => ({
+      ...rest,
+      scopes: scopes ?? (names == null ? ['inherit'] : [...new Set(names.flatMap((name) => roleScopes(name as RoleName, roles)))]),
+    }));
 }
+
+/**
+ * PATCH /proxy: JupyterHub's fields telling it of a new external proxy. Berth's proxy is its own thread, so there is
+ * nothing to point elsewhere; they are typed only to refuse what JupyterHub refuses.
+ */
+export const proxyPatchBody = options({ api_url: string.optional(), auth_token: string.optional() });
 
 /** JupyterHub's group model fields (_group_model_types); Berth acts on `users`. */
 const groupFields = {

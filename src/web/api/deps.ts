@@ -10,8 +10,11 @@ import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import type { IdentifyDeps } from '../middleware/identify.js';
 
-/** The part of the server state machine the API uses: reads (one or a page), start/stop/progress, and activity reported by servers. */
-export type ApiServers = Pick<Servers, 'get' | 'page' | 'target' | 'start' | 'stop' | 'progress' | 'recordActivity'>;
+/**
+ * The part of the server state machine the API uses: reads (one or a page), start/stop/progress, activity reported
+ * by servers, and a reconcile pass (POST/PATCH /hub/api/proxy).
+ */
+export type ApiServers = Pick<Servers, 'get' | 'page' | 'target' | 'start' | 'stop' | 'progress' | 'recordActivity' | 'reconcile'>;
 
 export interface ApiDeps extends IdentifyDeps {
   config: HubConfig;

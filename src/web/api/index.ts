@@ -15,7 +15,6 @@ import { userRoutes } from './users.js';
 import { serviceRoutes } from './services.js';
 import { serverRoutes } from './servers.js';
 import { shutdownRoutes } from './shutdown.js';
-import { HUB_API_VERSION } from './version.js';
 
 export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   const hubPrefix = deps.config.urls.hub;
@@ -23,12 +22,10 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.use('*', async function apiHeaders(c, next) {
     // Set before the handler runs so error responses (rendered from the same context) carry them too.
-    c.header('X-JupyterHub-Version', HUB_API_VERSION);
     c.header('Access-Control-Allow-Headers', 'accept, content-type, authorization');
     c.header('Content-Security-Policy', csp);
     if (c.req.method === 'OPTIONS') return c.body(null, 200);
     await next();
-    c.res.headers.set('X-JupyterHub-Version', HUB_API_VERSION);
     if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', csp);
   });
   api.route('/', rootRoutes(deps));

@@ -2,6 +2,7 @@
 // for that resource (APIHandler.user_model and friends). Timestamps are ISO 8601 with a Z suffix, or null.
 import type { ScopeName, ScopeSet } from '../../auth/scopes.js';
 import type { ApiToken } from '../../auth/tokens.js';
+import type { HubConfig } from '../../config/load.js';
 import type { Group, User } from '../../db/schema.js';
 import { resolveImage } from '../../servers/image.js';
 import type { ServerView } from '../../servers/servers.js';
@@ -11,9 +12,17 @@ export function iso(date: Date | null | undefined): string | null {
   return date ? date.toISOString() : null;
 }
 
-export function serverModel(view: ServerView): Record<string, unknown> {
+/**
+ * JupyterHub 5's server model. `full_url` / `full_progress_url` are absolute when the hub's public origin is known
+ * (hub.public_url or hub.subdomain_host, JupyterHub's public_url), null otherwise; with subdomain_host `url` is
+ * already a full URL on the user's own host.
+ */
+export function serverModel(config: Pick<HubConfig, 'urls'>, userName: string, view: ServerView): Record<string, unknown> {
+  const origin = config.urls.configuredOrigin;
+  const fullUrl = URL.canParse(view.url) ? view.url : origin ? `${origin}${view.url}` : null;
   return {
     name: view.name,
+    full_name: `${userName}/${view.name}`,
     last_activity: iso(view.lastActivity),
     started: iso(view.started),
     pending: view.pending,
@@ -21,6 +30,8 @@ export function serverModel(view: ServerView): Record<string, unknown> {
     stopped: view.status === 'stopped',
     url: view.url,
     progress_url: view.progressUrl,
+    full_url: fullUrl,
+    full_progress_url: origin ? `${origin}${view.progressUrl}` : null,
     user_options: view.userOptions,
   };
 }
@@ -53,7 +64,7 @@ export function userModel(
   }
   if (allows('read:users', 'read:users:activity')) model.last_activity = iso(lastActivity);
   if (allows('read:servers')) {
-    model.servers = view && (isActive(view) || options.includeStopped) ? { [view.name]: serverModel(view) } : {};
+    model.servers = view && (isActive(view) || options.includeStopped) ? { [view.name]: serverModel(deps.config, user.name, view) } : {};
   }
   if (allows('admin:auth_state')) model.auth_state = null;
   return model;

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env.js';
 import { requireScope } from '../middleware/require-scope.js';
 import type { ApiDeps } from './deps.js';
-import { HUB_API_VERSION } from './version.js';
+import { BERTH_VERSION, HUB_API_VERSION } from './version.js';
 
 export function rootRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -21,11 +21,12 @@ export function rootRoutes(deps: ApiDeps): Hono<AppEnv> {
   app.get('/info', requireScope('read:hub', 'unfiltered'), (c) => {
     return c.json({
       version: HUB_API_VERSION,
-      node: process.version,
-      python: null,
+      // JupyterHub's spec has strings here; Berth has no Python, so it names what runs instead of answering null.
+      python: `none: Berth runs on Node.js ${process.version}`,
       sys_executable: process.execPath,
-      spawner: { class: 'berth.DockerSpawner', version: HUB_API_VERSION },
-      authenticator: { class: 'berth.Authenticator', version: HUB_API_VERSION },
+      node: process.version,
+      spawner: { class: 'berth.DockerSpawner', version: BERTH_VERSION },
+      authenticator: { class: 'berth.Authenticator', version: BERTH_VERSION },
     });
   });
   return app;

@@ -14,7 +14,10 @@ export function selfRoutes(deps: ApiDeps): Hono<AppEnv> {
     const caller = requireCaller(c);
     const tokenId = caller.tokenId !== undefined ? `a${caller.tokenId}` : null;
     if (caller.kind === 'service') {
-      return c.json({ kind: 'service', name: caller.name, admin: caller.admin, roles: [], scopes: caller.scopes.list, session_id: null, token_id: tokenId });
+      // JupyterHub 5's service model under the identify scope read:services:name (kind, name, admin); roles only
+      // to a token that may read them.
+      const roles = caller.scopes.holds('read:roles:services', { service: caller.name }) === 'yes' ? { roles: caller.admin ? ['admin'] : [] } : {};
+      return c.json({ kind: 'service', name: caller.name, admin: caller.admin, ...roles, scopes: caller.scopes.list, session_id: null, token_id: tokenId });
     }
     const user = deps.users.get(caller.name);
     if (user === null) throw new HttpError(403, 'Missing or invalid credentials.');

@@ -1,5 +1,7 @@
 // /hub/api/users/:name/tokens: list, create (scopes, expiry, note; shown once), get and revoke a user's tokens.
-// A new token never exceeds its owner's scopes (400) nor the requester's (403), nor TOKEN_LIMITS (400).
+// A new token is checked against its owner, as JupyterHub does: never above the owner's scopes (400), nor beyond
+// TOKEN_LIMITS (400). Holding `tokens` for a user (admins hold it for everyone) is acting as that user, so the
+// requester's own scopes do not bound it: `{}` gives the owner's default token (`inherit`), whoever asks.
 import { Hono } from 'hono';
 import { scopesBeyond, tokenScopes } from '../../auth/scopes.js';
 import { TOKEN_LIMITS } from '../../auth/token-limits.js';
@@ -18,7 +20,7 @@ export function tokenRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   const owner = requireUser(deps.users);
-  const newToken = newTokenBody(deps.config.auth.token_max_age);
+  const newToken = newTokenBody(deps.config.auth.token_max_age, { adminAccess: deps.config.hub.admin_access });
   /** `ownerScopes` once per request: a list of a thousand tokens need not expand the owner's roles a thousand times. */
   const model = (user: User, row: ApiToken, ownerScopes = deps.resolver.userScopes(user)) => {
     const granted = tokenScopes(row.scopes, ownerScopes, { user: user.name, server: '' });
@@ -50,11 +52,7 @@ export function tokenRoutes(deps: ApiDeps): Hono<AppEnv> {
     const ownerScopes = deps.resolver.userScopes(user);
     const wanted = requested.includes('inherit') ? ownerScopes : deps.resolver.expandFor(user, requested);
     const beyondOwner = scopesBeyond(wanted, ownerScopes);
-    if (beyondOwner.length > 0) throw new HttpError(400, `Not assigning requested scopes ${beyondOwner.join(', ')} not held by ${name}`);
-    const beyondCaller = scopesBeyond(wanted, caller.scopes.list);
-    if (beyondCaller.length > 0) {
-      throw new HttpError(403, `The requesting credentials may not create a token with more scopes than they hold (${beyondCaller.join(', ')})`);
-    }
+    if (beyondOwner.length > 0) throw new HttpError(400, `Not assigning requested scopes ${beyondOwner.join(', ')} not held by User ${name}`);
     if (deps.tokens.countRequested(user.id) >= TOKEN_LIMITS.perUser) {
       throw new HttpError(400, `${name} already holds ${TOKEN_LIMITS.perUser} tokens, the most a user may hold: revoke some on /hub/token (or DELETE /hub/api/users/${name}/tokens/<id>) first`);
     }
@@ -66,6 +64,7 @@ export function tokenRoutes(deps: ApiDeps): Hono<AppEnv> {
       scopes: requested,
       ...(body.expires_in !== null ? { expiresIn: body.expires_in } : {}),
     });
+    if (who) c.var.log.info({ requester: who, owner: name, token: `a${row.id}` }, 'token created for another user');
     return c.json({ ...model(user, row), token }, 201);
   });
 

@@ -7,6 +7,7 @@ import { LOGIN_COOKIE } from '../../auth/sessions.js';
 import { readCookie } from '../../auth/signed-value.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
+import { HUB_IMAGES } from '../pages/logo-routes.js';
 import { renderError } from '../errors.js';
 
 /**
@@ -34,6 +35,8 @@ export function pageIsolation(deps: { baseUrl: string }): MiddlewareHandler<AppE
   // The proxy sends requests for a stopped server here, scripts' API calls included: those get JupyterHub's JSON 424
   // (server-routes.ts), so they are not refused up front; an HTML answer to them is still never let through.
   const userUrlPrefix = `${deps.baseUrl}hub/user/`;
+  // Images every page may embed (the logo, the icon); they hold nothing about the visitor.
+  const images = new Set(HUB_IMAGES.map((name) => `${deps.baseUrl}hub/${name}`));
 
   return async function pageIsolationMiddleware(c, next) {
     // Set before anything can throw: answers made through the context (errors included) carry them.
@@ -42,7 +45,7 @@ export function pageIsolation(deps: { baseUrl: string }): MiddlewareHandler<AppE
     const path = c.req.path;
     const page = !(path.startsWith(apiPrefix) || `${path}/` === apiPrefix) || path.startsWith(oauthPrefix);
     // JupyterHub lets script fetch its pages (their forms carry _xsrf); with users on the same origin that leaks it.
-    const scripted = dest !== undefined && dest !== 'document' && page && (c.req.method === 'GET' || c.req.method === 'HEAD')
+    const scripted = dest !== undefined && dest !== 'document' && page && !images.has(path) && (c.req.method === 'GET' || c.req.method === 'HEAD')
       && readCookie(c.req.header('cookie'), LOGIN_COOKIE) !== undefined;
     const refusal = () => new HttpError(403, `Hub pages are only served to a browser navigating to them: ${path} was requested for "${dest}" (a script, frame or embed). Open it from a link or the address bar.`);
     if (scripted && !path.startsWith(userUrlPrefix)) throw refusal();
