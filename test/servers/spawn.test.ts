@@ -18,20 +18,24 @@ beforeAll(async () => {
       cmd: ['sh', '-c', 'BERTH_FROM_CMD=yes exec python3 -u /srv/backend/backend.py'],
     },
   });
-  t.users.ensure('alice');
-  t.users.ensure('bob');
+  for (const name of ['alice', 'bob', 'dave', 'frank', 'gail', 'pat', 'quinn']) t.users.ensure(name);
 });
 afterAll(() => t?.cleanup());
 
-async function echo(target: string, path = 'echo'): Promise<{ env: Record<string, string>; path: string }> {
-  const res = await fetch(`${target}/user/alice/${path}`);
+async function echo(target: string, user = 'alice'): Promise<{ env: Record<string, string>; path: string }> {
+  const res = await fetch(`${target}/user/${user}/echo`);
   expect(res.status).toBe(200);
   return (await res.json()) as { env: Record<string, string>; path: string };
 }
 
+// alice's server, started once by whichever test needs it first: those tests only read it, so any order works.
+// A test that stops or restarts a server uses a user of its own.
+let aliceStart: Promise<string> | undefined;
+const aliceRunning = () => (aliceStart ??= t.hub.servers.start('alice'));
+
 describe('starting a server', () => {
   it('starts the container and answers HTTP at its address on the user network', async () => {
-    expect(await t.hub.servers.start('alice')).toBe('started');
+    expect(await aliceRunning()).toBe('started');
     const view = t.hub.servers.get('alice')!;
     expect(view).toMatchObject({ status: 'running', ready: true, pending: null, url: '/user/alice/', lastError: null });
     const target = t.hub.servers.target('alice');
@@ -41,11 +45,13 @@ describe('starting a server', () => {
   });
 
   it('runs spawner.cmd instead of the image CMD', async () => {
+    await aliceRunning();
     const { env } = await echo(t.hub.servers.target('alice')!);
     expect(env.BERTH_FROM_CMD).toBe('yes');
   });
 
   it('passes the single-user environment, with spawner.environment overriding the hub', async () => {
+    await aliceRunning();
     const { env } = await echo(t.hub.servers.target('alice')!);
     expect(env.JUPYTERHUB_API_TOKEN).toMatch(/^[0-9a-f]{32}$/);
     expect(env.JPY_API_TOKEN).toBe(env.JUPYTERHUB_API_TOKEN);
@@ -72,6 +78,7 @@ describe('starting a server', () => {
   });
 
   it("labels the container with the hub's id, the user and the image label, and applies the limits", async () => {
+    await aliceRunning();
     const view = t.hub.servers.get('alice')!;
     const info = await t.docker.getContainer(view.containerId!).inspect();
     expect(info.Name).toBe(`/${t.network}-alice`);
@@ -86,6 +93,7 @@ describe('starting a server', () => {
   });
 
   it('reaches the hub from inside the container although the public listener is on 127.0.0.1', async () => {
+    await aliceRunning();
     expect(t.hub.address().address).toBe('127.0.0.1');
     const view = t.hub.servers.get('alice')!;
     const exec = await t.docker.getContainer(view.containerId!).exec({
@@ -105,17 +113,19 @@ describe('starting a server', () => {
   });
 
   it('answers a start of a running server with 400 "already running"', async () => {
+    await aliceRunning();
     await expect(t.hub.servers.start('alice')).rejects.toMatchObject({ status: 400, message: "alice's server is already running" });
   });
 
   it('keeps the named volume when the server stops, and answers a second stop without error', async () => {
-    const containerId = t.hub.servers.get('alice')!.containerId!;
-    expect(await t.hub.servers.stop('alice')).toBe('stopped');
-    expect(t.hub.servers.get('alice')).toMatchObject({ status: 'stopped', containerId: null });
-    expect(t.hub.servers.target('alice')).toBeNull();
+    expect(await t.hub.servers.start('dave')).toBe('started');
+    const containerId = t.hub.servers.get('dave')!.containerId!;
+    expect(await t.hub.servers.stop('dave')).toBe('stopped');
+    expect(t.hub.servers.get('dave')).toMatchObject({ status: 'stopped', containerId: null });
+    expect(t.hub.servers.target('dave')).toBeNull();
     await expect(t.docker.getContainer(containerId).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    expect((await t.docker.getVolume('berth-test-alice-work').inspect()).Name).toBe('berth-test-alice-work');
-    expect(await t.hub.servers.stop('alice')).toBe('stopped');
+    expect((await t.docker.getVolume('berth-test-dave-work').inspect()).Name).toBe('berth-test-dave-work');
+    expect(await t.hub.servers.stop('dave')).toBe('stopped');
   });
 });
 
@@ -144,29 +154,29 @@ describe('the image catalog', () => {
 
 describe('a stale container', () => {
   it('is removed and recreated from the current config', async () => {
-    const name = `${t.network}-alice`;
+    const name = `${t.network}-frank`;
     const stale = await t.docker.createContainer({
       name,
       Image: 'berth/backend:test',
-      Labels: { ...t.labels, 'berth.hub': t.hub.hubId, 'berth.user': 'alice' },
+      Labels: { ...t.labels, 'berth.hub': t.hub.hubId, 'berth.user': 'frank' },
       Env: ['STALE=1'],
       HostConfig: { NetworkMode: t.network },
     });
-    expect(await t.hub.servers.start('alice')).toBe('started');
-    const view = t.hub.servers.get('alice')!;
+    expect(await t.hub.servers.start('frank')).toBe('started');
+    const view = t.hub.servers.get('frank')!;
     expect(view.containerId).not.toBe(stale.id);
     await expect(stale.inspect()).rejects.toMatchObject({ statusCode: 404 });
-    const { env } = await echo(t.hub.servers.target('alice')!);
+    const { env } = await echo(t.hub.servers.target('frank')!, 'frank');
     expect(env.STALE).toBeUndefined();
-    await t.hub.servers.stop('alice');
+    await t.hub.servers.stop('frank');
   });
 
   it('is refused, and left alone, when this hub did not create it', async () => {
-    const name = `${t.network}-bob`;
+    const name = `${t.network}-gail`;
     const foreign = await t.docker.createContainer({ name, Image: 'berth/backend:test', Labels: { ...t.labels } });
-    await expect(t.hub.servers.start('bob')).rejects.toMatchObject({ status: 500, message: expect.stringContaining('was not created by this hub') });
+    await expect(t.hub.servers.start('gail')).rejects.toMatchObject({ status: 500, message: expect.stringContaining('was not created by this hub') });
     expect((await foreign.inspect()).Id).toBe(foreign.id);
-    expect(t.hub.servers.get('bob')!.lastError).toContain(`docker rm -f ${name}`);
+    expect(t.hub.servers.get('gail')!.lastError).toContain(`docker rm -f ${name}`);
     await foreign.remove({ force: true });
   });
 });
@@ -187,32 +197,34 @@ describe('the stored slug', () => {
 
 describe('progress', () => {
   it('streams requested → creating → starting → waiting → ready, in order', async () => {
-    const starting = t.hub.servers.start('alice');
+    const starting = t.hub.servers.start('pat');
     const events = [];
-    for await (const event of t.hub.servers.progress('alice')) events.push(event);
+    for await (const event of t.hub.servers.progress('pat')) events.push(event);
     expect(await starting).toBe('started');
     expect(events[0]).toEqual({ progress: 0, message: 'Server requested' });
     expect(events.map((e) => e.message)).toEqual([
       'Server requested',
-      `Creating container ${t.network}-alice`,
+      `Creating container ${t.network}-pat`,
       'Starting container',
-      'Waiting for the server to answer HTTP at /user/alice/api',
-      'Server ready at /user/alice/',
+      'Waiting for the server to answer HTTP at /user/pat/api',
+      'Server ready at /user/pat/',
     ]);
     const progress = events.map((e) => e.progress);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
-    expect(events.at(-1)).toMatchObject({ ready: true, url: '/user/alice/', progress: 100 });
+    expect(events.at(-1)).toMatchObject({ ready: true, url: '/user/pat/', progress: 100 });
   });
 
   it('sends only the ready event once the server runs', async () => {
+    await aliceRunning();
     const events = [];
     for await (const event of t.hub.servers.progress('alice')) events.push(event);
     expect(events).toEqual([expect.objectContaining({ ready: true, url: '/user/alice/' })]);
   });
 
   it('answers 400 when the server is neither starting nor failed', async () => {
-    await t.hub.servers.stop('alice');
-    expect(() => t.hub.servers.progress('alice')).toThrow(expect.objectContaining({ status: 400 }));
+    expect(await t.hub.servers.start('quinn')).toBe('started');
+    await t.hub.servers.stop('quinn');
+    expect(() => t.hub.servers.progress('quinn')).toThrow(expect.objectContaining({ status: 400 }));
   });
 });
 
