@@ -8,7 +8,8 @@ let t: TestHub;
 beforeAll(async () => {
   // The periodic check keeps its 30 s period here, so what this hub notices comes from reconcile or noteUnreachable.
   t = await startTestHub({}, { overrides: { serverTiming: { activityFlushMs: 200 } } });
-  for (const name of ['alice', 'bob', 'carol']) t.users.ensure(name);
+  // One user per test that starts a server, so the tests run in any order.
+  for (const name of ['alice', 'bob', 'carol', 'dora', 'erin', 'gus', 'hana']) t.users.ensure(name);
 });
 afterAll(() => t?.cleanup());
 
@@ -49,12 +50,13 @@ describe('a hub restart', () => {
   });
 
   it('marks stopped a server whose container vanished while the hub was down', async () => {
-    const { containerId } = t.hub.servers.get('alice')!;
+    expect(await t.hub.servers.start('dora')).toBe('started');
+    const { containerId } = t.hub.servers.get('dora')!;
     await t.hub.stop();
     await t.docker.getContainer(containerId!).remove({ force: true });
     await t.restart();
-    expect(t.hub.servers.get('alice')).toMatchObject({ status: 'stopped', containerId: null, lastError: 'The container was removed outside the hub' });
-    expect(t.hub.servers.target('alice')).toBeNull();
+    expect(t.hub.servers.get('dora')).toMatchObject({ status: 'stopped', containerId: null, lastError: 'The container was removed outside the hub' });
+    expect(t.hub.servers.target('dora')).toBeNull();
   });
 
   it("removes a container carrying this hub's id that no server claims", async () => {
@@ -133,12 +135,12 @@ describe('a silent re-adopted server and a long http_timeout', () => {
 
 describe('containers changing behind the hub', () => {
   it('notices a removed container when the proxy reports it unreachable', async () => {
-    expect(await t.hub.servers.start('alice')).toBe('started');
-    await t.docker.getContainer(t.hub.servers.get('alice')!.containerId!).remove({ force: true });
-    t.hub.servers.noteUnreachable('alice');
-    await waitFor(() => expect(t.hub.servers.get('alice')!.status).toBe('stopped'));
-    expect(t.hub.servers.get('alice')!.lastError).toBe('The container was removed outside the hub');
-    expect(t.hub.servers.target('alice')).toBeNull();
+    expect(await t.hub.servers.start('erin')).toBe('started');
+    await t.docker.getContainer(t.hub.servers.get('erin')!.containerId!).remove({ force: true });
+    t.hub.servers.noteUnreachable('erin');
+    await waitFor(() => expect(t.hub.servers.get('erin')!.status).toBe('stopped'));
+    expect(t.hub.servers.get('erin')!.lastError).toBe('The container was removed outside the hub');
+    expect(t.hub.servers.target('erin')).toBeNull();
   });
 
   it('notices a container that exited, on the periodic check, and removes it', async () => {
@@ -166,17 +168,20 @@ describe('containers changing behind the hub', () => {
 
 describe('activity', () => {
   it('records noted traffic as the last activity of the server and the user', async () => {
-    const before = t.hub.servers.get('bob')!.lastActivity!;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    t.hub.servers.noteActivity('bob');
-    await waitFor(() => expect(t.hub.servers.get('bob')!.lastActivity!.getTime()).toBeGreaterThan(before.getTime()));
-    expect(t.users.get('bob')!.lastActivity!.getTime()).toBeGreaterThanOrEqual(t.hub.servers.get('bob')!.lastActivity!.getTime());
+    expect(await t.hub.servers.start('gus')).toBe('started');
+    const before = t.hub.servers.get('gus')!.lastActivity!;
+    // Noted activity is stamped with the clock: let it move past the start's stamp first.
+    await waitFor(() => expect(Date.now()).toBeGreaterThan(before.getTime()));
+    t.hub.servers.noteActivity('gus');
+    await waitFor(() => expect(t.hub.servers.get('gus')!.lastActivity!.getTime()).toBeGreaterThan(before.getTime()));
+    expect(t.users.get('gus')!.lastActivity!.getTime()).toBeGreaterThanOrEqual(t.hub.servers.get('gus')!.lastActivity!.getTime());
   });
 
   it('only moves reported activity forward', async () => {
-    const now = t.hub.servers.get('bob')!.lastActivity!;
-    t.hub.servers.recordActivity('bob', new Date(now.getTime() - 60_000));
-    t.hub.servers.recordActivity('bob', new Date(now.getTime() + 5_000));
-    await waitFor(() => expect(t.hub.servers.get('bob')!.lastActivity!.getTime()).toBe(now.getTime() + 5_000));
+    expect(await t.hub.servers.start('hana')).toBe('started');
+    const now = t.hub.servers.get('hana')!.lastActivity!;
+    t.hub.servers.recordActivity('hana', new Date(now.getTime() - 60_000));
+    t.hub.servers.recordActivity('hana', new Date(now.getTime() + 5_000));
+    await waitFor(() => expect(t.hub.servers.get('hana')!.lastActivity!.getTime()).toBe(now.getTime() + 5_000));
   });
 });
