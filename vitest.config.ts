@@ -1,5 +1,5 @@
-// Two projects. `unit` needs no Docker engine and no browser (only loopback servers a test starts itself) and runs
-// in seconds; `integration` is everything else, behind a global setup that fails loudly without the engine and the
+// Two projects. `unit` needs no Docker engine and no browser (only loopback servers a test starts itself) and is
+// quick; `integration` is everything else, behind a global setup that fails loudly without the engine and the
 // test images. `npm test` runs both, unit first; `npm run test:unit` runs on a machine without Docker.
 import { configDefaults, defineConfig } from 'vitest/config';
 
