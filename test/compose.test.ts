@@ -47,15 +47,22 @@ afterAll(async () => {
   }
 });
 
+// The hub brought up once, by whichever test needs it first, so the tests run in any order; answers its port.
+let up: Promise<number> | undefined;
+const composeUp = () => (up ??= (async () => {
+  const port = await freePort();
+  env = { BERTH_PORT: String(port), BERTH_NETWORK: network, BERTH_ADMIN: 'alice' };
+  compose(['up', '-d'], env);
+  await vi.waitFor(async () => {
+    const health = await fetch(`http://127.0.0.1:${port}/hub/health`, { signal: AbortSignal.timeout(2000) });
+    expect(health.status).toBe(200);
+  }, { timeout: 60_000, interval: 500 });
+  return port;
+})());
+
 describe('docker compose up', () => {
   it("starts the hub from compose.yaml and hub.yaml on the host's network; it serves on BERTH_PORT and makes an isolated user network", async () => {
-    const port = await freePort();
-    env = { BERTH_PORT: String(port), BERTH_NETWORK: network, BERTH_ADMIN: 'alice' };
-    compose(['up', '-d'], env);
-    await vi.waitFor(async () => {
-      const health = await fetch(`http://127.0.0.1:${port}/hub/health`, { signal: AbortSignal.timeout(2000) });
-      expect(health.status).toBe(200);
-    }, { timeout: 60_000, interval: 500 });
+    const port = await composeUp();
     const login = await fetch(`http://127.0.0.1:${port}/hub/login`);
     expect(login.status).toBe(200);
     expect(await login.text()).toContain('GitHub sign-in is not configured');
@@ -68,6 +75,7 @@ describe('docker compose up', () => {
   }, 180_000);
 
   it("lets containers on the user network reach the hub's API at the gateway, and not each other", async () => {
+    await composeUp();
     const gateway = (await docker.getNetwork(network).inspect()).IPAM!.Config![0]!.Gateway!;
     const [alice, mallory] = await Promise.all(['alice', 'mallory'].map(async (name) => {
       const container = await docker.createContainer({
@@ -81,5 +89,5 @@ describe('docker compose up', () => {
     await vi.waitFor(async () => expect(await fetchFrom(alice!, 'http://127.0.0.1:9000/')).toBe('HTTP 200'), { timeout: 15_000, interval: 200 });
     expect(await fetchFrom(mallory!, `http://${network}-alice:9000/`)).toMatch(/^failed: timed out/);
     for (const container of [alice!, mallory!]) expect(await fetchFrom(container, `http://${gateway}:8081/hub/api/health`)).toBe('HTTP 200');
-  }, 60_000);
+  }, 180_000);
 });

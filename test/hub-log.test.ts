@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const lines: string[] = [];
 const sink = { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) };
@@ -29,7 +30,7 @@ describe('the hub log', () => {
     const response = await fetch(`${t.url}/hub/health`);
     const id = response.headers.get('x-request-id');
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => expect(entries().some((e) => e.requestId === id)).toBe(true));
     const logged = entries().filter((e) => e.requestId === id);
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ level: 'info', msg: 'request', method: 'GET', url: '/hub/health', status: 200 });
@@ -38,7 +39,7 @@ describe('the hub log', () => {
   it('keeps a request id the client sent', async () => {
     const response = await fetch(`${t.url}/hub/api/`, { headers: { 'X-Request-Id': 'trace-1234' } });
     expect(response.headers.get('x-request-id')).toBe('trace-1234');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => expect(entries().some((e) => e.requestId === 'trace-1234')).toBe(true));
     expect(entries().filter((e) => e.requestId === 'trace-1234')).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { refusedUrl, startBackend, startProxy, type ProxyHarness } from './helpers/proxy-harness.js';
+import { waitFor } from './helpers/wait-for.js';
 
 /** How long a raw client waits for bytes before failing with what it has (no test should get near it). */
 const WAIT_MS = 10_000;
@@ -799,11 +800,15 @@ describe('timeouts and closing', () => {
 
   it('finishes a request in flight when stopping, then closes its connection', async () => {
     const own = await startProxy();
-    const b = await backend((_req, res) => setTimeout(() => res.end('finished'), 200));
+    let reached = false;
+    const b = await backend((_req, res) => {
+      reached = true;
+      setTimeout(() => res.end('finished'), 200);
+    });
     own.targets.set('alice', b.url);
     const client = await RawClient.open(own.port);
     client.write(get('/user/alice/x'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => expect(reached).toBe(true)); // in flight: the server has it
     const stopped = own.listener.close(60_000);
     expect((await client.response()).text).toBe('finished');
     await stopped;

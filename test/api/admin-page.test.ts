@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApiApp, type ApiApp } from '../helpers/api-app.js';
 import { launchBrowser } from '../helpers/browser.js';
 
@@ -13,7 +13,11 @@ let server: ServerType;
 let origin: string;
 let browser: BrowserContext;
 
+// A fresh app per test (the tests stop alice's server, make bob admin, pick images): only the browser is shared.
 beforeAll(async () => {
+  browser = await launchBrowser();
+});
+beforeEach(async () => {
   t = createApiApp({
     spawner: { image: 'img/base:1', images: { base: { image: 'img/base:1', description: 'Base' }, gpu: { image: 'img/gpu:1', description: 'CUDA' } } },
     users: { pinned: { image: 'gpu' } },
@@ -24,13 +28,14 @@ beforeAll(async () => {
   server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchBrowser();
 });
 
-afterAll(async () => {
-  await browser?.close();
+afterEach(async () => {
   await new Promise((resolve) => server?.close(resolve));
   await t?.close();
+});
+afterAll(async () => {
+  await browser?.close();
 });
 
 async function signInBrowser(user: string): Promise<void> {

@@ -1,18 +1,21 @@
 // /hub/api/groups: list (paginated), bulk create, one group's GET/POST/DELETE, membership and properties,
 // and group-filtered scopes reaching the group's members.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiApp, type ApiApp } from '../helpers/api-app.js';
 
 let t: ApiApp;
 let admin: string;
 const body = (method: string, payload: unknown) => ({ method, body: JSON.stringify(payload), headers: { 'Content-Type': 'application/json' }, token: admin });
 
-beforeAll(() => {
+// A fresh app per test, so no test sees the groups another made; one that needs groups creates them (createTeams).
+beforeEach(() => {
   t = createApiApp({ services: [{ name: 'teamlead', api_token: 'teamlead-token', scopes: ['read:users!group=team', 'list:users!group=team'] }] });
   admin = t.tokenFor('admin', ['inherit'], { admin: true });
   for (const n of ['alice', 'bob', 'carol']) t.deps.users.ensure(n);
 });
-afterAll(() => t.close());
+afterEach(() => t.close());
+
+const createTeams = async () => expect((await t.request('/hub/api/groups', body('POST', { groups: ['team', 'other'], users: ['alice'] }))).status).toBe(201);
 
 describe('groups', () => {
   it('creates groups in bulk (201) with members, and 409 when one exists', async () => {
@@ -27,6 +30,7 @@ describe('groups', () => {
   });
 
   it('lists groups as a bare list or a page', async () => {
+    await createTeams();
     const bare = await (await t.request('/hub/api/groups', { token: admin })).json();
     expect(bare.map((g: { name: string }) => g.name)).toEqual(['team', 'other']);
     const page = await (await t.request('/hub/api/groups?limit=1', { token: admin, headers: { Accept: 'application/jupyterhub-pagination+json' } })).json();
@@ -57,6 +61,7 @@ describe('groups', () => {
   });
 
   it('resolves !group= scopes to the group\'s members', async () => {
+    await createTeams();
     expect((await t.request('/hub/api/users/alice', { token: 'teamlead-token' })).status).toBe(200);
     expect((await t.request('/hub/api/users/bob', { token: 'teamlead-token' })).status).toBe(404);
     const listed = await (await t.request('/hub/api/users', { token: 'teamlead-token' })).json();

@@ -1,6 +1,6 @@
 // The hub as OAuth provider for single-user servers, at the HTTP level: authorize (login cookie) → code →
 // token (form client credentials) → GET /hub/api/user, and every refusal a real client can run into.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverClientId } from '../../src/auth/oauth-clients.js';
 import { createApiApp, type ApiApp } from '../helpers/api-app.js';
 
@@ -40,11 +40,12 @@ function codeOf(res: Response): string {
   return location.searchParams.get('code')!;
 }
 
-beforeAll(() => {
+// A fresh app per test: tests count the codes and tokens in the database and remove alice's client.
+beforeEach(() => {
   t = createApiApp({ auth: { admin_users: ['admin'] } });
   registerAlice();
 });
-afterAll(() => t.close());
+afterEach(() => t.close());
 
 describe('the authorization-code flow', () => {
   it('runs authorize → code → token → /hub/api/user for alice on her own server without a consent page', async () => {
@@ -178,7 +179,6 @@ describe('the token endpoint', () => {
     expect((await t.request('/hub/api/user', { token: access_token })).status).toBe(200);
     t.deps.oauthClients.remove(CLIENT);
     expect((await t.request('/hub/api/user', { token: access_token })).status).toBe(403);
-    registerAlice();
   });
 });
 

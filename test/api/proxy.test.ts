@@ -21,7 +21,7 @@ describe('GET /hub/api/proxy', () => {
   });
 
   it('wraps the routes in the pagination envelope when asked', async () => {
-    const res = await t.request('/hub/api/proxy', { token: t.tokenFor('admin'), headers: { Accept: 'application/jupyterhub-pagination+json' } });
+    const res = await t.request('/hub/api/proxy', { token: t.tokenFor('admin', ['inherit'], { admin: true }), headers: { Accept: 'application/jupyterhub-pagination+json' } });
     expect(await res.json()).toMatchObject({ items: { '/user/alice/': { target: t.spawner.containerOf('alice')!.url } }, _pagination: { total: 1, next: null } });
   });
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 const ADMIN_TOKEN = 'ops-shutdown-token-0123456789';
@@ -25,12 +25,13 @@ function shutdown(url: string, token: string, body?: unknown): Promise<Response>
 }
 
 describe('POST /hub/api/shutdown on a hub', () => {
+  // A hub per test: a test that shuts its hub down must not take the next test's with it.
   let t: TestHub;
-  beforeAll(async () => {
+  beforeEach(async () => {
     t = await startTestHub({ services });
     t.users.ensure('alice');
   });
-  afterAll(() => t?.cleanup());
+  afterEach(() => t?.cleanup());
 
   it('refuses a token without the shutdown scope (403 naming it) and non-boolean options (400)', async () => {
     const refused = await shutdown(t.url, READER_TOKEN, {});
@@ -56,6 +57,7 @@ describe('POST /hub/api/shutdown on a hub', () => {
 
   it('with {"servers": true} stops users\' servers before the hub', async () => {
     // A new hub on the same data_dir adopts the server the previous one left running.
+    expect(await t.hub.servers.start('alice')).toBe('started');
     await t.restart();
     expect(t.hub.servers.get('alice')!.status).toBe('running');
     const containerId = t.hub.servers.get('alice')!.containerId!;

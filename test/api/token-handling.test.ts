@@ -15,6 +15,7 @@ import { createGroupStore } from '../../src/groups/store.js';
 import { createLogger } from '../../src/log.js';
 import { createUserStore } from '../../src/users/store.js';
 import { createApiApp } from '../helpers/api-app.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const cleanups: (() => unknown)[] = [];
 afterAll(() => Promise.all(cleanups.map((f) => f())));
@@ -30,7 +31,8 @@ describe('tokens in logs', () => {
     expect((await t.request('/hub/api/user', { token })).status).toBe(200);
     expect((await t.request('/hub/api/user?token=0123456789abcdef0123456789abcdef')).status).toBe(403);
     expect((await t.request(`/hub/api/authorizations/token/${token}`, { token })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The sink may get a line after its response: wait for the last request's.
+    await waitFor(() => expect(lines.join('')).toContain('/hub/api/authorizations/token/[redacted]'));
     const log = lines.join('');
     expect(log).toContain('/hub/api/user?token=[redacted]');
     expect(log).toContain('/hub/api/authorizations/token/[redacted]');

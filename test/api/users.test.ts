@@ -1,5 +1,5 @@
 // /hub/api/users and /hub/api/users/:name: models, status codes, filters, pagination, Berth's image extension.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiApp, type ApiApp } from '../helpers/api-app.js';
 
 let t: ApiApp;
@@ -7,7 +7,8 @@ let admin: string;
 const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
 const PAGED = { Accept: 'application/jupyterhub-pagination+json' };
 
-beforeAll(async () => {
+// A fresh app per test: the list tests count and order every user, which other tests add to and delete.
+beforeEach(async () => {
   t = createApiApp({
     spawner: { image: 'img/default:1', images: { default: { image: 'img/default:1' }, gpu: { image: 'img/gpu:1' } } },
     users: { pinned: { image: 'gpu' } },
@@ -18,7 +19,7 @@ beforeAll(async () => {
   await t.startServer('u2');
   await t.startServer('u3', { hold: true });
 });
-afterAll(() => t.close());
+afterEach(() => t.close());
 
 describe('GET /hub/api/users', () => {
   it('returns a bare list of user models without the pagination header', async () => {
@@ -250,6 +251,7 @@ describe('POST /hub/api/users/:name/activity', () => {
   });
 
   it('refuses another user\'s activity (404 filtered) and unauthenticated calls (403)', async () => {
+    t.deps.users.ensure('act');
     const token = t.tokenFor('act3', ['users:activity!user=act3']);
     expect((await t.request('/hub/api/users/act/activity', { ...json({ last_activity: '2026-01-01T00:00:00Z' }), token })).status).toBe(404);
     expect((await t.request('/hub/api/users/act/activity', json({ last_activity: '2026-01-01T00:00:00Z' }))).status).toBe(403);

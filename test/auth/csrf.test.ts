@@ -3,7 +3,7 @@
 // state changes are refused outright; token-authenticated calls and cookie-less clients pass. Also: the _xsrf
 // cookie, and hub pages that only a navigation gets and no frame or opener can read (page-isolation.ts).
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTokenStore } from '../../src/auth/tokens.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
@@ -14,11 +14,16 @@ let t: TestHub;
 let jar: CookieJar;
 let xsrf: string;
 
+const githubHub = () => startTestHub({
+  auth: { allowed_users: ['alice'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
+});
+
 beforeAll(async () => {
   gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'alice' });
-  t = await startTestHub({
-    auth: { allowed_users: ['alice'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
-  });
+  t = await githubHub();
+});
+// A fresh session per test: a test that signs out or signs in again must not take the next test's session with it.
+beforeEach(async () => {
   ({ jar, xsrf } = await signIn());
 });
 
@@ -37,14 +42,14 @@ function rawRequest(method: string, url: string, headers: Record<string, string>
 const rawGet = (url: string, headers: Record<string, string>) => rawRequest('GET', url, headers);
 
 /** A fresh browser session for alice: its cookie jar, the _xsrf value its pages carry, and sign-in's Set-Cookie lines. */
-async function signIn(): Promise<{ jar: CookieJar; xsrf: string; signInCookies: string[] }> {
+async function signIn(hub = t): Promise<{ jar: CookieJar; xsrf: string; signInCookies: string[] }> {
   const jar = new CookieJar();
-  const start = await jar.fetch(`${t.url}/hub/oauth_login`);
+  const start = await jar.fetch(`${hub.url}/hub/oauth_login`);
   const back = new URL((await jar.fetch(start.headers.get('location')!)).headers.get('location')!);
   // The hub listens on port 0, so the default callback URL's port is wrong: follow it to the real port by hand.
-  const callback = await jar.fetch(`${t.url}${back.pathname}${back.search}`);
+  const callback = await jar.fetch(`${hub.url}${back.pathname}${back.search}`);
   expect(callback.status).toBe(302);
-  const home = await (await jar.fetch(`${t.url}/hub/home`)).text();
+  const home = await (await jar.fetch(`${hub.url}/hub/home`)).text();
   return { jar, xsrf: /name="_xsrf" value="([^"]+)"/.exec(home)![1], signInCookies: callback.headers.getSetCookie() };
 }
 afterAll(async () => {
@@ -164,10 +169,7 @@ describe('the _xsrf cookie', () => {
   });
 });
 
-describe('hub pages out of reach of scripts on the shared origin (a fresh session: the tests above sign out)', () => {
-  beforeAll(async () => {
-    ({ jar, xsrf } = await signIn());
-  });
+describe('hub pages out of reach of scripts on the shared origin', () => {
   const hubPage = (path: string, headers: Record<string, string>) => rawGet(`${t.url}${path}`, { cookie: jar.header(), ...headers });
 
   it('refuses a signed-in browser a hub page it asks for from fetch(), a frame or an embed', async () => {
@@ -220,10 +222,7 @@ describe('hub pages out of reach of scripts on the shared origin (a fresh sessio
   });
 });
 
-describe('XSRF protection, advisory-derived cases (a fresh session: the tests above sign out)', () => {
-  beforeAll(async () => {
-    ({ jar, xsrf } = await signIn());
-  });
+describe('XSRF protection, advisory-derived cases', () => {
 
   it('refuses an old tornado-format _xsrf token (2|…|…|time)', async () => {
     expect((await jar.fetch(`${t.url}/hub/api/user`, { headers: { 'x-xsrftoken': xsrf } })).status).toBe(200);
@@ -271,15 +270,23 @@ describe('XSRF protection, advisory-derived cases (a fresh session: the tests ab
     expect((await get({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' }, `?_xsrf=${encodeURIComponent(xsrf)}`)).status).toBe(200);
   });
   it('refuses a form body over 64 KiB with 413 before reading it for _xsrf, with or without Content-Length', async () => {
-    const big = `_xsrf=${xsrf}&pad=${'a'.repeat(1024 * 1024)}`;
-    const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    const sized = await jar.fetch(`${t.url}/hub/spawn/alice`, { method: 'POST', headers: form, body: big });
-    expect(sized.status).toBe(413);
-    const chunks = [big.slice(0, 1000), big.slice(1000)];
-    const stream = new ReadableStream({ pull(controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)); } });
-    const chunked = await jar.fetch(`${t.url}/hub/spawn/alice`, { method: 'POST', headers: form, body: stream, duplex: 'half' } as RequestInit);
-    expect(chunked.status).toBe(413);
-    expect(await chunked.text()).toContain('64 KiB');
+    // A hub of its own: after the chunked upload's 413, one of the next requests to the hub gets a 502 from the
+    // proxy (a known bug, not what this test is about), which would fail whichever test came next.
+    const own = await githubHub();
+    try {
+      const { jar, xsrf } = await signIn(own);
+      const big = `_xsrf=${xsrf}&pad=${'a'.repeat(1024 * 1024)}`;
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      const sized = await jar.fetch(`${own.url}/hub/spawn/alice`, { method: 'POST', headers: form, body: big });
+      expect(sized.status).toBe(413);
+      const chunks = [big.slice(0, 1000), big.slice(1000)];
+      const stream = new ReadableStream({ pull(controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)); } });
+      const chunked = await jar.fetch(`${own.url}/hub/spawn/alice`, { method: 'POST', headers: form, body: stream, duplex: 'half' } as RequestInit);
+      expect(chunked.status).toBe(413);
+      expect(await chunked.text()).toContain('64 KiB');
+    } finally {
+      await own.cleanup();
+    }
   });
 
   it('leaves cookie-less clients alone, such as a server posting to the OAuth token endpoint', async () => {

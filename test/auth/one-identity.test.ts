@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
@@ -201,15 +201,21 @@ describe('one identity per name (auth.allow_shared_names off, the default)', () 
   });
 
   it('ends admin granted by admin_groups when the hub restarts with no admin groups in hub.yaml', async () => {
-    const name = names.emptiedGroups;
-    expect((await pamSignIn(t, name)).res.status).toBe(303);
-    expect((await userModel(t, name)).admin).toBe(true);
-    await restartWith(t, (input) => {
-      input.auth.pam.admin_groups = [];
-    });
-    expect((await userModel(t, name)).admin).toBe(false);
-    expect((await pamSignIn(t, name)).res.status).toBe(303);
-    expect((await userModel(t, name)).admin).toBe(false);
+    // A hub of its own: the restart changes hub.yaml, which the other tests here must not see.
+    const t = await identityHub();
+    try {
+      const name = names.emptiedGroups;
+      expect((await pamSignIn(t, name)).res.status).toBe(303);
+      expect((await userModel(t, name)).admin).toBe(true);
+      await restartWith(t, (input) => {
+        input.auth.pam.admin_groups = [];
+      });
+      expect((await userModel(t, name)).admin).toBe(false);
+      expect((await pamSignIn(t, name)).res.status).toBe(303);
+      expect((await userModel(t, name)).admin).toBe(false);
+    } finally {
+      await t.cleanup();
+    }
   });
 });
 
@@ -246,16 +252,22 @@ describe('shared names (auth.allow_shared_names: true)', () => {
   });
 
   it('ends the sessions of the method that does not own a name once sharing is turned off', async () => {
-    const name = names.shared;
-    const host = await pamSignIn(t, name);
-    const github = await githubSignIn(t, name);
-    await restartWith(t, (input) => {
-      input.auth.allow_shared_names = false;
-    });
-    expect((await host.jar.fetch(`${t.url}/hub/home`)).status).toBe(200);
-    const refused = await github.jar.fetch(`${t.url}/hub/home`);
-    expect(refused.status).toBe(302);
-    expect(refused.headers.get('location')).toMatch(/^\/hub\/login/);
+    // A hub of its own: the restart turns sharing off, which the other tests here must not see.
+    const t = await identityHub({ allow_shared_names: true });
+    try {
+      const name = names.shared;
+      const host = await pamSignIn(t, name);
+      const github = await githubSignIn(t, name);
+      await restartWith(t, (input) => {
+        input.auth.allow_shared_names = false;
+      });
+      expect((await host.jar.fetch(`${t.url}/hub/home`)).status).toBe(200);
+      const refused = await github.jar.fetch(`${t.url}/hub/home`);
+      expect(refused.status).toBe(302);
+      expect(refused.headers.get('location')).toMatch(/^\/hub\/login/);
+    } finally {
+      await t.cleanup();
+    }
   });
 });
 
@@ -279,7 +291,8 @@ describe('upgrading a database from before sign-in methods were recorded', () =>
     return folder;
   }
 
-  beforeAll(async () => {
+  // A freshly upgraded database per test: the tests sign the legacy users in, which changes what the others read.
+  beforeEach(async () => {
     t = await identityHub();
     await t.hub.stop();
     for (const file of readdirSync(t.dataDir).filter((f) => f.startsWith('jupyterhub.sqlite'))) rmSync(path.join(t.dataDir, file));
@@ -297,7 +310,7 @@ describe('upgrading a database from before sign-in methods were recorded', () =>
     old.close();
     await t.restart();
   });
-  afterAll(() => t?.cleanup());
+  afterEach(() => t?.cleanup());
 
   it('migrates it with a backup, and its users and sessions keep working', async () => {
     expect(readdirSync(t.dataDir).some((f) => /^jupyterhub\.sqlite\..*\.bak$/.test(f))).toBe(true);

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { escapeHtml } from '../../src/web/pages/layout.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
@@ -41,6 +41,11 @@ const errorOf = (html: string) => /<p class="error" role="alert">([^<]*)<\/p>/.e
 const logLines: string[] = [];
 const logSink = { write: (chunk: string) => void logLines.push(...chunk.split('\n').filter(Boolean)) };
 
+// A group that does not exist on the host is listed too: it must admit nobody and break nothing.
+const pamHub = {
+  auth: { admin_users: [listedAdmin], blocked_users: [blocked], pam: { enabled: true, allowed_groups: [usersGroup, noSuchGroup], admin_groups: [adminsGroup] } },
+};
+
 let t: TestHub;
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('The PAM test creates system users and must run as root.');
@@ -55,11 +60,7 @@ beforeAll(async () => {
   sh('usermod', ['-aG', adminsGroup, listedAdmin]);
   sh('usermod', ['-L', locked]);
   sh('chage', ['-E', '0', expired]);
-  t = await startTestHub(
-    // A group that does not exist on the host is listed too: it must admit nobody and break nothing.
-    { auth: { admin_users: [listedAdmin], blocked_users: [blocked], pam: { enabled: true, allowed_groups: [usersGroup, noSuchGroup], admin_groups: [adminsGroup] } } },
-    { overrides: { logger: createLogger('info', logSink) } },
-  );
+  t = await startTestHub(pamHub, { overrides: { logger: createLogger('info', logSink) } });
 });
 
 afterAll(async () => {
@@ -176,6 +177,15 @@ describe('PAM sign-in', () => {
     expect(logLines.some((line) => line.includes('PAM sign-in failed'))).toBe(false);
     expect((await fetch(`${t.url}/hub/health`)).status).toBe(200);
   });
+});
+
+describe('PAM sign-in throttling', () => {
+  // A hub per test: failed attempts count per hub, and a limit reached here would answer 429 to the other tests.
+  let t: TestHub;
+  beforeEach(async () => {
+    t = await startTestHub(pamHub);
+  });
+  afterEach(() => t?.cleanup());
 
   it('rate-limits failed attempts per user: after five, even the right password gets 429', async () => {
     const fails = await Promise.all(Array.from({ length: 5 }, () => signIn(t, member, 'wrong')));
@@ -189,7 +199,7 @@ describe('PAM sign-in', () => {
 
   it('rate-limits failed attempts per client address across user names', async () => {
     const fails = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(t, `spray${i}${run}`, 'wrong')));
-    // The earlier tests' failures from this address count too, so the spray itself meets the limit part-way.
+    // 20 failures from one address is the limit: the last of the spray may already meet it.
     expect(fails.every((f) => f.res.status === 403 || f.res.status === 429)).toBe(true);
     const blocked = await signIn(t, bossy, PASSWORD);
     expect(blocked.res.status).toBe(429);

@@ -127,13 +127,22 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
     await page.close();
   }, 240_000);
 
-  it('starts alice\'s server from her browser session', async () => {
+  // alice's server, started once by whichever test needs it first, so the tests run in any order; a test that goes
+  // through the OAuth dance or signs out does it in a browser session of its own (signIn).
+  let aliceStart: Promise<void> | undefined;
+  const aliceServer = () => (aliceStart ??= (async () => {
     const res = await alice.request('/hub/api/users/alice/server', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect([201, 202]).toContain(res.status);
     await expect.poll(() => t.hub.servers.get('alice')?.status, { timeout: 120_000, interval: 500 }).toBe('running');
+  })());
+
+  it('starts alice\'s server from her browser session', async () => {
+    await aliceServer();
   }, 150_000);
 
   it('completes the OAuth dance when alice opens /user/alice/ through the proxy', async () => {
+    await aliceServer();
+    const alice = await signIn('Alice');
     const res = await alice.navigate(`/user/alice/${gen.ui}`);
     const trail = alice.hops.map((h) => `${h.status} ${new URL(h.url).pathname}`).join(' → ');
     expect(res.status, trail).toBe(200);
@@ -145,6 +154,9 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
   }, 60_000);
 
   it('creates a kernel over the notebook REST API and runs code over the kernel WebSocket', async () => {
+    await aliceServer();
+    const alice = await signIn('Alice');
+    expect((await alice.navigate('/user/alice/tree')).status).toBe(200);
     const created = await alice.request('/user/alice/api/kernels', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-XSRFToken': alice.cookie('_xsrf', '/user/alice/api/kernels') ?? '' },
@@ -184,6 +196,7 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
   }, 60_000);
 
   it('accepts the activity jupyterhub-singleuser reports with its server token', async () => {
+    await aliceServer();
     await expect.poll(() => logLines.filter((l) => l.method === 'POST' && l.url === '/hub/api/users/alice/activity'), { timeout: 20_000, interval: 500 })
       .toContainEqual(expect.objectContaining({ status: 200 }));
     expect(logLines.filter((l) => l.url === '/hub/api/users/alice/activity' && l.status !== 200)).toEqual([]);
@@ -191,6 +204,7 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
   }, 30_000);
 
   it('lets a token into alice\'s server only when it holds access:servers for that server', async () => {
+    await aliceServer();
     const tokens = createTokenStore(t.hub.db);
     const aliceId = t.users.get('alice')!.id;
     const issue = (userId: number, scopes: string[]) => tokens.issue({ userId, scopes, note: 'e2e' }).token;
@@ -205,6 +219,7 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
   }, 60_000);
 
   it('gives bob, signed in to the hub, a 403 at /user/alice/ and no access to her API', async () => {
+    await aliceServer();
     const bob = await signIn('Bob');
     const res = await bob.navigate(`/user/alice/${gen.ui}`);
     const trail = bob.hops.map((h) => `${h.status} ${new URL(h.url).pathname}`).join(' → ');
@@ -215,7 +230,14 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
   }, 60_000);
 
   it('revokes the OAuth token alice\'s server holds when she signs out of the hub', async () => {
-    const oauthTokens = () => t.hub.db.$client.prepare("SELECT count(*) AS n FROM api_tokens WHERE client_id = 'jupyterhub-user-alice'").get() as { n: number };
+    await aliceServer();
+    const alice = await signIn('Alice');
+    expect((await alice.navigate('/user/alice/tree')).status).toBe(200);
+    // This browser session's tokens: the other tests' sessions hold tokens for alice's server too.
+    const session = alice.cookie('jupyterhub-session-id');
+    expect(session).toBeDefined();
+    const oauthTokens = () => t.hub.db.$client
+      .prepare("SELECT count(*) AS n FROM api_tokens WHERE client_id = 'jupyterhub-user-alice' AND session_id = ?").get(session) as { n: number };
     expect(oauthTokens().n).toBeGreaterThan(0);
     const out = await alice.navigate('/hub/logout');
     expect(out.status).toBe(200);

@@ -1,5 +1,5 @@
-// Runs once before the suite: the Docker engine and the offline-built test images must be there.
-// A missing engine fails the whole run loudly; nothing is skipped.
+// Runs once before the integration project (vitest.config.ts): the Docker engine and the offline-built test images
+// must be there. A missing engine fails the whole project loudly; nothing is skipped.
 import Docker from 'dockerode';
 
 export const TEST_IMAGES = ['berth/backend:test', 'berth/singleuser:latest', 'berth/singleuser:test', 'berth/nginx:test', 'berth/hub:latest'];
@@ -11,7 +11,8 @@ export default async function setup(): Promise<void> {
   } catch (err) {
     throw new Error(
       `No Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} (${(err as Error).message}). ` +
-        'The suite needs a real engine: run `bash scripts/setup-host.sh` (installs docker.io and starts dockerd).',
+        'The integration tests need a real engine: run `bash scripts/setup-host.sh` (installs docker.io and starts dockerd). ' +
+        '`npm run test:unit` runs the tests that need none.',
     );
   }
   const missing: string[] = [];

@@ -53,61 +53,75 @@ async function signInAlice(): Promise<Page> {
   return page;
 }
 
-describe('a page on mallory\'s server, opened by alice (admin) on the shared origin', () => {
-  let out: Record<string, any>;
-
-  it('is served by mallory\'s real single-user server without sign-in', async () => {
+describe('a page on mallory\'s server, opened by alice (admin) on the shared origin', { timeout: 90_000 }, () => {
+  // What the attack page found, run once in alice's browser by whichever test asks first, so any order works.
+  let attack: Promise<Record<string, any>> | undefined;
+  const attackOutcome = () => (attack ??= (async () => {
     const page = await signInAlice();
     const res = await page.goto(`${t.url}/user/mallory/custom/x.html`);
     expect(res?.status()).toBe(200);
     await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 60_000 });
-    out = JSON.parse((await page.locator('#out').textContent())!);
+    const out = JSON.parse((await page.locator('#out').textContent())!) as Record<string, any>;
     await page.close();
-  }, 90_000);
+    return out;
+  })());
 
-  it('cannot mint alice a token or make mallory an admin with alice\'s cookie alone', () => {
+  it('is served by mallory\'s real single-user server without sign-in', async () => {
+    await attackOutcome();
+  });
+
+  it('cannot mint alice a token or make mallory an admin with alice\'s cookie alone', async () => {
+    const out = await attackOutcome();
     expect(out.mint).toMatch(/^403 .*'_xsrf' argument missing from POST/);
     expect(out.promote).toMatch(/^403 .*'_xsrf' argument missing from PATCH/);
   });
 
-  it('cannot start alice\'s server with a no-cors form post (JupyterHub does not check no-cors)', () => {
+  it('cannot start alice\'s server with a no-cors form post (JupyterHub does not check no-cors)', async () => {
+    const out = await attackOutcome();
     expect(out.spawnNoCors).toMatch(/^403 [\s\S]*&#39;_xsrf&#39; argument missing from POST/);
     expect(t.hub.servers.get('alice')!.status).toBe('stopped');
   });
 
-  it('cannot read the API as alice, with fetch() in cors or no-cors mode', () => {
+  it('cannot read the API as alice, with fetch() in cors or no-cors mode', async () => {
+    const out = await attackOutcome();
     expect(out.readIdentity).toMatch(/^403 /);
     expect(out.readIdentityNoCors).toMatch(/^403 /);
   });
 
-  it('finds no _xsrf in its own cookies', () => {
+  it('finds no _xsrf in its own cookies', async () => {
+    const out = await attackOutcome();
     expect(out.ownCookies).not.toContain('_xsrf=');
     expect(out.ownCookiesXsrf).toBeNull();
   });
 
-  it('cannot fetch() a hub page to scrape its _xsrf', () => {
+  it('cannot fetch() a hub page to scrape its _xsrf', async () => {
+    const out = await attackOutcome();
     for (const path of ['/hub/token', '/hub/home', '/hub/admin', '/hub/spawn']) {
       expect(out.fetched[path], path).toEqual({ status: 403, xsrf: false, stolen: null });
     }
   });
 
-  it('cannot read alice\'s visit to her home page back from the browser\'s HTTP cache', () => {
+  it('cannot read alice\'s visit to her home page back from the browser\'s HTTP cache', async () => {
+    const out = await attackOutcome();
     // force-cache finds nothing stored and asks the hub (which refuses a script); only-if-cached then fails.
     expect(out.cached['/hub/home force-cache']).toEqual({ xsrf: false, stolen: null });
     expect(out.cached['/hub/home only-if-cached']).toMatch(/^threw TypeError/);
   });
 
-  it('cannot read a hub page or a hub API answer in a frame', () => {
+  it('cannot read a hub page or a hub API answer in a frame', async () => {
+    const out = await attackOutcome();
     for (const path of ['/hub/token', '/hub/api/user']) {
       expect(out.framed[path], path).toEqual({ readable: false, xsrf: false, stolen: null });
     }
   });
 
-  it('cannot read the admin page it opens in a new window', () => {
+  it('cannot read the admin page it opens in a new window', async () => {
+    const out = await attackOutcome();
     expect(out.opened).toMatchObject({ readable: false, xsrf: false, stolen: null });
   });
 
-  it('left no token for alice and mallory not an admin', () => {
+  it('left no token for alice and mallory not an admin', async () => {
+    await attackOutcome();
     expect(aliceTokenNotes()).not.toContain('stolen by mallory');
     expect(t.users.get('mallory')!.admin).toBe(false);
   });

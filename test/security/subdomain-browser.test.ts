@@ -159,14 +159,18 @@ describe('per-user origins (hub.subdomain_host) in a browser', () => {
     site = await startSite(true);
   }, 240_000);
   afterAll(() => site?.t.cleanup());
+  // alice signs in and opens her server once, in whichever test needs it first, so any order works.
+  let opened: Promise<string[]> | undefined;
+  const aliceOnHerServer = () => (opened ??= openAliceServer(site));
 
   it('signs alice in on the hub host and opens her server on her own host through the OAuth dance', async () => {
-    const visited = await openAliceServer(site);
+    const visited = await aliceOnHerServer();
     expect(visited.some((url) => url.startsWith(`${site.hub}/hub/api/oauth2/authorize?`))).toBe(true);
     expect(visited.some((url) => url.startsWith(`${site.aliceHost}/user/alice/oauth_callback?`))).toBe(true);
   }, 120_000);
 
   it("keeps each origin's cookies on that origin", async () => {
+    await aliceOnHerServer();
     const { hub, aliceHost, malloryHost } = site;
     const names = async (url: string) => (await browser.cookies(url)).map((c) => c.name);
     expect(await names(`${hub}/hub/`)).toContain('jupyterhub-hub-login');
@@ -175,9 +179,10 @@ describe('per-user origins (hub.subdomain_host) in a browser', () => {
     expect(await names(`${malloryHost}/hub/`)).not.toContain('jupyterhub-hub-login');
     expect(await names(`${malloryHost}/user/alice/`)).not.toContain('jupyterhub-user-alice');
     expect(await names(`${hub}/user/alice/`)).not.toContain('jupyterhub-user-alice');
-  });
+  }, 120_000);
 
   it("gives a page from mallory's server, opened by alice, no way to act as her or read her files", async () => {
+    await aliceOnHerServer();
     const { t } = site;
     const aliceId = t.users.get('alice')!.id;
     const tokensOfAlice = () => (t.hub.db.$client.prepare('SELECT count(*) AS n FROM api_tokens WHERE user_id = ?').get(aliceId) as { n: number }).n;

@@ -10,8 +10,14 @@ let t: TestHub;
 beforeAll(async () => {
   t = await startTestHub({ hub: { base_url: '/jh/' } });
   t.users.ensure('alice');
+  t.users.ensure('bob');
 });
 afterAll(() => t?.cleanup());
+
+// alice's server, started once by whichever test needs it first and only read after that, so any order works;
+// bob's is never started.
+let aliceStart: Promise<string> | undefined;
+const aliceRunning = () => (aliceStart ??= t.hub.servers.start('alice'));
 
 interface Echo { path: string; env: Record<string, string>; headers: Record<string, string> }
 
@@ -24,13 +30,13 @@ describe('a hub under base_url /jh/', () => {
   });
 
   it('redirects /jh/user/<name>/… of a stopped server to /jh/hub/user/<name>/…', async () => {
-    const res = await fetch(`${t.url}/jh/user/alice/echo?x=1`, { redirect: 'manual' });
+    const res = await fetch(`${t.url}/jh/user/bob/echo?x=1`, { redirect: 'manual' });
     expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toBe('/jh/hub/user/alice/echo?x=1');
+    expect(res.headers.get('location')).toBe('/jh/hub/user/bob/echo?x=1');
   });
 
   it('starts the server with every URL of its environment under /jh/', async () => {
-    expect(await t.hub.servers.start('alice')).toBe('started');
+    expect(await aliceRunning()).toBe('started');
     expect(t.hub.servers.get('alice')).toMatchObject({ url: '/jh/user/alice/', progressUrl: '/jh/hub/api/users/alice/server/progress' });
     const { env } = (await (await fetch(`${t.hub.servers.target('alice')}/jh/user/alice/echo`)).json()) as Echo;
     expect(env).toMatchObject({
@@ -44,6 +50,7 @@ describe('a hub under base_url /jh/', () => {
   });
 
   it('proxies HTTP and WebSockets under /jh/user/<name>/ with the full path', async () => {
+    await aliceRunning();
     const res = await fetch(`${t.url}/jh/user/alice/echo?q=2`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as Echo).path).toBe('/jh/user/alice/echo');
@@ -65,6 +72,7 @@ describe('a hub under base_url /jh/', () => {
 
   it('the server it started answers its API under /jh/ from inside the container', async () => {
     // The container reaches the hub's internal API under the prefix too.
+    await aliceRunning();
     const { env } = (await (await fetch(`${t.url}/jh/user/alice/echo`)).json()) as Echo;
     const view = t.hub.servers.get('alice')!;
     const exec = await t.docker.getContainer(view.containerId!).exec({

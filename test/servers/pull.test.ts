@@ -2,7 +2,7 @@
 // pulls, a pull shows up on the progress stream with its layers before the container is created, and a failing registry fails the start.
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTokenStore } from '../../src/auth/tokens.js';
 import type { ProgressEvent } from '../../src/servers/servers.js';
 import { STALL_BYTES, startFakeRegistry, type FakeRegistry } from '../fakes/registry.js';
@@ -61,7 +61,10 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 
 describe('pull_policy ifnotpresent with the image absent', () => {
   it('pulls the image, reports the layers on the progress stream before creating the container, and starts it', async () => {
-    const image = freshImage();
+    // A registry of its own: its layers are new to the engine only until some test pulls from that registry.
+    const registry = await openRegistry();
+    onTestFinished(() => closeRegistry(registry));
+    const image = freshImage(registry);
     expect(await isPresent(image)).toBe(false);
     await withHub(image, 'ifnotpresent', async (t) => {
       const token = createTokenStore(t.hub.db).issue({ userId: t.users.ensure('alice').id, scopes: ['inherit'], note: 'test' }).token;
@@ -134,7 +137,7 @@ describe('pull_policy always', () => {
       expect(result).toBe('started');
       expect(registry.count('manifest')).toBeGreaterThan(manifests);
       expect(events.some((e) => e.message.startsWith(`Pulling ${image}`))).toBe(true);
-    });
+    }, { slowSpawnMs: 60_000 }); // a start answers 'started' however long the first pull of these layers takes
   });
 });
 

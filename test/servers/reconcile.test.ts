@@ -10,7 +10,8 @@ let ahead = 0;
 beforeAll(async () => {
   // The periodic check keeps its 30 s period here, so what this hub notices comes from reconcile or noteUnreachable.
   t = await startTestHub({}, { overrides: { serverTiming: { activityFlushMs: 200 }, clock: { now: () => Date.now() + ahead } } });
-  for (const name of ['alice', 'bob', 'carol']) t.users.ensure(name);
+  // One user per test that starts a server, so the tests run in any order.
+  for (const name of ['alice', 'bob', 'carol', 'dora', 'erin', 'gus', 'hana']) t.users.ensure(name);
 });
 afterAll(() => t?.cleanup());
 
@@ -51,12 +52,13 @@ describe('a hub restart', () => {
   });
 
   it('marks stopped a server whose container vanished while the hub was down', async () => {
-    const { containerId } = t.hub.servers.get('alice')!;
+    expect(await t.hub.servers.start('dora')).toBe('started');
+    const { containerId } = t.hub.servers.get('dora')!;
     await t.hub.stop();
     await t.docker.getContainer(containerId!).remove({ force: true });
     await t.restart();
-    expect(t.hub.servers.get('alice')).toMatchObject({ status: 'stopped', containerId: null, lastError: 'The container was removed outside the hub' });
-    expect(t.hub.servers.target('alice')).toBeNull();
+    expect(t.hub.servers.get('dora')).toMatchObject({ status: 'stopped', containerId: null, lastError: 'The container was removed outside the hub' });
+    expect(t.hub.servers.target('dora')).toBeNull();
   });
 
   it("removes a container carrying this hub's id that no server claims", async () => {
@@ -135,12 +137,12 @@ describe('a silent re-adopted server and a long http_timeout', () => {
 
 describe('containers changing behind the hub', () => {
   it('notices a removed container when the proxy reports it unreachable', async () => {
-    expect(await t.hub.servers.start('alice')).toBe('started');
-    await t.docker.getContainer(t.hub.servers.get('alice')!.containerId!).remove({ force: true });
-    t.hub.servers.noteUnreachable('alice');
-    await waitFor(() => expect(t.hub.servers.get('alice')!.status).toBe('stopped'));
-    expect(t.hub.servers.get('alice')!.lastError).toBe('The container was removed outside the hub');
-    expect(t.hub.servers.target('alice')).toBeNull();
+    expect(await t.hub.servers.start('erin')).toBe('started');
+    await t.docker.getContainer(t.hub.servers.get('erin')!.containerId!).remove({ force: true });
+    t.hub.servers.noteUnreachable('erin');
+    await waitFor(() => expect(t.hub.servers.get('erin')!.status).toBe('stopped'));
+    expect(t.hub.servers.get('erin')!.lastError).toBe('The container was removed outside the hub');
+    expect(t.hub.servers.target('erin')).toBeNull();
   });
 
   it('notices a container that exited, on the periodic check, and removes it', async () => {
@@ -167,22 +169,20 @@ describe('containers changing behind the hub', () => {
 });
 
 describe('activity', () => {
-  beforeAll(async () => {
-    if (t.hub.servers.get('bob')?.status !== 'running') expect(await t.hub.servers.start('bob')).toBe('started');
-  });
-
   it('records noted traffic as the last activity of the server and the user', async () => {
-    const before = t.hub.servers.get('bob')!.lastActivity!;
+    expect(await t.hub.servers.start('gus')).toBe('started');
+    const before = t.hub.servers.get('gus')!.lastActivity!;
     ahead += 1000;
-    t.hub.servers.noteActivity('bob');
-    await waitFor(() => expect(t.hub.servers.get('bob')!.lastActivity!.getTime()).toBeGreaterThan(before.getTime()));
-    expect(t.users.get('bob')!.lastActivity!.getTime()).toBeGreaterThanOrEqual(t.hub.servers.get('bob')!.lastActivity!.getTime());
+    t.hub.servers.noteActivity('gus');
+    await waitFor(() => expect(t.hub.servers.get('gus')!.lastActivity!.getTime()).toBeGreaterThan(before.getTime()));
+    expect(t.users.get('gus')!.lastActivity!.getTime()).toBeGreaterThanOrEqual(t.hub.servers.get('gus')!.lastActivity!.getTime());
   });
 
   it('only moves reported activity forward', async () => {
-    const now = t.hub.servers.get('bob')!.lastActivity!;
-    t.hub.servers.recordActivity('bob', new Date(now.getTime() - 60_000));
-    t.hub.servers.recordActivity('bob', new Date(now.getTime() + 5_000));
-    await waitFor(() => expect(t.hub.servers.get('bob')!.lastActivity!.getTime()).toBe(now.getTime() + 5_000));
+    expect(await t.hub.servers.start('hana')).toBe('started');
+    const now = t.hub.servers.get('hana')!.lastActivity!;
+    t.hub.servers.recordActivity('hana', new Date(now.getTime() - 60_000));
+    t.hub.servers.recordActivity('hana', new Date(now.getTime() + 5_000));
+    await waitFor(() => expect(t.hub.servers.get('hana')!.lastActivity!.getTime()).toBe(now.getTime() + 5_000));
   });
 });

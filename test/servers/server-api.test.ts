@@ -28,17 +28,16 @@ async function readStream(res: Response): Promise<{ events: Record<string, unkno
 }
 
 describe('start and stop over the API', () => {
+  // Each test has a user of its own (and starts what it needs), so the tests run in any order.
   let t: TestHub;
-  let alice: string;
-  let bob: string;
   beforeAll(async () => {
     t = await startTestHub({ spawner: { images: { base: { image: 'berth/backend:test' } } } });
-    alice = tokenFor(t, 'alice');
-    bob = tokenFor(t, 'bob');
   });
   afterAll(() => t?.cleanup());
 
   it('refuses a start without credentials (403) and on another user\'s server (404)', async () => {
+    tokenFor(t, 'alice');
+    const bob = tokenFor(t, 'bob');
     expect((await api(t, null, 'POST', '/users/alice/server')).status).toBe(403);
     const res = await api(t, bob, 'POST', '/users/alice/server');
     expect(res.status).toBe(404);
@@ -46,86 +45,97 @@ describe('start and stop over the API', () => {
   });
 
   it('answers 400 with the allowed labels for an image outside the catalog', async () => {
-    const res = await api(t, alice, 'POST', '/users/alice/server', JSON.stringify({ image: 'evil/miner:latest' }));
+    const amy = tokenFor(t, 'amy');
+    const res = await api(t, amy, 'POST', '/users/amy/server', JSON.stringify({ image: 'evil/miner:latest' }));
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ status: 400, message: expect.stringContaining('must be one of the labels "base"') });
   });
 
   it('starts with 201 and an empty text/plain body, then answers 400 "already running"', async () => {
-    const res = await api(t, alice, 'POST', '/users/alice/server');
+    const cara = tokenFor(t, 'cara');
+    const res = await api(t, cara, 'POST', '/users/cara/server');
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await res.text()).toBe('');
-    expect(t.hub.servers.get('alice')!.ready).toBe(true);
-    const again = await api(t, alice, 'POST', '/users/alice/server', JSON.stringify({}));
+    expect(t.hub.servers.get('cara')!.ready).toBe(true);
+    const again = await api(t, cara, 'POST', '/users/cara/server', JSON.stringify({}));
     expect(again.status).toBe(400);
-    expect(await again.json()).toEqual({ status: 400, message: "alice's server is already running" });
+    expect(await again.json()).toEqual({ status: 400, message: "cara's server is already running" });
   });
 
   it('sends only the ready event on the progress stream of a running server', async () => {
-    const res = await api(t, alice, 'GET', '/users/alice/server/progress');
+    const dan = tokenFor(t, 'dan');
+    expect((await api(t, dan, 'POST', '/users/dan/server')).status).toBe(201);
+    const res = await api(t, dan, 'GET', '/users/dan/server/progress');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(res.headers.get('cache-control')).toBe('no-cache');
     const { events } = await readStream(res);
     expect(events).toEqual([{
-      progress: 100, ready: true, url: '/user/alice/', message: 'Server ready at /user/alice/',
-      html_message: 'Server ready at <a href="/user/alice/">/user/alice/</a>',
+      progress: 100, ready: true, url: '/user/dan/', message: 'Server ready at /user/dan/',
+      html_message: 'Server ready at <a href="/user/dan/">/user/dan/</a>',
     }]);
   });
 
   it('stops with 204, and answers 204 again for a stopped server', async () => {
-    const res = await api(t, alice, 'DELETE', '/users/alice/server');
+    const eve = tokenFor(t, 'eve');
+    expect((await api(t, eve, 'POST', '/users/eve/server')).status).toBe(201);
+    const res = await api(t, eve, 'DELETE', '/users/eve/server');
     expect(res.status).toBe(204);
-    expect(t.hub.servers.get('alice')!.status).toBe('stopped');
-    expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
+    expect(t.hub.servers.get('eve')!.status).toBe('stopped');
+    expect((await api(t, eve, 'DELETE', '/users/eve/server')).status).toBe(204);
   });
 
   it('answers 400 on the progress stream when nothing is starting', async () => {
-    const res = await api(t, alice, 'GET', '/users/alice/server/progress');
+    const finn = tokenFor(t, 'finn');
+    expect((await api(t, finn, 'POST', '/users/finn/server')).status).toBe(201);
+    expect((await api(t, finn, 'DELETE', '/users/finn/server')).status).toBe(204);
+    const res = await api(t, finn, 'GET', '/users/finn/server/progress');
     expect(res.status).toBe(400);
   });
 
   it('treats /servers/ with an empty name as the default server and refuses named servers', async () => {
-    expect((await api(t, alice, 'POST', '/users/alice/servers/', JSON.stringify({ image: 'base' }))).status).toBe(201);
-    expect(t.hub.servers.get('alice')!.imageLabel).toBe('base');
-    expect((await api(t, alice, 'DELETE', '/users/alice/servers/')).status).toBe(204);
-    const named = await api(t, alice, 'POST', '/users/alice/servers/lab');
+    const gus = tokenFor(t, 'gus');
+    expect((await api(t, gus, 'POST', '/users/gus/servers/', JSON.stringify({ image: 'base' }))).status).toBe(201);
+    expect(t.hub.servers.get('gus')!.imageLabel).toBe('base');
+    expect((await api(t, gus, 'DELETE', '/users/gus/servers/')).status).toBe(204);
+    const named = await api(t, gus, 'POST', '/users/gus/servers/lab');
     expect(named.status).toBe(400);
     expect((await named.json()).message).toContain('Named servers are not enabled');
   });
 
   it("gives each start a fresh server token and OAuth client, and revokes both on stop", async () => {
     const tokenOfServer = async () => {
-      const env = (await t.docker.getContainer(t.hub.servers.get('alice')!.containerId!).inspect()).Config.Env;
+      const env = (await t.docker.getContainer(t.hub.servers.get('hal')!.containerId!).inspect()).Config.Env;
       return env.find((e) => e.startsWith('JUPYTERHUB_API_TOKEN='))!.split('=')[1];
     };
+    const hal = tokenFor(t, 'hal');
     const clients = createOAuthClientStore(t.hub.db);
-    expect((await api(t, alice, 'POST', '/users/alice/server')).status).toBe(201);
+    expect((await api(t, hal, 'POST', '/users/hal/server')).status).toBe(201);
     const first = await tokenOfServer();
     const who = await api(t, first, 'GET', '/user');
     expect(who.status).toBe(200);
     const model = (await who.json()) as { name: string; scopes: string[] };
-    expect(model.name).toBe('alice');
-    // Scoped to that one server (JupyterHub's `server` role), nothing of alice's own beyond it.
-    expect(model.scopes).toEqual(['access:servers!server=alice/', 'read:users:activity!user=alice', 'users:activity!user=alice']);
-    expect(clients.authenticate('jupyterhub-user-alice', first)).toMatchObject({ redirectUri: '/user/alice/oauth_callback' });
+    expect(model.name).toBe('hal');
+    // Scoped to that one server (JupyterHub's `server` role), nothing of hal's own beyond it.
+    expect(model.scopes).toEqual(['access:servers!server=hal/', 'read:users:activity!user=hal', 'users:activity!user=hal']);
+    expect(clients.authenticate('jupyterhub-user-hal', first)).toMatchObject({ redirectUri: '/user/hal/oauth_callback' });
 
-    expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
+    expect((await api(t, hal, 'DELETE', '/users/hal/server')).status).toBe(204);
     expect((await api(t, first, 'GET', '/user')).status).toBe(403);
-    expect(clients.get('jupyterhub-user-alice')).toBeNull();
+    expect(clients.get('jupyterhub-user-hal')).toBeNull();
 
-    expect((await api(t, alice, 'POST', '/users/alice/server')).status).toBe(201);
+    expect((await api(t, hal, 'POST', '/users/hal/server')).status).toBe(201);
     const second = await tokenOfServer();
     expect(second).not.toBe(first);
-    expect(clients.authenticate('jupyterhub-user-alice', second)).not.toBeNull();
-    expect((await api(t, alice, 'DELETE', '/users/alice/server')).status).toBe(204);
+    expect(clients.authenticate('jupyterhub-user-hal', second)).not.toBeNull();
+    expect((await api(t, hal, 'DELETE', '/users/hal/server')).status).toBe(204);
   });
 
   it('refuses start and stop to a token that may only read the server (403)', async () => {
-    const reader = tokenFor(t, 'alice', ['read:servers!user=alice']);
-    expect((await api(t, reader, 'POST', '/users/alice/server')).status).toBe(403);
-    expect((await api(t, reader, 'DELETE', '/users/alice/server')).status).toBe(403);
+    const reader = tokenFor(t, 'ida', ['read:servers!user=ida']);
+    expect((await api(t, reader, 'POST', '/users/ida/server')).status).toBe(403);
+    expect((await api(t, reader, 'DELETE', '/users/ida/server')).status).toBe(403);
   });
 });
 

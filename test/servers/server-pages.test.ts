@@ -36,6 +36,9 @@ beforeAll(async () => {
 });
 afterAll(() => t?.cleanup());
 
+// Each test that starts a server has a user of its own (erin, dora, bob), so alice's server is never started and
+// the tests run in any order.
+
 describe('/hub/user/<name>/…', () => {
   it('sends a browser without a session to the login page, keeping where it was going', async () => {
     const res = await new CookieJar().fetch(`${t.url}/hub/user/alice/tree?x=1`);
@@ -87,44 +90,45 @@ describe('starting from the pages', () => {
   });
 
   it('starts the chosen image, shows the progress page, then sends the browser to the server', async () => {
-    const alice = await signedIn('alice');
-    const form = await (await alice.fetch(`${t.url}/hub/user/alice/tree`)).text();
-    const next = encodeURIComponent('/user/alice/tree');
-    const res = await formPost(alice, `${t.url}/hub/spawn/alice?next=${next}`, { _xsrf: xsrfOf(form), image: 'other' });
+    const erin = await signedIn('erin');
+    const form = await (await erin.fetch(`${t.url}/hub/user/erin/tree`)).text();
+    const next = encodeURIComponent('/user/erin/tree');
+    const res = await formPost(erin, `${t.url}/hub/spawn/erin?next=${next}`, { _xsrf: xsrfOf(form), image: 'other' });
     expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe(`/hub/spawn-pending/alice?next=${next}`);
-    expect(t.hub.servers.get('alice')).toMatchObject({ pending: 'spawn', imageLabel: 'other' });
+    expect(res.headers.get('location')).toBe(`/hub/spawn-pending/erin?next=${next}`);
+    expect(t.hub.servers.get('erin')).toMatchObject({ pending: 'spawn', imageLabel: 'other' });
 
-    const pending = await alice.fetch(`${t.url}/hub/spawn-pending/alice?next=${next}`);
+    const pending = await erin.fetch(`${t.url}/hub/spawn-pending/erin?next=${next}`);
     expect(pending.status).toBe(200);
     const html = await pending.text();
     // EventSource cannot send X-XSRFToken, so the progress URL carries the session's _xsrf.
     const progressUrl = /data-progress-url="([^"]+)"/.exec(html)![1].replaceAll('&amp;', '&');
-    expect(progressUrl).toBe(`/hub/api/users/alice/server/progress?_xsrf=${encodeURIComponent(xsrfOf(form))}`);
-    expect(html).toContain('data-next="/user/alice/tree"');
+    expect(progressUrl).toBe(`/hub/api/users/erin/server/progress?_xsrf=${encodeURIComponent(xsrfOf(form))}`);
+    expect(html).toContain('data-next="/user/erin/tree"');
     expect(html).toContain('new EventSource(');
 
     // The page's EventSource reads the same stream, with the session cookie (fetch() sends Sec-Fetch-Mode: cors).
-    const stream = await alice.fetch(`${t.url}${progressUrl}`);
+    const stream = await erin.fetch(`${t.url}${progressUrl}`);
     expect(stream.status).toBe(200);
     expect(await stream.text()).toContain('"ready":true');
 
-    const ready = await alice.fetch(`${t.url}/hub/spawn-pending/alice?next=${next}`);
+    const ready = await erin.fetch(`${t.url}/hub/spawn-pending/erin?next=${next}`);
     expect(ready.status).toBe(302);
-    expect(ready.headers.get('location')).toBe('/user/alice/tree');
+    expect(ready.headers.get('location')).toBe('/user/erin/tree');
   });
 
   it('sends /hub/user/<name>/… back to the running server with a redirect counter, and stops a loop', async () => {
-    const alice = await signedIn('alice');
-    const res = await alice.fetch(`${t.url}/hub/user/alice/tree?a=b`);
+    const dora = await signedIn('dora');
+    await t.hub.servers.start('dora');
+    await vi.waitFor(() => expect(t.hub.servers.get('dora')!.ready).toBe(true), { timeout: 30_000 });
+    const res = await dora.fetch(`${t.url}/hub/user/dora/tree?a=b`);
     expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toBe('/user/alice/tree?a=b&redirects=1');
-    const again = await alice.fetch(`${t.url}/hub/user/alice/tree?a=b&redirects=3`);
-    expect(again.headers.get('location')).toBe('/user/alice/tree?a=b&redirects=4');
-    const loop = await alice.fetch(`${t.url}/hub/user/alice/tree?redirects=4`);
+    expect(res.headers.get('location')).toBe('/user/dora/tree?a=b&redirects=1');
+    const again = await dora.fetch(`${t.url}/hub/user/dora/tree?a=b&redirects=3`);
+    expect(again.headers.get('location')).toBe('/user/dora/tree?a=b&redirects=4');
+    const loop = await dora.fetch(`${t.url}/hub/user/dora/tree?redirects=4`);
     expect(loop.status).toBe(500);
     expect(await loop.text()).toContain('Redirect loop detected');
-    await t.hub.servers.stop('alice');
   });
 
   it('shows a failed start on the pending page with a way to try again', async () => {

@@ -1,6 +1,6 @@
 // Starts that cannot succeed, against the real engine: a container that exits, a server that never answers,
 // the start deadline, too many starts at once, a cancelled start, a missing image and an unreachable registry.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../src/servers/servers.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
@@ -23,7 +23,8 @@ describe('a container that exits during the start', () => {
         images: { missing: { image: 'berth/not-built-anywhere:test' } },
       },
     });
-    t.users.ensure('alice');
+    // One user per test: a start with an image label keeps it as that user's choice for the next start.
+    for (const name of ['alice', 'bob', 'erin']) t.users.ensure(name);
   });
   afterAll(() => t?.cleanup());
 
@@ -38,12 +39,13 @@ describe('a container that exits during the start', () => {
   });
 
   it('reports the failure on the progress stream afterwards', async () => {
-    const events = await collect(t.hub.servers.progress('alice'));
+    await expect(t.hub.servers.start('bob')).rejects.toMatchObject({ status: 500 });
+    const events = await collect(t.hub.servers.progress('bob'));
     expect(events).toEqual([expect.objectContaining({ failed: true, progress: 100, message: expect.stringContaining('Spawn failed: The container exited with code 3') })]);
   });
 
   it('fails clearly when the image is missing and pull_policy is never', async () => {
-    await expect(t.hub.servers.start('alice', { image: 'missing' })).rejects.toMatchObject({
+    await expect(t.hub.servers.start('erin', { image: 'missing' })).rejects.toMatchObject({
       status: 500,
       message: expect.stringContaining('Image berth/not-built-anywhere:test is not on the Docker host and spawner.pull_policy is "never"'),
     });
@@ -57,8 +59,11 @@ describe('a server that is slow to answer', () => {
       { spawner: { environment: { BACKEND_DELAY_S: 60 }, http_timeout: 4, concurrent_spawn_limit: 1 } },
       { overrides: { serverTiming: { slowSpawnMs: 300, slowStopMs: 10_000 } } },
     );
-    t.users.ensure('alice');
-    t.users.ensure('bob');
+    for (const name of ['alice', 'bob', 'carol', 'dave']) t.users.ensure(name);
+  });
+  // One user per test, and no start left pending: the next test needs the one spawn slot.
+  afterEach(async () => {
+    for (const name of ['alice', 'bob', 'carol', 'dave']) await t.hub.servers.stop(name);
   });
   afterAll(() => t?.cleanup());
 
@@ -72,20 +77,21 @@ describe('a server that is slow to answer', () => {
   });
 
   it('cancels a pending start on stop: container removed, server stopped, no error recorded', async () => {
-    expect(t.hub.servers.get('alice')).toMatchObject({ status: 'spawning', pending: 'spawn' });
-    const progress = collect(t.hub.servers.progress('alice'));
-    expect(await t.hub.servers.stop('alice')).toBe('stopped');
-    expect(t.hub.servers.get('alice')).toMatchObject({ status: 'stopped', lastError: null });
-    expect(await containersOf(t, 'alice')).toEqual([]);
+    expect(await t.hub.servers.start('carol')).toBe('pending');
+    expect(t.hub.servers.get('carol')).toMatchObject({ status: 'spawning', pending: 'spawn' });
+    const progress = collect(t.hub.servers.progress('carol'));
+    expect(await t.hub.servers.stop('carol')).toBe('stopped');
+    expect(t.hub.servers.get('carol')).toMatchObject({ status: 'stopped', lastError: null });
+    expect(await containersOf(t, 'carol')).toEqual([]);
     expect((await progress).at(-1)).toEqual({ progress: 100, failed: true, message: 'Spawn cancelled' });
   });
 
   it('fails after http_timeout with the reason, and removes the container', async () => {
-    expect(await t.hub.servers.start('alice')).toBe('pending');
-    const events = await collect(t.hub.servers.progress('alice'));
-    expect(events.at(-1)).toMatchObject({ failed: true, message: expect.stringContaining('did not answer HTTP at /user/alice/api within spawner.http_timeout (4 s; last: ECONNREFUSED)') });
-    expect(t.hub.servers.get('alice')!.lastError).toContain('spawner.http_timeout');
-    expect(await containersOf(t, 'alice')).toEqual([]);
+    expect(await t.hub.servers.start('dave')).toBe('pending');
+    const events = await collect(t.hub.servers.progress('dave'));
+    expect(events.at(-1)).toMatchObject({ failed: true, message: expect.stringContaining('did not answer HTTP at /user/dave/api within spawner.http_timeout (4 s; last: ECONNREFUSED)') });
+    expect(t.hub.servers.get('dave')!.lastError).toContain('spawner.http_timeout');
+    expect(await containersOf(t, 'dave')).toEqual([]);
   });
 });
 
