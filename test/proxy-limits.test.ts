@@ -1,6 +1,8 @@
 // Connection limits on the public port: one client address cannot hold more than its share of connections,
 // unfinished request heads and idle keep-alive connections are closed, on the fast lane and on node:http,
 // while open WebSockets and responses in progress are not. Real sockets against local servers; no Docker.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +12,7 @@ import { createLogger } from '../src/log.js';
 import { clientKey } from '../src/proxy/connection-limit.js';
 import { startProxyThread } from '../src/proxy/thread.js';
 import { startBackend, startProxy, type ProxyHarness } from './helpers/proxy-harness.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -290,4 +293,37 @@ describe('the proxy thread', () => {
     expect(slow.data).toMatch(/^HTTP\/1\.1 408 /);
     expect(held[1]!.isClosed).toBe(false);
   }, 8_000);
+});
+
+/**
+ * An address that never answers a connect, as a removed container's does: a loopback listener whose accept queue is
+ * full (a python3 socket that listens and never accepts), so the kernel drops further SYNs instead of refusing them.
+ */
+async function silentAddress(): Promise<string> {
+  const child = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(600)']);
+  cleanups.push(async () => void child.kill());
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const port = Number(String(line).trim());
+  // Fill the queue: connects succeed until it is full; the first one left pending shows SYNs are being dropped.
+  for (;;) {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    cleanups.push(async () => void socket.destroy());
+    const connected = await Promise.race([once(socket, 'connect').then(() => true), new Promise((r) => setTimeout(r, 300, false))]);
+    if (!connected) return `http://127.0.0.1:${port}`;
+  }
+}
+
+describe('a server address that never answers a connect', () => {
+  it.each([
+    ['the fast lane', 'GET /user/alice/x HTTP/1.1\r\nHost: hub.test\r\n\r\n'],
+    ['node:http', 'GET /user/alice/x HTTP/1.0\r\nHost: hub.test\r\n\r\n'],
+  ])('answers 503 once the connect deadline passes, and reports the server unreachable (%s)', async (_lane, request) => {
+    const proxy = await proxyWith({ connectTimeoutMs: 500 });
+    proxy.targets.set('alice', await silentAddress());
+    const client = new Client(proxy.port);
+    client.socket.write(request);
+    await waitFor(() => expect(client.data).toMatch(/^HTTP\/1\.1 503 /));
+    expect(client.data).toContain('ETIMEDOUT');
+    expect(proxy.unreachable).toContain('alice');
+  });
 });

@@ -1,7 +1,7 @@
 // Keep-alive TCP connections from the fast lane to user servers, pooled per target. A connection lent out belongs to
 // one exchange at a time; an idle one that speaks unprompted, errors or stays idle for 30 s is closed.
 import net from 'node:net';
-import { BACKEND_IDLE_TIMEOUT_MS, MAX_IDLE_PER_TARGET } from './policy/limits.js';
+import { BACKEND_IDLE_TIMEOUT_MS, connectWithin, DEFAULT_BACKEND_CONNECT_TIMEOUT_MS, MAX_IDLE_PER_TARGET } from './policy/limits.js';
 
 /** What a lent connection reports to the exchange that holds it. */
 export interface BackendOwner {
@@ -25,7 +25,7 @@ export class BackendConnection {
     port: number,
     private readonly pool: BackendPool,
   ) {
-    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket = connectWithin(net.connect({ host, port, noDelay: true }), pool.connectTimeoutMs);
     // Refreshed by node on every read and write; only an idle (pooled) connection is closed by it.
     this.socket.setTimeout(BACKEND_IDLE_TIMEOUT_MS);
     this.socket.on('data', (chunk: Buffer) => {
@@ -54,6 +54,8 @@ export class BackendPool {
   private readonly idle = new Map<string, BackendConnection[]>();
   private readonly addresses = new Map<string, { host: string; port: number }>();
   private readonly all = new Set<BackendConnection>();
+
+  constructor(readonly connectTimeoutMs = DEFAULT_BACKEND_CONNECT_TIMEOUT_MS) {}
 
   /** An idle connection to `target` (`http://host:port`), or a new one. */
   acquire(target: string, owner: BackendOwner, fresh = false): BackendConnection {

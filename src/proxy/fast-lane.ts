@@ -28,6 +28,8 @@ export interface FastLaneOptions {
   headersTimeoutMs: number;
   /** How long a request body may take to arrive once its head is in (node:http's requestTimeout, for the upload). */
   requestTimeoutMs: number;
+  /** How long opening a connection to a server may take (policy/limits.ts). */
+  connectTimeoutMs?: number;
 }
 
 export interface FastLane {
@@ -41,7 +43,7 @@ export interface FastLane {
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function createFastLane(options: FastLaneOptions): FastLane {
-  const lane: Lane = { ...options, pool: new BackendPool(), clients: new Set(), closing: false, log: options.logger.child({ component: 'proxy' }) };
+  const lane: Lane = { ...options, pool: new BackendPool(options.connectTimeoutMs), clients: new Set(), closing: false, log: options.logger.child({ component: 'proxy' }) };
   return {
     accept: (socket) => {
       const client = new ClientConnection(lane, socket);

@@ -8,7 +8,7 @@ import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
 import { logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders, serverScope } from './policy/headers.js';
-import { BACKEND_IDLE_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET } from './policy/limits.js';
+import { BACKEND_IDLE_TIMEOUT_MS, connectWithin, DEFAULT_BACKEND_CONNECT_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET } from './policy/limits.js';
 
 export interface ForwarderOptions {
   baseUrl: string;
@@ -21,6 +21,8 @@ export interface ForwarderOptions {
   upgradeTimeoutMs?: number;
   /** How long a closing side may take to flush before it is destroyed. */
   closeGraceMs?: number;
+  /** How long opening a connection to a server may take (default policy/limits.ts's). */
+  connectTimeoutMs?: number;
 }
 
 export interface Forwarder {
@@ -45,6 +47,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   // Backend connections are reused across requests, as the fast lane's pool does (Agent `timeout` only destroys
   // free sockets, so long downloads and slow responses are not cut).
   const agent = new http.Agent({ keepAlive: true, timeout: BACKEND_IDLE_TIMEOUT_MS, maxFreeSockets: MAX_IDLE_PER_TARGET });
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_BACKEND_CONNECT_TIMEOUT_MS;
+  const connect = agent.createConnection.bind(agent);
+  agent.createConnection = (opts, callback) => connectWithin(connect(opts, callback) as Socket, connectTimeoutMs);
   const proxy = createProxyServer({ agent, ws: true });
   const liveUpgrades = new Set<Socket>();
   const targets = new Map<string, URL>();

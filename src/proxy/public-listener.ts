@@ -14,7 +14,7 @@ import { DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_REQUEST_HEADER_TIMEOUT_MS, DEFAU
 import { routeRequest, type Route, type RouteSource } from './route-table.js';
 import { parseSubdomainHost } from '../servers/user-origin.js';
 
-export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTimeoutMs' | 'closeGraceMs'> {
+export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTimeoutMs' | 'closeGraceMs' | 'connectTimeoutMs'> {
   baseUrl: string;
   /** hub.subdomain_host: each user's server is served only on that user's host, the hub only on this one. */
   subdomainHost?: string | null;
@@ -146,6 +146,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     keepAliveTimeoutMs,
     headersTimeoutMs: requestHeaderTimeoutMs,
     requestTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
     touch,
     unreachable,
     handOff: (socket, unread) => {

@@ -1,4 +1,5 @@
 // How large and how slow a message may be, the same on both lanes: the fast lane reads these, and node:http's lane
+import type { Socket } from 'node:net';
 // is configured with them (src/proxy/public-listener.ts, src/proxy/forwarder.ts). One table, so the lanes cannot
 // drift apart again.
 
@@ -21,6 +22,22 @@ export const DEFAULT_REQUEST_HEADER_TIMEOUT_MS = 10_000;
  * generous for Jupyter, whose frontend uploads large files in 1 MiB pieces; it is never shorter than the head's deadline.
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+
+/**
+ * Opening a connection to a server: a container on the local bridge answers a connect in milliseconds, so a silent
+ * address is a removed container (its SYNs vanish; the kernel would retry for two minutes). Then: 503 and a check.
+ */
+export const DEFAULT_BACKEND_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Ends `socket` with ETIMEDOUT (an "unreachable" code) unless it connects within `ms`. */
+export function connectWithin<S extends Socket>(socket: S, ms: number): S {
+  const timer = setTimeout(() => {
+    socket.destroy(Object.assign(new Error(`connect timed out after ${ms} ms`), { code: 'ETIMEDOUT' }));
+  }, ms);
+  socket.once('connect', () => clearTimeout(timer));
+  socket.once('close', () => clearTimeout(timer));
+  return socket;
+}
 
 /** An idle pooled connection to a server is closed after this (the fast lane's pool and node:http's Agent alike). */
 export const BACKEND_IDLE_TIMEOUT_MS = 30_000;
