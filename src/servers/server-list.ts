@@ -11,7 +11,7 @@ import type { ServerRows } from './server-rows.js';
 
 export type ServerStatus = 'stopped' | 'spawning' | 'running' | 'stopping';
 
-/** The default server of one user, as the REST API and pages show it. */
+/** One server of a user (the default one, or a named one), as the REST API and pages show it. */
 export interface ServerView {
   /** '' for the default server. */
   name: string;
@@ -20,7 +20,7 @@ export interface ServerView {
   pending: 'spawn' | 'stop' | null;
   /** Public URL of the server: <base_url>user/<name>/, on the user's own host with hub.subdomain_host. */
   url: string;
-  /** Public path of the progress stream: <base_url>hub/api/users/<name>/server/progress */
+  /** Public path of the progress stream: <base_url>hub/api/users/<name>/server/progress (…/servers/<server>/progress for a named one) */
   progressUrl: string;
   started: Date | null;
   lastActivity: Date | null;
@@ -55,32 +55,44 @@ export interface UserPage {
 }
 
 export interface ServerReads {
-  /** The user's default server, or null when the user does not exist. */
-  get(userName: string): ServerView | null;
+  /**
+   * The user's default server (stopped when it never ran), or the named server `serverName`; null when the user
+   * does not exist or has no server of that name.
+   */
+  get(userName: string, serverName?: string): ServerView | null;
+  /** The user's named servers, by name; empty when the user has none or does not exist. */
+  named(userName: string): ServerView[];
   /** One page of users with their default servers, filtered and sorted in one query (GET /hub/api/users). */
   page(query: UserPageQuery): UserPage;
 }
 
-export function createServerReads(db: Db, config: Pick<HubConfig, 'urls'>, users: Pick<UserStore, 'get'>, rows: Pick<ServerRows, 'get'>): ServerReads {
+export function createServerReads(db: Db, config: Pick<HubConfig, 'urls'>, users: Pick<UserStore, 'get'>, rows: Pick<ServerRows, 'get' | 'ofUser'>): ServerReads {
   return {
-    get(userName) {
+    get(userName, serverName = '') {
       const user = users.get(userName);
-      return user ? serverView(config, userName, rows.get(user.id, '')) : null;
+      if (!user) return null;
+      const row = rows.get(user.id, serverName);
+      return row === null && serverName !== '' ? null : serverView(config, userName, row);
+    },
+    named(userName) {
+      const user = users.get(userName);
+      return user ? rows.ofUser(user.id).filter((r) => r.name !== '').map((r) => serverView(config, userName, r)) : [];
     },
     page: (query) => pageUsers(db, config, query),
   };
 }
 
-/** The view of a user's default server from its row (none yet = stopped). */
+/** The view of a user's server from its row (none yet = the default server, stopped). */
 export function serverView(config: Pick<HubConfig, 'urls'>, userName: string, server: Server | null): ServerView {
   const status = server?.status ?? 'stopped';
+  const name = server?.name ?? '';
   return {
-    name: '',
+    name,
     status,
     ready: status === 'running',
     pending: status === 'spawning' ? 'spawn' : status === 'stopping' ? 'stop' : null,
-    url: serverUrl(config, userName),
-    progressUrl: `${config.urls.api}/users/${escapePath(userName)}/server/progress`,
+    url: serverUrl(config, userName, name),
+    progressUrl: `${config.urls.api}/users/${escapePath(userName)}/${name === '' ? 'server' : `servers/${escapePath(name)}`}/progress`,
     started: server?.started ?? null,
     lastActivity: server?.lastActivity ?? null,
     userOptions: server?.userOptions ?? {},
