@@ -24,6 +24,7 @@ export type FakeBehaviour = 'instant' | 'slow' | { fail: string };
 export interface FakeContainer {
   readonly id: string;
   readonly name: string;
+  /** The user's name, or `<user>/<server>` for a named server. */
   readonly userName: string;
   readonly labels: Record<string, string>;
   /** http://127.0.0.1:<port>, the server's address. */
@@ -114,7 +115,9 @@ export function createFakeSpawner(): FakeSpawner {
     async ping() {},
 
     async start(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<StartedContainer> {
-      const userName = spec.labels[LABELS.user] ?? '';
+      // A named server's container is known as `<user>/<server>` (behave, release, containerOf… take that key).
+      const server = spec.labels[LABELS.server] ?? '';
+      const userName = `${spec.labels[LABELS.user] ?? ''}${server === '' ? '' : `/${server}`}`;
       starts.push(userName);
       const behaviour = behaviours.get(userName) ?? 'instant';
       onProgress({ progress: 50, message: `Starting fake container ${spec.containerName}` });

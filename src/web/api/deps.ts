@@ -11,7 +11,7 @@ import type { UserStore } from '../../users/store.js';
 import type { IdentifyDeps } from '../middleware/identify.js';
 
 /** The part of the server state machine the API uses: reads (one or a page), start/stop/progress, and activity reported by servers. */
-export type ApiServers = Pick<Servers, 'get' | 'page' | 'target' | 'start' | 'stop' | 'progress' | 'recordActivity'>;
+export type ApiServers = Pick<Servers, 'get' | 'named' | 'page' | 'target' | 'start' | 'stop' | 'progress' | 'recordActivity'>;
 
 export interface ApiDeps extends IdentifyDeps {
   config: HubConfig;
