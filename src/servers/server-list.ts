@@ -1,7 +1,7 @@
 // The read model of servers for lists and pages: one user's default-server view, and one page of users with their
 // views in a single query (state, name and user filters, sort and LIMIT/OFFSET in SQL) for GET /hub/api/users.
 // Reads only; the rows are written by server-rows.ts.
-import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, ne, or, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, ne, sql, type Column, type SQL } from 'drizzle-orm';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { servers as serversTable, users as usersTable, type Server, type User } from '../db/schema.js';
@@ -157,39 +157,44 @@ function prepare(db: Db, shape: Pick<UserPageQuery, 'state' | 'sort' | 'descendi
   // instr, not LIKE: an exact substring, with no wildcards and no case folding.
   if (shape.nameContains) userConditions.push(sql`instr(${usersTable.name}, ${sql.placeholder('name')}) > 0`);
   if (shape.only !== undefined) userConditions.push(sql`${usersTable.name} IN (SELECT value FROM json_each(${sql.placeholder('only')}))`);
-  const serverConditions: SQL[] = [];
-  if (shape.state === 'ready') serverConditions.push(eq(serversTable.status, 'running'));
-  if (shape.state === 'active') serverConditions.push(and(isNotNull(serversTable.id), ne(serversTable.status, 'stopped')) as SQL);
-  if (shape.state === 'inactive') serverConditions.push(or(isNull(serversTable.id), eq(serversTable.status, 'stopped')) as SQL);
-  const all = [...userConditions, ...serverConditions];
-  const where = all.length > 0 ? and(...all) : undefined;
+  // A state is a user's when any of their servers, default or named, is in it (JupyterHub's ?state=).
+  const withState = STATE_USERS[shape.state ?? ''];
+  if (withState) userConditions.push(sql`${usersTable.id} ${sql.raw(withState.negate ? 'NOT IN' : 'IN')} (${withState.users(db)})`);
+  const where = userConditions.length > 0 ? and(...userConditions) : undefined;
 
-  // A user's activity is the later of their own and their server's; never active sorts first.
+  // A user's activity is the later of their own and their default server's; never active sorts first.
   const activity = sql`max(coalesce(${usersTable.lastActivity}, -1), coalesce(${serversTable.lastActivity}, -1))`;
   const key = { id: usersTable.id, name: usersTable.name, last_activity: activity }[shape.sort];
   const dir = shape.descending ? desc : asc;
   const order = [dir(key), dir(usersTable.id)];
   const select = db.select(SELECTION).from(usersTable).leftJoin(serversTable, joined);
-  // When neither the filters nor the order need the servers table, the page of ids comes from the users table alone,
-  // so a deep offset skips users rather than joined rows (offset 5,000 of 10,000: 0.57 -> 0.16 ms).
-  const page = serverConditions.length === 0 && shape.sort !== 'last_activity'
-    ? select.where(inArray(usersTable.id, db.select({ id: usersTable.id }).from(usersTable).where(userConditions.length > 0 ? and(...userConditions) : undefined)
+  // When the order does not need the servers table, the page of ids comes from the users table alone, so a deep
+  // offset skips users rather than joined rows (offset 5,000 of 10,000: 0.57 -> 0.16 ms).
+  const page = shape.sort !== 'last_activity'
+    ? select.where(inArray(usersTable.id, db.select({ id: usersTable.id }).from(usersTable).where(where)
       .orderBy(...order).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')))).orderBy(...order).prepare()
     : select.where(where).orderBy(...order).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')).prepare();
-  return { page, count: prepareCount(db, shape, joined, where) };
+  return { page, count: prepareCount(db, shape, where) };
 }
 
+/** Users with a server in a state: ready = running; active = not stopped; inactive = no active server. */
+const STATE_USERS: Record<string, { users: (db: Db) => SQL; negate: boolean } | undefined> = {
+  ready: { users: (db) => sql`${db.selectDistinct({ id: serversTable.userId }).from(serversTable).where(eq(serversTable.status, 'running'))}`, negate: false },
+  active: { users: (db) => sql`${db.selectDistinct({ id: serversTable.userId }).from(serversTable).where(ne(serversTable.status, 'stopped'))}`, negate: false },
+  inactive: { users: (db) => sql`${db.selectDistinct({ id: serversTable.userId }).from(serversTable).where(ne(serversTable.status, 'stopped'))}`, negate: true },
+};
+
 /** Every match. Without name filters the servers table alone answers (it holds only users who ever started). */
-function prepareCount(db: Db, shape: Pick<UserPageQuery, 'state' | 'nameContains' | 'only'>, joined: SQL | undefined, where: SQL | undefined) {
-  const n = { n: sql<number>`count(*)` };
-  const servers = (status: SQL) => db.select(n).from(serversTable).where(and(eq(serversTable.name, ''), status));
-  if (shape.nameContains || shape.only !== undefined) return db.select(n).from(usersTable).leftJoin(serversTable, joined).where(where).prepare();
+function prepareCount(db: Db, shape: Pick<UserPageQuery, 'state' | 'nameContains' | 'only'>, where: SQL | undefined) {
+  const n = { n: sql<number>`count(DISTINCT ${serversTable.userId})` };
+  const servers = (status: SQL) => db.select(n).from(serversTable).where(status);
+  if (shape.nameContains || shape.only !== undefined) return db.select({ n: sql<number>`count(*)` }).from(usersTable).where(where).prepare();
   switch (shape.state) {
-    case undefined: return db.select(n).from(usersTable).prepare();
+    case undefined: return db.select({ n: sql<number>`count(*)` }).from(usersTable).prepare();
     case 'ready': return servers(eq(serversTable.status, 'running')).prepare();
     case 'active': return servers(ne(serversTable.status, 'stopped')).prepare();
-    // Users minus active servers, in one statement.
-    case 'inactive': return db.select({ n: sql<number>`(SELECT count(*) FROM ${usersTable}) - count(*)` }).from(serversTable)
-      .where(and(eq(serversTable.name, ''), ne(serversTable.status, 'stopped'))).prepare();
+    // Users minus users with an active server, in one statement.
+    case 'inactive': return db.select({ n: sql<number>`(SELECT count(*) FROM ${usersTable}) - count(DISTINCT ${serversTable.userId})` }).from(serversTable)
+      .where(ne(serversTable.status, 'stopped')).prepare();
   }
 }
