@@ -142,4 +142,30 @@ describe('named servers over the API', () => {
     expect(t.hub.servers.get('alice', 'work')).toBeNull();
     expect(t.spawner.containerOf('alice/work')).toBeUndefined();
   });
+
+  it('signs a visitor in to a named server through its own OAuth client, granting access to that server alone', async () => {
+    t = named();
+    const alice = t.tokenFor('alice');
+    await t.request('/hub/api/users/alice/servers/work', { method: 'POST', token: alice });
+    const env = t.spawner.containerOf('alice/work')!.env;
+    const callback = '/user/alice/work/oauth_callback';
+    expect([env.JUPYTERHUB_CLIENT_ID, env.JUPYTERHUB_OAUTH_CALLBACK_URL]).toEqual(['jupyterhub-user-alice-work', callback]);
+    const query = new URLSearchParams({ client_id: env.JUPYTERHUB_CLIENT_ID!, redirect_uri: callback, response_type: 'code', state: 's' });
+    const authorized = await t.request(`/hub/api/oauth2/authorize?${query}`, { headers: { Cookie: await t.signIn('alice') } });
+    expect(authorized.status).toBe(302);
+    const location = new URL(authorized.headers.get('location')!, 'http://x');
+    expect(location.pathname).toBe(callback);
+    const form = new URLSearchParams({
+      client_id: env.JUPYTERHUB_CLIENT_ID!, client_secret: env.JUPYTERHUB_API_TOKEN!, grant_type: 'authorization_code',
+      code: location.searchParams.get('code')!, redirect_uri: callback,
+    });
+    const granted = await t.request('/hub/api/oauth2/token', { method: 'POST', body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(granted.status).toBe(200);
+    const scopes = ((await granted.json()) as { scope: string }).scope.split(' ');
+    expect(scopes).toContain('access:servers!server=alice/work');
+    expect(scopes.filter((s) => s.startsWith('access:'))).toEqual(['access:servers!server=alice/work']);
+    // bob holds no access to alice's server: no code for him.
+    const bob = await t.request(`/hub/api/oauth2/authorize?${query}`, { headers: { Cookie: await t.signIn('bob') } });
+    expect(bob.status).toBe(403);
+  });
 });
