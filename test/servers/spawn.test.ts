@@ -86,7 +86,8 @@ describe('starting a server', () => {
     const info = await t.docker.getContainer((await running('alice')).containerId).inspect();
     expect(info.Name).toBe(`/${t.network}-alice`);
     expect(info.Config.Labels).toMatchObject({
-      'berth.hub': t.hub.hubId, 'berth.user': 'alice', 'berth.server': '', 'berth.image-label': '', 'berth.test': 'true',
+      // spawner.image is the catalog's "base" (its first entry with that image), so that is the label.
+      'berth.hub': t.hub.hubId, 'berth.user': 'alice', 'berth.server': '', 'berth.image-label': 'base', 'berth.test': 'true',
     });
     expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
     expect(info.HostConfig.NanoCpus).toBe(0.5e9);
