@@ -140,4 +140,30 @@ describe('named servers', () => {
     for await (const event of t.servers.progress('alice', undefined, 'work')) seen.push(event);
     expect(seen.at(-1)).toMatchObject({ ready: true, url: '/user/alice/work/' });
   });
+
+  it('checks a user\'s named servers too when the proxy finds one unreachable, and marks the gone one stopped', async () => {
+    t = named();
+    t.users.ensure('alice');
+    await t.servers.start('alice');
+    await t.servers.start('alice', {}, { server: 'work' });
+    await t.spawner.die('alice/work');
+    t.servers.noteUnreachable('alice');
+    await expect.poll(() => t.servers.get('alice', 'work')?.status).toBe('stopped');
+    expect(t.servers.get('alice', 'work')?.lastError).toBe('The container was removed outside the hub');
+    expect(t.servers.target('alice', 'work')).toBeNull();
+    expect(t.servers.get('alice')?.status).toBe('running');
+  });
+
+  it('stops named servers with the default ones when the hub shuts down with its servers', async () => {
+    t = named();
+    t.users.ensure('alice');
+    t.users.ensure('bob');
+    await t.servers.start('alice');
+    await t.servers.start('alice', {}, { server: 'work' });
+    await t.servers.start('bob', {}, { server: 'play' });
+    await t.servers.stopAll();
+    expect([t.servers.get('alice')?.status, t.servers.get('alice', 'work')?.status, t.servers.get('bob', 'play')?.status])
+      .toEqual(['stopped', 'stopped', 'stopped']);
+    expect(await t.spawner.list()).toEqual([]);
+  });
 });
