@@ -26,8 +26,9 @@ export interface ServerChoice {
 export interface ServerMachine {
   /**
    * Starts one of the user's servers (`options.server`, default ''). A named server is created by its first start,
-   * within the named-server rules (server-names.ts: on/off, the name, the per-user limit; 400 otherwise). Resolves 'started' when it is ready within the slow-spawn window (10 s),
-   * 'pending' when it is still starting (or was already). Throws HttpError 400 (image outside the catalog,
+   * within the named-server rules (server-names.ts: on/off, the name, the per-user limit; 400 otherwise).
+   * Resolves 'started' when it is ready within the slow-spawn window (10 s), 'pending' when it is still starting
+   * (or was already). Throws HttpError 400 (image outside the catalog,
    * already running, pending stop), 404 (no such user), 429 with Retry-After (too many starts in flight),
    * 500 (the start failed within the window; the message says why). `waitMs` shortens the window; 0 answers 'pending' at once (pages, which show progress and failures).
    */
