@@ -188,11 +188,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   const closed = new Promise<Error | null>((resolve) => (markClosed = resolve));
 
   async function shutdown(options: { servers: boolean }): Promise<void> {
-    if (options.servers) {
-      const running = servers.page({ state: 'active', sort: 'id', descending: false, offset: 0, limit: Number.MAX_SAFE_INTEGER, count: false });
-      // Stops still under way when these answer 'pending' are awaited by servers.close() in stop().
-      await Promise.allSettled(running.rows.map(({ user }) => servers.stop(user.name)));
-    }
+    // Stops still under way when these answer 'pending' are awaited by servers.close() in stop().
+    if (options.servers) await servers.stopAll();
     await hub.stop();
   }
 

@@ -158,7 +158,7 @@ const spawner = z.strictObject({
     .describe('User containers cannot open connections to each other (the network is made with Docker\'s bridge option enable_icc=false); they still reach the hub\'s API, and the hub reaches them. A hub in a container then needs the host\'s network, as compose.yaml runs it. Set false for collaborative setups whose servers talk to each other.'),
   cmd: z.array(z.string()).min(1).optional().describe("Command for user containers; default the image's CMD."),
   volumes: z.record(z.string(), z.string().regex(/^\//, 'mount point must be an absolute path')).default({})
-    .describe('Named volume (or host path) → mount point; `{username}` becomes the user\'s stable slug.'),
+    .describe('Named volume (or host path) → mount point; `{username}` becomes the user\'s stable slug and `{servername}` the server\'s name (empty for the default server), as in DockerSpawner: e.g. `berth-{username}-{servername}` gives each named server a volume of its own.'),
   mem_limit: size('Memory limit per container (512M, 2G).').optional(),
   cpu_limit: z.number().positive().optional().describe('CPUs per container (1.5 = one and a half cores).'),
   environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({})
@@ -170,6 +170,10 @@ const spawner = z.strictObject({
   port: z.number().int().min(1).max(65535).default(8888).describe('Port the single-user server listens on in its container.'),
   default_url: z.string().startsWith('/').optional().describe('Landing page in the server, e.g. /lab (JUPYTERHUB_DEFAULT_URL).'),
   notebook_dir: z.string().optional().describe('Root directory of the server (JUPYTERHUB_ROOT_DIR).'),
+  allow_named_servers: z.boolean().default(false)
+    .describe('Let users run named servers beside their default one, at `/user/<name>/<server>/` (JupyterHub `allow_named_servers`).'),
+  named_server_limit_per_user: z.number().int().min(0).default(0)
+    .describe('Named servers (running or stopped) one user may have; 0: no limit (JupyterHub `named_server_limit_per_user`).'),
 });
 
 const userPin = z.strictObject({

@@ -158,7 +158,7 @@ class ClientConnection {
       path = head.target;
     } else if (route.kind === 'user') {
       userName = route.name;
-      target = this.lane.routes.target(route.name);
+      target = this.lane.routes.target(route.name, route.path);
       path = route.path;
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
       if (target === null) return this.redirect(route.fallback, head, bodyStart);

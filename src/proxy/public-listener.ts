@@ -83,7 +83,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       sendRefusal(res, route.status, route.message);
       return;
     }
-    const target = routes.target(route.name);
+    const target = routes.target(route.name, route.path);
     if (target === null) {
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
       sendRedirect(res, route.fallback);
@@ -100,7 +100,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       rejectUpgrade(socket, 404, `WebSocket connections are proxied only under ${baseUrl}user/<name>/${where}.`);
       return;
     }
-    const target = routes.target(route.name);
+    const target = routes.target(route.name, route.path);
     if (target === null) {
       // 424 is JupyterHub's answer to API clients of a server that is not running.
       rejectUpgrade(socket, 424, `The server of ${route.name} is not running; start it from ${baseUrl}hub/home.`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSubdomainHost } from '../servers/user-origin.js';
-import { hubRedirect, routeRequest, userOfPath, type RequestSite } from './route-table.js';
+import { hubRedirect, lookupTarget, routeRequest, userOfPath, type RequestSite } from './route-table.js';
 
 describe('routeRequest', () => {
   it('sends <base_url>hub and everything under it to the hub app', () => {
@@ -120,5 +120,33 @@ describe('routeRequest with hub.subdomain_host', () => {
 
   it("does not take a name's unencoded spelling as its host when the name needs encoding", () => {
     expect(routeRequest('/user/a_b/', '/', on('a_b.hub.test:8000'))).toMatchObject({ kind: 'redirect' });
+  });
+});
+
+describe('lookupTarget', () => {
+  const routes = new Map([['alice', 'http://a:1'], ['alice/work', 'http://w:1'], ['bob', 'http://b:1']]);
+
+  it('prefers a running named server, the longer prefix, over the default server', () => {
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work/lab?x=1')).toBe('http://w:1');
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work/')).toBe('http://w:1');
+  });
+
+  it('sends every other path of the user to the default server', () => {
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/lab/tree')).toBe('http://a:1');
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/')).toBe('http://a:1');
+    // Not a prefix: a path segment named like a server, without its trailing slash, or in the query.
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work')).toBe('http://a:1');
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/?work/')).toBe('http://a:1');
+  });
+
+  it('never reaches another user\'s named server, and finds none when nothing runs', () => {
+    expect(lookupTarget(routes, '/', 'bob', '/user/bob/work/')).toBe('http://b:1');
+    expect(lookupTarget(new Map([['alice/work', 'http://w:1']]), '/', 'alice', '/user/alice/lab')).toBeNull();
+  });
+
+  it('decodes the server segment and honours base_url', () => {
+    const spaced = new Map([['alice/my work', 'http://m:1']]);
+    expect(lookupTarget(spaced, '/jh/', 'alice', '/jh/user/alice/my%20work/api')).toBe('http://m:1');
+    expect(lookupTarget(spaced, '/jh/', 'alice', '/jh/user/alice/%E0%A4%A/api')).toBeNull();
   });
 });

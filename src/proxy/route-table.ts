@@ -8,8 +8,11 @@ import { parseUsername } from '../users/username.js';
  * Implemented by the servers module; all three calls are in-memory and cheap (they run on the proxy's hot path).
  */
 export interface RouteSource {
-  /** `http://ip:port` (no path) while the server is running, else null. */
-  target(userName: string): string | null;
+  /**
+   * `http://ip:port` (no path) while the server `path` is for runs, else null: a running named server whose prefix
+   * `path` is under (`/user/<name>/<server>/…`) before the user's default server, the longer prefix first.
+   */
+  target(userName: string, path: string): string | null;
   /** Bytes flowed to or from the server; the proxy already throttles to about once a second per user. */
   noteActivity(userName: string): void;
   /** The target refused or could not be reached: the state may be stale and should be checked. */
@@ -128,4 +131,29 @@ export function hubRedirect(pathAndQuery: string, baseUrl: string): string {
   else rest = pathAndQuery;
   // Never `//host`: the location must stay a path on this hub.
   return `${baseUrl}hub/${rest.replace(/^[/\\]+/, '')}`;
+}
+
+/**
+ * The longest route for `path` among `routes` (keyed `<user>` and `<user>/<server>`, as the servers' route table
+ * sends them): the named server the path's next segment names when it runs, else the user's default server.
+ */
+export function lookupTarget(routes: ReadonlyMap<string, string>, baseUrl: string, userName: string, path: string): string | null {
+  const start = baseUrl.length + 'user/'.length;
+  const afterUser = path.indexOf('/', start);
+  if (afterUser !== -1) {
+    let end = afterUser + 1;
+    while (end < path.length && path[end] !== '/' && path[end] !== '?') end++;
+    // Only a segment followed by `/` is a server's prefix; `/user/alice/work` alone is a path of the default server.
+    if (end > afterUser + 1 && path[end] === '/') {
+      let server: string | null = null;
+      try {
+        server = decodeURIComponent(path.slice(afterUser + 1, end));
+      } catch {
+        server = null;
+      }
+      const named = server === null ? undefined : routes.get(`${userName}/${server}`);
+      if (named !== undefined) return named;
+    }
+  }
+  return routes.get(userName) ?? null;
 }

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createLogger } from '../log.js';
 import { createPublicListener } from './public-listener.js';
+import { lookupTarget } from './route-table.js';
 import type { ToMain, ToWorker, WorkerSetup } from './thread.js';
 
 const setup = workerData as WorkerSetup;
@@ -24,7 +25,7 @@ const listener = createPublicListener({
   activityIntervalMs: setup.activityIntervalMs,
   logger,
   routes: {
-    target: (name) => routes.get(name) ?? null,
+    target: (name, path) => lookupTarget(routes, setup.baseUrl, name, path),
     noteActivity: (name) => send({ type: 'activity', name }),
     noteUnreachable: (name) => send({ type: 'unreachable', name }),
   },

@@ -5,7 +5,8 @@ import type { Db } from '../db/open.js';
 import { servers, users } from '../db/schema.js';
 
 export interface ActivityBatch {
-  note(userName: string, at: number): void;
+  /** `serverName` '' is the default server. */
+  note(userName: string, at: number, serverName?: string): void;
   flush(): void;
   close(): void;
 }
@@ -15,22 +16,24 @@ export interface ActivityNotes {
   /** Records traffic for the user's default server now; cheap, written to the database in batches. */
   noteActivity(userName: string): void;
   /** Moves the server's last activity forward to `at` (activity reported by the server itself); batched too. */
-  recordActivity(userName: string, at: Date): void;
+  recordActivity(userName: string, at: Date, serverName?: string): void;
 }
 
 export function createActivityBatch(db: Db, flushMs: number): ActivityBatch {
+  // Keyed by user and server name, apart by a NUL (neither name can hold one).
   const pending = new Map<string, number>();
   const flush = () => {
     if (pending.size === 0) return;
     const batch = [...pending];
     pending.clear();
     db.transaction((tx) => {
-      for (const [name, at] of batch) {
+      for (const [key, at] of batch) {
+        const [name, serverName] = key.split('\0') as [string, string];
         const user = tx.select({ id: users.id }).from(users).where(eq(users.name, name)).get();
         if (!user) continue;
         const when = new Date(at);
         tx.update(servers).set({ lastActivity: when })
-          .where(and(eq(servers.userId, user.id), eq(servers.name, ''), sql`coalesce(${servers.lastActivity}, 0) < ${at}`)).run();
+          .where(and(eq(servers.userId, user.id), eq(servers.name, serverName), sql`coalesce(${servers.lastActivity}, 0) < ${at}`)).run();
         tx.update(users).set({ lastActivity: when })
           .where(and(eq(users.id, user.id), sql`coalesce(${users.lastActivity}, 0) < ${at}`)).run();
       }
@@ -39,8 +42,9 @@ export function createActivityBatch(db: Db, flushMs: number): ActivityBatch {
   const timer = setInterval(flush, flushMs);
   timer.unref();
   return {
-    note(userName, at) {
-      pending.set(userName, Math.max(pending.get(userName) ?? 0, at));
+    note(userName, at, serverName = '') {
+      const key = `${userName}\0${serverName}`;
+      pending.set(key, Math.max(pending.get(key) ?? 0, at));
     },
     flush,
     close() {

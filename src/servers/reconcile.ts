@@ -34,7 +34,7 @@ export function createReconciler(deps: ReconcileDeps): { reconcile(): Promise<vo
   let running: Promise<void> | null = null;
 
   async function dropIfSilent(server: Server, user: User, dropped: Set<string>): Promise<void> {
-    const path = readyPathFor(serverPrefix(config, user.name));
+    const path = readyPathFor(serverPrefix(config, user.name, server.name));
     if (!server.url || (await answersHttp(server.url + path, config.spawner.http_timeout * 1000))) return;
     const reason = `The server did not answer HTTP at ${path} within spawner.http_timeout (${config.spawner.http_timeout} s) after the hub restarted`;
     try {

@@ -11,6 +11,8 @@ import { userHostname, userOrigin } from './user-origin.js';
 
 export interface ServerEnvInput {
   userName: string;
+  /** '' for the default server. */
+  serverName?: string;
   /** The server's own API token (also its OAuth client secret). */
   apiToken: string;
   clientId: string;
@@ -26,36 +28,38 @@ export function escapePath(name: string): string {
   return encodeURIComponent(name).replace(/%40/g, '@');
 }
 
-/** Public path prefix of a user's default server: <base_url>user/<name>/ */
-export function serverPrefix(config: Pick<HubConfig, 'urls'>, userName: string): string {
-  return `${config.urls.user}${escapePath(userName)}/`;
+/** Public path prefix of a user's server: <base_url>user/<name>/, or <base_url>user/<name>/<server>/ for a named one. */
+export function serverPrefix(config: Pick<HubConfig, 'urls'>, userName: string, serverName = ''): string {
+  return `${config.urls.user}${escapePath(userName)}/${serverName === '' ? '' : `${escapePath(serverName)}/`}`;
 }
 
 /**
  * Public URL of a user's default server (JupyterHub's User.url): the prefix alone on the shared origin, or the full
  * URL on the user's own host with hub.subdomain_host.
  */
-export function serverUrl(config: Pick<HubConfig, 'urls'>, userName: string): string {
+export function serverUrl(config: Pick<HubConfig, 'urls'>, userName: string, serverName = ''): string {
   const sub = config.urls.subdomainHost;
-  return sub === null ? serverPrefix(config, userName) : `${userOrigin(sub, userName)}${serverPrefix(config, userName)}`;
+  const prefix = serverPrefix(config, userName, serverName);
+  return sub === null ? prefix : `${userOrigin(sub, userName)}${prefix}`;
 }
 
 /** The proxy's key for a user's server, as JupyterHub reports it: `<base_url>user/<name>/`, led by the user's host name with hub.subdomain_host. */
-export function serverRoutespec(config: Pick<HubConfig, 'urls'>, userName: string): string {
+export function serverRoutespec(config: Pick<HubConfig, 'urls'>, userName: string, serverName = ''): string {
   const sub = config.urls.subdomainHost;
-  return `${sub === null ? '' : userHostname(sub, userName)}${serverPrefix(config, userName)}`;
+  return `${sub === null ? '' : userHostname(sub, userName)}${serverPrefix(config, userName, serverName)}`;
 }
 
 /** The scopes a visitor must hold (any of them) to use the server. */
-export function accessScopes(userName: string): string[] {
-  return [`access:servers!server=${userName}/`, `access:servers!user=${userName}`];
+export function accessScopes(userName: string, serverName = ''): string[] {
+  return [`access:servers!server=${userName}/${serverName}`, `access:servers!user=${userName}`];
 }
 
 export function buildServerEnv(config: Pick<HubConfig, 'spawner' | 'hub' | 'urls'>, input: ServerEnvInput): Record<string, string> {
   const { spawner, hub, urls } = config;
-  const prefix = serverPrefix(config, input.userName);
-  const url = serverUrl(config, input.userName);
-  const scopes = JSON.stringify(accessScopes(input.userName));
+  const serverName = input.serverName ?? '';
+  const prefix = serverPrefix(config, input.userName, serverName);
+  const url = serverUrl(config, input.userName, serverName);
+  const scopes = JSON.stringify(accessScopes(input.userName, serverName));
   // JUPYTERHUB_HOST stays empty unless the hub's origin is configured, so redirects stay relative (same origin).
   // With subdomain_host the server is on another origin: its OAuth callback and links to the hub must be full URLs.
   const origin = urls.configuredOrigin;
@@ -73,7 +77,7 @@ export function buildServerEnv(config: Pick<HubConfig, 'spawner' | 'hub' | 'urls
     JUPYTERHUB_OAUTH_SCOPES: scopes,
     JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '[]',
     JUPYTERHUB_USER: input.userName,
-    JUPYTERHUB_SERVER_NAME: '',
+    JUPYTERHUB_SERVER_NAME: serverName,
     JUPYTERHUB_HOST: origin,
     JUPYTERHUB_PUBLIC_URL: url !== prefix ? url : origin ? `${origin}${prefix}` : '',
     JUPYTERHUB_PUBLIC_HUB_URL: origin ? `${origin}${urls.hub}` : '',

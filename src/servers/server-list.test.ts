@@ -105,4 +105,24 @@ describe('pageUsers', () => {
     expect(names({ only: ['zed', 'eve', 'bob'], sort: 'name', offset: 1 })).toEqual(['eve', 'zed']);
     expect(page({ nameContains: 'a', offset: 1, limit: 2 }).total).toBe(4);
   });
+
+  it('counts a user\'s named servers in the state filters and counts: ann\'s running named server keeps her ready, bob\'s makes him active', () => {
+    const ids = Object.fromEntries(page().rows.map((r) => [r.user.name, r.user.id]));
+    const insert = opened.db.$client.prepare("INSERT INTO servers (user_id, name, status) VALUES (?, ?, ?)");
+    insert.run(ids.bob, 'work', 'running');
+    insert.run(ids.ann, 'work', 'running');
+    insert.run(ids.zed, 'old', 'stopped');
+    try {
+      expect(names({ state: 'ready' })).toEqual(['ann', 'bob', 'anna']);
+      expect(page({ state: 'ready', limit: 1 }).total).toBe(3);
+      expect(names({ state: 'active' })).toEqual(['ann', 'bob', 'dan', 'eve', 'anna']);
+      expect(page({ state: 'active', limit: 1 }).total).toBe(5);
+      expect(names({ state: 'inactive' })).toEqual(['cat', 'zed']);
+      expect(page({ state: 'inactive', limit: 1 }).total).toBe(2);
+      // The row's view stays the default server's.
+      expect(page({ state: 'ready' }).rows.find((r) => r.user.name === 'bob')!.view).toMatchObject({ name: '', status: 'stopped' });
+    } finally {
+      opened.db.$client.prepare("DELETE FROM servers WHERE name != ''").run();
+    }
+  });
 });

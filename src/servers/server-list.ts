@@ -1,7 +1,7 @@
 // The read model of servers for lists and pages: one user's default-server view, and one page of users with their
 // views in a single query (state, name and user filters, sort and LIMIT/OFFSET in SQL) for GET /hub/api/users.
 // Reads only; the rows are written by server-rows.ts.
-import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, ne, or, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, ne, sql, type Column, type SQL } from 'drizzle-orm';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { servers as serversTable, users as usersTable, type Server, type User } from '../db/schema.js';
@@ -11,7 +11,7 @@ import type { ServerRows } from './server-rows.js';
 
 export type ServerStatus = 'stopped' | 'spawning' | 'running' | 'stopping';
 
-/** The default server of one user, as the REST API and pages show it. */
+/** One server of a user (the default one, or a named one), as the REST API and pages show it. */
 export interface ServerView {
   /** '' for the default server. */
   name: string;
@@ -20,7 +20,7 @@ export interface ServerView {
   pending: 'spawn' | 'stop' | null;
   /** Public URL of the server: <base_url>user/<name>/, on the user's own host with hub.subdomain_host. */
   url: string;
-  /** Public path of the progress stream: <base_url>hub/api/users/<name>/server/progress */
+  /** Public path of the progress stream: <base_url>hub/api/users/<name>/server/progress (…/servers/<server>/progress for a named one) */
   progressUrl: string;
   started: Date | null;
   lastActivity: Date | null;
@@ -55,32 +55,44 @@ export interface UserPage {
 }
 
 export interface ServerReads {
-  /** The user's default server, or null when the user does not exist. */
-  get(userName: string): ServerView | null;
+  /**
+   * The user's default server (stopped when it never ran), or the named server `serverName`; null when the user
+   * does not exist or has no server of that name.
+   */
+  get(userName: string, serverName?: string): ServerView | null;
+  /** The user's named servers, by name; empty when the user has none or does not exist. */
+  named(userName: string): ServerView[];
   /** One page of users with their default servers, filtered and sorted in one query (GET /hub/api/users). */
   page(query: UserPageQuery): UserPage;
 }
 
-export function createServerReads(db: Db, config: Pick<HubConfig, 'urls'>, users: Pick<UserStore, 'get'>, rows: Pick<ServerRows, 'get'>): ServerReads {
+export function createServerReads(db: Db, config: Pick<HubConfig, 'urls'>, users: Pick<UserStore, 'get'>, rows: Pick<ServerRows, 'get' | 'ofUser'>): ServerReads {
   return {
-    get(userName) {
+    get(userName, serverName = '') {
       const user = users.get(userName);
-      return user ? serverView(config, userName, rows.get(user.id, '')) : null;
+      if (!user) return null;
+      const row = rows.get(user.id, serverName);
+      return row === null && serverName !== '' ? null : serverView(config, userName, row);
+    },
+    named(userName) {
+      const user = users.get(userName);
+      return user ? rows.ofUser(user.id).filter((r) => r.name !== '').map((r) => serverView(config, userName, r)) : [];
     },
     page: (query) => pageUsers(db, config, query),
   };
 }
 
-/** The view of a user's default server from its row (none yet = stopped). */
+/** The view of a user's server from its row (none yet = the default server, stopped). */
 export function serverView(config: Pick<HubConfig, 'urls'>, userName: string, server: Server | null): ServerView {
   const status = server?.status ?? 'stopped';
+  const name = server?.name ?? '';
   return {
-    name: '',
+    name,
     status,
     ready: status === 'running',
     pending: status === 'spawning' ? 'spawn' : status === 'stopping' ? 'stop' : null,
-    url: serverUrl(config, userName),
-    progressUrl: `${config.urls.api}/users/${escapePath(userName)}/server/progress`,
+    url: serverUrl(config, userName, name),
+    progressUrl: `${config.urls.api}/users/${escapePath(userName)}/${name === '' ? 'server' : `servers/${escapePath(name)}`}/progress`,
     started: server?.started ?? null,
     lastActivity: server?.lastActivity ?? null,
     userOptions: server?.userOptions ?? {},
@@ -145,39 +157,44 @@ function prepare(db: Db, shape: Pick<UserPageQuery, 'state' | 'sort' | 'descendi
   // instr, not LIKE: an exact substring, with no wildcards and no case folding.
   if (shape.nameContains) userConditions.push(sql`instr(${usersTable.name}, ${sql.placeholder('name')}) > 0`);
   if (shape.only !== undefined) userConditions.push(sql`${usersTable.name} IN (SELECT value FROM json_each(${sql.placeholder('only')}))`);
-  const serverConditions: SQL[] = [];
-  if (shape.state === 'ready') serverConditions.push(eq(serversTable.status, 'running'));
-  if (shape.state === 'active') serverConditions.push(and(isNotNull(serversTable.id), ne(serversTable.status, 'stopped')) as SQL);
-  if (shape.state === 'inactive') serverConditions.push(or(isNull(serversTable.id), eq(serversTable.status, 'stopped')) as SQL);
-  const all = [...userConditions, ...serverConditions];
-  const where = all.length > 0 ? and(...all) : undefined;
+  // A state is a user's when any of their servers, default or named, is in it (JupyterHub's ?state=).
+  const withState = STATE_USERS[shape.state ?? ''];
+  if (withState) userConditions.push(sql`${usersTable.id} ${sql.raw(withState.negate ? 'NOT IN' : 'IN')} (${withState.users(db)})`);
+  const where = userConditions.length > 0 ? and(...userConditions) : undefined;
 
-  // A user's activity is the later of their own and their server's; never active sorts first.
+  // A user's activity is the later of their own and their default server's; never active sorts first.
   const activity = sql`max(coalesce(${usersTable.lastActivity}, -1), coalesce(${serversTable.lastActivity}, -1))`;
   const key = { id: usersTable.id, name: usersTable.name, last_activity: activity }[shape.sort];
   const dir = shape.descending ? desc : asc;
   const order = [dir(key), dir(usersTable.id)];
   const select = db.select(SELECTION).from(usersTable).leftJoin(serversTable, joined);
-  // When neither the filters nor the order need the servers table, the page of ids comes from the users table alone,
-  // so a deep offset skips users rather than joined rows (offset 5,000 of 10,000: 0.57 -> 0.16 ms).
-  const page = serverConditions.length === 0 && shape.sort !== 'last_activity'
-    ? select.where(inArray(usersTable.id, db.select({ id: usersTable.id }).from(usersTable).where(userConditions.length > 0 ? and(...userConditions) : undefined)
+  // When the order does not need the servers table, the page of ids comes from the users table alone, so a deep
+  // offset skips users rather than joined rows (offset 5,000 of 10,000: 0.57 -> 0.16 ms).
+  const page = shape.sort !== 'last_activity'
+    ? select.where(inArray(usersTable.id, db.select({ id: usersTable.id }).from(usersTable).where(where)
       .orderBy(...order).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')))).orderBy(...order).prepare()
     : select.where(where).orderBy(...order).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')).prepare();
-  return { page, count: prepareCount(db, shape, joined, where) };
+  return { page, count: prepareCount(db, shape, where) };
 }
 
+/** Users with a server in a state: ready = running; active = not stopped; inactive = no active server. */
+const STATE_USERS: Record<string, { users: (db: Db) => SQL; negate: boolean } | undefined> = {
+  ready: { users: (db) => sql`${db.selectDistinct({ id: serversTable.userId }).from(serversTable).where(eq(serversTable.status, 'running'))}`, negate: false },
+  active: { users: (db) => sql`${db.selectDistinct({ id: serversTable.userId }).from(serversTable).where(ne(serversTable.status, 'stopped'))}`, negate: false },
+  inactive: { users: (db) => sql`${db.selectDistinct({ id: serversTable.userId }).from(serversTable).where(ne(serversTable.status, 'stopped'))}`, negate: true },
+};
+
 /** Every match. Without name filters the servers table alone answers (it holds only users who ever started). */
-function prepareCount(db: Db, shape: Pick<UserPageQuery, 'state' | 'nameContains' | 'only'>, joined: SQL | undefined, where: SQL | undefined) {
-  const n = { n: sql<number>`count(*)` };
-  const servers = (status: SQL) => db.select(n).from(serversTable).where(and(eq(serversTable.name, ''), status));
-  if (shape.nameContains || shape.only !== undefined) return db.select(n).from(usersTable).leftJoin(serversTable, joined).where(where).prepare();
+function prepareCount(db: Db, shape: Pick<UserPageQuery, 'state' | 'nameContains' | 'only'>, where: SQL | undefined) {
+  const n = { n: sql<number>`count(DISTINCT ${serversTable.userId})` };
+  const servers = (status: SQL) => db.select(n).from(serversTable).where(status);
+  if (shape.nameContains || shape.only !== undefined) return db.select({ n: sql<number>`count(*)` }).from(usersTable).where(where).prepare();
   switch (shape.state) {
-    case undefined: return db.select(n).from(usersTable).prepare();
+    case undefined: return db.select({ n: sql<number>`count(*)` }).from(usersTable).prepare();
     case 'ready': return servers(eq(serversTable.status, 'running')).prepare();
     case 'active': return servers(ne(serversTable.status, 'stopped')).prepare();
-    // Users minus active servers, in one statement.
-    case 'inactive': return db.select({ n: sql<number>`(SELECT count(*) FROM ${usersTable}) - count(*)` }).from(serversTable)
-      .where(and(eq(serversTable.name, ''), ne(serversTable.status, 'stopped'))).prepare();
+    // Users minus users with an active server, in one statement.
+    case 'inactive': return db.select({ n: sql<number>`(SELECT count(*) FROM ${usersTable}) - count(DISTINCT ${serversTable.userId})` }).from(serversTable)
+      .where(ne(serversTable.status, 'stopped')).prepare();
   }
 }

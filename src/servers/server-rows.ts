@@ -1,6 +1,6 @@
 // The one writer of the `servers` table: rows keyed by (user, server name), and every change of a server's status
 // or URL, which it passes on to the route table in the same step, so routes stay derived from the rows.
-import { and, eq, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { servers as serversTable, users as usersTable, type Server } from '../db/schema.js';
 import type { UserStore } from '../users/store.js';
@@ -11,6 +11,10 @@ export interface ServerRows {
   get(userId: number, serverName: string): Server | null;
   /** The row, created (stopped) when missing. */
   ensure(userId: number, serverName: string): Server;
+  /** Every server row of a user, the default one first. */
+  ofUser(userId: number): Server[];
+  /** Deletes a stopped server's row (a named server removed); its credentials go with it (foreign keys cascade). */
+  remove(id: number): void;
   /** Writes `fields`; null when the row is gone (its user was deleted meanwhile). */
   update(id: number, fields: Partial<Server>): Server | null;
   /** Every row not stopped (reconcile's work list). */
@@ -33,6 +37,7 @@ export function createServerRows(db: Db, users: Pick<UserStore, 'getById'>): Ser
     .where(and(eq(serversTable.userId, sql.placeholder('userId')), eq(serversTable.name, sql.placeholder('serverName'))))
     .prepare();
   const get = (userId: number, serverName: string): Server | null => rowQuery.get({ userId, serverName }) ?? null;
+  const userQuery = db.select().from(serversTable).where(eq(serversTable.userId, sql.placeholder('userId'))).orderBy(asc(serversTable.name)).prepare();
 
   return {
     routes,
@@ -40,6 +45,12 @@ export function createServerRows(db: Db, users: Pick<UserStore, 'getById'>): Ser
     ensure(userId, serverName) {
       db.insert(serversTable).values({ userId, name: serverName }).onConflictDoNothing().run();
       return get(userId, serverName) as Server;
+    },
+    ofUser: (userId) => userQuery.all({ userId }),
+    remove(id) {
+      const row = db.delete(serversTable).where(and(eq(serversTable.id, id), eq(serversTable.status, 'stopped'))).returning().get() as Server | undefined;
+      const userName = row === undefined ? undefined : users.getById(row.userId)?.name;
+      if (row !== undefined && userName !== undefined) routes.set(userName, row.name, null);
     },
     update(id, fields) {
       const row = db.update(serversTable).set(fields).where(eq(serversTable.id, id)).returning().get() as Server | undefined;

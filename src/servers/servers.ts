@@ -27,6 +27,8 @@ export type { ActivityNotes } from './activity.js';
 export interface ServersLifecycle {
   /** Aligns the table with the containers that carry this hub's id (boot, periodic, after noteUnreachable). */
   reconcile(): Promise<void>;
+  /** Stops every server that is not stopped, default and named (POST /hub/api/shutdown with servers); stops still under way when this resolves finish in close(). */
+  stopAll(): Promise<void>;
   /** Starts the periodic container check (after the first reconcile). */
   watch(): void;
   /** Cancels pending starts, flushes activity, stops timers. Running containers are left running. */
@@ -88,14 +90,22 @@ export function createServers(deps: ServersDeps): Servers {
     progress: machine.progress,
     noteUnreachable: machine.noteUnreachable,
     get: reads.get,
+    named: reads.named,
     page: reads.page,
     target: rows.routes.target,
     watchRoutes: rows.routes.watchRoutes,
     noteActivity: (userName) => activity.note(userName, clock.now()),
-    recordActivity: (userName, at) => activity.note(userName, at.getTime()),
+    recordActivity: (userName, at, serverName) => activity.note(userName, at.getTime(), serverName),
     reconcile() {
       reconciling = reconciler.reconcile();
       return reconciling;
+    },
+    async stopAll() {
+      const stops = rows.notStopped().map((row) => {
+        const user = users.getById(row.userId);
+        return user ? machine.stop(user.name, { server: row.name }) : null;
+      });
+      await Promise.allSettled(stops);
     },
     watch() {
       if (pollTimer || closed) return;

@@ -16,24 +16,36 @@ import { createProgressChannel, failedEvent, readyEvent, type ProgressChannel, t
 import { accessScopes, serverPrefix, serverUrl } from './server-env.js';
 import type { ServerRows } from './server-rows.js';
 import { spawnSpecFor } from './spawn-spec.js';
+import { admitServer, DEFAULT_SERVER } from './server-names.js';
+
+/** Which of a user's servers a call is about: `server` is '' (the default server, when omitted) or a named server's name. */
+export interface ServerChoice {
+  server?: string;
+}
 
 export interface ServerMachine {
   /**
-   * Starts the user's default server. Resolves 'started' when it is ready within the slow-spawn window (10 s),
-   * 'pending' when it is still starting (or was already). Throws HttpError 400 (image outside the catalog,
+   * Starts one of the user's servers (`options.server`, default ''). A named server is created by its first start,
+   * within the named-server rules (server-names.ts: on/off, the name, the per-user limit; 400 otherwise).
+   * Resolves 'started' when it is ready within the slow-spawn window (10 s), 'pending' when it is still starting
+   * (or was already). Throws HttpError 400 (image outside the catalog,
    * already running, pending stop), 404 (no such user), 429 with Retry-After (too many starts in flight),
    * 500 (the start failed within the window; the message says why). `waitMs` shortens the window; 0 answers 'pending' at once (pages, which show progress and failures).
    */
-  start(userName: string, userOptions?: Record<string, unknown>, options?: { waitMs?: number }): Promise<'started' | 'pending'>;
-  /** Stops the server (cancelling a pending start). 'stopped' when done within 10 s, else 'pending'. Stopped already → 'stopped'. */
-  stop(userName: string): Promise<'stopped' | 'pending'>;
+  start(userName: string, userOptions?: Record<string, unknown>, options?: { waitMs?: number } & ServerChoice): Promise<'started' | 'pending'>;
+  /**
+   * Stops the server (cancelling a pending start). 'stopped' when done within 10 s, else 'pending'. Stopped already → 'stopped'.
+   * `remove` (named servers only) then deletes the server's record once it has stopped, as JupyterHub's
+   * `{"remove": true}`; its volumes are kept. 404 for a named server the user does not have.
+   */
+  stop(userName: string, options?: ServerChoice & { remove?: boolean }): Promise<'stopped' | 'pending'>;
   /**
    * Progress of the current (or last) start: the events so far, then live ones until ready or failed.
    * Already running → only the ready event; last start failed → only the failed event; otherwise HttpError 400.
    * Ends early when `signal` aborts.
    */
-  progress(userName: string, signal?: AbortSignal): AsyncIterable<ProgressEvent>;
-  /** The proxy could not connect: check the container soon and mark the server stopped if it is gone. */
+  progress(userName: string, signal?: AbortSignal, serverName?: string): AsyncIterable<ProgressEvent>;
+  /** The proxy could not connect to a server of this user: check their running containers soon and mark the gone ones stopped. */
   noteUnreachable(userName: string): void;
 }
 
@@ -79,7 +91,6 @@ type Operation =
   | { kind: 'check'; done: Promise<void> };
 
 const RETRY_AFTER_S = 10;
-const DEFAULT_SERVER = '';
 
 export const serverKey = (userId: number, serverName: string): string => `${userId}/${serverName}`;
 
@@ -109,7 +120,7 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
 
   /** The one way to "not running": clears the container and URL, revokes the server's credentials. */
   function markStopped(server: Server, userName: string, lastError: string | null): void {
-    oauthClients.remove(serverClientId(userName));
+    oauthClients.remove(serverClientId(userName, server.name));
     tokens.revokeWhere({ serverId: server.id });
     rows.update(server.id, { status: 'stopped', containerId: null, containerName: null, url: null, lastError });
   }
@@ -120,17 +131,18 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
     const signal = AbortSignal.any([spawn.controller.signal, startTimeout, broken.signal]);
     spawn.progress.emit({ progress: 0, message: 'Server requested' });
     try {
-      const prefix = serverPrefix(config, user.name);
-      const url = serverUrl(config, user.name);
-      const clientId = serverClientId(user.name);
+      const prefix = serverPrefix(config, user.name, server.name);
+      const url = serverUrl(config, user.name, server.name);
+      const clientId = serverClientId(user.name, server.name);
+      const access = accessScopes(user.name, server.name)[0];
       const { token } = tokens.issue({
         userId: user.id,
         serverId: server.id,
         note: `Server at ${prefix}`,
-        scopes: [`access:servers!server=${user.name}/`, `users:activity!user=${user.name}`],
+        scopes: [access, `users:activity!user=${user.name}`],
       });
       const starting = spawner.start(
-        spawnSpecFor(config, user, image, { apiToken: token, clientId, hubApiUrl: deps.hubApiUrl(), extra: deps.userEnv?.(user) }),
+        spawnSpecFor(config, user, server.name, image, { apiToken: token, clientId, hubApiUrl: deps.hubApiUrl(), extra: deps.userEnv?.(user) }),
         (event) => spawn.progress.emit(event),
         signal,
       );
@@ -142,7 +154,7 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
           secret: token,
           redirectUri: `${url}oauth_callback`,
           description: `Server at ${prefix}`,
-          allowedScopes: [accessScopes(user.name)[0]],
+          allowedScopes: [access],
           serverId: server.id,
         });
       } catch (err) {
@@ -156,7 +168,7 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
         signal.throwIfAborted();
       }
       rows.update(server.id, { status: 'running', containerId: started.containerId, containerName: started.containerName, url: started.url });
-      logger.info({ user: user.name, container: started.containerName, image: image.image }, 'server ready');
+      logger.info({ user: user.name, server: server.name, container: started.containerName, image: image.image }, 'server ready');
       spawn.progress.emit(readyEvent(url));
       return 'ready';
     } catch (err) {
@@ -168,9 +180,9 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
           : err instanceof SpawnError
             ? err.message
             : `Unexpected error while starting: ${(err as Error).message} (see the hub log)`;
-      if (cancelled) logger.info({ user: user.name }, 'start cancelled');
-      else if (err instanceof SpawnError || startTimeout.aborted) logger.warn({ user: user.name, reason }, 'start failed');
-      else logger.error({ user: user.name, err }, 'start failed unexpectedly');
+      if (cancelled) logger.info({ user: user.name, server: server.name }, 'start cancelled');
+      else if (err instanceof SpawnError || startTimeout.aborted) logger.warn({ user: user.name, server: server.name, reason }, 'start failed');
+      else logger.error({ user: user.name, server: server.name, err }, 'start failed unexpectedly');
       markStopped(server, user.name, reason);
       spawn.error = reason ?? 'Spawn cancelled';
       spawn.progress.emit(failedEvent(reason));
@@ -182,7 +194,7 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
     try {
       if (server.containerId) await spawner.stop(server.containerId);
       markStopped(server, user.name, null);
-      logger.info({ user: user.name }, 'server stopped');
+      logger.info({ user: user.name, server: server.name }, 'server stopped');
     } catch (err) {
       // The row stays "stopping"; the next reconcile retries.
       logger.error({ user: user.name, err }, 'stopping the container failed');
@@ -216,30 +228,47 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
     return begin(key, { kind: 'check', done: runCheck(userId, serverName) }).done;
   }
 
+  /** "alice's server" or "alice's server work", for messages. */
+  const describe = (userName: string, serverName: string) => (serverName === DEFAULT_SERVER ? `${userName}'s server` : `${userName}'s server ${JSON.stringify(serverName)}`);
+
+  /** Deletes a removed named server's row once it has stopped, unless it was started again meanwhile. */
+  function removeIfStopped(user: User, serverName: string): void {
+    const row = rows.get(user.id, serverName);
+    if (!row || row.status !== 'stopped' || ops.has(serverKey(user.id, serverName))) return;
+    rows.remove(row.id);
+    logger.info({ user: user.name, server: serverName }, 'named server removed');
+  }
+
   const machine: MachineInternals = {
     async start(userName, userOptions = {}, options = {}) {
       if (closed) throw new HttpError(503, 'The hub is shutting down');
       const user = requireUser(userName);
+      const serverName = options.server ?? DEFAULT_SERVER;
       const requested = parseRequestedImage(config, userOptions);
-      const key = serverKey(user.id, DEFAULT_SERVER);
-      let server = rows.ensure(user.id, DEFAULT_SERVER);
+      const key = serverKey(user.id, serverName);
+      const existing = rows.get(user.id, serverName);
+      admitServer(config, userName, serverName, {
+        exists: existing !== null,
+        namedCount: existing !== null || serverName === DEFAULT_SERVER ? 0 : rows.ofUser(user.id).filter((r) => r.name !== DEFAULT_SERVER).length,
+      });
+      let server = existing ?? rows.ensure(user.id, serverName);
       let current = ops.get(key);
       if (current?.kind === 'check') {
         await current.done;
-        server = rows.get(user.id, DEFAULT_SERVER) ?? server;
+        server = rows.get(user.id, serverName) ?? server;
         current = ops.get(key);
       }
       if (current?.kind === 'spawn') return 'pending';
       if (current?.kind === 'stop' || server.status === 'stopping') {
-        throw new HttpError(400, `${userName}'s server is pending stop; start it again once it has stopped`);
+        throw new HttpError(400, `${describe(userName, serverName)} is pending stop; start it again once it has stopped`);
       }
       if (server.status === 'running') {
-        await check(user.id, DEFAULT_SERVER);
-        server = rows.get(user.id, DEFAULT_SERVER) as Server;
-        if (server.status === 'running') throw new HttpError(400, `${userName}'s server is already running`);
+        await check(user.id, serverName);
+        server = rows.get(user.id, serverName) as Server;
+        if (server.status === 'running') throw new HttpError(400, `${describe(userName, serverName)} is already running`);
         current = ops.get(key);
         if (current?.kind === 'spawn') return 'pending';
-        if (current) throw new HttpError(400, `${userName}'s server is pending stop; start it again once it has stopped`);
+        if (current) throw new HttpError(400, `${describe(userName, serverName)} is pending stop; start it again once it has stopped`);
       }
       if (spawning >= config.spawner.concurrent_spawn_limit) {
         throw new HttpError(429, `Too many servers are starting (spawner.concurrent_spawn_limit = ${config.spawner.concurrent_spawn_limit}); try again in a few seconds`, {
@@ -263,7 +292,7 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
       });
       if (spawningRow === null) throw new HttpError(404, `No such user: ${userName}`);
       const spawn = { kind: 'spawn' as const, controller: new AbortController(), progress: createProgressChannel(), done: Promise.resolve<'ready' | 'failed'>('failed'), error: null };
-      logger.info({ user: userName, image: choice.image, source: choice.source }, 'starting server');
+      logger.info({ user: userName, server: serverName, image: choice.image, source: choice.source }, 'starting server');
       spawn.done = runSpawn(user, spawningRow, choice, spawn);
       begin(key, spawn);
       // No window at all: a start that fails within a millisecond must still be reported on the pending page,
@@ -275,35 +304,49 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
       return 'pending';
     },
 
-    async stop(userName) {
+    async stop(userName, options = {}) {
       const user = requireUser(userName);
-      const key = serverKey(user.id, DEFAULT_SERVER);
+      const serverName = options.server ?? DEFAULT_SERVER;
+      if (serverName !== DEFAULT_SERVER) {
+        if (!rows.get(user.id, serverName)) throw new HttpError(404, `${userName} has no server named ${JSON.stringify(serverName)}`);
+      } else if (options.remove) {
+        throw new HttpError(400, 'Cannot delete the default server');
+      }
+      const key = serverKey(user.id, serverName);
       let current = ops.get(key);
       if (current?.kind === 'check') {
         await current.done;
         current = ops.get(key);
       }
+      let done: Promise<unknown> | null = null;
       if (current?.kind === 'spawn') {
         current.controller.abort(new Error('stop requested'));
-        return (await raceTimeout(current.done, deps.slowStopMs)) === undefined ? 'pending' : 'stopped';
+        done = current.done;
+      } else if (current) {
+        done = current.done;
+      } else {
+        const server = rows.get(user.id, serverName);
+        if (server && server.status !== 'stopped') {
+          const marked = rows.update(server.id, { status: 'stopping' }) ?? server;
+          done = begin(key, { kind: 'stop', done: stopContainer(user, marked) }).done;
+        }
       }
-      if (current) return (await raceTimeout(current.done.then(() => true), deps.slowStopMs)) ? 'stopped' : 'pending';
-      const server = rows.get(user.id, DEFAULT_SERVER);
-      if (!server || server.status === 'stopped') return 'stopped';
-      const stopping = rows.update(server.id, { status: 'stopping' }) ?? server;
-      const op = begin(key, { kind: 'stop', done: stopContainer(user, stopping) });
-      return (await raceTimeout(op.done.then(() => true), deps.slowStopMs)) ? 'stopped' : 'pending';
+      if (options.remove && done === null) removeIfStopped(user, serverName);
+      else if (options.remove) void done?.then(() => removeIfStopped(user, serverName));
+      if (done === null) return 'stopped';
+      return (await raceTimeout(done.then(() => true), deps.slowStopMs)) ? 'stopped' : 'pending';
     },
 
-    progress(userName, signal) {
+    progress(userName, signal, serverName = DEFAULT_SERVER) {
       const user = requireUser(userName);
-      const current = ops.get(serverKey(user.id, DEFAULT_SERVER));
+      const current = ops.get(serverKey(user.id, serverName));
       if (current?.kind === 'spawn') return current.progress.follow(signal);
-      const server = rows.get(user.id, DEFAULT_SERVER);
-      const only = server?.status === 'running' ? readyEvent(serverUrl(config, userName))
+      const server = rows.get(user.id, serverName);
+      if (serverName !== DEFAULT_SERVER && !server) throw new HttpError(404, `${userName} has no server named ${JSON.stringify(serverName)}`);
+      const only = server?.status === 'running' ? readyEvent(serverUrl(config, userName, serverName))
         : server?.status === 'stopped' && server.lastError ? failedEvent(server.lastError)
         : null;
-      if (!only) throw new HttpError(400, `${userName}'s server is not starting`);
+      if (!only) throw new HttpError(400, `${describe(userName, serverName)} is not starting`);
       return (async function* () {
         yield only;
       })();
@@ -311,7 +354,8 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
 
     noteUnreachable(userName) {
       const user = users.get(userName);
-      if (user) void check(user.id, DEFAULT_SERVER);
+      if (!user) return;
+      for (const server of rows.ofUser(user.id)) if (server.status === 'running') void check(user.id, server.name);
     },
 
     busy: (userId, serverName) => ops.has(serverKey(userId, serverName)),

@@ -24,8 +24,11 @@ export type FakeBehaviour = 'instant' | 'slow' | { fail: string };
 export interface FakeContainer {
   readonly id: string;
   readonly name: string;
+  /** The user's name, or `<user>/<server>` for a named server. */
   readonly userName: string;
   readonly labels: Record<string, string>;
+  /** The environment the hub gave the server (empty for containers left by `leave`). */
+  readonly env: Record<string, string>;
   /** http://127.0.0.1:<port>, the server's address. */
   readonly url: string;
   /** Answers below 500 (ready) once true. */
@@ -74,7 +77,7 @@ export function createFakeSpawner(): FakeSpawner {
 
   const byUser = (userName: string) => [...containers.values()].find((c) => c.userName === userName);
 
-  async function run(userName: string, name: string, labels: Record<string, string>, answering: boolean): Promise<Live> {
+  async function run(userName: string, name: string, labels: Record<string, string>, answering: boolean, env: Record<string, string> = {}): Promise<Live> {
     const container = { answering } as Live;
     const server = http.createServer((req, res) => {
       res.writeHead(container.answering ? 200 : 503, { 'Content-Type': 'text/plain' });
@@ -83,7 +86,7 @@ export function createFakeSpawner(): FakeSpawner {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const id = `fake-${next++}`;
     Object.assign(container, {
-      id, name, userName, labels, server, exitCode: null, exited: new AbortController(),
+      id, name, userName, labels, env, server, exitCode: null, exited: new AbortController(),
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     });
     containers.set(id, container);
@@ -114,13 +117,15 @@ export function createFakeSpawner(): FakeSpawner {
     async ping() {},
 
     async start(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<StartedContainer> {
-      const userName = spec.labels[LABELS.user] ?? '';
+      // A named server's container is known as `<user>/<server>` (behave, release, containerOf… take that key).
+      const server = spec.labels[LABELS.server] ?? '';
+      const userName = `${spec.labels[LABELS.user] ?? ''}${server === '' ? '' : `/${server}`}`;
       starts.push(userName);
       const behaviour = behaviours.get(userName) ?? 'instant';
       onProgress({ progress: 50, message: `Starting fake container ${spec.containerName}` });
       signal.throwIfAborted();
       if (typeof behaviour === 'object') throw new SpawnError(behaviour.fail);
-      const container = await run(userName, spec.containerName, spec.labels, behaviour === 'instant');
+      const container = await run(userName, spec.containerName, spec.labels, behaviour === 'instant', spec.env);
       for (const wake of startingWaiters.get(userName) ?? []) wake();
       startingWaiters.delete(userName);
       try {

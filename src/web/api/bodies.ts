@@ -136,6 +136,9 @@ export const shutdownBody = options({ proxy: boolean.optional(), servers: boolea
 /** POST /users/:name/server: the user options, handed to the state machine as they are (it reads `image`). */
 export const startOptionsBody = z.record(z.string(), z.unknown(), { error: 'Request body must be a JSON object of user options' });
 
+/** DELETE /users/:name/servers/:server: `remove` also deletes a named server's record (jupyterhub-idle-culler --remove-named-servers). */
+export const stopServerBody = options({ remove: boolean.optional() });
+
 /** An ISO 8601 timestamp as single-user servers send it; one without a zone is UTC, as in JupyterHub. */
 const timestamp = z.string({ error: (issue) => `must be an ISO 8601 timestamp, got ${shown(issue.input)}` })
   .transform((text, ctx) => {

@@ -64,7 +64,11 @@ export function userModel(
   }
   if (allows('read:users', 'read:users:activity')) model.last_activity = iso(lastActivity);
   if (allows('read:servers')) {
-    model.servers = view && (isActive(view) || options.includeStopped) ? { [view.name]: serverModel(deps.config, user.name, view) } : {};
+    // The default server, then the named ones (JupyterHub lists every spawner the user has).
+    const all = [view, ...(deps.servers?.named(user.name) ?? [])].filter((v): v is ServerView => v !== null && (isActive(v) || options.includeStopped === true));
+    // `state` is the spawner's (DockerSpawner keeps the container id), shown only with admin:server_state.
+    const state = allows('admin:server_state');
+    model.servers = Object.fromEntries(all.map((v) => [v.name, state ? { ...serverModel(deps.config, user.name, v), state: { container_id: v.containerId } } : serverModel(deps.config, user.name, v)]));
   }
   if (allows('admin:auth_state')) model.auth_state = null;
   return model;

@@ -21,8 +21,11 @@ const MAX_FUTURE_MS = 59 * 60_000;
 
 export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const view = (name: string): ServerView | null => deps.servers.get(name);
   const isActive = (v: ServerView | null) => v !== null && v.status !== 'stopped';
+  /** The user's default server, else a named one, that is not stopped; null when all are. */
+  const activeServer = (name: string): ServerView | null =>
+    [deps.servers.get(name), ...deps.servers.named(name)].find(isActive) ?? null;
+  const describe = (name: string, v: ServerView) => (v.name === '' ? `${name}'s server is` : `${name}'s server ${JSON.stringify(v.name)} is`);
   const includeStopped = (raw: string | undefined) => raw !== undefined && raw !== '0' && raw !== 'false';
   const patchBody = userPatchBody(deps.config);
   const loadUser = requireUser(deps.users);
@@ -108,7 +111,8 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
       // A filtered grant names users; renaming would move a user out of (or into) someone's filter.
       checkScope(c, ['admin:users'], 'unfiltered');
       // The server, its route and its credentials are keyed by name: renaming under a live server would orphan them.
-      if (isActive(view(name))) throw new HttpError(400, `${name}'s server is running; stop it before renaming the user`);
+      const active = activeServer(name);
+      if (active) throw new HttpError(400, `${describe(name, active)} running; stop it before renaming the user`);
       fields.name = newName;
     }
     const updated = Object.keys(fields).length > 0 ? deps.users.update(name, fields) ?? c.var.user : c.var.user;
@@ -119,7 +123,8 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     const name = c.req.param('name');
     const caller = c.var.caller;
     if (caller.kind === 'user' && caller.name === name) throw new HttpError(400, 'Cannot delete yourself');
-    if (isActive(view(name))) throw new HttpError(400, `${name}'s server is running; stop it before deleting the user`);
+    const active = activeServer(name);
+    if (active) throw new HttpError(400, `${describe(name, active)} running; stop it before deleting the user`);
     deps.users.remove(name);
     return c.body(null, 204);
   });
@@ -135,13 +140,13 @@ export function userRoutes(deps: ApiDeps): Hono<AppEnv> {
     };
     const serverTimes: [string, Date][] = [];
     for (const [server, entry] of Object.entries(body.servers ?? {})) {
-      if (server !== '') throw new HttpError(400, `No such server: ${name}/${server} (Berth runs only the default server "")`);
+      if (server !== '' && deps.servers.get(name, server) === null) throw new HttpError(400, `No such server: ${name}/${server}`);
       serverTimes.push([server, notInFuture(entry.last_activity, `servers[${JSON.stringify(server)}].last_activity`)]);
     }
     let latest = body.last_activity !== undefined ? notInFuture(body.last_activity, 'last_activity') : null;
     for (const [, at] of serverTimes) if (latest === null || at > latest) latest = at;
     if (latest !== null && (user.lastActivity === null || latest > user.lastActivity)) deps.users.update(name, { lastActivity: latest });
-    for (const [, at] of serverTimes) deps.servers?.recordActivity(name, at);
+    for (const [server, at] of serverTimes) deps.servers?.recordActivity(name, at, server);
     return c.body(null, 200);
   });
 
