@@ -156,7 +156,7 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
   it('creates a kernel over the notebook REST API and runs code over the kernel WebSocket', async () => {
     await aliceServer();
     const alice = await signIn('Alice');
-    expect((await alice.navigate('/user/alice/tree')).status).toBe(200);
+    expect((await alice.navigate(`/user/alice/${gen.ui}`)).status).toBe(200);
     const created = await alice.request('/user/alice/api/kernels', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-XSRFToken': alice.cookie('_xsrf', '/user/alice/api/kernels') ?? '' },
@@ -232,7 +232,7 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
   it('revokes the OAuth token alice\'s server holds when she signs out of the hub', async () => {
     await aliceServer();
     const alice = await signIn('Alice');
-    expect((await alice.navigate('/user/alice/tree')).status).toBe(200);
+    expect((await alice.navigate(`/user/alice/${gen.ui}`)).status).toBe(200);
     // This browser session's tokens: the other tests' sessions hold tokens for alice's server too.
     const session = alice.cookie('jupyterhub-session-id');
     expect(session).toBeDefined();
