@@ -1,7 +1,6 @@
 // Issue 3's socket-leak criterion on a whole hub (in this process): 1,000 WebSocket upgrades to a stopped server
 // and 1,000 to a running server that answers plain HTTP (nginx) leave the process's open socket count at its baseline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { refusedUpgradeAt, settledSocketCount, stableSocketCount } from './helpers/proxy-harness.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 

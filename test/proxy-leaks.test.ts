@@ -1,7 +1,6 @@
 // configurable-http-proxy's worst production bug, as a regression test: WebSocket upgrades to a stopped server
 // or to a server that answers plain HTTP must leave no socket behind (CHP#557, http-proxy-3#26).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { refusedUpgradeAt, settledSocketCount, stableSocketCount, startBackend, startProxy, type ProxyHarness } from './helpers/proxy-harness.js';
 
 const UPGRADES = 1000;

@@ -9,7 +9,7 @@ import { openDatabase, type OpenedDb } from '../db/open.js';
 import { apiTokens, sessions as sessionsTable } from '../db/schema.js';
 import { createUserStore } from '../users/store.js';
 import { endSession, startSession } from '../web/session-cookies.js';
-import { createSessions, LOGIN_COOKIE, SESSION_ID_COOKIE, type Sessions } from './sessions.js';
+import { createSessions, LOGIN_COOKIE, SESSION_ID_COOKIE } from './sessions.js';
 
 let dir: string;
 let opened: OpenedDb;

@@ -1,21 +1,13 @@
 // Servers, assembled from their parts: the state machine (state-machine.ts), reconcile (reconcile.ts), the route
 // table (route-table.ts, written with the rows by server-rows.ts), the read model (server-list.ts) and activity
 // (activity.ts). This module only wires them and runs the periodic check; each job lives in its own file.
-import type { Clock } from '../clock.js';
-import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
-import type { User } from '../db/schema.js';
-import type { Logger } from '../log.js';
-import type { OAuthClientStore } from '../auth/oauth-clients.js';
-import type { TokenStore } from '../auth/tokens.js';
-import type { Spawner } from '../spawner/spawner.js';
-import type { UserStore } from '../users/store.js';
 import { createActivityBatch, type ActivityNotes } from './activity.js';
 import { createReconciler } from './reconcile.js';
 import type { RouteReader } from './route-table.js';
 import { createServerReads, type ServerReads } from './server-list.js';
 import { createServerRows } from './server-rows.js';
-import { createServerMachine, type ServerMachine } from './state-machine.js';
+import { createServerMachine, type MachineDeps, type ServerMachine } from './state-machine.js';
 
 export type { ProgressEvent } from './progress.js';
 export type { ServerStatus, ServerView } from './server-list.js';
@@ -38,21 +30,11 @@ export interface ServersLifecycle {
 /** Everything the hub asks of its servers; consumers take the part they use (e.g. the proxy a RouteReader). */
 export type Servers = ServerMachine & ServerReads & RouteReader & ActivityNotes & ServersLifecycle;
 
-export interface ServersDeps {
-  config: Pick<HubConfig, 'hub' | 'spawner' | 'users' | 'urls'>;
+/** What the state machine needs, but the database instead of its rows (built here) and timings instead of windows. */
+export type ServersDeps = Omit<MachineDeps, 'rows' | 'slowSpawnMs' | 'slowStopMs'> & {
   db: Db;
-  users: UserStore;
-  spawner: Spawner;
-  tokens: TokenStore;
-  oauthClients: OAuthClientStore;
-  logger: Logger;
-  clock: Clock;
-  /** The hub API URL containers use (JUPYTERHUB_API_URL); known once the internal listener is up. */
-  hubApiUrl(): string;
-  /** Extra environment for a user's container, e.g. GITHUB_TOKEN (auth.github.pass_token). */
-  userEnv?(user: User): Record<string, string>;
   timing?: Partial<ServerTiming>;
-}
+};
 
 export interface ServerTiming {
   /** How long start() waits before answering 'pending' (JupyterHub's slow_spawn_timeout). */

@@ -1,13 +1,10 @@
-// What the /hub/api routers need, filled in by hub.ts. Servers come from helper A's state machine; the API only
+// What the /hub/api routers need, filled in by hub.ts. Servers come from the state machine (src/servers/); the API only
 // reads them (and asks it to stop), it never writes the servers table.
-import type { CallerResolver } from '../../auth/caller.js';
 import type { OAuthClientStore } from '../../auth/oauth-clients.js';
 import type { OAuthCodeStore } from '../../auth/oauth-codes.js';
-import type { TokenStore } from '../../auth/tokens.js';
 import type { HubConfig } from '../../config/load.js';
 import type { GroupStore } from '../../groups/store.js';
 import type { Servers } from '../../servers/servers.js';
-import type { UserStore } from '../../users/store.js';
 import type { IdentifyDeps } from '../middleware/identify.js';
 
 /**

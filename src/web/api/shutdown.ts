@@ -2,7 +2,6 @@
 // gracefully. Users' servers keep running unless the body says {"servers": true}; `proxy` is accepted and checked
 // for compatibility only, since Berth's proxy is the hub process itself and always stops with it.
 import { Hono } from 'hono';
-import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { requireScope } from '../middleware/require-scope.js';
 import { parseJsonBody } from './body.js';
