@@ -2,11 +2,12 @@
 // /hub/health and stops on SIGTERM without touching users' containers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compileCheckout } from './helpers/checkout-dist.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'main.js');
@@ -87,6 +88,20 @@ describe('berth check', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('is valid');
   });
+
+  it('runs when compiled to another folder of the checkout, as the benchmarks compile it', () => {
+    const results = path.join(ROOT, 'bench', 'results');
+    mkdirSync(results, { recursive: true });
+    const dir = mkdtempSync(path.join(results, 'cli-test-'));
+    try {
+      const { file } = writeConfig(VALID);
+      const run = spawnSync(process.execPath, [path.join(compileCheckout(dir), 'main.js'), 'check', '--config', file], { encoding: 'utf8', timeout: 30_000 });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('runs as `npx berth check` and `npm run check --`, the commands the README gives', () => {
     const { file } = writeConfig(VALID);

@@ -9,8 +9,22 @@ import type { AppEnv } from '../env.js';
 
 export const HUB_API_VERSION = '5.2.1';
 
-/** Berth's own version (package.json, beside src/ and dist/ alike), for what /hub/api/info says of its parts. */
-export const BERTH_VERSION: string = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
+/**
+ * Berth's own version, for what /hub/api/info says of its parts: from the nearest package.json named berth above this
+ * module (src/ and dist/ sit beside it, but the benchmarks and tests compile the hub elsewhere in the checkout).
+ */
+export const BERTH_VERSION: string = findBerthVersion(new URL('.', import.meta.url));
+
+function findBerthVersion(dir: URL): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'berth' && pkg.version) return pkg.version;
+  } catch {
+    // no package.json here: look further up
+  }
+  const parent = new URL('..', dir);
+  return parent.href === dir.href ? 'unknown' : findBerthVersion(parent);
+}
 
 export function versionHeader(): MiddlewareHandler<AppEnv> {
   return async function jupyterhubVersionHeader(c, next) {
