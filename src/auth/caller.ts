@@ -24,7 +24,7 @@ export interface CallerResolver {
   expandFor(user: User, raw: readonly string[]): string[];
 }
 
-export function createCallerResolver(deps: { config: HubConfig; users: UserStore; groups: GroupStore; tokens: TokenStore }): CallerResolver {
+export function createCallerResolver(deps: { config: Pick<HubConfig, 'hub' | 'services'>; users: UserStore; groups: GroupStore; tokens: TokenStore }): CallerResolver {
   const { config, users, groups, tokens } = deps;
   const groupMembers = (g: string) => groups.members(g);
   const ownerOf = (user: User): ScopeOwner => ({ user: user.name, server: '', groupMembers });

@@ -3,7 +3,7 @@
 import type { HubConfig } from '../config/load.js';
 import { compareToken, type TokenStore } from './tokens.js';
 
-export function syncServiceTokens(config: HubConfig, tokens: TokenStore): { added: string[]; removed: string[] } {
+export function syncServiceTokens(config: Pick<HubConfig, 'services'>, tokens: TokenStore): { added: string[]; removed: string[] } {
   const added: string[] = [];
   const removed: string[] = [];
   const existing = tokens.listServiceTokens();
