@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { createTokenStore } from '../../src/auth/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, signInWithGithub } from '../helpers/browser.js';
 import { CookieClient } from '../helpers/cookie-client.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 import { freePort } from '../helpers/free-port.js';
@@ -92,9 +92,7 @@ describe.each(GENERATIONS)('an unmodified jupyterhub-singleuser $version ($image
     const logos: number[] = [];
     page.on('response', (r) => { if (new URL(r.url()).pathname === '/hub/logo') logos.push(r.status()); });
 
-    await page.goto(`${t.url}/hub/home`);
-    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
-    await page.waitForURL(`${t.url}/hub/home`);
+    await signInWithGithub(page, t.url);
     await page.click('#start');
     await page.waitForURL((url) => url.pathname.replace(/\/$/, '') === `/user/carol/${gen.ui}`, { timeout: 120_000 });
     expect(navigations).toEqual(expect.arrayContaining(['/hub/spawn-pending/carol', '/hub/api/oauth2/authorize', '/user/carol/oauth_callback']));

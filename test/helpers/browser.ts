@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export interface BrowserOptions {
   /** Extra chromium flags, e.g. `--host-resolver-rules=MAP *.hub.test 127.0.0.1` for per-user hosts. */
@@ -25,4 +25,14 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<Brows
     rmSync(profile, { recursive: true, force: true });
   };
   return context;
+}
+
+/** Signs `page` in to the hub at `hubUrl` through its "Sign in with GitHub" link (the stand-in's user), if it is not already; ends on /hub/home. */
+export async function signInWithGithub(page: Page, hubUrl: string): Promise<Page> {
+  await page.goto(`${hubUrl}/hub/home`);
+  if (new URL(page.url()).pathname === '/hub/login') {
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await page.waitForURL(`${hubUrl}/hub/home`);
+  }
+  return page;
 }

@@ -5,7 +5,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, signInWithGithub } from '../helpers/browser.js';
 import { shellIn } from '../helpers/container-probes.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
@@ -46,13 +46,7 @@ afterAll(async () => {
   await gh?.close();
 });
 
-async function signInAlice(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(`${t.url}/hub/home`);
-  await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
-  await page.waitForURL(`${t.url}/hub/home`);
-  return page;
-}
+const signInAlice = async (): Promise<Page> => signInWithGithub(await browser.newPage(), t.url);
 
 describe('alice (admin, admin_access on) follows a link on mallory\'s page to the authorize step of mallory\'s server', () => {
   let page: Page;

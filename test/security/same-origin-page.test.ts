@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, signInWithGithub } from '../helpers/browser.js';
 import { shellIn } from '../helpers/container-probes.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
@@ -43,15 +43,7 @@ afterAll(async () => {
 });
 
 /** A page of alice's browser on /hub/home, signing her in through the GitHub stand-in unless she already is. */
-async function signInAlice(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(`${t.url}/hub/home`);
-  if (new URL(page.url()).pathname === '/hub/login') {
-    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
-    await page.waitForURL(`${t.url}/hub/home`);
-  }
-  return page;
-}
+const signInAlice = async (): Promise<Page> => signInWithGithub(await browser.newPage(), t.url);
 
 describe('a page on mallory\'s server, opened by alice (admin) on the shared origin', { timeout: 90_000 }, () => {
   // What the attack page found, run once in alice's browser by whichever test asks first, so any order works.

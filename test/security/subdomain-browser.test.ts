@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, signInWithGithub } from '../helpers/browser.js';
 import { shellIn } from '../helpers/container-probes.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
@@ -52,10 +52,7 @@ async function startSite(subdomain: boolean): Promise<Site> {
 
 /** Signs alice in through the GitHub stand-in on the hub's host and opens her server; returns the URLs visited. */
 async function openAliceServer(site: Site): Promise<string[]> {
-  const page = await browser.newPage();
-  await page.goto(`${site.hub}/hub/login`);
-  await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
-  await page.waitForURL(`${site.hub}/hub/home`);
+  const page = await signInWithGithub(await browser.newPage(), site.hub);
   const visited: string[] = [];
   page.on('request', (request) => {
     if (request.isNavigationRequest()) visited.push(request.url());
