@@ -102,7 +102,8 @@ export function createSignInCompleter(deps: {
       // A name bound now (added by an admin, or from before methods were recorded): sessions another method opened
       // under it, and the tokens issued in them, are not this person's.
       if (row.authenticator === null && !config.auth.allow_shared_names) sessions.endOtherMethods(row.id, method);
-      const user = users.update(name, { ...grant, ...bind, ...identity.authState }) ?? row;
+      // The method's groups are kept for catalog entries limited to groups (servers/image.ts), as of this sign-in.
+      const user = users.update(name, { ...grant, ...bind, ...identity.authState, authGroups: [...identity.groups] }) ?? row;
       log.info({ username: name, via: method, rule: decision.rule, admin: user.admin }, 'signed in');
       return { user, rule: decision.rule };
     },

@@ -143,9 +143,32 @@ const auth = z.strictObject({
   pam: pam.prefault({}).describe('PAM sign-in (optional fallback).'),
 });
 
+const environment = (what: string) =>
+  z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}).describe(what);
+
+const volumes = (what: string) =>
+  z.record(z.string(), z.string().regex(/^\//, 'mount point must be an absolute path')).default({}).describe(what);
+
+// Docker's DeviceRequests as `docker run --gpus` takes them: every GPU, a count, or device ids / UUIDs.
+const gpus = z.union([
+  z.literal('all'),
+  z.number().int().positive(),
+  z.array(z.string().regex(/^[A-Za-z0-9:._-]+$/, 'is not a GPU id (an index such as "0" or a UUID such as "GPU-3a23c669")')).min(1),
+], { error: 'must be "all", a number of GPUs (e.g. 1) or a list of device ids (e.g. ["0", "1"])' });
+
+const hubGroupName = z.string().min(1).max(255);
+
 const catalogEntry = z.strictObject({
   image: z.string().min(1).describe('Docker image reference.'),
   description: z.string().default('').describe('Text shown next to the choice.'),
+  mem_limit: size('Memory limit for this entry\'s containers (replaces `spawner.mem_limit`).').optional(),
+  cpu_limit: z.number().positive().optional().describe('CPUs for this entry\'s containers (replaces `spawner.cpu_limit`).'),
+  gpus: gpus.optional()
+    .describe('GPUs for this entry\'s containers, as `docker run --gpus`: `all`, a count, or a list of device ids; NVIDIA driver, capability `gpu`. The host needs the NVIDIA Container Toolkit.'),
+  environment: environment('Environment variables for this entry (over `spawner.environment`).'),
+  volumes: volumes('Volumes for this entry, added to `spawner.volumes` (same placeholders); a mount point both name gets this one.'),
+  groups: z.array(hubGroupName).default([])
+    .describe('Only members of these hub groups (or of these groups in the sign-in method\'s groups claim) may see and pick this entry; empty: everyone. A `users.<name>.image` pin or an admin\'s choice is not limited by it.'),
 });
 
 const spawner = z.strictObject({
@@ -157,12 +180,10 @@ const spawner = z.strictObject({
   isolate_containers: z.boolean().default(true)
     .describe('User containers cannot open connections to each other (the network is made with Docker\'s bridge option enable_icc=false); they still reach the hub\'s API, and the hub reaches them. A hub in a container then needs the host\'s network, as compose.yaml runs it. Set false for collaborative setups whose servers talk to each other.'),
   cmd: z.array(z.string()).min(1).optional().describe("Command for user containers; default the image's CMD."),
-  volumes: z.record(z.string(), z.string().regex(/^\//, 'mount point must be an absolute path')).default({})
-    .describe('Named volume (or host path) → mount point; `{username}` becomes the user\'s stable slug and `{servername}` the server\'s name (empty for the default server), as in DockerSpawner: e.g. `berth-{username}-{servername}` gives each named server a volume of its own.'),
+  volumes: volumes('Named volume (or host path) → mount point; `{username}` becomes the user\'s stable slug and `{servername}` the server\'s name (empty for the default server), as in DockerSpawner: e.g. `berth-{username}-{servername}` gives each named server a volume of its own.'),
   mem_limit: size('Memory limit per container (512M, 2G).').optional(),
   cpu_limit: z.number().positive().optional().describe('CPUs per container (1.5 = one and a half cores).'),
-  environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({})
-    .describe('Extra environment variables for user containers (they override the hub\'s).'),
+  environment: environment('Extra environment variables for user containers (they override the hub\'s).'),
   start_timeout: duration('Limit for the whole start (pull, create, start, HTTP ready).').default(120),
   http_timeout: duration('Limit for the server to answer HTTP once its container runs.').default(30),
   pull_policy: z.enum(['always', 'ifnotpresent', 'never']).default('ifnotpresent').describe('When to pull images.'),
@@ -174,6 +195,25 @@ const spawner = z.strictObject({
     .describe('Let users run named servers beside their default one, at `/user/<name>/<server>/` (JupyterHub `allow_named_servers`).'),
   named_server_limit_per_user: z.number().int().min(0).default(0)
     .describe('Named servers (running or stopped) one user may have; 0: no limit (JupyterHub `named_server_limit_per_user`).'),
+});
+
+// jupyterhub-idle-culler's options, run inside the hub (servers/culler.ts). On only when `timeout` is set.
+const culler = z.strictObject({
+  timeout: positiveDuration('Stop a server idle this long (no traffic through the proxy, no activity it reports, no busy kernel); unset: the culler is off (jupyterhub-idle-culler `--timeout`).').optional(),
+  cull_every: positiveDuration('How often the culler looks at servers; default half of `timeout`, at most 5 minutes (`--cull-every`).').optional(),
+  max_age: positiveDuration('Stop a server this long after its start, however busy it is; unset: no limit (`--max-age`).').optional(),
+  cull_users: z.boolean().default(false)
+    .describe('Also delete users who are not admins, have no server left and have been idle for `timeout`, as `--cull-users` (their volumes are kept). Users named in hub.yaml come back at the next start.'),
+  remove_named_servers: z.boolean().default(false)
+    .describe('Delete a culled named server\'s record as well, as `--remove-named-servers` (its volumes are kept).'),
+  busy_kernels_count_as_activity: z.boolean().default(true)
+    .describe('Before stopping an idle server, ask its own `/api/kernels` and `/api/terminals` (with a token for that server only): a busy kernel, or a kernel or terminal active within `timeout`, counts as activity, so a long computation with no browser attached is kept.'),
+}).superRefine((value, ctx) => {
+  for (const key of ['cull_every', 'max_age', 'cull_users', 'remove_named_servers'] as const) {
+    if (value.timeout === undefined && value[key] !== undefined && value[key] !== false) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'needs culler.timeout: the culler runs only when timeout is set (e.g. timeout: 1h)' });
+    }
+  }
 });
 
 const userPin = z.strictObject({
@@ -194,6 +234,7 @@ export const configSchema = z.strictObject({
   auth: auth.prefault({}).describe('Who may sign in, and how.'),
   spawner: spawner.prefault({}).describe('User containers.'),
   users: z.record(username, userPin).default({}).describe("Admins' per-user pins."),
+  culler: culler.prefault({}).describe('The built-in idle culler (jupyterhub-idle-culler\'s options); off unless `timeout` is set.'),
   services: z.array(service).superRefine((services, ctx) => {
     // One token, two services: the hub could not tell which one calls (the token itself is never shown).
     const owner = new Map<string, string>();

@@ -34,6 +34,8 @@ export const users = sqliteTable('users', {
   userImage: text('user_image'),
   /** The user's GitHub token, encrypted (auth.github.pass_token); null when not kept. */
   githubTokenEncrypted: text('github_token_encrypted'),
+  /** The groups the sign-in method reported at the last sign-in (PAM: UNIX groups, OIDC: the groups claim), for catalog entries' `groups`. */
+  authGroups: text('auth_groups', { mode: 'json' }).$type<string[]>().notNull().default([]),
   created: timestamp('created').notNull().default(now),
   lastActivity: timestamp('last_activity'),
 });
@@ -55,6 +57,9 @@ export const servers = sqliteTable('servers', {
   lastActivity: timestamp('last_activity'),
   /** Reason of the last failed start, shown until the next start. */
   lastError: text('last_error'),
+  /** Why the built-in culler stopped the server (e.g. `idle 1h 5m`, `max_age 8h`), with when; cleared by the next start. */
+  cullReason: text('cull_reason'),
+  culledAt: timestamp('culled_at'),
 }, (t) => [uniqueIndex('servers_user_name').on(t.userId, t.name)]);
 
 export const oauthClients = sqliteTable('oauth_clients', {

@@ -23,7 +23,7 @@ export interface UserStore {
   ensure(name: string, fields?: NewUserFields): User;
   list(options?: { offset?: number; limit?: number }): User[];
   count(): number;
-  update(name: string, fields: Partial<Pick<User, 'name' | 'admin' | 'adminSource' | 'authenticator' | 'adminImage' | 'userImage' | 'githubTokenEncrypted' | 'lastActivity' | 'addedByAdmin'>>): User | null;
+  update(name: string, fields: Partial<Pick<User, 'name' | 'admin' | 'adminSource' | 'authenticator' | 'adminImage' | 'userImage' | 'githubTokenEncrypted' | 'lastActivity' | 'addedByAdmin' | 'authGroups'>>): User | null;
   remove(name: string): boolean;
   /** Clears every admin flag that came from `source`; returns the names that lost it. */
   revokeAdmin(source: NonNullable<User['adminSource']>): string[];
