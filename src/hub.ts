@@ -26,6 +26,7 @@ import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
 import { createGroupStore, type GroupStore } from './groups/store.js';
+import { createMembership } from './groups/membership.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
@@ -135,6 +136,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       if (!internal) throw new Error('the hub has not started its internal listener yet (call hub.start() first)');
       return internal.apiUrl;
     },
+    memberOf: createMembership(groupStore),
     userEnv: (user) => githubTokens.envFor(user),
     timing: overrides.serverTiming,
   });

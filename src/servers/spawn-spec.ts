@@ -1,9 +1,9 @@
-// What the spawner is asked to start for a user: the config's container settings with the user's slug, image,
-// labels and credentials filled in.
+// What the spawner is asked to start for a user: the config's container settings, with the chosen catalog entry's
+// resources over them (a profile), and the user's slug, image, labels and credentials filled in.
 import type { HubConfig } from '../config/load.js';
 import type { User } from '../db/schema.js';
 import { LABELS } from '../spawner/labels.js';
-import type { SpawnSpec } from '../spawner/spawner.js';
+import type { GpuRequest, SpawnSpec } from '../spawner/spawner.js';
 import type { ImageChoice } from './image.js';
 import { readyPathFor } from '../spawner/readiness.js';
 import { buildServerEnv, serverPrefix } from './server-env.js';
@@ -18,6 +18,24 @@ export function containerNameFor(network: string, slug: string, serverName = '')
   return serverName === '' ? base : `${base}--${serverSlug(serverName)}`;
 }
 
+/**
+ * spawner.* with the catalog entry `label` names laid over it: its limits and GPUs replace the spawner's, its
+ * environment overrides, and its volumes are added (a mount point both name gets the entry's).
+ */
+export function withEntry(spawner: HubConfig['spawner'], label: string | null): HubConfig['spawner'] & { gpus?: GpuRequest } {
+  const entry = label !== null && Object.hasOwn(spawner.images, label) ? spawner.images[label] : null;
+  if (entry === null) return spawner;
+  const targets = new Set(Object.values(entry.volumes));
+  return {
+    ...spawner,
+    mem_limit: entry.mem_limit ?? spawner.mem_limit,
+    cpu_limit: entry.cpu_limit ?? spawner.cpu_limit,
+    gpus: entry.gpus,
+    environment: { ...spawner.environment, ...entry.environment },
+    volumes: { ...Object.fromEntries(Object.entries(spawner.volumes).filter(([, target]) => !targets.has(target))), ...entry.volumes },
+  };
+}
+
 export function spawnSpecFor(
   config: Pick<HubConfig, 'spawner' | 'hub' | 'urls'>,
   user: Pick<User, 'name' | 'slug'>,
@@ -25,12 +43,12 @@ export function spawnSpecFor(
   image: Pick<ImageChoice, 'label' | 'image'>,
   credentials: { apiToken: string; clientId: string; hubApiUrl: string; extra?: Record<string, string> },
 ): SpawnSpec {
-  const { spawner } = config;
+  const spawner = withEntry(config.spawner, image.label);
   return {
     containerName: containerNameFor(spawner.network, user.slug, serverName),
     image: image.image,
     pullPolicy: spawner.pull_policy,
-    env: buildServerEnv(config, { userName: user.name, serverName, image: image.image, ...credentials }),
+    env: buildServerEnv({ ...config, spawner }, { userName: user.name, serverName, image: image.image, ...credentials }),
     labels: { [LABELS.user]: user.name, [LABELS.server]: serverName, [LABELS.imageLabel]: image.label ?? '' },
     cmd: spawner.cmd ? [...spawner.cmd] : undefined,
     // Named volumes are keyed by the stored slug, never by the (renameable) name, so data is never orphaned.
@@ -40,6 +58,7 @@ export function spawnSpecFor(
     })),
     memLimit: spawner.mem_limit,
     cpuLimit: spawner.cpu_limit,
+    gpus: spawner.gpus,
     port: spawner.port,
     readyPath: readyPathFor(serverPrefix(config, user.name, serverName)),
     httpTimeoutMs: spawner.http_timeout * 1000,

@@ -11,6 +11,7 @@ import { serverClientId } from '../auth/oauth-clients.js';
 import type { TokenStore } from '../auth/tokens.js';
 import { SpawnError, type Spawner } from '../spawner/spawner.js';
 import type { UserStore } from '../users/store.js';
+import type { Membership } from '../groups/membership.js';
 import { parseRequestedImage, resolveImage, type ImageChoice } from './image.js';
 import { createProgressChannel, failedEvent, readyEvent, type ProgressChannel, type ProgressEvent } from './progress.js';
 import { accessScopes, serverPrefix, serverUrl } from './server-env.js';
@@ -78,6 +79,8 @@ export interface MachineDeps {
   clock: Clock;
   /** The hub API URL containers use (JUPYTERHUB_API_URL); known once the internal listener is up. */
   hubApiUrl(): string;
+  /** The groups a user is in (groups/membership.ts), for catalog entries limited to groups. */
+  memberOf: Membership;
   /** Extra environment for a user's container, e.g. GITHUB_TOKEN (auth.github.pass_token). */
   userEnv?(user: User): Record<string, string>;
   /** How long start() and stop() wait before answering 'pending' (JupyterHub's slow_spawn_timeout, slow_stop_timeout). */
@@ -244,7 +247,8 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
       if (closed) throw new HttpError(503, 'The hub is shutting down');
       const user = requireUser(userName);
       const serverName = options.server ?? DEFAULT_SERVER;
-      const requested = parseRequestedImage(config, userOptions);
+      const groups = deps.memberOf(user);
+      const requested = parseRequestedImage(config, userOptions, groups);
       const key = serverKey(user.id, serverName);
       const existing = rows.get(user.id, serverName);
       admitServer(config, userName, serverName, {
@@ -275,7 +279,7 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
           headers: { 'Retry-After': String(RETRY_AFTER_S) },
         });
       }
-      const choice = resolveImage(config, user, requested);
+      const choice = resolveImage(config, user, requested, groups);
       if (requested !== undefined) users.update(user.name, { userImage: requested });
       const now = new Date(clock.now());
       const spawningRow = rows.update(server.id, {
@@ -286,6 +290,8 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
         started: now,
         lastActivity: now,
         lastError: null,
+        cullReason: null,
+        culledAt: null,
         containerId: null,
         containerName: null,
         url: null,

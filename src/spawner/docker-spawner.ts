@@ -9,6 +9,7 @@ import { findHubAddress, type HubAddress } from './hub-address.js';
 import { waitUntilReady } from './readiness.js';
 import {
   SpawnError,
+  type GpuRequest,
   type OwnedContainer,
   type PollResult,
   type SpawnProgress,
@@ -97,24 +98,7 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
    * refused (removeStale), and the create is retried.
    */
   async function createContainer(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<Docker.Container> {
-    const options: Docker.ContainerCreateOptions = {
-      name: spec.containerName,
-      Image: spec.image,
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      Cmd: spec.cmd,
-      Labels: { ...baseLabels, ...spec.labels },
-      ExposedPorts: { [`${spec.port}/tcp`]: {} },
-      HostConfig: {
-        NetworkMode: network,
-        Mounts: spec.volumes.map(({ source, target }) => ({
-          Type: source.startsWith('/') ? ('bind' as const) : ('volume' as const),
-          Source: source,
-          Target: target,
-        })),
-        Memory: spec.memLimit,
-        NanoCpus: spec.cpuLimit === undefined ? undefined : Math.round(spec.cpuLimit * 1e9),
-      },
-    };
+    const options = containerCreateOptions(spec, network, baseLabels);
     let imageChecked = spec.pullPolicy === 'always';
     let staleRemoved = false;
     for (;;) {
@@ -174,7 +158,9 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
       try {
         signal.throwIfAborted();
         onProgress({ progress: 55, message: 'Starting container' });
-        await container.start();
+        await container.start().catch((err: Error) => {
+          throw noGpuRuntime(err, spec) ?? err;
+        });
         const info = await container.inspect();
         const url = addressOf(info);
         if (!info.State.Running) throw await exitedError(info.Id, info.State);
@@ -230,6 +216,52 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
       }));
     },
   };
+}
+
+/** What `docker create` gets for `spec`: the container on `network`, with its mounts, limits and GPUs. */
+export function containerCreateOptions(spec: SpawnSpec, network: string, labels: Record<string, string>): Docker.ContainerCreateOptions {
+  return {
+    name: spec.containerName,
+    Image: spec.image,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Cmd: spec.cmd,
+    Labels: { ...labels, ...spec.labels },
+    ExposedPorts: { [`${spec.port}/tcp`]: {} },
+    HostConfig: {
+      NetworkMode: network,
+      Mounts: spec.volumes.map(({ source, target }) => ({
+        Type: source.startsWith('/') ? ('bind' as const) : ('volume' as const),
+        Source: source,
+        Target: target,
+      })),
+      Memory: spec.memLimit,
+      NanoCpus: spec.cpuLimit === undefined ? undefined : Math.round(spec.cpuLimit * 1e9),
+      DeviceRequests: spec.gpus === undefined ? undefined : [deviceRequest(spec.gpus)],
+    },
+  };
+}
+
+/** `docker run --gpus` as the Engine API takes it: NVIDIA's driver, the `gpu` capability; Count -1 is every GPU. */
+function deviceRequest(gpus: GpuRequest): Docker.DeviceRequest {
+  const which = Array.isArray(gpus) ? { DeviceIDs: gpus } : { Count: gpus === 'all' ? -1 : gpus };
+  return { Driver: 'nvidia', ...which, Capabilities: [['gpu']] };
+}
+
+/**
+ * Docker's answer when a container asks for GPUs on an engine without a GPU runtime ("could not select device driver
+ * "nvidia" with capabilities: [[gpu]]"), as what to do about it; null for any other failure.
+ */
+export function noGpuRuntime(err: Error, spec: Pick<SpawnSpec, 'gpus' | 'labels'>): SpawnError | null {
+  if (spec.gpus === undefined || !/could not select device driver/i.test(err.message)) return null;
+  const label = spec.labels[LABELS.imageLabel];
+  const where = label ? `spawner.images.${label}.gpus` : 'gpus';
+  return new SpawnError(
+    `This server asks for GPUs (${where}), but the Docker engine on the hub's host has no GPU runtime: ` +
+      'install the NVIDIA driver and the NVIDIA Container Toolkit there and restart Docker ' +
+      '(nvidia-ctk runtime configure --runtime=docker && systemctl restart docker), or choose an image without GPUs. ' +
+      `Docker said: ${err.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()}`,
+    { cause: err },
+  );
 }
 
 /** Docker multiplexes stdout/stderr of a non-TTY container into frames: 8-byte header, then the payload. */

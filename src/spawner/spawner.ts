@@ -21,6 +21,8 @@ export interface SpawnSpec {
   volumes: { source: string; target: string }[];
   memLimit?: number;
   cpuLimit?: number;
+  /** GPUs, as `docker run --gpus`: every one, a count, or device ids; undefined = none. */
+  gpus?: GpuRequest;
   /** Port the server listens on inside the container. */
   port: number;
   /** Path polled for readiness, e.g. /user/alice/api; any answer below 500 means "up". */
@@ -28,6 +30,8 @@ export interface SpawnSpec {
   /** Limit for the first non-5xx answer, counted from the container's start. */
   httpTimeoutMs: number;
 }
+
+export type GpuRequest = 'all' | number | string[];
 
 /** One progress step, in JupyterHub's units (0–100). */
 export interface SpawnProgress {

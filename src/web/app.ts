@@ -50,7 +50,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/api', apiRoutes(deps.api));
   app.route('/', logoRoutes(deps.config));
   app.route('/', signInRoutes(deps.signIn));
-  app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
+  app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, groups: deps.api.groups, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
   app.route('/', tokenPageRoutes({ ...deps.api, secret: deps.signIn.secret }));
   return app;

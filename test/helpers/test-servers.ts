@@ -11,6 +11,9 @@ import { parseConfig, type HubConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { openDatabase, type OpenedDb } from '../../src/db/open.js';
 import { createLogger } from '../../src/log.js';
+import type { Clock } from '../../src/clock.js';
+import { createGroupStore } from '../../src/groups/store.js';
+import { createMembership } from '../../src/groups/membership.js';
 import { createUserStore, type UserStore } from '../../src/users/store.js';
 import { createServers, type Servers, type ServerTiming } from '../../src/servers/servers.js';
 
@@ -25,10 +28,15 @@ export interface TestServers {
   close(): Promise<void>;
 }
 
-export function createTestServers(spawner: Partial<ConfigInput['spawner']> = {}, timing: Partial<ServerTiming> = {}): TestServers {
+/** `options.config`: more hub.yaml sections (e.g. culler); `options.clock`: the hub's "now" (default real time). */
+export function createTestServers(
+  spawner: Partial<ConfigInput['spawner']> = {},
+  timing: Partial<ServerTiming> = {},
+  options: { config?: Omit<ConfigInput, 'hub' | 'spawner'>; clock?: Clock } = {},
+): TestServers {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-servers-'));
   const config = parseConfig(
-    stringify({ hub: { bind: '127.0.0.1:8000', data_dir: dataDir }, auth: { admin_users: ['admin'] }, spawner: { image: 'img/base:1', http_timeout: 5, ...spawner } }),
+    stringify({ auth: { admin_users: ['admin'] }, ...options.config, hub: { bind: '127.0.0.1:8000', data_dir: dataDir }, spawner: { image: 'img/base:1', http_timeout: 5, ...spawner } }),
     path.join(dataDir, 'hub.yaml'),
     {},
   );
@@ -43,7 +51,8 @@ export function createTestServers(spawner: Partial<ConfigInput['spawner']> = {},
     tokens: createTokenStore(opened.db),
     oauthClients: createOAuthClientStore(opened.db),
     logger: createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
-    clock: { now: () => Date.now() },
+    clock: options.clock ?? { now: () => Date.now() },
+    memberOf: createMembership(createGroupStore(opened.db)),
     hubApiUrl: () => 'http://127.0.0.1:8081/hub/api',
     timing,
   });

@@ -4,6 +4,7 @@ import type { ScopeName, ScopeSet } from '../../auth/scopes.js';
 import type { ApiToken } from '../../auth/tokens.js';
 import type { HubConfig } from '../../config/load.js';
 import type { Group, User } from '../../db/schema.js';
+import { groupsOfMember } from '../../groups/membership.js';
 import { resolveImage } from '../../servers/image.js';
 import type { ServerView } from '../../servers/servers.js';
 import type { ApiDeps } from './deps.js';
@@ -59,7 +60,8 @@ export function userModel(
     model.server = view?.ready ? view.url : null;
     model.pending = view?.pending ?? null;
     model.created = iso(user.created);
-    const { label, source } = resolveImage(deps.config, user);
+    const memberOf = groupsOfMember(options.groups ?? deps.groups.groupsOf(user.id), user);
+    const { label, source } = resolveImage(deps.config, user, undefined, memberOf);
     model.image = { label, source };
   }
   if (allows('read:users', 'read:users:activity')) model.last_activity = iso(lastActivity);

@@ -6,7 +6,9 @@ import { safeNext } from '../../auth/safe-next.js';
 import type { HubConfig } from '../../config/load.js';
 import type { User } from '../../db/schema.js';
 import { HttpError } from '../../errors.js';
-import { resolveImage } from '../../servers/image.js';
+import { createMembership } from '../../groups/membership.js';
+import type { GroupStore } from '../../groups/store.js';
+import { catalogChoices, resolveImage } from '../../servers/image.js';
 import { escapePath, serverUrl } from '../../servers/server-env.js';
 import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
@@ -23,6 +25,8 @@ export interface ServerPageDeps {
   config: HubConfig;
   users: UserStore;
   servers: Pick<Servers, 'get' | 'start'>;
+  /** For catalog entries limited to groups: the form lists only the entries the user may pick. */
+  groups: Pick<GroupStore, 'groupsOf'>;
   /** The cookie secret, for the _xsrf field of the forms. */
   secret: Buffer;
 }
@@ -32,6 +36,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
   const base = config.hub.base_url;
   const hubPrefix = `${base}hub`;
   const app = new Hono<AppEnv>();
+  const memberOf = createMembership(deps.groups);
 
   const xsrf = (caller: Caller) => (caller.kind === 'user' && caller.sessionId ? xsrfToken(deps.secret, caller.sessionId) : null);
   const loginRedirect = (c: Context<AppEnv>) => signInRedirect(c, base);
@@ -100,13 +105,10 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const view = deps.servers.get(user.name)!;
     if (view.ready) return c.redirect(next ?? view.url, 302);
     if (view.pending === 'spawn') return c.redirect(pendingUrl(user.name, next), 302);
-    const current = resolveImage(config, user);
+    const groups = memberOf(user);
+    const current = resolveImage(config, user, undefined, groups);
     const fixed = current.source === 'file' || current.source === 'admin' ? current.label : null;
-    const choices = Object.entries(config.spawner.images).map(([label, entry], i) => ({
-      label,
-      description: entry.description,
-      selected: current.label === null ? i === 0 : current.label === label,
-    }));
+    const choices = catalogChoices(config, groups, current.label);
     return c.html(spawnPage({ name: user.name, action: spawnUrl(user.name, next), xsrf: xsrf(caller), choices, fixed }));
   };
 
