@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseRequestedImage, resolveImage } from './image.js';
+import { catalogChoices, parseRequestedImage, resolveImage } from './image.js';
 
 const config = {
   spawner: {
     image: 'default/image:1',
-    images: { lab: { image: 'lab/image:2', description: '' }, r: { image: 'r/image:3', description: '' } },
+    images: { lab: { image: 'lab/image:2', description: '', groups: [] }, r: { image: 'r/image:3', description: '', groups: [] } },
   },
   users: { pinned: { image: 'r' } },
 } as unknown as Parameters<typeof resolveImage>[0];
@@ -51,4 +51,42 @@ describe('parseRequestedImage', () => {
       expect(() => parseRequestedImage(config, { image })).toThrow(expect.objectContaining({ status: 400, message: expect.stringContaining('"lab", "r"') }));
     },
   );
+});
+
+describe('catalog entries limited to groups', () => {
+  const gpuConfig = {
+    spawner: {
+      image: 'gpu/image:1',
+      images: {
+        lab: { image: 'lab/image:2', description: 'Lab', groups: [] },
+        gpu: { image: 'gpu/image:1', description: 'One GPU', groups: ['gpu-users', 'staff'], mem_limit: 2 ** 30, gpus: 1 },
+      },
+    },
+    users: { pinned: { image: 'gpu' } },
+  } as unknown as Parameters<typeof resolveImage>[0];
+
+  it('refuses a pick outside the user\'s groups with 403 naming the entry and its groups', () => {
+    expect(() => parseRequestedImage(gpuConfig, { image: 'gpu' }, ['students'])).toThrow(expect.objectContaining({
+      status: 403, message: expect.stringMatching(/"gpu" \(spawner\.images\.gpu\) is only for members of the groups gpu-users, staff/),
+    }));
+    expect(parseRequestedImage(gpuConfig, { image: 'gpu' }, ['staff'])).toBe('gpu');
+  });
+
+  it('lists only the entries the user may pick, with their resources', () => {
+    expect(catalogChoices(gpuConfig, [], null).map((c) => c.label)).toEqual(['lab']);
+    expect(catalogChoices(gpuConfig, ['gpu-users'], 'gpu')).toEqual([
+      { label: 'lab', description: 'Lab', image: 'lab/image:2', resources: { memLimit: null, cpuLimit: null, gpus: null }, selected: false },
+      { label: 'gpu', description: 'One GPU', image: 'gpu/image:1', resources: { memLimit: 2 ** 30, cpuLimit: null, gpus: 1 }, selected: true },
+    ]);
+  });
+
+  it('ignores a stored pick the user\'s groups no longer allow, and labels the default image only with an entry they may pick', () => {
+    expect(resolveImage(gpuConfig, user('alice', null, 'gpu'), undefined, ['students'])).toEqual({ label: null, image: 'gpu/image:1', source: 'default' });
+    expect(resolveImage(gpuConfig, user('alice', null, 'gpu'), undefined, ['staff'])).toMatchObject({ label: 'gpu', source: 'user' });
+  });
+
+  it('lets a hub.yaml pin or an admin\'s choice give an entry whatever the groups', () => {
+    expect(resolveImage(gpuConfig, user('pinned'), undefined, [])).toMatchObject({ label: 'gpu', source: 'file' });
+    expect(resolveImage(gpuConfig, user('alice', 'gpu'), undefined, [])).toMatchObject({ label: 'gpu', source: 'admin' });
+  });
 });

@@ -31,6 +31,9 @@ export interface ServerView {
   containerId: string | null;
   /** Why the last start failed; cleared by the next start. */
   lastError: string | null;
+  /** Why the idle culler stopped the server (`idle 1h 5m`, `max_age 8h`) and when; cleared by the next start. */
+  cullReason: string | null;
+  culledAt: Date | null;
 }
 
 export interface UserPageQuery {
@@ -100,6 +103,8 @@ export function serverView(config: Pick<HubConfig, 'urls'>, userName: string, se
     image: server?.image ?? null,
     containerId: server?.containerId ?? null,
     lastError: server?.lastError ?? null,
+    cullReason: server?.cullReason ?? null,
+    culledAt: server?.culledAt ?? null,
   };
 }
 

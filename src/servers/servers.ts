@@ -1,8 +1,12 @@
 // Servers, assembled from their parts: the state machine (state-machine.ts), reconcile (reconcile.ts), the route
 // table (route-table.ts, written with the rows by server-rows.ts), the read model (server-list.ts) and activity
-// (activity.ts). This module only wires them and runs the periodic check; each job lives in its own file.
+// (activity.ts) and the idle culler (culler.ts). This module only wires them and runs the periodic check; each job
+// lives in its own file.
 import type { Db } from '../db/open.js';
+import type { HubConfig } from '../config/load.js';
 import { createActivityBatch, type ActivityNotes } from './activity.js';
+import { createCuller } from './culler.js';
+import { fetchServerWork, type FetchServerWork } from './server-work.js';
 import { createReconciler } from './reconcile.js';
 import type { RouteReader } from './route-table.js';
 import { createServerReads, type ServerReads } from './server-list.js';
@@ -21,8 +25,10 @@ export interface ServersLifecycle {
   reconcile(): Promise<void>;
   /** Stops every server that is not stopped, default and named (POST /hub/api/shutdown with servers); stops still under way when this resolves finish in close(). */
   stopAll(): Promise<void>;
-  /** Starts the periodic container check (after the first reconcile). */
+  /** Starts the periodic container check (after the first reconcile) and the culler's timer. */
   watch(): void;
+  /** One pass of the idle culler now (it also runs every culler.cull_every once watching); nothing while culler.timeout is unset. */
+  cull(): Promise<void>;
   /** Cancels pending starts, flushes activity, stops timers. Running containers are left running. */
   close(): Promise<void>;
 }
@@ -31,8 +37,11 @@ export interface ServersLifecycle {
 export type Servers = ServerMachine & ServerReads & RouteReader & ActivityNotes & ServersLifecycle;
 
 /** What the state machine needs, but the database instead of its rows (built here) and timings instead of windows. */
-export type ServersDeps = Omit<MachineDeps, 'rows' | 'slowSpawnMs' | 'slowStopMs'> & {
+export type ServersDeps = Omit<MachineDeps, 'rows' | 'slowSpawnMs' | 'slowStopMs' | 'config'> & {
+  config: MachineDeps['config'] & Pick<HubConfig, 'culler'>;
   db: Db;
+  /** How the culler asks a server about its kernels (default: over HTTP, server-work.ts). */
+  fetchWork?: FetchServerWork;
   timing?: Partial<ServerTiming>;
 };
 
@@ -62,6 +71,9 @@ export function createServers(deps: ServersDeps): Servers {
   const reconciler = createReconciler({ config, rows, users, spawner, machine, logger, adoptWaitMs: timing.adoptWaitMs });
   const reads = createServerReads(db, config, users, rows);
   const activity = createActivityBatch(db, timing.activityFlushMs);
+  const culler = createCuller({
+    config, rows, users, machine, activity, tokens: deps.tokens, clock, logger, fetchWork: deps.fetchWork ?? fetchServerWork,
+  });
   let pollTimer: NodeJS.Timeout | null = null;
   let reconciling: Promise<void> | null = null;
   let closed = false;
@@ -95,11 +107,14 @@ export function createServers(deps: ServersDeps): Servers {
         servers.reconcile().catch((err) => logger.error({ err }, 'periodic server check failed'));
       }, timing.pollIntervalMs);
       pollTimer.unref();
+      culler.start();
     },
+    cull: () => culler.cull(),
     async close() {
       if (closed) return;
       closed = true;
       if (pollTimer) clearInterval(pollTimer);
+      await culler.close();
       await Promise.allSettled([machine.close(), reconciling]);
       activity.close();
     },

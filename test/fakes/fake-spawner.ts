@@ -35,6 +35,10 @@ export interface FakeContainer {
   answering: boolean;
   /** The process ended (exit code), or null while it runs. */
   exitCode: number | null;
+  /** What `<prefix>api/kernels` answers (jupyter-server's kernel models); null: the plain `ok` every path gets. */
+  kernels: object[] | null;
+  /** The Authorization header of each request to `…/api/kernels`, in order. */
+  readonly kernelQueries: string[];
 }
 
 export interface FakeSpawner extends Spawner {
@@ -78,8 +82,19 @@ export function createFakeSpawner(): FakeSpawner {
   const byUser = (userName: string) => [...containers.values()].find((c) => c.userName === userName);
 
   async function run(userName: string, name: string, labels: Record<string, string>, answering: boolean, env: Record<string, string> = {}): Promise<Live> {
-    const container = { answering } as Live;
+    const container = { answering, kernels: null, kernelQueries: [] as string[] } as unknown as Live;
     const server = http.createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (container.kernels !== null && path.endsWith('/api/kernels')) {
+        container.kernelQueries.push(req.headers.authorization ?? '');
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(container.kernels));
+        return;
+      }
+      if (container.kernels !== null && path.endsWith('/api/terminals')) {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(container.answering ? 200 : 503, { 'Content-Type': 'text/plain' });
       res.end(container.answering ? 'ok' : 'starting');
     });
