@@ -10,6 +10,7 @@ const unitFilesUnderTest = [
   'test/api/escalation.test.ts',
   'test/api/groups.test.ts',
   'test/api/oauth2.test.ts',
+  'test/api/profiles.test.ts',
   'test/api/proxy.test.ts',
   'test/api/root-and-self.test.ts',
   'test/api/token-handling.test.ts',
