@@ -149,12 +149,16 @@ const environment = (what: string) =>
 const volumes = (what: string) =>
   z.record(z.string(), z.string().regex(/^\//, 'mount point must be an absolute path')).default({}).describe(what);
 
-// Docker's DeviceRequests as `docker run --gpus` takes them: every GPU, a count, or device ids / UUIDs.
-const gpus = z.union([
-  z.literal('all'),
-  z.number().int().positive(),
-  z.array(z.string().regex(/^[A-Za-z0-9:._-]+$/, 'is not a GPU id (an index such as "0" or a UUID such as "GPU-3a23c669")')).min(1),
-], { error: 'must be "all", a number of GPUs (e.g. 1) or a list of device ids (e.g. ["0", "1"])' });
+// Docker's DeviceRequests as `docker run --gpus` takes them: every GPU, a count, or device ids / UUIDs. One message
+// for every wrong shape, since a union's own errors talk about types rather than about GPUs.
+const GPU_ID = /^[A-Za-z0-9:._-]+$/;
+const gpus = z.unknown().transform((value, ctx): 'all' | number | string[] => {
+  if (value === 'all') return value;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((id) => typeof id === 'string' && GPU_ID.test(id))) return value as string[];
+  ctx.addIssue({ code: 'custom', message: `must be "all", a number of GPUs (e.g. 1) or a list of device ids (e.g. ["0", "GPU-3a23c669"]), got ${JSON.stringify(value)}` });
+  return z.NEVER;
+}).meta({ unit: '`all`, a count, or a list of device ids' });
 
 const hubGroupName = z.string().min(1).max(255);
 
