@@ -235,4 +235,12 @@ describe('completeSignIn: one rule for every method', () => {
     expect(await completeSignIn(identity('github', 'alice', { authState: { githubTokenEncrypted: 'sealed' } }), log))
       .toMatchObject({ user: { githubTokenEncrypted: 'sealed' } });
   });
+
+  it("keeps the groups the method reported at the latest sign-in (for catalog entries limited to groups)", async () => {
+    const { completeSignIn } = completerFor({});
+    await completeSignIn(identity('oidc', 'alice', { groups: ['gpu-users', 'staff'] }), log);
+    expect(users.get('alice')?.authGroups).toEqual(['gpu-users', 'staff']);
+    await completeSignIn(identity('oidc', 'alice', { groups: ['staff'] }), log);
+    expect(users.get('alice')?.authGroups).toEqual(['staff']);
+  });
 });
