@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTokenStore } from '../auth/tokens.js';
 import type { ConfigInput } from '../config/schema.js';
 import { createTestServers, type TestServers } from '../../test/helpers/test-servers.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 const HOUR = 3600_000;
 let t: TestServers;
@@ -141,5 +142,20 @@ describe('the built-in culler', () => {
     expect(t.users.get('admin')).not.toBeNull();
     expect(t.users.get('jo')).not.toBeNull();
     expect(t.servers.get('jo')).toMatchObject({ status: 'running' });
+  });
+});
+
+describe('the culler and slow starts', () => {
+  it('counts idle time from when the server became ready, not from when its start was asked', async () => {
+    const clock = culling({ timeout: '1h' });
+    t.users.ensure('kim');
+    t.spawner.behave('kim', 'slow');
+    expect(await t.servers.start('kim', {}, { waitMs: 0 })).toBe('pending');
+    await t.spawner.starting('kim');
+    clock.at += 2 * HOUR;
+    t.spawner.release('kim');
+    await waitFor(() => expect(t.servers.get('kim')).toMatchObject({ status: 'running' }));
+    await t.servers.cull();
+    expect(t.servers.get('kim')).toMatchObject({ status: 'running' });
   });
 });

@@ -170,7 +170,10 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
         await spawner.stop(started.containerId);
         signal.throwIfAborted();
       }
-      rows.update(server.id, { status: 'running', containerId: started.containerId, containerName: started.containerName, url: started.url });
+      // Ready now: a slow start (a pull, a big image) is not idle time for the culler.
+      rows.update(server.id, {
+        status: 'running', containerId: started.containerId, containerName: started.containerName, url: started.url, lastActivity: new Date(clock.now()),
+      });
       logger.info({ user: user.name, server: server.name, container: started.containerName, image: image.image }, 'server ready');
       spawn.progress.emit(readyEvent(url));
       return 'ready';
