@@ -26,6 +26,8 @@ import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
 import { createGroupStore, type GroupStore } from './groups/store.js';
+import { createShareStore } from './shares/store.js';
+import { createSharing } from './shares/sharing.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
@@ -113,6 +115,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   const oauthClients = createOAuthClientStore(opened.db);
   const groupStore = createGroupStore(opened.db);
   const oauthCodes = createOAuthCodeStore(opened.db);
+  const shares = createShareStore(opened.db);
   let stopPurging: (() => void) | null = null;
   const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
   try {
@@ -153,7 +156,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       tokens,
       oauthClients,
       oauthCodes,
-      resolver: createCallerResolver({ config, users: userStore, groups: groupStore, tokens }),
+      resolver: createCallerResolver({ config, users: userStore, groups: groupStore, tokens, shares }),
+      sharing: createSharing({ db: opened.db, users: userStore, groups: groupStore, shares, server: (owner, server) => servers.get(owner, server) }),
       servers,
       sessions,
       xsrfToken: (sessionId) => xsrfToken(cookieSecret, sessionId),
