@@ -26,8 +26,9 @@ import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
 import { createGroupStore, type GroupStore } from './groups/store.js';
-import { createShareStore } from './shares/store.js';
+import { createShareStore, type ShareStore } from './shares/store.js';
 import { createSharing } from './shares/sharing.js';
+import { sharePanelFor } from './web/pages/share-routes.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
@@ -62,6 +63,7 @@ export interface HubStores {
   tokens: TokenStore;
   oauthClients: OAuthClientStore;
   sessions: Sessions;
+  shares: ShareStore;
 }
 
 export interface Hub {
@@ -142,6 +144,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     timing: overrides.serverTiming,
   });
 
+  const sharing = createSharing({ db: opened.db, users: userStore, groups: groupStore, shares, server: (owner, server) => servers.get(owner, server) });
   const app = createWebApp({
     config,
     logger,
@@ -157,7 +160,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       oauthClients,
       oauthCodes,
       resolver: createCallerResolver({ config, users: userStore, groups: groupStore, tokens, shares }),
-      sharing: createSharing({ db: opened.db, users: userStore, groups: groupStore, shares, server: (owner, server) => servers.get(owner, server) }),
+      sharing,
       servers,
       sessions,
       xsrfToken: (sessionId) => xsrfToken(cookieSecret, sessionId),
@@ -176,6 +179,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python: env.BERTH_PYTHON }) : null,
       throttle: createLoginThrottle(),
       servers,
+      sharePanel: (caller) => sharePanelFor({ config, users: userStore, servers, sharing, secret: cookieSecret }, caller),
     },
   });
   const serveHub = getRequestListener(app.fetch);
@@ -203,7 +207,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     db: opened.db,
     servers,
     hubId,
-    stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions },
+    stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions, shares },
     app,
     async start() {
       // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.
