@@ -144,7 +144,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     timing: overrides.serverTiming,
   });
 
-  const sharing = createSharing({ db: opened.db, users: userStore, groups: groupStore, shares, server: (owner, server) => servers.get(owner, server) });
+  const sharing = createSharing({ byName: config.hub.user_sharing === 'full', db: opened.db, users: userStore, groups: groupStore, shares, server: (owner, server) => servers.get(owner, server) });
   const app = createWebApp({
     config,
     logger,

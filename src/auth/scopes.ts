@@ -75,13 +75,14 @@ const SELF_SCOPES = [
 ] as const;
 
 /**
- * hub.user_sharing: what the `user` role adds to `self` (JupyterHub's documented roles for sharing): `codes` lets
- * users share their own servers by link, `full` also by user or group name, which needs reading those names.
+ * hub.user_sharing: what the `user` role adds to `self` (JupyterHub's documented role for sharing): `shares!user`,
+ * the right to share one's own servers. Whether users may name each other when they do is the share rule's
+ * (src/shares/sharing.ts), so `full` does not hand every user `read:users:name` for the whole REST API.
  */
 export const USER_SHARING_SCOPES = {
   off: [],
   codes: ['shares!user'],
-  full: ['shares!user', 'read:users:name', 'read:groups:name'],
+  full: ['shares!user'],
 } as const satisfies Record<string, readonly string[]>;
 export type UserSharing = keyof typeof USER_SHARING_SCOPES;
 

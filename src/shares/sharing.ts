@@ -13,6 +13,8 @@ import { shareScopes } from './rules.js';
 import { namedServerId, type Grantee, type ShareCodeView, type ShareStore, type ShareTarget, type ShareView } from './store.js';
 
 export interface SharingDeps {
+  /** hub.user_sharing `full`: whoever may share a server may name any user or group to share it with. */
+  byName: boolean;
   db: Db;
   users: Pick<UserStore, 'get' | 'getById'>;
   groups: Pick<GroupStore, 'get'>;
@@ -90,17 +92,21 @@ export function createSharing(deps: SharingDeps): Sharing {
     return owner.id;
   };
 
-  /** The user or group a body names, after checking the caller may name it; null when it does not exist. */
+  /**
+   * The user or group a body names, after checking the caller may name it (JupyterHub: read:users:name or
+   * read:groups:name for it; with hub.user_sharing `full`, holding `shares` on the server is enough); null when it
+   * does not exist.
+   */
   function grantee(scopes: ScopeSet, request: GranteeRequest, check: boolean): { grantee: Grantee; name: string; kind: 'user' | 'group' } | null {
     const { user, group } = request;
     if (user != null && group != null) throw new HttpError(400, 'Expected exactly one of `user` or `group`, not both.');
     if (user != null) {
-      if (check && scopes.holds('read:users:name', { user }) !== 'yes') throw new HttpError(403, "Need scope 'read:users:name' to share with users by name");
+      if (check && !deps.byName && scopes.holds('read:users:name', { user }) !== 'yes') throw new HttpError(403, "Need scope 'read:users:name' to share with users by name");
       const row = deps.users.get(user);
       return row === null ? null : { grantee: { userId: row.id }, name: user, kind: 'user' };
     }
     if (group != null) {
-      if (check && scopes.holds('read:groups:name', { group }) !== 'yes') throw new HttpError(403, "Need scope 'read:groups:name' to share with groups by name");
+      if (check && !deps.byName && scopes.holds('read:groups:name', { group }) !== 'yes') throw new HttpError(403, "Need scope 'read:groups:name' to share with groups by name");
       const row: Group | null = deps.groups.get(group);
       return row === null ? null : { grantee: { groupId: row.id }, name: group, kind: 'group' };
     }

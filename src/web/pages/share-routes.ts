@@ -127,7 +127,7 @@ export function sharePanelFor(deps: SharePageDeps, caller: Caller | null): strin
     hubPrefix: `${deps.config.hub.base_url}hub`,
     user: name,
     xsrf: caller.sessionId ? xsrfToken(deps.secret, caller.sessionId) : '',
-    canShareByName: scopes.holds('shares', mine('')) === 'yes' && scopes.holds('read:users:name', { user: '' }) !== 'no',
+    canShareByName: scopes.holds('shares', mine('')) === 'yes' && (deps.config.hub.user_sharing === 'full' || scopes.holds('read:users:name', { user: '' }) !== 'no'),
     canShareByLink: scopes.holds('shares', mine('')) === 'yes',
     servers: serverNames.map((server) => ({
       name: server,
