@@ -37,3 +37,12 @@ export function shareScopes(requested: readonly string[] | null | undefined, own
   }
   return [...out].sort();
 }
+
+/**
+ * Stored scopes bound to the server's current name: rows keep the names of the scopes, and the filter is rebuilt
+ * from the owner's name as it is now, so renaming the owner neither breaks a share nor points it at a new user
+ * who takes the old name.
+ */
+export function boundToServer(stored: readonly string[], owner: string, server: string): string[] {
+  return [...new Set(stored.map((scope) => `${scope.split('!', 1)[0]}!server=${owner}/${server}`))].sort();
+}

@@ -6,6 +6,7 @@ import { and, asc, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/open.js';
 import { groupMembers, groups, servers, shareCodes, shares, users } from '../db/schema.js';
+import { boundToServer } from './rules.js';
 
 /** One server of one owner; `serverId` is the named server's row (null for the default server). */
 export interface ShareTarget {
@@ -76,6 +77,7 @@ export interface ShareStore {
 
 /** JupyterHub's share codes: secrets.token_urlsafe(32). */
 const newCode = () => randomBytes(32).toString('base64url');
+const scopeName = (scope: string) => scope.split('!', 1)[0] as string;
 const hash = (code: string) => createHash('sha256').update(code).digest('hex');
 
 export function createShareStore(db: Db): ShareStore {
@@ -85,25 +87,28 @@ export function createShareStore(db: Db): ShareStore {
     id: shares.id, owner: owner.name, serverName: shares.serverName, user: grantee.name, group: groups.name,
     scopes: shares.scopes, created: shares.created,
   };
-  const selectShares = (where: SQL | undefined) => db.select(shareColumns).from(shares)
+  const selectShares = (where: SQL | undefined): ShareView[] => db.select(shareColumns).from(shares)
     .innerJoin(owner, eq(owner.id, shares.ownerId))
     .leftJoin(grantee, eq(grantee.id, shares.userId))
     .leftJoin(groups, eq(groups.id, shares.groupId))
-    .where(where).orderBy(asc(shares.id)).all();
+    .where(where).orderBy(asc(shares.id)).all()
+    .map((row) => ({ ...row, scopes: boundToServer(row.scopes, row.owner, row.serverName) }));
   const codeColumns = {
     id: shareCodes.id, owner: owner.name, ownerId: shareCodes.ownerId, serverName: shareCodes.serverName, serverId: shareCodes.serverId,
     scopes: shareCodes.scopes, created: shareCodes.created, expiresAt: shareCodes.expiresAt,
     exchangeCount: shareCodes.exchangeCount, lastExchangedAt: shareCodes.lastExchangedAt,
   };
-  const selectCodes = (where: SQL | undefined) => db.select(codeColumns).from(shareCodes)
-    .innerJoin(owner, eq(owner.id, shareCodes.ownerId)).where(where).orderBy(asc(shareCodes.id)).all();
+  const selectCodes = (where: SQL | undefined): ShareCodeView[] => db.select(codeColumns).from(shareCodes)
+    .innerJoin(owner, eq(owner.id, shareCodes.ownerId)).where(where).orderBy(asc(shareCodes.id)).all()
+    .map((row) => ({ ...row, scopes: boundToServer(row.scopes, row.owner, row.serverName) }));
 
   const onServer = (t: Pick<ShareTarget, 'ownerId' | 'serverName'>) => and(eq(shares.ownerId, t.ownerId), eq(shares.serverName, t.serverName));
   const forGrantee = (g: Grantee) => ('userId' in g ? eq(shares.userId, g.userId) : eq(shares.groupId, g.groupId));
   const byId = (id: number) => selectShares(eq(shares.id, id))[0] ?? null;
   const inGroupsOf = (userId: number) => inArray(shares.groupId, db.select({ id: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.userId, userId)));
   // Read for every request of a user (caller.ts): one prepared query over both kinds of share.
-  const scopesQuery = db.select({ scopes: shares.scopes }).from(shares).where(or(
+  const scopesQuery = db.select({ scopes: shares.scopes, owner: owner.name, serverName: shares.serverName }).from(shares)
+    .innerJoin(owner, eq(owner.id, shares.ownerId)).where(or(
     eq(shares.userId, sql.placeholder('userId')),
     inArray(shares.groupId, db.select({ id: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.userId, sql.placeholder('userId')))),
   )).prepare();
@@ -124,7 +129,9 @@ export function createShareStore(db: Db): ShareStore {
     revoke(target, who, scopes) {
       const existing = db.select().from(shares).where(and(onServer(target), forGrantee(who))).get();
       if (!existing) return null;
-      const left = scopes === null ? [] : existing.scopes.filter((s) => !scopes.includes(s));
+      // By scope name: the filter of a stored scope may carry the owner's name from before a rename.
+      const names = new Set((scopes ?? []).map(scopeName));
+      const left = scopes === null ? [] : existing.scopes.filter((s) => !names.has(scopeName(s)));
       if (left.length === 0) {
         db.delete(shares).where(eq(shares.id, existing.id)).run();
         return null;
@@ -138,7 +145,7 @@ export function createShareStore(db: Db): ShareStore {
     ofOwner: (ownerId, serverName) => selectShares(serverName === null ? eq(shares.ownerId, ownerId) : onServer({ ownerId, serverName })),
     sharedWithUser: (userId) => selectShares(or(eq(shares.userId, userId), inGroupsOf(userId))),
     sharedWithGroup: (groupId) => selectShares(eq(shares.groupId, groupId)),
-    scopesOf: (userId) => [...new Set(scopesQuery.all({ userId }).flatMap((r) => r.scopes))],
+    scopesOf: (userId) => [...new Set(scopesQuery.all({ userId }).flatMap((r) => boundToServer(r.scopes, r.owner, r.serverName)))],
 
     issueCode(target, scopes, expiresInSeconds, now = new Date()) {
       const code = newCode();

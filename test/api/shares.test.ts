@@ -61,6 +61,17 @@ describe('sharing a server with a user or a group', () => {
     expect(await scopesOf('carol')).not.toContain('access:servers!server=alice/');
   });
 
+  it('follows the owner through a rename, and gives a new user of the old name nothing', async () => {
+    await call('/hub/api/shares/alice/', json('POST', 'alice', { user: 'bob' }));
+    expect((await call('/hub/api/users/alice', json('PATCH', 'admin', { name: 'alicia' }))).status).toBe(200);
+    t.deps.users.ensure('alice');
+    const scopes = await scopesOf('bob');
+    expect(scopes).toContain('access:servers!server=alicia/');
+    expect(scopes).not.toContain('access:servers!server=alice/');
+    expect((await sharesOf('alicia'))[0].scopes).toEqual(['access:servers!server=alicia/']);
+    expect((await call('/hub/api/shares/alicia/', json('PATCH', 'admin', { user: 'bob', scopes: ['access:servers'] }))).body).toEqual({});
+  });
+
   it('lists shares in JupyterHub\'s pagination envelope when asked', async () => {
     for (const who of ['bob', 'carol', 'dan']) await call('/hub/api/shares/alice/', json('POST', 'alice', { user: who }));
     const res = await call('/hub/api/shares/alice?limit=2', { token: tokens.alice, headers: { Accept: 'application/jupyterhub-pagination+json' } });
