@@ -136,12 +136,12 @@ export function createSharing(deps: SharingDeps): Sharing {
     },
     revoke(scopes, ownerName, serverName, request) {
       must(scopes, ['shares'], onServer(ownerName, serverName));
-      if (request.scopes != null && request.scopes.length > 0) shareScopes(request.scopes, ownerName, serverName);
+      // Checked before anything else, so a malformed request is a 400 even for a name that does not exist.
+      const revoked = request.scopes == null || request.scopes.length === 0 ? null : shareScopes(request.scopes, ownerName, serverName);
       const server = resolve(ownerName, serverName);
       // Taking access away needs no right to read the name (JupyterHub); an unknown one has nothing to revoke.
       const who = grantee(scopes, request, false);
       if (who === null) return null;
-      const revoked = request.scopes == null || request.scopes.length === 0 ? null : shareScopes(request.scopes, ownerName, serverName);
       return shares.revoke(server.target, who.grantee, revoked);
     },
     revokeAll(scopes, ownerName, serverName) {
@@ -166,10 +166,8 @@ export function createSharing(deps: SharingDeps): Sharing {
       if (group === null) throw new HttpError(404, `No such group: ${groupName}`);
       return shares.sharedWithGroup(group.id);
     },
-    shareOf(scopes, who, ownerName, serverName) {
-      const share = findShare(scopes, who, ownerName, serverName, 'user' in who ? 'read:users:shares' : 'read:groups:shares');
-      return share;
-    },
+    shareOf: (scopes, who, ownerName, serverName) =>
+      findShare(scopes, who, ownerName, serverName, 'user' in who ? 'read:users:shares' : 'read:groups:shares'),
     leave(scopes, who, ownerName, serverName) {
       shares.remove(findShare(scopes, who, ownerName, serverName, 'user' in who ? 'users:shares' : 'groups:shares').id);
     },
