@@ -121,6 +121,7 @@ describe('who may share what', () => {
       ['/hub/api/shares/alice/nosuch', json('POST', 'alice', { user: 'bob' }), 404, 'No such server: alice/nosuch'],
       ['/hub/api/shares/ghost/', json('POST', 'admin', { user: 'bob' }), 404, 'No such server: ghost/'],
       ['/hub/api/shares/alice', json('POST', 'alice', { user: 'bob' }), 405, 'Only GET'],
+      ['/hub/api/shares/alice/', json('PUT', 'alice', { user: 'bob' }), 405, ''],
       ['/hub/api/share-codes/alice/', json('POST', 'alice', { expires_in: 10 }), 400, 'expires_in must be'],
       ['/hub/api/share-codes/alice/', json('POST', 'alice', { expires_in: 'soon' }), 400, 'expires_in must be'],
       ['/hub/api/shares/alice/', { method: 'POST', body: JSON.stringify({ user: 'bob' }), headers: { 'Content-Type': 'application/json' }, token: '' }, 403, 'Missing or invalid credentials'],
