@@ -13,6 +13,8 @@ const unitFilesUnderTest = [
   'test/api/profiles.test.ts',
   'test/api/proxy.test.ts',
   'test/api/root-and-self.test.ts',
+  'test/api/shares.test.ts',
+  'test/api/share-oauth.test.ts',
   'test/api/token-handling.test.ts',
   'test/api/tokens.test.ts',
   'test/api/users.test.ts',

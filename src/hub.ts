@@ -27,6 +27,9 @@ import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
 import { createGroupStore, type GroupStore } from './groups/store.js';
 import { createMembership } from './groups/membership.js';
+import { createShareStore, type ShareStore } from './shares/store.js';
+import { createSharing } from './shares/sharing.js';
+import { sharePanelFor } from './web/pages/share-routes.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
@@ -61,6 +64,7 @@ export interface HubStores {
   tokens: TokenStore;
   oauthClients: OAuthClientStore;
   sessions: Sessions;
+  shares: ShareStore;
 }
 
 export interface Hub {
@@ -114,6 +118,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   const oauthClients = createOAuthClientStore(opened.db);
   const groupStore = createGroupStore(opened.db);
   const oauthCodes = createOAuthCodeStore(opened.db);
+  const shares = createShareStore(opened.db);
   let stopPurging: (() => void) | null = null;
   const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
   try {
@@ -141,6 +146,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     timing: overrides.serverTiming,
   });
 
+  const sharing = createSharing({ byName: config.hub.user_sharing === 'full', db: opened.db, users: userStore, groups: groupStore, shares, server: (owner, server) => servers.get(owner, server) });
   const app = createWebApp({
     config,
     logger,
@@ -155,7 +161,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       tokens,
       oauthClients,
       oauthCodes,
-      resolver: createCallerResolver({ config, users: userStore, groups: groupStore, tokens }),
+      resolver: createCallerResolver({ config, users: userStore, groups: groupStore, tokens, shares }),
+      sharing,
       servers,
       sessions,
       xsrfToken: (sessionId) => xsrfToken(cookieSecret, sessionId),
@@ -174,6 +181,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python: env.BERTH_PYTHON }) : null,
       throttle: createLoginThrottle(),
       servers,
+      sharePanel: (caller) => sharePanelFor({ config, users: userStore, servers, sharing, secret: cookieSecret }, caller),
     },
   });
   const serveHub = getRequestListener(app.fetch);
@@ -201,7 +209,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     db: opened.db,
     servers,
     hubId,
-    stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions },
+    stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions, shares },
     app,
     async start() {
       // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.

@@ -68,6 +68,22 @@ describe('scopes', () => {
     expect(roleScopes('admin', { adminAccess: true })).toContain('access:servers');
   });
 
+  it('gives admins `shares` (which holds access:servers) only with admin_access, and reading and revoking shares always', () => {
+    expect(roleScopes('admin')).not.toContain('shares');
+    expect(roleScopes('admin')).toEqual(expect.arrayContaining(['read:shares', 'users:shares', 'groups:shares']));
+    expect(roleScopes('admin', { adminAccess: true })).toContain('shares');
+  });
+
+  it('lets users share their own servers only when hub.user_sharing says so, and expands shares!user to their servers', () => {
+    expect(roleScopes('user')).toEqual(['self']);
+    expect(roleScopes('user', { sharing: 'off' })).toEqual(['self']);
+    const scopes = ScopeSet.of(expandScopes(roleScopes('user', { sharing: 'codes' }), { user: 'alice', server: '' }));
+    expect(scopes.holds('shares', { server: 'alice/work' })).toBe('yes');
+    expect(scopes.holds('shares', { server: 'bob/' })).toBe('other');
+    expect(scopes.holds('read:users:shares', { user: 'alice' })).toBe('yes');
+    expect(scopes.holds('read:users:name', { user: 'bob' })).toBe('other');
+  });
+
   it('names malformed and unknown scopes', () => {
     expect(invalidScopes(['read:users', 'self', 'nope', 'servers!colour=red', 'custom:x', 'servers!server=alice'])).toEqual(['nope', 'servers!colour=red', 'servers!server=alice']);
   });

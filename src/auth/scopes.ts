@@ -7,7 +7,7 @@ export interface ScopeInfo {
   subscopes?: readonly string[];
 }
 
-/** JupyterHub 5.x's scope table (scopes.py), minus sharing. Subscopes inherit the parent's filter. */
+/** JupyterHub 5.x's scope table (scopes.py). Subscopes inherit the parent's filter. */
 export const SCOPES = {
   self: { description: "Your own resources (expands to the user's own scopes)." },
   inherit: { description: 'Everything the token owner can do.' },
@@ -45,6 +45,12 @@ export const SCOPES = {
   'read:hub': { description: 'Read detailed information about the Hub.' },
   'access:servers': { description: 'Access user servers via the API or browser.' },
   'access:services': { description: 'Access services via the API or browser.' },
+  'users:shares': { description: "Read and revoke a user's access to shared servers.", subscopes: ['read:users:shares'] },
+  'read:users:shares': { description: 'Read servers shared with a user.' },
+  'groups:shares': { description: "Read and revoke a group's access to shared servers.", subscopes: ['read:groups:shares'] },
+  'read:groups:shares': { description: 'Read servers shared with a group.' },
+  'read:shares': { description: 'Read information about shared access to servers.' },
+  shares: { description: 'Manage access to shared servers.', subscopes: ['access:servers', 'read:shares', 'users:shares', 'groups:shares'] },
   proxy: { description: 'Read the proxy routing table.' },
   shutdown: { description: 'Shutdown the hub.' },
   'read:metrics': { description: 'Read prometheus metrics.' },
@@ -64,13 +70,28 @@ function scopeInfo(name: string): ScopeInfo | undefined {
 
 /** What every user holds through the `user` role's `self`. */
 const SELF_SCOPES = [
-  'read:users', 'read:users:name', 'read:users:groups', 'users:activity', 'read:users:activity',
-  'servers', 'delete:servers', 'read:servers', 'tokens', 'read:tokens', 'access:servers',
+  'read:users', 'read:users:name', 'read:users:groups', 'users:shares', 'read:users:shares', 'read:shares',
+  'users:activity', 'read:users:activity', 'servers', 'delete:servers', 'read:servers', 'tokens', 'read:tokens', 'access:servers',
 ] as const;
+
+/**
+ * hub.user_sharing: what the `user` role adds to `self` (JupyterHub's documented role for sharing): `shares!user`,
+ * the right to share one's own servers. Whether users may name each other when they do is the share rule's
+ * (src/shares/sharing.ts), so `full` does not hand every user `read:users:name` for the whole REST API.
+ */
+export const USER_SHARING_SCOPES = {
+  off: [],
+  codes: ['shares!user'],
+  full: ['shares!user'],
+} as const satisfies Record<string, readonly string[]>;
+export type UserSharing = keyof typeof USER_SHARING_SCOPES;
 
 const ADMIN_SCOPES = [
   'admin-ui', 'admin:users', 'admin:servers', 'tokens', 'admin:groups', 'list:services', 'read:services',
   'read:hub', 'proxy', 'shutdown', 'access:services', 'read:roles', 'read:metrics',
+  // JupyterHub's admin has `shares`, which holds `access:servers`; here only with hub.admin_access (below), so an
+  // admin without it can see and revoke shares but not grant anyone (themselves included) access.
+  'read:shares', 'users:shares', 'groups:shares',
 ] as const;
 
 /** JupyterHub's default roles; Berth has no others. */
@@ -78,11 +99,14 @@ export const ROLE_NAMES = ['user', 'admin', 'server', 'token'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 export const isRoleName = (name: string): name is RoleName => (ROLE_NAMES as readonly string[]).includes(name);
 
-/** The default roles (roles.py). `access:servers` joins `admin` only with hub.admin_access, as the issue asks. */
-export function roleScopes(role: RoleName, options: { adminAccess?: boolean } = {}): string[] {
+/**
+ * The default roles (roles.py). `access:servers` joins `admin` only with hub.admin_access, as the issue asks; `user`
+ * gets the sharing scopes hub.user_sharing names.
+ */
+export function roleScopes(role: RoleName, options: { adminAccess?: boolean; sharing?: UserSharing } = {}): string[] {
   switch (role) {
-    case 'user': return ['self'];
-    case 'admin': return options.adminAccess ? [...ADMIN_SCOPES, 'access:servers'] : [...ADMIN_SCOPES];
+    case 'user': return ['self', ...USER_SHARING_SCOPES[options.sharing ?? 'off']];
+    case 'admin': return options.adminAccess ? [...ADMIN_SCOPES, 'access:servers', 'shares'] : [...ADMIN_SCOPES];
     case 'server': return ['users:activity!user', 'access:servers!server'];
     case 'token': return ['inherit'];
   }

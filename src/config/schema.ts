@@ -81,6 +81,8 @@ const hub = z.strictObject({
     message: `must name an image file ending in ${Object.keys(LOGO_TYPES).join(', ')}`,
   }).optional()
     .describe('Image served at /hub/logo (the logo in JupyterHub and notebook pages) instead of Berth\'s own, relative to hub.yaml (JupyterHub `logo_file`); `berth check` refuses a file it cannot read.'),
+  user_sharing: z.enum(['off', 'codes', 'full']).default('full')
+    .describe("What users may share of their own servers (JupyterHub 5's sharing; a share grants only `access:servers` on that one server): `full`, with a user or a group by name, or as a link (a share code); `codes`, as a link only, so nobody learns which user and group names exist; `off`, nothing (admins with `admin_access` still can, through the API)."),
   keep_alive_timeout: positiveDuration('How long a connection may stay open between requests (an open WebSocket or a response in progress is never idle).').default(65),
 });
 

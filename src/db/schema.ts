@@ -124,6 +124,41 @@ export const groupMembers = sqliteTable('group_members', {
   userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
 }, (t) => [primaryKey({ columns: [t.groupId, t.userId] })]);
 
+/**
+ * JupyterHub 5's shares: access to one server (`ownerId` + `serverName`) granted to one user or one group (exactly
+ * one of `userId`, `groupId`). `serverId` links a named server's row so removing the server removes its shares; the
+ * default server is never removed apart from its owner, so it needs no row.
+ */
+export const shares = sqliteTable('shares', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  ownerId: integer('owner_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  serverName: text('server_name').notNull().default(''),
+  serverId: integer('server_id').references(() => servers.id, { onDelete: 'cascade' }),
+  userId: integer('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  groupId: integer('group_id').references(() => groups.id, { onDelete: 'cascade' }),
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  created: timestamp('created').notNull().default(now),
+}, (t) => [
+  uniqueIndex('shares_server_user').on(t.ownerId, t.serverName, t.userId),
+  uniqueIndex('shares_server_group').on(t.ownerId, t.serverName, t.groupId),
+  index('shares_user').on(t.userId),
+  index('shares_group').on(t.groupId),
+]);
+
+/** Share codes: a share waiting for whoever redeems the code before it expires (only the code's hash is stored). */
+export const shareCodes = sqliteTable('share_codes', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  codeHash: text('code_hash').notNull().unique(),
+  ownerId: integer('owner_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  serverName: text('server_name').notNull().default(''),
+  serverId: integer('server_id').references(() => servers.id, { onDelete: 'cascade' }),
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  created: timestamp('created').notNull().default(now),
+  expiresAt: timestamp('expires_at').notNull(),
+  exchangeCount: integer('exchange_count').notNull().default(0),
+  lastExchangedAt: timestamp('last_exchanged_at'),
+});
+
 export type User = typeof users.$inferSelect;
 export type Server = typeof servers.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
@@ -131,3 +166,5 @@ export type OAuthClient = typeof oauthClients.$inferSelect;
 export type OAuthCode = typeof oauthCodes.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type Group = typeof groups.$inferSelect;
+export type Share = typeof shares.$inferSelect;
+export type ShareCode = typeof shareCodes.$inferSelect;

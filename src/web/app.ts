@@ -20,6 +20,7 @@ import { pageIsolation } from './middleware/page-isolation.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
 import { logoRoutes } from './pages/logo-routes.js';
+import { sharePageRoutes } from './pages/share-routes.js';
 
 export interface WebDeps {
   config: HubConfig;
@@ -53,5 +54,6 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, groups: deps.api.groups, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
   app.route('/', tokenPageRoutes({ ...deps.api, secret: deps.signIn.secret }));
+  app.route('/', sharePageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, sharing: deps.api.sharing, secret: deps.signIn.secret }));
   return app;
 }

@@ -14,6 +14,7 @@ import { openDatabase } from '../../src/db/open.js';
 import { createGroupStore } from '../../src/groups/store.js';
 import { createLogger } from '../../src/log.js';
 import { createUserStore } from '../../src/users/store.js';
+import { createShareStore } from '../../src/shares/store.js';
 import { createApiApp } from '../helpers/api-app.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -47,7 +48,7 @@ describe('hub.yaml service tokens', () => {
     const opened = openDatabase(dataDir);
     const tokens = createTokenStore(opened.db);
     const users = createUserStore(opened.db);
-    const resolver = createCallerResolver({ config, users, groups: createGroupStore(opened.db), tokens });
+    const resolver = createCallerResolver({ config, users, groups: createGroupStore(opened.db), tokens, shares: createShareStore(opened.db) });
     return { config, opened, tokens, resolver };
   }
 

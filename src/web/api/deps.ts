@@ -5,6 +5,7 @@ import type { OAuthCodeStore } from '../../auth/oauth-codes.js';
 import type { HubConfig } from '../../config/load.js';
 import type { GroupStore } from '../../groups/store.js';
 import type { Servers } from '../../servers/servers.js';
+import type { Sharing } from '../../shares/sharing.js';
 import type { IdentifyDeps } from '../middleware/identify.js';
 
 /**
@@ -21,6 +22,8 @@ export interface ApiDeps extends IdentifyDeps {
   /** The session's _xsrf value for forms the API renders (the OAuth consent page); from helper C's csrf module. */
   xsrfToken?: (sessionId: string) => string;
   servers: ApiServers;
+  /** Shares and share codes (src/shares/): the sharing API, the accept-share page and the home page's panel. */
+  sharing: Sharing;
   /**
    * Stops the hub soon after the caller's response is sent (POST /hub/api/shutdown); with `servers`, users' servers
    * are stopped first.

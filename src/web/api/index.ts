@@ -15,6 +15,7 @@ import { userRoutes } from './users.js';
 import { serviceRoutes } from './services.js';
 import { serverRoutes } from './servers.js';
 import { shutdownRoutes } from './shutdown.js';
+import { shareRoutes } from './shares.js';
 
 export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   const hubPrefix = deps.config.urls.hub;
@@ -38,6 +39,7 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   api.route('/', proxyRoutes(deps));
   api.route('/', serviceRoutes(deps));
   api.route('/', shutdownRoutes(deps));
+  api.route('/', shareRoutes({ config: deps.config, sharing: deps.sharing, server: (owner, server) => deps.servers.get(owner, server) }));
   api.route('/', oauth2Routes(deps));
   return api;
 }

@@ -10,6 +10,8 @@ export interface HomePageOptions {
   xsrf: string;
   /** The user's default server, or null when the hub has no server state to ask (treated as stopped). */
   server: Pick<ServerView, 'ready' | 'pending' | 'lastError'> | null;
+  /** Extra sections below the server's (the sharing panel, share-panel.tsx), as HTML. */
+  panel?: string;
 }
 
 /** What the page says about the server; also the `data-state` of #server-status, for scripts and tests. */
@@ -56,6 +58,7 @@ ${links.join(' · ')}</p>
 ${failed}
 ${controls[state]}
 <p id="stop-result"></p>
+${o.panel ?? ''}
 <script>
 const stop = document.getElementById('stop');
 if (stop) stop.addEventListener('click', async (e) => {

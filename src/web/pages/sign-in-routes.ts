@@ -21,6 +21,7 @@ import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
+import type { Caller } from '../../auth/caller.js';
 import { endSession, startSession } from '../session-cookies.js';
 import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie, xsrfToken } from '../middleware/csrf.js';
 import { homePage } from './home-page.js';
@@ -38,6 +39,8 @@ export interface SignInDeps {
   throttle: LoginThrottle;
   /** The server state machine, for the home page's "running / starting / stopped" (absent: shown as stopped). */
   servers?: Pick<Servers, 'get'> | null;
+  /** The home page's sharing panel for the caller, as HTML (share-routes.ts's sharePanelFor). */
+  sharePanel?: (caller: Caller | null) => string;
   /** Every PAM attempt takes at least this long, so timing does not tell a wrong password from an unknown user. */
   pamAnswerMs?: number;
 }
@@ -197,7 +200,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
     if (signedIn === null) return c.redirect(`${hubPrefix}/login?next=${encodeURIComponent(home)}`, 302);
     const { name, admin } = signedIn.user;
-    return c.html(homePage({ baseUrl: base, name, admin, xsrf: xsrfToken(deps.secret, signedIn.sessionId), server: deps.servers?.get(name) ?? null }));
+    return c.html(homePage({ baseUrl: base, name, admin, xsrf: xsrfToken(deps.secret, signedIn.sessionId), server: deps.servers?.get(name) ?? null, panel: deps.sharePanel?.(c.get('caller') ?? null) }));
   });
 
   const root = (c: Context<AppEnv>) => {
