@@ -25,6 +25,7 @@ import { CRYPT_KEY_ENV, createGithubTokenVault, type GithubTokenVault } from './
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
+import { syncServiceClients } from './auth/service-clients.js';
 import { createGroupStore, type GroupStore } from './groups/store.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
@@ -117,6 +118,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
   try {
     syncServiceTokens(config, tokens);
+    syncServiceClients(config, oauthClients);
   } catch (err) {
     opened.close();
     throw err;
