@@ -12,6 +12,7 @@ const unitFilesUnderTest = [
   'test/api/oauth2.test.ts',
   'test/api/proxy.test.ts',
   'test/api/root-and-self.test.ts',
+  'test/api/services.test.ts',
   'test/api/token-handling.test.ts',
   'test/api/tokens.test.ts',
   'test/api/users.test.ts',
