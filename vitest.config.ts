@@ -21,6 +21,7 @@ const unitFilesUnderTest = [
   'test/proxy-leaks.test.ts',
   'test/proxy-limits.test.ts',
   'test/proxy-local.test.ts',
+  'test/proxy-services.test.ts',
   'test/proxy-thread.test.ts',
 ];
 

@@ -26,6 +26,7 @@ import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
 import { syncServiceClients } from './auth/service-clients.js';
+import { serviceRoutes } from './services/service-specs.js';
 import { createGroupStore, type GroupStore } from './groups/store.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
@@ -230,6 +231,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
         requestHeaderTimeoutMs: config.hub.request_header_timeout * 1000,
         maxConnectionsPerClient: config.hub.max_connections_per_client,
         routes: servers,
+        services: serviceRoutes(config),
         logger,
         onExit: (code) => {
           failure = new Error(`the proxy thread stopped unexpectedly (exit code ${code}); see the log above`);

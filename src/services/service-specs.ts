@@ -3,7 +3,7 @@
 // client. Every other module reads services through these specs, so none re-derives a default.
 import type { HubConfig } from '../config/load.js';
 import { roleScopes } from '../auth/scopes.js';
-import { dnsLabel } from '../servers/user-origin.js';
+import { serviceOrigin } from './service-origin.js';
 
 export interface ServiceOAuth {
   /** oauth_client_id, default `service-<name>` (JUPYTERHUB_CLIENT_ID). */
@@ -59,10 +59,15 @@ export function serviceOfClient(config: ServicesConfig, clientId: string): Servi
   return serviceSpecs(config).find((s) => s.oauth?.clientId === clientId) ?? null;
 }
 
+/** What the proxy routes: each service with a url, name → target (`<prefix>…` is forwarded to it unchanged). */
+export function serviceRoutes(config: ServicesConfig): [string, string][] {
+  return serviceSpecs(config).flatMap((s) => (s.target === null ? [] : [[s.name, s.target] as [string, string]]));
+}
+
 function specOf(s: HubConfig['services'][number], urls: HubConfig['urls']): ServiceSpec {
   const prefix = `${urls.base}services/${s.name}/`;
   const sub = urls.subdomainHost;
-  const host = sub === null ? '' : `${sub.protocol}//${dnsLabel(s.name)}--service.${sub.hostname}${sub.portSuffix}`;
+  const host = sub === null ? '' : serviceOrigin(sub, s.name);
   const explicitOAuth = s.oauth_client_id !== undefined || s.oauth_redirect_uri !== undefined || s.oauth_no_confirm
     || s.oauth_client_allowed_scopes.length > 0 || s.oauth_roles.length > 0;
   // JupyterHub's oauth_available: a service with a URL, or any OAuth key. Without api_token there is no client
