@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, parseConfig } from '../config/load.js';
 import { servicesForMenu } from './menu.js';
+import { serviceEnvironment } from './service-env.js';
 import { findService, serviceSpecs } from './service-specs.js';
 
 const file = '/srv/berth/hub.yaml';
@@ -94,5 +95,28 @@ describe('hub.yaml services refused at load, with file, line and key', () => {
       'hub.yaml:7:35 services.0.oauth_client_allowed_scopes.0: "read:user" is not a known scope (did you mean "read:users"?); names come from JupyterHub\'s scope table, or custom:NAME',
     ]);
     expect(() => parseConfig('auth:\n  admin_users: [alice]\n  extra_user_scopes: [access:service]\n', file, {})).toThrow(/auth\.extra_user_scopes\.0: "access:service" is not a known scope/);
+  });
+});
+
+describe('the environment a service is given', () => {
+  it('holds what JupyterHub gives a managed service: API, client id, prefix, callback and access scopes', () => {
+    const config = parse([{ name: 'grader', url: 'http://10.0.0.5:10101', api_token: 'grader-token-123', oauth_client_allowed_scopes: ['list:users'] }], { public_url: 'https://hub.example.org' });
+    expect(serviceEnvironment(config, 'grader', 'http://10.0.0.1:8081/hub/api')).toEqual({
+      JUPYTERHUB_SERVICE_NAME: 'grader',
+      JUPYTERHUB_API_URL: 'http://10.0.0.1:8081/hub/api',
+      JUPYTERHUB_API_TOKEN: 'grader-token-123',
+      JUPYTERHUB_BASE_URL: '/',
+      JUPYTERHUB_HOST: '',
+      JUPYTERHUB_SERVICE_URL: 'http://10.0.0.5:10101',
+      JUPYTERHUB_SERVICE_PREFIX: '/services/grader/',
+      JUPYTERHUB_PUBLIC_HUB_URL: 'https://hub.example.org/hub/',
+      JUPYTERHUB_PUBLIC_URL: 'https://hub.example.org/services/grader/',
+      JUPYTERHUB_CLIENT_ID: 'service-grader',
+      JUPYTERHUB_OAUTH_CALLBACK_URL: '/services/grader/oauth_callback',
+      JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:services!service=grader"]',
+      JUPYTERHUB_OAUTH_SCOPES: '["access:services!service=grader"]',
+      JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '["list:users"]',
+    });
+    expect(serviceEnvironment(config, 'nope', 'http://x/hub/api')).toBeNull();
   });
 });
