@@ -235,7 +235,7 @@ export const configSchema = z.strictObject({
         });
       }
     });
-  }).default([]).describe('API tokens for tools such as the idle culler.'),
+  }).default([]).describe('External services (JupyterHub `services`): API tokens for tools such as the idle culler, and services proxied at `<base_url>services/<name>/` that sign users in with OAuth (see Services).'),
 }).superRefine((config, ctx) => {
   const { public_url: publicUrl, subdomain_host: subdomainHost } = config.hub;
   if (publicUrl !== undefined && subdomainHost !== undefined && new URL(publicUrl).origin !== new URL(subdomainHost).origin) {
