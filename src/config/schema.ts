@@ -260,14 +260,19 @@ export const configSchema = z.strictObject({
   for (const problem of serviceOAuthProblems(config)) ctx.addIssue({ code: 'custom', ...problem });
 });
 
+/** The first OAuth key a service sets (JupyterHub's _oauth_specified): OAuth is then on even without a url. */
+export function explicitOAuthKey(s: z.output<typeof service>): 'oauth_client_id' | 'oauth_redirect_uri' | 'oauth_client_allowed_scopes' | 'oauth_roles' | 'oauth_no_confirm' | undefined {
+  return (['oauth_client_id', 'oauth_redirect_uri', 'oauth_client_allowed_scopes', 'oauth_roles', 'oauth_no_confirm'] as const)
+    .find((key) => (Array.isArray(s[key]) ? (s[key] as unknown[]).length > 0 : s[key] !== undefined && s[key] !== false));
+}
+
 /** The OAuth settings of services that cannot work: JupyterHub's rules (app.py service_from_spec), checked at load. */
 function serviceOAuthProblems(config: { hub: { base_url: string }; services: z.output<typeof service>[] }): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const clients = new Map<string, string>();
   config.services.forEach((s, i) => {
     const at = (key: string) => ['services', i, key];
-    const oauthKey = (['oauth_client_id', 'oauth_redirect_uri', 'oauth_client_allowed_scopes', 'oauth_roles', 'oauth_no_confirm'] as const)
-      .find((key) => (Array.isArray(s[key]) ? (s[key] as unknown[]).length > 0 : s[key] !== undefined && s[key] !== false));
+    const oauthKey = explicitOAuthKey(s);
     if (s.url === undefined && oauthKey !== undefined && s.oauth_redirect_uri === undefined) {
       problems.push({ path: at(oauthKey), message: `configures OAuth for service "${s.name}", which has no url: set oauth_redirect_uri (where the hub sends users back), or url` });
     }

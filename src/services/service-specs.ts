@@ -3,6 +3,7 @@
 // client. Every other module reads services through these specs, so none re-derives a default.
 import type { HubConfig } from '../config/load.js';
 import { roleScopes } from '../auth/scopes.js';
+import { explicitOAuthKey } from '../config/schema.js';
 import { serviceOrigin } from './service-origin.js';
 
 export interface ServiceOAuth {
@@ -68,8 +69,7 @@ function specOf(s: HubConfig['services'][number], urls: HubConfig['urls']): Serv
   const prefix = `${urls.base}services/${s.name}/`;
   const sub = urls.subdomainHost;
   const host = sub === null ? '' : serviceOrigin(sub, s.name);
-  const explicitOAuth = s.oauth_client_id !== undefined || s.oauth_redirect_uri !== undefined || s.oauth_no_confirm
-    || s.oauth_client_allowed_scopes.length > 0 || s.oauth_roles.length > 0;
+  const explicitOAuth = explicitOAuthKey(s) !== undefined;
   // JupyterHub's oauth_available: a service with a URL, or any OAuth key. Without api_token there is no client
   // secret, so no client (the schema refuses OAuth keys without one; a url alone is then only proxied).
   const oauth = (s.url !== undefined || explicitOAuth) && s.api_token !== undefined
