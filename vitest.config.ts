@@ -15,6 +15,7 @@ const unitFilesUnderTest = [
   'test/api/root-and-self.test.ts',
   'test/api/shares.test.ts',
   'test/api/share-oauth.test.ts',
+  'test/api/services.test.ts',
   'test/api/token-handling.test.ts',
   'test/api/tokens.test.ts',
   'test/api/users.test.ts',
@@ -23,6 +24,7 @@ const unitFilesUnderTest = [
   'test/proxy-leaks.test.ts',
   'test/proxy-limits.test.ts',
   'test/proxy-local.test.ts',
+  'test/proxy-services.test.ts',
   'test/proxy-thread.test.ts',
 ];
 

@@ -25,6 +25,8 @@ import { CRYPT_KEY_ENV, createGithubTokenVault, type GithubTokenVault } from './
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPamAuthenticator } from './auth/pam.js';
 import { syncServiceTokens } from './auth/service-tokens.js';
+import { syncServiceClients } from './auth/service-clients.js';
+import { serviceRoutes } from './services/service-specs.js';
 import { createGroupStore, type GroupStore } from './groups/store.js';
 import { createMembership } from './groups/membership.js';
 import { createShareStore, type ShareStore } from './shares/store.js';
@@ -123,6 +125,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
   try {
     syncServiceTokens(config, tokens);
+    syncServiceClients(config, oauthClients);
   } catch (err) {
     opened.close();
     throw err;
@@ -238,6 +241,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
         requestHeaderTimeoutMs: config.hub.request_header_timeout * 1000,
         maxConnectionsPerClient: config.hub.max_connections_per_client,
         routes: servers,
+        services: serviceRoutes(config),
         logger,
         onExit: (code) => {
           failure = new Error(`the proxy thread stopped unexpectedly (exit code ${code}); see the log above`);

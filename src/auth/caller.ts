@@ -17,7 +17,7 @@ export interface CallerResolver {
   fromToken(token: string): { caller: Caller; row: ApiToken } | null;
   /** A browser signed in with the hub login cookie: every scope the user holds. */
   fromSignedIn(user: User, sessionId: string | null): Caller;
-  /** A user's own expanded scopes: role `user` (`self`), `admin` when admin, shares granted to them, `!group=` resolved to members. */
+  /** A user's own expanded scopes: role `user` (`self`) and auth.extra_user_scopes, `admin` when admin, shares granted to them, `!group=` resolved to members. */
   userScopes(user: User): string[];
   /** A hub.yaml service's expanded scopes; null when the service is no longer in the file. */
   serviceScopes(name: string): string[] | null;
@@ -25,14 +25,18 @@ export interface CallerResolver {
   expandFor(user: User, raw: readonly string[]): string[];
 }
 
-export function createCallerResolver(deps: { config: Pick<HubConfig, 'hub' | 'services'>; users: UserStore; groups: GroupStore; tokens: TokenStore; shares: Pick<ShareStore, 'scopesOf'> }): CallerResolver {
+export function createCallerResolver(deps: { config: Pick<HubConfig, 'hub' | 'auth' | 'services'>; users: UserStore; groups: GroupStore; tokens: TokenStore; shares: Pick<ShareStore, 'scopesOf'> }): CallerResolver {
   const { config, users, groups, tokens, shares } = deps;
   const groupMembers = (g: string) => groups.members(g);
   const ownerOf = (user: User): ScopeOwner => ({ user: user.name, server: '', groupMembers });
 
   const resolver: CallerResolver = {
     userScopes(user) {
-      const roles = [...roleScopes('user', { sharing: config.hub.user_sharing }), ...(user.admin ? roleScopes('admin', { adminAccess: config.hub.admin_access }) : [])];
+      const roles = [
+        ...roleScopes('user', { sharing: config.hub.user_sharing }),
+        ...config.auth.extra_user_scopes,
+        ...(user.admin ? roleScopes('admin', { adminAccess: config.hub.admin_access }) : []),
+      ];
       // What others shared with the user (directly or with a group): JupyterHub 5 keeps these in the user's scopes,
       // so every check (the OAuth step, a server token's /hub/api/user) sees a revocation at once.
       return expandScopes([...roles, ...shares.scopesOf(user.id)], ownerOf(user));

@@ -1,7 +1,8 @@
 // Owns the oauth_clients table: the OAuth clients of single-user servers (client id jupyterhub-user-<name>,
-// secret = the server's API token, stored hashed), and the rule for what a client may be granted.
+// secret = the server's API token, stored hashed) and of hub.yaml services (service-<name>, secret = its
+// api_token), and the rule for what a client may be granted.
 // Deleting a client cascades to its codes and access tokens.
-import { eq } from 'drizzle-orm';
+import { and, eq, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { oauthClients, type OAuthClient } from '../db/schema.js';
 import { identifyScopes, intersectScopes, invalidScopes } from './scopes.js';
@@ -26,6 +27,8 @@ export interface OAuthClientStore {
   register(client: RegisterClient): OAuthClient;
   remove(identifier: string): boolean;
   get(identifier: string): OAuthClient | null;
+  /** Deletes the clients whose identifier starts with `prefix` and is not in `keep`; answers their identifiers. */
+  removeUnlisted(prefix: string, keep: readonly string[]): string[];
   /** The client when `secret` is its secret; null otherwise (unknown client, empty or wrong secret). */
   authenticate(identifier: string, secret: string): OAuthClient | null;
 }
@@ -55,6 +58,11 @@ export function createOAuthClientStore(db: Db): OAuthClientStore {
     },
     remove(identifier) {
       return db.delete(oauthClients).where(eq(oauthClients.identifier, identifier)).run().changes > 0;
+    },
+    removeUnlisted(prefix, keep) {
+      return db.delete(oauthClients)
+        .where(and(sql`substr(${oauthClients.identifier}, 1, ${prefix.length}) = ${prefix}`, notInArray(oauthClients.identifier, [...keep])))
+        .returning({ identifier: oauthClients.identifier }).all().map((row) => row.identifier);
     },
     get(identifier) {
       return db.select().from(oauthClients).where(eq(oauthClients.identifier, identifier)).get() ?? null;

@@ -2,7 +2,7 @@
 // README's reference table. Keys are snake_case and reuse JupyterHub's names where one exists.
 import { z } from 'zod';
 import { TOKEN_LIMITS } from '../auth/token-limits.js';
-import { invalidScopes, scopeProblem } from '../auth/scopes.js';
+import { invalidScopes, ROLE_NAMES, scopeProblem } from '../auth/scopes.js';
 import { parseUsername, USERNAME_RULE } from '../users/username.js';
 import { isOverlongDuration, parseDuration, parseSize } from './units.js';
 import { LOGO_TYPES, logoTypeOf } from './logo-file.js';
@@ -45,6 +45,10 @@ const username = z.string().transform((value, ctx) => {
 });
 
 const usernames = (what: string) => z.array(username).default([]).describe(what);
+
+const scopeList = (what: string) => z.array(z.string().min(1).superRefine((scope, ctx) => {
+  if (invalidScopes([scope]).length > 0) ctx.addIssue({ code: 'custom', message: scopeProblem(scope) });
+})).default([]).describe(what);
 
 const httpUrl = z.string().refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), {
   message: 'is not an http(s) URL (e.g. https://hub.example.org)',
@@ -137,6 +141,7 @@ const auth = z.strictObject({
   allow_shared_names: z.boolean().default(false)
     .describe('Let the sign-in methods (GitHub, OpenID Connect, PAM) sign in to the same user name (GitHub login `alice` and host account `alice` are then one hub user). Off: a name belongs to the method that first signed it in.'),
   session_max_age: duration('How long a sign-in lasts (seconds, or 8h, 14d).').default(14 * 86400),
+  extra_user_scopes: scopeList('Scopes every user holds besides their own (JupyterHub 6 `extra_user_scopes`), e.g. `access:services` to let users sign in to every service, or `access:services!service=grader` for one.'),
   token_max_age: duration('Longest lifetime of an API token users request (JupyterHub `token_expires_in_max_seconds`); a request without `expires_in` gets it. Unset: tokens may never expire.')
     .refine((s) => Number.isInteger(s) && s >= 1 && s <= TOKEN_LIMITS.maxLifetimeSeconds, 'must be whole seconds from 1s to 3650d')
     .optional(),
@@ -226,13 +231,35 @@ const userPin = z.strictObject({
   image: z.string().min(1).optional().describe('Catalog LABEL this user always gets (overrides admin and user choices).'),
 });
 
+// The proxy forwards to the URL's origin and keeps the request's path (`<base_url>services/<name>/…`), as
+// JupyterHub's proxy routes a service to its server's host: a path here would be ignored, so it is refused.
+// The proxy speaks plain HTTP to its backends on the private network, as to users' servers: TLS ends in front of the hub.
+const serviceUrl = httpUrl.refine((value) => !/^https?:\/\//.test(value) || !URL.canParse(value) || new URL(value).protocol === 'http:', {
+  message: 'must be an http:// URL: the proxy reaches services in plain HTTP, as it reaches users\' servers (end TLS in front of the hub)',
+}).refine((value) => !URL.canParse(value) || (/^\/?$/.test(new URL(value).pathname) && !/[?#@]/.test(value)), {
+  message: 'must be a scheme, host and port with no path, user or query (e.g. http://10.0.0.5:10101): the service is reached at <base_url>services/<name>/ and serves that path itself',
+});
+
 const service = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'is not a service name (a-z, 0-9, "_", "-")').describe('Service name.'),
-  api_token: z.string().min(8, 'must be at least 8 characters').optional().describe('Token the service authenticates with.'),
-  scopes: z.array(z.string().min(1).superRefine((scope, ctx) => {
-    if (invalidScopes([scope]).length > 0) ctx.addIssue({ code: 'custom', message: scopeProblem(scope) });
-  })).default([]).describe('JupyterHub scopes granted to the token.'),
+  api_token: z.string().min(8, 'must be at least 8 characters').optional().describe('Token the service authenticates with (its JUPYTERHUB_API_TOKEN, and the secret of its OAuth client).'),
+  scopes: scopeList('JupyterHub scopes granted to the token.'),
   admin: z.boolean().default(false).describe('Grant the admin role.'),
+  url: serviceUrl.optional()
+    .describe('Where the service listens (http(s)://host:port, reachable from the hub); the public port proxies `<base_url>services/<name>/` to it (JUPYTERHUB_SERVICE_URL).'),
+  oauth_client_id: z.string().regex(/^service-[A-Za-z0-9._~-]+$/, 'must start with "service-" and hold only URL-safe characters (JupyterHub\'s rule for service clients)').optional()
+    .describe('OAuth client id (JUPYTERHUB_CLIENT_ID); default `service-<name>`.'),
+  oauth_redirect_uri: z.string().refine((value) => value.startsWith('/') ? !value.startsWith('//') : /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), {
+    message: 'must be an http(s) URL or a path on this hub starting with "/" (e.g. /services/grader/oauth_callback)',
+  }).optional()
+    .describe('Where the hub sends users back with a code (JUPYTERHUB_OAUTH_CALLBACK_URL); default `<base_url>services/<name>/oauth_callback` when `url` is set. Required for OAuth without `url`.'),
+  oauth_no_confirm: z.boolean().default(false).describe('Sign users in to the service without asking them to confirm first (for services run by the hub\'s admins).'),
+  oauth_client_allowed_scopes: scopeList('Scopes the service may ask for on behalf of a signed-in user, beyond identifying them (JupyterHub `oauth_client_allowed_scopes`); never more than the user holds.'),
+  oauth_roles: z.array(z.enum(ROLE_NAMES)).default([])
+    .describe('Deprecated form of `oauth_client_allowed_scopes`: roles whose scopes the service may ask for; ignored when `oauth_client_allowed_scopes` is set.'),
+  display: z.boolean().default(true).describe('List the service (when it has a `url`) in the Services menu of the hub\'s pages.'),
+  info: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({})
+    .describe('Free-form facts about the service (e.g. `{description: Grading dashboard}`), shown in the service model and the Services menu.'),
 });
 
 export const configSchema = z.strictObject({
@@ -255,7 +282,7 @@ export const configSchema = z.strictObject({
         });
       }
     });
-  }).default([]).describe('API tokens for tools such as the idle culler.'),
+  }).default([]).describe('External services (JupyterHub `services`): API tokens for tools such as the idle culler, and services proxied at `<base_url>services/<name>/` that sign users in with OAuth (see Services).'),
 }).superRefine((config, ctx) => {
   const { public_url: publicUrl, subdomain_host: subdomainHost } = config.hub;
   if (publicUrl !== undefined && subdomainHost !== undefined && new URL(publicUrl).origin !== new URL(subdomainHost).origin) {
@@ -277,7 +304,39 @@ export const configSchema = z.strictObject({
     if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `service "${s.name}" is listed twice` });
     seen.add(s.name);
   });
+  for (const problem of serviceOAuthProblems(config)) ctx.addIssue({ code: 'custom', ...problem });
 });
+
+/** The first OAuth key a service sets (JupyterHub's _oauth_specified): OAuth is then on even without a url. */
+export function explicitOAuthKey(s: z.output<typeof service>): 'oauth_client_id' | 'oauth_redirect_uri' | 'oauth_client_allowed_scopes' | 'oauth_roles' | 'oauth_no_confirm' | undefined {
+  return (['oauth_client_id', 'oauth_redirect_uri', 'oauth_client_allowed_scopes', 'oauth_roles', 'oauth_no_confirm'] as const)
+    .find((key) => (Array.isArray(s[key]) ? (s[key] as unknown[]).length > 0 : s[key] !== undefined && s[key] !== false));
+}
+
+/** The OAuth settings of services that cannot work: JupyterHub's rules (app.py service_from_spec), checked at load. */
+function serviceOAuthProblems(config: { hub: { base_url: string }; services: z.output<typeof service>[] }): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const clients = new Map<string, string>();
+  config.services.forEach((s, i) => {
+    const at = (key: string) => ['services', i, key];
+    const oauthKey = explicitOAuthKey(s);
+    if (s.url === undefined && oauthKey !== undefined && s.oauth_redirect_uri === undefined) {
+      problems.push({ path: at(oauthKey), message: `configures OAuth for service "${s.name}", which has no url: set oauth_redirect_uri (where the hub sends users back), or url` });
+    }
+    if (s.api_token === undefined && oauthKey !== undefined) {
+      problems.push({ path: at(oauthKey), message: `configures OAuth for service "${s.name}", which has no api_token: set one (e.g. \${GRADER_TOKEN}); it is the OAuth client's secret and the service's JUPYTERHUB_API_TOKEN` });
+    }
+    const prefix = `${config.hub.base_url}services/${s.name}/`;
+    if (s.oauth_redirect_uri?.startsWith('/') && !s.oauth_redirect_uri.startsWith(prefix)) {
+      problems.push({ path: at('oauth_redirect_uri'), message: `is a path outside the service's own prefix ${prefix}: codes sent there would reach whatever serves that path; use ${prefix}oauth_callback, or a full URL` });
+    }
+    const clientId = s.oauth_client_id ?? `service-${s.name}`;
+    const other = clients.get(clientId);
+    if (other !== undefined) problems.push({ path: at('oauth_client_id'), message: `"${clientId}" is already the OAuth client id of service "${other}"; each service needs its own` });
+    else clients.set(clientId, s.name);
+  });
+  return problems;
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

@@ -6,9 +6,9 @@ import type { ActivityNote } from './activity.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
 import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, RESPONSE_HEAD_TOO_LONG, unavailableHead } from './policy/answers.js';
-import { clientResponseHead, forwardedRequestHead, logScreened, serverScope } from './policy/headers.js';
+import { backendScope, clientResponseHead, forwardedRequestHead, logScreened } from './policy/headers.js';
 import { LINGER_MS, MAX_PIPELINED_BYTES, MAX_REQUEST_HEAD_BYTES, MAX_RESPONSE_HEAD_BYTES } from './policy/limits.js';
-import { routeRequest, type RouteSource } from './route-table.js';
+import { routeRequest, type Backend, type RouteSource } from './route-table.js';
 import type { SubdomainHost } from '../servers/user-origin.js';
 
 export interface FastLaneOptions {
@@ -37,6 +37,11 @@ export interface FastLane {
   /** Closes connections between requests now, and the others once their exchange completes. */
   closeIdle(): void;
   destroyAll(): void;
+}
+
+/** How a log line names the backend: `{user}`, `{service}`, or nothing for the hub app. */
+function who(backend: Backend | null): Record<string, string> {
+  return backend === null ? {} : { [backend.kind]: backend.name };
 }
 
 /** Methods safe to send again when a pooled connection turns out to have been closed by the server. */
@@ -150,15 +155,15 @@ class ClientConnection {
     const bodyStart = end + HEAD_END.length;
     const { subdomain } = this.lane;
     const route = routeRequest(head.target, this.lane.baseUrl, subdomain ? { host: head.host, method: head.method, subdomain } : undefined);
-    let userName: string | null = null;
+    let backend: Backend | null = null;
     let target: string | null;
     let path: string;
     if (route.kind === 'hub') {
       target = this.lane.hubTarget;
       path = head.target;
-    } else if (route.kind === 'user') {
-      userName = route.name;
-      target = this.lane.routes.target(route.name, route.path);
+    } else if (route.kind === 'user' || route.kind === 'service') {
+      backend = { kind: route.kind, name: route.name };
+      target = route.kind === 'user' ? this.lane.routes.target(route.name, route.path) : this.lane.routes.serviceTarget(route.name);
       path = route.path;
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
       if (target === null) return this.redirect(route.fallback, head, bodyStart);
@@ -172,7 +177,7 @@ class ClientConnection {
     const bodyEnd = Math.min(buf.length, bodyStart + head.contentLength);
     const body = bodyEnd > bodyStart ? buf.subarray(bodyStart, bodyEnd) : null;
     this.pending = bodyEnd < buf.length ? buf.subarray(bodyEnd) : null;
-    this.exchange = new Exchange(this.lane, this, head, userName, path, target, body);
+    this.exchange = new Exchange(this.lane, this, head, backend, path, target, body);
     return false;
   }
 
@@ -334,13 +339,13 @@ class Exchange implements BackendOwner {
     private readonly client: ClientConnection,
     private readonly head: RequestHead,
     /** null for the hub app. */
-    private readonly userName: string | null,
+    private readonly backend: Backend | null,
     private readonly path: string,
     private readonly target: string,
     body: Buffer | null,
   ) {
     const remoteAddress = client.socket.remoteAddress ?? '';
-    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress, userName === null), 'latin1');
+    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress, backend === null), 'latin1');
     const bodyNow = body === null ? 0 : body.length;
     this.bodyRemaining = head.contentLength - bodyNow;
     this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? (body === null ? [request] : [request, body]) : null;
@@ -396,10 +401,10 @@ class Exchange implements BackendOwner {
       // Hop-by-hop fields go, and a user's server's head loses what it may not say through the hub's origin; the
       // head is copied only when something changes.
       const close = parsed.status >= 200 && (parsed.closesClient || this.head.close);
-      const scope = this.userName === null ? null : serverScope(this.lane.baseUrl, this.userName, this.path);
+      const scope = this.backend === null ? null : backendScope(this.lane.baseUrl, this.backend, this.path);
       const rewritten = clientResponseHead(parsed, close, scope);
       if (rewritten !== null) {
-        if (rewritten.screened !== null) logScreened(this.lane.log, this.userName!, redactUrl(this.path), rewritten.screened);
+        if (rewritten.screened !== null) logScreened(this.lane.log, this.backend!, redactUrl(this.path), rewritten.screened);
         const head = Buffer.from(rewritten.head, 'latin1');
         buf = Buffer.concat([head, buf.subarray(headEnd)]);
         headEnd = head.length;
@@ -427,7 +432,7 @@ class Exchange implements BackendOwner {
 
   /** Forwards `buf`, whose first `from` bytes are the response head not yet written. */
   private forwardBody(buf: Buffer, from: number): void {
-    if (this.userName !== null) this.lane.touch(this.userName);
+    if (this.backend?.kind === 'user') this.lane.touch(this.backend.name);
     const response = this.response!;
     switch (response.framing) {
       case 'none':
@@ -484,12 +489,14 @@ class Exchange implements BackendOwner {
       this.send(replay);
       return;
     }
-    if (isUnreachable(code) && this.userName !== null) {
-      this.lane.unreachable(this.userName, code, this.path);
+    if (isUnreachable(code) && this.backend !== null) {
+      // A service has no state to check; its admins see the 503 in their logs.
+      if (this.backend.kind === 'user') this.lane.unreachable(this.backend.name, code, this.path);
+      else this.lane.log.warn({ service: this.backend.name, code, url: redactUrl(this.path) }, 'service unreachable');
       this.respond(503, `is not answering (${code})`);
       return;
     }
-    this.lane.log.warn({ user: this.userName, code, url: redactUrl(this.path) }, 'user server closed the connection without an answer');
+    this.lane.log.warn({ ...who(this.backend), code, url: redactUrl(this.path) }, 'user server closed the connection without an answer');
     this.respond(502, `closed the connection without an answer (${code ?? 'connection closed'})`);
   }
 
@@ -534,13 +541,13 @@ class Exchange implements BackendOwner {
 
   /** The server's answer is unusable and nothing has reached the client yet: answer 502 for it. */
   private fail(why: string): void {
-    this.lane.log.warn({ user: this.userName, problem: why, url: redactUrl(this.path) }, 'user server sent an unusable response');
+    this.lane.log.warn({ ...who(this.backend), problem: why, url: redactUrl(this.path) }, 'user server sent an unusable response');
     if (this.answered) this.cutShort(why);
     else this.respond(502, why);
   }
 
   private cutShort(why: string): void {
-    this.lane.log.info({ user: this.userName, problem: why, url: redactUrl(this.path) }, 'proxied response cut short');
+    this.lane.log.info({ ...who(this.backend), problem: why, url: redactUrl(this.path) }, 'proxied response cut short');
     this.phase = Phase.Done;
     this.dropBackend();
     this.client.socket.destroy();
@@ -551,7 +558,7 @@ class Exchange implements BackendOwner {
     this.dropBackend();
     const close = this.head.close || this.bodyRemaining > 0;
     const request = { url: this.path, accept: this.head.accept, method: this.head.method };
-    this.client.socket.write(unavailableHead(status, this.userName, this.lane.baseUrl, why, request, close));
+    this.client.socket.write(unavailableHead(status, this.backend, this.lane.baseUrl, why, request, close));
     this.client.finished(close);
   }
 
@@ -559,7 +566,7 @@ class Exchange implements BackendOwner {
   private readonly onBodyTimeout = (): void => {
     this.bodyTimer = null;
     if (this.phase === Phase.Done || this.bodyRemaining === 0) return;
-    this.lane.log.info({ user: this.userName, url: redactUrl(this.path) }, 'request body not received in time; closing the connection');
+    this.lane.log.info({ ...who(this.backend), url: redactUrl(this.path) }, 'request body not received in time; closing the connection');
     if (this.answered) {
       this.cutShort('the request body did not arrive in time');
       return;

@@ -1,4 +1,4 @@
-// Forwards requests and WebSocket upgrades for /user/<name>/ to that user's server; the only importer of
+// Forwards requests and WebSocket upgrades for /user/<name>/ to that user's server (and /services/<name>/ to a service); the only importer of
 // http-proxy-3. Owns the backend keep-alive agent, the live upgraded sockets and every proxy error.
 import http from 'node:http';
 import type { Socket } from 'node:net';
@@ -7,7 +7,8 @@ import { createProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
-import { logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders, serverScope } from './policy/headers.js';
+import { backendScope, logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders } from './policy/headers.js';
+import type { Backend } from './route-table.js';
 import { BACKEND_IDLE_TIMEOUT_MS, connectWithin, DEFAULT_BACKEND_CONNECT_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET } from './policy/limits.js';
 
 export interface ForwarderOptions {
@@ -26,17 +27,20 @@ export interface ForwarderOptions {
 }
 
 export interface Forwarder {
-  web(req: http.IncomingMessage, res: http.ServerResponse, userName: string, target: string): void;
+  web(req: http.IncomingMessage, res: http.ServerResponse, backend: Backend, target: string): void;
   /** A request for the hub app, which listens on `target` in the hub's main thread. */
   hub(req: http.IncomingMessage, res: http.ServerResponse, target: string): void;
-  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, userName: string, target: string): void;
+  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, backend: Backend, target: string): void;
   /** Ends every proxied WebSocket (and pending upgrade) and pooled backend connection; http.Server.close() would wait for them. */
   close(): void;
 }
 
 const USER = Symbol('berth.user');
 const UPGRADED = Symbol('berth.upgraded');
-type Tagged = { [USER]?: string; [UPGRADED]?: boolean };
+type Tagged = { [USER]?: Backend; [UPGRADED]?: boolean };
+
+/** How a log line names the backend. */
+const who = (backend: Backend | undefined): Record<string, string> => (backend === undefined ? {} : { [backend.kind]: backend.name });
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const { baseUrl, logger, touch } = options;
@@ -55,8 +59,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const targets = new Map<string, URL>();
 
   function onTrafficData(this: Tagged): void {
-    const name = this[USER];
-    if (name !== undefined) touch(name);
+    const backend = this[USER];
+    if (backend?.kind === 'user') touch(backend.name);
   }
 
   function targetUrl(target: string): URL {
@@ -69,46 +73,49 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     return url;
   }
 
-  function unreachable(name: string, err: NodeJS.ErrnoException, url: string | undefined): void {
-    options.unreachable(name, err.code ?? '', url ?? '');
+  /** Only a user's server has a state to check; a service that cannot be reached is logged. */
+  function unreachable(backend: Backend | undefined, err: NodeJS.ErrnoException, url: string | undefined): void {
+    if (backend?.kind === 'user') options.unreachable(backend.name, err.code ?? '', url ?? '');
+    else log.warn({ ...who(backend), code: err.code, url: redactUrl(url ?? '') }, 'service unreachable');
   }
 
 
   function onWebError(err: Error, req: http.IncomingMessage, res: http.ServerResponse | Socket): void {
-    const name = (req as Tagged)[USER] ?? '';
+    const backend = (req as Tagged)[USER];
     const code = (err as NodeJS.ErrnoException).code;
     if (!(res instanceof http.ServerResponse)) return;
     if (res.headersSent) {
-      log.info({ user: name, code, url: redactUrl(req.url ?? '') }, 'proxied response cut short');
+      log.info({ ...who(backend), code, url: redactUrl(req.url ?? '') }, 'proxied response cut short');
       res.destroy();
       return;
     }
     if (isUnreachable(code)) {
-      unreachable(name, err, req.url);
-      sendUnavailable(req, res, 503, name, baseUrl, `is not answering (${code})`);
+      unreachable(backend, err, req.url);
+      sendUnavailable(req, res, 503, backend ?? null, baseUrl, `is not answering (${code})`);
       return;
     }
     // The error's own fields can carry the server's bytes (rawPacket): log what went wrong, not the payload.
-    log.warn({ user: name, code, error: err.message, url: redactUrl(req.url ?? '') }, 'proxying to user server failed');
+    log.warn({ ...who(backend), code, error: err.message, url: redactUrl(req.url ?? '') }, 'proxying to user server failed');
     const why = code === 'HPE_HEADER_OVERFLOW' ? RESPONSE_HEAD_TOO_LONG : `closed the connection without an answer (${code ?? err.message})`;
-    sendUnavailable(req, res, 502, name, baseUrl, why);
+    sendUnavailable(req, res, 502, backend ?? null, baseUrl, why);
   }
 
   function onWsError(err: Error, req: http.IncomingMessage, socket: http.ServerResponse | Socket): void {
-    const name = (req as Tagged)[USER] ?? '';
+    const backend = (req as Tagged)[USER];
     const code = (err as NodeJS.ErrnoException).code;
     const upgraded = (socket as Tagged)[UPGRADED] === true;
     if (socket.destroyed) {
       // We closed it ourselves (timeout, client gone): already reported where that was decided.
-      log.debug({ user: name, code, upgraded }, 'proxied WebSocket closed');
+      log.debug({ ...who(backend), code, upgraded }, 'proxied WebSocket closed');
       return;
     }
     if (!upgraded && isUnreachable(code)) {
-      unreachable(name, err, req.url);
-      if (!(socket instanceof http.ServerResponse)) rejectUpgrade(socket, 503, `The server of ${name} is not answering (${code}).`);
+      unreachable(backend, err, req.url);
+      const what = backend?.kind === 'service' ? `The service ${backend.name}` : `The server of ${backend?.name ?? ''}`;
+      if (!(socket instanceof http.ServerResponse)) rejectUpgrade(socket, 503, `${what} is not answering (${code}).`);
       return;
     }
-    log.info({ user: name, code, upgraded, url: redactUrl(req.url ?? '') }, 'proxied WebSocket failed');
+    log.info({ ...who(backend), code, upgraded, url: redactUrl(req.url ?? '') }, 'proxied WebSocket failed');
   }
 
   // Client-socket errors of upgrades land here (http-proxy-3 re-emits them); without a listener they would throw.
@@ -126,29 +133,29 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     proxyReq.once('response', () => (answered = true));
     proxyReq.once('close', () => {
       if (answered || res.headersSent || res.destroyed || req.socket.destroyed) return;
-      const name = (req as Tagged)[USER] ?? '';
-      log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'user server closed the connection without a usable answer');
-      sendUnavailable(req, res, 502, name, baseUrl, 'closed the connection without a usable answer');
+      const backend = (req as Tagged)[USER];
+      log.warn({ ...who(backend), url: redactUrl(req.url ?? '') }, 'user server closed the connection without a usable answer');
+      sendUnavailable(req, res, 502, backend ?? null, baseUrl, 'closed the connection without a usable answer');
     });
   });
 
   proxy.on('proxyRes', (proxyRes, req, res) => {
     // Before http-proxy-3 copies the head: what describes the server's connection is not the client's business.
     screenHopByHop(proxyRes.headers, !(res as http.ServerResponse).shouldKeepAlive);
-    const name = (req as Tagged)[USER];
-    if (name === undefined) return;
+    const backend = (req as Tagged)[USER];
+    if (backend === undefined) return;
     const status = proxyRes.statusCode ?? 0;
     if (status < 100) {
       // Node's parser takes any three digits, but writing such a status to the client throws from inside the
       // pipe (an uncaught exception: any user's server could stop the hub). Answer for it instead.
-      log.warn({ user: name, status, url: redactUrl(req.url ?? '') }, 'user server answered with an invalid status code');
+      log.warn({ ...who(backend), status, url: redactUrl(req.url ?? '') }, 'user server answered with an invalid status code');
       proxyRes.destroy();
-      sendUnavailable(req, res as http.ServerResponse, 502, name, baseUrl, `answered with an invalid HTTP status (${status})`);
+      sendUnavailable(req, res as http.ServerResponse, 502, backend, baseUrl, `answered with an invalid HTTP status (${status})`);
       return;
     }
-    screen(proxyRes, req, name);
-    touch(name);
-    (proxyRes as Tagged)[USER] = name;
+    screen(proxyRes, req, backend);
+    if (backend.kind === 'user') touch(backend.name);
+    (proxyRes as Tagged)[USER] = backend;
     proxyRes.on('data', onTrafficData);
     // A server that dies mid-response must not leave the client waiting for the rest.
     proxyRes.once('close', () => {
@@ -169,24 +176,24 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (info.statusCode !== 103) return;
     const headers = { ...info.headers };
     screenHopByHop(headers, false);
-    const name = (req as Tagged)[USER];
-    if (name !== undefined) {
-      const changes = screenResponseHeaders(headers, serverScope(baseUrl, name, req.url ?? ''));
-      if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, name, redactUrl(req.url ?? ''), changes);
+    const backend = (req as Tagged)[USER];
+    if (backend !== undefined) {
+      const changes = screenResponseHeaders(headers, backendScope(baseUrl, backend, req.url ?? ''));
+      if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, backend, redactUrl(req.url ?? ''), changes);
     }
     try {
       res.writeEarlyHints(headers as Record<string, string | string[]>);
     } catch (err) {
       // node:http checks Link values more strictly than browsers: such hints are dropped, the answer still follows.
-      log.debug({ user: name, error: (err as Error).message }, 'could not pass 103 Early Hints on');
+      log.debug({ ...who(backend), error: (err as Error).message }, 'could not pass 103 Early Hints on');
     }
   }
 
   /** Removes what a user's server may not send through the hub's origin; http-proxy-3 copies the headers after this. */
-  function screen(proxyRes: http.IncomingMessage, req: http.IncomingMessage, name: string): void {
+  function screen(proxyRes: http.IncomingMessage, req: http.IncomingMessage, backend: Backend): void {
     const url = req.url ?? '';
-    const changes = screenResponseHeaders(proxyRes.headers, serverScope(baseUrl, name, url));
-    if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, name, redactUrl(url), changes);
+    const changes = screenResponseHeaders(proxyRes.headers, backendScope(baseUrl, backend, url));
+    if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, backend, redactUrl(url), changes);
   }
 
   proxy.on('proxyReqWs', (proxyReq, req, socket) => {
@@ -195,19 +202,19 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   /** Bounds an upgrade in time and ties the two sockets' lifetimes together, whatever the server answers. */
   function trackUpgrade(proxyReq: http.ClientRequest, req: http.IncomingMessage, socket: Socket): void {
-    const name = (req as Tagged)[USER] ?? '';
+    const backend = (req as Tagged)[USER]!;
     let upstream: Socket | null = null;
     liveUpgrades.add(socket);
     // Registered before http-proxy-3's own listeners, which write these headers to the client: a handshake's
     // Set-Cookie is stored by browsers like any other, and so is the one of a plain answer that refuses it.
-    proxyReq.once('upgrade', (res: http.IncomingMessage) => screen(res, req, name));
+    proxyReq.once('upgrade', (res: http.IncomingMessage) => screen(res, req, backend));
     proxyReq.once('response', (res: http.IncomingMessage) => {
       // A refusal relayed to the client, which http-proxy-3 then closes.
       screenHopByHop(res.headers, true);
-      screen(res, req, name);
+      screen(res, req, backend);
     });
     const timer = setTimeout(() => {
-      log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'WebSocket upgrade not completed in time; closing it');
+      log.warn({ ...who(backend), url: redactUrl(req.url ?? '') }, 'WebSocket upgrade not completed in time; closing it');
       proxyReq.destroy();
       socket.destroy();
     }, upgradeTimeoutMs);
@@ -245,9 +252,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       if (early.length > 0) socket.unshift(Buffer.concat(early));
       upstream = proxySocket;
       (socket as Tagged)[UPGRADED] = true;
-      (socket as Tagged)[USER] = name;
-      (proxySocket as Tagged)[USER] = name;
-      touch(name);
+      (socket as Tagged)[USER] = backend;
+      (proxySocket as Tagged)[USER] = backend;
+      if (backend.kind === 'user') touch(backend.name);
       socket.on('data', onTrafficData);
       proxySocket.on('data', onTrafficData);
       proxySocket.once('close', () => closeSoon(socket));
@@ -266,8 +273,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   }
 
   return {
-    web(req, res, userName, target) {
-      (req as Tagged)[USER] = userName;
+    web(req, res, backend, target) {
+      (req as Tagged)[USER] = backend;
       prepareForwardedHeaders(req);
       proxy.web(req, res, { target: targetUrl(target) }, onWebError);
       // The library has piped the body by now; listening does not change the flow.
@@ -282,8 +289,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         else sendUnavailable(req, res, 502, null, baseUrl, `did not answer (${code ?? err.message})`);
       });
     },
-    ws(req, socket, head, userName, target) {
-      (req as Tagged)[USER] = userName;
+    ws(req, socket, head, backend, target) {
+      (req as Tagged)[USER] = backend;
       prepareForwardedHeaders(req);
       // Each upgrade gets its own connection (it leaves any pool anyway), closed with a refusal.
       proxy.ws(req, socket, head, { target: targetUrl(target), agent: false }, onWsError);

@@ -1,5 +1,5 @@
 // The one public listener: <base_url>hub/ → the hub app, <base_url>user/<name>/ (HTTP and WebSocket) → that
-// user's server while it runs, anything else → a redirect into <base_url>hub/ as JupyterHub does. Connections start
+// user's server while it runs, <base_url>services/<name>/ → a hub.yaml service with a url, anything else → a redirect into <base_url>hub/ as JupyterHub does. Connections start
 // in the fast lane (plain requests to running servers); the rest is node:http with http-proxy-3 for upgrades.
 import http from 'node:http';
 import type net from 'node:net';
@@ -83,18 +83,28 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       sendRefusal(res, route.status, route.message);
       return;
     }
-    const target = routes.target(route.name, route.path);
+    const target = route.kind === 'user' ? routes.target(route.name, route.path) : routes.serviceTarget(route.name);
     if (target === null) {
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
       sendRedirect(res, route.fallback);
       return;
     }
     req.url = route.path;
-    forwarder.web(req, res, route.name, target);
+    forwarder.web(req, res, { kind: route.kind, name: route.name }, target);
   }
 
   function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const route = routeOf(req);
+    if (route.kind === 'service') {
+      const target = routes.serviceTarget(route.name);
+      if (target === null) {
+        rejectUpgrade(socket, 404, `No service ${route.name} with a url is configured.`);
+        return;
+      }
+      req.url = route.path;
+      forwarder.ws(req, socket, head, { kind: 'service', name: route.name }, target);
+      return;
+    }
     if (route.kind !== 'user') {
       const where = subdomain === null ? '' : `, on that user's host (${subdomain.protocol}//<user>.${subdomain.hostname})`;
       rejectUpgrade(socket, 404, `WebSocket connections are proxied only under ${baseUrl}user/<name>/${where}.`);
@@ -107,7 +117,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       return;
     }
     req.url = route.path;
-    forwarder.ws(req, socket, head, route.name, target);
+    forwarder.ws(req, socket, head, { kind: 'user', name: route.name }, target);
   }
 
   const httpServer = http.createServer({

@@ -150,3 +150,39 @@ describe('lookupTarget', () => {
     expect(lookupTarget(spaced, '/jh/', 'alice', '/jh/user/alice/%E0%A4%A/api')).toBeNull();
   });
 });
+
+describe('routeRequest for hub.yaml services', () => {
+  it('routes <base_url>services/<name>[/…] to that service with the path and query kept', () => {
+    expect(routeRequest('/services/grader/oauth_callback?code=x', '/')).toEqual({
+      kind: 'service', name: 'grader', path: '/services/grader/oauth_callback?code=x', fallback: '/hub/services/grader/oauth_callback?code=x',
+    });
+    expect(routeRequest('/services/grader', '/')).toMatchObject({ kind: 'service', name: 'grader', path: '/services/grader' });
+    expect(routeRequest('/jh/services/my_dash-2/', '/jh/')).toMatchObject({ kind: 'service', name: 'my_dash-2', path: '/jh/services/my_dash-2/' });
+  });
+
+  it('never lets a service shadow the hub or a user, and sends names no service can have to the hub', () => {
+    expect(routeRequest('/services/grader/../../hub/admin', '/')).toEqual({ kind: 'hub' });
+    expect(routeRequest('/services/x/%2e%2e/%2e%2e/user/alice/', '/')).toMatchObject({ kind: 'user', name: 'alice' });
+    expect(routeRequest('/user/services/grader/', '/')).toMatchObject({ kind: 'user', name: 'services' });
+    expect(routeRequest('/hub/services/grader/', '/')).toEqual({ kind: 'hub' });
+    expect(routeRequest('/services/Grader/', '/')).toEqual({ kind: 'redirect', location: '/hub/services/Grader/' });
+    expect(routeRequest('/services/gr%61der/', '/')).toEqual({ kind: 'redirect', location: '/hub/services/gr%61der/' });
+    expect(routeRequest('/services/', '/')).toEqual({ kind: 'redirect', location: '/hub/services/' });
+    expect(routeRequest('/jh/services/grader/', '/')).toEqual({ kind: 'redirect', location: '/hub/jh/services/grader/' });
+  });
+
+  it('serves a service only on its own host under subdomain_host (<name>--service.<host>, JupyterHub 5)', () => {
+    const subdomain = parseSubdomainHost('http://hub.test:8000');
+    const on = (host: string, method = 'GET'): RequestSite => ({ host, method, subdomain });
+    expect(routeRequest('/services/grader/x', '/', on('grader--service.hub.test:8000'))).toEqual({
+      kind: 'service', name: 'grader', path: '/services/grader/x', fallback: 'http://hub.test:8000/hub/services/grader/x',
+    });
+    expect(routeRequest('/services/grader/x', '/', on('hub.test:8000'))).toEqual({ kind: 'redirect', location: 'http://grader--service.hub.test:8000/services/grader/x' });
+    expect(routeRequest('/services/grader/x', '/', on('hub.test:8000', 'POST'))).toMatchObject({ kind: 'refuse', status: 421 });
+    // Not on a user's host, nor another service's; and the service's host serves nothing else.
+    expect(routeRequest('/services/grader/x', '/', on('grader.hub.test:8000'))).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/services/grader/x' });
+    expect(routeRequest('/services/grader/x', '/', on('other--service.hub.test:8000'))).toMatchObject({ kind: 'redirect', location: 'http://hub.test:8000/services/grader/x' });
+    expect(routeRequest('/hub/admin', '/', on('grader--service.hub.test:8000'))).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/hub/admin' });
+    expect(routeRequest('/user/alice/', '/', on('grader--service.hub.test:8000'))).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/user/alice/' });
+  });
+});

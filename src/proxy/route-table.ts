@@ -1,7 +1,8 @@
-// Which part of the hub answers a request: the Hono app, one user's server, a redirect, or a refusal. By path, and
+// Which part of the hub answers a request: the Hono app, one user's server, a hub.yaml service, a redirect, or a refusal. By path, and
 // with hub.subdomain_host also by Host. Pure. Targets are not stored here: the RouteSource (server state) has them.
 import { userHostname, userOrigin, type SubdomainHost } from '../servers/user-origin.js';
 import { parseUsername } from '../users/username.js';
+import { serviceHostname, serviceOrigin } from '../services/service-origin.js';
 
 /**
  * Where `/user/<name>/` goes, read from the server state on each request so no route can outlive its server.
@@ -13,6 +14,8 @@ export interface RouteSource {
    * `path` is under (`/user/<name>/<server>/…`) before the user's default server, the longer prefix first.
    */
   target(userName: string, path: string): string | null;
+  /** `http://ip:port` of a hub.yaml service with a url (its prefix `<base_url>services/<name>/`), else null. */
+  serviceTarget(serviceName: string): string | null;
   /** Bytes flowed to or from the server; the proxy already throttles to about once a second per user. */
   noteActivity(userName: string): void;
   /** The target refused or could not be reached: the state may be stale and should be checked. */
@@ -26,9 +29,17 @@ export type Route =
    * a browser while the server is not running (the hub's /hub/user/<name>/… page, on the hub's host).
    */
   | { kind: 'user'; name: string; path: string; fallback: string }
+  /** `<base_url>services/<name>[/…]`, forwarded unchanged to the service; `fallback` as for a user's server. */
+  | { kind: 'service'; name: string; path: string; fallback: string }
   | { kind: 'redirect'; location: string }
   /** A request that is not a GET on the wrong host: moving it elsewhere would change what it means. */
   | { kind: 'refuse'; status: number; message: string };
+
+/**
+ * Whose backend a proxied request reaches: a user's server (its traffic is the user's activity, and a failure to
+ * reach it asks the server state for a check) or a hub.yaml service. Either may set cookies only under its prefix.
+ */
+export type Backend = { kind: 'user'; name: string } | { kind: 'service'; name: string };
 
 /** The request's Host and method, for routing by origin when hub.subdomain_host is set. */
 export interface RequestSite {
@@ -55,12 +66,14 @@ export function routeRequest(rawUrl: string, baseUrl: string, site?: RequestSite
   const hub = `${baseUrl}hub`;
   const isHub = pathname.startsWith(hub) && (pathname.length === hub.length || pathname[hub.length] === '/');
   const name = isHub ? null : userOfPath(pathname, baseUrl);
+  const service = isHub || name !== null ? null : serviceOfPath(pathname, baseUrl);
   if (site === undefined) {
     if (isHub) return { kind: 'hub' };
     if (name !== null) return { kind: 'user', name, path, fallback: hubRedirect(path, baseUrl) };
+    if (service !== null) return { kind: 'service', name: service, path, fallback: hubRedirect(path, baseUrl) };
     return { kind: 'redirect', location: hubRedirect(path, baseUrl) };
   }
-  return routeBySite(site, baseUrl, { isHub, name, path });
+  return routeBySite(site, baseUrl, { isHub, name, service, path });
 }
 
 /**
@@ -68,21 +81,26 @@ export function routeRequest(rawUrl: string, baseUrl: string, site?: RequestSite
  * of one origin can never read another (JupyterHub's host routing, but the hub is not served on users' hosts).
  * A GET for the wrong host is redirected to the right one; anything else is refused.
  */
-function routeBySite(site: RequestSite, baseUrl: string, request: { isHub: boolean; name: string | null; path: string }): Route {
+function routeBySite(site: RequestSite, baseUrl: string, request: { isHub: boolean; name: string | null; service: string | null; path: string }): Route {
   const { subdomain } = site;
-  const { isHub, name, path } = request;
+  const { isHub, name, service, path } = request;
   const hostname = hostnameOf(site.host);
   const onHub = (where: string) => `${subdomain.origin}${where}`;
   if (hostname === subdomain.hostname) {
     if (isHub) return { kind: 'hub' };
     if (name !== null) return elsewhere(site, userOrigin(subdomain, name), path);
+    if (service !== null) return elsewhere(site, serviceOrigin(subdomain, service), path);
     return { kind: 'redirect', location: hubRedirect(path, baseUrl) };
   }
   if (name !== null && hostname === userHostname(subdomain, name)) {
     return { kind: 'user', name, path, fallback: onHub(hubRedirect(path, baseUrl)) };
   }
+  // A service on its own host (JupyterHub 5: `<name>--service.<host>`), never on a user's or the hub's.
+  if (service !== null && hostname === serviceHostname(subdomain, service)) {
+    return { kind: 'service', name: service, path, fallback: onHub(hubRedirect(path, baseUrl)) };
+  }
   // Another user's path, the hub's pages or an unknown host: the hub's host decides where it belongs.
-  return elsewhere(site, subdomain.origin, isHub || name !== null ? path : hubRedirect(path, baseUrl));
+  return elsewhere(site, subdomain.origin, isHub || name !== null || service !== null ? path : hubRedirect(path, baseUrl));
 }
 
 function elsewhere(site: RequestSite, origin: string, path: string): Route {
@@ -118,6 +136,21 @@ export function userOfPath(pathname: string, baseUrl: string): string | null {
   // A non-canonical spelling (/user/Alice/) would reach alice's server with a path it does not serve;
   // the hub answers it instead.
   return parseUsername(decoded) === decoded ? decoded : null;
+}
+
+const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+/**
+ * The service a `<base_url>services/<name>[/…]` path belongs to, or null. The segment is taken as it is (service
+ * names need no escaping, so an escaped spelling is not theirs), and `/services/<name>` alone counts, as the
+ * proxy's prefix match does in JupyterHub (the service then redirects to its prefix itself).
+ */
+export function serviceOfPath(pathname: string, baseUrl: string): string | null {
+  const prefix = `${baseUrl}services/`;
+  if (!pathname.startsWith(prefix)) return null;
+  const end = pathname.indexOf('/', prefix.length);
+  const segment = pathname.slice(prefix.length, end === -1 ? undefined : end);
+  return SERVICE_NAME.test(segment) ? segment : null;
 }
 
 /**

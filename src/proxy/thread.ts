@@ -18,6 +18,8 @@ export interface WorkerSetup {
   activityIntervalMs?: number;
   logLevel: string;
   routes: [string, string][];
+  /** hub.yaml services with a url: name → target (`http://host:port`), fixed for the thread's life. */
+  services: [string, string][];
 }
 
 export type ToWorker = { type: 'route'; name: string; target: string | null } | { type: 'close'; graceMs: number };
@@ -34,7 +36,9 @@ export interface RouteFeed extends Pick<RouteSource, 'noteActivity' | 'noteUnrea
   watchRoutes(listener: (userName: string, target: string | null) => void): [string, string][];
 }
 
-export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLevel'> {
+export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLevel' | 'services'> {
+  /** See WorkerSetup.services; default none. */
+  services?: [string, string][];
   routes: RouteFeed;
   logger: Logger;
   /** The thread stopped without close() (it crashed): the public port is gone. */
@@ -51,13 +55,13 @@ export interface ProxyThread {
 
 /** Resolves once the thread listens; rejects with the listen error (EADDRINUSE, EACCES) or if the thread fails to start. */
 export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThread> {
-  const { routes, logger, onExit, module, ...rest } = options;
+  const { routes, logger, onExit, module, services = [], ...rest } = options;
   let worker: Worker;
   let closing = false;
   const ready = new Promise<AddressInfo>((resolve, reject) => {
     // Route changes are queued by the worker's message port until the thread reads them: none is lost.
     const initial = routes.watchRoutes((name, target) => worker.postMessage({ type: 'route', name, target } satisfies ToWorker));
-    const setup: WorkerSetup = { ...rest, logLevel: logger.level, routes: initial };
+    const setup: WorkerSetup = { ...rest, logLevel: logger.level, routes: initial, services };
     // The built hub runs dist/proxy/worker.js; tests and `tsx` run the TypeScript source through tsx's loader.
     const source = module ?? new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
     worker = source.pathname.endsWith('.ts')

@@ -13,6 +13,7 @@ const port = parentPort!;
 const send = (message: ToMain) => port.postMessage(message);
 
 const routes = new Map(setup.routes);
+const services = new Map(setup.services);
 const logger = createLogger(setup.logLevel, { write: (line: string) => send({ type: 'log', line }) } as pino.DestinationStream);
 
 const listener = createPublicListener({
@@ -26,6 +27,7 @@ const listener = createPublicListener({
   logger,
   routes: {
     target: (name, path) => lookupTarget(routes, setup.baseUrl, name, path),
+    serviceTarget: (name) => services.get(name) ?? null,
     noteActivity: (name) => send({ type: 'activity', name }),
     noteUnreachable: (name) => send({ type: 'unreachable', name }),
   },

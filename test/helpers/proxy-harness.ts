@@ -15,6 +15,8 @@ export interface ProxyHarness {
   port: number;
   listener: PublicListener;
   targets: Map<string, string>;
+  /** hub.yaml services' targets, by service name. */
+  services: Map<string, string>;
   activity: string[];
   unreachable: string[];
   /** Parsed JSON log lines. */
@@ -24,11 +26,13 @@ export interface ProxyHarness {
 
 export async function startProxy(options: Partial<Omit<PublicListenerOptions, 'routes' | 'logger'>> = {}): Promise<ProxyHarness> {
   const targets = new Map<string, string>();
+  const services = new Map<string, string>();
   const activity: string[] = [];
   const unreachable: string[] = [];
   const logs: Record<string, unknown>[] = [];
   const routes: RouteSource = {
     target: (name) => targets.get(name) ?? null,
+    serviceTarget: (name) => services.get(name) ?? null,
     noteActivity: (name) => void activity.push(name),
     noteUnreachable: (name) => void unreachable.push(name),
   };
@@ -55,6 +59,7 @@ export async function startProxy(options: Partial<Omit<PublicListenerOptions, 'r
     port,
     listener,
     targets,
+    services,
     activity,
     unreachable,
     logs,

@@ -4,6 +4,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { MAX_RESPONSE_HEAD_BYTES } from './limits.js';
+import type { Backend } from '../route-table.js';
 
 /** Connect-level failures: the server is not there, which the state machine should check (answered 503, not 502). */
 const UNREACHABLE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -32,15 +33,17 @@ export function sendRedirect(res: ServerResponse, location: string): void {
 export function unavailableResponse(
   status: 502 | 503,
   /** null: the hub itself did not answer. */
-  userName: string | null,
+  backend: Backend | null,
   baseUrl: string,
   why: string,
   request: { url: string; accept: string | undefined },
 ): { headers: Record<string, string | number>; body: string } {
   const message =
-    userName === null
+    backend === null
       ? `The hub ${why}. Reload in a few seconds; if this persists, the hub log says why.`
-      : `The server of ${userName} at ${baseUrl}user/${encodeURIComponent(userName)}/ ${why}. The hub is checking on it: reload in a few seconds, or restart it from ${baseUrl}hub/home.`;
+      : backend.kind === 'service'
+        ? `The service ${backend.name} at ${baseUrl}services/${backend.name}/ ${why}. Reload in a few seconds; if this persists, ask the hub's admins to check it.`
+        : `The server of ${backend.name} at ${baseUrl}user/${encodeURIComponent(backend.name)}/ ${why}. The hub is checking on it: reload in a few seconds, or restart it from ${baseUrl}hub/home.`;
   const wantsJson = request.url.includes('/api/') || (request.accept ?? '').includes('application/json');
   const body = wantsJson ? JSON.stringify({ status, message }) : page(status, message, `${baseUrl}hub/home`);
   return {
@@ -57,21 +60,21 @@ export function unavailableResponse(
 /** The same answer as a raw response for the fast lane; a HEAD answer has no body (one would be read as the next response). */
 export function unavailableHead(
   status: 502 | 503,
-  userName: string | null,
+  backend: Backend | null,
   baseUrl: string,
   why: string,
   request: { url: string; accept: string | undefined; method: string },
   close: boolean,
 ): string {
-  const { headers, body } = unavailableResponse(status, userName, baseUrl, why, request);
+  const { headers, body } = unavailableResponse(status, backend, baseUrl, why, request);
   let text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
   for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
   if (close) text += 'Connection: close\r\n';
   return request.method === 'HEAD' ? `${text}\r\n` : `${text}\r\n${body}`;
 }
 
-export function sendUnavailable(req: IncomingMessage, res: ServerResponse, status: 502 | 503, userName: string | null, baseUrl: string, why: string): void {
-  const { headers, body } = unavailableResponse(status, userName, baseUrl, why, { url: req.url ?? '', accept: req.headers.accept });
+export function sendUnavailable(req: IncomingMessage, res: ServerResponse, status: 502 | 503, backend: Backend | null, baseUrl: string, why: string): void {
+  const { headers, body } = unavailableResponse(status, backend, baseUrl, why, { url: req.url ?? '', accept: req.headers.accept });
   res.writeHead(status, headers);
   res.end(body);
 }

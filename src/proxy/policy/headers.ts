@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../log.js';
 import type { RequestHead, ResponseHead } from '../http1.js';
+import type { Backend } from '../route-table.js';
 
 // ---- Requests: what a server is told about the client, and what it never sees ----
 
@@ -231,6 +232,11 @@ export function serverScope(baseUrl: string, userName: string, requestPath: stri
   return { prefix: `${baseUrl}user/${userName}`, requestPath };
 }
 
+/** A backend's scope: a user's server as {@link serverScope}, a service at `<base_url>services/<name>` (its prefix). */
+export function backendScope(baseUrl: string, backend: Backend, requestPath: string): ServerScope {
+  return backend.kind === 'user' ? serverScope(baseUrl, backend.name, requestPath) : { prefix: `${baseUrl}services/${backend.name}`, requestPath };
+}
+
 /** What may reach the browser of this response header. `name` is lower case. */
 export function judgeHeader(name: string, value: string, scope: ServerScope): Verdict {
   const forbidden = FORBIDDEN_HEADERS[name];
@@ -314,11 +320,12 @@ export function screenResponseHeaders(headers: IncomingHttpHeaders, scope: Serve
  * One line per dropped header (the server and the cookie's name, never its value); narrowed cookies only at debug,
  * since an older single-user server narrows its `_xsrf` on every page.
  */
-export function logScreened(log: Logger, userName: string, url: string, changes: Screened): void {
+export function logScreened(log: Logger, backend: Backend, url: string, changes: Screened): void {
+  const who = { [backend.kind]: backend.name };
   for (const d of changes.dropped) {
-    log.warn({ user: userName, header: d.header, cookie: d.cookie, why: d.why, url }, "dropped a header from a user server's response");
+    log.warn({ ...who, header: d.header, cookie: d.cookie, why: d.why, url }, `dropped a header from a ${backend.kind === 'user' ? 'user server' : 'service'}'s response`);
   }
-  for (const cookie of changes.narrowed) log.debug({ user: userName, cookie, url }, "narrowed a user server's cookie to its prefix");
+  for (const cookie of changes.narrowed) log.debug({ ...who, cookie, url }, `narrowed a ${backend.kind === 'user' ? 'user server' : 'service'}'s cookie to its prefix`);
 }
 
 function describe(name: string, value: string, why: string): Dropped {

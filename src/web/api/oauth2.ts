@@ -1,10 +1,11 @@
-// The hub as OAuth2 provider for single-user servers (authorization-code flow): GET …/oauth2/authorize is a
+// The hub as OAuth2 provider for single-user servers and hub.yaml services (authorization-code flow): GET …/oauth2/authorize is a
 // browser step authenticated by the login cookie; POST …/oauth2/token swaps a single-use code for an access token.
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { resolveGrant } from '../../auth/oauth-clients.js';
 import { TOKEN_LIMITS } from '../../auth/token-limits.js';
 import { describeScopes, type ScopeDescription } from '../../auth/scopes.js';
+import { serviceOfClient } from '../../services/service-specs.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { signInRedirect } from '../middleware/require-user.js';
@@ -13,15 +14,27 @@ import { oauthTokenForm } from './bodies.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml, layout } from '../pages/layout.js';
 
-/** The server a client belongs to, from the access scope its registration carries (`access:servers!server=alice/`). */
-function accessServer(allowedScopes: string[]): string | null {
-  const scope = allowedScopes.find((s) => s.startsWith('access:servers!server='));
-  return scope ? scope.slice('access:servers!server='.length) : null;
+/**
+ * What a client opens, from the access scope its registration carries: a server (`access:servers!server=alice/`)
+ * or a hub.yaml service (`access:services!service=grader`), as JupyterHub's access_scopes(client).
+ */
+function accessTarget(allowedScopes: string[]): { kind: 'server'; server: string; access: string } | { kind: 'service'; service: string; access: string } | null {
+  for (const access of allowedScopes) {
+    if (access.startsWith('access:servers!server=')) return { kind: 'server', server: access.slice('access:servers!server='.length), access };
+    if (access.startsWith('access:services!service=')) return { kind: 'service', service: access.slice('access:services!service='.length), access };
+  }
+  return null;
 }
 
 export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const tokenLifetime = deps.config.auth.session_max_age;
+
+  /** The user holds an unexpired token of this client with every scope asked for (JupyterHub asks once). */
+  const alreadyAuthorized = (userId: number, clientId: string, scopes: string[]) => {
+    const authorized = new Set(deps.tokens.listForUser(userId).filter((row) => row.clientId === clientId).flatMap((row) => row.scopes));
+    return authorized.size > 0 && scopes.every((scope) => authorized.has(scope));
+  };
 
   /** GET shows nothing for the user's own server (consent is implicit) and a confirmation page otherwise; POST confirms. */
   const authorize = async (c: Context<AppEnv>) => {
@@ -35,11 +48,16 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
     // Compared as strings: no prefix matching, no canonicalisation, relative URIs allowed (JupyterHub's rules).
     if (redirectUri !== client.redirectUri) throw new HttpError(400, `redirect_uri ${JSON.stringify(redirectUri)} does not match the one registered for ${client.identifier}`);
     if (q('response_type') !== 'code') throw new HttpError(400, `response_type must be "code", got ${JSON.stringify(q('response_type') ?? '')}`);
-    const server = accessServer(client.allowedScopes);
-    if (server === null) throw new HttpError(400, `OAuth client ${client.identifier} is not linked to a server`);
-    const access = `access:servers!server=${server}`;
-    if (caller.scopes.holds('access:servers', { server }) !== 'yes') {
-      throw new HttpError(403, `You do not have permission to access ${client.description || `the server ${server}`}`);
+    const target = accessTarget(client.allowedScopes);
+    if (target === null) throw new HttpError(400, `OAuth client ${client.identifier} is not linked to a server or service`);
+    const { access } = target;
+    const allowed = target.kind === 'server'
+      ? caller.scopes.holds('access:servers', { server: target.server })
+      : caller.scopes.holds('access:services', { service: target.service });
+    if (allowed !== 'yes') {
+      const what = client.description || (target.kind === 'server' ? `the server ${target.server}` : `the service ${target.service}`);
+      const hint = target.kind === 'service' ? ` (an admin grants it with auth.extra_user_scopes: [${access}] in hub.yaml)` : '';
+      throw new HttpError(403, `You do not have permission to access ${what}${hint}`);
     }
     const user = deps.users.get(caller.name);
     if (user === null) throw new HttpError(403, 'Missing or invalid credentials.');
@@ -51,12 +69,16 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
       visitor: { name: user.name, scopes: caller.scopes.list },
       expand: (raw) => deps.resolver.expandFor(user, raw),
     });
-    // Someone else's server (an admin with hub.admin_access): ask first, so a link alone cannot sign an admin in.
-    const owner = server.slice(0, server.indexOf('/'));
-    if (owner !== user.name && c.req.method !== 'POST') {
+    // Someone else's server (an admin with hub.admin_access), or a service not marked oauth_no_confirm: ask first,
+    // so a link alone cannot sign anyone in (JupyterHub's needs_oauth_confirm).
+    const owner = target.kind === 'server' ? target.server.slice(0, target.server.indexOf('/')) : null;
+    const confirm = target.kind === 'server'
+      ? owner !== user.name
+      : !(serviceOfClient(deps.config, client.identifier)?.oauth?.noConfirm ?? false) && !alreadyAuthorized(user.id, client.identifier, scopes);
+    if (confirm && c.req.method !== 'POST') {
       c.header('Cache-Control', 'no-store');
       return c.html(consentPage({
-        description: client.description || server, owner, redirectUri: client.redirectUri,
+        description: client.description || access, owner, redirectUri: client.redirectUri,
         scopes: describeScopes(scopes, user.name), xsrf: deps.xsrfToken?.(caller.sessionId ?? '') ?? null,
       }));
     }
@@ -144,13 +166,13 @@ function oauthError(c: Context<AppEnv>, status: 400 | 401, error: string, descri
   return c.json({ error, error_description: description }, status);
 }
 
-function consentPage(o: { description: string; owner: string; redirectUri: string; scopes: ScopeDescription[]; xsrf: string | null }): string {
+function consentPage(o: { description: string; owner: string | null; redirectUri: string; scopes: ScopeDescription[]; xsrf: string | null }): string {
   const e = escapeHtml;
   const items = o.scopes.map((d) => `<li data-scope="${e(d.scope)}">${e(d.description)}${d.appliesTo ? ` Applies to ${e(d.appliesTo)}.` : ''}</li>`).join('\n');
   // The form posts back to the same URL (query and all), where the grant is worked out again: nothing in the
   // form widens it. The CSRF middleware checks the POST.
   return layout('Authorize access', `<h1>Authorize access</h1>
-<p>You are about to sign in to <strong>${e(o.description)}</strong> (OAuth URL: <code>${e(o.redirectUri)}</code>), which belongs to <strong>${e(o.owner)}</strong>.</p>
+<p>You are about to sign in to <strong>${e(o.description)}</strong> (OAuth URL: <code>${e(o.redirectUri)}</code>)${o.owner === null ? '' : `, which belongs to <strong>${e(o.owner)}</strong>`}.</p>
 <p>This will grant it permission to:</p>
 <ul id="scopes">
 ${items}
