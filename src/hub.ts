@@ -6,7 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { HubConfig } from './config/load.js';
 import type { HubSecrets } from './config/secrets.js';
 import { systemClock, type Clock } from './clock.js';
-import { admissionWarnings } from './config/policy.js';
+import { adminNotice, admissionWarnings } from './config/policy.js';
 import { openDatabase, type OpenedDb } from './db/open.js';
 import { createLogger, type Logger } from './log.js';
 import { createWebApp } from './web/app.js';
@@ -236,7 +236,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       });
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
-      for (const warning of admissionWarnings(config)) logger.warn(warning);
+      for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) logger.warn(warning);
     },
     closed,
     async stop() {

@@ -3,7 +3,7 @@
 // Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
-import { admissionWarnings } from './config/policy.js';
+import { adminNotice, admissionWarnings } from './config/policy.js';
 import { loadSecrets } from './config/secrets.js';
 import { createHub } from './hub.js';
 
@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (command === 'check') {
-    for (const warning of admissionWarnings(config)) process.stderr.write(`berth: warning: ${warning}\n`);
+    for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) process.stderr.write(`berth: warning: ${warning}\n`);
     process.stdout.write(`${config.file} is valid\n`);
     return 0;
   }

@@ -33,9 +33,10 @@ export function spawnSpecFor(
     env: buildServerEnv(config, { userName: user.name, serverName, image: image.image, ...credentials }),
     labels: { [LABELS.user]: user.name, [LABELS.server]: serverName, [LABELS.imageLabel]: image.label ?? '' },
     cmd: spawner.cmd ? [...spawner.cmd] : undefined,
-    // Named volumes are keyed by the stored slug, never by the (renameable) name, so data is never orphaned.
+    // Named volumes are keyed by the stored slug, never by the (renameable) name, so data is never orphaned; and
+    // by the network where the name says so, so that two hubs on one engine never share one.
     volumes: Object.entries(spawner.volumes).map(([source, target]) => ({
-      source: source.replaceAll('{username}', user.slug).replaceAll('{servername}', serverSlug(serverName)),
+      source: source.replaceAll('{network}', spawner.network).replaceAll('{username}', user.slug).replaceAll('{servername}', serverSlug(serverName)),
       target,
     })),
     memLimit: spawner.mem_limit,

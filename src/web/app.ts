@@ -17,6 +17,7 @@ import { adminRoutes } from './pages/admin-routes.js';
 import { tokenPageRoutes } from './pages/token-routes.js';
 import { csrf, xsrfCookie } from './middleware/csrf.js';
 import { pageIsolation } from './middleware/page-isolation.js';
+import { publicHostCheck } from './middleware/public-host-check.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
 import { logoRoutes } from './pages/logo-routes.js';
@@ -49,6 +50,8 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/api', healthRoutes(deps.health));
   app.route('/api', apiRoutes(deps.api));
   app.route('/', logoRoutes(deps.config));
+  const hostCheck = publicHostCheck({ publicUrl: deps.config.urls.public, logger: deps.logger });
+  for (const start of ['/oauth_login', '/oidc/login']) app.use(start, hostCheck);
   app.route('/', signInRoutes(deps.signIn));
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
