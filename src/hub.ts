@@ -32,6 +32,8 @@ import { createDockerClient, type DockerClient } from './spawner/docker-client.j
 import { createDockerSpawner } from './spawner/docker-spawner.js';
 import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
+import { claimedContainerIds } from './servers/server-rows.js';
+import { reportOrphans } from './servers/orphans.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
 
@@ -108,6 +110,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     port: config.spawner.port,
     extraLabels: overrides.labels,
     logger,
+    claimed: () => claimedContainerIds(opened.db),
   });
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
@@ -209,6 +212,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       });
       logger.info({ apiUrl: internal.apiUrl, mode: where.mode }, 'containers reach the hub here');
       await servers.reconcile();
+      await reportOrphans({ spawner, network: config.spawner.network, configFile: config.file, logger });
       servers.watch();
       stopPurging = startPurging({ tokens, oauthCodes }, logger);
       await new Promise<void>((resolve, reject) => {

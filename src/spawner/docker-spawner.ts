@@ -7,6 +7,7 @@ import { ensureImage } from './pull-image.js';
 import { ensureUserNetwork } from './user-network.js';
 import { findHubAddress, type HubAddress } from './hub-address.js';
 import { waitUntilReady } from './readiness.js';
+import { listForeignContainers, type ForeignContainer } from './foreign-containers.js';
 import {
   SpawnError,
   type OwnedContainer,
@@ -30,6 +31,11 @@ export interface DockerSpawnerOptions {
   /** Extra labels put on every container, volume and network (tests: berth.test=true). */
   extraLabels?: Record<string, string>;
   logger: Logger;
+  /**
+   * Containers this hub's server rows record. They are the hub's whatever their label says: a container another hub
+   * made becomes this hub's when `berth adopt` records it (labels cannot change).
+   */
+  claimed?: () => ReadonlySet<string>;
 }
 
 const STOP_GRACE_S = 5;
@@ -38,6 +44,7 @@ const LOG_TAIL_LINES = 20;
 export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
   const { docker, network, hubId, port, logger } = options;
   const baseLabels = { ...options.extraLabels, [LABELS.hub]: hubId };
+  const claimed = options.claimed ?? (() => new Set<string>());
 
   const addressOf = (info: Docker.ContainerInspectInfo | Docker.ContainerInfo): string | null => {
     const ip = info.NetworkSettings?.Networks?.[network]?.IPAddress;
@@ -65,11 +72,11 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
       throw err;
     });
     if (!info) return;
-    if (info.Config.Labels?.[LABELS.hub] !== hubId) {
+    if (info.Config.Labels?.[LABELS.hub] !== hubId && !claimed().has(info.Id)) {
       throw new SpawnError(
         `A container named ${name} already exists and was not created by this hub (its ${LABELS.hub} label is ` +
-          `${JSON.stringify(info.Config.Labels?.[LABELS.hub] ?? null)}). Remove or rename it (docker rm -f ${name}), ` +
-          'or give this hub another spawner.network',
+          `${JSON.stringify(info.Config.Labels?.[LABELS.hub] ?? null)}). An admin can adopt it (berth adopt ${name}) or ` +
+          `remove it (berth adopt --remove ${name}, or docker rm -f ${name}), or give this hub another spawner.network`,
       );
     }
     logger.info({ container: name, id: info.Id }, 'removing stale container before start');
@@ -221,6 +228,8 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
 
     async list(): Promise<OwnedContainer[]> {
       const found = await docker.listContainers({ all: true, filters: ownedBy(hubId) });
+      const adopted = [...claimed()].filter((id) => !found.some((c) => c.Id === id));
+      if (adopted.length > 0) found.push(...await docker.listContainers({ all: true, filters: { id: adopted } }));
       return found.map((c) => ({
         containerId: c.Id,
         containerName: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -228,6 +237,10 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
         labels: c.Labels ?? {},
         url: addressOf(c),
       }));
+    },
+
+    listForeign(): Promise<ForeignContainer[]> {
+      return listForeignContainers(docker, { network, hubId, port, claimed: claimed() });
     },
   };
 }

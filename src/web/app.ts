@@ -18,6 +18,7 @@ import { tokenPageRoutes } from './pages/token-routes.js';
 import { csrf, xsrfCookie } from './middleware/csrf.js';
 import { pageIsolation } from './middleware/page-isolation.js';
 import { publicHostCheck } from './middleware/public-host-check.js';
+import { unknownServerToken } from './middleware/unknown-server-token.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
 import { logoRoutes } from './pages/logo-routes.js';
@@ -42,6 +43,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.use('*', identify(deps.api));
   // After identify(): the XSRF rules depend on how the caller was authenticated.
   app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.urls.public, baseUrl: deps.config.urls.base, cookie: xsrfCookie(deps.signIn) }));
+  app.use('/api/users/:name/activity', unknownServerToken({ logger: deps.logger, configFile: deps.config.file }));
   app.onError(renderError);
   const unmatched = unmatchedRequest(() => app.routes);
   app.notFound((c) => renderError(unmatched(c), c));
