@@ -8,6 +8,7 @@ import type { ImageChoice } from './image.js';
 import { readyPathFor } from '../spawner/readiness.js';
 import { buildServerEnv, serverPrefix } from './server-env.js';
 import { serverSlug } from './server-names.js';
+import { legacyVolume } from './legacy-volume.js';
 
 /**
  * `<network>-<slug>`, or `<network>-<slug>--<server>` for a named server (DockerSpawner's name template):
@@ -38,7 +39,7 @@ export function spawnSpecFor(
     volumes: Object.entries(spawner.volumes).map(([source, target]) => ({
       source: source.replaceAll('{network}', spawner.network).replaceAll('{username}', user.slug).replaceAll('{servername}', serverSlug(serverName)),
       target,
-    })),
+    })).concat(legacyVolume(spawner.volumes, user.slug, serverName)),
     memLimit: spawner.mem_limit,
     cpuLimit: spawner.cpu_limit,
     port: spawner.port,

@@ -57,12 +57,19 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
     });
   }
 
-  async function ensureVolumes(spec: SpawnSpec): Promise<void> {
-    for (const { source } of spec.volumes) {
-      if (source.startsWith('/')) continue;
-      const exists = await docker.getVolume(source).inspect().then(() => true, () => false);
-      if (!exists) await docker.createVolume({ Name: source, Labels: { ...baseLabels, ...spec.labels } });
+  /** Creates the missing named volumes; answers the mounts to make (without `onlyIfOurs` ones that are not this hub's). */
+  async function ensureVolumes(spec: SpawnSpec): Promise<SpawnSpec['volumes']> {
+    const mounts: SpawnSpec['volumes'] = [];
+    for (const volume of spec.volumes) {
+      const { source } = volume;
+      if (!source.startsWith('/')) {
+        const found = await docker.getVolume(source).inspect().catch(() => null);
+        if (volume.onlyIfOurs && found?.Labels?.[LABELS.hub] !== hubId) continue;
+        if (!found) await docker.createVolume({ Name: source, Labels: { ...baseLabels, ...spec.labels } });
+      }
+      mounts.push(volume);
     }
+    return mounts;
   }
 
   /** A leftover container with the same name is replaced when it is this hub's; anything else is refused. */
@@ -103,7 +110,7 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
    * error) and the create is retried; a name in use (409) → a stale container of this hub is removed, any other is
    * refused (removeStale), and the create is retried.
    */
-  async function createContainer(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<Docker.Container> {
+  async function createContainer(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal, volumes: SpawnSpec['volumes']): Promise<Docker.Container> {
     const options: Docker.ContainerCreateOptions = {
       name: spec.containerName,
       Image: spec.image,
@@ -113,7 +120,7 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
       ExposedPorts: { [`${spec.port}/tcp`]: {} },
       HostConfig: {
         NetworkMode: network,
-        Mounts: spec.volumes.map(({ source, target }) => ({
+        Mounts: volumes.map(({ source, target }) => ({
           Type: source.startsWith('/') ? ('bind' as const) : ('volume' as const),
           Source: source,
           Target: target,
@@ -174,9 +181,9 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
 
     async start(spec, onProgress: (event: SpawnProgress) => void, signal): Promise<StartedContainer> {
       if (spec.pullPolicy === 'always') await ensureImage(docker, spec.image, spec.pullPolicy, onProgress, signal);
-      await ensureVolumes(spec);
+      const volumes = await ensureVolumes(spec);
       signal.throwIfAborted();
-      const container = await createContainer(spec, onProgress, signal);
+      const container = await createContainer(spec, onProgress, signal, volumes);
       const exited = watchExit(container.id);
       try {
         signal.throwIfAborted();

@@ -18,8 +18,11 @@ export interface SpawnSpec {
   labels: Record<string, string>;
   /** Command; undefined = the image's CMD. */
   cmd?: string[];
-  /** Named volumes (created and labelled when missing, never deleted) or absolute host paths. */
-  volumes: { source: string; target: string }[];
+  /**
+   * Named volumes (created and labelled when missing, never deleted) or absolute host paths. `onlyIfOurs`: mounted
+   * only when the volume exists and carries this hub's id, never created (servers/legacy-volume.ts).
+   */
+  volumes: { source: string; target: string; onlyIfOurs?: boolean }[];
   memLimit?: number;
   cpuLimit?: number;
   /** Port the server listens on inside the container. */

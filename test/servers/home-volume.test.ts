@@ -1,6 +1,7 @@
 // The shipped hub.yaml's volume (issue 14, point 6): the whole home directory persists, a fresh volume is writable by
 // the image's user (Docker copies the image's /home/jovyan, ownership included, into an empty named volume), and the
 // volume's name carries the hub's network, so two hubs on one engine never share a user's files.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -72,4 +73,28 @@ it('gives the same user a different volume on each of two hubs on one engine', a
   expect(onA?.Name).toBe(`${a.network}-home_alice`);
   expect(onB?.Name).toBe(`${b.network}-home_alice`);
   expect(onA?.Name).not.toBe(onB?.Name);
+}, 240_000);
+
+it("mounts a user's volume from the old shipped hub.yaml (berth-user-<name>, made by this hub) at ~/work again, and no other hub's", async () => {
+  const [ours, theirs] = ['old', 'other'].map((prefix) => `${prefix}${randomBytes(3).toString('hex')}`) as [string, string];
+  for (const [user, hub] of [[ours, a.hub.hubId], [theirs, 'feedfacefeedface']] as const) {
+    const volume = `berth-user-${user}`;
+    await a.docker.createVolume({ Name: volume, Labels: { ...a.labels, 'berth.hub': hub, 'berth.user': user } });
+    // What the old layout left: a file the image's user saved in ~/work.
+    const writer = await a.docker.createContainer({
+      Image: 'berth/singleuser:latest', Entrypoint: ['sh', '-c', 'echo kept > /home/jovyan/work/old-notes.txt'], Cmd: [], Labels: a.labels,
+      HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/home/jovyan/work' }] },
+    });
+    await writer.start();
+    expect((await writer.wait()).StatusCode).toBe(0);
+    await writer.remove();
+    a.users.ensure(user);
+    a.hub.stores.users.update(user, { adminImage: 'lab' });
+  }
+  for (const user of [ours, theirs]) expect(await a.hub.servers.start(user)).toBe('started');
+  const read = await contents(a, ours, 'work/old-notes.txt');
+  expect(read.status).toBe(200);
+  expect(await read.json()).toMatchObject({ content: 'kept\n' });
+  expect((await contents(a, theirs, 'work/old-notes.txt')).status).toBe(404);
+  expect(await homeMount(a, ours)).toMatchObject({ Name: `${a.network}-home_${ours}` });
 }, 240_000);
