@@ -45,7 +45,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positionals[0] ?? 'run';
   const adoptFlags = values.remove || values.all;
-  if (!['run', 'check', 'adopt'].includes(command) || (command !== 'adopt' && (positionals.length > 1 || adoptFlags))) {
+  if (adoptFlags && command !== 'adopt') {
+    process.stderr.write(`berth: --remove and --all go with berth adopt\n\n${HELP}`);
+    return 2;
+  }
+  if (!['run', 'check', 'adopt'].includes(command) || (command !== 'adopt' && positionals.length > 1)) {
     process.stderr.write(`berth: unknown command "${positionals.join(' ')}"\n\n${HELP}`);
     return 2;
   }

@@ -10,7 +10,7 @@ export function namesAdmin(config: Config): boolean {
     (auth.oidc.issuer !== undefined && auth.oidc.admin_groups.length > 0);
 }
 
-const NAME_AN_ADMIN = 'To name one, set auth.admin_users in hub.yaml (with docker compose: BERTH_ADMIN=<your login> in the ' +
+const NAME_AN_ADMIN = 'To name an admin, set auth.admin_users in hub.yaml (with docker compose: BERTH_ADMIN=<your login> in the ' +
   'environment or in .env beside compose.yaml) and restart the hub.';
 
 /**
