@@ -19,6 +19,7 @@ const unitFilesUnderTest = [
   'test/api/token-handling.test.ts',
   'test/api/tokens.test.ts',
   'test/api/users.test.ts',
+  'test/auth/setup-notices.test.ts',
   'test/http-request.test.ts',
   'test/proxy-fast-lane.test.ts',
   'test/proxy-leaks.test.ts',

@@ -6,7 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { HubConfig } from './config/load.js';
 import type { HubSecrets } from './config/secrets.js';
 import { systemClock, type Clock } from './clock.js';
-import { admissionWarnings } from './config/policy.js';
+import { adminNotice, admissionWarnings } from './config/policy.js';
 import { openDatabase, type OpenedDb } from './db/open.js';
 import { createLogger, type Logger } from './log.js';
 import { createWebApp } from './web/app.js';
@@ -38,6 +38,8 @@ import { createDockerClient, type DockerClient } from './spawner/docker-client.j
 import { createDockerSpawner } from './spawner/docker-spawner.js';
 import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
+import { claimedContainerIds } from './servers/server-rows.js';
+import { reportOrphans } from './servers/orphans.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
 
@@ -115,6 +117,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     port: config.spawner.port,
     extraLabels: overrides.labels,
     logger,
+    claimed: () => claimedContainerIds(opened.db),
   });
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
@@ -222,6 +225,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       });
       logger.info({ apiUrl: internal.apiUrl, mode: where.mode }, 'containers reach the hub here');
       await servers.reconcile();
+      await reportOrphans({ spawner, network: config.spawner.network, configFile: config.file, logger });
       servers.watch();
       stopPurging = startPurging({ tokens, oauthCodes }, logger);
       await new Promise<void>((resolve, reject) => {
@@ -250,7 +254,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       });
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
-      for (const warning of admissionWarnings(config)) logger.warn(warning);
+      for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) logger.warn(warning);
     },
     closed,
     async stop() {

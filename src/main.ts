@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// Process entry: `berth [--config PATH]` runs the hub; `berth check [--config PATH]` validates hub.yaml.
+// Process entry: `berth [--config PATH]` runs the hub; `berth check [--config PATH]` validates hub.yaml; `berth adopt`
+// takes over or removes containers other hubs left on the network (adopt-command.ts).
 // Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
-import { admissionWarnings } from './config/policy.js';
+import { adminNotice, admissionWarnings } from './config/policy.js';
 import { loadSecrets } from './config/secrets.js';
 import { createHub } from './hub.js';
+import { runAdopt } from './adopt-command.js';
 
 const HELP = `Usage:
   berth [--config PATH]         run the hub in the foreground
   berth check [--config PATH]   validate the config file; exit 0 when valid, 1 with every problem listed
+  berth adopt [--config PATH] [--remove] (--all | NAME...)
+                                make containers another hub left on the network this hub's servers (running as
+                                they are), or remove them with --remove (volumes are kept); the hub lists them at start
   berth --help                  show this help
 
 Options:
@@ -24,7 +29,10 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' },
+        remove: { type: 'boolean' }, all: { type: 'boolean' },
+      },
     });
   } catch (err) {
     process.stderr.write(`berth: ${(err as Error).message}\n\n${HELP}`);
@@ -36,7 +44,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'run';
-  if (!['run', 'check'].includes(command) || positionals.length > 1) {
+  const adoptFlags = values.remove || values.all;
+  if (adoptFlags && command !== 'adopt') {
+    process.stderr.write(`berth: --remove and --all go with berth adopt\n\n${HELP}`);
+    return 2;
+  }
+  if (!['run', 'check', 'adopt'].includes(command) || (command !== 'adopt' && positionals.length > 1)) {
     process.stderr.write(`berth: unknown command "${positionals.join(' ')}"\n\n${HELP}`);
     return 2;
   }
@@ -50,8 +63,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`berth: ${err.problems.length} problem(s) in ${err.file}:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
     return 1;
   }
+  if (command === 'adopt') {
+    const request = { names: positionals.slice(1), all: values.all ?? false, remove: values.remove ?? false };
+    return runAdopt(config, request, { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
+  }
   if (command === 'check') {
-    for (const warning of admissionWarnings(config)) process.stderr.write(`berth: warning: ${warning}\n`);
+    for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) process.stderr.write(`berth: warning: ${warning}\n`);
     process.stdout.write(`${config.file} is valid\n`);
     return 0;
   }

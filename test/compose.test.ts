@@ -4,11 +4,11 @@
 // docker-compose (v1).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compileCheckout } from './helpers/checkout-dist.js';
 import { fetchFrom, startIn } from './helpers/container-probes.js';
@@ -60,6 +60,17 @@ const composeUp = () => (up ??= (async () => {
   return port;
 })());
 
+describe('compose.yaml as shipped', () => {
+  it('names no admin by default and passes BERTH_PUBLIC_URL to hub.public_url', () => {
+    const text = readFileSync(path.join(ROOT, 'compose.yaml'), 'utf8');
+    const environment = (parse(text) as { services: { hub: { environment: Record<string, string> } } }).services.hub.environment;
+    expect(environment.BERTH_ADMIN).toBe('${BERTH_ADMIN:-}');
+    expect(environment.BERTH_PUBLIC_URL).toBe('${BERTH_PUBLIC_URL:-}');
+    expect(text).not.toMatch(/BERTH_ADMIN:-[^}]/);
+    expect(readFileSync(path.join(ROOT, 'hub.yaml'), 'utf8')).toContain('public_url: ${BERTH_PUBLIC_URL:-}');
+  });
+});
+
 describe('docker compose up', () => {
   it("starts the hub from compose.yaml and hub.yaml on the host's network; it serves on BERTH_PORT and makes an isolated user network", async () => {
     const port = await composeUp();
@@ -69,6 +80,9 @@ describe('docker compose up', () => {
     const [hub] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
     expect(hub?.HostConfig.NetworkMode).toBe('host');
     expect((await docker.getContainer(hub!.Id).inspect()).Config.Env).toContain('BERTH_IMAGE=berth/singleuser:latest');
+    // Without BERTH_PUBLIC_URL the public URL follows BERTH_PORT, so GitHub's redirect_uri names the right port.
+    const logs = (await docker.getContainer(hub!.Id).logs({ stdout: true, stderr: true })).toString('latin1');
+    expect(logs).toContain(`"publicUrl":"http://localhost:${port}"`);
     const made = await docker.getNetwork(network).inspect();
     expect(made.Options).toMatchObject({ 'com.docker.network.bridge.enable_icc': 'false' });
     expect(made.Labels).toMatchObject({ 'berth.network': 'true' });

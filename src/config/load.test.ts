@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from './load.js';
+import { adminNotice } from './policy.js';
 
 const ADMIN = 'auth:\n  admin_users: [alice]\n';
 
@@ -101,11 +102,28 @@ services:
     ]);
   });
 
-  it('refuses a policy that admits nobody and says which key to set', () => {
-    const [problem] = problems('hub: {}\n');
+  it('accepts a policy that admits nobody (the hub starts) and its notice says which key to set', () => {
+    const problem = adminNotice(parseConfig('hub: {}\n', '/srv/berth/hub.yaml', {}));
     expect(problem).toContain('admits nobody');
     expect(problem).toContain('auth.admin_users');
     expect(problem).toContain('auth.allow_all');
+  });
+
+  it('names no admin in the shipped hub.yaml unless BERTH_ADMIN is set, and says how to name one', () => {
+    const file = path.join(import.meta.dirname, '../../hub.yaml');
+    const unset = loadConfig(file, {});
+    expect(unset.auth.admin_users).toEqual([]);
+    expect(adminNotice(unset)).toMatch(/No admin is named.*BERTH_ADMIN=<your login>/);
+    const named = loadConfig(file, { BERTH_ADMIN: 'alice' });
+    expect(named.auth.admin_users).toEqual(['alice']);
+    expect(adminNotice(named)).toBeNull();
+  });
+
+  it('takes an empty public_url (an unset ${BERTH_PUBLIC_URL:-}) as unset, so the URL is derived from bind', () => {
+    const file = path.join(import.meta.dirname, '../../hub.yaml');
+    expect(loadConfig(file, { BERTH_BIND: '0.0.0.0:18431' }).urls.public).toBe('http://localhost:18431');
+    expect(loadConfig(file, { BERTH_PUBLIC_URL: 'https://hub.example.org' }).urls.public).toBe('https://hub.example.org');
+    expect(problems(`${ADMIN}hub:\n  public_url: "hub.example.org"\n`)[0]).toMatch(/hub\.public_url: is not an http\(s\) URL/);
   });
 
   it('refuses invalid user names', () => {
@@ -151,6 +169,8 @@ services:
   it('accepts the hub.yaml shipped in the repository, which starts users on the JupyterLab image', () => {
     const config = loadConfig(path.join(import.meta.dirname, '../../hub.yaml'), {});
     expect(config.spawner.network).toBe('berth');
+    // The whole home directory persists, in a volume named after the hub's network (issue 14, point 6).
+    expect(config.spawner.volumes).toEqual({ '{network}-home_{username}': '/home/jovyan' });
     expect(config.spawner.image).toBe('berth/singleuser:latest');
     expect(config.spawner.images.default?.image).toBe('berth/singleuser:latest');
   });

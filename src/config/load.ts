@@ -6,7 +6,6 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { deriveCookieAttributes, deriveUrls, type CookieAttributes, type HubUrls } from './derived.js';
-import { admissionProblems } from './policy.js';
 import { logoFileProblem } from './logo-file.js';
 import { closestKey, keysAt } from './keys.js';
 
@@ -76,8 +75,6 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
 
   const config = parsed.data;
-  const admission = admissionProblems(config);
-  if (admission.length > 0) throw new ConfigError(file, admission.map((p) => `${name} ${p}`));
   const logoFile = config.hub.logo_file === undefined ? null : path.resolve(path.dirname(file), config.hub.logo_file);
   const logoProblem = logoFile === null ? null : logoFileProblem(logoFile);
   if (logoProblem !== null) {

@@ -35,24 +35,28 @@ const size = (what: string) =>
     return bytes;
   }).meta({ unit: 'size (bytes, or 512M, 2G)' }).describe(what);
 
-const username = z.string().transform((value, ctx) => {
+const username = z.string().transform((value, ctx) => checkedUsername(value, ctx));
+
+function checkedUsername(value: string, ctx: z.RefinementCtx): string {
   const name = parseUsername(value);
   if (name === null) {
     ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a valid user name (${USERNAME_RULE})` });
     return z.NEVER;
   }
   return name;
-});
+}
 
-const usernames = (what: string) => z.array(username).default([]).describe(what);
+// An empty entry is what an unset `${VAR:-}` leaves (e.g. BERTH_ADMIN in compose.yaml): it names nobody.
+const usernames = (what: string) => z.array(z.string().transform((value, ctx) => (value === '' ? null : checkedUsername(value, ctx))))
+  .transform((names) => names.filter((name): name is string => name !== null)).default([]).describe(what);
 
 const scopeList = (what: string) => z.array(z.string().min(1).superRefine((scope, ctx) => {
   if (invalidScopes([scope]).length > 0) ctx.addIssue({ code: 'custom', message: scopeProblem(scope) });
 })).default([]).describe(what);
 
-const httpUrl = z.string().refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), {
-  message: 'is not an http(s) URL (e.g. https://hub.example.org)',
-});
+const HTTP_URL_PROBLEM = 'is not an http(s) URL (e.g. https://hub.example.org)';
+const isHttpUrl = (value: string) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value);
+const httpUrl = z.string().refine(isHttpUrl, { message: HTTP_URL_PROBLEM });
 
 const bind = z.string().refine((value) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/i.test(value) && Number(value.split(':').pop()) <= 65535, {
   message: 'is not HOST:PORT (e.g. 0.0.0.0:8000 or 127.0.0.1:8000)',
@@ -64,7 +68,13 @@ const basePath = z.string().refine((value) => /^\/([A-Za-z0-9._~-]+\/)*$/.test(v
 
 const hub = z.strictObject({
   bind: bind.default('0.0.0.0:8000').describe('HOST:PORT of the one public listener (hub pages, API and user servers).'),
-  public_url: httpUrl.optional().describe('URL users reach the hub at; default `subdomain_host`, else derived from `bind`. https here marks cookies Secure.'),
+  // '' is what an unset `${BERTH_PUBLIC_URL:-}` leaves: the URL is then derived, as when the key is absent.
+  public_url: z.string().transform((value, ctx) => {
+    if (value === '') return undefined;
+    if (!isHttpUrl(value)) ctx.addIssue({ code: 'custom', message: HTTP_URL_PROBLEM });
+    return value;
+  }).optional()
+    .describe('URL users reach the hub at; default `subdomain_host`, else derived from `bind` (also when empty). https here marks cookies Secure. Sign-in through another host is logged, as GitHub would send the browser back here.'),
   // Only its own complaint: a value that is not a URL at all is httpUrl's.
   subdomain_host: httpUrl.refine((value) => !URL.canParse(value) || (/^\/?$/.test(new URL(value).pathname) && !/[?#]/.test(value)), {
     message: 'must be a scheme, host and optional port with no path (e.g. https://hub.example.org or http://hub.test:8000)',
@@ -191,7 +201,7 @@ const spawner = z.strictObject({
   isolate_containers: z.boolean().default(true)
     .describe('User containers cannot open connections to each other (the network is made with Docker\'s bridge option enable_icc=false); they still reach the hub\'s API, and the hub reaches them. A hub in a container then needs the host\'s network, as compose.yaml runs it. Set false for collaborative setups whose servers talk to each other.'),
   cmd: z.array(z.string()).min(1).optional().describe("Command for user containers; default the image's CMD."),
-  volumes: volumes('Named volume (or host path) → mount point; `{username}` becomes the user\'s stable slug and `{servername}` the server\'s name (empty for the default server), as in DockerSpawner: e.g. `berth-{username}-{servername}` gives each named server a volume of its own.'),
+  volumes: volumes('Named volume (or host path) → mount point; `{network}` becomes `spawner.network` (so that two hubs on one engine never share a volume), `{username}` the user\'s stable slug and `{servername}` the server\'s name (empty for the default server), as in DockerSpawner: e.g. `berth-{username}-{servername}` gives each named server a volume of its own.'),
   mem_limit: size('Memory limit per container (512M, 2G).').optional(),
   cpu_limit: z.number().positive().optional().describe('CPUs per container (1.5 = one and a half cores).'),
   environment: environment('Extra environment variables for user containers (they override the hub\'s).'),

@@ -58,7 +58,9 @@ export function createReconciler(deps: ReconcileDeps): { reconcile(): Promise<vo
       const container = server.containerId ? byId.get(server.containerId) : undefined;
       if (server.status === 'running') {
         if (container?.running) {
-          const current = container.url && container.url !== server.url ? rows.update(server.id, { url: container.url }) : server;
+          // A row written by another process (`berth adopt` beside a running hub) is routed at the next pass.
+          const moved = container.url && (container.url !== server.url || rows.routes.target(user.name, server.name) !== container.url);
+          const current = moved ? rows.update(server.id, { url: container.url }) : server;
           if (!adopted && current) readopted.push({ server: current, user });
         } else {
           await machine.check(server.userId, server.name);

@@ -23,6 +23,14 @@ export interface ServerRows {
   claimedContainers(): Set<string>;
 }
 
+/** Container ids some server row records: the hub's containers, whatever their labels say (adopted ones too). */
+export function claimedContainerIds(db: Db): Set<string> {
+  return new Set(
+    db.select({ containerId: serversTable.containerId }).from(serversTable).where(isNotNull(serversTable.containerId)).all()
+      .map((r) => r.containerId!),
+  );
+}
+
 export function createServerRows(db: Db, users: Pick<UserStore, 'getById'>): ServerRows {
   const routable = db
     .select({ userName: usersTable.name, serverName: serversTable.name, target: serversTable.url })
@@ -62,9 +70,6 @@ export function createServerRows(db: Db, users: Pick<UserStore, 'getById'>): Ser
       return row;
     },
     notStopped: () => db.select().from(serversTable).where(ne(serversTable.status, 'stopped')).all(),
-    claimedContainers: () => new Set(
-      db.select({ containerId: serversTable.containerId }).from(serversTable).where(isNotNull(serversTable.containerId)).all()
-        .map((r) => r.containerId!),
-    ),
+    claimedContainers: () => claimedContainerIds(db),
   };
 }

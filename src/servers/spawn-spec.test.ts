@@ -53,3 +53,21 @@ describe('spawnSpecFor a named server', () => {
     expect(containerNameFor('berth', 'alice', 'My Work!')).toMatch(/^berth-alice--mywork-[0-9a-f]{8}$/);
   });
 });
+
+describe('the volume of the old shipped hub.yaml (berth-user-{username} at /home/jovyan/work)', () => {
+  const shipped = parseConfig('auth: {admin_users: [admin]}\nspawner: {allow_named_servers: true, volumes: {"{network}-home_{username}": /home/jovyan}}', '/tmp/hub.yaml', {});
+
+  it("is mounted again at /home/jovyan/work under the new home volume, only if it is this hub's, for the default server", () => {
+    expect(spawnSpecFor(shipped, user, '', image, credentials).volumes).toEqual([
+      { source: 'berth-home_alice', target: '/home/jovyan' },
+      { source: 'berth-user-alice', target: '/home/jovyan/work', onlyIfOurs: true },
+    ]);
+    expect(spawnSpecFor(shipped, user, 'work', image, credentials).volumes).toEqual([{ source: 'berth-home_alice', target: '/home/jovyan' }]);
+  });
+
+  it('is left alone by a config that names it, or mounts something else at the home directory', () => {
+    const own = parseConfig('auth: {admin_users: [admin]}\nspawner: {volumes: {"berth-user-{username}": /home/jovyan/work}}', '/tmp/hub.yaml', {});
+    expect(spawnSpecFor(own, user, '', image, credentials).volumes).toEqual([{ source: 'berth-user-alice', target: '/home/jovyan/work' }]);
+    expect(spawnSpecFor(config, user, '', image, credentials).volumes.map((v) => v.source)).toEqual(['berth-alice-', '/srv/shared']);
+  });
+});

@@ -8,6 +8,7 @@ import type { ImageChoice } from './image.js';
 import { readyPathFor } from '../spawner/readiness.js';
 import { buildServerEnv, serverPrefix } from './server-env.js';
 import { serverSlug } from './server-names.js';
+import { legacyVolume } from './legacy-volume.js';
 
 /**
  * `<network>-<slug>`, or `<network>-<slug>--<server>` for a named server (DockerSpawner's name template):
@@ -51,11 +52,12 @@ export function spawnSpecFor(
     env: buildServerEnv({ ...config, spawner }, { userName: user.name, serverName, image: image.image, ...credentials }),
     labels: { [LABELS.user]: user.name, [LABELS.server]: serverName, [LABELS.imageLabel]: image.label ?? '' },
     cmd: spawner.cmd ? [...spawner.cmd] : undefined,
-    // Named volumes are keyed by the stored slug, never by the (renameable) name, so data is never orphaned.
+    // Named volumes are keyed by the stored slug, never by the (renameable) name, so data is never orphaned; and
+    // by the network where the name says so, so that two hubs on one engine never share one.
     volumes: Object.entries(spawner.volumes).map(([source, target]) => ({
-      source: source.replaceAll('{username}', user.slug).replaceAll('{servername}', serverSlug(serverName)),
+      source: source.replaceAll('{network}', spawner.network).replaceAll('{username}', user.slug).replaceAll('{servername}', serverSlug(serverName)),
       target,
-    })),
+    })).concat(legacyVolume(spawner.volumes, user.slug, serverName)),
     memLimit: spawner.mem_limit,
     cpuLimit: spawner.cpu_limit,
     gpus: spawner.gpus,

@@ -7,6 +7,7 @@ import { ensureImage } from './pull-image.js';
 import { ensureUserNetwork } from './user-network.js';
 import { findHubAddress, type HubAddress } from './hub-address.js';
 import { waitUntilReady } from './readiness.js';
+import { listForeignContainers, type ForeignContainer } from './foreign-containers.js';
 import {
   SpawnError,
   type GpuRequest,
@@ -31,6 +32,11 @@ export interface DockerSpawnerOptions {
   /** Extra labels put on every container, volume and network (tests: berth.test=true). */
   extraLabels?: Record<string, string>;
   logger: Logger;
+  /**
+   * Containers this hub's server rows record. They are the hub's whatever their label says: a container another hub
+   * made becomes this hub's when `berth adopt` records it (labels cannot change).
+   */
+  claimed?: () => ReadonlySet<string>;
 }
 
 const STOP_GRACE_S = 5;
@@ -39,6 +45,7 @@ const LOG_TAIL_LINES = 20;
 export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
   const { docker, network, hubId, port, logger } = options;
   const baseLabels = { ...options.extraLabels, [LABELS.hub]: hubId };
+  const claimed = options.claimed ?? (() => new Set<string>());
 
   const addressOf = (info: Docker.ContainerInspectInfo | Docker.ContainerInfo): string | null => {
     const ip = info.NetworkSettings?.Networks?.[network]?.IPAddress;
@@ -51,12 +58,19 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
     });
   }
 
-  async function ensureVolumes(spec: SpawnSpec): Promise<void> {
-    for (const { source } of spec.volumes) {
-      if (source.startsWith('/')) continue;
-      const exists = await docker.getVolume(source).inspect().then(() => true, () => false);
-      if (!exists) await docker.createVolume({ Name: source, Labels: { ...baseLabels, ...spec.labels } });
+  /** Creates the missing named volumes; answers the mounts to make (without `onlyIfOurs` ones that are not this hub's). */
+  async function ensureVolumes(spec: SpawnSpec): Promise<SpawnSpec['volumes']> {
+    const mounts: SpawnSpec['volumes'] = [];
+    for (const volume of spec.volumes) {
+      const { source } = volume;
+      if (!source.startsWith('/')) {
+        const found = await docker.getVolume(source).inspect().catch(() => null);
+        if (volume.onlyIfOurs && found?.Labels?.[LABELS.hub] !== hubId) continue;
+        if (!found) await docker.createVolume({ Name: source, Labels: { ...baseLabels, ...spec.labels } });
+      }
+      mounts.push(volume);
     }
+    return mounts;
   }
 
   /** A leftover container with the same name is replaced when it is this hub's; anything else is refused. */
@@ -66,11 +80,11 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
       throw err;
     });
     if (!info) return;
-    if (info.Config.Labels?.[LABELS.hub] !== hubId) {
+    if (info.Config.Labels?.[LABELS.hub] !== hubId && !claimed().has(info.Id)) {
       throw new SpawnError(
         `A container named ${name} already exists and was not created by this hub (its ${LABELS.hub} label is ` +
-          `${JSON.stringify(info.Config.Labels?.[LABELS.hub] ?? null)}). Remove or rename it (docker rm -f ${name}), ` +
-          'or give this hub another spawner.network',
+          `${JSON.stringify(info.Config.Labels?.[LABELS.hub] ?? null)}). An admin can adopt it (berth adopt ${name}) or ` +
+          `remove it (berth adopt --remove ${name}, or docker rm -f ${name}), or give this hub another spawner.network`,
       );
     }
     logger.info({ container: name, id: info.Id }, 'removing stale container before start');
@@ -97,8 +111,8 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
    * error) and the create is retried; a name in use (409) → a stale container of this hub is removed, any other is
    * refused (removeStale), and the create is retried.
    */
-  async function createContainer(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal): Promise<Docker.Container> {
-    const options = containerCreateOptions(spec, network, baseLabels);
+  async function createContainer(spec: SpawnSpec, onProgress: (event: SpawnProgress) => void, signal: AbortSignal, volumes: SpawnSpec['volumes']): Promise<Docker.Container> {
+    const options = containerCreateOptions({ ...spec, volumes }, network, baseLabels);
     let imageChecked = spec.pullPolicy === 'always';
     let staleRemoved = false;
     for (;;) {
@@ -151,9 +165,9 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
 
     async start(spec, onProgress: (event: SpawnProgress) => void, signal): Promise<StartedContainer> {
       if (spec.pullPolicy === 'always') await ensureImage(docker, spec.image, spec.pullPolicy, onProgress, signal);
-      await ensureVolumes(spec);
+      const volumes = await ensureVolumes(spec);
       signal.throwIfAborted();
-      const container = await createContainer(spec, onProgress, signal);
+      const container = await createContainer(spec, onProgress, signal, volumes);
       const exited = watchExit(container.id);
       try {
         signal.throwIfAborted();
@@ -207,6 +221,8 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
 
     async list(): Promise<OwnedContainer[]> {
       const found = await docker.listContainers({ all: true, filters: ownedBy(hubId) });
+      const adopted = [...claimed()].filter((id) => !found.some((c) => c.Id === id));
+      if (adopted.length > 0) found.push(...await docker.listContainers({ all: true, filters: { id: adopted } }));
       return found.map((c) => ({
         containerId: c.Id,
         containerName: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -214,6 +230,10 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
         labels: c.Labels ?? {},
         url: addressOf(c),
       }));
+    },
+
+    listForeign(): Promise<ForeignContainer[]> {
+      return listForeignContainers(docker, { network, hubId, port, claimed: claimed() });
     },
   };
 }

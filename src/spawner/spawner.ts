@@ -2,8 +2,9 @@
 // The dockerode implementation is docker-spawner.ts; nothing outside src/spawner/ talks to Docker. When a started
 // server counts as ready is readiness.ts's rule, which every implementation applies.
 import type { HubAddress } from './hub-address.js';
+import type { ForeignContainer } from './foreign-containers.js';
 
-export type { HubAddress };
+export type { HubAddress, ForeignContainer };
 
 /** Everything needed to start one user's server; built by servers/ from the config and the user's row. */
 export interface SpawnSpec {
@@ -17,8 +18,11 @@ export interface SpawnSpec {
   labels: Record<string, string>;
   /** Command; undefined = the image's CMD. */
   cmd?: string[];
-  /** Named volumes (created and labelled when missing, never deleted) or absolute host paths. */
-  volumes: { source: string; target: string }[];
+  /**
+   * Named volumes (created and labelled when missing, never deleted) or absolute host paths. `onlyIfOurs`: mounted
+   * only when the volume exists and carries this hub's id, never created (servers/legacy-volume.ts).
+   */
+  volumes: { source: string; target: string; onlyIfOurs?: boolean }[];
   memLimit?: number;
   cpuLimit?: number;
   /** GPUs, as `docker run --gpus`: every one, a count, or device ids; undefined = none. */
@@ -80,7 +84,10 @@ export interface UserNetwork {
  *   server is ready (readiness.ts). It reports progress through `onProgress` and stops at `signal`. On any failure or abort it
  *   removes the container it created and throws a `SpawnError` whose message says why (exit code, last log lines).
  * - `stop()` stops and removes the container; volumes are kept. A container already gone is not an error.
- * - `poll()` inspects one container; `list()` returns every container with this hub's id (running or not).
+ * - `poll()` inspects one container; `list()` returns every container with this hub's id (running or not), and the
+ *   ones its server rows record (adopted from another hub).
+ * - `listForeign()` returns the containers on the network that carry another hub's id and no row records (orphans);
+ *   a spawner that never shares its network with another hub (the tests' fake) need not have it.
  */
 export interface Spawner {
   prepare(): Promise<HubAddress>;
@@ -89,6 +96,7 @@ export interface Spawner {
   stop(containerId: string): Promise<void>;
   poll(containerId: string): Promise<PollResult>;
   list(): Promise<OwnedContainer[]>;
+  listForeign?(): Promise<ForeignContainer[]>;
 }
 
 /** A start that could not complete; the message is shown to the user as is. */

@@ -17,6 +17,8 @@ import { adminRoutes } from './pages/admin-routes.js';
 import { tokenPageRoutes } from './pages/token-routes.js';
 import { csrf, xsrfCookie } from './middleware/csrf.js';
 import { pageIsolation } from './middleware/page-isolation.js';
+import { publicHostCheck } from './middleware/public-host-check.js';
+import { unknownServerToken } from './middleware/unknown-server-token.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
 import { logoRoutes } from './pages/logo-routes.js';
@@ -42,6 +44,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.use('*', identify(deps.api));
   // After identify(): the XSRF rules depend on how the caller was authenticated.
   app.use('*', csrf({ secret: deps.signIn.secret, publicUrl: deps.config.urls.public, baseUrl: deps.config.urls.base, cookie: xsrfCookie(deps.signIn) }));
+  app.use('/api/users/:name/activity', unknownServerToken({ logger: deps.logger, configFile: deps.config.file }));
   app.onError(renderError);
   const unmatched = unmatchedRequest(() => app.routes);
   app.notFound((c) => renderError(unmatched(c), c));
@@ -50,6 +53,8 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/api', healthRoutes(deps.health));
   app.route('/api', apiRoutes(deps.api));
   app.route('/', logoRoutes(deps.config));
+  const hostCheck = publicHostCheck({ publicUrl: deps.config.urls.public, logger: deps.logger });
+  for (const start of ['/oauth_login', '/oidc/login']) app.use(start, hostCheck);
   app.route('/', signInRoutes(deps.signIn));
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, groups: deps.api.groups, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));

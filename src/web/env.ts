@@ -8,5 +8,7 @@ export interface AppEnv {
     log: Logger;
     /** Who is calling (token or login cookie), set by middleware/identify.ts; null when anonymous. */
     caller: Caller | null;
+    /** The request-log line is written at debug level (a repeat already explained once, e.g. an orphan's activity). */
+    quietLog?: boolean;
   };
 }

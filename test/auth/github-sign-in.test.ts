@@ -6,6 +6,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { adminNotice } from '../../src/config/policy.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { createGithubTokenVault } from '../../src/auth/github-token.js';
 import { apiTokens, users } from '../../src/db/schema.js';
@@ -467,8 +468,8 @@ describe('GitHub not configured', () => {
     expect(await start.text()).toContain('auth.github.client_id');
   });
 
-  it('refuses a config whose policy admits nobody, naming the keys to set', () => {
-    expect(() => parseConfig('auth: {}\n', path.join(t.dataDir, 'nobody.yaml'), {})).toThrow(
+  it('starts with a config whose policy admits nobody, and its notice names the keys to set', () => {
+    expect(adminNotice(parseConfig('auth: {}\n', path.join(t.dataDir, 'nobody.yaml'), {}))).toMatch(
       /admits nobody: set auth\.admin_users, auth\.allowed_users, auth\.github\.allowed_organizations.*auth\.allow_all: true/,
     );
   });

@@ -17,6 +17,7 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     const status = c.res.status;
     const line = { method: c.req.method, url: redactUrl(c.req.url.replace(/^https?:\/\/[^/]+/, '')), status, ms: Math.round(performance.now() - started) };
     if (status >= 500) log.error(line, 'request');
+    else if (c.var.quietLog) log.debug(line, 'request');
     else log.info(line, 'request');
   };
 }

@@ -10,12 +10,15 @@ export interface LoginPageOptions {
   next: string | null;
   error?: string;
   username?: string;
+  /** Shown to everyone when hub.yaml names no admin: how to name one (config/policy.ts adminNotice). */
+  adminNotice?: string | null;
 }
 
 export function loginPage(o: LoginPageOptions): string {
   const nextQuery = o.next === null ? '' : `?next=${encodeURIComponent(o.next)}`;
   const parts: string[] = ['<h1>Sign in</h1>'];
   if (o.error) parts.push(`<p class="error" role="alert">${escapeHtml(o.error)}</p>`);
+  if (o.adminNotice) parts.push(`<p class="notice" id="no-admin">${escapeHtml(o.adminNotice)}</p>`);
   if (o.oauth.length > 0) {
     const buttons = o.oauth.map((m) =>
       `<p><a class="button" id="${escapeHtml(m.id)}" href="${escapeHtml(`${m.loginPath}${nextQuery}`)}">Sign in with ${escapeHtml(m.displayName)}</a></p>`);

@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { HubConfig } from '../../config/load.js';
+import { adminNotice } from '../../config/policy.js';
 import { HttpError } from '../../errors.js';
 import { createSignInCompleter, type Identity, type OAuthAuthenticator, type SignInMethod } from '../../auth/authenticator.js';
 import type { GithubAuthenticator } from '../../auth/github.js';
@@ -86,8 +87,9 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
   };
 
+  const noAdmin = adminNotice(config);
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
-    loginPage({ hubPrefix, oauth: offered, pamEnabled: pam !== null, next, ...extra });
+    loginPage({ hubPrefix, oauth: offered, pamEnabled: pam !== null, next, adminNotice: noAdmin, ...extra });
 
   app.get('/login', (c) => {
     const next = safeNext(c.req.query('next'), base);
