@@ -3,7 +3,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import type { HubConfig } from './config/load.js';
+import { loadConfig, type HubConfig } from './config/load.js';
+import { createLiveConfig, type ConfigReloadProblem, type ReloadOutcome } from './config/live-config.js';
+import { watchConfigFile, type ConfigFileWatch } from './config/watch-file.js';
 import type { HubSecrets } from './config/secrets.js';
 import { systemClock, type Clock } from './clock.js';
 import { admissionWarnings } from './config/policy.js';
@@ -34,6 +36,7 @@ import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
+import type { SignInDeps } from './web/pages/sign-in-routes.js';
 
 /** The parts a hub is built from; createHub makes each one it is not given. */
 export interface HubParts {
@@ -63,7 +66,12 @@ export interface HubStores {
 }
 
 export interface Hub {
+  /** The running config: reads always see the last hub.yaml applied (config/live-config.ts). */
   readonly config: HubConfig;
+  /** Reads hub.yaml again and applies it (started also by edits of the file, and by SIGHUP in main.ts). */
+  reloadConfig(reason: string): ReloadOutcome;
+  /** Why the last edit of hub.yaml was refused (for the admin page's banner), or null when the file is applied. */
+  configReloadProblem(): ConfigReloadProblem | null;
   readonly logger: Logger;
   readonly db: OpenedDb['db'];
   /** The server state machine (start/stop/progress/target). */
@@ -87,19 +95,40 @@ export interface Hub {
   address(): AddressInfo;
 }
 
-export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Partial<HubParts> = {}): Hub {
-  const logger = overrides.logger ?? createLogger(config.hub.log_level);
+export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrides: Partial<HubParts> = {}): Hub {
+  const logger = overrides.logger ?? createLogger(initialConfig.hub.log_level);
   const clock = overrides.clock ?? systemClock;
   const env = overrides.env ?? process.env;
+  // ${VAR} in hub.yaml keeps meaning what it meant at start when the file is read again.
+  const startEnv = { ...env };
   const { cookieSecret } = secrets;
   // Refuse to start before touching anything when pass_token is on without a key.
-  const githubTokens: GithubTokenVault = createGithubTokenVault(config, { [CRYPT_KEY_ENV]: secrets.cryptKey });
-  const opened = openDatabase(config.dataDir);
+  const githubTokens: GithubTokenVault = createGithubTokenVault(initialConfig, { [CRYPT_KEY_ENV]: secrets.cryptKey });
+  const opened = openDatabase(initialConfig.dataDir);
   const hubId = loadHubId(opened.db);
   const userStore = createUserStore(opened.db);
-  revokeUnbackedGroupAdmins(config.auth, userStore, logger);
-  const configuredUsers = ensureConfiguredUsers(config.auth, userStore);
-  if (configuredUsers.length > 0) logger.info({ users: configuredUsers.slice(0, 20), count: configuredUsers.length }, 'users named in auth.admin_users / auth.allowed_users created');
+  const tokens = createTokenStore(opened.db);
+  /** The rows hub.yaml names (admins, allowed users, service tokens), brought in line with it at start and on reload. */
+  const syncConfiguredRows = (next: HubConfig) => opened.db.$client.transaction(() => {
+    revokeUnbackedGroupAdmins(next.auth, userStore, logger);
+    const created = ensureConfiguredUsers(next.auth, userStore);
+    if (created.length > 0) logger.info({ users: created.slice(0, 20), count: created.length }, 'users named in auth.admin_users / auth.allowed_users created');
+    syncServiceTokens(next, tokens);
+  })();
+  try {
+    syncConfiguredRows(initialConfig);
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
+  const live = createLiveConfig({
+    initial: initialConfig,
+    load: () => loadConfig(initialConfig.file, startEnv),
+    sync: syncConfiguredRows,
+    logger,
+  });
+  const config = live.view;
+  let configWatch: ConfigFileWatch | null = null;
   const spawner = overrides.spawner ?? createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
@@ -109,18 +138,11 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     extraLabels: overrides.labels,
     logger,
   });
-  const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
   const groupStore = createGroupStore(opened.db);
   const oauthCodes = createOAuthCodeStore(opened.db);
   let stopPurging: (() => void) | null = null;
   const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
-  try {
-    syncServiceTokens(config, tokens);
-  } catch (err) {
-    opened.close();
-    throw err;
-  }
   let internal: InternalListener | null = null;
   const servers = createServers({
     config,
@@ -139,6 +161,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     timing: overrides.serverTiming,
   });
 
+  const signInMethods = signInMethodsOf(config, githubTokens, env.BERTH_PYTHON);
   const app = createWebApp({
     config,
     logger,
@@ -167,9 +190,15 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       secret: cookieSecret,
       sessions,
       users: userStore,
-      github: createGithubAuthenticator({ config, tokens: githubTokens }),
-      oidc: createOidcAuthenticator({ config }),
-      pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python: env.BERTH_PYTHON }) : null,
+      get github() {
+        return signInMethods().github;
+      },
+      get oidc() {
+        return signInMethods().oidc;
+      },
+      get pam() {
+        return signInMethods().pam;
+      },
       throttle: createLoginThrottle(),
       servers,
     },
@@ -195,6 +224,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
 
   const hub: Hub = {
     config,
+    reloadConfig: (reason) => live.reload(reason),
+    configReloadProblem: () => live.problem(),
     logger,
     db: opened.db,
     servers,
@@ -237,6 +268,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of admissionWarnings(config)) logger.warn(warning);
+      configWatch = watchConfigFile(config.file, () => void live.reload('file changed'), { logger });
     },
     closed,
     async stop() {
@@ -256,6 +288,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   return hub;
 
   async function stopHub(): Promise<void> {
+    configWatch?.close();
     stopPurging?.();
     await servers.close();
     await internal?.close();
@@ -268,6 +301,24 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     logger.info('hub stopped; user containers left running');
     logger.flush();
   }
+}
+
+/** The sign-in methods as the auth section configures them, built again when it changes (a reload). */
+function signInMethodsOf(config: HubConfig, github: GithubTokenVault, python: string | undefined) {
+  let key = '';
+  let methods: Pick<SignInDeps, 'github' | 'oidc' | 'pam'>;
+  return () => {
+    const now = JSON.stringify([config.auth, config.urls]);
+    if (now !== key) {
+      key = now;
+      methods = {
+        github: createGithubAuthenticator({ config, tokens: github }),
+        oidc: createOidcAuthenticator({ config }),
+        pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python }) : null,
+      };
+    }
+    return methods;
+  };
 }
 
 function splitBind(bind: string): [string, number] {

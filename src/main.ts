@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Process entry: `berth [--config PATH]` runs the hub; `berth check [--config PATH]` validates hub.yaml.
-// Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
+// Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT;
+// SIGHUP reloads the config.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { admissionWarnings } from './config/policy.js';
@@ -16,6 +17,7 @@ Options:
   -c, --config PATH   the hub config file (default: $BERTH_CONFIG, else ./hub.yaml)
 
 The hub stops on SIGTERM or SIGINT and leaves users' containers running; the next start adopts them.
+It applies edits of the config file as they are saved, and reads it again on SIGHUP.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -72,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
+    // As nginx and JupyterHub's proxy: SIGHUP reads the config again (the hub also notices edits of the file itself).
+    process.on('SIGHUP', () => void hub.reloadConfig('SIGHUP'));
     // POST /hub/api/shutdown stops the hub from inside; the process then exits like on SIGTERM. So does a hub
     // that lost its proxy thread, but with status 1 so that compose (restart: unless-stopped) starts it again.
     void hub.closed.then(resolve);

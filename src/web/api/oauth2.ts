@@ -21,7 +21,6 @@ function accessServer(allowedScopes: string[]): string | null {
 
 export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const tokenLifetime = deps.config.auth.session_max_age;
 
   /** GET shows nothing for the user's own server (consent is implicit) and a confirmation page otherwise; POST confirms. */
   const authorize = async (c: Context<AppEnv>) => {
@@ -98,12 +97,12 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
       sessionId: code.sessionId,
       note: `OAuth token for ${client.description || client.identifier}`,
       scopes: code.scopes,
-      expiresIn: tokenLifetime,
+      expiresIn: deps.config.auth.session_max_age,
       format: 'oauth',
     });
     // Every sign-in through a server adds a token; a server signing its user in over and over must not grow the table.
     deps.tokens.keepNewestOAuth(code.userId, client.identifier, TOKEN_LIMITS.oauthPerClient);
-    return c.json({ access_token: token, token_type: 'Bearer', expires_in: tokenLifetime, scope: code.scopes.join(' ') });
+    return c.json({ access_token: token, token_type: 'Bearer', expires_in: deps.config.auth.session_max_age, scope: code.scopes.join(' ') });
   });
 
   return app;
