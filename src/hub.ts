@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { loadConfig, type HubConfig } from './config/load.js';
 import { createLiveConfig, type ConfigReloadProblem, type ReloadOutcome } from './config/live-config.js';
-import { watchConfigFile, type ConfigFileWatch } from './config/watch-file.js';
+import { watchConfigFile } from './config/watch-file.js';
 import type { HubSecrets } from './config/secrets.js';
 import { systemClock, type Clock } from './clock.js';
 import { admissionWarnings } from './config/policy.js';
@@ -128,7 +128,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     logger,
   });
   const config = live.view;
-  let configWatch: ConfigFileWatch | null = null;
+  // From now, not from start(): an edit saved while the hub starts is not missed.
+  const configWatch = watchConfigFile(config.file, () => void live.reload('file changed'), { logger });
   const spawner = overrides.spawner ?? createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
@@ -268,7 +269,6 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of admissionWarnings(config)) logger.warn(warning);
-      configWatch = watchConfigFile(config.file, () => void live.reload('file changed'), { logger });
     },
     closed,
     async stop() {
@@ -288,7 +288,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
   return hub;
 
   async function stopHub(): Promise<void> {
-    configWatch?.close();
+    configWatch.close();
     stopPurging?.();
     await servers.close();
     await internal?.close();
