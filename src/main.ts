@@ -61,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
   let hub;
   try {
     hub = createHub(config, loadSecrets(config, process.env));
+    // As nginx does: SIGHUP reads the config again (the hub also notices edits of the file itself).
+    const built = hub;
+    process.on('SIGHUP', () => void built.reloadConfig('SIGHUP'));
     await hub.start();
   } catch (err) {
     process.stderr.write(`berth: cannot start: ${(err as Error).message}\n`);
@@ -74,8 +77,6 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
-    // As nginx and JupyterHub's proxy: SIGHUP reads the config again (the hub also notices edits of the file itself).
-    process.on('SIGHUP', () => void hub.reloadConfig('SIGHUP'));
     // POST /hub/api/shutdown stops the hub from inside; the process then exits like on SIGTERM. So does a hub
     // that lost its proxy thread, but with status 1 so that compose (restart: unless-stopped) starts it again.
     void hub.closed.then(resolve);
