@@ -36,6 +36,7 @@ import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
+import type { ProxyLimits } from './proxy/public-listener.js';
 import type { SignInDeps } from './web/pages/sign-in-routes.js';
 
 /** The parts a hub is built from; createHub makes each one it is not given. */
@@ -128,8 +129,6 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     logger,
   });
   const config = live.view;
-  // From now, not from start(): an edit saved while the hub starts is not missed.
-  const configWatch = watchConfigFile(config.file, () => void live.reload('file changed'), { logger });
   const spawner = overrides.spawner ?? createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
@@ -223,6 +222,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     await hub.stop();
   }
 
+  // From here, not from start(): an edit saved while the hub starts is not missed.
+  const configWatch = watchConfigFile(config.file, () => void live.reload('file changed'), { logger });
   const hub: Hub = {
     config,
     reloadConfig: (reason) => live.reload(reason),
@@ -256,9 +257,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
         host,
         port,
         hubTarget: `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`,
-        keepAliveTimeoutMs: config.hub.keep_alive_timeout * 1000,
-        requestHeaderTimeoutMs: config.hub.request_header_timeout * 1000,
-        maxConnectionsPerClient: config.hub.max_connections_per_client,
+        ...proxyLimits(config),
         routes: servers,
         logger,
         onExit: (code) => {
@@ -266,6 +265,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
           void hub.stop().catch((err) => logger.error({ err }, 'stopping after the proxy thread died failed'));
         },
       });
+      const started = proxy;
+      live.onChange((next) => started.setLimits(proxyLimits(next)));
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of admissionWarnings(config)) logger.warn(warning);
@@ -301,6 +302,15 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     logger.info('hub stopped; user containers left running');
     logger.flush();
   }
+}
+
+/** What the proxy thread takes from hub.yaml and is sent again on every reload (a message; connections stay open). */
+function proxyLimits(config: HubConfig): ProxyLimits {
+  return {
+    keepAliveTimeoutMs: config.hub.keep_alive_timeout * 1000,
+    requestHeaderTimeoutMs: config.hub.request_header_timeout * 1000,
+    maxConnectionsPerClient: config.hub.max_connections_per_client,
+  };
 }
 
 /** The sign-in methods as the auth section configures them, built again when it changes (a reload). */

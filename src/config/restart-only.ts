@@ -11,9 +11,6 @@ export const RESTART_ONLY_KEYS: readonly string[] = [
   'hub.subdomain_host', // the same, and the proxy thread's host routing
   'hub.data_dir', // the open database
   'hub.log_level', // both threads' loggers
-  'hub.max_connections_per_client', // the proxy thread's listener
-  'hub.request_header_timeout',
-  'hub.keep_alive_timeout',
   'auth.github.pass_token', // BERTH_CRYPT_KEY is checked at start
   'spawner.network', // the user network, and where running containers are
   'spawner.isolate_containers',

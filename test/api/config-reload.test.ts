@@ -2,6 +2,7 @@
 // the hub runs is applied by the hub itself, with no restart — a new allowed user exists, a new catalog label can
 // be picked, a new service token answers and a removed one stops — and an invalid edit changes nothing.
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createApiApp, type ApiApp } from '../helpers/api-app.js';
@@ -11,9 +12,9 @@ const SERVICE_TOKEN = 'reports-token-0123456789';
 let t: ApiApp;
 
 /** hub.yaml as the hub started with it (its restart-only keys included, so they do not count as edits), plus `extra`. */
-function save(extra: { auth?: object; spawner?: object; services?: object[] } = {}, raw?: string) {
+function save(extra: { hub?: object; auth?: object; spawner?: object; services?: object[] } = {}, raw?: string) {
   const text = raw ?? stringify({
-    hub: { bind: '127.0.0.1:0', public_url: 'http://127.0.0.1:8000', data_dir: t.config.dataDir },
+    hub: { bind: '127.0.0.1:0', public_url: 'http://127.0.0.1:8000', data_dir: t.config.dataDir, ...extra.hub },
     auth: { admin_users: ['admin'], allowed_users: ['alice'], ...extra.auth },
     spawner: { images: { py: { image: 'berth/singleuser:latest' } }, ...extra.spawner },
     services: extra.services ?? [],
@@ -61,6 +62,32 @@ describe('editing hub.yaml while the hub runs', () => {
     save({ auth: { allowed_users: ['alice', 'carol'] } });
     await waitFor(() => expect(t.hub.configReloadProblem()).toBeNull());
     expect((await t.request('/hub/api/users/carol', { token: admin })).status).toBe(200);
+  });
+
+  it('sends a new connection cap to the proxy thread, which keeps the connections it holds', async () => {
+    await t.request('/hub/api/');
+    const port = t.hub.address().port;
+    const held = net.connect(port, '127.0.0.1');
+    let answer = '';
+    held.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    await new Promise((resolve) => held.once('connect', resolve));
+
+    /** A new connection's fate: answered, or closed unanswered (a fresh socket: fetch would reuse a pooled one). */
+    const probe = () => new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /hub/api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+      socket.on('data', () => resolve('answered'));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve('refused'));
+    });
+    expect(await probe()).toBe('answered');
+    save({ hub: { max_connections_per_client: 1 } });
+    // A second connection from this address is now one too many; the one held is still served.
+    await waitFor(async () => expect(await probe()).toBe('refused'));
+    held.write('GET /hub/api/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await waitFor(() => expect(answer).toContain('"version"'));
+    held.destroy();
+    save();
+    await waitFor(async () => expect(await probe()).toBe('answered'));
   });
 
   it('reports a restart-only key instead of applying it', () => {
