@@ -7,6 +7,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // so a test that needs the engine can never land in the project that runs without it.
 const unitFilesUnderTest = [
   'test/api/body-limits.test.ts',
+  'test/api/config-reload.test.ts',
   'test/api/escalation.test.ts',
   'test/api/groups.test.ts',
   'test/api/oauth2.test.ts',

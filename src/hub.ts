@@ -3,7 +3,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import type { HubConfig } from './config/load.js';
+import { loadConfig, type HubConfig } from './config/load.js';
+import { createLiveConfig, type ConfigReloadProblem, type ReloadOutcome } from './config/live-config.js';
+import { watchConfigFile } from './config/watch-file.js';
 import type { HubSecrets } from './config/secrets.js';
 import { systemClock, type Clock } from './clock.js';
 import { adminNotice, admissionWarnings } from './config/policy.js';
@@ -42,6 +44,8 @@ import { claimedContainerIds } from './servers/server-rows.js';
 import { reportOrphans } from './servers/orphans.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
+import type { ProxyLimits } from './proxy/public-listener.js';
+import type { SignInDeps } from './web/pages/sign-in-routes.js';
 
 /** The parts a hub is built from; createHub makes each one it is not given. */
 export interface HubParts {
@@ -72,7 +76,12 @@ export interface HubStores {
 }
 
 export interface Hub {
+  /** The running config: reads always see the last hub.yaml applied (config/live-config.ts). */
   readonly config: HubConfig;
+  /** Reads hub.yaml again and applies it (started also by edits of the file, and by SIGHUP in main.ts). */
+  reloadConfig(reason: string): ReloadOutcome;
+  /** Why the last edit of hub.yaml was refused (for the admin page's banner), or null when the file is applied. */
+  configReloadProblem(): ConfigReloadProblem | null;
   readonly logger: Logger;
   readonly db: OpenedDb['db'];
   /** The server state machine (start/stop/progress/target). */
@@ -96,19 +105,41 @@ export interface Hub {
   address(): AddressInfo;
 }
 
-export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Partial<HubParts> = {}): Hub {
-  const logger = overrides.logger ?? createLogger(config.hub.log_level);
+export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrides: Partial<HubParts> = {}): Hub {
+  const logger = overrides.logger ?? createLogger(initialConfig.hub.log_level);
   const clock = overrides.clock ?? systemClock;
   const env = overrides.env ?? process.env;
+  // ${VAR} in hub.yaml keeps meaning what it meant at start when the file is read again.
+  const startEnv = { ...env };
   const { cookieSecret } = secrets;
   // Refuse to start before touching anything when pass_token is on without a key.
-  const githubTokens: GithubTokenVault = createGithubTokenVault(config, { [CRYPT_KEY_ENV]: secrets.cryptKey });
-  const opened = openDatabase(config.dataDir);
+  const githubTokens: GithubTokenVault = createGithubTokenVault(initialConfig, { [CRYPT_KEY_ENV]: secrets.cryptKey });
+  const opened = openDatabase(initialConfig.dataDir);
   const hubId = loadHubId(opened.db);
   const userStore = createUserStore(opened.db);
-  revokeUnbackedGroupAdmins(config.auth, userStore, logger);
-  const configuredUsers = ensureConfiguredUsers(config.auth, userStore);
-  if (configuredUsers.length > 0) logger.info({ users: configuredUsers.slice(0, 20), count: configuredUsers.length }, 'users named in auth.admin_users / auth.allowed_users created');
+  const tokens = createTokenStore(opened.db);
+  /** The rows hub.yaml names (admins, allowed users, service tokens), brought in line with it at start and on reload. */
+  const oauthClients = createOAuthClientStore(opened.db);
+  const syncConfiguredRows = (next: HubConfig) => opened.db.$client.transaction(() => {
+    revokeUnbackedGroupAdmins(next.auth, userStore, logger);
+    const created = ensureConfiguredUsers(next.auth, userStore);
+    if (created.length > 0) logger.info({ users: created.slice(0, 20), count: created.length }, 'users named in auth.admin_users / auth.allowed_users created');
+    syncServiceTokens(next, tokens);
+    syncServiceClients(next, oauthClients);
+  })();
+  try {
+    syncConfiguredRows(initialConfig);
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
+  const live = createLiveConfig({
+    initial: initialConfig,
+    load: () => loadConfig(initialConfig.file, startEnv),
+    sync: syncConfiguredRows,
+    logger,
+  });
+  const config = live.view;
   const spawner = overrides.spawner ?? createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
@@ -119,20 +150,11 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     logger,
     claimed: () => claimedContainerIds(opened.db),
   });
-  const tokens = createTokenStore(opened.db);
-  const oauthClients = createOAuthClientStore(opened.db);
   const groupStore = createGroupStore(opened.db);
   const oauthCodes = createOAuthCodeStore(opened.db);
   const shares = createShareStore(opened.db);
   let stopPurging: (() => void) | null = null;
   const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
-  try {
-    syncServiceTokens(config, tokens);
-    syncServiceClients(config, oauthClients);
-  } catch (err) {
-    opened.close();
-    throw err;
-  }
   let internal: InternalListener | null = null;
   const servers = createServers({
     config,
@@ -153,6 +175,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   });
 
   const sharing = createSharing({ byName: config.hub.user_sharing === 'full', db: opened.db, users: userStore, groups: groupStore, shares, server: (owner, server) => servers.get(owner, server) });
+  const signInMethods = signInMethodsOf(config, githubTokens, env.BERTH_PYTHON);
   const app = createWebApp({
     config,
     logger,
@@ -182,9 +205,15 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       secret: cookieSecret,
       sessions,
       users: userStore,
-      github: createGithubAuthenticator({ config, tokens: githubTokens }),
-      oidc: createOidcAuthenticator({ config }),
-      pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python: env.BERTH_PYTHON }) : null,
+      get github() {
+        return signInMethods().github;
+      },
+      get oidc() {
+        return signInMethods().oidc;
+      },
+      get pam() {
+        return signInMethods().pam;
+      },
       throttle: createLoginThrottle(),
       servers,
       sharePanel: (caller) => sharePanelFor({ config, users: userStore, servers, sharing, secret: cookieSecret }, caller),
@@ -209,8 +238,12 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     await hub.stop();
   }
 
+  // From here, not from start(): an edit saved while the hub starts is not missed.
+  const configWatch = watchConfigFile(config.file, () => void live.reload('file changed'), { logger });
   const hub: Hub = {
     config,
+    reloadConfig: (reason) => live.reload(reason),
+    configReloadProblem: () => live.problem(),
     logger,
     db: opened.db,
     servers,
@@ -241,9 +274,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
         host,
         port,
         hubTarget: `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`,
-        keepAliveTimeoutMs: config.hub.keep_alive_timeout * 1000,
-        requestHeaderTimeoutMs: config.hub.request_header_timeout * 1000,
-        maxConnectionsPerClient: config.hub.max_connections_per_client,
+        ...proxyLimits(config),
         routes: servers,
         services: serviceRoutes(config),
         logger,
@@ -252,6 +283,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
           void hub.stop().catch((err) => logger.error({ err }, 'stopping after the proxy thread died failed'));
         },
       });
+      const started = proxy;
+      live.onChange((next) => started.setLimits(proxyLimits(next)));
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) logger.warn(warning);
@@ -274,6 +307,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   return hub;
 
   async function stopHub(): Promise<void> {
+    configWatch.close();
     stopPurging?.();
     await servers.close();
     await internal?.close();
@@ -286,6 +320,33 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     logger.info('hub stopped; user containers left running');
     logger.flush();
   }
+}
+
+/** What the proxy thread takes from hub.yaml and is sent again on every reload (a message; connections stay open). */
+function proxyLimits(config: HubConfig): ProxyLimits {
+  return {
+    keepAliveTimeoutMs: config.hub.keep_alive_timeout * 1000,
+    requestHeaderTimeoutMs: config.hub.request_header_timeout * 1000,
+    maxConnectionsPerClient: config.hub.max_connections_per_client,
+  };
+}
+
+/** The sign-in methods as the auth section configures them, built again when it changes (a reload). */
+function signInMethodsOf(config: HubConfig, github: GithubTokenVault, python: string | undefined) {
+  let key = '';
+  let methods: Pick<SignInDeps, 'github' | 'oidc' | 'pam'>;
+  return () => {
+    const now = JSON.stringify([config.auth, config.urls]);
+    if (now !== key) {
+      key = now;
+      methods = {
+        github: createGithubAuthenticator({ config, tokens: github }),
+        oidc: createOidcAuthenticator({ config }),
+        pam: config.auth.pam.enabled ? createPamAuthenticator({ pam: config.auth.pam, python }) : null,
+      };
+    }
+    return methods;
+  };
 }
 
 function splitBind(bind: string): [string, number] {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Process entry: `berth [--config PATH]` runs the hub; `berth check [--config PATH]` validates hub.yaml; `berth adopt`
 // takes over or removes containers other hubs left on the network (adopt-command.ts).
-// Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT.
+// Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT;
+// SIGHUP reloads the config.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { adminNotice, admissionWarnings } from './config/policy.js';
@@ -21,6 +22,7 @@ Options:
   -c, --config PATH   the hub config file (default: $BERTH_CONFIG, else ./hub.yaml)
 
 The hub stops on SIGTERM or SIGINT and leaves users' containers running; the next start adopts them.
+It applies edits of the config file as they are saved, and reads it again on SIGHUP.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -76,6 +78,9 @@ async function main(argv: string[]): Promise<number> {
   let hub;
   try {
     hub = createHub(config, loadSecrets(config, process.env));
+    // As nginx does: SIGHUP reads the config again (the hub also notices edits of the file itself).
+    const built = hub;
+    process.on('SIGHUP', () => void built.reloadConfig('SIGHUP'));
     await hub.start();
   } catch (err) {
     process.stderr.write(`berth: cannot start: ${(err as Error).message}\n`);

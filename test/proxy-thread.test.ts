@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { startProxyThread, type ProxyThread, type RouteFeed } from '../src/proxy/thread.js';
 import { refusedUrl, startBackend } from './helpers/proxy-harness.js';
+import { waitFor } from './helpers/wait-for.js';
 
 function feed(initial: [string, string][]) {
   const listeners: ((name: string, target: string | null) => void)[] = [];
@@ -102,6 +103,32 @@ describe('the proxy thread', () => {
     const start = startProxyThread({ baseUrl: '/', host: '127.0.0.1', port, hubTarget: 'http://127.0.0.1:1', routes: feed([]).routes, logger: sink().logger, onExit: () => undefined });
     await expect(start).rejects.toMatchObject({ code: 'EADDRINUSE' });
     taken.close();
+  });
+
+  it('takes new limits from the main thread without closing the connections it holds', async () => {
+    const hubApp = await startBackend((_req, res) => res.end('hub app'));
+    closers.push(hubApp.close);
+    const limits = { keepAliveTimeoutMs: 65_000, requestHeaderTimeoutMs: 10_000 };
+    const own = await startProxyThread({
+      baseUrl: '/', host: '127.0.0.1', port: 0, hubTarget: hubApp.url, routes: feed([]).routes, logger: sink().logger,
+      ...limits, maxConnectionsPerClient: 1, onExit: () => undefined,
+    });
+    closers.push(() => own.close(0));
+    const ownUrl = `http://127.0.0.1:${own.address().port}`;
+    // One connection held open: at a cap of 1, a second one from this address is reset.
+    const held = net.connect(own.address().port, '127.0.0.1');
+    let answer = '';
+    held.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    await new Promise((resolve) => held.once('connect', resolve));
+    const closed = new Promise((resolve) => held.once('close', resolve));
+    await expect(fetch(`${ownUrl}/hub/`)).rejects.toThrow();
+
+    own.setLimits({ ...limits, maxConnectionsPerClient: 2 });
+    await waitFor(async () => expect(await (await fetch(`${ownUrl}/hub/`)).text()).toBe('hub app'));
+    held.write('GET /hub/ HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => expect(answer).toContain('hub app'));
+    held.destroy();
+    await closed;
   });
 
   it('tells the hub when the thread dies after it started', async () => {

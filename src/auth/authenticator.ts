@@ -72,7 +72,6 @@ export function createSignInCompleter(deps: {
   config: Pick<HubConfig, 'auth'>; users: UserStore; sessions: Pick<Sessions, 'endOtherMethods'>;
 }): SignInCompleter {
   const { config, users, sessions } = deps;
-  const groupsGrantAdmin = adminGroupsInUse(config.auth);
   return {
     async completeSignIn(identity, log) {
       const { name, method } = identity;
@@ -94,7 +93,7 @@ export function createSignInCompleter(deps: {
         return { refused };
       }
       const row = existing ?? users.ensure(name, { authenticator: method });
-      const grant = adminAfterSignIn(row, { listed, inAdminGroup: identity.inAdminGroup, adminGroupsInUse: groupsGrantAdmin });
+      const grant = adminAfterSignIn(row, { listed, inAdminGroup: identity.inAdminGroup, adminGroupsInUse: adminGroupsInUse(config.auth) });
       if (row.admin && row.adminSource === null && !grant.admin) {
         log.warn({ username: name, via: method }, 'admin flag from before Berth recorded its source dropped, as admin_groups are in use: an admin can grant it again');
       }

@@ -42,7 +42,6 @@ export interface Sessions {
 
 export function createSessions(deps: { db: Db; secret: Buffer; config: Pick<HubConfig, 'auth' | 'urls' | 'cookie'> }): Sessions {
   const { db, secret, config } = deps;
-  const maxAgeMs = config.auth.session_max_age * 1000;
   const loginCookie = { ...config.cookie, path: config.urls.hub };
   const sessionIdCookie = { ...loginCookie, path: config.urls.base };
 
@@ -69,7 +68,7 @@ export function createSessions(deps: { db: Db; secret: Buffer; config: Pick<HubC
       const sessionId = randomBytes(16).toString('hex');
       const now = Date.now();
       db.delete(sessions).where(lt(sessions.expiresAt, new Date(now))).run();
-      db.insert(sessions).values({ idHash: hashId(id), userId, sessionId, authenticator, expiresAt: new Date(now + maxAgeMs) }).run();
+      db.insert(sessions).values({ idHash: hashId(id), userId, sessionId, authenticator, expiresAt: new Date(now + config.auth.session_max_age * 1000) }).run();
       const maxAge = config.auth.session_max_age;
       return {
         sessionId,

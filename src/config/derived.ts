@@ -1,5 +1,5 @@
 // Values every part of the hub derives from hub.yaml — URL prefixes, the public URL, the subdomain host, cookie
-// attributes — computed once here when the config is loaded, so no module re-derives them (and none can disagree).
+// attributes — computed here when the config is loaded (or reloaded), so no module re-derives them (and none can disagree).
 import type { Config } from './schema.js';
 
 /** hub.subdomain_host, parsed once: the hub's origin, whose subdomains are the users' hosts. */

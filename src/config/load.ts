@@ -82,12 +82,17 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     throw new ConfigError(file, [`${where} hub.logo_file: ${logoProblem} (the path is relative to ${name}; put the image there, or remove the key to serve Berth's logo)`]);
   }
 
+  return withDerived(config, file);
+}
+
+/** The config with the values derived from it (config/derived.ts, paths against the file's directory), frozen. */
+export function withDerived(config: Config, file: string): HubConfig {
   const urls = deriveUrls(config.hub);
   return deepFreeze({
     ...config,
     file,
     dataDir: path.resolve(path.dirname(file), config.hub.data_dir),
-    logoFile,
+    logoFile: config.hub.logo_file === undefined ? null : path.resolve(path.dirname(file), config.hub.logo_file),
     urls,
     cookie: deriveCookieAttributes(urls),
   });

@@ -14,10 +14,13 @@ export interface ConnectionLimitOptions {
 export interface ConnectionLimit {
   /** Counts the connection against its client until it closes; false (and the socket destroyed) over the cap. */
   admit(socket: net.Socket): boolean;
+  /** A new cap (hub.yaml reloaded), for connections from now on. */
+  setMax(maxPerClient: number): void;
 }
 
 export function createConnectionLimit(options: ConnectionLimitOptions): ConnectionLimit {
-  const { maxPerClient, log } = options;
+  const { log } = options;
+  let { maxPerClient } = options;
   const logIntervalMs = options.logIntervalMs ?? 60_000;
   const open = new Map<string, number>();
   /** Clients refused since they were last logged: when that was, and how many since. */
@@ -45,10 +48,10 @@ export function createConnectionLimit(options: ConnectionLimitOptions): Connecti
 
   return {
     admit(socket) {
-      if (maxPerClient === 0) return true;
+      // Counted with no cap too, so that a cap set later knows what each client holds.
       const client = clientKey(socket.remoteAddress ?? '');
       const count = open.get(client) ?? 0;
-      if (count >= maxPerClient) {
+      if (maxPerClient > 0 && count >= maxPerClient) {
         refuse(client, socket);
         return false;
       }
@@ -59,6 +62,9 @@ export function createConnectionLimit(options: ConnectionLimitOptions): Connecti
         else open.set(client, left);
       });
       return true;
+    },
+    setMax(max) {
+      maxPerClient = max;
     },
   };
 }

@@ -37,6 +37,8 @@ export interface FastLane {
   /** Closes connections between requests now, and the others once their exchange completes. */
   closeIdle(): void;
   destroyAll(): void;
+  /** New deadlines (hub.yaml reloaded): from each connection's next request; keep-alive for new connections. */
+  setTimeouts(timeouts: Pick<FastLaneOptions, 'keepAliveTimeoutMs' | 'headersTimeoutMs' | 'requestTimeoutMs'>): void;
 }
 
 /** How a log line names the backend: `{user}`, `{service}`, or nothing for the hub app. */
@@ -66,6 +68,7 @@ export function createFastLane(options: FastLaneOptions): FastLane {
       for (const client of lane.clients) client.socket.destroy();
       lane.pool.destroyAll();
     },
+    setTimeouts: (timeouts) => void Object.assign(lane, timeouts),
   };
 }
 

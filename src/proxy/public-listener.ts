@@ -34,6 +34,9 @@ export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTi
   maxConnectionsPerClient?: number;
 }
 
+/** The settings hub.yaml may change while the listener runs (hub.keep_alive_timeout, …): the proxy thread is sent them. */
+export type ProxyLimits = Required<Pick<PublicListenerOptions, 'keepAliveTimeoutMs' | 'requestHeaderTimeoutMs' | 'maxConnectionsPerClient'>>;
+
 export interface PublicListener {
   /** The listening socket (node:http's server): each connection starts in the fast lane. */
   readonly server: net.Server;
@@ -42,6 +45,8 @@ export interface PublicListener {
    * after `graceMs`; resolves once every connection is closed.
    */
   close(graceMs?: number): Promise<void>;
+  /** Takes on new limits without touching open connections (see FastLane.setTimeouts). */
+  setLimits(limits: ProxyLimits): void;
 }
 
 export function createPublicListener(options: PublicListenerOptions): PublicListener {
@@ -194,7 +199,15 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     }).finally(() => lane.destroyAll());
   }
 
-  return { server: httpServer, close };
+  function setLimits(limits: ProxyLimits): void {
+    const headersTimeout = limits.requestHeaderTimeoutMs;
+    const requestTimeout = Math.max(headersTimeout, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    Object.assign(httpServer, { keepAliveTimeout: limits.keepAliveTimeoutMs, headersTimeout, requestTimeout });
+    lane.setTimeouts({ keepAliveTimeoutMs: limits.keepAliveTimeoutMs, headersTimeoutMs: headersTimeout, requestTimeoutMs: requestTimeout });
+    limit.setMax(limits.maxConnectionsPerClient);
+  }
+
+  return { server: httpServer, close, setLimits };
 }
 
 function ignoreSocketError(): void {}

@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
+import type { ProxyLimits } from './public-listener.js';
 import type { RouteSource } from './route-table.js';
 
 export interface WorkerSetup {
@@ -22,7 +23,10 @@ export interface WorkerSetup {
   services: [string, string][];
 }
 
-export type ToWorker = { type: 'route'; name: string; target: string | null } | { type: 'close'; graceMs: number };
+export type ToWorker =
+  | { type: 'route'; name: string; target: string | null }
+  | { type: 'close'; graceMs: number }
+  | { type: 'limits'; limits: ProxyLimits };
 
 export type ToMain =
   | { type: 'listening'; address: AddressInfo }
@@ -51,6 +55,8 @@ export interface ProxyThread {
   address(): AddressInfo;
   /** Stops the listener (connections between requests at once, the rest after `graceMs`) and ends the thread. */
   close(graceMs?: number): Promise<void>;
+  /** Sends new limits (hub.yaml reloaded); open connections are kept. */
+  setLimits(limits: ProxyLimits): void;
 }
 
 /** Resolves once the thread listens; rejects with the listen error (EADDRINUSE, EACCES) or if the thread fails to start. */
@@ -113,6 +119,7 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
         worker.postMessage({ type: 'close', graceMs } satisfies ToWorker);
         return exited;
       },
+      setLimits: (limits) => worker.postMessage({ type: 'limits', limits } satisfies ToWorker),
     };
   });
 }

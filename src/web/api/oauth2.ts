@@ -28,7 +28,6 @@ function accessTarget(allowedScopes: string[]): { kind: 'server'; server: string
 
 export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const tokenLifetime = deps.config.auth.session_max_age;
 
   /** The user holds an unexpired token of this client with every scope asked for (JupyterHub asks once). */
   const alreadyAuthorized = (userId: number, clientId: string, scopes: string[]) => {
@@ -120,12 +119,12 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
       sessionId: code.sessionId,
       note: `OAuth token for ${client.description || client.identifier}`,
       scopes: code.scopes,
-      expiresIn: tokenLifetime,
+      expiresIn: deps.config.auth.session_max_age,
       format: 'oauth',
     });
     // Every sign-in through a server adds a token; a server signing its user in over and over must not grow the table.
     deps.tokens.keepNewestOAuth(code.userId, client.identifier, TOKEN_LIMITS.oauthPerClient);
-    return c.json({ access_token: token, token_type: 'Bearer', expires_in: tokenLifetime, scope: code.scopes.join(' ') });
+    return c.json({ access_token: token, token_type: 'Bearer', expires_in: deps.config.auth.session_max_age, scope: code.scopes.join(' ') });
   });
 
   return app;

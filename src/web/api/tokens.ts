@@ -20,7 +20,7 @@ export function tokenRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   const owner = requireUser(deps.users);
-  const newToken = newTokenBody(deps.config.auth.token_max_age, { adminAccess: deps.config.hub.admin_access });
+  const newToken = () => newTokenBody(deps.config.auth.token_max_age, { adminAccess: deps.config.hub.admin_access });
   /** `ownerScopes` once per request: a list of a thousand tokens need not expand the owner's roles a thousand times. */
   const model = (user: User, row: ApiToken, ownerScopes = deps.resolver.userScopes(user)) => {
     const granted = tokenScopes(row.scopes, ownerScopes, { user: user.name, server: '' });
@@ -46,7 +46,7 @@ export function tokenRoutes(deps: ApiDeps): Hono<AppEnv> {
   app.post('/users/:name/tokens', requireScope('tokens', onUser), owner, async (c) => {
     const name = c.req.param('name');
     const { caller, user } = c.var;
-    const body = await parseJsonBody(c, newToken, { empty: {} });
+    const body = await parseJsonBody(c, newToken(), { empty: {} });
     const requested = body.scopes;
 
     const ownerScopes = deps.resolver.userScopes(user);

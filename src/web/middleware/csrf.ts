@@ -39,7 +39,14 @@ export interface XsrfCookie {
 /** The `_xsrf` cookie's place for this hub: beside the login cookie, for as long as a session lasts. */
 export function xsrfCookie(deps: { sessions: Pick<Sessions, 'cookieOptions'>; config: Pick<HubConfig, 'auth'> }): XsrfCookie {
   const { path, secure } = deps.sessions.cookieOptions;
-  return { path, secure, maxAge: deps.config.auth.session_max_age };
+  // Read when a cookie is set: auth.session_max_age applies live (config/live-config.ts).
+  return {
+    path,
+    secure,
+    get maxAge() {
+      return deps.config.auth.session_max_age;
+    },
+  };
 }
 
 /** Gives the browser the session's `_xsrf` cookie, which JupyterHub clients send back as X-XSRFToken. */

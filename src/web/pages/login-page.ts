@@ -39,7 +39,7 @@ export function loginPage(o: LoginPageOptions): string {
     parts.push(
       '<p class="notice" id="github-not-configured">GitHub sign-in is not configured, and no other sign-in method is. An administrator must set ' +
         '<code>auth.github.client_id</code> and <code>auth.github.client_secret</code> (or <code>auth.oidc.issuer</code> and ' +
-        '<code>auth.oidc.client_id</code> for OpenID Connect, or <code>auth.pam.enabled</code>) in hub.yaml and restart the hub.</p>',
+        '<code>auth.oidc.client_id</code> for OpenID Connect, or <code>auth.pam.enabled</code>) in hub.yaml; the running hub applies the edit.</p>',
     );
   }
   return layout('Sign in', parts.join('\n'));

@@ -1,6 +1,6 @@
 // GET /hub/logo (the image JupyterHub's and the single-user servers' pages show; notebook and lab pages load it)
-// and /hub/favicon.ico. The logo is hub.logo_file, read once when the app is built, or Berth's own; both are
-// cacheable, unlike every other hub answer, since they hold nothing about the visitor.
+// and /hub/favicon.ico. The logo is hub.logo_file, read when the app is built and again when a reload names another
+// file, or Berth's own; both are cacheable, unlike every other hub answer, since they hold nothing about the visitor.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
@@ -22,13 +22,19 @@ const etagOf = (data: Uint8Array) => `"${createHash('sha256').update(data).diges
 export const HUB_IMAGES = ['logo', 'favicon.ico'] as const;
 
 export function logoRoutes(config: Pick<HubConfig, 'logoFile'>): Hono<AppEnv> {
-  const logo = config.logoFile === null
+  const logoOf = (file: string | null): Asset => file === null
     ? asset(Buffer.from(DEFAULT_LOGO_SVG), 'image/svg+xml')
-    : asset(readLogo(config.logoFile), logoTypeOf(config.logoFile)!);
+    : asset(readLogo(file), logoTypeOf(file)!);
+  // Read now, so a start with an unreadable file fails; read again when a reload of hub.yaml names another file.
+  let logo = { file: config.logoFile, asset: logoOf(config.logoFile) };
+  const currentLogo = () => {
+    if (logo.file !== config.logoFile) logo = { file: config.logoFile, asset: logoOf(config.logoFile) };
+    return logo.asset;
+  };
   const favicon = asset(DEFAULT_FAVICON_ICO, 'image/x-icon');
   const app = new Hono<AppEnv>();
-  const files: Record<(typeof HUB_IMAGES)[number], Asset> = { logo, 'favicon.ico': favicon };
-  for (const name of HUB_IMAGES) app.get(`/${name}`, (c) => serve(c, files[name]));
+  const files: Record<(typeof HUB_IMAGES)[number], () => Asset> = { logo: currentLogo, 'favicon.ico': () => favicon };
+  for (const name of HUB_IMAGES) app.get(`/${name}`, (c) => serve(c, files[name]()));
   return app;
 }
 

@@ -33,7 +33,7 @@ export interface SignInDeps {
   secret: Buffer;
   sessions: Sessions;
   users: UserStore;
-  /** The sign-in methods; null when not configured. */
+  /** The sign-in methods; null when not configured. Read at each request: a reload of hub.yaml may change them. */
   github: GithubAuthenticator | null;
   oidc: OidcAuthenticator | null;
   pam: PamAuthenticator | null;
@@ -52,16 +52,16 @@ const INVALID = 'Invalid username or password.';
 const OAUTH_ROUTES = {
   github: {
     id: 'github-login', login: '/oauth_login', callback: '/oauth_callback',
-    off: 'GitHub sign-in is not configured: set auth.github.client_id and auth.github.client_secret in hub.yaml and restart the hub.',
+    off: 'GitHub sign-in is not configured: set auth.github.client_id and auth.github.client_secret in hub.yaml (the running hub applies the edit).',
   },
   oidc: {
     id: 'oidc-login', login: '/oidc/login', callback: '/oidc/callback',
-    off: 'OpenID Connect sign-in is not configured: set auth.oidc.issuer and auth.oidc.client_id in hub.yaml and restart the hub.',
+    off: 'OpenID Connect sign-in is not configured: set auth.oidc.issuer and auth.oidc.client_id in hub.yaml (the running hub applies the edit).',
   },
 } as const;
 
 export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
-  const { config, sessions, pam } = deps;
+  const { config, sessions } = deps;
   const base = config.hub.base_url;
   const hubPrefix = `${base}hub`;
   const home = `${hubPrefix}/home`;
@@ -69,9 +69,8 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const xsrf = xsrfCookie(deps);
   const { completeSignIn } = createSignInCompleter(deps);
-  const oauth = { github: deps.github, oidc: deps.oidc };
-  const offered = (['github', 'oidc'] as const).flatMap((m) => {
-    const method = oauth[m];
+  const offered = () => (['github', 'oidc'] as const).flatMap((m) => {
+    const method = deps[m];
     return method === null ? [] : [{ id: OAUTH_ROUTES[m].id, displayName: method.displayName, loginPath: `${hubPrefix}${OAUTH_ROUTES[m].login}` }];
   });
 
@@ -87,9 +86,8 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
   };
 
-  const noAdmin = adminNotice(config);
   const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
-    loginPage({ hubPrefix, oauth: offered, pamEnabled: pam !== null, next, adminNotice: noAdmin, ...extra });
+    loginPage({ hubPrefix, oauth: offered(), pamEnabled: deps.pam !== null, next, adminNotice: adminNotice(config), ...extra });
 
   app.get('/login', (c) => {
     const next = safeNext(c.req.query('next'), base);
@@ -106,6 +104,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   });
   // The CSRF check may already have read (and bounded) the form while looking for _xsrf.
   app.post('/login', (c, next) => (c.req.raw.body?.locked ? next() : formLimit(c, next)), async (c) => {
+    const { pam } = deps;
     if (pam === null) throw new HttpError(404, 'Password sign-in is not enabled on this hub (auth.pam.enabled is false): use another way on the login page.');
     const started = Date.now();
     const next = safeNext(c.req.query('next'), base);
@@ -150,20 +149,18 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   });
 
   for (const method of ['github', 'oidc'] as const) {
-    const auth: OAuthAuthenticator | null = oauth[method];
     const routes = OAUTH_ROUTES[method];
-    if (auth === null) {
-      const off = () => {
-        throw new HttpError(503, routes.off);
-      };
-      app.get(routes.login, off);
-      app.get(routes.callback, off);
-      continue;
-    }
+    /** The method as configured now (hub.yaml may be reloaded between a round's start and its callback). */
+    const configured = (): OAuthAuthenticator => {
+      const auth: OAuthAuthenticator | null = deps[method];
+      if (auth === null) throw new HttpError(503, routes.off);
+      return auth;
+    };
     const states = createOAuthStates(deps.secret, method);
     const stateCookie = { ...sessions.cookieOptions };
 
     app.get(routes.login, async (c) => {
+      const auth = configured();
       const { round, cookie } = states.begin(safeNext(c.req.query('next'), base));
       const url = await auth.authorizeUrl(round);
       setCookie(c, STATE_COOKIE, cookie, { ...stateCookie, maxAge: STATE_TTL_S });
@@ -171,6 +168,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     });
 
     app.get(routes.callback, async (c) => {
+      const auth = configured();
       const error = c.req.query('error');
       if (error) {
         const why = c.req.query('error_description') ?? error;
