@@ -82,6 +82,8 @@ const hub = z.strictObject({
   }).optional()
     .describe('Image served at /hub/logo (the logo in JupyterHub and notebook pages) instead of Berth\'s own, relative to hub.yaml (JupyterHub `logo_file`); `berth check` refuses a file it cannot read.'),
   keep_alive_timeout: positiveDuration('How long a connection may stay open between requests (an open WebSocket or a response in progress is never idle).').default(65),
+  authenticate_prometheus: z.boolean().default(true)
+    .describe('Whether /hub/metrics needs a token or sign-in holding `read:metrics` (admins hold it); false lets anyone who reaches the hub scrape it (JupyterHub `authenticate_prometheus`).'),
 });
 
 const github = z.strictObject({

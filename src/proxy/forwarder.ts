@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
+import type { ProxyCounters } from './counters.js';
 import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
 import { logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders, serverScope } from './policy/headers.js';
 import { BACKEND_IDLE_TIMEOUT_MS, connectWithin, DEFAULT_BACKEND_CONNECT_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET } from './policy/limits.js';
@@ -15,6 +16,8 @@ export interface ForwarderOptions {
   logger: Logger;
   /** Traffic for a user's server (already throttled per user by the caller). */
   touch: ActivityNote;
+  /** Backend errors and upgrade answers are counted here; plain answers by the listener, when node:http has written them. */
+  counters: ProxyCounters;
   /** The server could not be reached: log it and ask the server state for a check. */
   unreachable(userName: string, code: string, url: string): void;
   /** How long an upgrade may wait for the server's answer, or for a client to take a refusal, before both sockets go. */
@@ -39,7 +42,7 @@ const UPGRADED = Symbol('berth.upgraded');
 type Tagged = { [USER]?: string; [UPGRADED]?: boolean };
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const { baseUrl, logger, touch } = options;
+  const { baseUrl, logger, touch, counters } = options;
   const upgradeTimeoutMs = options.upgradeTimeoutMs ?? DEFAULT_UPGRADE_TIMEOUT_MS;
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const log = logger.child({ component: 'proxy' });
@@ -78,6 +81,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const name = (req as Tagged)[USER] ?? '';
     const code = (err as NodeJS.ErrnoException).code;
     if (!(res instanceof http.ServerResponse)) return;
+    counters.backendErrors++;
     if (res.headersSent) {
       log.info({ user: name, code, url: redactUrl(req.url ?? '') }, 'proxied response cut short');
       res.destroy();
@@ -105,6 +109,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
     if (!upgraded && isUnreachable(code)) {
       unreachable(name, err, req.url);
+      counters.backendErrors++;
+      counters.answered(503);
       if (!(socket instanceof http.ServerResponse)) rejectUpgrade(socket, 503, `The server of ${name} is not answering (${code}).`);
       return;
     }
@@ -127,6 +133,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     proxyReq.once('close', () => {
       if (answered || res.headersSent || res.destroyed || req.socket.destroyed) return;
       const name = (req as Tagged)[USER] ?? '';
+      counters.backendErrors++;
       log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'user server closed the connection without a usable answer');
       sendUnavailable(req, res, 502, name, baseUrl, 'closed the connection without a usable answer');
     });
@@ -141,6 +148,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (status < 100) {
       // Node's parser takes any three digits, but writing such a status to the client throws from inside the
       // pipe (an uncaught exception: any user's server could stop the hub). Answer for it instead.
+      counters.backendErrors++;
       log.warn({ user: name, status, url: redactUrl(req.url ?? '') }, 'user server answered with an invalid status code');
       proxyRes.destroy();
       sendUnavailable(req, res as http.ServerResponse, 502, name, baseUrl, `answered with an invalid HTTP status (${status})`);
@@ -203,10 +211,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     proxyReq.once('upgrade', (res: http.IncomingMessage) => screen(res, req, name));
     proxyReq.once('response', (res: http.IncomingMessage) => {
       // A refusal relayed to the client, which http-proxy-3 then closes.
+      counters.answered(res.statusCode ?? 0);
       screenHopByHop(res.headers, true);
       screen(res, req, name);
     });
     const timer = setTimeout(() => {
+      counters.backendErrors++;
       log.warn({ user: name, url: redactUrl(req.url ?? '') }, 'WebSocket upgrade not completed in time; closing it');
       proxyReq.destroy();
       socket.destroy();
@@ -244,6 +254,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
       if (early.length > 0) socket.unshift(Buffer.concat(early));
       upstream = proxySocket;
+      counters.answered(101);
+      counters.websocketUpgrades++;
       (socket as Tagged)[UPGRADED] = true;
       (socket as Tagged)[USER] = name;
       (proxySocket as Tagged)[USER] = name;
@@ -277,6 +289,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       prepareForwardedHeaders(req, true);
       proxy.web(req, res, { target: targetUrl(target) }, (err) => {
         const code = (err as NodeJS.ErrnoException).code;
+        counters.backendErrors++;
         log.error({ code, error: err.message, url: redactUrl(req.url ?? '') }, 'the hub app did not answer a proxied request');
         if (res.headersSent) res.destroy();
         else sendUnavailable(req, res, 502, null, baseUrl, `did not answer (${code ?? err.message})`);

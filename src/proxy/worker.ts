@@ -35,6 +35,8 @@ port.on('message', (message: ToWorker) => {
   if (message.type === 'route') {
     if (message.target === null) routes.delete(message.name);
     else routes.set(message.name, message.target);
+  } else if (message.type === 'counts') {
+    send({ type: 'counts', counts: listener.counts() });
   } else if (message.type === 'close') {
     void listener.close(message.graceMs).then(() => {
       send({ type: 'closed' });
