@@ -9,6 +9,7 @@ const unitFilesUnderTest = [
   'test/api/body-limits.test.ts',
   'test/api/escalation.test.ts',
   'test/api/groups.test.ts',
+  'test/api/metrics.test.ts',
   'test/api/oauth2.test.ts',
   'test/api/proxy.test.ts',
   'test/api/root-and-self.test.ts',

@@ -34,6 +34,8 @@ import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
+import { createHubMetrics, type HubMetrics } from './metrics/hub-metrics.js';
+import { measuredServers, measuredSpawner } from './metrics/measured.js';
 
 /** The parts a hub is built from; createHub makes each one it is not given. */
 export interface HubParts {
@@ -85,6 +87,8 @@ export interface Hub {
   readonly closed: Promise<Error | null>;
   /** The public listener's address (useful when hub.bind asks for port 0). */
   address(): AddressInfo;
+  /** What /hub/metrics shows. */
+  readonly metrics: HubMetrics;
 }
 
 export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Partial<HubParts> = {}): Hub {
@@ -100,7 +104,16 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   revokeUnbackedGroupAdmins(config.auth, userStore, logger);
   const configuredUsers = ensureConfiguredUsers(config.auth, userStore);
   if (configuredUsers.length > 0) logger.info({ users: configuredUsers.slice(0, 20), count: configuredUsers.length }, 'users named in auth.admin_users / auth.allowed_users created');
-  const spawner = overrides.spawner ?? createDockerSpawner({
+  let proxy: ProxyThread | undefined;
+  let servers: Servers;
+  const metrics = createHubMetrics({
+    totalUsers: () => userStore.count(),
+    activeUsers: (cutoffs) => userStore.countActiveSince(cutoffs),
+    runningServers: () => servers.running().length,
+    proxyCounts: async () => (proxy ? proxy.counts() : null),
+    now: () => clock.now(),
+  });
+  const spawner = measuredSpawner(overrides.spawner ?? createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
     isolate: config.spawner.isolate_containers,
@@ -108,7 +121,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     port: config.spawner.port,
     extraLabels: overrides.labels,
     logger,
-  });
+  }), metrics);
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
   const groupStore = createGroupStore(opened.db);
@@ -122,7 +135,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     throw err;
   }
   let internal: InternalListener | null = null;
-  const servers = createServers({
+  servers = measuredServers(createServers({
     config,
     db: opened.db,
     users: userStore,
@@ -137,7 +150,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     },
     userEnv: (user) => githubTokens.envFor(user),
     timing: overrides.serverTiming,
-  });
+    onReconciled: (first, seconds) => metrics.observeReconcile(first, seconds),
+  }), metrics);
 
   const app = createWebApp({
     config,
@@ -162,6 +176,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
         setImmediate(() => void shutdown(options).catch((err) => logger.error({ err }, 'shutdown through the API failed')));
       },
     },
+    metrics,
     signIn: {
       config,
       secret: cookieSecret,
@@ -179,7 +194,6 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   // here and <base_url>user/<name>/ to the server state's targets, so hub work never delays proxied traffic.
   const appServer = http.createServer(serveHub);
   appServer.keepAliveTimeout = 65_000;
-  let proxy: ProxyThread | undefined;
 
   const [host, port] = splitBind(config.hub.bind);
   let stopped = false;
@@ -201,7 +215,9 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     hubId,
     stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions },
     app,
+    metrics,
     async start() {
+      const began = performance.now();
       // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.
       const where = await spawner.prepare();
       internal = await listenInternal((req, res) => void serveHub(req, res), {
@@ -237,6 +253,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of admissionWarnings(config)) logger.warn(warning);
+      metrics.observeStartup((performance.now() - began) / 1000);
     },
     closed,
     async stop() {
