@@ -14,6 +14,7 @@ const unitFilesUnderTest = [
   'test/api/proxy.test.ts',
   'test/api/root-and-self.test.ts',
   'test/api/token-handling.test.ts',
+  'test/api/usage.test.ts',
   'test/api/tokens.test.ts',
   'test/api/users.test.ts',
   'test/http-request.test.ts',

@@ -36,6 +36,9 @@ import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
 import { createHubMetrics, type HubMetrics } from './metrics/hub-metrics.js';
 import { measuredServers, measuredSpawner } from './metrics/measured.js';
+import { createUsageStore } from './usage/usage-store.js';
+import { usageSources } from './usage/usage-report.js';
+import { createUsageMeter, sampleBeforeStop, type UsageMeter } from './usage/usage-meter.js';
 
 /** The parts a hub is built from; createHub makes each one it is not given. */
 export interface HubParts {
@@ -89,6 +92,8 @@ export interface Hub {
   address(): AddressInfo;
   /** What /hub/metrics shows. */
   readonly metrics: HubMetrics;
+  /** Usage sampling (a sample runs at the poll interval; tests may ask for one). */
+  readonly usage: Pick<UsageMeter, 'sample'>;
 }
 
 export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Partial<HubParts> = {}): Hub {
@@ -113,7 +118,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     proxyCounts: async () => (proxy ? proxy.counts() : null),
     now: () => clock.now(),
   });
-  const spawner = measuredSpawner(overrides.spawner ?? createDockerSpawner({
+  const baseSpawner = overrides.spawner ?? createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
     isolate: config.spawner.isolate_containers,
@@ -121,7 +126,10 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     port: config.spawner.port,
     extraLabels: overrides.labels,
     logger,
-  }), metrics);
+  });
+  const usageStore = createUsageStore(opened.db);
+  const usage = createUsageMeter({ store: usageStore, spawner: baseSpawner, clock, logger, intervalMs: overrides.serverTiming?.pollIntervalMs });
+  const spawner = measuredSpawner(sampleBeforeStop(baseSpawner, usage), metrics);
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
   const groupStore = createGroupStore(opened.db);
@@ -171,6 +179,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       servers,
       sessions,
       xsrfToken: (sessionId) => xsrfToken(cookieSecret, sessionId),
+      usage: { usage: usageSources(usageStore, userStore, groupStore), now: () => clock.now() },
       shutdown: (options) => {
         // On the next turn, so the 202 is written before the listener it travels on closes.
         setImmediate(() => void shutdown(options).catch((err) => logger.error({ err }, 'shutdown through the API failed')));
@@ -216,6 +225,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
     stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions },
     app,
     metrics,
+    usage,
     async start() {
       const began = performance.now();
       // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.
@@ -226,6 +236,8 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
       logger.info({ apiUrl: internal.apiUrl, mode: where.mode }, 'containers reach the hub here');
       await servers.reconcile();
       servers.watch();
+      // After the first reconcile: only servers found alive are metered, from where their accounting stopped.
+      usage.start(servers);
       stopPurging = startPurging({ tokens, oauthCodes }, logger);
       await new Promise<void>((resolve, reject) => {
         appServer.once('error', reject);
@@ -275,6 +287,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   async function stopHub(): Promise<void> {
     stopPurging?.();
     await servers.close();
+    await usage.close();
     await internal?.close();
     await proxy?.close();
     await new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@ import type { HubConfig } from '../../config/load.js';
 import type { GroupStore } from '../../groups/store.js';
 import type { Servers } from '../../servers/servers.js';
 import type { IdentifyDeps } from '../middleware/identify.js';
+import type { UsageApiDeps } from './usage.js';
 
 /**
  * The part of the server state machine the API uses: reads (one or a page), start/stop/progress, activity reported
@@ -26,4 +27,6 @@ export interface ApiDeps extends IdentifyDeps {
    * are stopped first.
    */
   shutdown: (options: { servers: boolean }) => void;
+  /** GET /hub/api/usage. */
+  usage: UsageApiDeps;
 }

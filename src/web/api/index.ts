@@ -15,6 +15,7 @@ import { userRoutes } from './users.js';
 import { serviceRoutes } from './services.js';
 import { serverRoutes } from './servers.js';
 import { shutdownRoutes } from './shutdown.js';
+import { usageRoutes } from './usage.js';
 
 export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   const hubPrefix = deps.config.urls.hub;
@@ -39,5 +40,6 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   api.route('/', serviceRoutes(deps));
   api.route('/', shutdownRoutes(deps));
   api.route('/', oauth2Routes(deps));
+  api.route('/', usageRoutes(deps.usage));
   return api;
 }
