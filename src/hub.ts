@@ -38,7 +38,7 @@ import { createHubMetrics, type HubMetrics } from './metrics/hub-metrics.js';
 import { measuredServers, measuredSpawner } from './metrics/measured.js';
 import { createUsageStore } from './usage/usage-store.js';
 import { usageSources } from './usage/usage-report.js';
-import { createUsageMeter, sampleBeforeStop, type UsageMeter } from './usage/usage-meter.js';
+import { createUsageMeter, type UsageMeter } from './usage/usage-meter.js';
 
 /** The parts a hub is built from; createHub makes each one it is not given. */
 export interface HubParts {
@@ -129,7 +129,7 @@ export function createHub(config: HubConfig, secrets: HubSecrets, overrides: Par
   });
   const usageStore = createUsageStore(opened.db);
   const usage = createUsageMeter({ store: usageStore, spawner: baseSpawner, clock, logger, intervalMs: overrides.serverTiming?.pollIntervalMs });
-  const spawner = measuredSpawner(sampleBeforeStop(baseSpawner, usage), metrics);
+  const spawner = measuredSpawner(baseSpawner, metrics);
   const tokens = createTokenStore(opened.db);
   const oauthClients = createOAuthClientStore(opened.db);
   const groupStore = createGroupStore(opened.db);

@@ -69,10 +69,12 @@ describe('the usage meter', () => {
     await meter.sample();
     w.stats.set('c1', { cpuNs: 9e9, memoryBytes: 2 * GB });
     w.clock.at += 600_000;
-    await meter.beforeStop('c1'); // the stop's own last sample
+    await meter.sample();
+    w.stats.set('c1', { cpuNs: 10e9, memoryBytes: 4 * GB }); // after the last sample: not seen
+    w.clock.at += 60_000;
     w.stop('alice');
     expect(store.rows('2026-05-04', '2026-05-04')).toEqual([
-      { userName: 'alice', serverName: '', day: '2026-05-04', serverSeconds: 1800, cpuSeconds: 9, peakMemoryBytes: 3 * GB },
+      { userName: 'alice', serverName: '', day: '2026-05-04', serverSeconds: 1860, cpuSeconds: 9, peakMemoryBytes: 3 * GB },
     ]);
   });
 
