@@ -23,6 +23,7 @@ import { logoRoutes } from './pages/logo-routes.js';
 import type { HubMetrics } from '../metrics/hub-metrics.js';
 import { requestMetrics } from './middleware/request-metrics.js';
 import { metricsRoutes } from './metrics-routes.js';
+import { usagePageRoutes } from './pages/usage-routes.js';
 
 export interface WebDeps {
   config: HubConfig;
@@ -60,5 +61,6 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
   app.route('/', tokenPageRoutes({ ...deps.api, secret: deps.signIn.secret }));
+  app.route('/', usagePageRoutes(deps.api));
   return app;
 }

@@ -97,6 +97,19 @@ describe('GET /hub/api/usage', () => {
     expect((await res.json()).message).toContain(message);
   });
 
+  it('shows the totals per user and per group on the usage panel for signed-in admins', async () => {
+    const res = await t.request('/hub/admin/usage?since=2026-03-01&until=2026-03-03', { headers: { cookie: await t.signIn('admin') } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const row = (table: string, name: string) => new RegExp(`id="${table}".*?<tr data-name="${name}"><th scope="row">${name}</th><td class="text-end">(\\d+)</td><td class="text-end">([\\d.]+)</td>`, 's').exec(html)?.slice(1);
+    expect(row('usage-users', 'bob')).toEqual(['2', '2.00']); // two days, one hour each
+    expect(row('usage-users', 'alice')).toEqual(['1', '1.50']);
+    expect(row('usage-groups', 'physics')).toEqual(['3', '3.50']);
+    expect(html).toContain('href="/hub/api/usage?since=2026-03-01&amp;until=2026-03-03&amp;format=csv"');
+    const user = await t.request('/hub/admin/usage', { headers: { cookie: await t.signIn('alice') } });
+    expect(user.status).toBe(403);
+  });
+
   it('is for admins only', async () => {
     expect((await t.request('/hub/api/usage')).status).toBe(403);
     const res = await t.request('/hub/api/usage', { token: t.tokenFor('alice') });
