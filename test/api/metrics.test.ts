@@ -85,6 +85,7 @@ describe('GET /hub/metrics', () => {
       .toBe(count(before, 'jupyterhub_server_spawn_duration_seconds_count', { status: 'failure' }) + 1);
     expect(sampleValue(running, 'jupyterhub_running_servers')).toBe(1);
     expect(sampleValue(running, 'jupyterhub_total_users')).toBe(t.deps.users.count());
+    expect((await t.request('/hub/api/no-such-thing-for-mallory', { token: admin })).status).toBe(404);
     // The request that started the failing server, labelled by its route, not by the user's name.
     expect(count(running, 'jupyterhub_request_duration_seconds_count', { method: 'POST', handler: '/hub/api/users/:name/server', code: '500' })).toBe(1);
 
@@ -93,6 +94,9 @@ describe('GET /hub/metrics', () => {
     expect(count(stopped, 'jupyterhub_server_stop_seconds_count', { status: 'success' }))
       .toBe(count(before, 'jupyterhub_server_stop_seconds_count', { status: 'success' }) + 1);
     expect(sampleValue(stopped, 'jupyterhub_running_servers')).toBe(0);
+    // Paths no route knows share one label, so clients cannot grow the metrics with made-up paths.
+    expect(count(stopped, 'jupyterhub_request_duration_seconds_count', { method: 'GET', handler: 'unmatched', code: '404' })).toBeGreaterThanOrEqual(1);
+    expect(stopped.get('jupyterhub_request_duration_seconds')!.samples.some((x) => x.labels.handler?.includes('mallory'))).toBe(false);
   });
 
   it('counts users active in the last 24 hours, 7 days and 30 days', async () => {
