@@ -9,12 +9,6 @@ const MINUTE = 60_000;
 describe('GET /hub/api/usage', () => {
   let t: ApiApp;
   let admin: string;
-  beforeAll(() => {
-    t = createApiApp({}, { clock });
-    admin = t.tokenFor('admin');
-  });
-  afterAll(() => t.close());
-
   const stop = async (user: string) => expect((await t.request(`/hub/api/users/${user}/server`, { method: 'DELETE', token: admin })).status).toBe(204);
   const usage = async (query: string) => {
     const res = await t.request(`/hub/api/usage?${query}`, { token: admin });
@@ -22,26 +16,39 @@ describe('GET /hub/api/usage', () => {
     return res.json();
   };
 
-  it('shows the server-hours of a server that ran a known time', async () => {
+  // Servers that ran known times, on a clock the test moves: alice 90 minutes on March 1st; bob from 23:00 on the
+  // 2nd to 01:00 on the 3rd, with a periodic sample on the way; carol (in no group) 30 minutes on the 1st.
+  beforeAll(async () => {
+    t = createApiApp({}, { clock });
+    admin = t.tokenFor('admin');
+    for (const name of ['alice', 'bob', 'carol']) t.deps.users.ensure(name);
+    const physics = t.deps.groups.create('physics')!;
+    t.deps.groups.addMembers(physics.id, [t.deps.users.get('bob')!.id, t.deps.users.get('alice')!.id]);
     clock.at = Date.parse('2026-03-01T10:00:00Z');
     await t.startServer('alice');
     clock.at += 90 * MINUTE;
     await stop('alice');
-    const report = await usage('since=2026-03-01&until=2026-03-01');
-    expect(report).toMatchObject({ since: '2026-03-01', until: '2026-03-01', group: null });
+    clock.at = Date.parse('2026-03-02T23:00:00Z');
+    await t.startServer('bob');
+    clock.at += 45 * MINUTE;
+    await t.hub.usage.sample();
+    clock.at += 75 * MINUTE;
+    await stop('bob');
+    clock.at = Date.parse('2026-03-01T12:00:00Z');
+    await t.startServer('carol');
+    clock.at += 30 * MINUTE;
+    await stop('carol');
+    clock.at = Date.parse('2026-03-20T08:00:00Z');
+  });
+  afterAll(() => t.close());
+
+  it('shows the server-hours of a server that ran a known time', async () => {
+    const report = await usage('since=2026-03-01&until=2026-03-01&group=physics');
+    expect(report).toMatchObject({ since: '2026-03-01', until: '2026-03-01', group: 'physics' });
     expect(report.users).toEqual([{ name: 'alice', day: '2026-03-01', server_hours: 1.5, cpu_seconds: 0, peak_memory_bytes: 0 }]);
   });
 
   it('adds up samples, splits at UTC midnight and sums per group', async () => {
-    t.deps.users.ensure('bob');
-    const physics = t.deps.groups.create('physics')!;
-    t.deps.groups.addMembers(physics.id, [t.deps.users.get('bob')!.id, t.deps.users.get('alice')!.id]);
-    clock.at = Date.parse('2026-03-02T23:00:00Z');
-    await t.startServer('bob');
-    clock.at += 45 * MINUTE;
-    await t.hub.usage.sample(); // a periodic sample on the way
-    clock.at += 75 * MINUTE; // 01:00 on the 3rd
-    await stop('bob');
     const report = await usage('since=2026-03-02&until=2026-03-03');
     expect(report.users).toEqual([
       { name: 'bob', day: '2026-03-02', server_hours: 1, cpu_seconds: 0, peak_memory_bytes: 0 },
@@ -51,12 +58,7 @@ describe('GET /hub/api/usage', () => {
       { name: 'physics', day: '2026-03-02', users: 1, server_hours: 1, cpu_seconds: 0, peak_memory_bytes: 0 },
       { name: 'physics', day: '2026-03-03', users: 1, server_hours: 1, cpu_seconds: 0, peak_memory_bytes: 0 },
     ]);
-    // One group: only its members' use (alice is one; carol, in no group, is not).
-    t.deps.users.ensure('carol');
-    clock.at = Date.parse('2026-03-01T12:00:00Z');
-    await t.startServer('carol');
-    clock.at += 30 * MINUTE;
-    await stop('carol');
+    // One group: only its members' use (carol, in no group, is left out).
     const physicsOnly = await usage('since=2026-03-01&until=2026-03-03&group=physics');
     expect(physicsOnly.users.map((u: { name: string; day: string }) => `${u.name} ${u.day}`)).toEqual(['alice 2026-03-01', 'bob 2026-03-02', 'bob 2026-03-03']);
     expect(physicsOnly.groups.map((g: { day: string; users: number }) => [g.day, g.users])).toEqual([['2026-03-01', 1], ['2026-03-02', 1], ['2026-03-03', 1]]);
@@ -78,7 +80,6 @@ describe('GET /hub/api/usage', () => {
   });
 
   it('defaults to the 30 days up to today (UTC)', async () => {
-    clock.at = Date.parse('2026-03-20T08:00:00Z');
     const report = await usage('');
     expect([report.since, report.until]).toEqual(['2026-02-19', '2026-03-20']);
     expect(report.users).toHaveLength(4);
