@@ -46,6 +46,11 @@ import { listenInternal, type InternalListener } from './internal-listener.js';
 import { startProxyThread, type ProxyThread } from './proxy/thread.js';
 import type { ProxyLimits } from './proxy/public-listener.js';
 import type { SignInDeps } from './web/pages/sign-in-routes.js';
+import { createHubMetrics, type HubMetrics } from './metrics/hub-metrics.js';
+import { measuredServers, measuredSpawner } from './metrics/measured.js';
+import { createUsageStore } from './usage/usage-store.js';
+import { usageSources } from './usage/usage-report.js';
+import { createUsageMeter, type UsageMeter } from './usage/usage-meter.js';
 
 /** The parts a hub is built from; createHub makes each one it is not given. */
 export interface HubParts {
@@ -103,6 +108,10 @@ export interface Hub {
   readonly closed: Promise<Error | null>;
   /** The public listener's address (useful when hub.bind asks for port 0). */
   address(): AddressInfo;
+  /** What /hub/metrics shows. */
+  readonly metrics: HubMetrics;
+  /** Usage sampling (a sample runs at the poll interval; tests may ask for one). */
+  readonly usage: Pick<UsageMeter, 'sample'>;
 }
 
 export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrides: Partial<HubParts> = {}): Hub {
@@ -140,7 +149,16 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     logger,
   });
   const config = live.view;
-  const spawner = overrides.spawner ?? createDockerSpawner({
+  let proxy: ProxyThread | undefined;
+  let servers: Servers;
+  const metrics = createHubMetrics({
+    totalUsers: () => userStore.count(),
+    activeUsers: (cutoffs) => userStore.countActiveSince(cutoffs),
+    runningServers: () => servers.running().length,
+    proxyCounts: async () => (proxy ? proxy.counts() : null),
+    now: () => clock.now(),
+  });
+  const baseSpawner = overrides.spawner ?? createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
     isolate: config.spawner.isolate_containers,
@@ -150,13 +168,16 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     logger,
     claimed: () => claimedContainerIds(opened.db),
   });
+  const usageStore = createUsageStore(opened.db);
+  const usage = createUsageMeter({ store: usageStore, spawner: baseSpawner, clock, logger, intervalMs: overrides.serverTiming?.pollIntervalMs });
+  const spawner = measuredSpawner(baseSpawner, metrics);
   const groupStore = createGroupStore(opened.db);
   const oauthCodes = createOAuthCodeStore(opened.db);
   const shares = createShareStore(opened.db);
   let stopPurging: (() => void) | null = null;
   const sessions = createSessions({ db: opened.db, secret: cookieSecret, config });
   let internal: InternalListener | null = null;
-  const servers = createServers({
+  servers = measuredServers(createServers({
     config,
     db: opened.db,
     users: userStore,
@@ -172,7 +193,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     memberOf: createMembership(groupStore),
     userEnv: (user) => githubTokens.envFor(user),
     timing: overrides.serverTiming,
-  });
+    onReconciled: (first, seconds) => metrics.observeReconcile(first, seconds),
+  }), metrics);
 
   const sharing = createSharing({ byName: config.hub.user_sharing === 'full', db: opened.db, users: userStore, groups: groupStore, shares, server: (owner, server) => servers.get(owner, server) });
   const signInMethods = signInMethodsOf(config, githubTokens, env.BERTH_PYTHON);
@@ -195,11 +217,13 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
       servers,
       sessions,
       xsrfToken: (sessionId) => xsrfToken(cookieSecret, sessionId),
+      usage: { usage: usageSources(usageStore, userStore, groupStore), now: () => clock.now() },
       shutdown: (options) => {
         // On the next turn, so the 202 is written before the listener it travels on closes.
         setImmediate(() => void shutdown(options).catch((err) => logger.error({ err }, 'shutdown through the API failed')));
       },
     },
+    metrics,
     signIn: {
       config,
       secret: cookieSecret,
@@ -224,7 +248,6 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
   // here and <base_url>user/<name>/ to the server state's targets, so hub work never delays proxied traffic.
   const appServer = http.createServer(serveHub);
   appServer.keepAliveTimeout = 65_000;
-  let proxy: ProxyThread | undefined;
 
   const [host, port] = splitBind(config.hub.bind);
   let stopped = false;
@@ -250,7 +273,10 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     hubId,
     stores: { users: userStore, groups: groupStore, tokens, oauthClients, sessions, shares },
     app,
+    metrics,
+    usage,
     async start() {
+      const began = performance.now();
       // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.
       const where = await spawner.prepare();
       internal = await listenInternal((req, res) => void serveHub(req, res), {
@@ -260,6 +286,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
       await servers.reconcile();
       await reportOrphans({ spawner, network: config.spawner.network, configFile: config.file, logger });
       servers.watch();
+      // After the first reconcile: only servers found alive are metered, from where their accounting stopped.
+      usage.start(servers);
       stopPurging = startPurging({ tokens, oauthCodes }, logger);
       await new Promise<void>((resolve, reject) => {
         appServer.once('error', reject);
@@ -288,6 +316,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) logger.warn(warning);
+      metrics.observeStartup((performance.now() - began) / 1000);
     },
     closed,
     async stop() {
@@ -310,6 +339,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     configWatch.close();
     stopPurging?.();
     await servers.close();
+    await usage.close();
     await internal?.close();
     await proxy?.close();
     await new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 import { createLogger } from '../src/log.js';
 import { startProxyThread, type ProxyThread, type RouteFeed } from '../src/proxy/thread.js';
 import { refusedUrl, startBackend } from './helpers/proxy-harness.js';
@@ -94,6 +95,42 @@ describe('the proxy thread', () => {
     await eventually('carol noted unreachable', () => f.notes.unreachable.includes('carol'));
     await eventually('the refusal logged', () => log.lines.some((l) => l.user === 'carol' && l.component === 'proxy' && l.level === 'warn'));
     expect(exits).toEqual([]);
+  });
+
+  it('counts answers by class, bytes, open connections, backend errors and WebSocket upgrades, and sends them when asked', async () => {
+    const echo = await startBackend((_req, res) => res.end('dave here'));
+    closers.push(echo.close);
+    const wss = new WebSocketServer({ noServer: true });
+    echo.server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(m))));
+    closers.push(async () => wss.close());
+    const counted = await startProxyThread({
+      baseUrl: '/', host: '127.0.0.1', port: 0, hubTarget: echo.url, routes: feed([['dave', echo.url], ['erin', await refusedUrl()]]).routes,
+      logger: sink().logger, onExit: () => undefined,
+    });
+    closers.push(() => counted.close(0));
+    const at = `http://127.0.0.1:${counted.address().port}`;
+    const before = await counted.counts();
+    expect(before).toEqual({ requests: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, bytesIn: 0, bytesOut: 0, openConnections: 0, backendErrors: 0, websocketUpgrades: 0 });
+
+    for (let i = 0; i < 3; i++) expect(await (await fetch(`${at}/user/dave/`)).text()).toBe('dave here'); // fast lane
+    expect((await fetch(`${at}/user/nobody/`, { redirect: 'manual' })).status).toBe(302);
+    expect((await fetch(`${at}/user/erin/`)).status).toBe(503);
+    const ws = new WebSocket(`ws://127.0.0.1:${counted.address().port}/user/dave/ws`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send('ping');
+    await new Promise((resolve) => ws.once('message', resolve));
+
+    const during = (await counted.counts())!;
+    expect(during.requests).toEqual({ '1xx': 1, '2xx': 3, '3xx': 1, '4xx': 0, '5xx': 1 });
+    expect(during.backendErrors).toBe(1);
+    expect(during.websocketUpgrades).toBe(1);
+    expect(during.openConnections).toBeGreaterThanOrEqual(1); // the WebSocket at least
+    expect(during.bytesIn).toBeGreaterThan(3 * 'GET /user/dave/ HTTP/1.1\r\n'.length);
+    expect(during.bytesOut).toBeGreaterThan(3 * 'dave here'.length);
+    ws.close();
+    await waitFor(async () => expect((await counted.counts())!.openConnections).toBeLessThan(during.openConnections));
+    const after = (await counted.counts())!;
+    expect(after.bytesIn).toBeGreaterThanOrEqual(during.bytesIn); // bytes of closed connections are kept
   });
 
   it('refuses to start on a port in use, with the listen error', async () => {

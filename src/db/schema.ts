@@ -1,7 +1,7 @@
 // The database schema: the single source of the row types. Timestamps are epoch milliseconds.
 // Secrets (tokens, session ids, OAuth codes and client secrets) are stored only as hashes.
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
@@ -159,6 +159,24 @@ export const shareCodes = sqliteTable('share_codes', {
   lastExchangedAt: timestamp('last_exchanged_at'),
 });
 
+/**
+ * Resource use per user, server and UTC day (src/usage/), added to at every sample. Keyed by names, not ids: the
+ * record of what was used outlives a deleted user or server.
+ */
+export const usage = sqliteTable('usage', {
+  userName: text('user_name').notNull(),
+  serverName: text('server_name').notNull().default(''),
+  /** YYYY-MM-DD, UTC. */
+  day: text('day').notNull(),
+  serverSeconds: real('server_seconds').notNull().default(0),
+  cpuSeconds: real('cpu_seconds').notNull().default(0),
+  peakMemoryBytes: integer('peak_memory_bytes').notNull().default(0),
+  /** Where the next sample goes on from (on the server's latest row): the container, its CPU counter (ns) and the time counted up to. */
+  containerId: text('container_id'),
+  cpuNs: real('cpu_ns'),
+  accountedUntil: timestamp('accounted_until'),
+}, (t) => [primaryKey({ columns: [t.userName, t.serverName, t.day] }), index('usage_day').on(t.day)]);
+
 export type User = typeof users.$inferSelect;
 export type Server = typeof servers.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
@@ -168,3 +186,4 @@ export type Session = typeof sessions.$inferSelect;
 export type Group = typeof groups.$inferSelect;
 export type Share = typeof shares.$inferSelect;
 export type ShareCode = typeof shareCodes.$inferSelect;
+export type Usage = typeof usage.$inferSelect;

@@ -3,6 +3,7 @@
 import type net from 'node:net';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
+import type { ProxyCounters } from './counters.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
 import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, RESPONSE_HEAD_TOO_LONG, unavailableHead } from './policy/answers.js';
@@ -19,6 +20,8 @@ export interface FastLaneOptions {
   /** Where `<base_url>hub/` is served (`http://127.0.0.1:port`). */
   hubTarget: string;
   touch: ActivityNote;
+  /** Answers and backend errors are counted here (integer increments only). */
+  counters: ProxyCounters;
   /** The target could not be reached: log it and ask the server state for a check. */
   unreachable(userName: string, code: string, path: string): void;
   /** Gives a connection to node:http with the bytes read from it but not yet used; only ever between exchanges. */
@@ -192,6 +195,7 @@ class ClientConnection {
     }
     const buf = this.pending!;
     this.pending = bodyStart < buf.length ? buf.subarray(bodyStart) : null;
+    this.lane.counters.answered(302);
     this.socket.write(redirectHead(location, head.close));
     if (head.close) {
       this.end();
@@ -221,6 +225,7 @@ class ClientConnection {
   /** The request took too long: node:http's 408, then the connection ends. */
   timedOut(): void {
     this.exchange = null;
+    this.lane.counters.answered(408);
     this.socket.write(REQUEST_TIMEOUT_ANSWER);
     this.end();
   }
@@ -269,6 +274,7 @@ class ClientConnection {
         return;
       }
       // node:http's answer to a head that takes too long (its headersTimeout)
+      this.lane.counters.answered(408);
       this.socket.end(REQUEST_TIMEOUT_ANSWER);
       this.socket.destroySoon();
     }, this.lane.headersTimeoutMs);
@@ -424,6 +430,7 @@ class Exchange implements BackendOwner {
       }
       this.responseHead = null;
       this.response = parsed;
+      this.lane.counters.answered(parsed.status);
       this.phase = Phase.Body;
       this.replay = null;
       this.remaining = parsed.length;
@@ -549,7 +556,9 @@ class Exchange implements BackendOwner {
     else this.respond(502, why);
   }
 
-  private cutShort(why: string): void {
+  /** Ends the client's connection mid-response; `byServer` unless the client's upload was too slow. */
+  private cutShort(why: string, byServer = true): void {
+    if (byServer) this.lane.counters.backendErrors++;
     this.lane.log.info({ ...who(this.backend), problem: why, url: redactUrl(this.path) }, 'proxied response cut short');
     this.phase = Phase.Done;
     this.dropBackend();
@@ -557,6 +566,8 @@ class Exchange implements BackendOwner {
   }
 
   private respond(status: 502 | 503, why: string): void {
+    this.lane.counters.backendErrors++;
+    this.lane.counters.answered(status);
     this.phase = Phase.Done;
     this.dropBackend();
     const close = this.head.close || this.bodyRemaining > 0;
@@ -571,7 +582,7 @@ class Exchange implements BackendOwner {
     if (this.phase === Phase.Done || this.bodyRemaining === 0) return;
     this.lane.log.info({ ...who(this.backend), url: redactUrl(this.path) }, 'request body not received in time; closing the connection');
     if (this.answered) {
-      this.cutShort('the request body did not arrive in time');
+      this.cutShort('the request body did not arrive in time', false);
       return;
     }
     this.phase = Phase.Done;

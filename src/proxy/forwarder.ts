@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
+import type { ProxyCounters } from './counters.js';
 import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
 import { backendScope, logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders } from './policy/headers.js';
 import type { Backend } from './route-table.js';
@@ -16,6 +17,8 @@ export interface ForwarderOptions {
   logger: Logger;
   /** Traffic for a user's server (already throttled per user by the caller). */
   touch: ActivityNote;
+  /** Backend errors and upgrade answers are counted here; plain answers by the listener, when node:http has written them. */
+  counters: ProxyCounters;
   /** The server could not be reached: log it and ask the server state for a check. */
   unreachable(userName: string, code: string, url: string): void;
   /** How long an upgrade may wait for the server's answer, or for a client to take a refusal, before both sockets go. */
@@ -43,7 +46,7 @@ type Tagged = { [USER]?: Backend; [UPGRADED]?: boolean };
 const who = (backend: Backend | undefined): Record<string, string> => (backend === undefined ? {} : { [backend.kind]: backend.name });
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const { baseUrl, logger, touch } = options;
+  const { baseUrl, logger, touch, counters } = options;
   const upgradeTimeoutMs = options.upgradeTimeoutMs ?? DEFAULT_UPGRADE_TIMEOUT_MS;
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const log = logger.child({ component: 'proxy' });
@@ -84,6 +87,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const backend = (req as Tagged)[USER];
     const code = (err as NodeJS.ErrnoException).code;
     if (!(res instanceof http.ServerResponse)) return;
+    counters.backendErrors++;
     if (res.headersSent) {
       log.info({ ...who(backend), code, url: redactUrl(req.url ?? '') }, 'proxied response cut short');
       res.destroy();
@@ -111,6 +115,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
     if (!upgraded && isUnreachable(code)) {
       unreachable(backend, err, req.url);
+      counters.backendErrors++;
+      counters.answered(503);
       const what = backend?.kind === 'service' ? `The service ${backend.name}` : `The server of ${backend?.name ?? ''}`;
       if (!(socket instanceof http.ServerResponse)) rejectUpgrade(socket, 503, `${what} is not answering (${code}).`);
       return;
@@ -134,6 +140,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     proxyReq.once('close', () => {
       if (answered || res.headersSent || res.destroyed || req.socket.destroyed) return;
       const backend = (req as Tagged)[USER];
+      counters.backendErrors++;
       log.warn({ ...who(backend), url: redactUrl(req.url ?? '') }, 'user server closed the connection without a usable answer');
       sendUnavailable(req, res, 502, backend ?? null, baseUrl, 'closed the connection without a usable answer');
     });
@@ -148,6 +155,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (status < 100) {
       // Node's parser takes any three digits, but writing such a status to the client throws from inside the
       // pipe (an uncaught exception: any user's server could stop the hub). Answer for it instead.
+      counters.backendErrors++;
       log.warn({ ...who(backend), status, url: redactUrl(req.url ?? '') }, 'user server answered with an invalid status code');
       proxyRes.destroy();
       sendUnavailable(req, res as http.ServerResponse, 502, backend, baseUrl, `answered with an invalid HTTP status (${status})`);
@@ -210,10 +218,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     proxyReq.once('upgrade', (res: http.IncomingMessage) => screen(res, req, backend));
     proxyReq.once('response', (res: http.IncomingMessage) => {
       // A refusal relayed to the client, which http-proxy-3 then closes.
+      counters.answered(res.statusCode ?? 0);
       screenHopByHop(res.headers, true);
       screen(res, req, backend);
     });
     const timer = setTimeout(() => {
+      counters.backendErrors++;
       log.warn({ ...who(backend), url: redactUrl(req.url ?? '') }, 'WebSocket upgrade not completed in time; closing it');
       proxyReq.destroy();
       socket.destroy();
@@ -251,6 +261,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
       if (early.length > 0) socket.unshift(Buffer.concat(early));
       upstream = proxySocket;
+      counters.answered(101);
+      counters.websocketUpgrades++;
       (socket as Tagged)[UPGRADED] = true;
       (socket as Tagged)[USER] = backend;
       (proxySocket as Tagged)[USER] = backend;
@@ -284,6 +296,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       prepareForwardedHeaders(req, true);
       proxy.web(req, res, { target: targetUrl(target) }, (err) => {
         const code = (err as NodeJS.ErrnoException).code;
+        counters.backendErrors++;
         log.error({ code, error: err.message, url: redactUrl(req.url ?? '') }, 'the hub app did not answer a proxied request');
         if (res.headersSent) res.destroy();
         else sendUnavailable(req, res, 502, null, baseUrl, `did not answer (${code ?? err.message})`);

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { redactUrl, type Logger } from '../log.js';
 import { createActivityMeter } from './activity.js';
 import { createConnectionLimit } from './connection-limit.js';
+import { ProxyCounters, type ProxyCounts } from './counters.js';
 import { createFastLane } from './fast-lane.js';
 import { createForwarder, type ForwarderOptions } from './forwarder.js';
 import { rejectUpgrade, sendInternalError, sendRedirect, sendRefusal } from './policy/answers.js';
@@ -47,6 +48,8 @@ export interface PublicListener {
   close(graceMs?: number): Promise<void>;
   /** Takes on new limits without touching open connections (see FastLane.setTimeouts). */
   setLimits(limits: ProxyLimits): void;
+  /** The traffic counted since the listener was made. */
+  counts(): ProxyCounts;
 }
 
 export function createPublicListener(options: PublicListenerOptions): PublicListener {
@@ -72,7 +75,8 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       log.error({ err, user: name }, 'noteUnreachable failed');
     }
   }
-  const forwarder = createForwarder({ ...options, touch, unreachable });
+  const counters = new ProxyCounters();
+  const forwarder = createForwarder({ ...options, touch, unreachable, counters });
 
   function dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = routeOf(req);
@@ -112,12 +116,14 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     }
     if (route.kind !== 'user') {
       const where = subdomain === null ? '' : `, on that user's host (${subdomain.protocol}//<user>.${subdomain.hostname})`;
+      counters.answered(404);
       rejectUpgrade(socket, 404, `WebSocket connections are proxied only under ${baseUrl}user/<name>/${where}.`);
       return;
     }
     const target = routes.target(route.name, route.path);
     if (target === null) {
       // 424 is JupyterHub's answer to API clients of a server that is not running.
+      counters.answered(424);
       rejectUpgrade(socket, 424, `The server of ${route.name} is not running; start it from ${baseUrl}hub/home.`);
       return;
     }
@@ -133,6 +139,10 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     // How often node:http looks for expired heads: its default 30 s would let a 10 s deadline run to 40 s.
     connectionsCheckingInterval: Math.min(Math.max(requestHeaderTimeoutMs / 4, 50), 30_000),
   }, (req, res) => {
+    // node:http's lane is not the hot path: a listener per request is affordable here, not in the fast lane.
+    res.once('close', () => {
+      if (res.headersSent) counters.answered(res.statusCode);
+    });
     try {
       dispatch(req, res);
     } catch (err) {
@@ -164,6 +174,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     connectTimeoutMs: options.connectTimeoutMs,
     touch,
     unreachable,
+    counters,
     handOff: (socket, unread) => {
       if (unread !== null) socket.unshift(unread);
       nodeHttpConnection.call(httpServer, socket);
@@ -183,7 +194,9 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
   httpServer.removeListener('connection', nodeHttpConnection);
   const limit = createConnectionLimit({ maxPerClient: options.maxConnectionsPerClient ?? 500, log });
   httpServer.on('connection', (socket: net.Socket) => {
-    if (limit.admit(socket)) lane.accept(socket);
+    if (!limit.admit(socket)) return;
+    counters.track(socket);
+    lane.accept(socket);
   });
 
   function close(graceMs = 2000): Promise<void> {
@@ -207,7 +220,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     limit.setMax(limits.maxConnectionsPerClient);
   }
 
-  return { server: httpServer, close, setLimits };
+  return { server: httpServer, close, setLimits, counts: () => counters.counts() };
 }
 
 function ignoreSocketError(): void {}

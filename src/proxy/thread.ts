@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { ProxyLimits } from './public-listener.js';
+import type { ProxyCounts } from './counters.js';
 import type { RouteSource } from './route-table.js';
 
 export interface WorkerSetup {
@@ -26,7 +27,8 @@ export interface WorkerSetup {
 export type ToWorker =
   | { type: 'route'; name: string; target: string | null }
   | { type: 'close'; graceMs: number }
-  | { type: 'limits'; limits: ProxyLimits };
+  | { type: 'limits'; limits: ProxyLimits }
+  | { type: 'counts' };
 
 export type ToMain =
   | { type: 'listening'; address: AddressInfo }
@@ -34,6 +36,7 @@ export type ToMain =
   | { type: 'activity'; name: string }
   | { type: 'unreachable'; name: string }
   | { type: 'log'; line: string }
+  | { type: 'counts'; counts: ProxyCounts }
   | { type: 'closed' };
 
 export interface RouteFeed extends Pick<RouteSource, 'noteActivity' | 'noteUnreachable'> {
@@ -57,6 +60,11 @@ export interface ProxyThread {
   close(graceMs?: number): Promise<void>;
   /** Sends new limits (hub.yaml reloaded); open connections are kept. */
   setLimits(limits: ProxyLimits): void;
+  /**
+   * The thread's traffic counters, asked for now (a scrape): the thread answers between two events of its loop.
+   * A thread that does not answer within `timeoutMs` (or has stopped) gives the last counts it sent, or null.
+   */
+  counts(timeoutMs?: number): Promise<ProxyCounts | null>;
 }
 
 /** Resolves once the thread listens; rejects with the listen error (EADDRINUSE, EACCES) or if the thread fails to start. */
@@ -64,6 +72,9 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
   const { routes, logger, onExit, module, services = [], ...rest } = options;
   let worker: Worker;
   let closing = false;
+  let lastCounts: ProxyCounts | null = null;
+  // The thread answers in the order it was asked, so the oldest waiter takes each answer.
+  const countWaiters: ((counts: ProxyCounts) => void)[] = [];
   const ready = new Promise<AddressInfo>((resolve, reject) => {
     // Route changes are queued by the worker's message port until the thread reads them: none is lost.
     const initial = routes.watchRoutes((name, target) => worker.postMessage({ type: 'route', name, target } satisfies ToWorker));
@@ -94,6 +105,10 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
         case 'log':
           relayLog(logger, message.line);
           break;
+        case 'counts':
+          lastCounts = message.counts;
+          countWaiters.shift()?.(message.counts);
+          break;
         case 'closed':
           break;
       }
@@ -120,6 +135,17 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
         return exited;
       },
       setLimits: (limits) => worker.postMessage({ type: 'limits', limits } satisfies ToWorker),
+      counts(timeoutMs = 2000) {
+        if (closing) return Promise.resolve(lastCounts);
+        return new Promise<ProxyCounts | null>((resolve) => {
+          const timer = setTimeout(() => resolve(lastCounts), timeoutMs);
+          countWaiters.push((counts) => {
+            clearTimeout(timer);
+            resolve(counts);
+          });
+          worker.postMessage({ type: 'counts' } satisfies ToWorker);
+        });
+      },
     };
   });
 }

@@ -39,6 +39,8 @@ port.on('message', (message: ToWorker) => {
     else routes.set(message.name, message.target);
   } else if (message.type === 'limits') {
     listener.setLimits(message.limits);
+  } else if (message.type === 'counts') {
+    send({ type: 'counts', counts: listener.counts() });
   } else if (message.type === 'close') {
     void listener.close(message.graceMs).then(() => {
       send({ type: 'closed' });

@@ -1,7 +1,7 @@
 // The read model of servers for lists and pages: one user's default-server view, and one page of users with their
 // views in a single query (state, name and user filters, sort and LIMIT/OFFSET in SQL) for GET /hub/api/users.
 // Reads only; the rows are written by server-rows.ts.
-import { and, asc, desc, eq, getTableColumns, inArray, ne, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, ne, sql, type Column, type SQL } from 'drizzle-orm';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { servers as serversTable, users as usersTable, type Server, type User } from '../db/schema.js';
@@ -57,6 +57,16 @@ export interface UserPage {
   total: number | null;
 }
 
+/** A server whose container runs now (metrics and usage sampling). */
+export interface RunningServer {
+  userName: string;
+  /** '' for the default server. */
+  serverName: string;
+  containerId: string;
+  /** When its start was asked for. */
+  started: Date | null;
+}
+
 export interface ServerReads {
   /**
    * The user's default server (stopped when it never ran), or the named server `serverName`; null when the user
@@ -67,6 +77,8 @@ export interface ServerReads {
   named(userName: string): ServerView[];
   /** One page of users with their default servers, filtered and sorted in one query (GET /hub/api/users). */
   page(query: UserPageQuery): UserPage;
+  /** Every running server with its container, default and named, in one query. */
+  running(): RunningServer[];
 }
 
 export function createServerReads(db: Db, config: Pick<HubConfig, 'urls'>, users: Pick<UserStore, 'get'>, rows: Pick<ServerRows, 'get' | 'ofUser'>): ServerReads {
@@ -82,6 +94,10 @@ export function createServerReads(db: Db, config: Pick<HubConfig, 'urls'>, users
       return user ? rows.ofUser(user.id).filter((r) => r.name !== '').map((r) => serverView(config, userName, r)) : [];
     },
     page: (query) => pageUsers(db, config, query),
+    running: () => db
+      .select({ userName: usersTable.name, serverName: serversTable.name, containerId: sql<string>`${serversTable.containerId}`, started: serversTable.started })
+      .from(serversTable).innerJoin(usersTable, eq(usersTable.id, serversTable.userId))
+      .where(and(eq(serversTable.status, 'running'), isNotNull(serversTable.containerId))).all(),
   };
 }
 

@@ -16,7 +16,7 @@ import { createServerMachine, type MachineDeps, type ServerMachine } from './sta
 export type { ProgressEvent } from './progress.js';
 export type { ServerStatus, ServerView } from './server-list.js';
 export type { ServerMachine } from './state-machine.js';
-export type { ServerReads } from './server-list.js';
+export type { RunningServer, ServerReads } from './server-list.js';
 export type { RouteReader } from './route-table.js';
 export type { ActivityNotes } from './activity.js';
 
@@ -43,6 +43,8 @@ export type ServersDeps = Omit<MachineDeps, 'rows' | 'slowSpawnMs' | 'slowStopMs
   /** How the culler asks a server about its kernels (default: over HTTP, server-work.ts). */
   fetchWork?: FetchServerWork;
   timing?: Partial<ServerTiming>;
+  /** Told how long each reconcile pass took (metrics); `first` for the one at boot. */
+  onReconciled?(first: boolean, seconds: number): void;
 };
 
 export interface ServerTiming {
@@ -86,12 +88,20 @@ export function createServers(deps: ServersDeps): Servers {
     get: reads.get,
     named: reads.named,
     page: reads.page,
+    running: reads.running,
     target: rows.routes.target,
     watchRoutes: rows.routes.watchRoutes,
     noteActivity: (userName) => activity.note(userName, clock.now()),
     recordActivity: (userName, at, serverName) => activity.note(userName, at.getTime(), serverName),
     reconcile() {
-      reconciling = reconciler.reconcile();
+      const began = performance.now();
+      const pass = reconciler.reconcile();
+      if (pass !== reconciling) {
+        // A new pass, not one joined while it runs: measured once.
+        const first = reconciling === null;
+        void pass.then(() => deps.onReconciled?.(first, (performance.now() - began) / 1000), () => undefined);
+      }
+      reconciling = pass;
       return reconciling;
     },
     async stopAll() {

@@ -60,6 +60,14 @@ export interface OwnedContainer {
   url: string | null;
 }
 
+/** One sample of a running container's resources (usage accounting). */
+export interface ContainerStats {
+  /** CPU time the container has used since it started, in nanoseconds (a counter). */
+  cpuNs: number;
+  /** Memory in use now, in bytes, without the page cache the kernel can drop (as `docker stats` shows it). */
+  memoryBytes: number;
+}
+
 export type PollResult =
   | { running: true; url: string | null }
   | { running: false; gone: boolean; exitCode: number | null; error: string };
@@ -97,6 +105,8 @@ export interface Spawner {
   poll(containerId: string): Promise<PollResult>;
   list(): Promise<OwnedContainer[]>;
   listForeign?(): Promise<ForeignContainer[]>;
+  /** A one-shot sample of a running container's CPU and memory; null when it is gone or not running. Optional: without it, usage has server-hours only. */
+  stats?(containerId: string): Promise<ContainerStats | null>;
 }
 
 /** A start that could not complete; the message is shown to the user as is. */

@@ -24,6 +24,8 @@ export interface UserStore {
   list(options?: { offset?: number; limit?: number }): User[];
   count(): number;
   update(name: string, fields: Partial<Pick<User, 'name' | 'admin' | 'adminSource' | 'authenticator' | 'adminImage' | 'userImage' | 'githubTokenEncrypted' | 'lastActivity' | 'addedByAdmin' | 'authGroups'>>): User | null;
+  /** For each cutoff, the users active at or after it (last_activity), in one pass (JupyterHub's active_users). */
+  countActiveSince(cutoffs: readonly Date[]): number[];
   remove(name: string): boolean;
   /** Clears every admin flag that came from `source`; returns the names that lost it. */
   revokeAdmin(source: NonNullable<User['adminSource']>): string[];
@@ -81,6 +83,12 @@ export function createUserStore(db: Db): UserStore {
       return db.select().from(users).orderBy(asc(users.id)).limit(limit).offset(offset).all();
     },
     count: () => db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0,
+    countActiveSince(cutoffs) {
+      if (cutoffs.length === 0) return [];
+      const sums = cutoffs.map((at) => sql`coalesce(sum(${users.lastActivity} >= ${at.getTime()}), 0)`);
+      const row = db.select(Object.fromEntries(sums.map((sum, i) => [`c${i}`, sum.mapWith(Number)]))).from(users).get() as Record<string, number>;
+      return cutoffs.map((_, i) => row[`c${i}`] ?? 0);
+    },
     update(name, fields) {
       const set = fields.admin !== undefined && fields.adminSource === undefined ? { ...fields, adminSource: fields.admin ? 'hub' as const : null } : fields;
       return db.update(users).set(set).where(eq(users.name, name)).returning().get() ?? null;

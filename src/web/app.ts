@@ -23,6 +23,10 @@ import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
 import { logoRoutes } from './pages/logo-routes.js';
 import { sharePageRoutes } from './pages/share-routes.js';
+import type { HubMetrics } from '../metrics/hub-metrics.js';
+import { requestMetrics } from './middleware/request-metrics.js';
+import { metricsRoutes } from './metrics-routes.js';
+import { usagePageRoutes } from './pages/usage-routes.js';
 
 export interface WebDeps {
   config: HubConfig;
@@ -32,12 +36,15 @@ export interface WebDeps {
   api: ApiDeps;
   /** Sessions, authenticators and the pages of the browser sign-in flow (helper C). */
   signIn: SignInDeps;
+  /** /hub/metrics and the request timings. */
+  metrics: HubMetrics;
 }
 
 export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = deps.config.urls.hub.slice(0, -1);
   const app = new Hono<AppEnv>().basePath(hubPrefix);
   app.use('*', requestLog(deps.logger));
+  app.use('*', requestMetrics(deps.metrics));
   app.use('*', versionHeader());
   app.use('*', pageIsolation({ baseUrl: deps.config.hub.base_url }));
   app.use('*', boundedBodies());
@@ -50,6 +57,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.notFound((c) => renderError(unmatched(c), c));
 
   app.route('/', healthRoutes(deps.health));
+  app.route('/', metricsRoutes(deps.metrics, deps.config.hub.authenticate_prometheus));
   app.route('/api', healthRoutes(deps.health));
   app.route('/api', apiRoutes(deps.api));
   app.route('/', logoRoutes(deps.config));
@@ -60,5 +68,6 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
   app.route('/', tokenPageRoutes({ ...deps.api, secret: deps.signIn.secret }));
   app.route('/', sharePageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, sharing: deps.api.sharing, secret: deps.signIn.secret }));
+  app.route('/', usagePageRoutes(deps.api));
   return app;
 }

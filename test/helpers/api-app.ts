@@ -14,6 +14,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import type { OpenedDb } from '../../src/db/open.js';
 import { createHub, type Hub, type HubStores } from '../../src/hub.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import type { Clock } from '../../src/clock.js';
 import { createFakeSpawner, type FakeSpawner } from '../fakes/fake-spawner.js';
 
 export interface ApiApp {
@@ -37,7 +38,7 @@ export interface ApiApp {
   close(): Promise<void>;
 }
 
-export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger } = {}): ApiApp {
+export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger; clock?: Clock } = {}): ApiApp {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-api-'));
   const origin = (input.hub?.public_url ?? input.hub?.subdomain_host) ? {} : { public_url: 'http://127.0.0.1:8000' };
   const merged: ConfigInput = {
@@ -50,6 +51,7 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
   const hub = createHub(config, loadSecrets(config, {}), {
     spawner,
     internalPort: 0,
+    clock: options.clock,
     logger: options.logger ?? createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
   });
   const started = hub.start();

@@ -7,6 +7,7 @@ import type { GroupStore } from '../../groups/store.js';
 import type { Servers } from '../../servers/servers.js';
 import type { Sharing } from '../../shares/sharing.js';
 import type { IdentifyDeps } from '../middleware/identify.js';
+import type { UsageApiDeps } from './usage.js';
 
 /**
  * The part of the server state machine the API uses: reads (one or a page), start/stop/progress, activity reported
@@ -29,4 +30,6 @@ export interface ApiDeps extends IdentifyDeps {
    * are stopped first.
    */
   shutdown: (options: { servers: boolean }) => void;
+  /** GET /hub/api/usage. */
+  usage: UsageApiDeps;
 }

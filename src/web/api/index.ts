@@ -16,6 +16,7 @@ import { serviceRoutes } from './services.js';
 import { serverRoutes } from './servers.js';
 import { shutdownRoutes } from './shutdown.js';
 import { shareRoutes } from './shares.js';
+import { usageRoutes } from './usage.js';
 
 export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   const hubPrefix = deps.config.urls.hub;
@@ -41,5 +42,6 @@ export function apiRoutes(deps: ApiDeps): Hono<AppEnv> {
   api.route('/', shutdownRoutes(deps));
   api.route('/', shareRoutes({ config: deps.config, sharing: deps.sharing, server: (owner, server) => deps.servers.get(owner, server) }));
   api.route('/', oauth2Routes(deps));
+  api.route('/', usageRoutes(deps.usage));
   return api;
 }
