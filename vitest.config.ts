@@ -16,6 +16,7 @@ const unitFilesUnderTest = [
   'test/api/tokens.test.ts',
   'test/api/users.test.ts',
   'test/http-request.test.ts',
+  'test/pages/frame.test.ts',
   'test/proxy-fast-lane.test.ts',
   'test/proxy-leaks.test.ts',
   'test/proxy-limits.test.ts',

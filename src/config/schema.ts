@@ -81,6 +81,8 @@ const hub = z.strictObject({
     message: `must name an image file ending in ${Object.keys(LOGO_TYPES).join(', ')}`,
   }).optional()
     .describe('Image served at /hub/logo (the logo in JupyterHub and notebook pages) instead of Berth\'s own, relative to hub.yaml (JupyterHub `logo_file`); `berth check` refuses a file it cannot read.'),
+  announcement: z.string().max(2000).default('')
+    .describe('Text shown in a banner at the top of every hub page, e.g. planned downtime (JupyterHub `template_vars.announcement`); shown as text, never as HTML. Empty: no banner.'),
   keep_alive_timeout: positiveDuration('How long a connection may stay open between requests (an open WebSocket or a response in progress is never idle).').default(65),
 });
 

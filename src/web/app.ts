@@ -20,6 +20,8 @@ import { pageIsolation } from './middleware/page-isolation.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
 import { logoRoutes } from './pages/logo-routes.js';
+import { pageFrame } from './pages/page-frame.js';
+import { staticRoutes } from './pages/static-assets.js';
 
 export interface WebDeps {
   config: HubConfig;
@@ -34,6 +36,8 @@ export interface WebDeps {
 export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = deps.config.urls.hub.slice(0, -1);
   const app = new Hono<AppEnv>().basePath(hubPrefix);
+  // First, so that every page, error pages included, has its frame. Services menu: none yet (merge: servicesForMenu(config)).
+  app.use('*', pageFrame(deps.config, []));
   app.use('*', requestLog(deps.logger));
   app.use('*', versionHeader());
   app.use('*', pageIsolation({ baseUrl: deps.config.hub.base_url }));
@@ -49,6 +53,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/api', healthRoutes(deps.health));
   app.route('/api', apiRoutes(deps.api));
   app.route('/', logoRoutes(deps.config));
+  app.route('/', staticRoutes());
   app.route('/', signInRoutes(deps.signIn));
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));

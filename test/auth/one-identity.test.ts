@@ -15,7 +15,7 @@ import { DEFAULT_MIGRATIONS, openDatabase } from '../../src/db/open.js';
 import { createHub } from '../../src/hub.js';
 import { createLogger } from '../../src/log.js';
 import { createUserStore } from '../../src/users/store.js';
-import { escapeHtml } from '../../src/web/pages/layout.js';
+import { escapeHtml } from '../../src/web/pages/legacy-layout.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
 import { freePort } from '../helpers/free-port.js';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { escapeHtml } from '../../src/web/pages/layout.js';
+import { escapeHtml } from '../../src/web/pages/legacy-layout.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 

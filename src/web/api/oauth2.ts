@@ -11,7 +11,7 @@ import { signInRedirect } from '../middleware/require-user.js';
 import { describeIssues } from './body.js';
 import { oauthTokenForm } from './bodies.js';
 import type { ApiDeps } from './deps.js';
-import { escapeHtml, layout } from '../pages/layout.js';
+import { escapeHtml, layout } from '../pages/legacy-layout.js';
 
 /** The server a client belongs to, from the access scope its registration carries (`access:servers!server=alice/`). */
 function accessServer(allowedScopes: string[]): string | null {

@@ -1,7 +1,7 @@
 // The signed-in user's home (/hub/home): who they are, whether their server is running, starting or stopped,
 // the matching start/open/stop controls, and links to their API tokens and (for admins) the admin page.
 import type { ServerView } from '../../servers/servers.js';
-import { escapeHtml, layout } from './layout.js';
+import { escapeHtml, layout } from './legacy-layout.js';
 
 export interface HomePageOptions {
   baseUrl: string;

@@ -1,6 +1,6 @@
 // The sign-in page: one button per OAuth method (GitHub, OpenID Connect), the PAM form below them, and, when no
 // method is configured, which keys to set.
-import { escapeHtml, layout } from './layout.js';
+import { escapeHtml, layout } from './legacy-layout.js';
 
 export interface LoginPageOptions {
   hubPrefix: string;

@@ -1,6 +1,6 @@
 // The pages that start a server: "not running" (with a start button), the image choice form, and the
 // spawn-pending page that follows the progress stream with EventSource and moves on when the server is ready.
-import { escapeHtml, layout } from './layout.js';
+import { escapeHtml, layout } from './legacy-layout.js';
 
 export interface CatalogChoice {
   label: string;

@@ -1,6 +1,6 @@
 // /hub/token: a signed-in user's API tokens — create one (note, expiry, optional scopes; the token is shown once),
 // see when each was last used, and revoke them. Like the admin page, it only calls the REST API.
-import { escapeHtml, layout } from './layout.js';
+import { escapeHtml, layout } from './legacy-layout.js';
 import { apiCallScript } from './api-call-script.js';
 
 export interface TokenRow {

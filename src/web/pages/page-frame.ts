@@ -1,0 +1,42 @@
+// What the frame of every hub page needs to know: the hub's settings (set once per request by pageFrame(), first
+// in the chain so error pages have them too) and who is looking, read from the caller identify() found.
+import type { Context, MiddlewareHandler } from 'hono';
+import type { HubConfig } from '../../config/load.js';
+import type { AppEnv } from '../env.js';
+
+/** An entry of the top bar's Services menu. */
+export interface MenuService {
+  name: string;
+  url: string;
+}
+
+export interface PageSettings {
+  /** <base_url>hub, without the trailing slash. */
+  hubPrefix: string;
+  /** hub.announcement ('' = none). */
+  announcement: string;
+  /** The Services menu; empty = no menu. */
+  services: readonly MenuService[];
+}
+
+export interface PageFrame extends PageSettings {
+  /** The signed-in user (by the login cookie), or null on pages for anyone (sign-in, most errors). */
+  user: { name: string; admin: boolean } | null;
+}
+
+/** Middleware: the page settings for this hub. `services` is the Services menu (none when empty). */
+export function pageFrame(config: Pick<HubConfig, 'hub'>, services: readonly MenuService[] = []): MiddlewareHandler<AppEnv> {
+  const settings: PageSettings = Object.freeze({ hubPrefix: `${config.hub.base_url}hub`, announcement: config.hub.announcement, services });
+  return async function pageFrameMiddleware(c, next) {
+    c.set('page', settings);
+    await next();
+  };
+}
+
+/** The frame for this request's page. */
+export function frameOf(c: Context<AppEnv>): PageFrame {
+  const settings = c.get('page') ?? { hubPrefix: '/hub', announcement: '', services: [] };
+  const caller = c.get('caller');
+  const user = caller?.kind === 'user' && caller.via === 'cookie' ? { name: caller.name, admin: caller.scopes.holds('admin-ui') === 'yes' } : null;
+  return { ...settings, user };
+}
