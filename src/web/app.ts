@@ -19,6 +19,7 @@ import { csrf, xsrfCookie } from './middleware/csrf.js';
 import { pageIsolation } from './middleware/page-isolation.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
+import { homeRoutes } from './pages/home-routes.js';
 import { logoRoutes } from './pages/logo-routes.js';
 import { pageFrame } from './pages/page-frame.js';
 import { staticRoutes } from './pages/static-assets.js';
@@ -55,6 +56,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.route('/', logoRoutes(deps.config));
   app.route('/', staticRoutes());
   app.route('/', signInRoutes(deps.signIn));
+  app.route('/', homeRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
   app.route('/', tokenPageRoutes({ ...deps.api, secret: deps.signIn.secret }));

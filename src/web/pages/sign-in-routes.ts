@@ -1,6 +1,6 @@
 // The browser sign-in flow: /hub/login (the page, and the PAM form's POST), /hub/oauth_login and /hub/oauth_callback
-// (GitHub, JupyterHub's paths), /hub/oidc/login and /hub/oidc/callback (OpenID Connect), /hub/logout, /hub/home and
-// /hub/. Each method's authenticate() says who the person is, completeSignIn() whether and as whom they get in
+// (GitHub, JupyterHub's paths), /hub/oidc/login and /hub/oidc/callback (OpenID Connect), /hub/logout and /hub/
+// (/hub/home is home-routes.tsx). Each method's authenticate() says who the person is, completeSignIn() whether and as whom they get in
 // (auth/authenticator.ts), and this layer alone sets cookies and starts the session.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -22,8 +22,7 @@ import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
 import { endSession, startSession } from '../session-cookies.js';
-import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie, xsrfToken } from '../middleware/csrf.js';
-import { homePage } from './home-page.js';
+import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie } from '../middleware/csrf.js';
 import { loginPage } from './login-page.js';
 
 export interface SignInDeps {
@@ -192,13 +191,6 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   };
   app.get('/logout', logout);
   app.post('/logout', logout);
-
-  app.get('/home', (c) => {
-    const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
-    if (signedIn === null) return c.redirect(`${hubPrefix}/login?next=${encodeURIComponent(home)}`, 302);
-    const { name, admin } = signedIn.user;
-    return c.html(homePage({ baseUrl: base, name, admin, xsrf: xsrfToken(deps.secret, signedIn.sessionId), server: deps.servers?.get(name) ?? null }));
-  });
 
   const root = (c: Context<AppEnv>) => {
     const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
