@@ -71,7 +71,7 @@ function TopBar({ frame }: { frame: PageFrame }) {
         ) : <span class="me-auto" />}
         {user ? (
           <div class="d-flex align-items-center gap-2">
-            <span class="navbar-text" id="signed-in-user" title="Signed in as">{user.name}</span>
+            <span class="navbar-text text-break"><span class="visually-hidden">Signed in as </span><strong id="signed-in-user">{user.name}</strong></span>
             {user.admin ? <span class="badge text-bg-secondary">admin</span> : null}
             <a class="btn btn-outline-secondary btn-sm" href={`${hub}/logout`} id="logout">Sign out</a>
           </div>

@@ -23,7 +23,9 @@ import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
 import { endSession, startSession } from '../session-cookies.js';
 import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie } from '../middleware/csrf.js';
-import { loginPage } from './login-page.js';
+import { renderPage } from './layout.js';
+import { LoginPage } from './login-page.js';
+import { frameOf } from './page-frame.js';
 
 export interface SignInDeps {
   config: HubConfig;
@@ -82,14 +84,14 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
   };
 
-  const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
-    loginPage({ hubPrefix, oauth: offered, pamEnabled: pam !== null, next, ...extra });
+  const page = (c: Context<AppEnv>, next: string | null, extra: { error?: string; username?: string } = {}) =>
+    renderPage(<LoginPage frame={frameOf(c)} oauth={offered} pamEnabled={pam !== null} next={next} {...extra} />);
 
   app.get('/login', (c) => {
     const next = safeNext(c.req.query('next'), base);
     const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
     if (signedIn !== null) return c.redirect(next ?? landing(signedIn.user.name), 302);
-    return c.html(page(next));
+    return c.html(page(c, next));
   });
 
   const formLimit = bodyLimit({
@@ -112,7 +114,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     const shownName = rawName.slice(0, 64);
     const answer = async (status: 403 | 429, error: string, headers: Record<string, string> = {}) => {
       await padUntil(started + pamAnswerMs);
-      return c.html(page(next, { error, username: shownName }), status, headers);
+      return c.html(page(c, next, { error, username: shownName }), status, headers);
     };
 
     // Reserved before PAM is asked, so guesses made while others wait for their answer are counted too.
