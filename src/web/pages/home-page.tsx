@@ -50,6 +50,8 @@ function ServerCard({ server, userApi, xsrf }: { server: HomeServer; userApi: st
   const serverApi = view.name === '' ? `${userApi}/server` : `${userApi}/servers/${encodeURIComponent(view.name)}`;
   const shown = (control: ServerControl) => (CONTROL_STATES[control] as readonly PageServerState[]).includes(state);
   const when = (control: ServerControl) => CONTROL_STATES[control].join(' ');
+  // #start is the default server's Start, as on JupyterHub's home page.
+  const startId = view.name === '' ? 'start' : undefined;
   return (
     <div class="col">
       <article class="card h-100" id={id} data-server={view.name} data-state={state} aria-labelledby={`${id}-title`}>
@@ -75,11 +77,11 @@ function ServerCard({ server, userApi, xsrf }: { server: HomeServer; userApi: st
           <a class="btn btn-primary" href={view.url} data-control="open" data-when={when('open')} hidden={!shown('open')}>Open</a>
           <a class="btn btn-outline-primary" href={server.pendingUrl} data-control="progress" data-when={when('progress')} hidden={!shown('progress')}>Show progress</a>
           {server.start.choose
-            ? <a class="btn btn-primary" href={server.start.href} data-control="start" data-when={when('start')} hidden={!shown('start')}>Start</a>
+            ? <a class="btn btn-primary" href={server.start.href} id={startId} data-control="start" data-when={when('start')} hidden={!shown('start')}>Start</a>
             : (
               <form method="post" action={server.start.href} class="d-inline" data-control="start" data-when={when('start')} hidden={!shown('start')}>
                 <input type="hidden" name="_xsrf" value={xsrf} />
-                <button type="submit" class="btn btn-primary">Start</button>
+                <button type="submit" class="btn btn-primary" id={startId}>Start</button>
               </form>
             )}
           <button type="button" class="btn btn-outline-danger" data-control="stop" data-when={when('stop')} hidden={!shown('stop')} data-url={serverApi}>Stop</button>
