@@ -55,7 +55,7 @@ function ServerCard({ server, userApi, xsrf }: { server: HomeServer; userApi: st
   return (
     <div class="col">
       <article class="card h-100" id={id} data-server={view.name} data-state={state} aria-labelledby={`${id}-title`}>
-        <div class="card-header d-flex justify-content-between align-items-center gap-2">
+        <div class="card-header bg-transparent d-flex justify-content-between align-items-center gap-2">
           <h2 class="h5 mb-0 text-break" id={`${id}-title`}>{title}</h2>
           <span class={`badge ${label.badge}`} data-status="">{label.text}</span>
         </div>
@@ -73,7 +73,7 @@ function ServerCard({ server, userApi, xsrf }: { server: HomeServer; userApi: st
             : null}
           {/* merge: the share panel (share-panel.tsx) goes here, for servers that can be shared */}
         </div>
-        <div class="card-footer d-flex flex-wrap gap-2">
+        <div class="card-footer bg-transparent d-flex flex-wrap gap-2">
           <a class="btn btn-primary" href={view.url} data-control="open" data-when={when('open')} hidden={!shown('open')}>Open</a>
           <a class="btn btn-outline-primary" href={server.pendingUrl} data-control="progress" data-when={when('progress')} hidden={!shown('progress')}>Show progress</a>
           {server.start.choose

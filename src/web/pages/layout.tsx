@@ -56,16 +56,16 @@ function TopBar({ frame }: { frame: PageFrame }) {
   const hub = frame.hubPrefix;
   const user = frame.user;
   return (
-    <header class="navbar border-bottom bg-body-tertiary">
+    <header class="navbar border-bottom">
       <nav class="container d-flex flex-wrap align-items-center gap-2" aria-label="Hub">
         <a class="navbar-brand me-2" href={`${hub}/home`}>
           <img src={`${hub}/logo`} alt="Berth home" />
         </a>
         {user ? (
           <ul class="nav me-auto flex-wrap">
-            <li class="nav-item"><a class="nav-link" href={`${hub}/home`} id="nav-home">Home</a></li>
-            <li class="nav-item"><a class="nav-link" href={`${hub}/token`} id="token-link">Token</a></li>
-            {user.admin ? <li class="nav-item"><a class="nav-link" href={`${hub}/admin`} id="admin-link">Admin</a></li> : null}
+            <li class="nav-item"><a class="nav-link link-body-emphasis" href={`${hub}/home`} id="nav-home">Home</a></li>
+            <li class="nav-item"><a class="nav-link link-body-emphasis" href={`${hub}/token`} id="token-link">Token</a></li>
+            {user.admin ? <li class="nav-item"><a class="nav-link link-body-emphasis" href={`${hub}/admin`} id="admin-link">Admin</a></li> : null}
             {frame.services.length > 0 ? <ServicesMenu services={frame.services} /> : null}
           </ul>
         ) : <span class="me-auto" />}
@@ -86,7 +86,7 @@ function ServicesMenu({ services }: { services: PageFrame['services'] }) {
   return (
     <li class="nav-item">
       <details class="position-relative" id="services-menu">
-        <summary class="nav-link">Services</summary>
+        <summary class="nav-link link-body-emphasis">Services</summary>
         <ul class="list-unstyled position-absolute bg-body border rounded p-2 shadow-sm" style="z-index:1000;min-width:12rem">
           {services.map((s) => <li><a class="dropdown-item" href={s.url}>{s.name}</a></li>)}
         </ul>
