@@ -54,6 +54,7 @@ beforeAll(async () => {
   // bob: a start in progress; carol: a failed start with the server's last log lines; dave: stopped.
   await t.startServer('bob', { hold: true });
   t.spawner.behave('carol', { fail: 'The server exited with code 1 before answering HTTP. Last log lines:\nTraceback (most recent call last):\n  File "/usr/bin/jupyterhub-singleuser", line 5\nModuleNotFoundError: No module named \'jupyterhub\'' });
+  t.deps.users.ensure('carol');
   await t.hub.servers.start('carol').catch(() => undefined);
   t.deps.users.ensure('dave');
 });
@@ -98,6 +99,7 @@ describe('every page', () => {
             await page.emulateMedia({ colorScheme: scheme });
             const res = await page.goto(`${origin}${p.path}`);
             expect(res?.status()).toBe(p.status);
+            expect(new URL(page.url()).pathname).toBe(p.path);
             expect(await page.locator('html').getAttribute('data-bs-theme')).toBe(scheme);
             await page.screenshot({ path: path.join(SHOTS, `${p.name}-${viewport.name}-${scheme}.png`), fullPage: true });
             const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();

@@ -117,7 +117,7 @@ export function SpawnPendingPage(o: SpawnPendingProps) {
   const home = `${o.frame.hubPrefix}/home`;
   return (
     <Layout frame={o.frame} title="Starting server" script={PENDING_SCRIPT}>
-      <h1 class="h3">Starting {serverTitle(o.name, o.server)}</h1>
+      <h1 class="h3" id="pending-title">{failure ? `${serverTitle(o.name, o.server)} did not start` : `Starting ${serverTitle(o.name, o.server)}`}</h1>
       <div id="pending" data-progress-url={progressUrl} data-next={o.next} data-stop-url={o.stopUrl} data-xsrf={o.xsrf ?? ''} data-failed={failure ? '1' : ''}>
         <div class="progress my-3" style="height:1.5rem" role="progressbar" id="progress-bar" aria-label="Start progress"
           aria-valuemin={0} aria-valuemax={100} aria-valuenow={failure ? 100 : 0}>
@@ -137,7 +137,7 @@ export function SpawnPendingPage(o: SpawnPendingProps) {
           <button type="button" class="btn btn-outline-danger" id="cancel" hidden={failure !== null}>Cancel</button>
           <a class="btn btn-outline-secondary" href={home} id="back-home">Back home</a>
         </div>
-        <details id="event-log-box">
+        <details id="event-log-box" hidden={failure !== null}>
           <summary>Event log</summary>
           <ol id="progress-log" class="small mt-2" />
         </details>
@@ -161,6 +161,8 @@ const PENDING_SCRIPT = `(() => {
     setProgress(100);
     fill.className = 'progress-bar bg-danger';
     message.hidden = true;
+    const title = document.getElementById('pending-title');
+    title.textContent = title.textContent.replace(/^Starting (.*)$/, '$1 did not start');
     const failed = document.getElementById('failed');
     failed.textContent = reason;
     failed.hidden = false;
