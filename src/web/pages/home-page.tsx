@@ -125,10 +125,12 @@ const HOME_SCRIPT = `(() => {
   const xsrf = root.dataset.xsrf;
   const setTime = (el, iso) => {
     if (!iso) { el.textContent = '—'; return; }
+    if (el.querySelector('time')?.getAttribute('datetime') === iso) return;
     const t = document.createElement('time');
-    t.setAttribute('datetime', iso); t.dataset.relative = ''; t.title = new Date(iso).toLocaleString();
-    t.textContent = el.querySelector('time')?.dateTime === iso ? el.querySelector('time').textContent : 'just now';
+    t.setAttribute('datetime', iso);
+    t.dataset.relative = '';
     el.replaceChildren(t);
+    window.berthRefreshTimes?.();
   };
   const show = (card, state) => {
     card.dataset.state = state;

@@ -30,6 +30,8 @@ const PAGE_SCRIPT = `(() => {
   };
   refresh();
   setInterval(refresh, 30000);
+  // For pages that put new <time data-relative> elements in (the home page's live cards).
+  window.berthRefreshTimes = refresh;
 })();
 `;
 
