@@ -1,7 +1,8 @@
 // The hub's pages as a person uses them, in Debian's chromium against a whole hub with real containers
-// (berth/backend:test) and the stand-in GitHub: start through the options page and the progress page to the
-// server, Stop updating the home page by itself, a failed start and Try again, named servers from the home page,
-// tokens and an authorized application revoked, and hostile text shown as text.
+// (berth/backend:test, and berth/singleuser:latest where JupyterLab must load) and the stand-in GitHub: start
+// through the options page and the progress page to the server, Stop updating the home page by itself, a failed
+// start and Try again, named servers from the home page, tokens and an authorized application revoked, and hostile
+// text shown as text.
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,17 +28,21 @@ beforeAll(async () => {
     hub: { bind: `127.0.0.1:${await freePort()}`, announcement: `Maintenance on Friday ${XSS}` },
     auth: {
       admin_users: ['admin'],
-      allowed_users: ['alice', 'bob', 'carol', 'dave', 'erin', 'admin'],
+      allowed_users: ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'admin'],
       github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl },
     },
     spawner: {
       // A second to listen, so the progress page is seen before the server.
       environment: { BACKEND_DELAY_S: 1 },
+      // Room for a real JupyterLab to come up on a busy machine.
+      start_timeout: 120,
+      http_timeout: 90,
       allow_named_servers: true,
       images: {
         base: { image: 'berth/backend:test', description: 'The test backend' },
         other: { image: 'berth/backend:test', description: 'The same backend under another name' },
         late: { image: LATE_IMAGE, description: 'Not there until the test tags it' },
+        jupyterlab: { image: 'berth/singleuser:latest', description: 'JupyterLab 4 on jupyterhub-singleuser 5.2.1' },
       },
     },
   });
@@ -88,6 +93,18 @@ describe('starting a server from the home page', () => {
     expect(await page.getByLabel('other').isChecked()).toBe(true);
     await page.close();
   });
+
+  it('lands in JupyterLab when the pick is a real single-user image', async () => {
+    const page = await signedIn('frank');
+    await page.click('#start');
+    await page.waitForURL(`${t.url}/hub/spawn/frank`);
+    await page.getByLabel('jupyterlab', { exact: true }).check();
+    await page.click('#start');
+    await page.waitForURL((url) => url.pathname.replace(/\/$/, '') === '/user/frank/lab', { timeout: 150_000 });
+    await waitFor(() => expect(page.title()).resolves.toContain('JupyterLab'), { timeoutMs: 60_000 });
+    await t.hub.servers.stop('frank');
+    await page.close();
+  }, 240_000);
 
   it('updates the home page by itself when the server stops, without a reload', async () => {
     await t.hub.servers.start('bob', {}, {});
