@@ -115,6 +115,17 @@ describe('every page', () => {
     });
   }
 
+  it('cancels a start from the progress page and goes home', async () => {
+    await t.startServer('gina', { hold: true });
+    await signInAs('gina');
+    const page = await browser.newPage();
+    await page.goto(`${origin}/hub/spawn-pending/gina`);
+    await Promise.all([page.waitForURL(`${origin}/hub/home`), page.getByRole('button', { name: 'Cancel' }).click()]);
+    expect(t.hub.servers.get('gina')!.status).toBe('stopped');
+    expect(await page.locator('[data-server=""]').getAttribute('data-state')).toBe('stopped');
+    await page.close();
+  });
+
   it('can be used with the keyboard alone: Tab reaches the top bar and a page control, with a visible focus ring', async () => {
     await signInAs('dave');
     const page = await browser.newPage();

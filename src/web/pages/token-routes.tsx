@@ -23,7 +23,8 @@ export function tokenPageRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv
     const user = deps.users.get(caller.name);
     if (user === null) throw new HttpError(403, 'Missing or invalid credentials.');
     const rows = deps.tokens.listForUser(user.id);
-    const scopesOf = (raw: string[]) => tokenScopes(raw, deps.resolver.userScopes(user), { user: user.name, server: '' });
+    const owned = deps.resolver.userScopes(user);
+    const scopesOf = (raw: string[]) => tokenScopes(raw, owned, { user: user.name, server: '' });
     const tokens: TokenRow[] = rows.filter((row) => !row.clientId).map((row) => ({
       id: `a${row.id}`, note: row.note, scopes: scopesOf(row.scopes), created: row.created, lastActivity: row.lastActivity, expiresAt: row.expiresAt,
     }));
