@@ -95,3 +95,20 @@ describe('a failed start', () => {
     expect(html).toContain('did not start</h1>');
   });
 });
+
+describe('a named server that is not running', () => {
+  it('gets its own "not running" page at /hub/user/<name>/<server>/…, whose Launch starts that server', async () => {
+    const t = hub({ allow_named_servers: true });
+    await t.startServer('alice');
+    await t.hub.servers.start('alice', {}, { server: 'work' });
+    await t.hub.servers.stop('alice', { server: 'work' });
+    const { status, html } = await page(t, 'alice', '/hub/user/alice/work/lab?x=1');
+    expect(status).toBe(424);
+    expect(html).toContain('Your server work is not running.');
+    expect(html).toContain(`action="/hub/spawn/alice/work?next=${encodeURIComponent('/user/alice/work/lab?x=1')}"`);
+    // A first segment that is no server of hers is a path of her default server, which runs.
+    const other = await t.request('/hub/user/alice/tree/x', { headers: { cookie: await t.signIn('alice') } });
+    expect(other.status).toBe(302);
+    expect(other.headers.get('location')).toBe('/user/alice/tree/x?redirects=1');
+  });
+});

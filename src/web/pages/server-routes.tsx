@@ -48,11 +48,17 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const caller = c.get('caller');
     if (!caller) return loginRedirect(c);
     const name = c.req.param('name') as string;
-    checkScope(c, ['access:servers'], { user: name, server: `${name}/` });
-    mustExist(name);
     const url = new URL(c.req.url);
     const rest = url.pathname.slice(`${hubPrefix}/user/${escapePath(name)}`.length) || '/';
-    const view = deps.servers.get(name)!;
+    // As JupyterHub's UserUrlHandler: a first path segment naming one of the user's named servers is that server.
+    const segment = rest.split('/')[1] ?? '';
+    const first = safeDecode(segment);
+    const named = config.spawner.allow_named_servers && first ? deps.servers.get(name, first) : null;
+    const server = named ? first : '';
+    const tail = named ? rest.slice(1 + segment.length) || '/' : rest;
+    checkScope(c, ['access:servers'], { user: name, server: `${name}/${server}` });
+    mustExist(name);
+    const view = named ?? deps.servers.get(name)!;
     if (view.ready) {
       const redirects = Number(url.searchParams.get('redirects') ?? 0) || 0;
       if (redirects >= REDIRECT_LIMIT) {
@@ -60,17 +66,19 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
       }
       url.searchParams.set('redirects', String(redirects + 1));
       // With hub.subdomain_host straight to the user's own host: the hub's host never serves /user/.
-      return c.redirect(`${serverUrl(config, name).slice(0, -1)}${rest}${url.search}`, 302);
+      return c.redirect(`${serverUrl(config, name, server).slice(0, -1)}${tail}${url.search}`, 302);
     }
     const target = `${base}user/${escapePath(name)}${rest}${url.search}`;
-    const message = `${name}'s server is not running`;
+    const message = server === '' ? `${name}'s server is not running` : `${name}'s server ${server} is not running`;
     // A script's request (Sec-Fetch-Dest other than document) gets JSON too: the HTML page carries _xsrf.
     const dest = c.req.header('sec-fetch-dest');
     const wantsJson = (c.req.header('accept') ?? '').includes('application/json') || /\/api(\/|$)/.test(rest) || (dest !== undefined && dest !== 'document');
     if (c.req.method !== 'GET' || wantsJson) return c.json({ status: 424, message }, 424);
-    if (view.pending === 'spawn' || (view.status === 'stopped' && view.lastError)) return c.redirect(pendingUrl(hubPrefix, name, '', target), 303);
+    if (view.pending === 'spawn' || (view.status === 'stopped' && view.lastError)) return c.redirect(pendingUrl(hubPrefix, name, server, target), 303);
     const own = caller.kind === 'user' && caller.name === name;
-    return c.html(renderPage(<NotRunningPage frame={frameOf(c)} name={name} server="" own={own} spawnUrl={spawnUrl(hubPrefix, name, '', target)} xsrf={xsrf(caller)} />), 424);
+    return c.html(renderPage(
+      <NotRunningPage frame={frameOf(c)} name={name} server={server} own={own} spawnUrl={spawnUrl(hubPrefix, name, server, target)} xsrf={xsrf(caller)} />,
+    ), 424);
   }
 
   // /hub/user-redirect/<path>: a link that works for whoever follows it (nbgitpuller and course pages use it).
@@ -154,4 +162,13 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
   app.get('/spawn-pending/:name/:server', showPending);
 
   return app;
+}
+
+/** A path segment as a server name; one that is not valid percent-encoding names no server. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
 }
