@@ -90,6 +90,15 @@ function ChoiceCard({ choice, pinned, radio }: { choice: SpawnChoice; pinned: bo
   );
 }
 
+/**
+ * The step a progress message belongs to: an image pull reports "Pulling <image>: 3/7 layers, …" many times, and the
+ * event log keeps one line per step, updated in place. Runs in the browser too.
+ */
+export function progressStep(message: string): string {
+  const pull = /^(Pulling \S+?)(: .*)?$/.exec(message);
+  return pull ? pull[1] : message;
+}
+
 /** A failed start's message as the pending page shows it: the reason, and the server's log lines apart. Runs in the browser too. */
 export function splitFailure(message: string): { reason: string; log: string } {
   const at = message.indexOf(' Last log lines:\n');
@@ -148,6 +157,7 @@ export function SpawnPendingPage(o: SpawnPendingProps) {
 
 const PENDING_SCRIPT = `(() => {
   const splitFailure = ${splitFailure.toString()};
+  const progressStep = ${progressStep.toString()};
   const root = document.getElementById('pending');
   if (root.dataset.failed) return;
   const bar = document.getElementById('progress-bar');
@@ -175,8 +185,7 @@ const PENDING_SCRIPT = `(() => {
     setProgress(event.progress || 0);
     if (event.failed) { source.close(); fail(event.message); return; }
     message.textContent = event.message || '';
-    // Steps of one kind (an image pull reporting its bytes) update their line instead of adding one each.
-    const step = (event.message || '').split(':')[0];
+    const step = progressStep(event.message || '');
     const last = log.lastElementChild;
     const item = last && last.dataset.step === step ? last : log.appendChild(document.createElement('li'));
     item.dataset.step = step;
