@@ -24,6 +24,8 @@ const unitFilesUnderTest = [
   'test/api/users.test.ts',
   'test/auth/setup-notices.test.ts',
   'test/http-request.test.ts',
+  'test/pages/frame.test.ts',
+  'test/pages/server-pages.test.ts',
   'test/proxy-fast-lane.test.ts',
   'test/proxy-leaks.test.ts',
   'test/proxy-limits.test.ts',

@@ -33,7 +33,6 @@ import { createGroupStore, type GroupStore } from './groups/store.js';
 import { createMembership } from './groups/membership.js';
 import { createShareStore, type ShareStore } from './shares/store.js';
 import { createSharing } from './shares/sharing.js';
-import { sharePanelFor } from './web/pages/share-routes.js';
 import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
@@ -240,7 +239,6 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
       },
       throttle: createLoginThrottle(),
       servers,
-      sharePanel: (caller) => sharePanelFor({ config, users: userStore, servers, sharing, secret: cookieSecret }, caller),
     },
   });
   const serveHub = getRequestListener(app.fetch);

@@ -97,6 +97,8 @@ const hub = z.strictObject({
     .describe('Image served at /hub/logo (the logo in JupyterHub and notebook pages) instead of Berth\'s own, relative to hub.yaml (JupyterHub `logo_file`); `berth check` refuses a file it cannot read.'),
   user_sharing: z.enum(['off', 'codes', 'full']).default('full')
     .describe("What users may share of their own servers (JupyterHub 5's sharing; a share grants only `access:servers` on that one server): `full`, with a user or a group by name, or as a link (a share code); `codes`, as a link only, so nobody learns which user and group names exist; `off`, nothing (admins with `admin_access` still can, through the API)."),
+  announcement: z.string().max(2000).default('')
+    .describe('Text shown in a banner at the top of every hub page, e.g. planned downtime (JupyterHub `template_vars.announcement`); shown as text, never as HTML. Empty: no banner.'),
   keep_alive_timeout: positiveDuration('How long a connection may stay open between requests (an open WebSocket or a response in progress is never idle).').default(65),
   authenticate_prometheus: z.boolean().default(true)
     .describe('Whether /hub/metrics needs a token or sign-in holding `read:metrics` (admins hold it); false lets anyone who reaches the hub scrape it (JupyterHub `authenticate_prometheus`).'),

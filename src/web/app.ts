@@ -21,12 +21,16 @@ import { publicHostCheck } from './middleware/public-host-check.js';
 import { unknownServerToken } from './middleware/unknown-server-token.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
+import { homeRoutes } from './pages/home-routes.js';
 import { logoRoutes } from './pages/logo-routes.js';
-import { sharePageRoutes } from './pages/share-routes.js';
+import { sharePageRoutes, sharePanelFor } from './pages/share-routes.js';
+import { createMembership } from '../groups/membership.js';
 import type { HubMetrics } from '../metrics/hub-metrics.js';
 import { requestMetrics } from './middleware/request-metrics.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { usagePageRoutes } from './pages/usage-routes.js';
+import { pageFrame } from './pages/page-frame.js';
+import { staticRoutes } from './pages/static-assets.js';
 
 export interface WebDeps {
   config: HubConfig;
@@ -43,6 +47,8 @@ export interface WebDeps {
 export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   const hubPrefix = deps.config.urls.hub.slice(0, -1);
   const app = new Hono<AppEnv>().basePath(hubPrefix);
+  // First, so that every page, error pages included, has its frame.
+  app.use('*', pageFrame(deps.config));
   app.use('*', requestLog(deps.logger));
   app.use('*', requestMetrics(deps.metrics));
   app.use('*', versionHeader());
@@ -57,7 +63,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.notFound((c) => renderError(unmatched(c), c));
 
   app.route('/', healthRoutes(deps.health));
-  app.route('/', metricsRoutes(deps.metrics, deps.config.hub.authenticate_prometheus));
+  app.route('/', metricsRoutes(deps.metrics, () => deps.config.hub.authenticate_prometheus));
   app.route('/api', healthRoutes(deps.health));
   app.route('/api', apiRoutes(deps.api));
   app.route('/', logoRoutes(deps.config));
@@ -65,9 +71,15 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   for (const start of ['/oauth_login', '/oidc/login']) app.use(start, hostCheck);
   app.route('/', signInRoutes(deps.signIn));
   app.route('/', serverPageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, groups: deps.api.groups, secret: deps.signIn.secret }));
+  app.route('/', staticRoutes());
+  const sharePageDeps = { config: deps.config, users: deps.api.users, servers: deps.api.servers, sharing: deps.api.sharing, secret: deps.signIn.secret };
+  app.route('/', homeRoutes({
+    config: deps.config, users: deps.api.users, servers: deps.api.servers, secret: deps.signIn.secret,
+    memberOf: createMembership(deps.api.groups), sharePanel: (caller) => sharePanelFor(sharePageDeps, caller),
+  }));
   app.route('/', adminRoutes({ ...deps.api, secret: deps.signIn.secret }));
   app.route('/', tokenPageRoutes({ ...deps.api, secret: deps.signIn.secret }));
-  app.route('/', sharePageRoutes({ config: deps.config, users: deps.api.users, servers: deps.api.servers, sharing: deps.api.sharing, secret: deps.signIn.secret }));
+  app.route('/', sharePageRoutes(sharePageDeps));
   app.route('/', usagePageRoutes(deps.api));
   return app;
 }

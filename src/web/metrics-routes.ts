@@ -4,17 +4,20 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { HubMetrics } from '../metrics/hub-metrics.js';
 import type { AppEnv } from './env.js';
-import { requireScope } from './middleware/require-scope.js';
+import { checkScope } from './middleware/require-scope.js';
 
-export function metricsRoutes(metrics: Pick<HubMetrics, 'render' | 'contentType'>, authenticate: boolean): Hono<AppEnv> {
+/** `authenticate()` is asked per request: hub.authenticate_prometheus applies when hub.yaml is reloaded. */
+export function metricsRoutes(metrics: Pick<HubMetrics, 'render' | 'contentType'>, authenticate: () => boolean): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const serve: MiddlewareHandler<AppEnv> = async function metricsHandler(c) {
     const body = await metrics.render();
     return c.body(body, 200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
   };
   for (const path of ['/metrics', '/api/metrics']) {
-    if (authenticate) app.get(path, requireScope('read:metrics', 'unfiltered'), serve);
-    else app.get(path, serve);
+    app.get(path, async (c, next) => {
+      if (authenticate()) checkScope(c, ['read:metrics'], 'unfiltered');
+      await next();
+    }, serve);
   }
   return app;
 }

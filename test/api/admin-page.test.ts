@@ -117,7 +117,7 @@ describe('/hub/admin pages through many users', () => {
   it('refuses an offset or limit that is not an integer (400 naming it) and clamps out-of-range ones as the REST API does', async () => {
     const bad = await admin('?offset=abc');
     expect(bad.status).toBe(400);
-    expect(bad.html).toContain('offset must be an integer, got &#34;abc&#34;');
+    expect(bad.html).toContain('offset must be an integer, got &quot;abc&quot;');
     expect((await admin('?limit=1.5')).status).toBe(400);
     const negative = await admin('?offset=-5&limit=0');
     expect(names(negative.html)).toEqual(['admin']);

@@ -92,10 +92,11 @@ describe('the authorization-code flow', () => {
     expect(new URL(header.headers.get('location')!, 'http://x').pathname).toBe('/hub/login');
   });
 
-  it('gives bob 403 at the authorize step for alice\'s server', async () => {
+  it('gives bob 403 at the authorize step for alice\'s server, as a page a browser can show', async () => {
     const res = await authorize(await t.signIn('bob'));
     expect(res.status).toBe(403);
-    expect((await res.json()).message).toContain('/user/alice/');
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toMatch(/id="error-message">[^<]*\/user\/alice\//);
   });
 
   it('gives an admin 403 unless hub.admin_access is true, and then asks before signing them in to another user\'s server', async () => {

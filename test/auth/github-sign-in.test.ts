@@ -177,7 +177,7 @@ describe('GitHub sign-in with allow rules', () => {
     const html = await (await fetch(`${t.url}/hub/login?next=${encodeURIComponent(next)}`)).text();
     const href = /id="github-login" href="([^"]*)"/.exec(html)![1];
     expect(href).not.toMatch(/[<>'"]/);
-    expect(href.replaceAll('&#39;', "'").replaceAll('&#38;', '&')).toBe(`/hub/oauth_login?next=${encodeURIComponent(next)}`);
+    expect(href.replaceAll('&#39;', "'").replaceAll('&amp;', '&')).toBe(`/hub/oauth_login?next=${encodeURIComponent(next)}`);
     expect(html).not.toContain("'onmouseover=");
     expect(html).not.toContain('<b>');
   });

@@ -37,7 +37,12 @@ async function home(jar: CookieJar): Promise<string> {
   return res.text();
 }
 
-const stateOf = (html: string) => /id="server-status" data-state="([a-z]+)"/.exec(html)?.[1];
+const stateOf = (html: string) => /id="server-default" data-server="" data-state="([a-z]+)"/.exec(html)?.[1];
+/** The controls of the default server's card that are not hidden, in page order. */
+const shownControls = (html: string) => {
+  const card = html.slice(html.indexOf('id="server-default"'));
+  return [...card.matchAll(/<[a-z]+ [^>]*data-control="([a-z]+)"[^>]*>/g)].filter((m) => !/ hidden=""/.test(m[0])).map((m) => m[1]);
+};
 
 describe('the home page', () => {
   it('links a user to /hub/token and not to /hub/admin; an admin also to /hub/admin', async () => {
@@ -53,23 +58,24 @@ describe('the home page', () => {
     const jar = await signIn('alice');
     const stopped = await home(jar);
     expect(stateOf(stopped)).toBe('stopped');
-    expect(stopped).toContain('Your server is not running.');
+    expect(stopped).toContain('>Stopped</span>');
+    // One image only: Start posts at once, no options page between.
     expect(stopped).toContain('<form method="post" action="/hub/spawn/alice"');
-    expect(stopped).not.toContain('id="stop"');
+    expect(shownControls(stopped)).toEqual(['start']);
 
     expect(await t.hub.servers.start('alice', {}, { waitMs: 0 })).toBe('pending');
     const starting = await home(jar);
     expect(stateOf(starting)).toBe('starting');
-    expect(starting).toContain('href="/hub/spawn-pending/alice" id="pending-link"');
-    expect(starting).not.toContain('id="start"');
+    expect(starting).toContain('href="/hub/spawn-pending/alice" data-control="progress"');
+    expect(shownControls(starting)).toEqual(['progress', 'stop']);
 
     for (let i = 0; i < 300 && !t.hub.servers.get('alice')!.ready; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     const running = await home(jar);
     expect(stateOf(running)).toBe('running');
-    expect(running).toContain('Your server is running.');
-    expect(running).toContain('href="/user/alice/" id="server-link"');
+    expect(running).toContain('>Running</span>');
+    expect(running).toContain('href="/user/alice/" data-control="open"');
     expect(running).toContain('data-url="/hub/api/users/alice/server"');
-    expect(running).not.toContain('id="start"');
+    expect(shownControls(running)).toEqual(['open', 'stop']);
 
     await t.hub.servers.stop('alice');
     expect(stateOf(await home(jar))).toBe('stopped');

@@ -245,7 +245,7 @@ describe('GitHub, OpenID Connect and PAM on one hub', () => {
     const github = html.indexOf('id="github-login" href="/hub/oauth_login?next=%2Fhub%2Ftoken">Sign in with GitHub</a>');
     const oidc = html.indexOf('id="oidc-login" href="/hub/oidc/login?next=%2Fhub%2Ftoken">Sign in with Keycloak</a>');
     const separator = html.indexOf('role="separator"');
-    const form = html.indexOf('<form method="post" action="/hub/login?next=%2Fhub%2Ftoken" id="pam-login">');
+    const form = html.indexOf('<form method="post" action="/hub/login?next=%2Fhub%2Ftoken" id="pam-login"');
     expect([github, oidc, separator, form].every((at) => at > 0)).toBe(true);
     expect(github < oidc && oidc < separator && separator < form).toBe(true);
     expect(html).not.toContain('not configured');

@@ -15,7 +15,7 @@ import { DEFAULT_MIGRATIONS, openDatabase } from '../../src/db/open.js';
 import { createHub } from '../../src/hub.js';
 import { createLogger } from '../../src/log.js';
 import { createUserStore } from '../../src/users/store.js';
-import { escapeHtml } from '../../src/web/pages/layout.js';
+import { escaped } from '../helpers/escaped.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
 import { freePort } from '../helpers/free-port.js';
@@ -39,7 +39,7 @@ function sh(cmd: string, args: string[], input?: string): void {
   execFileSync(cmd, args, { input, stdio: ['pipe', 'ignore', 'pipe'] });
 }
 
-const errorOf = (html: string) => /<p class="error" role="alert">([^<]*)<\/p>/.exec(html)?.[1];
+const errorOf = (html: string) => /id="login-error">([^<]*)</.exec(html)?.[1];
 
 async function pamSignIn(t: TestHub, username: string, jar = new CookieJar()) {
   const res = await jar.fetch(`${t.url}/hub/login`, { method: 'POST', body: new URLSearchParams({ username, password: PASSWORD }) });
@@ -139,7 +139,7 @@ describe('one identity per name (auth.allow_shared_names off, the default)', () 
     const { res, jar, text } = await githubSignIn(t, name);
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
-    expect(text).toContain(escapeHtml(PAM_OWNED(name)));
+    expect(text).toContain(escaped(PAM_OWNED(name)));
     expect(text).toContain('ask an administrator');
     expect(jar.cookies.has('jupyterhub-hub-login')).toBe(false);
     // The host account still signs in as before.
@@ -151,7 +151,7 @@ describe('one identity per name (auth.allow_shared_names off, the default)', () 
     expect((await githubSignIn(t, name)).res.status).toBe(302);
     const { res, jar, text } = await pamSignIn(t, name);
     expect(res.status).toBe(403);
-    expect(errorOf(text)).toContain(escapeHtml(GITHUB_OWNED(name)));
+    expect(errorOf(text)).toContain(escaped(GITHUB_OWNED(name)));
     expect(jar.cookies.has('jupyterhub-hub-login')).toBe(false);
     expect((await githubSignIn(t, name)).res.status).toBe(302);
   });
@@ -162,7 +162,7 @@ describe('one identity per name (auth.allow_shared_names off, the default)', () 
     expect((await githubSignIn(t, name)).res.status).toBe(302);
     const { res, text } = await pamSignIn(t, name);
     expect(res.status).toBe(403);
-    expect(errorOf(text)).toContain(escapeHtml(GITHUB_OWNED(name)));
+    expect(errorOf(text)).toContain(escaped(GITHUB_OWNED(name)));
   });
 
   it('makes a member of admin_groups admin, and not admin at the next sign-in once they left the group', async () => {
@@ -332,7 +332,7 @@ describe('upgrading a database from before sign-in methods were recorded', () =>
     expect((await githubSignIn(t, name)).res.status).toBe(302);
     const { res, text } = await pamSignIn(t, name);
     expect(res.status).toBe(403);
-    expect(errorOf(text)).toContain(escapeHtml(GITHUB_OWNED(name)));
+    expect(errorOf(text)).toContain(escaped(GITHUB_OWNED(name)));
     expect((await fetch(`${t.url}/hub/home`, { headers: { cookie: cookieFor(strayId) }, redirect: 'manual' })).status).toBe(302);
     expect(await tokenNotes()).not.toContain('minted by the host account');
   });

@@ -37,6 +37,8 @@ export function pageIsolation(deps: { baseUrl: string }): MiddlewareHandler<AppE
   const userUrlPrefix = `${deps.baseUrl}hub/user/`;
   // Images every page may embed (the logo, the icon); they hold nothing about the visitor.
   const images = new Set(HUB_IMAGES.map((name) => `${deps.baseUrl}hub/${name}`));
+  // The pages' stylesheets and scripts (pages/static-assets.ts): the same bytes for everyone.
+  const staticPrefix = `${deps.baseUrl}hub/static/`;
 
   return async function pageIsolationMiddleware(c, next) {
     // Set before anything can throw: answers made through the context (errors included) carry them.
@@ -45,7 +47,7 @@ export function pageIsolation(deps: { baseUrl: string }): MiddlewareHandler<AppE
     const path = c.req.path;
     const page = !(path.startsWith(apiPrefix) || `${path}/` === apiPrefix) || path.startsWith(oauthPrefix);
     // JupyterHub lets script fetch its pages (their forms carry _xsrf); with users on the same origin that leaks it.
-    const scripted = dest !== undefined && dest !== 'document' && page && !images.has(path) && (c.req.method === 'GET' || c.req.method === 'HEAD')
+    const scripted = dest !== undefined && dest !== 'document' && page && !images.has(path) && !path.startsWith(staticPrefix) && (c.req.method === 'GET' || c.req.method === 'HEAD')
       && readCookie(c.req.header('cookie'), LOGIN_COOKIE) !== undefined;
     const refusal = () => new HttpError(403, `Hub pages are only served to a browser navigating to them: ${path} was requested for "${dest}" (a script, frame or embed). Open it from a link or the address bar.`);
     if (scripted && !path.startsWith(userUrlPrefix)) throw refusal();

@@ -2,7 +2,7 @@
 // image (and where the image choice comes from), controls to add, delete, start and stop, toggle admin, pick a
 // user's image from the catalog, and the groups.
 // Every action is a REST API call from the page (cookie + X-XSRFToken), so the API's scope checks apply.
-import { escapeHtml, layout } from './layout.js';
+import { escapeHtml, layout } from './legacy-layout.js';
 import { apiCallScript } from './api-call-script.js';
 
 export interface AdminRow {

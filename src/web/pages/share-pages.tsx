@@ -3,7 +3,8 @@
 // URL JupyterHub once put into its page unescaped (GHSA-c4gm-pwx9-9w8j) is an attribute value like any other here.
 import type { FC } from 'hono/jsx';
 import type { ScopeDescription } from '../../auth/scopes.js';
-import { layout } from './layout.js';
+import { Layout, renderPage } from './layout.js';
+import type { PageFrame } from './page-frame.js';
 
 export interface AcceptShareProps {
   user: string;
@@ -25,7 +26,7 @@ const AcceptShare: FC<AcceptShareProps> = (p) => (
       <a href={p.serverUrl} id="shared-server">{p.serverUrl}</a>
     </p>
     {!p.ready && (
-      <p class="error" id="not-running">
+      <p class="alert alert-warning" id="not-running">
         The server at {p.serverUrl} is not running. After accepting, you may need to ask {p.owner} to start it before you can open it.
       </p>
     )}
@@ -36,14 +37,14 @@ const AcceptShare: FC<AcceptShareProps> = (p) => (
       <ul id="scopes">
         {p.scopes.map((d) => <li data-scope={d.scope}>{d.description}{d.appliesTo ? ` Applies to ${d.appliesTo}.` : ''}</li>)}
       </ul>
-      <button type="submit" id="accept">Accept invitation</button>
+      <button type="submit" class="btn btn-primary" id="accept">Accept invitation</button>
       <p>After accepting the invitation, you will be redirected to <a href={p.next} id="next">{p.next}</a>.</p>
     </form>
   </>
 );
 
-export function acceptSharePage(props: AcceptShareProps): string {
-  return layout('Accept sharing invitation', (<AcceptShare {...props} />).toString());
+export function acceptSharePage(frame: PageFrame, props: AcceptShareProps): string {
+  return renderPage(<Layout frame={frame} title="Accept sharing invitation"><AcceptShare {...props} /></Layout>);
 }
 
 export interface LinkCreatedProps {
@@ -59,11 +60,11 @@ const LinkCreated: FC<LinkCreatedProps> = (p) => (
     <p>Send this link to the people you want to give access to your {p.server === '' ? 'default server' : `server ${p.server}`}.
       Whoever opens it while signed in to this hub and accepts gets access, until {p.expiresAt} or until you revoke it.
       It is shown only once.</p>
-    <p><input id="share-link" readonly size={90} value={p.url} aria-label="share link" /></p>
+    <p><input id="share-link" class="form-control" readonly value={p.url} aria-label="share link" /></p>
     <p><a href={p.home} id="back-home">Back to home</a></p>
   </>
 );
 
-export function linkCreatedPage(props: LinkCreatedProps): string {
-  return layout('Share link created', (<LinkCreated {...props} />).toString());
+export function linkCreatedPage(frame: PageFrame, props: LinkCreatedProps): string {
+  return renderPage(<Layout frame={frame} title="Share link created"><LinkCreated {...props} /></Layout>);
 }

@@ -143,8 +143,3 @@ export const SharePanel: FC<SharePanelProps> = (p) => (
     )}
   </div>
 );
-
-/** The panel as HTML, for today's string-built home page. */
-export function sharePanelHtml(props: SharePanelProps): string {
-  return (<SharePanel {...props} />).toString();
-}

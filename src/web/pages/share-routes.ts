@@ -18,8 +18,9 @@ import { iso } from '../api/models.js';
 import type { AppEnv } from '../env.js';
 import { xsrfToken } from '../middleware/csrf.js';
 import { signInRedirect } from '../middleware/require-user.js';
-import { sharePanelHtml, type SharePanelProps } from './share-panel.js';
+import type { SharePanelProps } from './share-panel.js';
 import { acceptSharePage, linkCreatedPage } from './share-pages.js';
+import { frameOf } from './page-frame.js';
 
 export interface SharePageDeps {
   config: HubConfig;
@@ -61,7 +62,7 @@ export function sharePageRoutes(deps: SharePageDeps): Hono<AppEnv> {
     if (!code) throw new HttpError(400, 'The link has no share code (?code=…): ask for the link again');
     const { code: row, server } = sharing.invitation(me.user, code);
     c.header('Cache-Control', 'no-store');
-    return c.html(acceptSharePage({
+    return c.html(acceptSharePage(frameOf(c), {
       user: me.user.name, owner: row.owner, server: row.serverName, serverUrl: serverUrl(config, row.owner, row.serverName),
       ready: server.view.ready, scopes: describeScopes(row.scopes, me.user.name), code, xsrf: xsrfOf(me.caller),
       next: nextUrl(c, row.owner, row.serverName),
@@ -108,15 +109,15 @@ export function sharePageRoutes(deps: SharePageDeps): Hono<AppEnv> {
     const { code, row } = sharing.issueCode(me.caller.scopes, field(f, 'owner'), field(f, 'server'), { expires_in: seconds });
     const origin = config.urls.configuredOrigin || new URL(c.req.url).origin;
     c.header('Cache-Control', 'no-store');
-    return c.html(linkCreatedPage({ url: `${origin}${acceptUrl(config, code)}`, server: row.serverName, expiresAt: iso(row.expiresAt) ?? '', home }));
+    return c.html(linkCreatedPage(frameOf(c), { url: `${origin}${acceptUrl(config, code)}`, server: row.serverName, expiresAt: iso(row.expiresAt) ?? '', home }));
   });
 
   return app;
 }
 
 /** The home page's sharing panel for the signed-in caller, as HTML (empty when the caller is not a user). */
-export function sharePanelFor(deps: SharePageDeps, caller: Caller | null): string {
-  if (!caller || caller.kind !== 'user') return '';
+export function sharePanelFor(deps: SharePageDeps, caller: Caller | null): SharePanelProps | null {
+  if (!caller || caller.kind !== 'user') return null;
   const name = caller.name;
   const { scopes } = caller;
   const mine = (server: string) => ({ user: name, server: `${name}/${server}` });
@@ -139,5 +140,5 @@ export function sharePanelFor(deps: SharePageDeps, caller: Caller | null): strin
       owner: s.owner, server: s.serverName, url: serverUrl(deps.config, s.owner, s.serverName), group: s.group, ready: deps.servers.get(s.owner, s.serverName)?.ready ?? false,
     })),
   };
-  return sharePanelHtml(props);
+  return props;
 }

@@ -6,7 +6,8 @@ import { parseUsageQuery, usageReport } from '../../usage/usage-report.js';
 import type { ApiDeps } from '../api/deps.js';
 import type { AppEnv } from '../env.js';
 import { signInRedirect } from '../middleware/require-user.js';
-import { escapeHtml, layout } from './layout.js';
+import { Layout, renderPage } from './layout.js';
+import { frameOf } from './page-frame.js';
 import { UsagePanel } from './usage-panel.js';
 
 export function usagePageRoutes(deps: Pick<ApiDeps, 'config' | 'usage'>): Hono<AppEnv> {
@@ -23,7 +24,9 @@ export function usagePageRoutes(deps: Pick<ApiDeps, 'config' | 'usage'>): Hono<A
     const csv = new URLSearchParams({ since: query.since, until: query.until, format: 'csv' });
     if (query.group !== null) csv.set('group', query.group);
     const panel = <UsagePanel report={report} formAction={`${base}hub/admin/usage`} csvHref={`${base}hub/api/usage?${csv}`} />;
-    return c.html(layout('Usage', `<p><a href="${escapeHtml(`${base}hub/admin`)}">Admin</a></p>${String(panel)}`));
+    return c.html(renderPage(
+      <Layout frame={frameOf(c)} title="Usage"><p><a href={`${base}hub/admin`}>Admin</a></p>{panel}</Layout>,
+    ));
   });
   return app;
 }

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { resolveGrant } from '../../auth/oauth-clients.js';
 import { TOKEN_LIMITS } from '../../auth/token-limits.js';
-import { describeScopes, type ScopeDescription } from '../../auth/scopes.js';
+import { describeScopes } from '../../auth/scopes.js';
 import { serviceOfClient } from '../../services/service-specs.js';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
@@ -12,7 +12,9 @@ import { signInRedirect } from '../middleware/require-user.js';
 import { describeIssues } from './body.js';
 import { oauthTokenForm } from './bodies.js';
 import type { ApiDeps } from './deps.js';
-import { escapeHtml, layout } from '../pages/layout.js';
+import { ConsentPage } from '../pages/consent-page.js';
+import { renderPage } from '../pages/layout.js';
+import { frameOf } from '../pages/page-frame.js';
 
 /**
  * What a client opens, from the access scope its registration carries: a server (`access:servers!server=alice/`)
@@ -76,10 +78,10 @@ export function oauth2Routes(deps: ApiDeps): Hono<AppEnv> {
       : !(serviceOfClient(deps.config, client.identifier)?.oauth?.noConfirm ?? false) && !alreadyAuthorized(user.id, client.identifier, scopes);
     if (confirm && c.req.method !== 'POST') {
       c.header('Cache-Control', 'no-store');
-      return c.html(consentPage({
-        description: client.description || access, owner, redirectUri: client.redirectUri,
-        scopes: describeScopes(scopes, user.name), xsrf: deps.xsrfToken?.(caller.sessionId ?? '') ?? null,
-      }));
+      return c.html(renderPage(
+        <ConsentPage frame={frameOf(c)} description={client.description || access} owner={owner} redirectUri={client.redirectUri}
+          scopes={describeScopes(scopes, user.name)} xsrf={deps.xsrfToken?.(caller.sessionId ?? '') ?? null} />,
+      ));
     }
     if (dropped.length > 0) {
       c.var.log.warn({ client: client.identifier, user: user.name, dropped, granted: scopes }, 'OAuth client asked for scopes beyond what it may be granted; granting only the rest');
@@ -163,19 +165,4 @@ function parseBasic(header: string | undefined): { id: string; secret: string } 
 
 function oauthError(c: Context<AppEnv>, status: 400 | 401, error: string, description: string): Response {
   return c.json({ error, error_description: description }, status);
-}
-
-function consentPage(o: { description: string; owner: string | null; redirectUri: string; scopes: ScopeDescription[]; xsrf: string | null }): string {
-  const e = escapeHtml;
-  const items = o.scopes.map((d) => `<li data-scope="${e(d.scope)}">${e(d.description)}${d.appliesTo ? ` Applies to ${e(d.appliesTo)}.` : ''}</li>`).join('\n');
-  // The form posts back to the same URL (query and all), where the grant is worked out again: nothing in the
-  // form widens it. The CSRF middleware checks the POST.
-  return layout('Authorize access', `<h1>Authorize access</h1>
-<p>You are about to sign in to <strong>${e(o.description)}</strong> (OAuth URL: <code>${e(o.redirectUri)}</code>)${o.owner === null ? '' : `, which belongs to <strong>${e(o.owner)}</strong>`}.</p>
-<p>This will grant it permission to:</p>
-<ul id="scopes">
-${items}
-</ul>
-<form method="post">${o.xsrf ? `<input type="hidden" name="_xsrf" value="${e(o.xsrf)}">` : ''}
-<button type="submit" id="authorize">Authorize</button> <a href="javascript:history.back()">Cancel</a></form>`);
 }

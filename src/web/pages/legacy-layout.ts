@@ -1,4 +1,4 @@
-// The frame every hub page shares. Pages are plain strings: values are escaped here, once.
+// The string frame the admin page still uses until it moves to layout.tsx (issue 13, point 7); delete with it.
 
 export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

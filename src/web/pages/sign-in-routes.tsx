@@ -1,6 +1,6 @@
 // The browser sign-in flow: /hub/login (the page, and the PAM form's POST), /hub/oauth_login and /hub/oauth_callback
-// (GitHub, JupyterHub's paths), /hub/oidc/login and /hub/oidc/callback (OpenID Connect), /hub/logout, /hub/home and
-// /hub/. Each method's authenticate() says who the person is, completeSignIn() whether and as whom they get in
+// (GitHub, JupyterHub's paths), /hub/oidc/login and /hub/oidc/callback (OpenID Connect), /hub/logout and /hub/
+// (/hub/home is home-routes.tsx). Each method's authenticate() says who the person is, completeSignIn() whether and as whom they get in
 // (auth/authenticator.ts), and this layer alone sets cookies and starts the session.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -22,11 +22,11 @@ import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
 import { parseUsername } from '../../users/username.js';
 import type { AppEnv } from '../env.js';
-import type { Caller } from '../../auth/caller.js';
 import { endSession, startSession } from '../session-cookies.js';
-import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie, xsrfToken } from '../middleware/csrf.js';
-import { homePage } from './home-page.js';
-import { loginPage } from './login-page.js';
+import { clearXsrfCookie, FORM_LIMIT_BYTES, setXsrfCookie, xsrfCookie } from '../middleware/csrf.js';
+import { renderPage } from './layout.js';
+import { LoginPage } from './login-page.js';
+import { frameOf } from './page-frame.js';
 
 export interface SignInDeps {
   config: HubConfig;
@@ -40,8 +40,6 @@ export interface SignInDeps {
   throttle: LoginThrottle;
   /** The server state machine, for the home page's "running / starting / stopped" (absent: shown as stopped). */
   servers?: Pick<Servers, 'get'> | null;
-  /** The home page's sharing panel for the caller, as HTML (share-routes.ts's sharePanelFor). */
-  sharePanel?: (caller: Caller | null) => string;
   /** Every PAM attempt takes at least this long, so timing does not tell a wrong password from an unknown user. */
   pamAnswerMs?: number;
 }
@@ -86,14 +84,14 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     return server?.ready ? server.url : `${hubPrefix}/spawn`;
   };
 
-  const page = (next: string | null, extra: { error?: string; username?: string } = {}) =>
-    loginPage({ hubPrefix, oauth: offered(), pamEnabled: deps.pam !== null, next, adminNotice: adminNotice(config), ...extra });
+  const page = (c: Context<AppEnv>, next: string | null, extra: { error?: string; username?: string } = {}) =>
+    renderPage(<LoginPage frame={frameOf(c)} oauth={offered()} pamEnabled={deps.pam !== null} next={next} adminNotice={adminNotice(config)} {...extra} />);
 
   app.get('/login', (c) => {
     const next = safeNext(c.req.query('next'), base);
     const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
     if (signedIn !== null) return c.redirect(next ?? landing(signedIn.user.name), 302);
-    return c.html(page(next));
+    return c.html(page(c, next));
   });
 
   const formLimit = bodyLimit({
@@ -117,7 +115,7 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
     const shownName = rawName.slice(0, 64);
     const answer = async (status: 403 | 429, error: string, headers: Record<string, string> = {}) => {
       await padUntil(started + pamAnswerMs);
-      return c.html(page(next, { error, username: shownName }), status, headers);
+      return c.html(page(c, next, { error, username: shownName }), status, headers);
     };
 
     // Reserved before PAM is asked, so guesses made while others wait for their answer are counted too.
@@ -195,13 +193,6 @@ export function signInRoutes(deps: SignInDeps): Hono<AppEnv> {
   };
   app.get('/logout', logout);
   app.post('/logout', logout);
-
-  app.get('/home', (c) => {
-    const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));
-    if (signedIn === null) return c.redirect(`${hubPrefix}/login?next=${encodeURIComponent(home)}`, 302);
-    const { name, admin } = signedIn.user;
-    return c.html(homePage({ baseUrl: base, name, admin, xsrf: xsrfToken(deps.secret, signedIn.sessionId), server: deps.servers?.get(name) ?? null, panel: deps.sharePanel?.(c.get('caller') ?? null) }));
-  });
 
   const root = (c: Context<AppEnv>) => {
     const signedIn = sessions.fromCookieHeader(c.req.header('cookie'));

@@ -1,11 +1,14 @@
-// The one place errors become responses: JSON {status, message} under /api/, an HTML page elsewhere.
+// The one place errors become responses: JSON {status, message} under /api/, an HTML page elsewhere (and at the
+// OAuth provider's authorize step, a page a browser navigates to).
 import type { Context } from 'hono';
 import { HttpError } from '../errors.js';
 import type { AppEnv } from './env.js';
-import { errorPage } from './pages/error-page.js';
+import { ErrorPage } from './pages/error-page.js';
+import { renderPage } from './pages/layout.js';
+import { frameOf } from './pages/page-frame.js';
 
 export function isApiPath(path: string): boolean {
-  return /\/hub\/api(\/|$)/.test(path);
+  return /\/hub\/api(\/|$)/.test(path) && !/\/hub\/api\/oauth2\/authorize$/.test(path);
 }
 
 export function renderError(err: unknown, c: Context<AppEnv>): Response {
@@ -18,5 +21,5 @@ export function renderError(err: unknown, c: Context<AppEnv>): Response {
   if (isApiPath(c.req.path)) {
     return c.json({ status, message }, status as 400, headers);
   }
-  return c.html(errorPage(status, message), status as 400, headers);
+  return c.html(renderPage(<ErrorPage frame={frameOf(c)} status={status} message={message} />), status as 400, headers);
 }
