@@ -28,7 +28,7 @@ describe('a hub whose hub.yaml names no admin', () => {
     const page = await t.request('/hub/login');
     expect(page.status).toBe(200);
     const html = await page.text();
-    expect(html).toMatch(/<p class="notice" id="no-admin">No admin is named, so nobody can manage users or servers\. To name an admin, set auth\.admin_users in hub\.yaml \(with docker compose: BERTH_ADMIN=&#60;your login&#62;/);
+    expect(html).toMatch(/id="no-admin">No admin is named, so nobody can manage users or servers\. To name an admin, set auth\.admin_users in hub\.yaml \(with docker compose: BERTH_ADMIN=&lt;your login&gt;/);
     await waitFor(() => expect(log.lines.find((l) => l.level === 'warn' && String(l.msg).startsWith('No admin is named'))?.msg)
       .toContain('set auth.admin_users in hub.yaml (with docker compose: BERTH_ADMIN=<your login>'));
   });
