@@ -56,8 +56,10 @@ describe('/hub/admin over HTTP', () => {
     const res = await t.request('/hub/admin', { headers: { Cookie: await t.signIn('admin') } });
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toMatch(/<tr data-user="alice">[\s\S]*?running[\s\S]*?base <small>\(default\)/);
-    expect(html).toMatch(/<tr data-user="pinned">[\s\S]*?gpu \(pinned in hub.yaml\)/);
+    const row = (name: string) => html.match(new RegExp(`<tr data-user="${name}">([\\s\\S]*?)</tr>`))?.[1] ?? '';
+    expect(row('alice')).toMatch(/data-status="">running<[\s\S]*?data-next-image="">base <span[^>]*>\(default\)/);
+    expect(row('pinned')).toMatch(/data-next-image="">gpu <span[^>]*>\(pinned in hub.yaml\)/);
+    expect(row('pinned')).not.toContain('<select');
   });
 
   it('lets an API token not stand in for the login cookie', async () => {
@@ -70,7 +72,7 @@ describe('/hub/admin pages through many users', () => {
   let many: ApiApp;
   let cookie: string;
   const names = (html: string) => [...html.matchAll(/<tr data-user="([^"]+)">/g)].map((m) => m[1]);
-  const link = (html: string, rel: string) => [...html.matchAll(/<a href="([^"]+)" rel="([^"]+)">/g)].find((m) => m[2] === rel)?.[1]?.replace(/&#38;/g, '&');
+  const link = (html: string, rel: string) => [...html.matchAll(/<a class="page-link" href="([^"]+)" rel="([^"]+)">/g)].find((m) => m[2] === rel)?.[1]?.replace(/&amp;|&#38;/g, '&');
   const admin = async (query = '') => {
     const res = await many.request(`/hub/admin${query}`, { headers: { Cookie: cookie } });
     return { status: res.status, html: await res.text() };
@@ -117,7 +119,7 @@ describe('/hub/admin pages through many users', () => {
   it('refuses an offset or limit that is not an integer (400 naming it) and clamps out-of-range ones as the REST API does', async () => {
     const bad = await admin('?offset=abc');
     expect(bad.status).toBe(400);
-    expect(bad.html).toContain('offset must be an integer, got &#34;abc&#34;');
+    expect(bad.html).toContain('offset must be an integer, got &quot;abc&quot;');
     expect((await admin('?limit=1.5')).status).toBe(400);
     const negative = await admin('?offset=-5&limit=0');
     expect(names(negative.html)).toEqual(['admin']);
@@ -136,17 +138,20 @@ describe('/hub/admin pages through many users', () => {
 });
 
 describe('/hub/admin in a browser', () => {
-  it('picks a user\'s image from the catalog, toggles admin and adds users', async () => {
+  it('picks a user\'s image from the catalog, makes a user admin through Edit and adds users', async () => {
     await signInBrowser('admin');
     const page = await browser.newPage();
     await page.goto(`${origin}/hub/admin`);
     await Promise.all([page.waitForEvent('load'), page.getByLabel('Image for alice').selectOption('gpu')]);
     await expect.poll(() => t.deps.users.get('alice')?.adminImage).toBe('gpu');
     await page.waitForLoadState('load');
-    expect(await page.locator('tr[data-user="alice"] .image-now').textContent()).toBe('gpu (admin)');
+    expect(await page.locator('tr[data-user="alice"] .image-now').textContent()).toBe("gpu (admin's pick)");
 
-    await Promise.all([page.waitForEvent('load'), page.getByLabel('bob is admin').check()]);
+    await page.getByLabel('Edit bob').click();
+    await page.getByLabel('Admin', { exact: true }).check();
+    await Promise.all([page.waitForEvent('load'), page.locator('#edit-save').click()]);
     await expect.poll(() => t.deps.users.get('bob')?.admin).toBe(true);
+    expect(await page.locator('tr[data-user="bob"] [data-admin]').textContent()).toBe('admin');
 
     await page.getByLabel('User names').fill('newbie1\nnewbie2');
     await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Add users' }).click()]);
@@ -160,25 +165,28 @@ describe('/hub/admin in a browser', () => {
   it('starts and stops servers, deletes users and manages groups', async () => {
     await signInBrowser('admin');
     const page = await browser.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
     await page.goto(`${origin}/hub/admin`);
-    await Promise.all([page.waitForEvent('load'), page.getByLabel("Stop alice's server").click()]);
-    expect(t.hub.servers.get('alice')?.status).toBe('stopped');
-    expect(await page.locator('tr[data-user="alice"] .status').textContent()).toBe('stopped');
-    await Promise.all([page.waitForEvent('load'), page.getByLabel("Start bob's server").click()]);
-    expect(await page.locator('tr[data-user="bob"] .status').textContent()).toBe('running');
+    await page.getByLabel("Stop alice's server").click();
+    await expect.poll(() => t.hub.servers.get('alice')?.status).toBe('stopped');
+    await expect.poll(() => page.locator('tr[data-user="alice"] .status').textContent()).toBe('stopped');
+    await page.getByLabel("Start bob's server").click();
+    await expect.poll(() => page.locator('tr[data-user="bob"] .status').textContent()).toBe('running');
+    expect(t.hub.servers.get('bob')?.status).toBe('running');
     t.deps.users.ensure('leaver');
     await page.reload();
-    await Promise.all([page.waitForEvent('load'), page.getByLabel('Delete leaver').click()]);
+    await page.getByLabel('Delete leaver').click();
+    expect(await page.locator('#confirm-text').textContent()).toContain('Delete user leaver?');
+    await Promise.all([page.waitForEvent('load'), page.locator('#confirm-ok').click()]);
     await expect.poll(() => t.deps.users.get('leaver')).toBeNull();
 
     await page.getByLabel('New group name').fill('team');
     await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Create group' }).click()]);
-    await page.getByLabel('Member of team').fill('bob');
-    await Promise.all([page.waitForEvent('load'), page.locator('button.add-member[data-group="team"]').click()]);
+    await page.getByLabel('Add a member to team').fill('bob');
+    await Promise.all([page.waitForEvent('load'), page.locator('tr[data-group="team"] form[data-action="add-member"] button').click()]);
     await expect.poll(() => t.deps.groups.members('team')).toEqual(['bob']);
-    expect(await page.locator('tr[data-group="team"] .members').textContent()).toBe('bob');
-    await Promise.all([page.waitForEvent('load'), page.getByLabel('Delete group team').click()]);
+    expect(await page.locator('tr[data-group="team"] .members [data-member]').evaluateAll((els) => els.map((e) => e.getAttribute('data-member')))).toEqual(['bob']);
+    await page.getByLabel('Delete group team').click();
+    await Promise.all([page.waitForEvent('load'), page.locator('#confirm-ok').click()]);
     await expect.poll(() => t.deps.groups.get('team')).toBeNull();
     await page.close();
   });
@@ -189,7 +197,7 @@ describe('/hub/admin in a browser', () => {
     await page.goto(`${origin}/hub/admin`);
     // Remove a catalog label between page load and the change: the API answers 400 and the page says so.
     await page.evaluate(() => {
-      const select = document.querySelector('select[data-user="bob"]') as HTMLSelectElement;
+      const select = document.querySelector('tr[data-user="bob"] select') as HTMLSelectElement;
       const option = document.createElement('option');
       option.value = 'gone';
       select.append(option);
@@ -211,7 +219,7 @@ describe('/hub/admin in a browser', () => {
     await expect.poll(() => t.deps.users.get('bob')?.adminImage).toBe('gpu');
     await page.waitForLoadState('load');
     expect(new URL(page.url()).searchParams.get('offset')).toBe('2');
-    expect(await page.locator('tr[data-user="bob"] .image-now').textContent()).toBe('gpu (admin)');
+    expect(await page.locator('tr[data-user="bob"] .image-now').textContent()).toBe("gpu (admin's pick)");
     t.deps.users.update('bob', { adminImage: null });
 
     await page.getByLabel('Filter users by name').fill('PIN');
