@@ -137,6 +137,64 @@ describe('/hub/admin pages through many users', () => {
   });
 });
 
+describe('/hub/admin at 10,000 users', () => {
+  let big: ApiApp;
+  let cookie: string;
+  const names = (html: string) => [...html.matchAll(/<tr data-user="([^"]+)">/g)].map((m) => m[1]);
+  const links = (html: string) => Object.fromEntries([...html.matchAll(/<a class="page-link" href="([^"]+)" rel="([^"]+)">/g)].map((m) => [m[2], m[1]!.replace(/&amp;/g, '&')]));
+  const admin = async (query = '') => {
+    const res = await big.request(`/hub/admin${query}`, { headers: { Cookie: cookie } });
+    return { status: res.status, html: await res.text() };
+  };
+  const user = (i: number) => `user${String(i).padStart(5, '0')}`;
+
+  beforeAll(async () => {
+    big = createApiApp({ spawner: { allow_named_servers: true } });
+    big.deps.users.ensure('admin', { admin: true });
+    big.deps.users.createMany(Array.from({ length: 10_000 }, (_, i) => user(i + 1)));
+    await big.startServer('user09999');
+    await big.hub.servers.start('user05001', {}, { server: 'work' });
+    cookie = await big.signIn('admin');
+  }, 120_000);
+  afterAll(() => big?.close());
+
+  it('renders only the 50 users of the page, with pagination links to the first, previous, next and last pages', async () => {
+    const first = await admin();
+    expect(names(first.html)).toEqual(['admin', ...Array.from({ length: 49 }, (_, i) => user(i + 1))]);
+    expect(first.html).toContain('Users 1–50 of 10,001');
+    expect(links(first.html)).toEqual({ next: '/hub/admin?offset=50&limit=50', last: '/hub/admin?offset=10000&limit=50' });
+    const deep = await admin('?offset=5000');
+    expect(names(deep.html)).toHaveLength(50);
+    expect(names(deep.html)[0]).toBe(user(5000));
+    expect(links(deep.html)).toEqual({
+      first: '/hub/admin?offset=0&limit=50', prev: '/hub/admin?offset=4950&limit=50',
+      next: '/hub/admin?offset=5050&limit=50', last: '/hub/admin?offset=10000&limit=50',
+    });
+    // A named server of a user on the page is shown with the default one.
+    expect(deep.html).toMatch(/<tr data-user="user05001">[\s\S]*?<li[^>]*data-server="work" data-state="running"/);
+    const last = await admin('?offset=10000');
+    expect(names(last.html)).toEqual([user(10000)]);
+  });
+
+  it('sorts on the server, keeping the sort and the filter in the pagination links', async () => {
+    const running = await admin('?sort=running');
+    expect(names(running.html).slice(0, 2)).toEqual(['user05001', 'user09999']);
+    expect(running.html).toMatch(/<option value="running" selected="">Running first<\/option>/);
+    expect(links(running.html).next).toBe('/hub/admin?offset=50&limit=50&sort=running');
+    const byName = await admin('?sort=name&name_filter=user0999&limit=5');
+    expect(names(byName.html)).toEqual(['user09990', 'user09991', 'user09992', 'user09993', 'user09994']);
+    expect(links(byName.html).next).toBe('/hub/admin?offset=5&limit=5&name_filter=user0999&sort=name');
+    expect(names((await admin('?sort=admin&limit=1')).html)).toEqual(['admin']);
+    expect(names((await admin('?sort=last_activity&limit=1')).html)).toEqual(['user09999']);
+  });
+
+  it('refuses an unknown sort with a 400 that lists the sorts', async () => {
+    const bad = await admin('?sort=password');
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('sort must be one of id, name, admin, last_activity, running, got &quot;password&quot;');
+  });
+});
+
 describe('/hub/admin in a browser', () => {
   it('picks a user\'s image from the catalog, makes a user admin through Edit and adds users', async () => {
     await signInBrowser('admin');
