@@ -286,4 +286,44 @@ describe('/hub/admin in a browser', () => {
     expect(await page.locator('#paging').textContent()).toBe('Users 1–1 of 1 matching “pin”');
     await page.close();
   });
+
+  it('opens another user\'s server only with hub.admin_access, and says why it is not offered otherwise', async () => {
+    await signInBrowser('admin');
+    const page = await browser.newPage();
+    await page.goto(`${origin}/hub/admin`);
+    expect(await page.getByLabel("Open alice's server").count()).toBe(0);
+    expect(await page.locator('#open-off').innerText()).toContain('hub.admin_access: false');
+    await page.close();
+
+    const open = createApiApp({ hub: { admin_access: true } });
+    try {
+      open.deps.users.ensure('admin', { admin: true });
+      await open.startServer('alice');
+      const html = await (await open.request('/hub/admin', { headers: { Cookie: await open.signIn('admin') } })).text();
+      expect(html).toMatch(/<a class="btn btn-sm btn-outline-primary" href="\/user\/alice\/"[^>]*aria-label="Open alice&#39;s server">Open<\/a>/);
+      expect(html).not.toContain('id="open-off"');
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('shuts the hub down after a confirmation, and not on Cancel', async () => {
+    await signInBrowser('admin');
+    const page = await browser.newPage();
+    await page.goto(`${origin}/hub/admin`);
+    let stopped = false;
+    void t.hub.closed.then(() => { stopped = true; });
+    await page.getByRole('button', { name: 'Shutdown hub' }).click();
+    expect(await page.locator('#confirm-text').innerText()).toContain('Shut the hub down?');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('#confirm').isVisible()).toBe(false);
+    expect(await page.locator('#result').innerText()).toBe('');
+    expect(stopped).toBe(false);
+    await page.getByRole('button', { name: 'Shutdown hub' }).click();
+    await page.locator('#confirm-ok').click();
+    await expect.poll(() => page.locator('#result').innerText()).toBe('The hub is shutting down.');
+    await t.hub.closed;
+    expect(stopped).toBe(true);
+    await page.close();
+  });
 });
