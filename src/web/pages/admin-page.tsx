@@ -84,7 +84,7 @@ export function AdminPage(props: AdminPageProps) {
       <div id="admin" data-api={`${hub}/api`} data-states={`${hub}/admin/servers`} data-xsrf={props.xsrf}>
         <div class="d-flex flex-wrap align-items-center gap-2 mb-3">
           <h1 class="h3 mb-0 me-auto">Users</h1>
-          <button type="button" class="btn btn-outline-success" id="start-all">Start all</button>
+          <button type="button" class="btn btn-outline-primary" id="start-all">Start all</button>
           <button type="button" class="btn btn-outline-danger" id="stop-all">Stop all</button>
           <button type="button" class="btn btn-danger" id="shutdown">Shutdown hub</button>
         </div>
@@ -204,7 +204,7 @@ function ServerLine({ user, server, open }: { user: string; server: AdminServer;
       <span class="small" data-running="" hidden={server.running === undefined}>
         running <span class="fw-semibold" data-running-image="">{server.running === undefined ? '' : (server.running ?? 'spawner.image')}</span>
       </span>
-      <button type="button" class="btn btn-sm btn-outline-success" data-action="start" data-when={when('start')} hidden={hidden('start')} aria-label={`Start ${whose}`}>Start</button>
+      <button type="button" class="btn btn-sm btn-outline-primary" data-action="start" data-when={when('start')} hidden={hidden('start')} aria-label={`Start ${whose}`}>Start</button>
       <button type="button" class="btn btn-sm btn-outline-danger" data-action="stop" data-when={when('stop')} hidden={hidden('stop')} aria-label={`Stop ${whose}`}>Stop</button>
       {open ? <a class="btn btn-sm btn-outline-primary" href={server.url} data-when={when('open')} hidden={hidden('open')} aria-label={`Open ${whose}`}>Open</a> : null}
     </li>

@@ -33,11 +33,16 @@ const PAGE_SCRIPT = `(() => {
 })();
 `;
 
-/** Bootstrap's defaults plus what it lacks: a focus ring on every control, and tables that scroll, not overflow. */
+/** Bootstrap's defaults plus what it lacks: a focus ring on every control, tables that scroll instead of overflowing (their
+ * visually hidden headers included, which are positioned),
+ * and outline buttons legible on the dark theme (Bootstrap keeps their light-theme colours, under 4.5:1 on dark). */
 const PAGE_STYLE = `:focus-visible{outline:3px solid var(--bs-focus-ring-color,#86b7fe);outline-offset:2px}
 .navbar-brand img{height:32px;width:auto}
 .skip-link{position:absolute;left:-10000px}.skip-link:focus{left:1rem;top:.5rem;z-index:1000;background:var(--bs-body-bg);padding:.5rem}
-.table-responsive{max-width:100%}
+.table-responsive{max-width:100%;position:relative}
+[data-bs-theme=dark] .btn-outline-primary{--bs-btn-color:var(--bs-primary-text-emphasis);--bs-btn-border-color:var(--bs-primary-text-emphasis)}
+[data-bs-theme=dark] .btn-outline-secondary{--bs-btn-color:var(--bs-secondary-text-emphasis);--bs-btn-border-color:var(--bs-secondary-text-emphasis)}
+[data-bs-theme=dark] .btn-outline-danger{--bs-btn-color:var(--bs-danger-text-emphasis);--bs-btn-border-color:var(--bs-danger-text-emphasis)}
 code.token-value{word-break:break-all}
 `;
 
