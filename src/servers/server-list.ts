@@ -122,8 +122,7 @@ export function pageUsers(db: Db, config: Pick<HubConfig, 'urls'>, query: UserPa
   if (query.named && rows.length > 0) {
     const byUser = new Map<number, ServerView[]>(rows.map((r) => [r.user.id, []]));
     const names = new Map(rows.map((r) => [r.user.id, r.user.name]));
-    const named = db.select().from(serversTable)
-      .where(and(inArray(serversTable.userId, [...byUser.keys()]), ne(serversTable.name, ''))).orderBy(asc(serversTable.name)).all();
+    const named = namedStatement(db).all({ ids: JSON.stringify([...byUser.keys()]) });
     for (const s of named) byUser.get(s.userId)?.push(serverView(config, names.get(s.userId)!, s));
     return { rows: rows.map((r) => ({ ...r, named: byUser.get(r.user.id) ?? [] })), total: query.count ? statements.count.get(params)?.n ?? 0 : null };
   }
@@ -188,6 +187,19 @@ function prepare(db: Db, shape: Pick<UserPageQuery, 'state' | 'sort' | 'descendi
       .orderBy(...order).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')))).orderBy(...order).prepare()
     : select.where(where).orderBy(...order).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')).prepare();
   return { page, count: prepareCount(db, shape, where) };
+}
+
+/** The named servers of a page's users (ids as a JSON array), prepared once per database like the page queries. */
+const namedStatements = new WeakMap<Db, ReturnType<typeof prepareNamed>>();
+function namedStatement(db: Db) {
+  let statement = namedStatements.get(db);
+  if (!statement) namedStatements.set(db, (statement = prepareNamed(db)));
+  return statement;
+}
+function prepareNamed(db: Db) {
+  return db.select().from(serversTable)
+    .where(and(sql`${serversTable.userId} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`, ne(serversTable.name, '')))
+    .orderBy(asc(serversTable.name)).prepare();
 }
 
 /** Users with a server in a state: ready = running; active = not stopped; inactive = no active server. */

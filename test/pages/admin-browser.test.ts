@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 const row = (name: string) => page.locator(`tr[data-user="${name}"]`);
-const line = (user: string, server = '') => row(user).locator(`li[data-server="${server}"]`);
+const line = (user: string, server = '') => row(user).locator(`div[data-server="${server}"]`);
 const stateOf = (user: string, server = '') => line(user, server).getAttribute('data-state');
 const admin = async (query = '') => {
   await page.goto(`${t.url}/hub/admin${query}`);
@@ -116,13 +116,13 @@ describe("another user's servers", () => {
     await row('bob').getByRole('button', { name: "Start bob's server" }).click();
     await waitFor(() => expect(stateOf('bob')).resolves.toBe('running'), { timeoutMs: 60_000 });
     expect(t.hub.servers.get('bob')).toMatchObject({ ready: true, imageLabel: 'base' });
-    expect(await line('bob').locator('[data-running-image]').innerText()).toBe('base');
+    expect(await line('bob').locator('[data-running]').innerText()).toBe('base');
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 
     // Pin another image: the next start gets it, the running server keeps its own.
     await Promise.all([page.waitForEvent('load'), page.getByLabel('Image for bob').selectOption('other')]);
     expect(t.users.get('bob')?.adminImage).toBe('other');
-    expect(await line('bob').locator('[data-running-image]').innerText()).toBe('base');
+    expect(await line('bob').locator('[data-running]').innerText()).toBe('base');
     expect(await row('bob').locator('[data-next-image]').innerText()).toBe("other (admin's pick)");
 
     await row('bob').getByRole('button', { name: "Stop bob's server" }).click();
@@ -135,7 +135,7 @@ describe("another user's servers", () => {
     await waitFor(() => expect(stateOf('bob')).resolves.toBe('running'), { timeoutMs: 60_000 });
     expect(t.hub.servers.get('bob')?.imageLabel).toBe('other');
     await page.reload();
-    expect(await line('bob').locator('[data-running-image]').innerText()).toBe('other');
+    expect(await line('bob').locator('[data-running]').innerText()).toBe('other');
     // hub.admin_access is off: no Open, and the page says why.
     expect(await row('bob').getByRole('link', { name: "Open bob's server" }).count()).toBe(0);
     expect(await page.locator('#open-off').isVisible()).toBe(true);

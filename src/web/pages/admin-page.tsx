@@ -99,7 +99,7 @@ export function AdminPage(props: AdminPageProps) {
           </p>
         )}
         <div class="table-responsive">
-          <table class="table table-sm align-middle" id="users">
+          <table class="table table-sm align-middle" id="users" style="min-width:50rem">
             <caption class="visually-hidden">Users on this page, with their servers and images</caption>
             <thead>
               <tr><th scope="col">Name</th><th scope="col">Servers</th><th scope="col">Next start</th><th scope="col">Last activity</th><th scope="col">Actions</th></tr>
@@ -168,21 +168,17 @@ function UserRow({ row, props }: { row: AdminRow; props: AdminPageProps }) {
   return (
     <tr data-user={row.name}>
       <th scope="row" class="text-break">
-        <span data-name="">{row.name}</span>
+        {row.name}
         {row.admin ? <span class="badge text-bg-primary ms-1" data-admin="">admin</span> : null}
       </th>
       <td>
-        <ul class="list-unstyled mb-0">
-          {row.servers.map((s) => <ServerLine user={row.name} server={s} open={props.adminAccess || self} />)}
-        </ul>
+        {row.servers.map((s) => <ServerLine user={row.name} server={s} open={props.adminAccess || self} />)}
       </td>
       <td><NextImage row={row} catalog={props.catalog} /></td>
       <td><RelativeTime at={row.lastActivity} /></td>
       <td>
-        <div class="d-flex flex-wrap gap-1">
-          <button type="button" class="btn btn-sm btn-outline-secondary" data-action="edit" data-admin-flag={row.admin ? '1' : ''} aria-label={`Edit ${row.name}`}>Edit</button>
-          {self ? null : <button type="button" class="btn btn-sm btn-outline-danger" data-action="delete" aria-label={`Delete ${row.name}`}>Delete</button>}
-        </div>
+        <button type="button" class="btn btn-sm btn-outline-secondary m-1" data-action="edit" data-admin-flag={row.admin ? '1' : ''} aria-label={`Edit ${row.name}`}>Edit</button>
+        {self ? null : <button type="button" class="btn btn-sm btn-outline-danger m-1" data-action="delete" aria-label={`Delete ${row.name}`}>Delete</button>}
       </td>
     </tr>
   );
@@ -198,36 +194,30 @@ function ServerLine({ user, server, open }: { user: string; server: AdminServer;
   const hidden = (c: keyof typeof SERVER_CONTROLS) => !SERVER_CONTROLS[c].includes(server.status);
   const when = (c: keyof typeof SERVER_CONTROLS) => SERVER_CONTROLS[c].join(' ');
   return (
-    <li class="d-flex flex-wrap align-items-center gap-1 py-1" data-server={server.name} data-state={server.status}>
+    <div class="d-flex flex-wrap align-items-center gap-1 py-1" data-server={server.name} data-state={server.status}>
       <span class="text-break">{label}</span>
       <span class={`badge ${status.badge} status`} data-status="">{status.text}</span>
-      <span class="small" data-running="" hidden={server.running === undefined}>
-        running <span class="fw-semibold" data-running-image="">{server.running === undefined ? '' : (server.running ?? 'spawner.image')}</span>
-      </span>
+      <span class="small fw-semibold" data-running="" title="the image it runs" hidden={server.running === undefined}>{server.running === undefined ? '' : (server.running ?? 'spawner.image')}</span>
       <button type="button" class="btn btn-sm btn-outline-primary" data-action="start" data-when={when('start')} hidden={hidden('start')} aria-label={`Start ${whose}`}>Start</button>
       <button type="button" class="btn btn-sm btn-outline-danger" data-action="stop" data-when={when('stop')} hidden={hidden('stop')} aria-label={`Stop ${whose}`}>Stop</button>
       {open ? <a class="btn btn-sm btn-outline-primary" href={server.url} data-when={when('open')} hidden={hidden('open')} aria-label={`Open ${whose}`}>Open</a> : null}
-    </li>
+    </div>
   );
 }
 
 function NextImage({ row, catalog }: { row: AdminRow; catalog: AdminPageProps['catalog'] }) {
-  const now = (
-    <span class="image-now" data-next-image="">
-      {row.next.label ?? 'spawner.image'} <span class="small text-body-secondary">({SOURCES[row.next.source]})</span>
-    </span>
-  );
+  const now = <span class="image-now d-block" data-next-image="">{`${row.next.label ?? 'spawner.image'} (${SOURCES[row.next.source]})`}</span>;
   if (row.next.source === 'file') return now;
   return (
-    <div class="d-flex flex-column gap-1">
+    <>
       {now}
-      <select class="form-select form-select-sm image" aria-label={`Image for ${row.name}`} data-action="image">
+      <select class="form-select form-select-sm image mt-1" aria-label={`Image for ${row.name}`} data-action="image">
         <option value="" selected={row.adminImage === null}>(no admin pick)</option>
         {Object.entries(catalog).map(([label, entry]) => (
           <option value={label} selected={row.adminImage === label}>{entry.description ? `${label} — ${entry.description}` : label}</option>
         ))}
       </select>
-    </div>
+    </>
   );
 }
 
@@ -259,7 +249,7 @@ function Groups({ groups }: { groups: AdminGroup[] }) {
     <section class="my-4" aria-labelledby="groups-title">
       <h2 class="h5" id="groups-title">Groups</h2>
       <div class="table-responsive">
-        <table class="table table-sm align-middle" id="groups">
+        <table class="table table-sm align-middle" id="groups" style="min-width:40rem">
           <thead><tr><th scope="col">Group</th><th scope="col">Members</th><th scope="col">Properties</th><th scope="col">Actions</th></tr></thead>
           <tbody>
             {groups.map((g) => (

@@ -48,10 +48,10 @@ export const ADMIN_SCRIPT = `(() => {
     for (const c of line.querySelectorAll('[data-when]')) c.hidden = !c.dataset.when.split(' ').includes(state);
     const run = line.querySelector('[data-running]');
     if (state === 'stopped') run.hidden = true;
-    else if (running !== undefined) { line.querySelector('[data-running-image]').textContent = running || 'spawner.image'; run.hidden = false; }
+    else if (running !== undefined) { run.textContent = running || 'spawner.image'; run.hidden = false; }
   }
   const stateOf = (m) => !m ? 'stopped' : m.pending === 'spawn' ? 'spawning' : m.pending === 'stop' ? 'stopping' : m.ready ? 'running' : 'stopped';
-  const moving = () => document.querySelectorAll('#users li[data-state="spawning"], #users li[data-state="stopping"]');
+  const moving = () => document.querySelectorAll('#users [data-state="spawning"], #users [data-state="stopping"]');
   let following = null;
   async function follow() {
     const users = new Set([...moving()].map((line) => rowOf(line).dataset.user));
@@ -59,7 +59,7 @@ export const ADMIN_SCRIPT = `(() => {
       const res = await call('GET', userPath(user) + '?include_stopped_servers=1');
       if (!res.ok) continue;
       const row = document.querySelector('tr[data-user="' + CSS.escape(user) + '"]');
-      for (const line of row.querySelectorAll('li[data-server]')) {
+      for (const line of row.querySelectorAll('[data-server]')) {
         const state = stateOf((res.data.servers || {})[line.dataset.server]);
         if (state !== line.dataset.state) show(line, state, res.data.image ? res.data.image.label : undefined);
       }
@@ -94,7 +94,7 @@ export const ADMIN_SCRIPT = `(() => {
     if (!button) return;
     const row = rowOf(button);
     const user = row.dataset.user;
-    const line = button.closest('li[data-server]');
+    const line = button.closest('[data-server]');
     result.textContent = '';
     const action = button.dataset.action;
     if (action === 'start') { report(await start(line)); keepFollowing(); }
@@ -126,13 +126,13 @@ export const ADMIN_SCRIPT = `(() => {
   });
 
   document.getElementById('start-all').addEventListener('click', async () => {
-    const lines = [...document.querySelectorAll('#users li[data-server=""][data-state="stopped"]')];
+    const lines = [...document.querySelectorAll('#users [data-server=""][data-state="stopped"]')];
     if (lines.length === 0) { result.textContent = 'Every default server on this page is already running.'; return; }
     if (!(await confirmWith('Start the ' + lines.length + ' stopped default server(s) of the users on this page?', 'Start ' + lines.length))) return;
     await each(lines, start, 'Starting ' + lines.length + ' server(s).');
   });
   document.getElementById('stop-all').addEventListener('click', async () => {
-    const lines = [...document.querySelectorAll('#users li[data-server][data-state="running"], #users li[data-server][data-state="spawning"]')];
+    const lines = [...document.querySelectorAll('#users [data-server][data-state="running"], #users [data-server][data-state="spawning"]')];
     if (lines.length === 0) { result.textContent = 'No server on this page is running.'; return; }
     if (!(await confirmWith('Stop the ' + lines.length + ' running server(s) on this page, named ones included?', 'Stop ' + lines.length))) return;
     await each(lines, stop, 'Stopping ' + lines.length + ' server(s).');
