@@ -3,6 +3,7 @@
 // the running image apart from the next one, start and stop another user's servers (named ones too) with the page
 // following by itself, Start all / Stop all with the count, rename, delete, groups, hostile text shown as text, and
 // no serious accessibility problem at desktop and phone widths.
+import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
@@ -12,6 +13,7 @@ import { checkPage } from '../helpers/page-checks.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+const run = randomBytes(4).toString('hex');
 const XSS = `<img src=x onerror="window.__xss=1">`;
 /** The same, with no space: the Add users box splits names at spaces. */
 const XSS_NAME = '<svg/onload=window.__xss=1>';
@@ -28,6 +30,7 @@ beforeAll(async () => {
     auth: { admin_users: ['admin'], github: { client_id: 'cid', client_secret: 'csecret', url: gh.url, api_url: gh.apiUrl } },
     spawner: {
       allow_named_servers: true,
+      volumes: { [`berth-admin-${run}-{username}`]: '/home/work' },
       images: {
         base: { image: 'berth/backend:test', description: 'The test backend' },
         other: { image: 'berth/backend:test', description: 'The same backend under another name' },
@@ -96,7 +99,12 @@ describe('users', () => {
     expect(t.users.get('renamed')).not.toBeNull();
   });
 
-  it('deletes a user after a confirmation naming them, and not on Cancel', async () => {
+  it('deletes a user after a confirmation naming them, and not on Cancel, keeping their volume', async () => {
+    await t.hub.servers.start('leaver', {}, {});
+    await t.hub.servers.stop('leaver');
+    const slug = t.users.get('leaver')!.slug;
+    const volume = t.docker.getVolume(`berth-admin-${run}-${slug}`);
+    expect((await volume.inspect()).Name).toBe(`berth-admin-${run}-${slug}`);
     await admin();
     await row('leaver').getByRole('button', { name: 'Delete leaver' }).click();
     expect(await page.locator('#confirm-text').innerText()).toBe('Delete user leaver? Their servers must be stopped; their volumes are kept.');
@@ -106,6 +114,7 @@ describe('users', () => {
     await Promise.all([page.waitForEvent('load'), page.locator('#confirm-ok').click()]);
     expect(t.users.get('leaver')).toBeNull();
     expect(await row('leaver').count()).toBe(0);
+    expect((await volume.inspect()).Name).toBe(`berth-admin-${run}-${slug}`);
   });
 });
 
