@@ -197,6 +197,7 @@ function ServerLine({ user, server, open }: { user: string; server: AdminServer;
     <div class="d-flex flex-wrap align-items-center gap-1 py-1" data-server={server.name} data-state={server.status}>
       <span class="text-break">{label}</span>
       <span class={`badge ${status.badge} status`} data-status="">{status.text}</span>
+      {/* merge: why the server last stopped (the culler's "culled" reason) goes here */}
       <span class="small fw-semibold" data-running="" title="the image it runs" hidden={server.running === undefined}>{server.running === undefined ? '' : (server.running ?? 'spawner.image')}</span>
       <button type="button" class="btn btn-sm btn-outline-primary" data-action="start" data-when={when('start')} hidden={hidden('start')} aria-label={`Start ${whose}`}>Start</button>
       <button type="button" class="btn btn-sm btn-outline-danger" data-action="stop" data-when={when('stop')} hidden={hidden('stop')} aria-label={`Stop ${whose}`}>Stop</button>
