@@ -125,4 +125,40 @@ describe('pageUsers', () => {
       opened.db.$client.prepare("DELETE FROM servers WHERE name != ''").run();
     }
   });
+
+  it('sorts admins together and users with any server not stopped (default or named) together, by name within each', () => {
+    const users = createUserStore(opened.db);
+    users.update('eve', { admin: true });
+    users.update('bob', { admin: true });
+    try {
+      expect(names({ sort: 'admin', descending: true })).toEqual(['bob', 'eve', 'ann', 'anna', 'cat', 'dan', 'zed']);
+      expect(names({ sort: 'admin', descending: true, offset: 1, limit: 2 })).toEqual(['eve', 'ann']);
+      expect(names({ sort: 'running', descending: true })).toEqual(['ann', 'anna', 'dan', 'eve', 'bob', 'cat', 'zed']);
+      const ids = Object.fromEntries(page().rows.map((r) => [r.user.name, r.user.id]));
+      opened.db.$client.prepare("INSERT INTO servers (user_id, name, status) VALUES (?, 'work', 'running')").run(ids.zed);
+      expect(names({ sort: 'running', descending: true, limit: 5 })).toEqual(['ann', 'anna', 'dan', 'eve', 'zed']);
+      expect(names({ sort: 'running' })).toEqual(['bob', 'cat', 'ann', 'anna', 'dan', 'eve', 'zed']);
+    } finally {
+      users.update('eve', { admin: false });
+      users.update('bob', { admin: false });
+      opened.db.$client.prepare("DELETE FROM servers WHERE name != ''").run();
+    }
+  });
+
+  it('reads the page\'s named servers when asked, by name, and only the page\'s', () => {
+    const ids = Object.fromEntries(page().rows.map((r) => [r.user.name, r.user.id]));
+    const insert = opened.db.$client.prepare('INSERT INTO servers (user_id, name, status) VALUES (?, ?, ?)');
+    insert.run(ids.bob, 'zeta', 'running');
+    insert.run(ids.bob, 'alpha', 'stopped');
+    insert.run(ids.zed, 'work', 'spawning');
+    try {
+      expect(page().rows[0]!.named).toBeUndefined();
+      const rows = page({ named: true, limit: 3 }).rows;
+      expect(rows.map((r) => [r.user.name, r.named!.map((v) => `${v.name}:${v.status}`)])).toEqual([['ann', []], ['bob', ['alpha:stopped', 'zeta:running']], ['cat', []]]);
+      expect(rows[1]!.named![1]).toMatchObject({ url: '/j/user/bob/zeta/', ready: true });
+      expect(page({ named: true, offset: 6 }).rows[0]!.named!.map((v) => v.name)).toEqual(['work']);
+    } finally {
+      opened.db.$client.prepare("DELETE FROM servers WHERE name != ''").run();
+    }
+  });
 });

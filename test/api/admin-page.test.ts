@@ -56,8 +56,10 @@ describe('/hub/admin over HTTP', () => {
     const res = await t.request('/hub/admin', { headers: { Cookie: await t.signIn('admin') } });
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toMatch(/<tr data-user="alice">[\s\S]*?running[\s\S]*?base <small>\(default\)/);
-    expect(html).toMatch(/<tr data-user="pinned">[\s\S]*?gpu \(pinned in hub.yaml\)/);
+    const row = (name: string) => html.match(new RegExp(`<tr data-user="${name}">([\\s\\S]*?)</tr>`))?.[1] ?? '';
+    expect(row('alice')).toMatch(/data-status="">running<[\s\S]*?data-next-image="">base \(default\)</);
+    expect(row('pinned')).toMatch(/data-next-image="">gpu \(pinned in hub.yaml\)</);
+    expect(row('pinned')).not.toContain('<select');
   });
 
   it('lets an API token not stand in for the login cookie', async () => {
@@ -70,7 +72,7 @@ describe('/hub/admin pages through many users', () => {
   let many: ApiApp;
   let cookie: string;
   const names = (html: string) => [...html.matchAll(/<tr data-user="([^"]+)">/g)].map((m) => m[1]);
-  const link = (html: string, rel: string) => [...html.matchAll(/<a href="([^"]+)" rel="([^"]+)">/g)].find((m) => m[2] === rel)?.[1]?.replace(/&#38;/g, '&');
+  const link = (html: string, rel: string) => [...html.matchAll(/<a class="page-link" href="([^"]+)" rel="([^"]+)">/g)].find((m) => m[2] === rel)?.[1]?.replace(/&amp;|&#38;/g, '&');
   const admin = async (query = '') => {
     const res = await many.request(`/hub/admin${query}`, { headers: { Cookie: cookie } });
     return { status: res.status, html: await res.text() };
@@ -135,18 +137,79 @@ describe('/hub/admin pages through many users', () => {
   });
 });
 
+describe('/hub/admin at 10,000 users', () => {
+  let big: ApiApp;
+  let cookie: string;
+  const names = (html: string) => [...html.matchAll(/<tr data-user="([^"]+)">/g)].map((m) => m[1]);
+  const links = (html: string) => Object.fromEntries([...html.matchAll(/<a class="page-link" href="([^"]+)" rel="([^"]+)">/g)].map((m) => [m[2], m[1]!.replace(/&amp;/g, '&')]));
+  const admin = async (query = '') => {
+    const res = await big.request(`/hub/admin${query}`, { headers: { Cookie: cookie } });
+    return { status: res.status, html: await res.text() };
+  };
+  const user = (i: number) => `user${String(i).padStart(5, '0')}`;
+
+  beforeAll(async () => {
+    big = createApiApp({ spawner: { allow_named_servers: true } });
+    big.deps.users.ensure('admin', { admin: true });
+    big.deps.users.createMany(Array.from({ length: 10_000 }, (_, i) => user(i + 1)));
+    await big.startServer('user09999');
+    await big.hub.servers.start('user05001', {}, { server: 'work' });
+    cookie = await big.signIn('admin');
+  }, 120_000);
+  afterAll(() => big?.close());
+
+  it('renders only the 50 users of the page, with pagination links to the first, previous, next and last pages', async () => {
+    const first = await admin();
+    expect(names(first.html)).toEqual(['admin', ...Array.from({ length: 49 }, (_, i) => user(i + 1))]);
+    expect(first.html).toContain('Users 1–50 of 10,001');
+    expect(links(first.html)).toEqual({ next: '/hub/admin?offset=50&limit=50', last: '/hub/admin?offset=10000&limit=50' });
+    const deep = await admin('?offset=5000');
+    expect(names(deep.html)).toHaveLength(50);
+    expect(names(deep.html)[0]).toBe(user(5000));
+    expect(links(deep.html)).toEqual({
+      first: '/hub/admin?offset=0&limit=50', prev: '/hub/admin?offset=4950&limit=50',
+      next: '/hub/admin?offset=5050&limit=50', last: '/hub/admin?offset=10000&limit=50',
+    });
+    // A named server of a user on the page is shown with the default one.
+    expect(deep.html).toMatch(/<tr data-user="user05001">[\s\S]*?<div[^>]*data-server="work" data-state="running"/);
+    const last = await admin('?offset=10000');
+    expect(names(last.html)).toEqual([user(10000)]);
+  });
+
+  it('sorts on the server, keeping the sort and the filter in the pagination links', async () => {
+    const running = await admin('?sort=running');
+    expect(names(running.html).slice(0, 2)).toEqual(['user05001', 'user09999']);
+    expect(running.html).toMatch(/<option value="running" selected="">Running first<\/option>/);
+    expect(links(running.html).next).toBe('/hub/admin?offset=50&limit=50&sort=running');
+    const byName = await admin('?sort=name&name_filter=user0999&limit=5');
+    expect(names(byName.html)).toEqual(['user09990', 'user09991', 'user09992', 'user09993', 'user09994']);
+    expect(links(byName.html).next).toBe('/hub/admin?offset=5&limit=5&name_filter=user0999&sort=name');
+    expect(names((await admin('?sort=admin&limit=1')).html)).toEqual(['admin']);
+    expect(names((await admin('?sort=last_activity&limit=1')).html)).toEqual(['user09999']);
+  });
+
+  it('refuses an unknown sort with a 400 that lists the sorts', async () => {
+    const bad = await admin('?sort=password');
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('sort must be one of id, name, admin, last_activity, running, got &quot;password&quot;');
+  });
+});
+
 describe('/hub/admin in a browser', () => {
-  it('picks a user\'s image from the catalog, toggles admin and adds users', async () => {
+  it('picks a user\'s image from the catalog, makes a user admin through Edit and adds users', async () => {
     await signInBrowser('admin');
     const page = await browser.newPage();
     await page.goto(`${origin}/hub/admin`);
     await Promise.all([page.waitForEvent('load'), page.getByLabel('Image for alice').selectOption('gpu')]);
     await expect.poll(() => t.deps.users.get('alice')?.adminImage).toBe('gpu');
     await page.waitForLoadState('load');
-    expect(await page.locator('tr[data-user="alice"] .image-now').textContent()).toBe('gpu (admin)');
+    expect(await page.locator('tr[data-user="alice"] .image-now').textContent()).toBe("gpu (admin's pick)");
 
-    await Promise.all([page.waitForEvent('load'), page.getByLabel('bob is admin').check()]);
+    await page.getByLabel('Edit bob').click();
+    await page.getByLabel('Admin', { exact: true }).check();
+    await Promise.all([page.waitForEvent('load'), page.locator('#edit-save').click()]);
     await expect.poll(() => t.deps.users.get('bob')?.admin).toBe(true);
+    expect(await page.locator('tr[data-user="bob"] [data-admin]').textContent()).toBe('admin');
 
     await page.getByLabel('User names').fill('newbie1\nnewbie2');
     await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Add users' }).click()]);
@@ -160,25 +223,28 @@ describe('/hub/admin in a browser', () => {
   it('starts and stops servers, deletes users and manages groups', async () => {
     await signInBrowser('admin');
     const page = await browser.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
     await page.goto(`${origin}/hub/admin`);
-    await Promise.all([page.waitForEvent('load'), page.getByLabel("Stop alice's server").click()]);
-    expect(t.hub.servers.get('alice')?.status).toBe('stopped');
-    expect(await page.locator('tr[data-user="alice"] .status').textContent()).toBe('stopped');
-    await Promise.all([page.waitForEvent('load'), page.getByLabel("Start bob's server").click()]);
-    expect(await page.locator('tr[data-user="bob"] .status').textContent()).toBe('running');
+    await page.getByLabel("Stop alice's server").click();
+    await expect.poll(() => t.hub.servers.get('alice')?.status).toBe('stopped');
+    await expect.poll(() => page.locator('tr[data-user="alice"] .status').textContent()).toBe('stopped');
+    await page.getByLabel("Start bob's server").click();
+    await expect.poll(() => page.locator('tr[data-user="bob"] .status').textContent()).toBe('running');
+    expect(t.hub.servers.get('bob')?.status).toBe('running');
     t.deps.users.ensure('leaver');
     await page.reload();
-    await Promise.all([page.waitForEvent('load'), page.getByLabel('Delete leaver').click()]);
+    await page.getByLabel('Delete leaver').click();
+    expect(await page.locator('#confirm-text').textContent()).toContain('Delete user leaver?');
+    await Promise.all([page.waitForEvent('load'), page.locator('#confirm-ok').click()]);
     await expect.poll(() => t.deps.users.get('leaver')).toBeNull();
 
     await page.getByLabel('New group name').fill('team');
     await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Create group' }).click()]);
-    await page.getByLabel('Member of team').fill('bob');
-    await Promise.all([page.waitForEvent('load'), page.locator('button.add-member[data-group="team"]').click()]);
+    await page.getByLabel('Add a member to team').fill('bob');
+    await Promise.all([page.waitForEvent('load'), page.locator('tr[data-group="team"] form[data-action="add-member"] button').click()]);
     await expect.poll(() => t.deps.groups.members('team')).toEqual(['bob']);
-    expect(await page.locator('tr[data-group="team"] .members').textContent()).toBe('bob');
-    await Promise.all([page.waitForEvent('load'), page.getByLabel('Delete group team').click()]);
+    expect(await page.locator('tr[data-group="team"] .members [data-member]').evaluateAll((els) => els.map((e) => e.getAttribute('data-member')))).toEqual(['bob']);
+    await page.getByLabel('Delete group team').click();
+    await Promise.all([page.waitForEvent('load'), page.locator('#confirm-ok').click()]);
     await expect.poll(() => t.deps.groups.get('team')).toBeNull();
     await page.close();
   });
@@ -189,7 +255,7 @@ describe('/hub/admin in a browser', () => {
     await page.goto(`${origin}/hub/admin`);
     // Remove a catalog label between page load and the change: the API answers 400 and the page says so.
     await page.evaluate(() => {
-      const select = document.querySelector('select[data-user="bob"]') as HTMLSelectElement;
+      const select = document.querySelector('tr[data-user="bob"] select') as HTMLSelectElement;
       const option = document.createElement('option');
       option.value = 'gone';
       select.append(option);
@@ -211,13 +277,53 @@ describe('/hub/admin in a browser', () => {
     await expect.poll(() => t.deps.users.get('bob')?.adminImage).toBe('gpu');
     await page.waitForLoadState('load');
     expect(new URL(page.url()).searchParams.get('offset')).toBe('2');
-    expect(await page.locator('tr[data-user="bob"] .image-now').textContent()).toBe('gpu (admin)');
+    expect(await page.locator('tr[data-user="bob"] .image-now').textContent()).toBe("gpu (admin's pick)");
     t.deps.users.update('bob', { adminImage: null });
 
     await page.getByLabel('Filter users by name').fill('PIN');
     await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Filter' }).click()]);
     expect(await page.locator('tr[data-user]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')))).toEqual(['pinned']);
     expect(await page.locator('#paging').textContent()).toBe('Users 1–1 of 1 matching “pin”');
+    await page.close();
+  });
+
+  it('opens another user\'s server only with hub.admin_access, and says why it is not offered otherwise', async () => {
+    await signInBrowser('admin');
+    const page = await browser.newPage();
+    await page.goto(`${origin}/hub/admin`);
+    expect(await page.getByLabel("Open alice's server").count()).toBe(0);
+    expect(await page.locator('#open-off').innerText()).toContain('hub.admin_access: false');
+    await page.close();
+
+    const open = createApiApp({ hub: { admin_access: true } });
+    try {
+      open.deps.users.ensure('admin', { admin: true });
+      await open.startServer('alice');
+      const html = await (await open.request('/hub/admin', { headers: { Cookie: await open.signIn('admin') } })).text();
+      expect(html).toMatch(/<a class="btn btn-sm btn-outline-primary" href="\/user\/alice\/"[^>]*aria-label="Open alice&#39;s server">Open<\/a>/);
+      expect(html).not.toContain('id="open-off"');
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('shuts the hub down after a confirmation, and not on Cancel', async () => {
+    await signInBrowser('admin');
+    const page = await browser.newPage();
+    await page.goto(`${origin}/hub/admin`);
+    let stopped = false;
+    void t.hub.closed.then(() => { stopped = true; });
+    await page.getByRole('button', { name: 'Shutdown hub' }).click();
+    expect(await page.locator('#confirm-text').innerText()).toContain('Shut the hub down?');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('#confirm').isVisible()).toBe(false);
+    expect(await page.locator('#result').innerText()).toBe('');
+    expect(stopped).toBe(false);
+    await page.getByRole('button', { name: 'Shutdown hub' }).click();
+    await page.locator('#confirm-ok').click();
+    await expect.poll(() => page.locator('#result').innerText()).toBe('The hub is shutting down.');
+    await t.hub.closed;
+    expect(stopped).toBe(true);
     await page.close();
   });
 });

@@ -131,13 +131,15 @@ describe('alice\'s own hub pages, in the same browser', () => {
     await page.close();
   });
 
-  it('toggle a user\'s admin flag on the admin page, both ways', async () => {
+  it('toggle a user\'s admin flag on the admin page (Edit), both ways', async () => {
     const page = await signInAlice();
     for (const admin of [true, false]) {
       await page.goto(`${t.url}/hub/admin`);
-      const box = page.getByLabel('mallory is admin');
+      await page.getByRole('button', { name: 'Edit mallory' }).click();
+      const box = page.getByLabel('Admin', { exact: true });
       expect(await box.isChecked()).toBe(!admin);
-      await Promise.all([page.waitForEvent('load'), box.click()]);
+      await box.click();
+      await Promise.all([page.waitForEvent('load'), page.locator('#edit-save').click()]);
       expect(await page.locator('#result').textContent()).toBe('');
       expect(t.users.get('mallory')!.admin).toBe(admin);
     }

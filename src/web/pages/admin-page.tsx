@@ -1,0 +1,335 @@
+// The admin page (/hub/admin): one page of users, searched, sorted and paged on the server, each with every server
+// (default and named: state, the image it runs, Start / Stop / Open), the image the next start gets and the admin's
+// pick, Edit (rename, admin) and Delete; Start all / Stop all for the page, Add users, the groups, Shutdown hub.
+// Every change is a REST API call from admin-script.ts (cookie + X-XSRFToken), so the API's scope checks apply;
+// values reach the script through data- attributes only.
+import type { ServerStatus } from '../../servers/server-list.js';
+import { ADMIN_SCRIPT } from './admin-script.js';
+import { Layout } from './layout.js';
+import type { PageFrame } from './page-frame.js';
+import { RelativeTime } from './relative-time.js';
+
+export interface AdminServer {
+  /** '' for the default server. */
+  name: string;
+  status: ServerStatus;
+  url: string;
+  /** The catalog label the server runs (or is starting) with; null = spawner.image; undefined when stopped. */
+  running?: string | null;
+}
+
+export interface AdminRow {
+  name: string;
+  admin: boolean;
+  lastActivity: Date | null;
+  /** The default server first, then the named ones by name. */
+  servers: AdminServer[];
+  /** The image the next start gets, and why (hub.yaml pin, the admin's pick, the user's own, the default). */
+  next: { label: string | null; source: 'file' | 'admin' | 'user' | 'default' };
+  /** The admin's own pick (users.adminImage), selected in the picker. */
+  adminImage: string | null;
+}
+
+export interface AdminGroup {
+  name: string;
+  members: string[];
+  properties: Record<string, unknown>;
+}
+
+export const ADMIN_SORTS = {
+  id: 'Order added',
+  name: 'Name',
+  admin: 'Admins first',
+  last_activity: 'Last activity',
+  running: 'Running first',
+} as const;
+export type AdminSort = keyof typeof ADMIN_SORTS;
+/** The direction each sort reads best in ("Admins first" = admins descending). */
+export const SORT_DESCENDING: Record<AdminSort, boolean> = { id: false, name: false, admin: true, last_activity: true, running: true };
+
+export interface AdminPageProps {
+  frame: PageFrame;
+  me: string;
+  xsrf: string;
+  /** hub.admin_access: whether admins may open other users' servers. */
+  adminAccess: boolean;
+  catalog: Record<string, { description: string }>;
+  rows: AdminRow[];
+  groups: AdminGroup[];
+  /** Where `rows` sit among the users matching `nameFilter` ('' = all users), in `sort` order. */
+  paging: { offset: number; limit: number; total: number; nameFilter: string; sort: AdminSort };
+}
+
+const SOURCES: Record<AdminRow['next']['source'], string> = { file: 'pinned in hub.yaml', admin: "admin's pick", user: "user's pick", default: 'default' };
+const STATUS: Record<ServerStatus, { text: string; badge: string }> = {
+  stopped: { text: 'stopped', badge: 'text-bg-secondary' },
+  spawning: { text: 'starting', badge: 'text-bg-info' },
+  running: { text: 'running', badge: 'text-bg-success' },
+  stopping: { text: 'stopping', badge: 'text-bg-warning' },
+};
+
+/** The admin page's URL for a paging state; the defaults are left out so links stay short. */
+export function adminUrl(hub: string, p: { offset: number; limit: number; nameFilter: string; sort: AdminSort }): string {
+  const query = new URLSearchParams({ offset: String(p.offset), limit: String(p.limit) });
+  if (p.nameFilter) query.set('name_filter', p.nameFilter);
+  if (p.sort !== 'id') query.set('sort', p.sort);
+  return `${hub}/admin?${query}`;
+}
+
+export function AdminPage(props: AdminPageProps) {
+  const { frame } = props;
+  const hub = frame.hubPrefix;
+  return (
+    <Layout frame={frame} title="Admin" script={ADMIN_SCRIPT}>
+      <div id="admin" data-api={`${hub}/api`} data-states={`${hub}/admin/servers`} data-xsrf={props.xsrf}>
+        <div class="d-flex flex-wrap align-items-center gap-2 mb-3">
+          <h1 class="h3 mb-0 me-auto">Users</h1>
+          <button type="button" class="btn btn-outline-primary" id="start-all">Start all</button>
+          <button type="button" class="btn btn-outline-danger" id="stop-all">Stop all</button>
+          <button type="button" class="btn btn-danger" id="shutdown">Shutdown hub</button>
+        </div>
+        <p id="result" role="status" class="text-danger" />
+        {/* merge: the usage panel (usage-panel.tsx) goes here */}
+        {/* merge: the live-reload config problem banner goes here */}
+        <SearchForm hub={hub} paging={props.paging} />
+        <Paging hub={hub} paging={props.paging} shown={props.rows.length} />
+        {props.adminAccess ? null : (
+          <p class="small text-body-secondary" id="open-off">
+            Opening other users' servers is off on this hub (<code>hub.admin_access: false</code>); turn it on in hub.yaml to get an Open button here.
+          </p>
+        )}
+        <div class="table-responsive">
+          <table class="table table-sm align-middle" id="users" style="min-width:50rem">
+            <caption class="visually-hidden">Users on this page, with their servers and images</caption>
+            <thead>
+              <tr><th scope="col">Name</th><th scope="col">Servers</th><th scope="col">Next start</th><th scope="col">Last activity</th><th scope="col">Actions</th></tr>
+            </thead>
+            <tbody>
+              {props.rows.map((row) => <UserRow row={row} props={props} />)}
+            </tbody>
+          </table>
+        </div>
+        <AddUsers />
+        <Groups groups={props.groups} />
+        <ConfirmDialog />
+        <EditUserDialog />
+      </div>
+    </Layout>
+  );
+}
+
+function SearchForm({ hub, paging }: { hub: string; paging: AdminPageProps['paging'] }) {
+  return (
+    <form id="filter" method="get" action={`${hub}/admin`} class="row g-2 align-items-end mb-2" role="search">
+      <div class="col-sm-5 col-md-4">
+        <label class="form-label" for="name-filter">Filter users by name</label>
+        <input class="form-control" id="name-filter" name="name_filter" value={paging.nameFilter} placeholder="part of a name" autocomplete="off" />
+      </div>
+      <div class="col-sm-4 col-md-3">
+        <label class="form-label" for="sort">Sort by</label>
+        <select class="form-select" id="sort" name="sort">
+          {Object.entries(ADMIN_SORTS).map(([value, label]) => <option value={value} selected={paging.sort === value}>{label}</option>)}
+        </select>
+      </div>
+      <input type="hidden" name="limit" value={String(paging.limit)} />
+      <div class="col-auto">
+        <button type="submit" class="btn btn-primary">Filter</button>
+      </div>
+      {paging.nameFilter ? <div class="col-auto"><a class="btn btn-link" href={`${hub}/admin`}>Show all</a></div> : null}
+    </form>
+  );
+}
+
+function Paging({ hub, paging, shown }: { hub: string; paging: AdminPageProps['paging']; shown: number }) {
+  const { offset, limit, total, nameFilter } = paging;
+  const n = (value: number) => value.toLocaleString('en-US');
+  const matching = nameFilter ? ` matching “${nameFilter}”` : '';
+  const text = shown > 0 ? `Users ${n(offset + 1)}–${n(offset + shown)} of ${n(total)}${matching}`
+    : total > 0 ? `No users on this page: ${n(total)} users${matching} in all`
+      : `No users${matching}`;
+  const lastOffset = Math.max(0, Math.floor((total - 1) / limit) * limit);
+  const links: { to: number; label: string; rel: string }[] = [];
+  if (offset > 0) links.push({ to: 0, label: 'First', rel: 'first' }, { to: Math.max(0, Math.min(offset, lastOffset + limit) - limit), label: 'Previous', rel: 'prev' });
+  if (offset + limit < total) links.push({ to: offset + limit, label: 'Next', rel: 'next' }, { to: lastOffset, label: 'Last', rel: 'last' });
+  return (
+    <nav class="d-flex flex-wrap align-items-center gap-2 mb-2" aria-label="Pages of users">
+      <span id="paging">{text}</span>
+      {links.length > 0 ? (
+        <ul class="pagination pagination-sm mb-0">
+          {links.map((l) => <li class="page-item"><a class="page-link" href={adminUrl(hub, { ...paging, offset: l.to })} rel={l.rel}>{l.label}</a></li>)}
+        </ul>
+      ) : null}
+    </nav>
+  );
+}
+
+function UserRow({ row, props }: { row: AdminRow; props: AdminPageProps }) {
+  const self = row.name === props.me;
+  return (
+    <tr data-user={row.name}>
+      <th scope="row" class="text-break">
+        {row.name}
+        {row.admin ? <span class="badge text-bg-primary ms-1" data-admin="">admin</span> : null}
+      </th>
+      <td>
+        {row.servers.map((s) => <ServerLine user={row.name} server={s} open={props.adminAccess || self} />)}
+      </td>
+      <td><NextImage row={row} catalog={props.catalog} /></td>
+      <td><RelativeTime at={row.lastActivity} /></td>
+      <td>
+        <button type="button" class="btn btn-sm btn-outline-secondary m-1" data-action="edit" data-admin-flag={row.admin ? '1' : ''} aria-label={`Edit ${row.name}`}>Edit</button>
+        {self ? null : <button type="button" class="btn btn-sm btn-outline-danger m-1" data-action="delete" aria-label={`Delete ${row.name}`}>Delete</button>}
+      </td>
+    </tr>
+  );
+}
+
+/** Which controls show in which state; the script applies the same table when a state changes. */
+export const SERVER_CONTROLS: Record<'start' | 'stop' | 'open', ServerStatus[]> = { start: ['stopped'], stop: ['spawning', 'running'], open: ['running'] };
+
+function ServerLine({ user, server, open }: { user: string; server: AdminServer; open: boolean }) {
+  const label = server.name === '' ? 'default' : server.name;
+  const whose = server.name === '' ? `${user}'s server` : `${user}'s server ${server.name}`;
+  const status = STATUS[server.status];
+  const hidden = (c: keyof typeof SERVER_CONTROLS) => !SERVER_CONTROLS[c].includes(server.status);
+  const when = (c: keyof typeof SERVER_CONTROLS) => SERVER_CONTROLS[c].join(' ');
+  return (
+    <div class="d-flex flex-wrap align-items-center gap-1 py-1" data-server={server.name} data-state={server.status}>
+      <span class="text-break">{label}</span>
+      <span class={`badge ${status.badge} status`} data-status="">{status.text}</span>
+      {/* merge: why the server last stopped (the culler's "culled" reason) goes here */}
+      <span class="small fw-semibold" data-running="" title="the image it runs" hidden={server.running === undefined}>{server.running === undefined ? '' : (server.running ?? 'spawner.image')}</span>
+      <button type="button" class="btn btn-sm btn-outline-primary" data-action="start" data-when={when('start')} hidden={hidden('start')} aria-label={`Start ${whose}`}>Start</button>
+      <button type="button" class="btn btn-sm btn-outline-danger" data-action="stop" data-when={when('stop')} hidden={hidden('stop')} aria-label={`Stop ${whose}`}>Stop</button>
+      {open ? <a class="btn btn-sm btn-outline-primary" href={server.url} data-when={when('open')} hidden={hidden('open')} aria-label={`Open ${whose}`}>Open</a> : null}
+    </div>
+  );
+}
+
+function NextImage({ row, catalog }: { row: AdminRow; catalog: AdminPageProps['catalog'] }) {
+  const now = <span class="image-now d-block" data-next-image="">{`${row.next.label ?? 'spawner.image'} (${SOURCES[row.next.source]})`}</span>;
+  if (row.next.source === 'file') return now;
+  return (
+    <>
+      {now}
+      <select class="form-select form-select-sm image mt-1" aria-label={`Image for ${row.name}`} data-action="image">
+        <option value="" selected={row.adminImage === null}>(no admin pick)</option>
+        {Object.entries(catalog).map(([label, entry]) => (
+          <option value={label} selected={row.adminImage === label}>{entry.description ? `${label} — ${entry.description}` : label}</option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+function AddUsers() {
+  return (
+    <section class="card my-4" aria-labelledby="add-users-title">
+      <div class="card-body">
+        <h2 class="h5" id="add-users-title">Add users</h2>
+        <form id="add-users">
+          <div class="mb-2">
+            <label class="form-label" for="usernames">User names</label>
+            <textarea class="form-control" id="usernames" name="usernames" rows={3} aria-describedby="usernames-help" />
+            <div class="form-text" id="usernames-help">One or more names, separated by new lines, spaces or commas. Names are lower-cased.</div>
+          </div>
+          <div class="form-check mb-2">
+            <input class="form-check-input" type="checkbox" id="add-admin" name="admin" />
+            <label class="form-check-label" for="add-admin">Make them admins</label>
+          </div>
+          <button type="submit" class="btn btn-primary">Add users</button>
+        </form>
+        <ul class="list-unstyled mt-2 mb-0" id="add-results" aria-live="polite" />
+      </div>
+    </section>
+  );
+}
+
+function Groups({ groups }: { groups: AdminGroup[] }) {
+  return (
+    <section class="my-4" aria-labelledby="groups-title">
+      <h2 class="h5" id="groups-title">Groups</h2>
+      <div class="table-responsive">
+        <table class="table table-sm align-middle" id="groups" style="min-width:40rem">
+          <thead><tr><th scope="col">Group</th><th scope="col">Members</th><th scope="col">Properties</th><th scope="col">Actions</th></tr></thead>
+          <tbody>
+            {groups.map((g) => (
+              <tr data-group={g.name}>
+                <th scope="row" class="text-break">{g.name}</th>
+                <td>
+                  <ul class="list-unstyled mb-1 members">
+                    {g.members.map((m) => (
+                      <li class="d-flex align-items-center gap-1" data-member={m}>
+                        <span class="text-break">{m}</span>
+                        <button type="button" class="btn btn-sm btn-link p-0" data-action="remove-member" aria-label={`Remove ${m} from ${g.name}`}>remove</button>
+                      </li>
+                    ))}
+                  </ul>
+                  <form class="d-flex gap-1" data-action="add-member">
+                    <input class="form-control form-control-sm" name="member" required autocomplete="off" aria-label={`Add a member to ${g.name}`} placeholder="user name" />
+                    <button type="submit" class="btn btn-sm btn-outline-primary">Add</button>
+                  </form>
+                </td>
+                <td>
+                  <form data-action="properties">
+                    <textarea class="form-control form-control-sm font-monospace" name="properties" rows={2} aria-label={`Properties of ${g.name} (JSON)`}>{JSON.stringify(g.properties, null, 1)}</textarea>
+                    <button type="submit" class="btn btn-sm btn-outline-primary mt-1">Save properties</button>
+                  </form>
+                </td>
+                <td>
+                  <button type="button" class="btn btn-sm btn-outline-danger" data-action="delete-group" aria-label={`Delete group ${g.name}`}>Delete group</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <form id="add-group" class="row g-2 align-items-end">
+        <div class="col-sm-6 col-md-4">
+          <label class="form-label" for="new-group">New group name</label>
+          <input class="form-control" id="new-group" name="group" required autocomplete="off" />
+        </div>
+        <div class="col-auto"><button type="submit" class="btn btn-outline-primary">Create group</button></div>
+      </form>
+    </section>
+  );
+}
+
+/** One dialog for every action that needs a yes: its text and button are set by the script. */
+function ConfirmDialog() {
+  return (
+    <dialog id="confirm" class="border rounded p-0" aria-labelledby="confirm-text">
+      <form method="dialog" class="p-3">
+        <p id="confirm-text" class="mb-3" />
+        <div class="d-flex justify-content-end gap-2">
+          <button type="submit" class="btn btn-outline-secondary" value="cancel">Cancel</button>
+          <button type="submit" class="btn btn-danger" value="ok" id="confirm-ok">OK</button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
+function EditUserDialog() {
+  return (
+    <dialog id="edit-user" class="border rounded p-0" aria-labelledby="edit-user-title">
+      <form method="dialog" class="p-3">
+        <h2 class="h5" id="edit-user-title">Edit user</h2>
+        <div class="mb-2">
+          <label class="form-label" for="edit-name">Name</label>
+          <input class="form-control" id="edit-name" name="name" required autocomplete="off" aria-describedby="edit-name-help" />
+          <div class="form-text" id="edit-name-help">Renaming needs the user's servers stopped; their volumes and files stay theirs.</div>
+        </div>
+        <div class="form-check mb-3">
+          <input class="form-check-input" type="checkbox" id="edit-admin" name="admin" />
+          <label class="form-check-label" for="edit-admin">Admin</label>
+        </div>
+        <p class="text-danger small" id="edit-error" role="alert" />
+        <div class="d-flex justify-content-end gap-2">
+          <button type="submit" class="btn btn-outline-secondary" value="cancel">Cancel</button>
+          <button type="submit" class="btn btn-primary" value="save" id="edit-save">Save</button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
