@@ -6,6 +6,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // Files under test/ that need no Docker and no browser. A new test/ file is integration until it is listed here,
 // so a test that needs the engine can never land in the project that runs without it.
 const unitFilesUnderTest = [
+  'test/api/admin-culled.test.ts',
   'test/api/body-limits.test.ts',
   'test/api/config-reload.test.ts',
   'test/api/escalation.test.ts',

@@ -206,6 +206,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     },
     api: {
       config,
+      configProblem: () => live.problem(),
       users: userStore,
       groups: groupStore,
       tokens,

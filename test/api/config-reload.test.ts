@@ -58,9 +58,13 @@ describe('editing hub.yaml while the hub runs', () => {
     await waitFor(() => expect(t.hub.configReloadProblem()?.problems).toEqual(['hub.yaml:5:14 spawner.mem_limit: "lots" is not a size (use 512M, 2G…)']));
     expect((await t.request('/hub/api/users/carol', { token: admin })).status).toBe(404);
     expect(t.hub.config.spawner.mem_limit).toBeUndefined();
+    // Admins see why on their page, with the line to fix, until a valid edit applies.
+    const adminPage = async () => (await t.request('/hub/admin', { headers: { Cookie: await t.signIn('admin') } })).text();
+    expect(await adminPage()).toMatch(/id="config-problem"[\s\S]*hub\.yaml:5:14 spawner\.mem_limit: &quot;lots&quot; is not a size/);
 
     save({ auth: { allowed_users: ['alice', 'carol'] } });
     await waitFor(() => expect(t.hub.configReloadProblem()).toBeNull());
+    expect(await adminPage()).not.toContain('id="config-problem"');
     expect((await t.request('/hub/api/users/carol', { token: admin })).status).toBe(200);
   });
 

@@ -1,5 +1,6 @@
 // What the /hub/api routers need, filled in by hub.ts. Servers come from the state machine (src/servers/); the API only
 // reads them (and asks it to stop), it never writes the servers table.
+import type { ConfigReloadProblem } from '../../config/live-config.js';
 import type { OAuthClientStore } from '../../auth/oauth-clients.js';
 import type { OAuthCodeStore } from '../../auth/oauth-codes.js';
 import type { HubConfig } from '../../config/load.js';
@@ -32,4 +33,6 @@ export interface ApiDeps extends IdentifyDeps {
   shutdown: (options: { servers: boolean }) => void;
   /** GET /hub/api/usage. */
   usage: UsageApiDeps;
+  /** Why the last edit of hub.yaml was refused (the running config stays), for the admin page's banner; null: none. */
+  configProblem: () => ConfigReloadProblem | null;
 }

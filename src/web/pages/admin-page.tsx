@@ -3,6 +3,7 @@
 // pick, Edit (rename, admin) and Delete; Start all / Stop all for the page, Add users, the groups, Shutdown hub.
 // Every change is a REST API call from admin-script.ts (cookie + X-XSRFToken), so the API's scope checks apply;
 // values reach the script through data- attributes only.
+import type { ConfigReloadProblem } from '../../config/live-config.js';
 import type { ServerStatus } from '../../servers/server-list.js';
 import { ADMIN_SCRIPT } from './admin-script.js';
 import { Layout } from './layout.js';
@@ -16,6 +17,8 @@ export interface AdminServer {
   url: string;
   /** The catalog label the server runs (or is starting) with; null = spawner.image; undefined when stopped. */
   running?: string | null;
+  /** Why the idle culler stopped it, while it stays stopped (`idle 1h 5m`, `max_age 12h`). */
+  culled?: { reason: string; at: Date };
 }
 
 export interface AdminRow {
@@ -58,6 +61,8 @@ export interface AdminPageProps {
   groups: AdminGroup[];
   /** Where `rows` sit among the users matching `nameFilter` ('' = all users), in `sort` order. */
   paging: { offset: number; limit: number; total: number; nameFilter: string; sort: AdminSort };
+  /** The last hub.yaml edit the hub refused (live reload), shown until a valid edit applies. */
+  configProblem: ConfigReloadProblem | null;
 }
 
 const SOURCES: Record<AdminRow['next']['source'], string> = { file: 'pinned in hub.yaml', admin: "admin's pick", user: "user's pick", default: 'default' };
@@ -89,8 +94,8 @@ export function AdminPage(props: AdminPageProps) {
           <button type="button" class="btn btn-danger" id="shutdown">Shutdown hub</button>
         </div>
         <p id="result" role="status" class="text-danger" />
-        {/* merge: the usage panel (usage-panel.tsx) goes here */}
-        {/* merge: the live-reload config problem banner goes here */}
+        {props.configProblem ? <ConfigProblem problem={props.configProblem} /> : null}
+        <p class="small mb-2"><a href={`${hub}/admin/usage`} id="usage-link">Usage: server-hours, CPU and memory per user and group</a></p>
         <SearchForm hub={hub} paging={props.paging} />
         <Paging hub={hub} paging={props.paging} shown={props.rows.length} />
         {props.adminAccess ? null : (
@@ -197,7 +202,7 @@ function ServerLine({ user, server, open }: { user: string; server: AdminServer;
     <div class="d-flex flex-wrap align-items-center gap-1 py-1" data-server={server.name} data-state={server.status}>
       <span class="text-break">{label}</span>
       <span class={`badge ${status.badge} status`} data-status="">{status.text}</span>
-      {/* merge: why the server last stopped (the culler's "culled" reason) goes here */}
+      {server.culled ? <span class="small text-body-secondary" data-culled="">culled: {server.culled.reason}, <RelativeTime at={server.culled.at} none="" /></span> : null}
       <span class="small fw-semibold" data-running="" title="the image it runs" hidden={server.running === undefined}>{server.running === undefined ? '' : (server.running ?? 'spawner.image')}</span>
       <button type="button" class="btn btn-sm btn-outline-primary" data-action="start" data-when={when('start')} hidden={hidden('start')} aria-label={`Start ${whose}`}>Start</button>
       <button type="button" class="btn btn-sm btn-outline-danger" data-action="stop" data-when={when('stop')} hidden={hidden('stop')} aria-label={`Stop ${whose}`}>Stop</button>
@@ -331,5 +336,15 @@ function EditUserDialog() {
         </div>
       </form>
     </dialog>
+  );
+}
+
+/** A refused hub.yaml edit: the hub keeps the config it had; the lines say what to fix, as `berth check` does. */
+function ConfigProblem({ problem }: { problem: ConfigReloadProblem }) {
+  return (
+    <div class="alert alert-danger" role="alert" id="config-problem">
+      <p class="mb-1"><strong>The last edit of {problem.file} was not applied</strong> (<RelativeTime at={problem.at} none="" />): the hub goes on with the config it had. Fix these and save again:</p>
+      <ul class="mb-0 small font-monospace">{problem.problems.map((line) => <li>{line}</li>)}</ul>
+    </div>
   );
 }

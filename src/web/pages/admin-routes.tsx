@@ -40,7 +40,7 @@ export function adminRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv> {
     const groups = deps.groups.list().map((g) => ({ name: g.name, members: deps.groups.members(g.name), properties: g.properties }));
     return c.html(renderPage(
       <AdminPage frame={frameOf(c)} me={caller.name} xsrf={xsrfToken(deps.secret, caller.sessionId ?? '')} adminAccess={deps.config.hub.admin_access}
-        catalog={catalog} rows={rows} groups={groups} paging={{ offset, limit, total: page.total ?? rows.length, nameFilter, sort }} />,
+        catalog={catalog} rows={rows} groups={groups} paging={{ offset, limit, total: page.total ?? rows.length, nameFilter, sort }} configProblem={deps.configProblem()} />,
     ));
   });
   return app;
@@ -58,5 +58,6 @@ function adminServer(view: ServerView): AdminServer {
     status: view.status,
     url: view.url,
     running: view.status === 'stopped' ? undefined : view.imageLabel,
+    culled: view.status === 'stopped' && view.cullReason !== null && view.culledAt !== null ? { reason: view.cullReason, at: view.culledAt } : undefined,
   };
 }
