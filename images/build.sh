@@ -6,12 +6,14 @@
 #   bash images/build.sh                  build whatever is missing (or stale)
 #   bash images/build.sh --force          rebuild everything, rootfs included
 #   bash images/build.sh backend nginx    limit to some images
+#   bash images/build.sh hub-base         only the hub image's base (images/hub/build.sh builds on it)
 #   bash images/build.sh -v               stream build output instead of logging it
 #
 # Images (all labelled berth.test=true):
 #   berth/debian:trixie-lab            rootfs: jupyterhub 5.2, jupyterlab 4, jupyter-server 2, ipykernel, git
 #   berth/debian:bookworm-singleuser   rootfs: jupyterhub 3.0, jupyter-notebook 6.4, python3-ipykernel
 #   berth/debian:bookworm-backend      rootfs: python3-tornado, nginx-light
+#   berth/debian:trixie-node           rootfs: nodejs 20, ca-certificates (the hub image's base)
 #   berth/singleuser:latest  (lab)     the default user image: JupyterHub 5 singleuser, JupyterLab, jovyan/1000, :8888
 #   berth/singleuser:test    (singleuser)  JupyterHub 3.0 singleuser + classic notebook, for the older protocol
 #   berth/backend:test                 tornado test backend (images/backend/backend.py), :8888
@@ -43,7 +45,7 @@ for arg in "$@"; do
     -f | --force) FORCE=1 ;;
     -v | --verbose) VERBOSE=1 ;;
     -h | --help) usage; exit 0 ;;
-    lab | singleuser | backend | nginx) WANT+=("$arg") ;;
+    lab | singleuser | backend | nginx | hub-base) WANT+=("$arg") ;;
     *) echo "build.sh: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
   esac
 done
@@ -57,11 +59,13 @@ declare -A ROOTFS_SUITE=(
   [lab]=trixie
   [singleuser]=bookworm
   [backend]=bookworm
+  [node]=trixie
 )
 declare -A ROOTFS_PKGS=(
   [lab]="jupyterhub,jupyterlab,python3-jupyter-server,python3-ipykernel,git,passwd,ca-certificates"
   [singleuser]="jupyterhub,jupyter-notebook,python3-ipykernel,passwd,ca-certificates"
   [backend]="python3-tornado,nginx-light"
+  [node]="nodejs,ca-certificates"
 )
 declare -A ROOTFS_TAG=()
 for key in "${!ROOTFS_SUITE[@]}"; do ROOTFS_TAG[$key]="berth/debian:${ROOTFS_SUITE[$key]}-$key"; done
@@ -222,7 +226,7 @@ build_image() {
 }
 
 for name in "${WANT[@]}"; do
-  build_image "$name"
+  if [ "$name" = hub-base ]; then ensure_rootfs node; else build_image "$name"; fi
 done
 # Builds leave dangling intermediate images behind when tags move; drop ours.
 docker image prune -f --filter label=berth.test=true >/dev/null 2>&1 || true

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Process entry: `berth [--config PATH]` runs the hub; `berth check [--config PATH]` validates hub.yaml; `berth adopt`
-// takes over or removes containers other hubs left on the network (adopt-command.ts).
-// Loads the config and the secrets (once, here at the edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT;
-// SIGHUP reloads the config.
+// Process entry: `berth [--config PATH]` runs the hub; `berth check` validates hub.yaml; `berth health` asks a
+// running hub; `berth backup DEST` / `berth restore SRC` copy its state; `berth adopt` takes over or removes
+// containers other hubs left on the network (adopt-command.ts). Loads the config and the secrets (once, here at the
+// edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT; SIGHUP reloads the config.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError, loadConfig, type HubConfig } from './config/load.js';
 import { adminNotice, admissionWarnings } from './config/policy.js';
 import { loadSecrets } from './config/secrets.js';
+import { BackupError, backupHubState, restoreHubState } from './db/backup.js';
+import { probeHub } from './health-probe.js';
 import { createHub } from './hub.js';
 import { runAdopt } from './adopt-command.js';
 
@@ -16,6 +19,9 @@ const HELP = `Usage:
   berth adopt [--config PATH] [--remove] (--all | NAME...)
                                 make containers another hub left on the network this hub's servers (running as
                                 they are), or remove them with --remove (volumes are kept); the hub lists them at start
+  berth health [--config PATH]  exit 0 when the hub this config describes answers /hub/health with 200
+  berth backup DEST             copy the database and cookie secret into the directory DEST (0600), while the hub runs
+  berth restore SRC             put a backup in place of the hub's state; refuses while the hub runs
   berth --help                  show this help
 
 Options:
@@ -51,8 +57,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`berth: --remove and --all go with berth adopt\n\n${HELP}`);
     return 2;
   }
-  if (!['run', 'check', 'adopt'].includes(command) || (command !== 'adopt' && positionals.length > 1)) {
-    process.stderr.write(`berth: unknown command "${positionals.join(' ')}"\n\n${HELP}`);
+  // How many words each command takes, its name included (`berth` alone is `berth run`); adopt takes any number.
+  const words: Record<string, number | null> = { run: 1, check: 1, health: 1, backup: 2, restore: 2, adopt: null };
+  if (!Object.hasOwn(words, command)) {
+    process.stderr.write(`berth: unknown command "${command}"\n\n${HELP}`);
+    return 2;
+  }
+  const wanted = words[command];
+  if (wanted !== null && positionals.length > 0 && positionals.length !== wanted) {
+    process.stderr.write(`berth: \`berth ${command}\` takes ${wanted === 2 ? 'one directory' : 'no argument'}, not "${positionals.slice(1).join(' ') || 'nothing'}"\n\n${HELP}`);
     return 2;
   }
   const file = values.config ?? process.env.BERTH_CONFIG ?? 'hub.yaml';
@@ -74,6 +87,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${config.file} is valid\n`);
     return 0;
   }
+  if (command === 'health') {
+    const probe = await probeHub(config);
+    if (probe.running && probe.healthy) return 0;
+    process.stderr.write(`berth: ${probe.running ? `the hub answers /hub/health with ${probe.status}` : `no hub answers (${probe.why})`}\n`);
+    return 1;
+  }
+  if (command === 'backup') return backup(config, positionals[1]);
+  if (command === 'restore') return restore(config, positionals[1]);
 
   let hub;
   try {
@@ -104,6 +125,35 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+async function backup(config: HubConfig, dest: string): Promise<number> {
+  try {
+    const { files } = await backupHubState(config.dataDir, path.resolve(dest));
+    process.stdout.write(`berth: backed up ${files.join(', ')}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof BackupError)) throw err;
+    process.stderr.write(`berth: backup failed: ${err.message}\n`);
+    return 1;
+  }
+}
+
+async function restore(config: HubConfig, src: string): Promise<number> {
+  const probe = await probeHub(config);
+  if (probe.running) {
+    process.stderr.write(`berth: the hub is running (it answers ${config.hub.bind}): stop it first (\`docker compose stop hub\`), then restore, then start it\n`);
+    return 1;
+  }
+  try {
+    const { restored, keptAside } = restoreHubState(path.resolve(src), config.dataDir);
+    process.stdout.write(`berth: restored ${restored.join(', ')}${keptAside.length > 0 ? `; the replaced files are kept as ${keptAside.join(', ')}` : ''}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof BackupError)) throw err;
+    process.stderr.write(`berth: restore failed: ${err.message}\n`);
+    return 1;
+  }
 }
 
 main(process.argv.slice(2)).then(

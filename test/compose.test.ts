@@ -4,14 +4,14 @@
 // docker-compose (v1).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compileCheckout } from './helpers/checkout-dist.js';
-import { fetchFrom, startIn } from './helpers/container-probes.js';
+import { execIn, fetchFrom, startIn } from './helpers/container-probes.js';
 import { freePort } from './helpers/free-port.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
@@ -104,4 +104,30 @@ describe('docker compose up', () => {
     expect(await fetchFrom(mallory!, `http://${network}-alice:9000/`)).toMatch(/^failed: timed out/);
     for (const container of [alice!, mallory!]) expect(await fetchFrom(container, `http://${gateway}:8081/hub/api/health`)).toBe('HTTP 200');
   }, 180_000);
+
+  it("runs the hub as the unprivileged user berth, with the Docker socket's group, and reports healthy", async () => {
+    await composeUp();
+    const [hub] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
+    const container = docker.getContainer(hub!.Id);
+    const status = (await execIn(container, ['cat', '/proc/1/status'])).output;
+    const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+    const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+    expect(uid).toBe((await execIn(container, ['id', '-u', 'berth'])).output.trim());
+    expect(uid).not.toBe('0');
+    expect(groups).toContain(String(statSync('/var/run/docker.sock').gid));
+    // Data written by the hub belongs to berth, so a later start needs no root.
+    expect((await execIn(container, ['stat', '-c', '%U', '/srv/berth/data/jupyterhub.sqlite'])).output.trim()).toBe('berth');
+    await vi.waitFor(async () => expect((await container.inspect()).State.Health?.Status).toBe('healthy'), { timeout: 90_000, interval: 1000 });
+  }, 180_000);
+});
+
+describe('the hub image', () => {
+  it("runs Node.js from Debian's package, with production dependencies only", async () => {
+    const image = 'berth/hub:latest';
+    const out = execFileSync('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'sh', image, '-c',
+      'dpkg -S "$(readlink -f "$(command -v node)")"; ls /opt/berth/node_modules'], { encoding: 'utf8' });
+    expect(out).toMatch(/^nodejs: \/usr\/bin\/node$/m);
+    expect(out).toMatch(/^better-sqlite3$/m);
+    expect(out).not.toMatch(/^(vitest|typescript|playwright-core)$/m);
+  });
 });

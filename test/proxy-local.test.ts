@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { refusedUrl, startBackend, startProxy, type ProxyHarness } from './helpers/proxy-harness.js';
+import { waitFor } from './helpers/wait-for.js';
 
 let proxy: ProxyHarness;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -450,4 +451,47 @@ describe('a side that goes away', () => {
     expect(accepted[0].destroyed).toBe(true);
     expect(proxy.logs.some((l) => String(l.msg).includes('not completed in time'))).toBe(true);
   });
+});
+
+describe('after an error answer to a request with a body', () => {
+  /**
+   * A server like the hub's own adapter: answers 413 to a POST without reading its body, drops whatever else arrives
+   * on that connection, and closes it a little later. A request sent on that connection in the meantime is lost.
+   */
+  async function earlyAnsweringServer() {
+    const server = net.createServer((socket) => {
+      socket.once('data', (first) => {
+        if (first.toString('latin1').startsWith('POST')) {
+          socket.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: keep-alive\r\n\r\ntoo large');
+          socket.on('data', () => {});
+          setTimeout(() => socket.destroy(), 300);
+        } else {
+          socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  }
+
+  for (const framing of ['chunked', 'content-length'] as const) {
+    it(`sends the client's next request on a new server connection (${framing} body)`, async () => {
+      proxy.targets.set('alice', await earlyAnsweringServer());
+      const client = net.connect(proxy.port, '127.0.0.1');
+      cleanups.push(() => void client.destroy());
+      await once(client, 'connect');
+      let received = '';
+      client.on('data', (chunk) => (received += chunk.toString('latin1')));
+      const body = Buffer.alloc(64 * 1024, 'a');
+      const head = 'POST /user/alice/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n';
+      if (framing === 'chunked') client.write(`${head}Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+      else client.write(`${head}Content-Length: ${body.length}\r\n\r\n${body}`);
+      await waitFor(() => expect(received).toMatch(/too large$/));
+      client.write('GET /user/alice/next HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await waitFor(() => expect(received).toMatch(/HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nok$/));
+      expect(received).not.toContain(' 502 ');
+    });
+  }
 });

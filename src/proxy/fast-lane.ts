@@ -8,7 +8,7 @@ import { BackendPool, type BackendConnection, type BackendOwner } from './backen
 import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, RESPONSE_HEAD_TOO_LONG, unavailableHead } from './policy/answers.js';
 import { backendScope, clientResponseHead, forwardedRequestHead, logScreened } from './policy/headers.js';
-import { LINGER_MS, MAX_PIPELINED_BYTES, MAX_REQUEST_HEAD_BYTES, MAX_RESPONSE_HEAD_BYTES } from './policy/limits.js';
+import { LINGER_MS, MAX_PIPELINED_BYTES, MAX_REQUEST_HEAD_BYTES, MAX_RESPONSE_HEAD_BYTES, reusableAfterAnswer } from './policy/limits.js';
 import { routeRequest, type Backend, type RouteSource } from './route-table.js';
 import type { SubdomainHost } from '../servers/user-origin.js';
 
@@ -540,10 +540,8 @@ class Exchange implements BackendOwner {
       this.backendPaused = false;
       this.conn.socket.resume();
     }
-    // An error answer to a request with a body may have left that body unread on the server, which then drains
-    // or drops it on its own schedule (the hub's adapter closes after 500 ms): such a connection is not reused.
-    const bodyMayBeUnread = this.head.contentLength > 0 && response.status >= 400;
-    if (response.reusable && !extraBytes && this.bodyRemaining === 0 && !bodyMayBeUnread) this.lane.pool.release(this.conn);
+    const reusable = reusableAfterAnswer(this.head.contentLength > 0, response.status);
+    if (response.reusable && !extraBytes && this.bodyRemaining === 0 && reusable) this.lane.pool.release(this.conn);
     else this.dropBackend();
     // A server that closes its own connection is no reason to close the client's, unless the response's framing is.
     this.client.finished(response.closesClient || this.head.close || this.bodyRemaining > 0);

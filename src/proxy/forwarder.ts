@@ -10,7 +10,7 @@ import type { ProxyCounters } from './counters.js';
 import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
 import { backendScope, logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders } from './policy/headers.js';
 import type { Backend } from './route-table.js';
-import { BACKEND_IDLE_TIMEOUT_MS, connectWithin, DEFAULT_BACKEND_CONNECT_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET } from './policy/limits.js';
+import { BACKEND_IDLE_TIMEOUT_MS, connectWithin, DEFAULT_BACKEND_CONNECT_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET, reusableAfterAnswer } from './policy/limits.js';
 
 export interface ForwarderOptions {
   baseUrl: string;
@@ -136,7 +136,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     // Node ends a request without 'response' or 'error' when the server answers 101 to a plain request
     // (it has no upgrade to hand the socket to); the client must still get an answer.
     let answered = false;
-    proxyReq.once('response', () => (answered = true));
+    proxyReq.once('response', (proxyRes: http.IncomingMessage) => {
+      answered = true;
+      // Read by node's agent when the response ends: false closes the connection instead of pooling it.
+      const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+      if (!reusableAfterAnswer(hasBody, proxyRes.statusCode ?? 0)) proxyReq.shouldKeepAlive = false;
+    });
     proxyReq.once('close', () => {
       if (answered || res.headersSent || res.destroyed || req.socket.destroyed) return;
       const backend = (req as Tagged)[USER];

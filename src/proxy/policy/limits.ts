@@ -44,6 +44,15 @@ export const BACKEND_IDLE_TIMEOUT_MS = 30_000;
 /** Idle connections kept per server (node's Agent default `maxFreeSockets`). */
 export const MAX_IDLE_PER_TARGET = 256;
 
+/**
+ * Whether a backend connection may carry another request after this exchange. An error answer to a request with a
+ * body may have left that body unread on the server, which then drains or drops it on its own schedule (the hub's
+ * adapter closes such a connection after 500 ms): the next request sent on it would race that close and fail.
+ */
+export function reusableAfterAnswer(requestHasBody: boolean, status: number): boolean {
+  return !(requestHasBody && status >= 400);
+}
+
 /** Pipelined bytes the fast lane keeps while an exchange runs before it stops reading the client. */
 export const MAX_PIPELINED_BYTES = 64 * 1024;
 /** How long a connection the proxy ended waits for the client to close its side before it is destroyed. */

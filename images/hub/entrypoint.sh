@@ -1,0 +1,21 @@
+#!/bin/sh
+# Starts the hub as the unprivileged user `berth`. The container starts as root only to do two things first:
+#  - give `berth` the group that owns the Docker socket (its id differs from host to host, so it is read here at
+#    run time; BERTH_DOCKER_GID overrides it), since the hub starts users' containers through that socket;
+#  - hand the data directory to `berth` when an older image (which ran as root) left it owned by root.
+# Started as another user already (`user:` in compose), it runs the hub as that user unchanged.
+set -eu
+hub="/opt/berth/dist/main.js"
+if [ "$(id -u)" != 0 ]; then exec node "$hub" "$@"; fi
+
+socket=/var/run/docker.sock
+case "${DOCKER_HOST:-}" in unix://*) socket=${DOCKER_HOST#unix://} ;; esac
+gid=${BERTH_DOCKER_GID:-}
+if [ -z "$gid" ] && [ -S "$socket" ]; then gid=$(stat -c %g "$socket"); fi
+
+data=${BERTH_DATA_DIR:-/srv/berth/data}
+if [ -d "$data" ] && [ "$(stat -c %u "$data")" = 0 ]; then chown -R berth:berth "$data"; fi
+
+groups=berth
+if [ -n "$gid" ]; then groups="$groups,$gid"; fi
+exec setpriv --reuid=berth --regid=berth --groups="$groups" -- node "$hub" "$@"
