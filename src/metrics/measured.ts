@@ -13,6 +13,8 @@ export function measuredSpawner(spawner: Spawner, metrics: HubMetrics): Spawner 
     prepare: () => spawner.prepare(),
     ping: () => spawner.ping(),
     list: () => spawner.list(),
+    // Optional parts of the contract pass through as they are (a missing one stays missing).
+    listForeign: spawner.listForeign?.bind(spawner),
     stats: spawner.stats?.bind(spawner),
     async start(spec, onProgress, signal) {
       const began = performance.now();

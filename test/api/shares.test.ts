@@ -308,7 +308,7 @@ describe('the home page\'s sharing panel', () => {
     const home = await (await t.request('/hub/home', { headers: { Cookie: alice } })).text();
     expect(home).toContain('data-kind="user" data-name="bob"');
     const bobHome = await (await t.request('/hub/home', { headers: { Cookie: await t.signIn('bob') } })).text();
-    expect(bobHome).toContain('data-owner="alice" data-server=""');
+    expect(bobHome).toContain('data-owner="alice" data-shared-server=""');
     const link = await form(alice, '/hub/sharing/link', { owner: 'alice', server: '', expires_in: '3600' });
     expect(await link.text()).toMatch(/value="http:\/\/127\.0\.0\.1:8000\/hub\/accept-share\?code=[\w-]+"/);
     expect((await form(alice, '/hub/sharing/revoke', { owner: 'alice', server: '', kind: 'user', name: 'bob' })).status).toBe(303);

@@ -33,8 +33,8 @@ describe('auth.allow_all beside allow lists', () => {
     expect(result.stderr).toContain('berth: warning: auth.allow_all is true, so auth.github.allowed_organizations restricts nobody');
   });
 
-  it('prints no warning for allow_all alone', () => {
-    const result = check('auth:\n  allow_all: true\n');
+  it('prints no warning for allow_all with only an admin named (no list it would make moot)', () => {
+    const result = check('auth:\n  allow_all: true\n  admin_users: [alice]\n');
     expect(result.status).toBe(0);
     expect(result.stderr).not.toContain('warning');
   });

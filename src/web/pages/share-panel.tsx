@@ -64,7 +64,7 @@ const ServerSharing: FC<{ p: SharePanelProps; s: PanelServer }> = ({ p, s }) => 
   const id = domId(s.name);
   const base = { _xsrf: p.xsrf, owner: p.user, server: s.name };
   return (
-    <section class="share-server" data-server={s.name} id={`share-${id}`}>
+    <section class="share-server" data-share-server={s.name} id={`share-${id}`}>
       <h3>Your {label(s.name)} <small>({s.url})</small></h3>
       {p.canShareByName && (
         <form method="post" action={`${p.hubPrefix}/sharing/grant`} class="share-form">
@@ -127,7 +127,7 @@ export const SharePanel: FC<SharePanelProps> = (p) => (
     {p.sharedWithMe.length === 0 ? <p id="shared-with-me-empty">Nothing has been shared with you.</p> : (
       <ul id="shared-with-me">
         {p.sharedWithMe.map((s) => (
-          <li data-owner={s.owner} data-server={s.server}>
+          <li data-owner={s.owner} data-shared-server={s.server}>
             <a href={s.url} class="open-shared">{s.owner}'s {label(s.server)}</a>
             {s.group !== null && <span> (through group {s.group})</span>}
             {!s.ready && <span> (not running)</span>}{' '}
