@@ -311,7 +311,10 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
         },
       });
       const started = proxy;
-      live.onChange((next) => started.setLimits(proxyLimits(next)));
+      live.onChange((next) => {
+        started.setLimits(proxyLimits(next));
+        started.setServices(serviceRoutes(next));
+      });
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) logger.warn(warning);

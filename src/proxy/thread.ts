@@ -20,7 +20,7 @@ export interface WorkerSetup {
   activityIntervalMs?: number;
   logLevel: string;
   routes: [string, string][];
-  /** hub.yaml services with a url: name → target (`http://host:port`), fixed for the thread's life. */
+  /** hub.yaml services with a url: name → target (`http://host:port`); replaced by a `services` message on reload. */
   services: [string, string][];
 }
 
@@ -28,6 +28,7 @@ export type ToWorker =
   | { type: 'route'; name: string; target: string | null }
   | { type: 'close'; graceMs: number }
   | { type: 'limits'; limits: ProxyLimits }
+  | { type: 'services'; services: [string, string][] }
   | { type: 'counts' };
 
 export type ToMain =
@@ -60,6 +61,8 @@ export interface ProxyThread {
   close(graceMs?: number): Promise<void>;
   /** Sends new limits (hub.yaml reloaded); open connections are kept. */
   setLimits(limits: ProxyLimits): void;
+  /** Sends the services with a url (hub.yaml reloaded): name → target, replacing the thread's whole list. */
+  setServices(services: [string, string][]): void;
   /**
    * The thread's traffic counters, asked for now (a scrape): the thread answers between two events of its loop.
    * A thread that does not answer within `timeoutMs` (or has stopped) gives the last counts it sent, or null.
@@ -135,6 +138,7 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
         return exited;
       },
       setLimits: (limits) => worker.postMessage({ type: 'limits', limits } satisfies ToWorker),
+      setServices: (services) => worker.postMessage({ type: 'services', services } satisfies ToWorker),
       counts(timeoutMs = 2000) {
         if (closing) return Promise.resolve(lastCounts);
         return new Promise<ProxyCounts | null>((resolve) => {

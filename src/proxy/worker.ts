@@ -37,6 +37,9 @@ port.on('message', (message: ToWorker) => {
   if (message.type === 'route') {
     if (message.target === null) routes.delete(message.name);
     else routes.set(message.name, message.target);
+  } else if (message.type === 'services') {
+    services.clear();
+    for (const [name, target] of message.services) services.set(name, target);
   } else if (message.type === 'limits') {
     listener.setLimits(message.limits);
   } else if (message.type === 'counts') {

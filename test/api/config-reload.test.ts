@@ -2,6 +2,7 @@
 // the hub runs is applied by the hub itself, with no restart — a new allowed user exists, a new catalog label can
 // be picked, a new service token answers and a removed one stops — and an invalid edit changes nothing.
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -66,6 +67,22 @@ describe('editing hub.yaml while the hub runs', () => {
     await waitFor(() => expect(t.hub.configReloadProblem()).toBeNull());
     expect(await adminPage()).not.toContain('id="config-problem"');
     expect((await t.request('/hub/api/users/carol', { token: admin })).status).toBe(200);
+  });
+
+  it('routes a service given a url in an edit through the public port, and stops when the url goes', async () => {
+    const backend = http.createServer((req, res) => res.end(`dashboard at ${req.url}`));
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(backend.address() as net.AddressInfo).port}`;
+    const viaHub = () => fetch(`http://127.0.0.1:${t.hub.address().port}/services/dash/x`);
+    try {
+      expect((await viaHub()).status).toBe(404);
+      save({ services: [{ name: 'dash', url }] });
+      await waitFor(async () => expect(await (await viaHub()).text()).toBe('dashboard at /services/dash/x'));
+      save({});
+      await waitFor(async () => expect((await viaHub()).status).toBe(404));
+    } finally {
+      backend.close();
+    }
   });
 
   it('sends a new connection cap to the proxy thread, which keeps the connections it holds', async () => {
