@@ -103,7 +103,8 @@ export function AdminPage(props: AdminPageProps) {
             Opening other users' servers is off on this hub (<code>hub.admin_access: false</code>); turn it on in hub.yaml to get an Open button here.
           </p>
         )}
-        <div class="table-responsive">
+        {/* Focusable, so a keyboard can scroll the table sideways on a narrow screen. */}
+        <div class="table-responsive" tabindex={0} role="region" aria-label="Users (scrolls sideways)">
           <table class="table table-sm align-middle" id="users" style="min-width:50rem">
             <caption class="visually-hidden">Users on this page, with their servers and images</caption>
             <thead>
@@ -254,7 +255,7 @@ function Groups({ groups }: { groups: AdminGroup[] }) {
   return (
     <section class="my-4" aria-labelledby="groups-title">
       <h2 class="h5" id="groups-title">Groups</h2>
-      <div class="table-responsive">
+      <div class="table-responsive" tabindex={0} role="region" aria-label="Groups (scrolls sideways)">
         <table class="table table-sm align-middle" id="groups" style="min-width:40rem">
           <thead><tr><th scope="col">Group</th><th scope="col">Members</th><th scope="col">Properties</th><th scope="col">Actions</th></tr></thead>
           <tbody>
