@@ -44,7 +44,10 @@ interface Answer {
 /** A request over TLS trusting only the test CA, on a new connection (no session resumed) unless `agent` keeps one. */
 function httpsGet(port: number, requestPath: string, options: { agent?: https.Agent; headers?: Record<string, string> } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: requestPath, ca: ca.cert, agent: options.agent ?? false, headers: options.headers, servername: 'localhost', ALPNProtocols: ['http/1.1'] }, (res) => {
+    const request: https.RequestOptions & tls.ConnectionOptions = {
+      host: '127.0.0.1', port, path: requestPath, ca: ca.cert, agent: options.agent ?? false, headers: options.headers, servername: 'localhost', ALPNProtocols: ['http/1.1'],
+    };
+    const req = https.get(request, (res) => {
       const socket = res.socket as tls.TLSSocket;
       const fingerprint = socket.getPeerCertificate().fingerprint256;
       let body = '';
