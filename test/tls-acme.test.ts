@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,12 @@ import { Writable } from 'node:stream';
 import type tls from 'node:tls';
 import acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { parseConfig } from '../src/config/load.js';
+import { loadSecrets } from '../src/config/secrets.js';
+import { createHub } from '../src/hub.js';
 import { createLogger } from '../src/log.js';
+import { createFakeSpawner } from './fakes/fake-spawner.js';
 import { createApiApp, type ApiApp } from './helpers/api-app.js';
 import { freePort } from './helpers/free-port.js';
 import { createTestCa, type TestCa } from './helpers/test-certificates.js';
@@ -149,4 +154,45 @@ describe('hub.tls.acme against pebble', () => {
     expect(stored.fingerprint256).toBe(renewed.fingerprint256);
     expect(t.hub.address().port).toBe(port);
   }, 90_000);
+});
+
+describe('hub.tls.acme when the CA cannot be reached', () => {
+  it('serves the stored certificate, logs what to check and retries, without stopping', async () => {
+    const dataDir = path.join(dir, 'unreachable');
+    const stored = ca.issue([DOMAIN]);
+    mkdirSync(path.join(dataDir, 'acme'), { recursive: true });
+    writeFileSync(path.join(dataDir, 'acme', 'cert.pem'), stored.cert);
+    writeFileSync(path.join(dataDir, 'acme', 'key.pem'), stored.key);
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const config = parseConfig(stringify({
+      hub: {
+        bind: '127.0.0.1:0', data_dir: dataDir,
+        // The stored certificate lives a day: due at once with renew_before 2d, and nothing answers the directory.
+        tls: { redirect_http: `127.0.0.1:${await freePort()}`, acme: { email: 'a@example.org', domains: [DOMAIN], directory_url: 'https://127.0.0.1:1/dir', renew_before: '2d' } },
+      },
+    }), path.join(dataDir, 'hub.yaml'), {});
+    // acme-client retries a refused connection itself for over a minute before it fails; the hub's backoff is the subject here.
+    const defaults = acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } };
+    const settings = { ...defaults.acmeSettings };
+    defaults.acmeSettings.retryMaxAttempts = 0;
+    const spawner = createFakeSpawner();
+    const hub = createHub(config, loadSecrets(config, {}), { spawner, internalPort: 0, logger: createLogger('info', sink), acmeTiming: { retryMinMs: 50, retryMaxMs: 100 } });
+    try {
+      await hub.start();
+      await waitFor(() => expect(lines.filter((l) => String(l.msg).startsWith('obtaining a certificate from')).length).toBeGreaterThanOrEqual(2));
+      const failure = lines.find((l) => String(l.msg).startsWith('obtaining a certificate from'))!;
+      expect(failure.msg).toMatch(/resolves to this host.*redirect_http.*staging CA.*The current certificate is served meanwhile/);
+      expect((await servedCertificate(hub.address().port, ca.cert)).fingerprint256).toBe(stored.fingerprint);
+    } finally {
+      defaults.acmeSettings = settings;
+      await hub.stop();
+      await spawner.close();
+    }
+  });
 });

@@ -59,7 +59,7 @@ export function createAcmeCertificates(settings: AcmeSettings, dataDir: string, 
     }
     try {
       const certificate = checkPair(pair, files);
-      const names = (certificate.subjectAltName ?? '').split(',').map((n) => n.trim().replace(/^DNS:/, '')).sort();
+      const names = (certificate.subjectAltName ?? '').split(',').map((n) => n.trim()).filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4)).sort();
       if (names.join(',') !== [...settings.domains].sort().join(',')) {
         log.info({ names, domains: settings.domains }, 'the stored ACME certificate is for other names than hub.tls.acme.domains; obtaining a new one');
         return null;
