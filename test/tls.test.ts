@@ -1,6 +1,7 @@
 // HTTPS served by the hub itself (hub.tls): a certificate from files (HSTS, Secure cookies, the redirect listener,
 // files replaced on disk served without a restart), both proxy lanes and WebSockets over TLS, hub.trusted_proxies,
-// and `berth check`'s refusals. ACME against pebble is in tls-acme.test.ts.
+// and `berth check`'s refusals (the CLI runs from dist/: `npm run build` first). ACME against pebble is in tls-acme.test.ts.
+import { spawnSync } from 'node:child_process';
 import https from 'node:https';
 import http from 'node:http';
 import net from 'node:net';
@@ -265,6 +266,20 @@ describe('berth check on hub.tls', () => {
     const problems = check(files);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^hub\.yaml:\d+:\d+ hub\.tls\.key: .*mismatch\.key is not the private key of .*mismatch\.crt/);
+  });
+
+  it('makes `berth check` exit 1 with the problem, and accept the matching pair', () => {
+    const main = path.join(import.meta.dirname, '..', 'dist', 'main.js');
+    const checkFile = (files: { cert: string; key: string }) => {
+      const file = path.join(dir, 'check.yaml');
+      writeFileSync(file, stringify({ hub: { tls: files } }));
+      return spawnSync(process.execPath, [main, 'check', '--config', file], { encoding: 'utf8', timeout: 30_000 });
+    };
+    const bad = checkFile({ cert: writePair('cli-a', ca.issue()).cert, key: writePair('cli-b', ca.issue()).key });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/check\.yaml:\d+:\d+ hub\.tls\.key: .*cli-b\.key is not the private key of .*cli-a\.crt/);
+    const good = checkFile(writePair('cli-good', ca.issue()));
+    expect(good.status).toBe(0);
   });
 
   it('refuses a certificate file that does not exist, naming hub.tls.cert', () => {
