@@ -1,6 +1,8 @@
 // The one public listener: <base_url>hub/ → the hub app, <base_url>user/<name>/ (HTTP and WebSocket) → that
 // user's server while it runs, <base_url>services/<name>/ → a hub.yaml service with a url, anything else → a redirect into <base_url>hub/ as JupyterHub does. Connections start
 // in the fast lane (plain requests to running servers); the rest is node:http with http-proxy-3 for upgrades.
+// With hub.tls it is node:https instead: the same lanes on the decrypted TLS sockets, and a certificate that can be
+// replaced for new connections (setCertificate) while open ones keep theirs.
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
