@@ -230,6 +230,19 @@ describe('hub.trusted_proxies', () => {
     for (const cookie of cookies) expect(cookie).not.toMatch(/; Secure/);
   });
 
+  it('takes a change of the list live, from the next request', async () => {
+    const auth = { admin_users: ['admin'], github: { client_id: 'id', client_secret: 'secret' } };
+    const t = createApiApp({ auth });
+    cleanups.push(() => t.close());
+    await t.started;
+    expect((await oauthCookies(t, front)).join()).not.toMatch(/Secure/);
+    writeFileSync(t.config.file, stringify({
+      hub: { bind: '127.0.0.1:0', public_url: 'http://127.0.0.1:8000', data_dir: t.config.dataDir, trusted_proxies: ['127.0.0.1'] }, auth,
+    }));
+    expect(t.hub.reloadConfig('test')).toMatchObject({ status: 'applied', changed: ['hub.trusted_proxies'] });
+    await waitFor(async () => expect((await oauthCookies(t, front))[0]).toMatch(/; Secure/));
+  });
+
   it('takes the client address a listed proxy names, and the peer\'s own otherwise', async () => {
     const seen: http.IncomingHttpHeaders[] = [];
     const backend = await startBackend((req, res) => {
