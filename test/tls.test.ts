@@ -300,6 +300,11 @@ describe('berth check on hub.tls', () => {
     expect(problems[0]).toMatch(/hub\.tls\.cert: .*nowhere\.crt does not exist \(paths are relative to hub\.yaml\)/);
   });
 
+  it('refuses a wildcard ACME name, which HTTP-01 cannot prove', () => {
+    const problems = check({ redirect_http: '0.0.0.0:80', acme: { email: 'a@example.org', domains: ['*.example.org'] } });
+    expect(problems.join('\n')).toMatch(/hub\.tls\.acme\.domains\.0: is a wildcard name, which ACME issues only through DNS-01/);
+  });
+
   it('refuses a certificate without a key, and acme without redirect_http', () => {
     expect(check({ cert: 'a.crt' }).join('\n')).toMatch(/hub\.tls\.key: is needed with hub\.tls\.cert/);
     expect(check({ acme: { email: 'a@example.org', domains: ['hub.example.org'] } }).join('\n')).toMatch(/hub\.tls\.redirect_http: is needed with hub\.tls\.acme/);

@@ -70,7 +70,9 @@ const basePath = z.string().refine((value) => /^\/([A-Za-z0-9._~-]+\/)*$/.test(v
 // HTTPS on the public port (src/tls/): the hub's own certificate files, or ones it obtains with ACME.
 const acme = z.strictObject({
   email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'is not an email address').describe('Contact address for the ACME account (expiry notices from the CA).'),
-  domains: z.array(z.string().regex(/^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$/i, 'is not a DNS name (e.g. hub.example.org)')).min(1)
+  domains: z.array(z.string()
+    .refine((name) => !name.startsWith('*.'), 'is a wildcard name, which ACME issues only through DNS-01 challenges (not done by the hub): list each name, or give a wildcard certificate as hub.tls.cert and key')
+    .refine((name) => name.startsWith('*.') || /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$/i.test(name), 'is not a DNS name (e.g. hub.example.org)')).min(1)
     .describe('Names the certificate is for (the first is its subject); each must resolve to this host, whose `redirect_http` port 80 answers the HTTP-01 challenge.'),
   directory_url: httpUrl.default('https://acme-v02.api.letsencrypt.org/directory')
     .describe('The CA\'s ACME directory; default Let\'s Encrypt. Try setups against its staging CA first: https://acme-staging-v02.api.letsencrypt.org/directory'),
