@@ -2,7 +2,7 @@
 # Prepare a Debian (bookworm) host for Berth's tests and benchmarks. Idempotent:
 # every step that is already satisfied is skipped, so a second run is a no-op.
 #
-#   - installs whichever of docker.io mmdebstrap chromium docker-compose wrk is
+#   - installs whichever of docker.io mmdebstrap chromium docker-compose wrk pebble openssl is
 #     missing (apt-get update only runs when something has to be installed)
 #   - makes sure a Docker daemon answers: if `docker info` fails, starts dockerd
 #     (systemd unit if systemd runs, else `nohup dockerd`, log in
@@ -27,13 +27,15 @@ DID=0
 # ---- packages -----------------------------------------------------------------
 # package -> command that proves it is there. Checking commands (not dpkg state)
 # keeps us from fighting an existing docker-ce / non-Debian docker install.
-PKGS=(docker.io mmdebstrap chromium docker-compose wrk)
+PKGS=(docker.io mmdebstrap chromium docker-compose wrk pebble openssl)
 declare -A CMD=(
   [docker.io]="docker dockerd"
   [mmdebstrap]="mmdebstrap"
   [chromium]="chromium"
   [docker-compose]="docker-compose"
   [wrk]="wrk"
+  [pebble]="pebble pebble-challtestsrv" # the ACME test CA (test/tls-acme.test.ts)
+  [openssl]="openssl"                   # test certificates (test/helpers/test-certificates.ts)
 )
 
 missing=()

@@ -50,6 +50,8 @@ import { measuredServers, measuredSpawner } from './metrics/measured.js';
 import { createUsageStore } from './usage/usage-store.js';
 import { usageSources } from './usage/usage-report.js';
 import { createUsageMeter, type UsageMeter } from './usage/usage-meter.js';
+import { startHubTls, type HubTls } from './tls/hub-tls.js';
+import type { AcmeTiming } from './tls/acme-certificates.js';
 
 /** The parts a hub is built from; createHub makes each one it is not given. */
 export interface HubParts {
@@ -68,6 +70,8 @@ export interface HubParts {
   internalPort: number;
   /** Environment for settings that are not secrets (BERTH_PYTHON for PAM); default process.env. */
   env: Record<string, string | undefined>;
+  /** Shorter ACME renewal checks and retries (tests). */
+  acmeTiming: Partial<AcmeTiming>;
 }
 
 export interface HubStores {
@@ -149,6 +153,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
   });
   const config = live.view;
   let proxy: ProxyThread | undefined;
+  let tls: HubTls | null = null;
   let servers: Servers;
   const metrics = createHubMetrics({
     totalUsers: () => userStore.count(),
@@ -295,7 +300,9 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
           resolve();
         });
       });
+      tls = await startHubTls({ config, logger, publicPort: () => proxy?.address().port ?? null, acmeTiming: overrides.acmeTiming });
       proxy = await startProxyThread({
+        tls: tls?.first ?? null,
         baseUrl: config.hub.base_url,
         subdomainHost: config.hub.subdomain_host ?? null,
         host,
@@ -315,6 +322,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
         started.setLimits(proxyLimits(next));
         started.setServices(serviceRoutes(next));
       });
+      tls?.follow((pair) => started.setCertificate(pair));
       const { address, port: bound } = proxy.address();
       logger.info({ address, port: bound, publicUrl: config.urls.public }, 'hub listening');
       for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) logger.warn(warning);
@@ -343,6 +351,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     await servers.close();
     await usage.close();
     await internal?.close();
+    await tls?.close();
     await proxy?.close();
     await new Promise<void>((resolve) => {
       appServer.close(() => resolve());
@@ -360,6 +369,7 @@ function proxyLimits(config: HubConfig): ProxyLimits {
     keepAliveTimeoutMs: config.hub.keep_alive_timeout * 1000,
     requestHeaderTimeoutMs: config.hub.request_header_timeout * 1000,
     maxConnectionsPerClient: config.hub.max_connections_per_client,
+    trustedProxies: [...config.hub.trusted_proxies],
   };
 }
 

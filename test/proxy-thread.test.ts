@@ -145,7 +145,7 @@ describe('the proxy thread', () => {
   it('takes new limits from the main thread without closing the connections it holds', async () => {
     const hubApp = await startBackend((_req, res) => res.end('hub app'));
     closers.push(hubApp.close);
-    const limits = { keepAliveTimeoutMs: 65_000, requestHeaderTimeoutMs: 10_000 };
+    const limits = { keepAliveTimeoutMs: 65_000, requestHeaderTimeoutMs: 10_000, trustedProxies: [] };
     const own = await startProxyThread({
       baseUrl: '/', host: '127.0.0.1', port: 0, hubTarget: hubApp.url, routes: feed([]).routes, logger: sink().logger,
       ...limits, maxConnectionsPerClient: 1, onExit: () => undefined,

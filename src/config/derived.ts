@@ -51,7 +51,7 @@ export function deriveUrls(hub: Config['hub']): HubUrls {
     hub: `${hub.base_url}hub/`,
     api: `${hub.base_url}hub/api`,
     user: `${hub.base_url}user/`,
-    public: (configured ?? publicUrlFromBind(hub.bind)).replace(/\/+$/, ''),
+    public: (configured ?? publicUrlFromBind(hub.bind, hub.tls !== undefined)).replace(/\/+$/, ''),
     configuredOrigin: configured ? new URL(configured).origin : '',
     subdomainHost: hub.subdomain_host === undefined ? null : parseSubdomainHost(hub.subdomain_host),
   };
@@ -61,9 +61,9 @@ export function deriveCookieAttributes(urls: Pick<HubUrls, 'public'>): CookieAtt
   return { secure: urls.public.startsWith('https:'), httpOnly: true, sameSite: 'Lax' };
 }
 
-function publicUrlFromBind(bind: string): string {
+function publicUrlFromBind(bind: string, tls: boolean): string {
   const host = bind.slice(0, bind.lastIndexOf(':'));
   const port = bind.slice(bind.lastIndexOf(':') + 1);
   const shown = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
-  return `http://${shown}:${port}`;
+  return `${tls ? 'https' : 'http'}://${shown}:${port}`;
 }

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { deriveCookieAttributes, deriveUrls, type CookieAttributes, type HubUrls } from './derived.js';
 import { logoFileProblem } from './logo-file.js';
+import { CertificateProblem, certificateFilesOf, readCertificatePair } from '../tls/certificate-files.js';
 import { closestKey, keysAt } from './keys.js';
 
 export type HubConfig = Config & {
@@ -80,6 +81,16 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   if (logoProblem !== null) {
     const where = at((doc.getIn(['hub', 'logo_file'], true) as Node | undefined)?.range?.[0]);
     throw new ConfigError(file, [`${where} hub.logo_file: ${logoProblem} (the path is relative to ${name}; put the image there, or remove the key to serve Berth's logo)`]);
+  }
+  const tlsFiles = certificateFilesOf({ file, hub: config.hub });
+  if (tlsFiles !== null) {
+    try {
+      readCertificatePair(tlsFiles);
+    } catch (err) {
+      if (!(err instanceof CertificateProblem)) throw err;
+      const where = at((doc.getIn(['hub', 'tls', err.key], true) as Node | undefined)?.range?.[0]);
+      throw new ConfigError(file, [`${where} hub.tls.${err.key}: ${err.message} (paths are relative to ${name})`]);
+    }
   }
 
   return withDerived(config, file);

@@ -15,6 +15,10 @@ export const RESTART_ONLY_KEYS: readonly string[] = [
   'spawner.network', // the user network, and where running containers are
   'spawner.isolate_containers',
   'spawner.port',
+  'hub.tls.cert', // whether the public port speaks TLS, and which files it watches (their contents apply live)
+  'hub.tls.key',
+  'hub.tls.redirect_http', // a listener of its own
+  'hub.tls.acme', // its renewal timer and stored certificate
 ];
 
 /** The restart-only key that `key` (a dotted path) is, or lies under; null for a key that applies live. */

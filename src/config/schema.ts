@@ -6,6 +6,7 @@ import { invalidScopes, ROLE_NAMES, scopeProblem } from '../auth/scopes.js';
 import { parseUsername, USERNAME_RULE } from '../users/username.js';
 import { isOverlongDuration, parseDuration, parseSize } from './units.js';
 import { LOGO_TYPES, logoTypeOf } from './logo-file.js';
+import { parseAddressRange } from '../proxy/policy/trusted-proxies.js';
 
 const duration = (what: string) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -66,6 +67,42 @@ const basePath = z.string().refine((value) => /^\/([A-Za-z0-9._~-]+\/)*$/.test(v
   message: 'must start and end with "/" and hold only path-safe characters (e.g. / or /jupyter/)',
 });
 
+// HTTPS on the public port (src/tls/): the hub's own certificate files, or ones it obtains with ACME.
+const acme = z.strictObject({
+  email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'is not an email address').describe('Contact address for the ACME account (expiry notices from the CA).'),
+  domains: z.array(z.string()
+    .refine((name) => !name.startsWith('*.'), 'is a wildcard name, which ACME issues only through DNS-01 challenges (not done by the hub): list each name, or give a wildcard certificate as hub.tls.cert and key')
+    .refine((name) => name.startsWith('*.') || /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$/i.test(name), 'is not a DNS name (e.g. hub.example.org)')).min(1)
+    .describe('Names the certificate is for (the first is its subject); each must resolve to this host, whose `redirect_http` port 80 answers the HTTP-01 challenge.'),
+  directory_url: httpUrl.default('https://acme-v02.api.letsencrypt.org/directory')
+    .describe('The CA\'s ACME directory; default Let\'s Encrypt. Try setups against its staging CA first: https://acme-staging-v02.api.letsencrypt.org/directory'),
+  renew_before: positiveDuration('Renew the certificate this long before it expires (also at start when it is that close).').default(30 * 86400),
+});
+
+const tls = z.strictObject({
+  cert: z.string().min(1).optional().describe('PEM certificate chain for the public port, relative to hub.yaml; replaced files are served to new connections without a restart.'),
+  key: z.string().min(1).optional().describe('PEM private key matching `cert`, relative to hub.yaml.'),
+  hsts_max_age: duration('`Strict-Transport-Security: max-age` on the hub\'s answers over HTTPS; 0 sends none.').default(365 * 86400),
+  redirect_http: bind.optional()
+    .describe('HOST:PORT of a plain-HTTP listener (e.g. 0.0.0.0:80) answering every request with a redirect to https, and ACME\'s HTTP-01 challenges.'),
+  acme: acme.optional().describe('Obtain and renew the certificate automatically (ACME HTTP-01); kept in `data_dir/acme/`. Needs `redirect_http` on port 80 reachable from the CA.'),
+}).superRefine((value, ctx) => {
+  if ((value.cert === undefined) !== (value.key === undefined) && value.acme === undefined) {
+    ctx.addIssue({ code: 'custom', path: [value.cert === undefined ? 'cert' : 'key'], message: 'is needed with hub.tls.' + (value.cert === undefined ? 'key' : 'cert') + ' (a certificate and its private key, both PEM files)' });
+  }
+  if (value.acme !== undefined && (value.cert !== undefined || value.key !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: [value.cert !== undefined ? 'cert' : 'key'], message: 'cannot be set with hub.tls.acme, which obtains the certificate itself; remove one of them' });
+  }
+  if (value.acme === undefined && value.cert === undefined && value.key === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['cert'], message: 'is needed: hub.tls needs cert and key (PEM files), or acme' });
+  }
+  if (value.acme !== undefined && value.redirect_http === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['redirect_http'], message: 'is needed with hub.tls.acme: the CA checks the HTTP-01 challenge on port 80 (e.g. 0.0.0.0:80)' });
+  }
+});
+
+const ipOrCidr = z.string().refine((value) => parseAddressRange(value) !== null, { message: 'is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8)' });
+
 const hub = z.strictObject({
   bind: bind.default('0.0.0.0:8000').describe('HOST:PORT of the one public listener (hub pages, API and user servers).'),
   // '' is what an unset `${BERTH_PUBLIC_URL:-}` leaves: the URL is then derived, as when the key is absent.
@@ -100,6 +137,9 @@ const hub = z.strictObject({
   announcement: z.string().max(2000).default('')
     .describe('Text shown in a banner at the top of every hub page, e.g. planned downtime (JupyterHub `template_vars.announcement`); shown as text, never as HTML. Empty: no banner.'),
   keep_alive_timeout: positiveDuration('How long a connection may stay open between requests (an open WebSocket or a response in progress is never idle).').default(65),
+  tls: tls.optional().describe('Serve HTTPS on the public port (see HTTPS). Unset: plain HTTP, for a TLS-terminating proxy in front.'),
+  trusted_proxies: z.array(ipOrCidr).default([])
+    .describe('Addresses (IPs or CIDRs) of proxies in front of the hub whose X-Forwarded-For/-Proto/-Host/-Port are believed; from any other peer they are replaced by what the hub sees.'),
   authenticate_prometheus: z.boolean().default(true)
     .describe('Whether /hub/metrics needs a token or sign-in holding `read:metrics` (admins hold it); false lets anyone who reaches the hub scrape it (JupyterHub `authenticate_prometheus`).'),
 });

@@ -1,6 +1,7 @@
 // Proxies plain HTTP/1.1 requests for running user servers straight on the client socket: a strict head parse, a
 // pooled backend connection, bytes forwarded unchanged. Anything else goes to node:http at a request boundary.
 import type net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import type { ProxyCounters } from './counters.js';
@@ -11,6 +12,7 @@ import { backendScope, clientResponseHead, forwardedRequestHead, logScreened } f
 import { LINGER_MS, MAX_PIPELINED_BYTES, MAX_REQUEST_HEAD_BYTES, MAX_RESPONSE_HEAD_BYTES, reusableAfterAnswer } from './policy/limits.js';
 import { routeRequest, type Backend, type RouteSource } from './route-table.js';
 import type { SubdomainHost } from '../servers/user-origin.js';
+import type { TrustedProxies } from './policy/trusted-proxies.js';
 
 export interface FastLaneOptions {
   baseUrl: string;
@@ -33,6 +35,8 @@ export interface FastLaneOptions {
   requestTimeoutMs: number;
   /** How long opening a connection to a server may take (policy/limits.ts). */
   connectTimeoutMs?: number;
+  /** hub.trusted_proxies as it is now (it may change on reload). */
+  trust(): TrustedProxies;
 }
 
 export interface FastLane {
@@ -354,7 +358,9 @@ class Exchange implements BackendOwner {
     body: Buffer | null,
   ) {
     const remoteAddress = client.socket.remoteAddress ?? '';
-    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress, backend === null), 'latin1');
+    // A TLS connection (the hub serves HTTPS) is a TLSSocket: to the lane, a duplex stream like any other.
+    const context = { encrypted: (client.socket as TLSSocket).encrypted === true, trust: lane.trust() };
+    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress, backend === null, context), 'latin1');
     const bodyNow = body === null ? 0 : body.length;
     this.bodyRemaining = head.contentLength - bodyNow;
     this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? (body === null ? [request] : [request, body]) : null;

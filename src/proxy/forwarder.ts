@@ -8,6 +8,7 @@ import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import type { ProxyCounters } from './counters.js';
 import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
+import type { TrustedProxies } from './policy/trusted-proxies.js';
 import { backendScope, logScreened, prepareForwardedHeaders, removeHopByHop, screenHopByHop, screenResponseHeaders } from './policy/headers.js';
 import type { Backend } from './route-table.js';
 import { BACKEND_IDLE_TIMEOUT_MS, connectWithin, DEFAULT_BACKEND_CONNECT_TIMEOUT_MS, DEFAULT_CLOSE_GRACE_MS, DEFAULT_UPGRADE_TIMEOUT_MS, MAX_EARLY_UPGRADE_BYTES, MAX_IDLE_PER_TARGET, reusableAfterAnswer } from './policy/limits.js';
@@ -27,6 +28,8 @@ export interface ForwarderOptions {
   closeGraceMs?: number;
   /** How long opening a connection to a server may take (default policy/limits.ts's). */
   connectTimeoutMs?: number;
+  /** hub.trusted_proxies as it is now (it may change on reload). */
+  trust(): TrustedProxies;
 }
 
 export interface Forwarder {
@@ -292,13 +295,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return {
     web(req, res, backend, target) {
       (req as Tagged)[USER] = backend;
-      prepareForwardedHeaders(req);
+      prepareForwardedHeaders(req, false, options.trust());
       proxy.web(req, res, { target: targetUrl(target) }, onWebError);
       // The library has piped the body by now; listening does not change the flow.
       req.on('data', onTrafficData);
     },
     hub(req, res, target) {
-      prepareForwardedHeaders(req, true);
+      prepareForwardedHeaders(req, true, options.trust());
       proxy.web(req, res, { target: targetUrl(target) }, (err) => {
         const code = (err as NodeJS.ErrnoException).code;
         counters.backendErrors++;
@@ -309,7 +312,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     },
     ws(req, socket, head, backend, target) {
       (req as Tagged)[USER] = backend;
-      prepareForwardedHeaders(req);
+      prepareForwardedHeaders(req, false, options.trust());
       // Each upgrade gets its own connection (it leaves any pool anyway), closed with a refusal.
       proxy.ws(req, socket, head, { target: targetUrl(target), agent: false }, onWsError);
     },

@@ -1,8 +1,12 @@
 // The one public listener: <base_url>hub/ → the hub app, <base_url>user/<name>/ (HTTP and WebSocket) → that
 // user's server while it runs, <base_url>services/<name>/ → a hub.yaml service with a url, anything else → a redirect into <base_url>hub/ as JupyterHub does. Connections start
 // in the fast lane (plain requests to running servers); the rest is node:http with http-proxy-3 for upgrades.
+// With hub.tls it is node:https instead: the same lanes on the decrypted TLS sockets, and a certificate that can be
+// replaced for new connections (setCertificate) while open ones keep theirs.
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
+import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { redactUrl, type Logger } from '../log.js';
 import { createActivityMeter } from './activity.js';
@@ -14,6 +18,16 @@ import { rejectUpgrade, sendInternalError, sendRedirect, sendRefusal } from './p
 import { DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_REQUEST_HEADER_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_HEAD_BYTES } from './policy/limits.js';
 import { routeRequest, type Route, type RouteSource } from './route-table.js';
 import { parseSubdomainHost } from '../servers/user-origin.js';
+import { createTrustedProxies } from './policy/trusted-proxies.js';
+
+/** A PEM certificate chain and its private key. */
+export interface TlsPair {
+  cert: string;
+  key: string;
+}
+
+// Browsers and current clients all speak TLS 1.2+; HTTP/1.1 is what both lanes parse (no h2).
+const TLS_SETTINGS: tls.TlsOptions = { minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] };
 
 export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTimeoutMs' | 'closeGraceMs' | 'connectTimeoutMs'> {
   baseUrl: string;
@@ -33,10 +47,14 @@ export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTi
   requestTimeoutMs?: number;
   /** Open connections per client address (IPv6: per /64); more are reset at once. 0: no cap (default 500). */
   maxConnectionsPerClient?: number;
+  /** hub.trusted_proxies: peers whose X-Forwarded-* are believed (default none). */
+  trustedProxies?: string[];
+  /** Serve HTTPS with this certificate (hub.tls); null or absent: plain HTTP. */
+  tls?: TlsPair | null;
 }
 
 /** The settings hub.yaml may change while the listener runs (hub.keep_alive_timeout, …): the proxy thread is sent them. */
-export type ProxyLimits = Required<Pick<PublicListenerOptions, 'keepAliveTimeoutMs' | 'requestHeaderTimeoutMs' | 'maxConnectionsPerClient'>>;
+export type ProxyLimits = Required<Pick<PublicListenerOptions, 'keepAliveTimeoutMs' | 'requestHeaderTimeoutMs' | 'maxConnectionsPerClient' | 'trustedProxies'>>;
 
 export interface PublicListener {
   /** The listening socket (node:http's server): each connection starts in the fast lane. */
@@ -50,6 +68,8 @@ export interface PublicListener {
   setLimits(limits: ProxyLimits): void;
   /** The traffic counted since the listener was made. */
   counts(): ProxyCounts;
+  /** New connections get this certificate; open ones keep theirs (HTTPS only). */
+  setCertificate(pair: TlsPair): void;
 }
 
 export function createPublicListener(options: PublicListenerOptions): PublicListener {
@@ -76,7 +96,9 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     }
   }
   const counters = new ProxyCounters();
-  const forwarder = createForwarder({ ...options, touch, unreachable, counters });
+  let trustedProxies = createTrustedProxies(options.trustedProxies ?? []);
+  const trust = () => trustedProxies;
+  const forwarder = createForwarder({ ...options, touch, unreachable, counters, trust });
 
   function dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
     const route = routeOf(req);
@@ -131,14 +153,15 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     forwarder.ws(req, socket, head, { kind: 'user', name: route.name }, target);
   }
 
-  const httpServer = http.createServer({
+  const serverOptions: http.ServerOptions = {
     headersTimeout: requestHeaderTimeoutMs,
     requestTimeout: requestTimeoutMs,
     maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
     keepAliveTimeout: keepAliveTimeoutMs,
     // How often node:http looks for expired heads: its default 30 s would let a 10 s deadline run to 40 s.
     connectionsCheckingInterval: Math.min(Math.max(requestHeaderTimeoutMs / 4, 50), 30_000),
-  }, (req, res) => {
+  };
+  const answer: http.RequestListener = (req, res) => {
     // node:http's lane is not the hot path: a listener per request is affordable here, not in the fast lane.
     res.once('close', () => {
       if (res.headersSent) counters.answered(res.statusCode);
@@ -149,7 +172,13 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       logger.error({ err }, 'public listener could not answer a request');
       sendInternalError(res);
     }
-  });
+  };
+  // node:https is node:http on a tls.Server: the same connection handling, on 'secureConnection' instead of 'connection'.
+  const encrypted = options.tls !== undefined && options.tls !== null;
+  const httpServer: http.Server = encrypted
+    ? https.createServer({ ...serverOptions, ...TLS_SETTINGS, ...options.tls, handshakeTimeout: requestHeaderTimeoutMs }, answer)
+    : http.createServer(serverOptions, answer);
+  const connectionEvent = encrypted ? 'secureConnection' : 'connection';
   httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     // Errors of proxied upgrades are logged by the forwarder; a refused one has nothing worth reporting,
     // but an 'error' without a listener would crash the hub.
@@ -175,6 +204,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     touch,
     unreachable,
     counters,
+    trust,
     handOff: (socket, unread) => {
       if (unread !== null) socket.unshift(unread);
       nodeHttpConnection.call(httpServer, socket);
@@ -186,18 +216,30 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
   // closeIdleConnections) as it does for any server that listens; but each connection goes to the fast lane first
   // and reaches node:http's own connection handler only when the lane hands it over. Counted here, before either
   // lane, so connections node:http holds count too.
-  const connectionListeners = httpServer.listeners('connection') as ((socket: net.Socket) => void)[];
+  const connectionListeners = httpServer.listeners(connectionEvent) as ((socket: net.Socket) => void)[];
   const nodeHttpConnection = connectionListeners[0];
   if (nodeHttpConnection === undefined || connectionListeners.length > 1) {
-    throw new Error(`node:http's server has ${connectionListeners.length} 'connection' listeners where the proxy expects only its own handler; this Node version (${process.version}) is not supported`);
+    throw new Error(`node:http's server has ${connectionListeners.length} '${connectionEvent}' listeners where the proxy expects only its own handler; this Node version (${process.version}) is not supported`);
   }
-  httpServer.removeListener('connection', nodeHttpConnection);
+  httpServer.removeListener(connectionEvent, nodeHttpConnection);
   const limit = createConnectionLimit({ maxPerClient: options.maxConnectionsPerClient ?? 500, log });
-  httpServer.on('connection', (socket: net.Socket) => {
-    if (!limit.admit(socket)) return;
-    counters.track(socket);
-    lane.accept(socket);
-  });
+  if (encrypted) {
+    // Capped before the handshake, which costs the hub more than the client; the TLS socket closes with this one.
+    httpServer.on('connection', (socket: net.Socket) => void limit.admit(socket));
+    httpServer.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      log.debug({ error: err.message, client: socket.remoteAddress }, 'TLS handshake failed');
+    });
+    httpServer.on(connectionEvent, (socket: net.Socket) => {
+      counters.track(socket);
+      lane.accept(socket);
+    });
+  } else {
+    httpServer.on(connectionEvent, (socket: net.Socket) => {
+      if (!limit.admit(socket)) return;
+      counters.track(socket);
+      lane.accept(socket);
+    });
+  }
 
   function close(graceMs = 2000): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -218,9 +260,15 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     Object.assign(httpServer, { keepAliveTimeout: limits.keepAliveTimeoutMs, headersTimeout, requestTimeout });
     lane.setTimeouts({ keepAliveTimeoutMs: limits.keepAliveTimeoutMs, headersTimeoutMs: headersTimeout, requestTimeoutMs: requestTimeout });
     limit.setMax(limits.maxConnectionsPerClient);
+    trustedProxies = createTrustedProxies(limits.trustedProxies);
   }
 
-  return { server: httpServer, close, setLimits, counts: () => counters.counts() };
+  function setCertificate(pair: TlsPair): void {
+    if (!encrypted) throw new Error('this listener serves plain HTTP; a certificate applies only to one started with tls');
+    (httpServer as https.Server).setSecureContext({ ...TLS_SETTINGS, ...pair });
+  }
+
+  return { server: httpServer, close, setLimits, setCertificate, counts: () => counters.counts() };
 }
 
 function ignoreSocketError(): void {}

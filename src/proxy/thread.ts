@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
-import type { ProxyLimits } from './public-listener.js';
+import type { ProxyLimits, TlsPair } from './public-listener.js';
 import type { ProxyCounts } from './counters.js';
 import type { RouteSource } from './route-table.js';
 
@@ -17,6 +17,9 @@ export interface WorkerSetup {
   keepAliveTimeoutMs?: number;
   requestHeaderTimeoutMs?: number;
   maxConnectionsPerClient?: number;
+  trustedProxies?: string[];
+  /** hub.tls's certificate: the port serves HTTPS. */
+  tls?: TlsPair | null;
   activityIntervalMs?: number;
   logLevel: string;
   routes: [string, string][];
@@ -29,6 +32,7 @@ export type ToWorker =
   | { type: 'close'; graceMs: number }
   | { type: 'limits'; limits: ProxyLimits }
   | { type: 'services'; services: [string, string][] }
+  | { type: 'certificate'; pair: TlsPair }
   | { type: 'counts' };
 
 export type ToMain =
@@ -63,6 +67,8 @@ export interface ProxyThread {
   setLimits(limits: ProxyLimits): void;
   /** Sends the services with a url (hub.yaml reloaded): name → target, replacing the thread's whole list. */
   setServices(services: [string, string][]): void;
+  /** A renewed or replaced certificate, for new connections (HTTPS only). */
+  setCertificate(pair: TlsPair): void;
   /**
    * The thread's traffic counters, asked for now (a scrape): the thread answers between two events of its loop.
    * A thread that does not answer within `timeoutMs` (or has stopped) gives the last counts it sent, or null.
@@ -139,6 +145,7 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
       },
       setLimits: (limits) => worker.postMessage({ type: 'limits', limits } satisfies ToWorker),
       setServices: (services) => worker.postMessage({ type: 'services', services } satisfies ToWorker),
+      setCertificate: (pair) => worker.postMessage({ type: 'certificate', pair } satisfies ToWorker),
       counts(timeoutMs = 2000) {
         if (closing) return Promise.resolve(lastCounts);
         return new Promise<ProxyCounts | null>((resolve) => {

@@ -23,6 +23,8 @@ const listener = createPublicListener({
   keepAliveTimeoutMs: setup.keepAliveTimeoutMs,
   requestHeaderTimeoutMs: setup.requestHeaderTimeoutMs,
   maxConnectionsPerClient: setup.maxConnectionsPerClient,
+  trustedProxies: setup.trustedProxies,
+  tls: setup.tls,
   activityIntervalMs: setup.activityIntervalMs,
   logger,
   routes: {
@@ -42,6 +44,13 @@ port.on('message', (message: ToWorker) => {
     for (const [name, target] of message.services) services.set(name, target);
   } else if (message.type === 'limits') {
     listener.setLimits(message.limits);
+  } else if (message.type === 'certificate') {
+    try {
+      listener.setCertificate(message.pair);
+      logger.info('TLS certificate replaced: new connections get the new one');
+    } catch (err) {
+      logger.error({ err }, 'the new TLS certificate was refused; connections keep getting the previous one');
+    }
   } else if (message.type === 'counts') {
     send({ type: 'counts', counts: listener.counts() });
   } else if (message.type === 'close') {

@@ -18,6 +18,7 @@ import { tokenPageRoutes } from './pages/token-routes.js';
 import { csrf, xsrfCookie } from './middleware/csrf.js';
 import { pageIsolation } from './middleware/page-isolation.js';
 import { publicHostCheck } from './middleware/public-host-check.js';
+import { httpsAnswers } from './middleware/https-answers.js';
 import { unknownServerToken } from './middleware/unknown-server-token.js';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes.js';
 import { serverPageRoutes } from './pages/server-routes.js';
@@ -52,6 +53,7 @@ export function createWebApp(deps: WebDeps): Hono<AppEnv> {
   app.use('*', requestLog(deps.logger));
   app.use('*', requestMetrics(deps.metrics));
   app.use('*', versionHeader());
+  app.use('*', httpsAnswers(deps.config));
   app.use('*', pageIsolation({ baseUrl: deps.config.hub.base_url }));
   app.use('*', boundedBodies());
   app.use('*', identify(deps.api));

@@ -12,7 +12,7 @@ import { parseConfig, type HubConfig } from '../../src/config/load.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { OpenedDb } from '../../src/db/open.js';
-import { createHub, type Hub, type HubStores } from '../../src/hub.js';
+import { createHub, type Hub, type HubParts, type HubStores } from '../../src/hub.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { Clock } from '../../src/clock.js';
 import { createFakeSpawner, type FakeSpawner } from '../fakes/fake-spawner.js';
@@ -35,10 +35,12 @@ export interface ApiApp {
   /** Signs `user` in through the sessions module; returns the Cookie header value. */
   signIn(user: string): Promise<string>;
   request(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /** Resolves once the hub's listeners are open (rejects with its start failure). */
+  readonly started: Promise<void>;
   close(): Promise<void>;
 }
 
-export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger; clock?: Clock } = {}): ApiApp {
+export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger; clock?: Clock; parts?: Partial<HubParts> } = {}): ApiApp {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-api-'));
   const origin = (input.hub?.public_url ?? input.hub?.subdomain_host) ? {} : { public_url: 'http://127.0.0.1:8000' };
   const merged: ConfigInput = {
@@ -53,6 +55,7 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
     internalPort: 0,
     clock: options.clock,
     logger: options.logger ?? createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
+    ...options.parts,
   });
   const started = hub.start();
   started.catch(() => undefined); // reported by whichever call awaits it
@@ -63,7 +66,7 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
     return c.text('ok');
   });
   return {
-    hub, app: hub.app, config, deps: hub.stores, db: hub.db, spawner,
+    hub, app: hub.app, config, deps: hub.stores, db: hub.db, spawner, started,
     async startServer(user, { hold = false } = {}) {
       await started;
       users.ensure(user);

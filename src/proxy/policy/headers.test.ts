@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { STATE_COOKIE } from '../../auth/github.js';
 import { LOGIN_COOKIE, SESSION_ID_COOKIE } from '../../auth/sessions.js';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../http1.js';
+import { createTrustedProxies } from './trusted-proxies.js';
 import {
   clientResponseHead,
   forwardedRequestHead,
@@ -190,14 +191,25 @@ describe('prepareForwardedHeaders', () => {
     });
   });
 
-  it('appends to what a front proxy sent and keeps its X-Forwarded-Host', () => {
+  it('believes what a trusted front proxy sent: its client, scheme and host', () => {
     const req = incoming({ host: 'hub.example', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example' });
-    prepareForwardedHeaders(req);
+    prepareForwardedHeaders(req, false, createTrustedProxies(['10.0.0.0/8']));
     expect(req.headers).toMatchObject({
-      'x-forwarded-for': '203.0.113.9,10.1.2.3',
-      'x-forwarded-proto': 'https,http',
-      'x-forwarded-port': '80',
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-port': '443',
       'x-forwarded-host': 'public.example',
+    });
+  });
+
+  it('replaces what an untrusted peer claimed with what the hub sees', () => {
+    const req = incoming({ host: 'hub.example', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example', 'x-forwarded-port': '443' });
+    prepareForwardedHeaders(req, false, createTrustedProxies(['192.168.0.0/16']));
+    expect(req.headers).toMatchObject({
+      'x-forwarded-for': '10.1.2.3',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-port': '80',
+      'x-forwarded-host': 'hub.example',
     });
   });
 
@@ -327,12 +339,28 @@ describe('forwardedRequestHead', () => {
     expect(lines(forwarded('GET /user/alice/x HTTP/1.1\r\nHost: hub.example'), 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 80']);
   });
 
-  it('appends to the X-Forwarded-For/Proto/Port a front proxy sent and keeps its X-Forwarded-Host', () => {
-    const out = forwarded(`${GET}\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Forwarded-Host: public.example`);
-    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 1.2.3.4, 5.6.7.8,10.0.0.9']);
-    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: https,http']);
-    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 443,8000']);
+  const FRONT = `${GET}\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Forwarded-Host: public.example`;
+
+  it('keeps the X-Forwarded-For/Proto/Port/Host a trusted front proxy sent, its client last', () => {
+    const parsed = request(FRONT)!;
+    const out = forwardedRequestHead(parsed, '/user/alice/x', '10.0.0.9', false, { encrypted: false, trust: createTrustedProxies(['10.0.0.9']) });
+    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 1.2.3.4, 5.6.7.8']);
+    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: https']);
+    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 443']);
     expect(lines(out, 'x-forwarded-host')).toEqual(['X-Forwarded-Host: public.example']);
+  });
+
+  it('ignores the X-Forwarded-* of a peer that is not a trusted proxy', () => {
+    const out = forwarded(FRONT);
+    expect(lines(out, 'x-forwarded-for')).toEqual(['X-Forwarded-For: 10.0.0.9']);
+    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: http']);
+    expect(lines(out, 'x-forwarded-port')).toEqual(['X-Forwarded-Port: 8000']);
+    expect(lines(out, 'x-forwarded-host')).toEqual(['X-Forwarded-Host: hub.example:8000']);
+  });
+
+  it('says https for a TLS client connection', () => {
+    const out = forwardedRequestHead(request(GET)!, '/user/alice/x', '10.0.0.9', false, { encrypted: true, trust: createTrustedProxies([]) });
+    expect(lines(out, 'x-forwarded-proto')).toEqual(['X-Forwarded-Proto: https']);
   });
 
   it('drops Connection and Keep-Alive (the server connection is pooled)', () => {

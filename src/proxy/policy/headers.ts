@@ -6,6 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../log.js';
 import type { RequestHead, ResponseHead } from '../http1.js';
 import type { Backend } from '../route-table.js';
+import { resolveForwarding, TRUST_NOBODY, type TrustedProxies } from './trusted-proxies.js';
 
 // ---- Requests: what a server is told about the client, and what it never sees ----
 
@@ -40,45 +41,43 @@ export function withoutHubCookies(cookie: string | undefined): string | undefine
 export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
 
 /**
- * X-Forwarded-For/Proto/Port are appended to what a front proxy sent, as configurable-http-proxy does;
- * X-Forwarded-Host keeps the first value. Proto is http/https for WebSockets too (tornado ignores ws/wss).
- * Each lane writes them in its own form with these three functions, so the values cannot drift apart.
+ * X-Forwarded-For/Proto/Port/Host say who the client is and how it reached the hub. What a request brought is
+ * believed only from hub.trusted_proxies (policy/trusted-proxies.ts); each lane writes the one resolved value of
+ * each with the functions below, so the values cannot drift apart. Proto is http/https for WebSockets too (tornado
+ * ignores ws/wss).
  */
-function appended(prior: string | undefined, value: string): string {
-  return prior ? `${prior},${value}` : value;
+export interface ForwardingContext {
+  /** The client's connection is TLS (the hub serves HTTPS). */
+  encrypted: boolean;
+  trust: TrustedProxies;
 }
 
-function forwardedPort(host: string, encrypted: boolean): string {
-  return /:(\d+)$/.exec(host)?.[1] ?? (encrypted ? '443' : '80');
-}
-
-function forwardedHost(prior: string | undefined, host: string): string {
-  return prior || host;
-}
+const PLAIN: ForwardingContext = { encrypted: false, trust: TRUST_NOBODY };
 
 /**
  * The fast lane's head as sent on: the given path, the lines the parser kept, the hub's login cookie removed unless
- * it goes to the hub, and X-Forwarded-* as {@link prepareForwardedHeaders} writes them. The public port is plain
- * TCP (TLS ends in front of the hub), so the client's own protocol is http.
+ * it goes to the hub, and X-Forwarded-* as {@link prepareForwardedHeaders} writes them.
  */
-export function forwardedRequestHead(head: RequestHead, path: string, remoteAddress: string, toHub: boolean): string {
+export function forwardedRequestHead(head: RequestHead, path: string, remoteAddress: string, toHub: boolean, context: ForwardingContext = PLAIN): string {
   let out = `${head.method} ${path} HTTP/1.1\r\n${head.kept}`;
   const cookie = head.cookie === undefined || toHub ? head.cookie : withoutHubCookies(head.cookie);
   if (cookie !== undefined) out += `Cookie: ${cookie}\r\n`;
-  out += `X-Forwarded-For: ${appended(head.forwardedFor, remoteAddress)}\r\n`;
-  out += `X-Forwarded-Proto: ${appended(head.forwardedProto, 'http')}\r\n`;
-  out += `X-Forwarded-Port: ${appended(head.forwardedPort, forwardedPort(head.host, false))}\r\n`;
-  out += `X-Forwarded-Host: ${forwardedHost(head.forwardedHost, head.host)}\r\n`;
+  const claimed = { for: head.forwardedFor, proto: head.forwardedProto, port: head.forwardedPort, host: head.forwardedHost };
+  const forwarding = resolveForwarding(claimed, remoteAddress, context.encrypted, head.host, context.trust);
+  out += `X-Forwarded-For: ${forwarding.for}\r\n`;
+  out += `X-Forwarded-Proto: ${forwarding.proto}\r\n`;
+  out += `X-Forwarded-Port: ${forwarding.port}\r\n`;
+  out += `X-Forwarded-Host: ${forwarding.host}\r\n`;
   return `${out}\r\n`;
 }
 
 /**
  * Rewrites `req.headers` in place for node:http's lane (the proxy library copies them as they are): the hub's own
- * cookie is withheld unless the request goes to the hub app (`toHub`), and X-Forwarded-* added. Hop-by-hop fields
+ * cookie is withheld unless the request goes to the hub app (`toHub`), and X-Forwarded-* set. Hop-by-hop fields
  * are taken off the outgoing request by {@link removeHopByHop}: the library reads the client's Connection here to
  * answer an HTTP/1.0 client.
  */
-export function prepareForwardedHeaders(req: IncomingMessage, toHub = false): void {
+export function prepareForwardedHeaders(req: IncomingMessage, toHub = false, trust: TrustedProxies = TRUST_NOBODY): void {
   const headers = req.headers;
   if (!toHub) {
     const cookie = withoutHubCookies(headers.cookie);
@@ -86,17 +85,16 @@ export function prepareForwardedHeaders(req: IncomingMessage, toHub = false): vo
     else headers.cookie = cookie;
   }
   const encrypted = (req.socket as TLSSocket).encrypted === true;
-  const host = headers.host ?? '';
-  append(headers, 'x-forwarded-for', req.socket.remoteAddress ?? '');
-  append(headers, 'x-forwarded-proto', encrypted ? 'https' : 'http');
-  append(headers, 'x-forwarded-port', forwardedPort(host, encrypted));
-  const priorHost = headers['x-forwarded-host'];
-  headers['x-forwarded-host'] = forwardedHost(Array.isArray(priorHost) ? priorHost[0] : priorHost, host);
-}
-
-function append(headers: IncomingHttpHeaders, name: string, value: string): void {
-  const prior = headers[name];
-  headers[name] = appended(Array.isArray(prior) ? prior.join(',') : prior, value);
+  const joined = (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(',') : value;
+  };
+  const claimed = { for: joined('x-forwarded-for'), proto: joined('x-forwarded-proto'), port: joined('x-forwarded-port'), host: joined('x-forwarded-host') };
+  const forwarding = resolveForwarding(claimed, req.socket.remoteAddress ?? '', encrypted, headers.host ?? '', trust);
+  headers['x-forwarded-for'] = forwarding.for;
+  headers['x-forwarded-proto'] = forwarding.proto;
+  headers['x-forwarded-port'] = forwarding.port;
+  headers['x-forwarded-host'] = forwarding.host;
 }
 
 /**
