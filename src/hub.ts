@@ -38,6 +38,7 @@ import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
 import { createDockerSpawner } from './spawner/docker-spawner.js';
+import { createSwarmSpawner } from './spawner/swarm/swarm-spawner.js';
 import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { claimedContainerIds } from './servers/server-rows.js';
@@ -158,7 +159,14 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     proxyCounts: async () => (proxy ? proxy.counts() : null),
     now: () => clock.now(),
   });
-  const baseSpawner = overrides.spawner ?? createDockerSpawner({
+  const baseSpawner = overrides.spawner ?? (config.spawner.backend === 'swarm' ? createSwarmSpawner({
+    docker: overrides.docker ?? createDockerClient(),
+    network: config.spawner.network,
+    hubId,
+    port: config.spawner.port,
+    extraLabels: overrides.labels,
+    logger,
+  }) : createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
     isolate: config.spawner.isolate_containers,
@@ -167,7 +175,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     extraLabels: overrides.labels,
     logger,
     claimed: () => claimedContainerIds(opened.db),
-  });
+  }));
   const usageStore = createUsageStore(opened.db);
   const usage = createUsageMeter({ store: usageStore, spawner: baseSpawner, clock, logger, intervalMs: overrides.serverTiming?.pollIntervalMs });
   const spawner = measuredSpawner(baseSpawner, metrics);

@@ -27,6 +27,8 @@ export interface SpawnSpec {
   cpuLimit?: number;
   /** GPUs, as `docker run --gpus`: every one, a count, or device ids; undefined = none. */
   gpus?: GpuRequest;
+  /** Swarm placement constraints (the catalog entry's `placement`); only the swarm spawner reads them. */
+  placement?: string[];
   /** Port the server listens on inside the container. */
   port: number;
   /** Path polled for readiness, e.g. /user/alice/api; any answer below 500 means "up". */
