@@ -12,7 +12,7 @@
 // it made; it also runs on a failed start.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { waitFor } from '../helpers/wait-for.js';
@@ -82,9 +82,11 @@ export async function startSwarm(options: { workers: number; images: string[] })
   };
 
   try {
-    const madeRoot = !existsSync(ROOT_DIR);
     mkdirSync(dir, { recursive: true });
-    undo.push(() => rmSync(madeRoot ? ROOT_DIR : dir, { recursive: true, force: true }));
+    undo.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      rmdirSync(ROOT_DIR); // only when no other swarm test is using it (else ENOTEMPTY, ignored)
+    });
     run('ip', ['link', 'add', bridge, 'type', 'bridge']);
     undo.push(() => attempt('ip', ['link', 'del', bridge]));
     run('ip', ['addr', 'add', `${prefix}.1/24`, 'dev', bridge]);
