@@ -9,7 +9,7 @@ export type TaskState =
 const STEPS: Partial<Record<TaskState, { progress: number; message: string }>> = {
   new: { progress: 20, message: 'Server scheduled: waiting for a node' },
   allocated: { progress: 20, message: 'Server scheduled: waiting for a node' },
-  pending: { progress: 25, message: 'Waiting for a node with room for the server' },
+  pending: { progress: 25, message: 'Waiting for Swarm to place the server on a node' },
   assigned: { progress: 35, message: 'Assigned to node {node}' },
   accepted: { progress: 40, message: 'Node {node} accepted the server' },
   preparing: { progress: 45, message: 'Node {node} is preparing the server (pulling its image)' },
