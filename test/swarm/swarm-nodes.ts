@@ -25,6 +25,8 @@ export interface SwarmNode {
   socket: string;
   docker: Docker;
   netns: string;
+  /** The host end of its veth pair. */
+  hostEnd: string;
   daemon: ChildProcess;
 }
 
@@ -34,8 +36,8 @@ export interface TestSwarm {
   nodes: SwarmNode[];
   /** Labels for everything a test makes on the swarm. */
   labels: Record<string, string>;
-  /** Kills a node's dockerd (its containers die with it): the swarm sees the node go down. */
-  killNode(node: SwarmNode): Promise<void>;
+  /** Cuts a node off the network, as a failed machine: the managers mark it down after missed heartbeats. */
+  disconnect(node: SwarmNode): void;
   cleanup(): Promise<void>;
 }
 
@@ -125,8 +127,8 @@ export async function startSwarm(options: { workers: number; images: string[] })
       workers,
       nodes,
       labels,
-      async killNode(node) {
-        await stopDaemon(node.daemon, 'SIGKILL');
+      disconnect(node) {
+        run('ip', ['link', 'set', node.hostEnd, 'down']);
       },
       cleanup,
     };
@@ -161,9 +163,10 @@ async function startNode(
   inNs('route', 'add', 'default', 'via', `${ctx.prefix}.1`);
 
   const socket = path.join(home, 'docker.sock');
-  // nsenter --net, not `ip netns exec`, which remounts /sys and hides the cgroups from dockerd.
-  const daemon = spawn('nsenter', [
-    `--net=/var/run/netns/${netns}`, 'dockerd',
+  // nsenter --net, not `ip netns exec`, which remounts /sys and hides the cgroups from dockerd; a UTS namespace of
+  // its own gives the node its name (Swarm names nodes by hostname).
+  const daemon = spawn('unshare', [
+    '--uts', 'sh', '-c', `hostname ${name} && exec nsenter --net=/var/run/netns/${netns} "$@"`, 'sh', 'dockerd',
     '--data-root', path.join(home, 'data'), '--exec-root', path.join(home, 'exec'), '--pidfile', path.join(home, 'docker.pid'),
     '-H', `unix://${socket}`, '--bridge', 'none', '--log-level', 'warn',
   ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' } });
@@ -178,7 +181,7 @@ async function startNode(
     if (!existsSync(socket)) throw new Error(`dockerd for ${name} has no socket yet`);
     await docker.ping();
   }, { timeoutMs: 60_000 });
-  return { name, ip, socket, docker, netns, daemon };
+  return { name, ip, socket, docker, netns, hostEnd, daemon };
 }
 
 async function stopDaemon(daemon: ChildProcess, signal: NodeJS.Signals): Promise<void> {

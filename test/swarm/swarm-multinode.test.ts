@@ -1,0 +1,62 @@
+// The swarm backend on a real three-node swarm (a manager and two workers, test/swarm/swarm-nodes.ts): users' servers
+// spread over the nodes and the proxy reaches each at its task address; a worker lost marks its users' servers
+// stopped with the reason, and they start again on the nodes left; a hub restart keeps services and routes.
+// Longer than the other integration files (about two minutes): CI runs it as its own step (npm run test:swarm).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait-for.js';
+import { startSwarm, type TestSwarm } from './swarm-nodes.js';
+import { IMAGE, startSwarmHub, type SwarmHub } from './swarm-hub.js';
+
+let swarm: TestSwarm;
+let hub: SwarmHub;
+const USERS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+
+beforeAll(async () => {
+  swarm = await startSwarm({ workers: 2, images: [IMAGE] });
+  hub = await startSwarmHub(swarm);
+}, 300_000);
+
+afterAll(async () => {
+  await hub?.stop().catch(() => undefined);
+  await swarm?.cleanup();
+}, 120_000);
+
+describe('users\' servers on a three-node swarm', () => {
+  it('spreads servers over every node, reaches each through the proxy, keeps them across a hub restart, and restarts a lost worker\'s servers elsewhere', async () => {
+    for (const user of USERS) await hub.startServer(user);
+    const placed = new Map<string, string>();
+    for (const user of USERS) placed.set(user, await hub.nodeOf(user));
+    expect(new Set(placed.values())).toEqual(new Set(['manager', 'worker1', 'worker2']));
+    for (const user of USERS) {
+      const res = await fetch(`${hub.base}/user/${user}/echo`);
+      expect(res.status).toBe(200);
+    }
+
+    const before = new Map<string, string>();
+    for (const user of USERS) before.set(user, (await hub.services(user))[0].ID);
+    await hub.restart();
+    for (const user of USERS) {
+      await waitFor(async () => expect((await fetch(`${hub.base}/user/${user}/echo`)).status).toBe(200), { timeoutMs: 60_000 });
+      expect((await hub.services(user)).map((s) => s.ID)).toEqual([before.get(user)]);
+    }
+
+    const lost = swarm.workers[0];
+    const onLost = USERS.filter((user) => placed.get(user) === lost.name);
+    const kept = USERS.filter((user) => placed.get(user) !== lost.name);
+    swarm.disconnect(lost);
+    await waitFor(async () => {
+      for (const user of onLost) {
+        await fetch(`${hub.base}/user/${user}/echo`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        const info = (await (await hub.api('GET', `/users/${user}`)).json()) as { servers: Record<string, unknown> };
+        expect(info.servers['']).toBeUndefined();
+      }
+    }, { timeoutMs: 150_000, intervalMs: 1000 });
+    for (const user of kept) expect((await fetch(`${hub.base}/user/${user}/echo`)).status).toBe(200);
+
+    for (const user of onLost) {
+      await hub.startServer(user);
+      expect(await hub.nodeOf(user)).not.toBe(lost.name);
+      expect((await fetch(`${hub.base}/user/${user}/echo`)).status).toBe(200);
+    }
+  }, 600_000);
+});
