@@ -39,6 +39,7 @@ import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
 import { createDockerSpawner } from './spawner/docker-spawner.js';
 import { createSwarmSpawner } from './spawner/swarm/swarm-spawner.js';
+import { createVolumePins } from './servers/volume-pins.js';
 import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { claimedContainerIds } from './servers/server-rows.js';
@@ -166,6 +167,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     port: config.spawner.port,
     extraLabels: overrides.labels,
     logger,
+    volumeDriver: config.spawner.volume_driver === undefined ? undefined : { name: config.spawner.volume_driver, options: config.spawner.volume_driver_options },
+    volumePins: createVolumePins(opened.db),
   }) : createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,

@@ -204,6 +204,10 @@ const spawner = z.strictObject({
     .describe('Where servers run: `docker`, one container each on the hub\'s engine; `swarm`, a one-replica Swarm service each on an attachable overlay network (the hub\'s engine is a swarm manager; see Docker Swarm).'),
   network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'is not a Docker network name').default('berth')
     .describe('Private Docker network for user containers; created if missing.'),
+  volume_driver: z.string().min(1).optional()
+    .describe('`spawner.backend: swarm` only: the Docker volume driver named volumes are made with, one every node can mount (e.g. `local` with NFS options, or a plugin). Unset: local volumes, each pinned to the node it was first made on.'),
+  volume_driver_options: z.record(z.string(), z.string()).default({})
+    .describe('Options for `volume_driver`, e.g. `{type: nfs, o: "addr=10.0.0.2,rw", device: ":/export/home"}`.'),
   isolate_containers: z.boolean().default(true)
     .describe('User containers cannot open connections to each other (the network is made with Docker\'s bridge option enable_icc=false); they still reach the hub\'s API, and the hub reaches them. A hub in a container then needs the host\'s network, as compose.yaml runs it. Set false for collaborative setups whose servers talk to each other.'),
   cmd: z.array(z.string()).min(1).optional().describe("Command for user containers; default the image's CMD."),
@@ -332,6 +336,9 @@ function swarmProblems(settings: z.output<typeof spawner>): { path: (string | nu
       if (entry.placement !== undefined) {
         problems.push({ path: ['spawner', 'images', label, 'placement'], message: 'needs spawner.backend: swarm (a single Docker engine has no nodes to place servers on); remove it or set the backend' });
       }
+    }
+    if (settings.volume_driver !== undefined) {
+      problems.push({ path: ['spawner', 'volume_driver'], message: 'needs spawner.backend: swarm (on one engine, set the driver on the volume itself); remove it or set the backend' });
     }
   } else if (settings.isolate_containers) {
     problems.push({

@@ -32,5 +32,6 @@ describe('swarm keys', () => {
       .toMatch(/spawner\.images\.a\.placement.*not a Swarm placement constraint/);
     expect(problems('spawner:\n  backend: swarm\n').join('\n')).toMatch(/spawner\.isolate_containers.*overlay network.*isolate_containers: false/);
     expect(problems('spawner:\n  backend: kubernetes\n').join('\n')).toMatch(/spawner\.backend/);
+    expect(problems('spawner:\n  volume_driver: local\n').join('\n')).toMatch(/spawner\.volume_driver.*needs spawner\.backend: swarm/);
   });
 });

@@ -1,6 +1,7 @@
 // The swarm backend on a real three-node swarm (a manager and two workers, test/swarm/swarm-nodes.ts): users' servers
 // spread over the nodes and the proxy reaches each at its task address; a worker lost marks its users' servers
-// stopped with the reason, and they start again on the nodes left; a hub restart keeps services and routes.
+// stopped with the reason, and they start again on the nodes left; a hub restart keeps services and routes; a server
+// with a local volume starts again on the node holding it.
 // Longer than the other integration files (about two minutes): CI runs it as its own step (npm run test:swarm).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
@@ -13,7 +14,7 @@ const USERS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
 
 beforeAll(async () => {
   swarm = await startSwarm({ workers: 2, images: [IMAGE] });
-  hub = await startSwarmHub(swarm);
+  hub = await startSwarmHub(swarm, { images: { home: { image: IMAGE, volumes: { 'berth-{username}': '/data' } } } });
 }, 300_000);
 
 afterAll(async () => {
@@ -22,6 +23,19 @@ afterAll(async () => {
 }, 120_000);
 
 describe('users\' servers on a three-node swarm', () => {
+  it('starts a server with a local volume again on the node that holds the volume', async () => {
+    await hub.startServer('vera', { image: 'home' });
+    const first = await hub.nodeOf('vera');
+    const nodeId = ((await swarm.manager.docker.listNodes()) as { ID: string; Description: { Hostname: string } }[])
+      .find((n) => n.Description.Hostname === first)!.ID;
+    expect((await hub.api('DELETE', '/users/vera/server')).status).toBeLessThan(300);
+    await waitFor(async () => expect(await hub.services('vera')).toEqual([]), { timeoutMs: 60_000 });
+    await hub.startServer('vera', { image: 'home' });
+    const [service] = await hub.services('vera');
+    expect((service.Spec.TaskTemplate as unknown as { Placement: { Constraints: string[] } }).Placement.Constraints).toContain(`node.id==${nodeId}`);
+    expect(await hub.nodeOf('vera')).toBe(first);
+  }, 180_000);
+
   it('spreads servers over every node, reaches each through the proxy, keeps them across a hub restart, and restarts a lost worker\'s servers elsewhere', async () => {
     for (const user of USERS) await hub.startServer(user);
     const placed = new Map<string, string>();

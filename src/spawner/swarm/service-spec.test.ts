@@ -49,6 +49,12 @@ describe('a server as a Swarm service', () => {
     expect(() => serviceSpec({ ...spec, gpus: 'all' }, 'berth', {})).toThrow(/spawner\.images\.gpu\.gpus.*set gpus to a number/);
   });
 
+  it('makes named volumes with spawner.volume_driver when one is set', () => {
+    const mounts = containerSpec(serviceSpec(spec, 'berth', {}, { name: 'local', options: { type: 'nfs', o: 'addr=10.0.0.2' } }))?.Mounts;
+    expect(mounts?.[0].VolumeOptions?.DriverConfig).toEqual({ Name: 'local', Options: { type: 'nfs', o: 'addr=10.0.0.2' } });
+    expect(mounts?.[1]).toEqual({ Type: 'bind', Source: '/srv/shared', Target: '/shared' });
+  });
+
   it('mounts named volumes (made on the task\'s node with the labels) and host paths', () => {
     const mounts = containerSpec(serviceSpec(spec, 'berth', { 'berth.hub': 'h1' }))?.Mounts;
     expect(mounts?.[0]).toMatchObject({ Type: 'volume', Source: 'berth-alice', Target: '/home/jovyan', VolumeOptions: { Labels: { 'berth.hub': 'h1' } } });

@@ -11,7 +11,13 @@ export const GPU_RESOURCE = 'NVIDIA-GPU';
 /** Seconds a stopping server gets before SIGKILL, as the docker backend's `docker stop -t`. */
 const STOP_GRACE_NS = 5e9;
 
-export function serviceSpec(spec: SpawnSpec, network: string, labels: Record<string, string>): Docker.CreateServiceOptions {
+/** spawner.volume_driver and its options: named volumes made by a driver every node can mount (NFS, a plugin). */
+export interface VolumeDriver {
+  name: string;
+  options: Record<string, string>;
+}
+
+export function serviceSpec(spec: SpawnSpec, network: string, labels: Record<string, string>, driver?: VolumeDriver): Docker.CreateServiceOptions {
   const resources = {
     MemoryBytes: spec.memLimit,
     NanoCPUs: spec.cpuLimit === undefined ? undefined : Math.round(spec.cpuLimit * 1e9),
@@ -30,7 +36,12 @@ export function serviceSpec(spec: SpawnSpec, network: string, labels: Record<str
           Source: source,
           Target: target,
           // Swarm creates a missing named volume on the node the task lands on, with these labels.
-          ...(source.startsWith('/') ? {} : { VolumeOptions: { Labels: { ...labels, ...spec.labels } } as Docker.MountSettings['VolumeOptions'] }),
+          ...(source.startsWith('/') ? {} : {
+            VolumeOptions: {
+              Labels: { ...labels, ...spec.labels },
+              ...(driver ? { DriverConfig: { Name: driver.name, Options: driver.options } } : {}),
+            } as Docker.MountSettings['VolumeOptions'],
+          }),
         })),
         StopGracePeriod: STOP_GRACE_NS,
       },

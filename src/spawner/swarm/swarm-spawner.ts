@@ -7,7 +7,7 @@ import { LABELS, ownedBy } from '../labels.js';
 import { waitUntilReady } from '../readiness.js';
 import { SpawnError, type OwnedContainer, type PollResult, type SpawnProgress, type Spawner, type StartedContainer } from '../spawner.js';
 import { ensureOverlayNetwork, hubAddressOn } from './overlay-network.js';
-import { serviceSpec } from './service-spec.js';
+import { serviceSpec, type VolumeDriver } from './service-spec.js';
 import { isFinal, taskProgress } from './task-state.js';
 
 export interface SwarmSpawnerOptions {
@@ -21,6 +21,19 @@ export interface SwarmSpawnerOptions {
   /** Extra labels on every service, volume and network (tests: berth.test=true). */
   extraLabels?: Record<string, string>;
   logger: Logger;
+  /** spawner.volume_driver: named volumes every node can mount; without it, volumes are local and pinned. */
+  volumeDriver?: VolumeDriver;
+  /** Which node holds each local named volume (servers/volume-pins.ts); without it, nothing is pinned. */
+  volumePins?: VolumePins;
+}
+
+/**
+ * Where local named volumes live. A volume is pinned to the node its first server ran on, and every later server
+ * mounting it is placed there: a user's files are never split over nodes.
+ */
+export interface VolumePins {
+  get(volume: string): { nodeId: string; nodeName: string } | null;
+  record(volume: string, node: { nodeId: string; nodeName: string }): void;
 }
 
 /** The fields of GET /tasks the spawner reads. */
@@ -132,7 +145,12 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
 
     async start(spec, onProgress, signal): Promise<StartedContainer> {
       // A legacy volume (onlyIfOurs) lives on whichever node the old container ran on: never mounted on a swarm.
-      const create = serviceSpec({ ...spec, volumes: spec.volumes.filter((v) => !v.onlyIfOurs) }, network, baseLabels);
+      const volumes = spec.volumes.filter((v) => !v.onlyIfOurs);
+      const local = options.volumeDriver || !options.volumePins ? [] : volumes.map((v) => v.source).filter((source) => !source.startsWith('/'));
+      const pin = pinnedNode(local);
+      if (pin) onProgress({ progress: 10, message: `Placing the server on node ${pin.nodeName}, which holds volume ${pin.volume}` });
+      const placement = [...spec.placement ?? [], ...(pin ? [`node.id==${pin.nodeId}`] : [])];
+      const create = serviceSpec({ ...spec, volumes, placement }, network, baseLabels, options.volumeDriver);
       let service: Docker.Service;
       try {
         service = await docker.createService(create);
@@ -143,7 +161,11 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
       }
       onProgress({ progress: 15, message: `Created Swarm service ${spec.containerName}` });
       try {
-        const { url } = await waitForTask(service.id, onProgress, signal);
+        const { task, url } = await waitForTask(service.id, onProgress, signal);
+        if (task.NodeID) {
+          const node = { nodeId: task.NodeID, nodeName: (await nodeOf(task)).name };
+          for (const volume of local) options.volumePins!.record(volume, node);
+        }
         onProgress({ progress: 70, message: `Waiting for the server to answer HTTP at ${spec.readyPath}` });
         await waitUntilReady(url, spec.readyPath, spec.httpTimeoutMs, signal, {
           exited: null,
@@ -194,6 +216,22 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
       }));
     },
   };
+
+  /** The node holding the given local volumes, if any is pinned; volumes pinned to two nodes cannot be mounted together. */
+  function pinnedNode(volumes: string[]): { nodeId: string; nodeName: string; volume: string } | null {
+    const pins = volumes.flatMap((volume) => {
+      const pinned = options.volumePins!.get(volume);
+      return pinned ? [{ ...pinned, volume }] : [];
+    });
+    const other = pins.find((p) => p.nodeId !== pins[0].nodeId);
+    if (other) {
+      throw new SpawnError(
+        `This server mounts volume ${pins[0].volume}, kept on node ${pins[0].nodeName}, and volume ${other.volume}, kept on node ${other.nodeName}: ` +
+          'one server cannot run on both. Copy one volume to the other node, or set spawner.volume_driver to a driver every node can mount',
+      );
+    }
+    return pins[0] ?? null;
+  }
 
   async function tailLine(serviceId: string): Promise<string> {
     const tail = await logTail(serviceId);
