@@ -14,7 +14,9 @@ const USERS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
 
 beforeAll(async () => {
   swarm = await startSwarm({ workers: 2, images: [IMAGE] });
-  hub = await startSwarmHub(swarm, { images: { home: { image: IMAGE, volumes: { 'berth-{username}': '/data' } } } });
+  hub = await startSwarmHub(swarm, {
+    images: { plain: { image: IMAGE }, home: { image: IMAGE, volumes: { 'berth-{username}': '/data' } } },
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -37,7 +39,8 @@ describe('users\' servers on a three-node swarm', () => {
   }, 180_000);
 
   it('spreads servers over every node, reaches each through the proxy, keeps them across a hub restart, and restarts a lost worker\'s servers elsewhere', async () => {
-    for (const user of USERS) await hub.startServer(user);
+    // Servers without volumes: any node may run them (a local volume would pin them, as the next test shows).
+    for (const user of USERS) await hub.startServer(user, { image: 'plain' });
     const placed = new Map<string, string>();
     for (const user of USERS) placed.set(user, await hub.nodeOf(user));
     expect(new Set(placed.values())).toEqual(new Set(['manager', 'worker1', 'worker2']));
@@ -68,7 +71,7 @@ describe('users\' servers on a three-node swarm', () => {
     for (const user of kept) expect((await fetch(`${hub.base}/user/${user}/echo`)).status).toBe(200);
 
     for (const user of onLost) {
-      await hub.startServer(user);
+      await hub.startServer(user, { image: 'plain' });
       expect(await hub.nodeOf(user)).not.toBe(lost.name);
       expect((await fetch(`${hub.base}/user/${user}/echo`)).status).toBe(200);
     }
