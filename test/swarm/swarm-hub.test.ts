@@ -92,6 +92,7 @@ describe('users\' servers on a swarm', () => {
       const info = (await (await hub.api('GET', '/users/erin')).json()) as { servers: Record<string, unknown> };
       expect(info.servers['']).toBeUndefined();
     }, { timeoutMs: 60_000 });
+    expect(hub.log()).toMatch(/"user":"erin","reason":"The server stopped: the task is failed: task: non-zero exit \(137\)/);
     await hub.startServer('erin');
     expect((await fetch(`${hub.base}/user/erin/echo`)).status).toBe(200);
   }, 180_000);

@@ -37,6 +37,8 @@ export interface SwarmHub {
   startServer(user: string, options?: Record<string, unknown>): Promise<void>;
   /** The hostname of the node running `user`'s server's task. */
   nodeOf(user: string): Promise<string>;
+  /** Everything the hub processes wrote so far (JSON log lines). */
+  log(): string;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -60,6 +62,7 @@ export async function startSwarmHub(swarm: TestSwarm, spawner: Record<string, un
   }));
   const base = `http://${manager.ip}:${PORT}`;
   let child: ChildProcess | null = null;
+  let log = '';
 
   const run = (): Promise<void> => {
     const started = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, process.execPath, MAIN, '--config', file], {
@@ -70,6 +73,7 @@ export async function startSwarmHub(swarm: TestSwarm, spawner: Record<string, un
     return new Promise((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
+        log += chunk.toString();
         if (/"msg":"hub listening"/.test(output)) resolve();
       };
       started.stdout!.on('data', onData);
@@ -120,6 +124,7 @@ export async function startSwarmHub(swarm: TestSwarm, spawner: Record<string, un
       const node = (await manager.docker.getNode(tasks[0].NodeID).inspect()) as { Description: { Hostname: string } };
       return node.Description.Hostname;
     },
+    log: () => log,
     async restart() {
       await stopHub();
       await run();

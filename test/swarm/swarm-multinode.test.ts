@@ -68,6 +68,7 @@ describe('users\' servers on a three-node swarm', () => {
         expect(info.servers['']).toBeUndefined();
       }
     }, { timeoutMs: 150_000, intervalMs: 1000 });
+    expect(hub.log()).toContain(`The server stopped: node ${lost.name} is down`);
     for (const user of kept) expect((await fetch(`${hub.base}/user/${user}/echo`)).status).toBe(200);
 
     for (const user of onLost) {
