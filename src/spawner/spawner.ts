@@ -1,5 +1,5 @@
 // The Spawner contract: how the server state machine (servers/) starts, watches and stops one container.
-// The dockerode implementation is docker-spawner.ts; nothing outside src/spawner/ talks to Docker. When a started
+// The dockerode implementations are docker-spawner.ts (one engine) and swarm/swarm-spawner.ts (Swarm services); nothing outside src/spawner/ talks to Docker. When a started
 // server counts as ready is readiness.ts's rule, which every implementation applies.
 import type { HubAddress } from './hub-address.js';
 import type { ForeignContainer } from './foreign-containers.js';
