@@ -1,6 +1,7 @@
 // The Spawner contract: how the server state machine (servers/) starts, watches and stops one container.
-// The dockerode implementations are docker-spawner.ts (one engine) and swarm/swarm-spawner.ts (Swarm services); nothing outside src/spawner/ talks to Docker. When a started
-// server counts as ready is readiness.ts's rule, which every implementation applies.
+// The dockerode implementations are docker-spawner.ts (one engine) and swarm/swarm-spawner.ts (Swarm services);
+// nothing outside src/spawner/ talks to Docker. When a started server counts as ready is readiness.ts's rule, which
+// every implementation applies.
 import type { HubAddress } from './hub-address.js';
 import type { ForeignContainer } from './foreign-containers.js';
 

@@ -1,7 +1,7 @@
 // The swarm backend on a real three-node swarm (a manager and two workers, test/swarm/swarm-nodes.ts): users' servers
 // spread over the nodes and the proxy reaches each at its task address; a worker lost marks its users' servers
 // stopped with the reason, and they start again on the nodes left; a hub restart keeps services and routes; a server
-// with a local volume starts again on the node holding it.
+// with a local volume starts again on the node holding it, and is refused with the reason while that node is down.
 // Longer than the other integration files (about two minutes): CI runs it as its own step (npm run test:swarm).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
@@ -15,7 +15,11 @@ const USERS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
 beforeAll(async () => {
   swarm = await startSwarm({ workers: 2, images: [IMAGE] });
   hub = await startSwarmHub(swarm, {
-    images: { plain: { image: IMAGE }, home: { image: IMAGE, volumes: { 'berth-{username}': '/data' } } },
+    images: {
+      plain: { image: IMAGE },
+      home: { image: IMAGE, volumes: { 'berth-{username}': '/data' } },
+      'home-on-worker1': { image: IMAGE, volumes: { 'berth-{username}': '/data' }, placement: ['node.hostname==worker1'] },
+    },
   });
 }, 300_000);
 
@@ -57,6 +61,10 @@ describe('users\' servers on a three-node swarm', () => {
       expect((await hub.services(user)).map((s) => s.ID)).toEqual([before.get(user)]);
     }
 
+    // A user whose files are on the worker about to be lost.
+    await hub.startServer('wendy', { image: 'home-on-worker1' });
+    expect((await hub.api('DELETE', '/users/wendy/server')).status).toBeLessThan(300);
+
     const lost = swarm.workers[0];
     const onLost = USERS.filter((user) => placed.get(user) === lost.name);
     const kept = USERS.filter((user) => placed.get(user) !== lost.name);
@@ -70,6 +78,12 @@ describe('users\' servers on a three-node swarm', () => {
     }, { timeoutMs: 150_000, intervalMs: 1000 });
     expect(hub.log()).toContain(`The server stopped: node ${lost.name} is down`);
     for (const user of kept) expect((await fetch(`${hub.base}/user/${user}/echo`)).status).toBe(200);
+
+    // Wendy's volume stays on the lost node: her start is refused at once, saying where her files are.
+    await hub.api('POST', '/users/wendy/server', { image: 'home' });
+    const progress = await (await hub.api('GET', '/users/wendy/server/progress')).text();
+    expect(progress).toMatch(/"failed":true/);
+    expect(progress).toContain('volume berth-wendy) are kept on node worker1, and node worker1 is down');
 
     for (const user of onLost) {
       await hub.startServer(user, { image: 'plain' });

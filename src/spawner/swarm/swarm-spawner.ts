@@ -148,7 +148,16 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
       const volumes = spec.volumes.filter((v) => !v.onlyIfOurs);
       const local = options.volumeDriver || !options.volumePins ? [] : volumes.map((v) => v.source).filter((source) => !source.startsWith('/'));
       const pin = pinnedNode(local);
-      if (pin) onProgress({ progress: 10, message: `Placing the server on node ${pin.nodeName}, which holds volume ${pin.volume}` });
+      if (pin) {
+        const { down } = await nodeOf({ ID: '', NodeID: pin.nodeId });
+        if (down) {
+          throw new SpawnError(
+            `This server's files (volume ${pin.volume}) are kept on node ${pin.nodeName}, and ${down}: it starts there once the node is back ` +
+              '(its volumes never move to another node; an admin can copy the volume and remove its pin, or use spawner.volume_driver)',
+          );
+        }
+        onProgress({ progress: 10, message: `Placing the server on node ${pin.nodeName}, which holds volume ${pin.volume}` });
+      }
       const placement = [...spec.placement ?? [], ...(pin ? [`node.id==${pin.nodeId}`] : [])];
       const create = serviceSpec({ ...spec, volumes, placement }, network, baseLabels, options.volumeDriver);
       let service: Docker.Service;
