@@ -5,6 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Files under test/ that need no Docker and no browser. A new test/ file is integration until it is listed here,
 // so a test that needs the engine can never land in the project that runs without it.
+const swarmFiles = ['test/swarm/swarm-multinode.test.ts'];
 const unitFilesUnderTest = [
   'test/api/admin-culled.test.ts',
   'test/api/body-limits.test.ts',
@@ -58,9 +59,19 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...unitFilesUnderTest],
+          exclude: [...configDefaults.exclude, ...unitFilesUnderTest, ...swarmFiles],
           globalSetup: ['test/helpers/global-setup.ts'],
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // A three-node swarm of dockerd processes (about two minutes): last, and alone with `npm run test:swarm`.
+        extends: true,
+        test: {
+          name: 'swarm',
+          include: swarmFiles,
+          globalSetup: ['test/helpers/global-setup.ts'],
+          sequence: { groupOrder: 2 },
         },
       },
     ],

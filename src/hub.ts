@@ -37,6 +37,8 @@ import { xsrfToken } from './web/middleware/csrf.js';
 import { loadHubId } from './hub-id.js';
 import { createDockerClient, type DockerClient } from './spawner/docker-client.js';
 import { createDockerSpawner } from './spawner/docker-spawner.js';
+import { createSwarmSpawner } from './spawner/swarm/swarm-spawner.js';
+import { createVolumePins } from './servers/volume-pins.js';
 import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { claimedContainerIds } from './servers/server-rows.js';
@@ -162,7 +164,16 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     proxyCounts: async () => (proxy ? proxy.counts() : null),
     now: () => clock.now(),
   });
-  const baseSpawner = overrides.spawner ?? createDockerSpawner({
+  const baseSpawner = overrides.spawner ?? (config.spawner.backend === 'swarm' ? createSwarmSpawner({
+    docker: overrides.docker ?? createDockerClient(),
+    network: config.spawner.network,
+    hubId,
+    port: config.spawner.port,
+    extraLabels: overrides.labels,
+    logger,
+    volumeDriver: config.spawner.volume_driver === undefined ? undefined : { name: config.spawner.volume_driver, options: config.spawner.volume_driver_options },
+    volumePins: createVolumePins(opened.db),
+  }) : createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,
     isolate: config.spawner.isolate_containers,
@@ -171,7 +182,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     extraLabels: overrides.labels,
     logger,
     claimed: () => claimedContainerIds(opened.db),
-  });
+  }));
   const usageStore = createUsageStore(opened.db);
   const usage = createUsageMeter({ store: usageStore, spawner: baseSpawner, clock, logger, intervalMs: overrides.serverTiming?.pollIntervalMs });
   const spawner = measuredSpawner(baseSpawner, metrics);

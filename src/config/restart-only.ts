@@ -12,6 +12,9 @@ export const RESTART_ONLY_KEYS: readonly string[] = [
   'hub.data_dir', // the open database
   'hub.log_level', // both threads' loggers
   'auth.github.pass_token', // BERTH_CRYPT_KEY is checked at start
+  'spawner.backend', // where running servers are
+  'spawner.volume_driver', // built into the swarm spawner
+  'spawner.volume_driver_options',
   'spawner.network', // the user network, and where running containers are
   'spawner.isolate_containers',
   'spawner.port',

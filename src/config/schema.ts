@@ -232,6 +232,8 @@ const catalogEntry = z.strictObject({
     .describe('GPUs for this entry\'s containers, as `docker run --gpus`: `all`, a count, or a list of device ids; NVIDIA driver, capability `gpu`. The host needs the NVIDIA Container Toolkit.'),
   environment: environment('Environment variables for this entry (over `spawner.environment`).'),
   volumes: volumes('Volumes for this entry, added to `spawner.volumes` (same placeholders); a mount point both name gets this one.'),
+  placement: z.array(z.string().regex(/^[A-Za-z0-9_.-]+ *(==|!=) *[^\s].*$/, 'is not a Swarm placement constraint (e.g. node.labels.gpu==true)')).optional()
+    .describe('`spawner.backend: swarm` only: Swarm placement constraints for this entry\'s servers, e.g. `node.labels.gpu==true`.'),
   groups: z.array(hubGroupName).default([])
     .describe('Only members of these hub groups (or of these groups in the sign-in method\'s groups claim) may see and pick this entry; empty: everyone. A `users.<name>.image` pin or an admin\'s choice is not limited by it.'),
 });
@@ -240,8 +242,14 @@ const spawner = z.strictObject({
   image: z.string().min(1).default('quay.io/jupyterhub/singleuser:5').describe('Default image for every user.'),
   images: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'labels are letters, digits, "_", "." or "-"'), catalogEntry).default({})
     .describe('The allowed catalog, LABEL → {image, description}. Only these (and `image`) can ever be started.'),
+  backend: z.enum(['docker', 'swarm']).default('docker')
+    .describe('Where servers run: `docker`, one container each on the hub\'s engine; `swarm`, a one-replica Swarm service each on an attachable overlay network (the hub\'s engine is a swarm manager; see Docker Swarm).'),
   network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'is not a Docker network name').default('berth')
     .describe('Private Docker network for user containers; created if missing.'),
+  volume_driver: z.string().min(1).optional()
+    .describe('`spawner.backend: swarm` only: the Docker volume driver named volumes are made with, one every node can mount (e.g. `local` with NFS options, or a plugin). Unset: local volumes, each pinned to the node it was first made on.'),
+  volume_driver_options: z.record(z.string(), z.string()).default({})
+    .describe('Options for `volume_driver`, e.g. `{type: nfs, o: "addr=10.0.0.2,rw", device: ":/export/home"}`.'),
   isolate_containers: z.boolean().default(true)
     .describe('User containers cannot open connections to each other (the network is made with Docker\'s bridge option enable_icc=false); they still reach the hub\'s API, and the hub reaches them. A hub in a container then needs the host\'s network, as compose.yaml runs it. Set false for collaborative setups whose servers talk to each other.'),
   cmd: z.array(z.string()).min(1).optional().describe("Command for user containers; default the image's CMD."),
@@ -353,6 +361,7 @@ export const configSchema = z.strictObject({
       });
     }
   }
+  for (const problem of swarmProblems(config.spawner)) ctx.addIssue({ code: 'custom', ...problem });
   const seen = new Set<string>();
   config.services.forEach((s, i) => {
     if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `service "${s.name}" is listed twice` });
@@ -360,6 +369,27 @@ export const configSchema = z.strictObject({
   });
   for (const problem of serviceOAuthProblems(config)) ctx.addIssue({ code: 'custom', ...problem });
 });
+
+/** What one backend cannot do, refused at load rather than ignored. */
+function swarmProblems(settings: z.output<typeof spawner>): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  if (settings.backend === 'docker') {
+    for (const [label, entry] of Object.entries(settings.images)) {
+      if (entry.placement !== undefined) {
+        problems.push({ path: ['spawner', 'images', label, 'placement'], message: 'needs spawner.backend: swarm (a single Docker engine has no nodes to place servers on); remove it or set the backend' });
+      }
+    }
+    if (settings.volume_driver !== undefined) {
+      problems.push({ path: ['spawner', 'volume_driver'], message: 'needs spawner.backend: swarm (on one engine, set the driver on the volume itself); remove it or set the backend' });
+    }
+  } else if (settings.isolate_containers) {
+    problems.push({
+      path: ['spawner', 'isolate_containers'],
+      message: 'cannot be kept on a swarm: an overlay network has no option to drop traffic between its containers, so users\' servers can reach each other there. Set spawner.isolate_containers: false to accept that, or use spawner.backend: docker',
+    });
+  }
+  return problems;
+}
 
 /** The first OAuth key a service sets (JupyterHub's _oauth_specified): OAuth is then on even without a url. */
 export function explicitOAuthKey(s: z.output<typeof service>): 'oauth_client_id' | 'oauth_redirect_uri' | 'oauth_client_allowed_scopes' | 'oauth_roles' | 'oauth_no_confirm' | undefined {

@@ -187,3 +187,16 @@ export type Group = typeof groups.$inferSelect;
 export type Share = typeof shares.$inferSelect;
 export type ShareCode = typeof shareCodes.$inferSelect;
 export type Usage = typeof usage.$inferSelect;
+
+/**
+ * Where each user's local named volume lives on a swarm (spawner.backend: swarm without spawner.volume_driver): the
+ * node the volume was first created on, so every later start of a server mounting it is placed there and a user's
+ * files are never split over nodes (src/servers/volume-pins.ts, read by src/spawner/swarm/swarm-spawner.ts).
+ */
+export const swarmVolumeNodes = sqliteTable('swarm_volume_nodes', {
+  volume: text('volume').primaryKey(),
+  nodeId: text('node_id').notNull(),
+  /** The node's hostname when the pin was made, for messages. */
+  nodeName: text('node_name').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+});

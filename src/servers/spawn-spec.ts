@@ -23,7 +23,7 @@ export function containerNameFor(network: string, slug: string, serverName = '')
  * spawner.* with the catalog entry `label` names laid over it: its limits and GPUs replace the spawner's, its
  * environment overrides, and its volumes are added (a mount point both name gets the entry's).
  */
-export function withEntry(spawner: HubConfig['spawner'], label: string | null): HubConfig['spawner'] & { gpus?: GpuRequest } {
+export function withEntry(spawner: HubConfig['spawner'], label: string | null): HubConfig['spawner'] & { gpus?: GpuRequest; placement?: string[] } {
   const entry = label !== null && Object.hasOwn(spawner.images, label) ? spawner.images[label] : null;
   if (entry === null) return spawner;
   const targets = new Set(Object.values(entry.volumes));
@@ -32,6 +32,7 @@ export function withEntry(spawner: HubConfig['spawner'], label: string | null): 
     mem_limit: entry.mem_limit ?? spawner.mem_limit,
     cpu_limit: entry.cpu_limit ?? spawner.cpu_limit,
     gpus: entry.gpus,
+    placement: entry.placement,
     environment: { ...spawner.environment, ...entry.environment },
     volumes: { ...Object.fromEntries(Object.entries(spawner.volumes).filter(([, target]) => !targets.has(target))), ...entry.volumes },
   };
@@ -61,6 +62,7 @@ export function spawnSpecFor(
     memLimit: spawner.mem_limit,
     cpuLimit: spawner.cpu_limit,
     gpus: spawner.gpus,
+    placement: spawner.placement,
     port: spawner.port,
     readyPath: readyPathFor(serverPrefix(config, user.name, serverName)),
     httpTimeoutMs: spawner.http_timeout * 1000,

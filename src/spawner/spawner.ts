@@ -1,6 +1,7 @@
 // The Spawner contract: how the server state machine (servers/) starts, watches and stops one container.
-// The dockerode implementation is docker-spawner.ts; nothing outside src/spawner/ talks to Docker. When a started
-// server counts as ready is readiness.ts's rule, which every implementation applies.
+// The dockerode implementations are docker-spawner.ts (one engine) and swarm/swarm-spawner.ts (Swarm services);
+// nothing outside src/spawner/ talks to Docker. When a started server counts as ready is readiness.ts's rule, which
+// every implementation applies.
 import type { HubAddress } from './hub-address.js';
 import type { ForeignContainer } from './foreign-containers.js';
 
@@ -27,6 +28,8 @@ export interface SpawnSpec {
   cpuLimit?: number;
   /** GPUs, as `docker run --gpus`: every one, a count, or device ids; undefined = none. */
   gpus?: GpuRequest;
+  /** Swarm placement constraints (the catalog entry's `placement`); only the swarm spawner reads them. */
+  placement?: string[];
   /** Port the server listens on inside the container. */
   port: number;
   /** Path polled for readiness, e.g. /user/alice/api; any answer below 500 means "up". */
