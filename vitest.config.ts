@@ -3,9 +3,11 @@
 // test images. `npm test` runs both, unit first; `npm run test:unit` runs on a machine without Docker.
 import { configDefaults, defineConfig } from 'vitest/config';
 
+// The swarm tests add bridges, namespaces and FORWARD rules to this host and run extra dockerds: they run after the
+// integration project, not beside its browser tests (a run where they overlapped lost two of those to network errors).
+const swarmFiles = ['test/swarm/swarm-hub.test.ts', 'test/swarm/swarm-multinode.test.ts'];
 // Files under test/ that need no Docker and no browser. A new test/ file is integration until it is listed here,
 // so a test that needs the engine can never land in the project that runs without it.
-const swarmFiles = ['test/swarm/swarm-multinode.test.ts'];
 const unitFilesUnderTest = [
   'test/api/admin-culled.test.ts',
   'test/api/body-limits.test.ts',
@@ -65,7 +67,7 @@ export default defineConfig({
         },
       },
       {
-        // A three-node swarm of dockerd processes (about two minutes): last, and alone with `npm run test:swarm`.
+        // One- and three-node swarms of dockerd processes (about two minutes): last, and alone with `npm run test:swarm`.
         extends: true,
         test: {
           name: 'swarm',
