@@ -1,5 +1,5 @@
 // The built-in culler against a real jupyterhub-singleuser 5.2.1 (berth/singleuser:latest), with a 15 s timeout and a
-// pass every 2 s: alice's default server runs `time.sleep(120)` in a kernel nobody is connected to (no traffic
+// pass every 2 s: alice's default server runs `time.sleep(600)` in a kernel nobody is connected to (no traffic
 // through the proxy, nothing reported), and is kept because the server's own /api/kernels says the kernel is busy
 // (asked with a token for that server, which jupyterhub-singleuser checks with the hub); her idle named server is
 // culled, with its reason recorded.
@@ -72,14 +72,14 @@ describe('the culler with a real single-user server', () => {
     const [main, spare] = await Promise.all([t.hub.servers.start('alice'), t.hub.servers.start('alice', {}, { server: 'spare' })]);
     expect([main, spare]).toEqual(['started', 'started']);
     const token = createTokenStore(t.hub.db).issue({ userId: t.users.get('alice')!.id, scopes: ['access:servers!server=alice/'], note: 'test' }).token;
-    await busyKernel(token, 'import time; time.sleep(120)');
+    await busyKernel(token, 'import time; time.sleep(600)');
 
-    await waitFor(() => expect(t.hub.servers.get('alice', 'spare')).toMatchObject({ status: 'stopped', cullReason: expect.stringMatching(/^idle /) }), { timeoutMs: 90_000, intervalMs: 250 });
+    await waitFor(() => expect(t.hub.servers.get('alice', 'spare')).toMatchObject({ status: 'stopped', cullReason: expect.stringMatching(/^idle /) }), { timeoutMs: 150_000, intervalMs: 250 });
     expect(culler).toContainEqual(expect.objectContaining({ msg: 'culling server', user: 'alice', server: 'spare' }));
     // Twice idle past the timeout by the hub's records, twice kept for the busy kernel: the kernel's word was heard.
-    await waitFor(() => expect(culler.filter((l) => l.msg === 'server kept: its kernels or terminals are active' && l.user === 'alice' && l.server === '').length).toBeGreaterThanOrEqual(2), { timeoutMs: 90_000, intervalMs: 250 });
+    await waitFor(() => expect(culler.filter((l) => l.msg === 'server kept: its kernels or terminals are active' && l.user === 'alice' && l.server === '').length).toBeGreaterThanOrEqual(2), { timeoutMs: 150_000, intervalMs: 250 });
     expect(t.hub.servers.get('alice')).toMatchObject({ status: 'running', cullReason: null });
     expect(culler).not.toContainEqual(expect.objectContaining({ msg: 'culling server', user: 'alice', server: '' }));
     expect(culler.filter((l) => l.user === 'alice' && l.server === '' && l.msg.startsWith('could not ask'))).toEqual([]);
-  }, 240_000);
+  }, 420_000);
 });
