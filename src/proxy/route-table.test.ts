@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSubdomainHost } from '../servers/user-origin.js';
-import { hubRedirect, lookupTarget, routeRequest, userOfPath, type RequestSite } from './route-table.js';
+import { hubRedirect, lookupTarget, routeRequest, userOfPath, splitTarget, type RequestSite } from './route-table.js';
 
 describe('routeRequest', () => {
   it('sends <base_url>hub and everything under it to the hub app', () => {
@@ -184,5 +184,37 @@ describe('routeRequest for hub.yaml services', () => {
     expect(routeRequest('/services/grader/x', '/', on('other--service.hub.test:8000'))).toMatchObject({ kind: 'redirect', location: 'http://hub.test:8000/services/grader/x' });
     expect(routeRequest('/hub/admin', '/', on('grader--service.hub.test:8000'))).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/hub/admin' });
     expect(routeRequest('/user/alice/', '/', on('grader--service.hub.test:8000'))).toEqual({ kind: 'redirect', location: 'http://hub.test:8000/user/alice/' });
+  });
+});
+
+describe('splitTarget', () => {
+  const parser = (raw: string) => {
+    try {
+      const { pathname, search } = new URL(raw, 'http://berth.invalid');
+      return { pathname, search };
+    } catch {
+      return null;
+    }
+  };
+
+  it('agrees with the URL parser on targets it skips the parser for and on those it does not', () => {
+    // Pieces that the parser treats specially (dot segments, encoded dots, backslashes, `//`, quotes, empty
+    // queries) mixed with plain ones: every target either skips the parser or falls back to it, and both agree.
+    const pieces = ['/', 'user', 'alice', '.', '..', '%2e', '%2E', '%2F', '?', '#', '\\', "'", '"', '<', '`', '{', 'a=b', '&', '~', '%', '%zz', ':', '@', '|', '^', ' '];
+    let seed = 1;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let i = 0; i < 20_000; i++) {
+      let raw = '/';
+      const length = 1 + Math.floor(random() * 8);
+      for (let j = 0; j < length; j++) raw += pieces[Math.floor(random() * pieces.length)];
+      expect(splitTarget(raw), raw).toEqual(parser(raw));
+    }
+  });
+
+  it('takes the common targets as they are', () => {
+    expect(splitTarget('/user/alice/api/kernels?token=x&y=1')).toEqual({ pathname: '/user/alice/api/kernels', search: '?token=x&y=1' });
+    expect(splitTarget('/user/alice/lab?')).toEqual({ pathname: '/user/alice/lab', search: '' });
+    expect(splitTarget('/user/alice/../bob/')).toEqual({ pathname: '/user/bob/', search: '' });
+    expect(splitTarget('//evil.example/x')).toEqual(parser('//evil.example/x'));
   });
 });
