@@ -376,7 +376,7 @@ class Exchange implements BackendOwner {
     this.bodyRemaining -= chunk.length;
     if (this.bodyRemaining === 0) this.clearBodyTimer();
     if (this.phase === Phase.Done) return; // answered early: the rest of the upload is read and dropped
-    if (!this.conn.socket.write(chunk)) this.client.setPaused('upload', true);
+    if (!written(this.conn.socket, chunk)) this.client.setPaused('upload', true);
   }
 
   onBackendDrain(): void {
@@ -532,7 +532,7 @@ class Exchange implements BackendOwner {
 
   private write(data: Buffer): void {
     this.answered = true;
-    if (!this.client.socket.write(data) && !this.backendPaused) {
+    if (!written(this.client.socket, data) && !this.backendPaused) {
       this.backendPaused = true;
       this.conn.socket.pause();
     }
@@ -608,6 +608,17 @@ class Exchange implements BackendOwner {
 }
 
 function ignore(): void {}
+
+/**
+ * Writes `data`; false when the socket holds more than its high-water mark unsent, so the other side should wait
+ * for 'drain'. Not write()'s own answer: that is false for any chunk larger than the mark even when the kernel took
+ * it all at once, which would pause and resume the other socket (two syscalls and a tick) for every 64 KiB of a
+ * large body.
+ */
+function written(socket: net.Socket, data: Buffer): boolean {
+  socket.write(data);
+  return socket.writableLength <= socket.writableHighWaterMark;
+}
 
 /** An LF without its CR: node:http answers such a head (400) at once, where waiting for CRLFCRLF would never end. */
 function hasBareLf(buf: Buffer): boolean {
