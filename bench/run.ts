@@ -10,6 +10,7 @@ import { buildHub, REPO } from './lib/hub-process.js';
 import { describeMachine } from './lib/machine.js';
 import { profileTables, summarizeProfile } from './lib/profile.js';
 import { machineLine, renderResult, unavailable, writeResults, type BenchResult } from './lib/report.js';
+import { ISSUE_16, issueSummary } from './lib/targets.js';
 import { proxyBench } from './proxy.js';
 import { websocketBench } from './websocket.js';
 import { hubLoadBench } from './hub-load.js';
@@ -96,6 +97,9 @@ async function main(): Promise<number> {
   }
   const fixtureUsed = names.some((n) => ['proxy', 'websocket', 'hub-load'].includes(n));
   if (values.profile && fixtureUsed) results.push(profileResult(profileFile));
+  const summary = issueSummary(16, ISSUE_16, results);
+  process.stdout.write(`${renderResult(summary)}\n`);
+  results.push(summary);
   const files = writeResults(resultsDir, machine, results.map((r) => ({ ...r, data: { ...r.data, build } })), startedAt);
   process.stdout.write(`Wrote ${files.map((f) => path.relative(REPO, f)).join(', ')}\n`);
   return 0;
