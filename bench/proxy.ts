@@ -127,6 +127,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
         throughput.push([
           size(body), c, d ? `${formatNumber(d.requestsPerSec, 0)}${flag(d)}` : '–', pct(b), pct(n), pct(h), pct(bare),
           formatRatio(ratio(b?.requestsPerSec, n?.requestsPerSec)), formatRatio(ratio(b?.requestsPerSec, h?.requestsPerSec)),
+          formatRatio(ratio(b?.requestsPerSec, d?.requestsPerSec)),
         ]);
         latency.push([
           size(body), c, lat(d), lat(b), lat(n), lat(h), lat(bare),
@@ -152,7 +153,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       status: urls.berth && urls.chp && urls.nginx ? 'ok' : 'partial',
       tables: [{
         title: 'Throughput through each path (wrk; req/s, with % of direct)',
-        columns: ['body', 'conns', 'direct', 'Berth', 'nginx (1 worker)', 'CHP', 'bare Node proxy', 'Berth/nginx', 'Berth/CHP'],
+        columns: ['body', 'conns', 'direct', 'Berth', 'nginx (1 worker)', 'CHP', 'bare Node proxy', 'Berth/nginx', 'Berth/CHP', 'Berth/direct'],
         rows: throughput,
       }, {
         title: 'Latency through each path (wrk; p50 / p99 in ms)',
