@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type Docker from 'dockerode';
 import { BENCH_LABELS, waitHttp, type BenchDocker } from './docker.js';
 import { freePort, REPO } from './hub-process.js';
 
@@ -57,7 +58,7 @@ async function ensureImage(bench: BenchDocker): Promise<void> {
   }
 }
 
-async function exec(container: import('dockerode').Container, cmd: string[]): Promise<string> {
+async function exec(container: Docker.Container, cmd: string[]): Promise<string> {
   const run = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await run.start({});
   const chunks: Buffer[] = [];
