@@ -210,7 +210,8 @@ export function proxyTargets(get: Cell): TargetCheck[] {
   targets.push(
     {
       target: '1 MB, 100 conns: Berth >= 50% of direct req/s', issue: 16, point: 3,
-      measured: `${rps(b)} vs ${rps(d)} (${share === null ? '–' : `${Math.round(share * 100)}%`})`,
+      // One decimal: a rounded "50%" next to "no" would read as a contradiction.
+      measured: `${rps(b)} vs ${rps(d)} (${share === null ? '–' : `${(share * 100).toFixed(1)}%`})`,
       met: check([b, d], () => b!.requestsPerSec >= 0.5 * d!.requestsPerSec),
     },
     {

@@ -36,7 +36,7 @@ describe('proxyTargets', () => {
 
   it('holds 1 MB at 100 connections to half of direct and twice its p99', () => {
     expect(met('1 MB, 100 conns: Berth >= 50% of direct req/s')).toBe(true);
-    expect(targets.find((t) => t.target === '1 MB, 100 conns: Berth >= 50% of direct req/s')?.measured).toBe('600 vs 1,000 (60%)');
+    expect(targets.find((t) => t.target === '1 MB, 100 conns: Berth >= 50% of direct req/s')?.measured).toBe('600 vs 1,000 (60.0%)');
     expect(met('1 MB, 100 conns: Berth p99 <= 2× direct p99')).toBe(true);
     const slow = proxyTargets((path, body, c) => (path === 'berth' && body === '1m' ? cell(600, 161) : cells[`${path} ${body} ${c}`]));
     expect(slow.find((t) => t.target === '1 MB, 100 conns: Berth p99 <= 2× direct p99')?.met).toBe(false);
