@@ -1,5 +1,6 @@
-// `npm run bench [-- NAME… --quick --profile]`: runs the benchmarks of issue 6 against containers it starts on a
-// private network, prints markdown tables with ratios, and writes bench/results/<name>-<date>.json and latest.json.
+// `npm run bench [-- NAME… --quick --profile]`: runs the benchmarks of issues 6 and 16 against containers it starts on
+// a private network, prints markdown tables with ratios and each issue-16 target as measured / met, and writes
+// bench/results/<name>-<date>.json and latest.json.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
