@@ -22,7 +22,7 @@ export interface NginxProxy {
 
 /** Starts the proxy in front of `upstream` (`ip:port`); waits until `probePath` answers through it. */
 export async function startNginxProxy(bench: BenchDocker, upstream: string, probePath: string): Promise<NginxProxy> {
-  await ensureImage(bench);
+  ensureImage();
   const port = await freePort();
   const container = await bench.docker.createContainer({
     name: `berth-bench-${bench.runId}-nginx-proxy`,
@@ -48,13 +48,14 @@ export async function startNginxProxy(bench: BenchDocker, upstream: string, prob
   }
 }
 
-/** Builds the image offline from the rootfs berth/nginx:test uses, when (and only when) it is missing. */
-async function ensureImage(bench: BenchDocker): Promise<void> {
-  const present = await bench.docker.getImage(NGINX_PROXY_IMAGE).inspect().then(() => true, () => false);
-  if (present) return;
+/**
+ * images/build.sh owns the cache: it leaves the image alone when present and current ("present", no Docker build),
+ * and builds it offline from the rootfs berth/nginx:test uses when it is missing or images/nginx-proxy/ changed.
+ */
+function ensureImage(): void {
   const build = spawnSync('bash', [path.join(REPO, 'images/build.sh'), 'nginx-proxy'], { encoding: 'utf8' });
   if (build.status !== 0) {
-    throw new Error(`${NGINX_PROXY_IMAGE} is missing and \`bash images/build.sh nginx-proxy\` failed: ${(build.stderr || build.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    throw new Error(`\`bash images/build.sh nginx-proxy\` failed: ${(build.stderr || build.stdout).trim().split('\n').slice(-3).join(' ')}`);
   }
 }
 
