@@ -1,5 +1,6 @@
-// `npm run bench [-- NAME… --quick --profile]`: runs the benchmarks of issue 6 against containers it starts on a
-// private network, prints markdown tables with ratios, and writes bench/results/<name>-<date>.json and latest.json.
+// `npm run bench [-- NAME… --quick --profile]`: runs the benchmarks of issues 6 and 16 against containers it starts on
+// a private network, prints markdown tables with ratios and each issue-16 target as measured / met, and writes
+// bench/results/<name>-<date>.json and latest.json.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -10,6 +11,7 @@ import { buildHub, REPO } from './lib/hub-process.js';
 import { describeMachine } from './lib/machine.js';
 import { profileTables, summarizeProfile } from './lib/profile.js';
 import { machineLine, renderResult, unavailable, writeResults, type BenchResult } from './lib/report.js';
+import { ISSUE_16, issueSummary } from './lib/targets.js';
 import { proxyBench } from './proxy.js';
 import { websocketBench } from './websocket.js';
 import { hubLoadBench } from './hub-load.js';
@@ -96,6 +98,12 @@ async function main(): Promise<number> {
   }
   const fixtureUsed = names.some((n) => ['proxy', 'websocket', 'hub-load'].includes(n));
   if (values.profile && fixtureUsed) results.push(profileResult(profileFile));
+  // Issue 16's targets side by side, whenever a benchmark that measures some of them ran.
+  if (names.some((n) => ISSUE_16.some((p) => p.bench === n))) {
+    const summary = issueSummary(16, ISSUE_16, results);
+    process.stdout.write(`${renderResult(summary)}\n`);
+    results.push(summary);
+  }
   const files = writeResults(resultsDir, machine, results.map((r) => ({ ...r, data: { ...r.data, build } })), startedAt);
   process.stdout.write(`Wrote ${files.map((f) => path.relative(REPO, f)).join(', ')}\n`);
   return 0;

@@ -18,6 +18,7 @@
 #   berth/singleuser:test    (singleuser)  JupyterHub 3.0 singleuser + classic notebook, for the older protocol
 #   berth/backend:test                 tornado test backend (images/backend/backend.py), :8888
 #   berth/nginx:test                   nginx-light, <any>/1k and <any>/1m, :8888
+#   berth/nginx-proxy:test             nginx-light as a one-worker reverse proxy (LISTEN, UPSTREAM), for bench/proxy.ts
 #
 # An image that exists is left alone ("present") unless its files under
 # images/<name>/ or its base rootfs changed since it was built ("stale" ->
@@ -45,11 +46,11 @@ for arg in "$@"; do
     -f | --force) FORCE=1 ;;
     -v | --verbose) VERBOSE=1 ;;
     -h | --help) usage; exit 0 ;;
-    lab | singleuser | backend | nginx | hub-base) WANT+=("$arg") ;;
+    lab | singleuser | backend | nginx | nginx-proxy | hub-base) WANT+=("$arg") ;;
     *) echo "build.sh: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
   esac
 done
-[ ${#WANT[@]} -gt 0 ] || WANT=(lab singleuser backend nginx)
+[ ${#WANT[@]} -gt 0 ] || WANT=(lab singleuser backend nginx nginx-proxy)
 
 # ---- what to build ----------------------------------------------------------
 # rootfs key -> Debian suite / packages; its tag is berth/debian:<suite>-<key>.
@@ -75,12 +76,14 @@ declare -A IMAGE_TAG=(
   [singleuser]="berth/singleuser:test"
   [backend]="berth/backend:test"
   [nginx]="berth/nginx:test"
+  [nginx-proxy]="berth/nginx-proxy:test"
 )
 declare -A IMAGE_ROOTFS=(
   [lab]=lab
   [singleuser]=singleuser
   [backend]=backend
   [nginx]=backend
+  [nginx-proxy]=backend
 )
 
 # ---- helpers ----------------------------------------------------------------
@@ -188,6 +191,7 @@ verify_image() {
       ;;
     backend) "${run[@]}" "$tag" python3 -c 'import tornado.web, tornado.websocket' ;;
     nginx) "${run[@]}" "$tag" nginx -t -q -c /etc/berth/nginx.conf ;;
+    nginx-proxy) "${run[@]}" -e LISTEN=127.0.0.1:8080 -e UPSTREAM=127.0.0.1:8888 "$tag" berth-nginx-proxy -t -q ;;
   esac
 }
 

@@ -15,7 +15,7 @@ export interface BenchResult {
   /** 'ok', or 'partial'/'unavailable' with the reasons in `notes`. */
   status: 'ok' | 'partial' | 'unavailable';
   tables: Table[];
-  /** Targets from issue 6 and whether this run met them. */
+  /** Targets from the issues (6, 16) and whether this run met them. */
   targets: TargetCheck[];
   notes: string[];
   /** Raw measurements, for the JSON file. */
@@ -27,6 +27,9 @@ export interface TargetCheck {
   target: string;
   measured: string;
   met: boolean | null;
+  /** The issue and point that set the target, for the run's summary of an issue (bench/lib/targets.ts). */
+  issue?: number;
+  point?: number;
 }
 
 export function unavailable(name: string, why: string): BenchResult {

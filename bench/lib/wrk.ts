@@ -16,9 +16,9 @@ export interface WrkResult {
   transferPerSec: string;
 }
 
-export async function runWrk(url: string, connections: number, seconds: number, threads = 2): Promise<WrkResult> {
+export async function runWrk(url: string, connections: number, seconds: number, threads = 2, timeoutSeconds = 10): Promise<WrkResult> {
   const t = Math.max(1, Math.min(threads, connections));
-  const args = [`-t${t}`, `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', url];
+  const args = [`-t${t}`, `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', `${timeoutSeconds}s`, url];
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -1,0 +1,83 @@
+// Issue 16's proxy targets as the benchmark judges them, and the run-wide summary that names every point of the
+// issue, measured or not. Pure functions of wrk results: no Docker, no timing.
+import { describe, expect, it } from 'vitest';
+import { proxyTargets } from '../../bench/proxy.js';
+import { ISSUE_16, issueSummary } from '../../bench/lib/targets.js';
+import type { BenchResult } from '../../bench/lib/report.js';
+import type { WrkResult } from '../../bench/lib/wrk.js';
+
+const cell = (requestsPerSec: number, p99: number, errors = 0): WrkResult => ({
+  url: 'http://x/', connections: 1, seconds: 5, requestsPerSec, p50: p99 / 2, p99, requests: requestsPerSec * 5, errors, transferPerSec: '',
+});
+
+describe('proxyTargets', () => {
+  const cells: Record<string, WrkResult> = {
+    'berth 1k 1': cell(1200, 1.0), 'nginx 1k 1': cell(1000, 1.5), // Berth ahead on both
+    'berth 1k 10': cell(900, 2.0), 'nginx 1k 10': cell(1000, 1.5), // behind on both
+    'berth 1k 100': cell(5000, 10), 'nginx 1k 100': cell(4000, 12, 400), // nginx's cell is 8% errors
+    'berth 1m 100': cell(600, 150), 'direct 1m 100': cell(1000, 80),
+    'chp 1k 100': cell(900, 30),
+  };
+  const targets = proxyTargets((path, body, c) => cells[`${path} ${body} ${c}`]);
+  const met = (text: string) => targets.find((t) => t.target === text)?.met;
+
+  it('holds Berth to nginx with one worker at 1 KB, req/s and p99, for 1, 10 and 100 connections', () => {
+    expect(met('1 KB, 1 conn: Berth req/s >= nginx (1 worker) req/s')).toBe(true);
+    expect(met('1 KB, 1 conn: Berth p99 <= nginx (1 worker) p99')).toBe(true);
+    expect(met('1 KB, 10 conns: Berth req/s >= nginx (1 worker) req/s')).toBe(false);
+    expect(met('1 KB, 10 conns: Berth p99 <= nginx (1 worker) p99')).toBe(false);
+    expect(targets.filter((t) => t.issue === 16 && t.point === 2)).toHaveLength(6);
+  });
+
+  it('calls a target n/a, not met, when a cell it compares had more than 1% errors', () => {
+    expect(met('1 KB, 100 conns: Berth req/s >= nginx (1 worker) req/s')).toBeNull();
+    expect(targets.find((t) => t.target === '1 KB, 100 conns: Berth req/s >= nginx (1 worker) req/s')?.measured).toContain('⚠');
+  });
+
+  it('holds 1 MB at 100 connections to half of direct and twice its p99', () => {
+    expect(met('1 MB, 100 conns: Berth >= 50% of direct req/s')).toBe(true);
+    expect(targets.find((t) => t.target === '1 MB, 100 conns: Berth >= 50% of direct req/s')?.measured).toBe('600 vs 1,000 (60.0%)');
+    expect(met('1 MB, 100 conns: Berth p99 <= 2× direct p99')).toBe(true);
+    const slow = proxyTargets((path, body, c) => (path === 'berth' && body === '1m' ? cell(600, 161) : cells[`${path} ${body} ${c}`]));
+    expect(slow.find((t) => t.target === '1 MB, 100 conns: Berth p99 <= 2× direct p99')?.met).toBe(false);
+  });
+
+  it('keeps issue 6\'s comparison with configurable-http-proxy', () => {
+    expect(targets.find((t) => t.issue === 6)).toMatchObject({ target: '1 KB, 100 conns: Berth >= 5× configurable-http-proxy req/s', met: true });
+  });
+
+  it('is n/a for a path the run could not measure', () => {
+    const noNginx = proxyTargets((path, body, c) => (path === 'nginx' ? undefined : cells[`${path} ${body} ${c}`]));
+    expect(noNginx.filter((t) => t.point === 2).map((t) => t.met)).toEqual([null, null, null, null, null, null]);
+  });
+});
+
+describe('issueSummary', () => {
+  const result = (name: string, targets: BenchResult['targets'], status: BenchResult['status'] = 'ok'): BenchResult =>
+    ({ name, status, tables: [], targets, notes: [], data: {}, seconds: 1 });
+
+  it('lists what each benchmark reported for the issue, and says why each other point has no measurement', () => {
+    const proxy = result('proxy', [
+      { target: '1 KB, 1 conn: Berth req/s >= nginx (1 worker) req/s', measured: '2 vs 1', met: true, issue: 16, point: 2 },
+      { target: '1 MB, 100 conns: Berth >= 50% of direct req/s', measured: '1 vs 3', met: false, issue: 16, point: 3 },
+      { target: 'something of issue 6', measured: '1', met: true, issue: 6, point: 1 },
+    ]);
+    const summary = issueSummary(16, ISSUE_16, [proxy]);
+    expect(summary.targets.map((t) => [t.target, t.met])).toEqual([
+      ['2. 1 KB, 1 conn: Berth req/s >= nginx (1 worker) req/s', true],
+      ['3. 1 MB, 100 conns: Berth >= 50% of direct req/s', false],
+      [`4. ${ISSUE_16[2].what}`, null],
+      [`5. ${ISSUE_16[3].what}`, null],
+    ]);
+    expect(summary.targets[2].measured).toBe('not measured: bench/proxy.ts reports no target for it yet');
+    expect(summary.targets[3].measured).toBe('not measured: this run did not include it (`npm run bench -- scale`)');
+    expect(summary.notes).toEqual(['1 of 4 targets met in this run.']);
+  });
+
+  it('picks up a target another benchmark tags with the issue and point', () => {
+    const scale = result('scale', [{ target: 'hub RSS <= 100 MB', measured: '90 MB', met: true, issue: 16, point: 5 }]);
+    expect(issueSummary(16, ISSUE_16, [scale]).targets.find((t) => t.point === 5)).toMatchObject({ target: '5. hub RSS <= 100 MB', met: true });
+    expect(issueSummary(16, ISSUE_16, [result('scale', [], 'unavailable')]).targets.find((t) => t.point === 5)?.measured)
+      .toBe('not measured: scale was not available (see its notes)');
+  });
+});
