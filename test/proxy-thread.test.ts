@@ -17,7 +17,7 @@ function feed(initial: [string, string][]) {
       listeners.push(listener);
       return initial;
     },
-    noteActivity: (name) => void notes.activity.push(name),
+    noteActivity: (name, server) => void notes.activity.push(server === '' ? name : `${name}/${server}`),
     noteUnreachable: (name) => void notes.unreachable.push(name),
   };
   return { routes, notes, change: (name: string, target: string | null) => listeners.forEach((l) => l(name, target)) };
@@ -88,6 +88,15 @@ describe('the proxy thread', () => {
   it('reports activity and unreachable servers to the main thread, and logs through its logger', async () => {
     await (await fetch(`${url}/user/alice/`)).text();
     await eventually('activity for alice', () => f.notes.activity.includes('alice'));
+    // A named server's traffic is its own activity, not the default server's (the culler judges each apart).
+    const work = await startBackend((_req, res) => res.end('work'));
+    closers.push(work.close);
+    f.change('alice/work', work.url);
+    await waitFor(async () => expect(await (await fetch(`${url}/user/alice/work/`)).text()).toBe('work'));
+    f.notes.activity.length = 0;
+    await (await fetch(`${url}/user/alice/work/api`)).text();
+    await eventually('activity for alice/work', () => f.notes.activity.includes('alice/work'));
+    expect(f.notes.activity).not.toContain('alice');
     f.change('carol', await refusedUrl());
     let status = 0;
     for (let i = 0; i < 50 && status !== 503; i++) status = (await fetch(`${url}/user/carol/`)).status;

@@ -172,8 +172,14 @@ class ClientConnection {
       target = this.lane.hubTarget;
       path = head.target;
     } else if (route.kind === 'user' || route.kind === 'service') {
-      backend = { kind: route.kind, name: route.name };
-      target = route.kind === 'user' ? this.lane.routes.target(route.name, route.path) : this.lane.routes.serviceTarget(route.name);
+      if (route.kind === 'user') {
+        const user = this.lane.routes.target(route.name, route.path);
+        target = user?.url ?? null;
+        backend = { kind: 'user', name: route.name, server: user?.server ?? '' };
+      } else {
+        target = this.lane.routes.serviceTarget(route.name);
+        backend = { kind: 'service', name: route.name };
+      }
       path = route.path;
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
       if (target === null) return this.redirect(route.fallback, head, bodyStart);
@@ -448,7 +454,7 @@ class Exchange implements BackendOwner {
 
   /** Forwards `buf`, whose first `from` bytes are the response head not yet written. */
   private forwardBody(buf: Buffer, from: number): void {
-    if (this.backend?.kind === 'user') this.lane.touch(this.backend.name);
+    if (this.backend?.kind === 'user') this.lane.touch(this.backend.name, this.backend.server);
     const response = this.response!;
     switch (response.framing) {
       case 'none':

@@ -66,7 +66,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   function onTrafficData(this: Tagged): void {
     const backend = this[USER];
-    if (backend?.kind === 'user') touch(backend.name);
+    if (backend?.kind === 'user') touch(backend.name, backend.server);
   }
 
   function targetUrl(target: string): URL {
@@ -170,7 +170,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       return;
     }
     screen(proxyRes, req, backend);
-    if (backend.kind === 'user') touch(backend.name);
+    if (backend.kind === 'user') touch(backend.name, backend.server);
     (proxyRes as Tagged)[USER] = backend;
     proxyRes.on('data', onTrafficData);
     // A server that dies mid-response must not leave the client waiting for the rest.
@@ -274,7 +274,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       (socket as Tagged)[UPGRADED] = true;
       (socket as Tagged)[USER] = backend;
       (proxySocket as Tagged)[USER] = backend;
-      if (backend.kind === 'user') touch(backend.name);
+      if (backend.kind === 'user') touch(backend.name, backend.server);
       socket.on('data', onTrafficData);
       proxySocket.on('data', onTrafficData);
       proxySocket.once('close', () => closeSoon(socket));

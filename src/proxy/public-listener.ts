@@ -83,7 +83,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     routeRequest(req.url ?? '/', baseUrl, subdomain ? { host: req.headers.host, method: req.method ?? 'GET', subdomain } : undefined);
   // One meter and one report for both paths, so a user's traffic is noted once a second whichever path carried it.
   const touch = createActivityMeter(
-    (name) => routes.noteActivity(name),
+    (name, server) => routes.noteActivity(name, server),
     (err) => log.error({ err }, 'recording activity failed'),
     options.activityIntervalMs ?? 1000,
   );
@@ -114,14 +114,15 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       sendRefusal(res, route.status, route.message);
       return;
     }
-    const target = route.kind === 'user' ? routes.target(route.name, route.path) : routes.serviceTarget(route.name);
+    const user = route.kind === 'user' ? routes.target(route.name, route.path) : null;
+    const target = route.kind === 'user' ? (user?.url ?? null) : routes.serviceTarget(route.name);
     if (target === null) {
       // Not running: the hub's /hub/user/<name>/… page offers to start it (and guards against loops).
       sendRedirect(res, route.fallback);
       return;
     }
     req.url = route.path;
-    forwarder.web(req, res, { kind: route.kind, name: route.name }, target);
+    forwarder.web(req, res, user === null ? { kind: 'service', name: route.name } : { kind: 'user', name: route.name, server: user.server }, target);
   }
 
   function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -150,7 +151,7 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       return;
     }
     req.url = route.path;
-    forwarder.ws(req, socket, head, { kind: 'user', name: route.name }, target);
+    forwarder.ws(req, socket, head, { kind: 'user', name: route.name, server: target.server }, target.url);
   }
 
   const serverOptions: http.ServerOptions = {

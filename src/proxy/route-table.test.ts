@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSubdomainHost } from '../servers/user-origin.js';
-import { hubRedirect, lookupTarget, routeRequest, userOfPath, splitTarget, type RequestSite } from './route-table.js';
+import { hubRedirect, lookupTarget, routeRequest, routeTargetOf, userOfPath, splitTarget, type RequestSite } from './route-table.js';
 
 describe('routeRequest', () => {
   it('sends <base_url>hub and everything under it to the hub app', () => {
@@ -124,29 +124,30 @@ describe('routeRequest with hub.subdomain_host', () => {
 });
 
 describe('lookupTarget', () => {
-  const routes = new Map([['alice', 'http://a:1'], ['alice/work', 'http://w:1'], ['bob', 'http://b:1']]);
+  const table = (entries: [string, string][]) => new Map(entries.map(([key, url]) => [key, routeTargetOf(key, url)]));
+  const routes = table([['alice', 'http://a:1'], ['alice/work', 'http://w:1'], ['bob', 'http://b:1']]);
 
   it('prefers a running named server, the longer prefix, over the default server', () => {
-    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work/lab?x=1')).toBe('http://w:1');
-    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work/')).toBe('http://w:1');
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work/lab?x=1')).toEqual({ url: 'http://w:1', server: 'work' });
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work/')).toEqual({ url: 'http://w:1', server: 'work' });
   });
 
   it('sends every other path of the user to the default server', () => {
-    expect(lookupTarget(routes, '/', 'alice', '/user/alice/lab/tree')).toBe('http://a:1');
-    expect(lookupTarget(routes, '/', 'alice', '/user/alice/')).toBe('http://a:1');
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/lab/tree')).toEqual({ url: 'http://a:1', server: '' });
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/')).toEqual({ url: 'http://a:1', server: '' });
     // Not a prefix: a path segment named like a server, without its trailing slash, or in the query.
-    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work')).toBe('http://a:1');
-    expect(lookupTarget(routes, '/', 'alice', '/user/alice/?work/')).toBe('http://a:1');
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/work')).toEqual({ url: 'http://a:1', server: '' });
+    expect(lookupTarget(routes, '/', 'alice', '/user/alice/?work/')).toEqual({ url: 'http://a:1', server: '' });
   });
 
   it('never reaches another user\'s named server, and finds none when nothing runs', () => {
-    expect(lookupTarget(routes, '/', 'bob', '/user/bob/work/')).toBe('http://b:1');
-    expect(lookupTarget(new Map([['alice/work', 'http://w:1']]), '/', 'alice', '/user/alice/lab')).toBeNull();
+    expect(lookupTarget(routes, '/', 'bob', '/user/bob/work/')).toEqual({ url: 'http://b:1', server: '' });
+    expect(lookupTarget(table([['alice/work', 'http://w:1']]), '/', 'alice', '/user/alice/lab')).toBeNull();
   });
 
   it('decodes the server segment and honours base_url', () => {
-    const spaced = new Map([['alice/my work', 'http://m:1']]);
-    expect(lookupTarget(spaced, '/jh/', 'alice', '/jh/user/alice/my%20work/api')).toBe('http://m:1');
+    const spaced = table([['alice/my work', 'http://m:1']]);
+    expect(lookupTarget(spaced, '/jh/', 'alice', '/jh/user/alice/my%20work/api')).toEqual({ url: 'http://m:1', server: 'my work' });
     expect(lookupTarget(spaced, '/jh/', 'alice', '/jh/user/alice/%E0%A4%A/api')).toBeNull();
   });
 });

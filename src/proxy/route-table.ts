@@ -13,11 +13,11 @@ export interface RouteSource {
    * `http://ip:port` (no path) while the server `path` is for runs, else null: a running named server whose prefix
    * `path` is under (`/user/<name>/<server>/…`) before the user's default server, the longer prefix first.
    */
-  target(userName: string, path: string): string | null;
+  target(userName: string, path: string): RouteTarget | null;
   /** `http://ip:port` of a hub.yaml service with a url (its prefix `<base_url>services/<name>/`), else null. */
   serviceTarget(serviceName: string): string | null;
-  /** Bytes flowed to or from the server; the proxy already throttles to about once a second per user. */
-  noteActivity(userName: string): void;
+  /** Bytes flowed to or from a server (`serverName` '' is the default one); the proxy throttles to about once a second per server. */
+  noteActivity(userName: string, serverName: string): void;
   /** The target refused or could not be reached: the state may be stale and should be checked. */
   noteUnreachable(userName: string): void;
 }
@@ -39,7 +39,13 @@ export type Route =
  * Whose backend a proxied request reaches: a user's server (its traffic is the user's activity, and a failure to
  * reach it asks the server state for a check) or a hub.yaml service. Either may set cookies only under its prefix.
  */
-export type Backend = { kind: 'user'; name: string } | { kind: 'service'; name: string };
+export type Backend = { kind: 'user'; name: string; server: string } | { kind: 'service'; name: string };
+
+/** Where a user's request goes: the server's address and which of the user's servers it is ('' for the default). */
+export interface RouteTarget {
+  url: string;
+  server: string;
+}
 
 /** The request's Host and method, for routing by origin when hub.subdomain_host is set. */
 export interface RequestSite {
@@ -185,11 +191,17 @@ export function hubRedirect(pathAndQuery: string, baseUrl: string): string {
   return `${baseUrl}hub/${rest.replace(/^[/\\]+/, '')}`;
 }
 
+/** A route as the proxy keeps it: `key` is a route key (`<user>` or `<user>/<server>`), `url` where it goes. */
+export function routeTargetOf(key: string, url: string): RouteTarget {
+  const slash = key.indexOf('/');
+  return { url, server: slash === -1 ? '' : key.slice(slash + 1) };
+}
+
 /**
  * The longest route for `path` among `routes` (keyed `<user>` and `<user>/<server>`, as the servers' route table
  * sends them): the named server the path's next segment names when it runs, else the user's default server.
  */
-export function lookupTarget(routes: ReadonlyMap<string, string>, baseUrl: string, userName: string, path: string): string | null {
+export function lookupTarget(routes: ReadonlyMap<string, RouteTarget>, baseUrl: string, userName: string, path: string): RouteTarget | null {
   const start = baseUrl.length + 'user/'.length;
   const afterUser = path.indexOf('/', start);
   if (afterUser !== -1) {

@@ -38,7 +38,7 @@ export type ToWorker =
 export type ToMain =
   | { type: 'listening'; address: AddressInfo }
   | { type: 'listen-error'; code: string; message: string }
-  | { type: 'activity'; name: string }
+  | { type: 'activity'; name: string; server: string }
   | { type: 'unreachable'; name: string }
   | { type: 'log'; line: string }
   | { type: 'counts'; counts: ProxyCounts }
@@ -106,7 +106,7 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
           void worker.terminate();
           break;
         case 'activity':
-          routes.noteActivity(message.name);
+          routes.noteActivity(message.name, message.server);
           break;
         case 'unreachable':
           routes.noteUnreachable(message.name);

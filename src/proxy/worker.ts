@@ -5,14 +5,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createLogger } from '../log.js';
 import { createPublicListener } from './public-listener.js';
-import { lookupTarget } from './route-table.js';
+import { lookupTarget, routeTargetOf, type RouteTarget } from './route-table.js';
 import type { ToMain, ToWorker, WorkerSetup } from './thread.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const send = (message: ToMain) => port.postMessage(message);
 
-const routes = new Map(setup.routes);
+const routes = new Map<string, RouteTarget>(setup.routes.map(([key, url]) => [key, routeTargetOf(key, url)]));
 const services = new Map(setup.services);
 const logger = createLogger(setup.logLevel, { write: (line: string) => send({ type: 'log', line }) } as pino.DestinationStream);
 
@@ -30,7 +30,7 @@ const listener = createPublicListener({
   routes: {
     target: (name, path) => lookupTarget(routes, setup.baseUrl, name, path),
     serviceTarget: (name) => services.get(name) ?? null,
-    noteActivity: (name) => send({ type: 'activity', name }),
+    noteActivity: (name, server) => send({ type: 'activity', name, server }),
     noteUnreachable: (name) => send({ type: 'unreachable', name }),
   },
 });
@@ -38,7 +38,7 @@ const listener = createPublicListener({
 port.on('message', (message: ToWorker) => {
   if (message.type === 'route') {
     if (message.target === null) routes.delete(message.name);
-    else routes.set(message.name, message.target);
+    else routes.set(message.name, routeTargetOf(message.name, message.target));
   } else if (message.type === 'services') {
     services.clear();
     for (const [name, target] of message.services) services.set(name, target);

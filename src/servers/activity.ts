@@ -13,8 +13,8 @@ export interface ActivityBatch {
 
 /** What the proxy and the servers themselves report; both are batched. */
 export interface ActivityNotes {
-  /** Records traffic for the user's default server now; cheap, written to the database in batches. */
-  noteActivity(userName: string): void;
+  /** Records traffic for one of the user's servers ('' the default one) now; cheap, written to the database in batches. */
+  noteActivity(userName: string, serverName?: string): void;
   /** Moves the server's last activity forward to `at` (activity reported by the server itself); batched too. */
   recordActivity(userName: string, at: Date, serverName?: string): void;
 }

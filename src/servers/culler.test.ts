@@ -43,6 +43,19 @@ describe('the built-in culler', () => {
     expect(t.servers.get('bob')).toMatchObject({ status: 'stopped', cullReason: 'idle 1h 10m' });
   });
 
+  it("credits a named server's traffic to that server: it stays while the idle default server is stopped", async () => {
+    const clock = culling({ timeout: '1h' }, { allow_named_servers: true });
+    t.users.ensure('bob');
+    await t.servers.start('bob');
+    await t.servers.start('bob', {}, { server: 'work' });
+    clock.at += 50 * 60_000;
+    t.servers.noteActivity('bob', 'work');
+    clock.at += 40 * 60_000;
+    await t.servers.cull();
+    expect(t.servers.get('bob', 'work')).toMatchObject({ status: 'running', cullReason: null });
+    expect(t.servers.get('bob')).toMatchObject({ status: 'stopped', cullReason: 'idle 1h 30m' });
+  });
+
   it('does nothing while culler.timeout is unset', async () => {
     const clock = culling({});
     t.users.ensure('carol');

@@ -91,7 +91,7 @@ export function createServers(deps: ServersDeps): Servers {
     running: reads.running,
     target: rows.routes.target,
     watchRoutes: rows.routes.watchRoutes,
-    noteActivity: (userName) => activity.note(userName, clock.now()),
+    noteActivity: (userName, serverName = '') => activity.note(userName, clock.now(), serverName),
     recordActivity: (userName, at, serverName) => activity.note(userName, at.getTime(), serverName),
     reconcile() {
       const began = performance.now();

@@ -31,7 +31,10 @@ export async function startProxy(options: Partial<Omit<PublicListenerOptions, 'r
   const unreachable: string[] = [];
   const logs: Record<string, unknown>[] = [];
   const routes: RouteSource = {
-    target: (name) => targets.get(name) ?? null,
+    target: (name) => {
+      const url = targets.get(name);
+      return url === undefined ? null : { url, server: '' };
+    },
     serviceTarget: (name) => services.get(name) ?? null,
     noteActivity: (name) => void activity.push(name),
     noteUnreachable: (name) => void unreachable.push(name),
