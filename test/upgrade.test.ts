@@ -1,14 +1,14 @@
 // Issue 15 point 4, an upgrade as an admin does it: the previous hub image (test/helpers/previous-hub-image.ts: the
 // last commit before the newest migration) runs under compose.yaml; alice signs in through the GitHub stand-in,
 // creates an API token, starts her server (JupyterHub 5.2.1) and runs code in a kernel over a WebSocket through the
-// public port. Then compose.yaml is pointed at the new image (berth/hub:latest with this checkout's code) and
+// public port; a backup is taken while it runs (`berth backup`, as the README says). Then compose.yaml is pointed at the new image (berth/hub:latest with this checkout's code) and
 // `docker-compose up -d` recreates the hub: the database is backed up before it is migrated, alice's container is
 // the same one, still running and routed again, the WebSocket client reconnects to the same kernel (its variables
 // kept), and her session, her token and the users are intact. Rolling back to the previous image on that backup, as
 // the README says, works too. Debian's docker-compose (v1), one compose project.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -183,8 +183,13 @@ describe('upgrading the hub with docker-compose up -d', () => {
     const before = await KernelSocket.open(kernelUrl, token);
     expect(await before.run('x = 6 * 7\nprint(x)')).toBe('42\n');
 
-    // The upgrade: compose.yaml's image changes, `up -d` recreates the hub on the same data volume.
+    // The README's backup before an upgrade, taken while the hub runs, and copied off the host with docker cp.
+    compose(['exec', '-T', '-u', 'berth', 'hub', 'berth-entrypoint', 'backup', '/srv/berth/data/backup-before-upgrade']);
     const oldHub = (await hubContainer()).id;
+    execFileSync('docker', ['cp', `${oldHub}:/srv/berth/data/backup-before-upgrade`, work]);
+    expect(statSync(path.join(work, 'backup-before-upgrade', 'jupyterhub.sqlite')).mode & 0o777).toBe(0o600);
+
+    // The upgrade: compose.yaml's image changes, `up -d` recreates the hub on the same data volume.
     useImage('berth/hub:latest', [`${compileCheckout(work)}:/opt/berth/dist:ro`]);
     compose(['up', '-d']);
     const newHub = await hubContainer();
@@ -217,6 +222,7 @@ describe('upgrading the hub with docker-compose up -d', () => {
     expect(await query(backup, migrations)).toEqual([{ n: applied - 1 }]);
     expect(await query(backup, 'SELECT name FROM users')).toEqual([{ name: 'alice' }]);
     expect(await query(backup, `SELECT note FROM api_tokens WHERE note = 'survives the upgrade'`)).toHaveLength(1);
+    expect(await query('/srv/berth/data/backup-before-upgrade/jupyterhub.sqlite', 'SELECT name FROM users')).toEqual([{ name: 'alice' }]);
 
     // Rolling back as the README's Production section says: the backup put in place by the new image's `restore`,
     // then the previous image started on it. alice's server is still hers, and still answers.
