@@ -1,25 +1,26 @@
 // Issue 15 point 4, an upgrade as an admin does it: the previous hub image (test/helpers/previous-hub-image.ts: the
 // last commit before the newest migration) runs under compose.yaml; alice signs in through the GitHub stand-in,
 // creates an API token, starts her server (JupyterHub 5.2.1) and runs code in a kernel over a WebSocket through the
-// public port; a backup is taken while it runs (`berth backup`, as the README says). Then compose.yaml is pointed at the new image (berth/hub:latest with this checkout's code) and
-// `docker-compose up -d` recreates the hub: the database is backed up before it is migrated, alice's container is
-// the same one, still running and routed again, the WebSocket client reconnects to the same kernel (its variables
-// kept), and her session, her token and the users are intact. Rolling back to the previous image on that backup, as
-// the README says, works too. Debian's docker-compose (v1), one compose project.
+// public port; a backup is taken while it runs (`berth backup`, as the README says). Then compose.yaml is pointed
+// at the new image (berth/hub:latest with this checkout's code) and `docker-compose up -d` recreates the hub: the
+// database is backed up before it is migrated, alice's container is the same one, still running and routed again,
+// the WebSocket client reconnects to the same kernel (its variables kept), and her session, her token and the users
+// are intact. Rolling back to the previous image on that backup, as the README says, works too. Debian's
+// docker-compose (v1), one compose project.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { stringify } from 'yaml';
 import { startFakeGithub, type FakeGithub } from './fakes/github.js';
 import { compileCheckout } from './helpers/checkout-dist.js';
 import { execIn } from './helpers/container-probes.js';
 import { CookieClient } from './helpers/cookie-client.js';
 import { freePort } from './helpers/free-port.js';
+import { KernelSocket } from './helpers/kernel-socket.js';
 import { ensurePreviousHubImage, type PreviousHub } from './helpers/previous-hub-image.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -29,55 +30,6 @@ const project = `berthupgrade${run}`;
 const network = `berth-test-upgrade-${run}`;
 const docker = new Docker();
 const work = mkdtempSync(path.join(tmpdir(), 'berth-upgrade-'));
-
-/** A kernel over its WebSocket through the hub's public port: run code, get what it printed. */
-class KernelSocket {
-  private constructor(private readonly ws: WebSocket, private readonly session: string) {}
-
-  static async open(url: string, token: string): Promise<KernelSocket> {
-    const session = randomUUID().replace(/-/g, '');
-    const ws = new WebSocket(`${url}/channels?session_id=${session}`, { headers: { Authorization: `token ${token}` } });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`websocket refused: ${res.statusCode}`)));
-    });
-    return new KernelSocket(ws, session);
-  }
-
-  get open(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
-  }
-
-  run(code: string): Promise<string> {
-    const msgId = randomUUID();
-    const output = new Promise<string>((resolve, reject) => {
-      let text = '';
-      const onMessage = (data: WebSocket.RawData) => {
-        const msg = JSON.parse(String(data)) as { msg_type: string; parent_header: { msg_id?: string }; content: Record<string, unknown> };
-        if (msg.parent_header.msg_id !== msgId) return;
-        if (msg.msg_type === 'stream') text += String(msg.content.text);
-        if (msg.msg_type === 'error') reject(new Error(`kernel error: ${String(msg.content.evalue)}`));
-        if (msg.msg_type === 'status' && msg.content.execution_state === 'idle') {
-          this.ws.off('message', onMessage);
-          resolve(text);
-        }
-      };
-      this.ws.on('message', onMessage);
-      this.ws.once('close', () => reject(new Error('the kernel WebSocket closed')));
-    });
-    this.ws.send(JSON.stringify({
-      header: { msg_id: msgId, username: 'alice', session: this.session, msg_type: 'execute_request', version: '5.3', date: new Date().toISOString() },
-      parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
-      content: { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-    }));
-    return output;
-  }
-
-  close(): void {
-    this.ws.terminate();
-  }
-}
 
 let gh: FakeGithub | undefined;
 let previous: PreviousHub;
