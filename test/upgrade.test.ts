@@ -74,7 +74,7 @@ async function query(file: string, sql: string): Promise<unknown[]> {
 }
 
 beforeAll(async () => {
-  previous = ensurePreviousHubImage();
+  previous = await ensurePreviousHubImage();
   gh = await startFakeGithub({ clientId: 'cid', clientSecret: 'csecret', login: 'Alice' });
   port = await freePort();
   env = { BERTH_PORT: String(port), BERTH_PUBLIC_URL: `http://127.0.0.1:${port}` };

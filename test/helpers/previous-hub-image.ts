@@ -4,10 +4,11 @@
 // when a branch adds a migration. Built with Docker alone from `git archive` of that commit, as images/hub/build.sh
 // builds berth/hub:latest (same base and CA arguments, so Docker's layer cache shares the `npm ci` layer), and kept:
 // a tag whose label names the same commit is reused.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const COMMIT_LABEL = 'berth.hub-commit';
@@ -20,6 +21,7 @@ export interface PreviousHub {
   migration: string;
 }
 
+const run = promisify(execFile);
 const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
 
 /** The commit before the one that brought the newest migration onto this branch's first-parent line. */
@@ -38,8 +40,11 @@ export function previousHubCommit(): { commit: string; migration: string } {
   return { commit, migration };
 }
 
-/** berth/hub:previous built from previousHubCommit(), or reused when its label names that commit. */
-export function ensurePreviousHubImage(image = 'berth/hub:previous'): PreviousHub {
+/**
+ * berth/hub:previous built from previousHubCommit(), or reused when its label names that commit. The build (minutes,
+ * for `npm ci`) runs asynchronously so the test worker stays responsive meanwhile.
+ */
+export async function ensurePreviousHubImage(image = 'berth/hub:previous'): Promise<PreviousHub> {
   const { commit, migration } = previousHubCommit();
   let built = '';
   try {
@@ -51,11 +56,11 @@ export function ensurePreviousHubImage(image = 'berth/hub:previous'): PreviousHu
 
   const context = mkdtempSync(path.join(tmpdir(), 'berth-previous-hub-'));
   try {
-    execFileSync('sh', ['-c', `git archive "${commit}" | tar -x -C "${context}"`], { cwd: ROOT, stdio: 'pipe' });
-    execFileSync('docker', [
+    await run('sh', ['-c', `git archive "${commit}" | tar -x -C "${context}"`], { cwd: ROOT });
+    await run('docker', [
       'build', '-f', 'images/hub/Dockerfile', '--build-arg', `BASE=${BASE}`, '--build-arg', `EXTRA_CA_CERTS=${extraCaCerts()}`,
       '--label', 'berth.test=true', '--label', `${COMMIT_LABEL}=${commit}`, '-t', image, '.',
-    ], { cwd: context, env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: 'pipe', maxBuffer: 64 * 1024 * 1024, timeout: 900_000 });
+    ], { cwd: context, env: { ...process.env, DOCKER_BUILDKIT: '0' }, maxBuffer: 64 * 1024 * 1024, timeout: 900_000 });
   } catch (err) {
     const output = String((err as { stdout?: Buffer }).stdout ?? '') + String((err as { stderr?: Buffer }).stderr ?? '');
     throw new Error(`building ${image} from ${commit.slice(0, 12)} failed:\n${output.split('\n').slice(-40).join('\n')}`, { cause: err });
