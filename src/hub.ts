@@ -129,6 +129,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
   // Refuse to start before touching anything when pass_token is on without a key.
   const githubTokens: GithubTokenVault = createGithubTokenVault(initialConfig, { [CRYPT_KEY_ENV]: secrets.cryptKey });
   const opened = openDatabase(initialConfig.dataDir);
+  if (opened.backup) logger.info({ backup: opened.backup }, 'database backed up before migrating it; the README (Upgrades) says how to roll back to it');
   const hubId = loadHubId(opened.db);
   const userStore = createUserStore(opened.db);
   const tokens = createTokenStore(opened.db);

@@ -5,74 +5,25 @@
 // while the old config serves; a later valid edit applies; a hub.bind edit is reported as taking effect after
 // restart. The hub process itself (dist/main.js) does the same on SIGHUP, for a file its watcher cannot see.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { parse, stringify } from 'yaml';
 import { createLogger } from '../src/log.js';
 import { startFakeGithub, type FakeGithub } from './fakes/github.js';
 import { CookieClient } from './helpers/cookie-client.js';
 import { freePort } from './helpers/free-port.js';
+import { KernelSocket } from './helpers/kernel-socket.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const SERVICE_TOKEN = `reports-${randomBytes(12).toString('hex')}`;
 
 interface LogLine { level: string; msg: string; key?: string; reason?: string; problems?: string[] }
-
-/** A kernel of alice's server over its WebSocket through the proxy: run code, get what it printed. */
-class KernelSocket {
-  private constructor(private readonly ws: WebSocket, private readonly session: string) {}
-
-  static async open(url: string, token: string): Promise<KernelSocket> {
-    const session = randomUUID().replace(/-/g, '');
-    const ws = new WebSocket(`${url}/channels?session_id=${session}`, { headers: { Authorization: `token ${token}` } });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`websocket refused: ${res.statusCode}`)));
-    });
-    return new KernelSocket(ws, session);
-  }
-
-  get open(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
-  }
-
-  run(code: string): Promise<string> {
-    const msgId = randomUUID();
-    const output = new Promise<string>((resolve, reject) => {
-      let text = '';
-      const onMessage = (data: WebSocket.RawData) => {
-        const msg = JSON.parse(String(data)) as { msg_type: string; parent_header: { msg_id?: string }; content: Record<string, unknown> };
-        if (msg.parent_header.msg_id !== msgId) return;
-        if (msg.msg_type === 'stream') text += String(msg.content.text);
-        if (msg.msg_type === 'error') reject(new Error(`kernel error: ${String(msg.content.evalue)}`));
-        if (msg.msg_type === 'status' && msg.content.execution_state === 'idle') {
-          this.ws.off('message', onMessage);
-          resolve(text);
-        }
-      };
-      this.ws.on('message', onMessage);
-      this.ws.once('close', () => reject(new Error('the kernel WebSocket closed')));
-    });
-    this.ws.send(JSON.stringify({
-      header: { msg_id: msgId, username: 'alice', session: this.session, msg_type: 'execute_request', version: '5.3', date: new Date().toISOString() },
-      parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
-      content: { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-    }));
-    return output;
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
 
 describe('editing hub.yaml while a kernel WebSocket is open through the proxy', () => {
   let gh: FakeGithub;

@@ -47,14 +47,14 @@ describe('the database', () => {
     second.close();
   });
 
-  it('copies an old database to a timestamped backup before migrating it', () => {
+  it('copies an old database to a backup named for the first pending migration and the time, before migrating it', () => {
     const dir = tempDir();
     const old = openDatabase(dir);
     old.db.insert(users).values({ name: 'alice', slug: 'alice' }).run();
     old.close();
 
     const upgraded = openDatabase(dir, migrationsWithOneMore(), new Date('2026-01-02T03:04:05.678Z'));
-    expect(upgraded.backup).toBe(path.join(dir, 'jupyterhub.sqlite.2026-01-02T03-04-05-678Z.bak'));
+    expect(upgraded.backup).toBe(path.join(dir, 'jupyterhub.sqlite.before-0006_next_release.2026-01-02T03-04-05-678Z.bak'));
     const columns = upgraded.db.$client.prepare('PRAGMA table_info(users)').all() as { name: string }[];
     expect(columns.map((c) => c.name)).toContain('nickname');
     upgraded.close();

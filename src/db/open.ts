@@ -2,7 +2,7 @@
 // backs the file up before applying pending migrations, and hands out one synchronous drizzle handle.
 // The database, its WAL and SHM files and its backups are the hub user's alone (0600): they hold every session and
 // token hash. SQLite gives the WAL and SHM files the database file's mode, so making that one 0600 covers them.
-import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -64,7 +64,9 @@ export function openDatabase(dataDir: string, migrationsFolder = DEFAULT_MIGRATI
     let backup: string | null = null;
     const pending = known.length - applied.length;
     if (existed && tables.length > 0 && pending > 0) {
-      backup = `${file}.${now.toISOString().replace(/[:.]/g, '-')}.bak`;
+      // Named for the first migration it predates: rolling back means running a Berth without that migration.
+      const before = migrationTags(migrationsFolder)[applied.length] ?? `${pending}-migrations`;
+      backup = `${file}.before-${before}.${now.toISOString().replace(/[:.]/g, '-')}.bak`;
       // VACUUM INTO fills an empty file and keeps its mode.
       createPrivate(backup);
       client.exec(`VACUUM INTO '${backup.replace(/'/g, "''")}'`);
@@ -118,6 +120,12 @@ function makePrivate(dataDir: string, files: string[]): void {
       );
     }
   }
+}
+
+/** The migrations' tags (0005_swarm_volume_nodes…) in the order drizzle applies them: its journal's order. */
+function migrationTags(migrationsFolder: string): string[] {
+  const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  return journal.entries.map((entry) => entry.tag);
 }
 
 function backupsIn(dataDir: string): string[] {
