@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -198,6 +199,18 @@ if (isMainThread) process.on('SIGUSR2', async () => { globalThis.gc?.(); globalT
       console.log(`${label}: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB (after GC: ${line})`);
     };
     await memory('idle after start');
+    // Issue 16 point 5 as an outside probe sees it: every user, 50 a page, a new connection per request.
+    const samples: number[] = [];
+    for (let offset = 0; offset < USERS + 1; offset += 50) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve, reject) => http.get(`${origin}/hub/api/users?limit=50&offset=${offset}`, { agent: false, headers: { Authorization: `token ${TOKEN}` } },
+        (res) => res.resume().on('end', resolve).on('error', reject)).on('error', reject));
+      samples.push(performance.now() - t0);
+    }
+    samples.sort((a, b) => a - b);
+    console.log(`paged through ${USERS} users, new connection each: median ${samples[samples.length >> 1]!.toFixed(2)} ms; RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB`);
+    await memory('after paging through');
+    if (process.env.PROBE_PAGING_ONLY) return;
     await measure(origin, (url, init) => fetch(url, init), seeded.cookie, (label) => memory(`  after ${label}`));
     console.log(`after the requests: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB`);
     await memory('after the requests');
