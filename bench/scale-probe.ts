@@ -3,6 +3,9 @@
 // --process: src/ compiled to a temp dir and run as a child hub on that database (Docker is needed for its network;
 // reconcile marks the container-less servers stopped), timed over loopback, with its RSS after a forced GC.
 // Usage: node --import tsx bench/scale-probe.ts [--process] [--users N] [--only LABEL] [--repeat K]
+// With --process, environment: PROBE_PAGING_ONLY=1 stops after paging through every user on new connections (issue 16
+// point 5: median, hub CPU per page, RSS); PROBE_BULK=1 first makes 10,000 more users through the API as bench/scale
+// does; PROBE_NODE_ARGS adds node options to the hub (e.g. --cpu-prof); PROBE_SPACES=1 prints V8's heap spaces.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
