@@ -3,9 +3,13 @@
 // --process: src/ compiled to a temp dir and run as a child hub on that database (Docker is needed for its network;
 // reconcile marks the container-less servers stopped), timed over loopback, with its RSS after a forced GC.
 // Usage: node --import tsx bench/scale-probe.ts [--process] [--users N] [--only LABEL] [--repeat K]
+// With --process, environment: PROBE_PAGING_ONLY=1 stops after paging through every user on new connections (issue 16
+// point 5: median, hub CPU per page, RSS); PROBE_BULK=1 first makes 10,000 more users through the API as bench/scale
+// does; PROBE_NODE_ARGS adds node options to the hub (e.g. --cpu-prof); PROBE_SPACES=1 prints V8's heap spaces.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,10 +23,11 @@ import { openDatabase } from '../src/db/open.js';
 import { servers as serversTable } from '../src/db/schema.js';
 import { createHub } from '../src/hub.js';
 import { createLogger } from '../src/log.js';
+import { HUB_ENV, HUB_NODE_ARGS } from '../src/process-options.js';
 import { createUserStore } from '../src/users/store.js';
 import { startSession } from '../src/web/session-cookies.js';
 import { createFakeSpawner } from '../test/fakes/fake-spawner.js';
-import { freePort, REPO, rssOf } from './lib/hub-process.js';
+import { cpuSecondsOf, freePort, REPO, rssOf } from './lib/hub-process.js';
 
 const { values: args } = parseArgs({ options: {
   process: { type: 'boolean' },
@@ -171,8 +176,8 @@ if (isMainThread) process.on('SIGUSR2', async () => { globalThis.gc?.(); globalT
   process.stderr.write('MEM ' + JSON.stringify({ rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }) + (process.env.PROBE_SPACES ? ' ' + JSON.stringify(spaces) : '') + '\\n'); });\n`);
   const extra = (process.env.PROBE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const began = performance.now();
-  const child = spawn(process.execPath, ['--expose-gc', '--import', preload, ...extra, path.join(build, 'main.js'), '--config', path.join(dataDir, 'hub.yaml')], {
-    cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' },
+  const child = spawn(process.execPath, [...HUB_NODE_ARGS, '--expose-gc', '--import', preload, ...extra, path.join(build, 'main.js'), '--config', path.join(dataDir, 'hub.yaml')], {
+    cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...HUB_ENV, NODE_ENV: 'production' },
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -198,6 +203,39 @@ if (isMainThread) process.on('SIGUSR2', async () => { globalThis.gc?.(); globalT
       console.log(`${label}: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB (after GC: ${line})`);
     };
     await memory('idle after start');
+    // The benchmark makes its users through the API, 1,000 a request; PROBE_BULK=1 does the same (10,000 more).
+    if (process.env.PROBE_BULK) {
+      for (let i = 0; i < 10; i++) {
+        const usernames = Array.from({ length: 1000 }, (_, j) => `bulk${i}x${j}`);
+        await (await fetch(`${origin}/hub/api/users`, { method: 'POST', headers: { Authorization: `token ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ usernames }) })).arrayBuffer();
+      }
+      console.log(`after creating 10,000 users through the API: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB`);
+    }
+    // Issue 16 point 5 as an outside probe sees it: every user, 50 a page, a new connection per request.
+    const samples: number[] = [];
+    const cpuBefore = cpuSecondsOf(child.pid!);
+    for (let offset = 0; offset < USERS + 1; offset += 50) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve, reject) => http.get(`${origin}/hub/api/users?limit=50&offset=${offset}`, { agent: false, headers: { Authorization: `token ${TOKEN}` } },
+        (res) => res.resume().on('end', resolve).on('error', reject)).on('error', reject));
+      samples.push(performance.now() - t0);
+    }
+    samples.sort((a, b) => a - b);
+    // CPU per page is the steadier figure on a shared machine, where the wall-clock median moves with the neighbours.
+    const cpuMs = ((cpuSecondsOf(child.pid!) - cpuBefore) * 1000) / samples.length;
+    console.log(`paged through ${USERS} users, new connection each: median ${samples[samples.length >> 1]!.toFixed(2)} ms, hub CPU ${cpuMs.toFixed(2)} ms a page; RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB`);
+    // The floor: the smallest answer, also on a new connection each time.
+    const floor: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve, reject) => http.get(`${origin}/hub/api/`, { agent: false }, (res) => res.resume().on('end', resolve).on('error', reject)).on('error', reject));
+      floor.push(performance.now() - t0);
+    }
+    floor.sort((a, b) => a - b);
+    console.log(`GET /hub/api/ on a new connection each: median ${floor[100]!.toFixed(2)} ms`);
+    await memory('after paging through');
+    if (process.env.PROBE_HOLD) await new Promise((r) => setTimeout(r, Number(process.env.PROBE_HOLD)));
+    if (process.env.PROBE_PAGING_ONLY) return;
     await measure(origin, (url, init) => fetch(url, init), seeded.cookie, (label) => memory(`  after ${label}`));
     console.log(`after the requests: RSS ${(rssOf(child.pid!) / 2 ** 20).toFixed(1)} MB`);
     await memory('after the requests');

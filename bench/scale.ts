@@ -1,5 +1,8 @@
 // Issue 6 point 5: a hub with 10,000 users and (scaled down for a 2-core box) 50 running nginx servers: bulk user
 // creation, one page of GET /hub/api/users?state=ready, the admin page, sign-ins at 2/s, RSS, and cold start.
+// Issue 16 point 5: paging through all 10,000 users 50 at a time as an admin tool does (a new connection per
+// request), the median page and the hub's RSS after it, read from /proc as any outside observer would.
+import http from 'node:http';
 import { runClient } from './lib/clients.js';
 import type { BenchContext } from './lib/context.js';
 import { NGINX_IMAGE, profileDir } from './lib/context.js';
@@ -47,6 +50,22 @@ export async function scaleBench(ctx: BenchContext): Promise<BenchResult> {
       `${formatNumber(chunkMs[0], 0)} / ${formatNumber(median(chunkMs), 0)} / ${formatNumber(chunkMs[chunkMs.length - 1], 0)} ms`]);
     targets.push({ target: '1,000 users created in one request < 0.5 s', measured: `${formatNumber(median(chunkMs), 0)} ms (median)`, met: median(chunkMs) < 500 });
 
+    // Every user, 50 a page, each request on a new connection (no keep-alive): what an admin script or a monitoring
+    // tool does, and what an outside probe measured (6.7 ms, 133–138 MB before issue 16), right after creating them as
+    // issue 16 says, before any server starts (the RSS with servers running is measured at the end).
+    const through = await pageThrough(hub, 50);
+    data.pageThroughMs = through.samples;
+    const rssAfterPaging = hub.rssBytes();
+    data.rssAfterPagingBytes = rssAfterPaging;
+    if (through.problem) notes.push(`paging through the users: not available: ${through.problem}`);
+    else {
+      rows.push([`GET /hub/api/users?limit=50&offset=… through all ${USERS.toLocaleString('en-US')} users, a new connection each (median / p95 of ${through.samples.length})`,
+        `${formatNumber(median(through.samples), 1)} / ${formatNumber(p95(through.samples), 1)} ms`]);
+      targets.push({ target: 'a 50-user page of GET /hub/api/users, new connection per request ≤ 5 ms (median)', measured: `${formatNumber(median(through.samples), 1)} ms`, met: median(through.samples) <= 5 });
+      rows.push([`hub RSS after creating ${USERS.toLocaleString('en-US')} users and paging through them (/proc, both threads)`, `${formatNumber(rssAfterPaging / 2 ** 20, 0)} MB`]);
+      targets.push({ target: 'hub RSS after paging through 10,000 users ≤ 100 MB', measured: `${formatNumber(rssAfterPaging / 2 ** 20, 0)} MB`, met: rssAfterPaging <= 100 * 2 ** 20 });
+    }
+
     // Running servers, 10 starts at a time.
     const t0 = performance.now();
     let startProblem: string | null = null;
@@ -77,15 +96,17 @@ export async function scaleBench(ctx: BenchContext): Promise<BenchResult> {
       const cookie = await signInWithGithub(hub.url);
       const samples: number[] = [];
       let status = 0;
+      let bytes = 0;
       for (let i = 0; i < 10; i++) {
         const t = performance.now();
         const res = await fetch(`${hub.url}/hub/admin`, { headers: { cookie }, redirect: 'manual' });
-        await res.arrayBuffer();
+        bytes = (await res.arrayBuffer()).byteLength;
         status = res.status;
         samples.push(performance.now() - t);
       }
       if (status !== 200) notes.push(`/hub/admin: not available (HTTP ${status} for a signed-in admin)`);
-      else rows.push(['GET /hub/admin as an admin (median of 10)', `${formatNumber(median(samples), 1)} ms`]);
+      else rows.push(['GET /hub/admin as an admin, 50 users a page (median of 10; page size)', `${formatNumber(median(samples), 1)} ms; ${formatNumber(bytes / 1024, 0)} KB`]);
+      data.adminPageBytes = bytes;
       data.adminPageMs = samples;
     } catch (err) {
       notes.push(`/hub/admin and sign-ins: not available: ${(err as Error).message}`);
@@ -157,6 +178,35 @@ async function timeMany(hub: HubProcess, apiPath: string, n: number): Promise<{ 
     last = res;
   }
   return { samples, status: last.status, body: last.body };
+}
+
+/**
+ * GET /hub/api/users a page at a time until the last user, each request on its own connection (agent: false), timed
+ * from the request to the last byte; stops at the first answer that is not 200.
+ */
+async function pageThrough(hub: HubProcess, limit: number): Promise<{ samples: number[]; problem: string | null }> {
+  const samples: number[] = [];
+  for (let offset = 0; ; offset += limit) {
+    const t0 = performance.now();
+    const { status, body } = await freshGet(`${hub.url}/hub/api/users?limit=${limit}&offset=${offset}`, { Authorization: `token ${hub.token}` });
+    samples.push(performance.now() - t0);
+    if (status !== 200) return { samples, problem: `offset ${offset} answered ${status}: ${body.slice(0, 200)}` };
+    const items = JSON.parse(body) as unknown[];
+    if (items.length < limit) return { samples, problem: null };
+  }
+}
+
+/** One GET on a new TCP connection, closed after the answer (no agent, so no keep-alive pool). */
+function freshGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
 
 function p95(values: number[]): number {

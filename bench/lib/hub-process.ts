@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { HUB_ENV, HUB_NODE_ARGS } from '../../src/process-options.js';
 import { sleep } from './docker.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -107,6 +108,8 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
   writeFileSync(configFile, stringify(config));
   const logFile = path.join(dataDir, 'hub.log');
   const nodeArgs = [
+    // As the `berth` command starts it (src/process-options.ts), so the memory measured is the shipped hub's.
+    ...HUB_NODE_ARGS,
     ...(options.build.runtime === 'tsx' ? ['--import', 'tsx'] : []),
     ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
     // For investigations, e.g. BERTH_BENCH_HUB_NODE_ARGS=--trace-gc (the output lands in <data_dir>/hub.log).
@@ -114,7 +117,7 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
     options.build.main, '--config', configFile,
   ];
   const began = performance.now();
-  const child = spawn(process.execPath, nodeArgs, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = spawn(process.execPath, nodeArgs, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...HUB_ENV, NODE_ENV: 'production' } });
   let output = '';
   const collect = (d: Buffer) => {
     output += d;

@@ -57,7 +57,7 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame;
-      if (!f.url.includes('/hub-build/') && !f.url.includes('/src/')) continue;
+      if (!f.url.includes('/hub-build/') && !f.url.includes('/src/') && !f.url.includes('/probe-build-')) continue;
       const key = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
       if (seen.has(key)) continue;
       seen.add(key);

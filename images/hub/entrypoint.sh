@@ -6,7 +6,10 @@
 # Started as another user already (`user:` in compose), it runs the hub as that user unchanged.
 set -eu
 hub="/opt/berth/dist/main.js"
-if [ "$(id -u)" != 0 ]; then exec node "$hub" "$@"; fi
+# As src/process-options.ts says (a small heap).
+export MALLOC_ARENA_MAX=2
+node="node --max-semi-space-size=1"
+if [ "$(id -u)" != 0 ]; then exec $node "$hub" "$@"; fi
 
 socket=/var/run/docker.sock
 case "${DOCKER_HOST:-}" in unix://*) socket=${DOCKER_HOST#unix://} ;; esac
@@ -18,4 +21,4 @@ if [ -d "$data" ] && [ "$(stat -c %u "$data")" = 0 ]; then chown -R berth:berth 
 
 groups=berth
 if [ -n "$gid" ]; then groups="$groups,$gid"; fi
-exec setpriv --reuid=berth --regid=berth --groups="$groups" -- node "$hub" "$@"
+exec setpriv --reuid=berth --regid=berth --groups="$groups" -- $node "$hub" "$@"

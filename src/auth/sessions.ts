@@ -2,7 +2,7 @@
 // HMAC-signed with the cookie secret, only its hash stored) and the plain `jupyterhub-session-id` tokens are tied to.
 // It says which cookies to set or clear; the web layer sets them (web/session-cookies.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, inArray, lt, ne } from 'drizzle-orm';
+import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/open.js';
 import { apiTokens, oauthCodes, sessions, users, type User } from '../db/schema.js';
@@ -45,10 +45,15 @@ export function createSessions(deps: { db: Db; secret: Buffer; config: Pick<HubC
   const loginCookie = { ...config.cookie, path: config.urls.hub };
   const sessionIdCookie = { ...loginCookie, path: config.urls.base };
 
+  // Prepared once, as tokens.ts does: every signed-in page asks both, and building the query each time cost more
+  // than running it.
+  const sessionByHash = db.select().from(sessions).where(eq(sessions.idHash, sql.placeholder('idHash'))).prepare();
+  const userById = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+
   const lookup = (header: string | undefined): { idHash: string; userId: number; sessionId: string; authenticator: Authenticator } | null => {
     const id = verifyValue(secret, LOGIN_COOKIE, readCookie(header, LOGIN_COOKIE));
     if (id === null) return null;
-    const row = db.select().from(sessions).where(eq(sessions.idHash, hashId(id))).get();
+    const row = sessionByHash.get({ idHash: hashId(id) });
     if (!row || row.expiresAt.getTime() <= Date.now()) return null;
     return row;
   };
@@ -58,7 +63,7 @@ export function createSessions(deps: { db: Db; secret: Buffer; config: Pick<HubC
     fromCookieHeader(header) {
       const row = lookup(header);
       if (row === null) return null;
-      const user = db.select().from(users).where(eq(users.id, row.userId)).get();
+      const user = userById.get({ id: row.userId });
       // A session of a method that no longer owns the name (e.g. from when names were shared) is not the user.
       if (!user || nameOwnedElsewhere(user, row.authenticator, config.auth) !== null) return null;
       return { user, sessionId: row.sessionId };

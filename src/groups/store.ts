@@ -37,10 +37,12 @@ export function createGroupStore(db: Db): GroupStore {
   const groupsOfIds = db.select({ userId: groupMembers.userId, name: groups.name }).from(groupMembers)
     .innerJoin(groups, eq(groups.id, groupMembers.groupId))
     .where(sql`${groupMembers.userId} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`).orderBy(asc(groups.name)).prepare();
+  // The admin page lists the groups on every view: prepared once, like the lookups above.
+  const listPage = db.select().from(groups).orderBy(asc(groups.id)).limit(sql.placeholder('limit')).offset(sql.placeholder('offset')).prepare();
   const store: GroupStore = {
     get: (name) => byName.get({ name }) ?? null,
     list({ offset = 0, limit = -1 } = {}) {
-      return db.select().from(groups).orderBy(asc(groups.id)).limit(limit).offset(offset).all();
+      return listPage.all({ limit, offset });
     },
     count: () => db.select({ n: sql<number>`count(*)` }).from(groups).get()?.n ?? 0,
     create(name, properties = {}) {

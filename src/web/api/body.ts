@@ -25,7 +25,8 @@ export function boundedBodies(): MiddlewareHandler {
   const form = limit(BODY_LIMITS.formBytes, 'form');
   const other = limit(BODY_LIMITS.otherBytes, 'body');
   return function boundedBodies(c, next) {
-    if (c.req.raw.body === null) return next();
+    // GET and HEAD never carry a body here (Request refuses one); asking raw.body built a whole Request per call.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.raw.body === null) return next();
     return (FORM_TYPE.test(c.req.header('content-type') ?? '') ? form : other)(c, next);
   };
 }

@@ -43,8 +43,8 @@ export function userModel(
   deps: Pick<ApiDeps, 'config' | 'groups' | 'servers'>,
   user: User,
   scopes: ScopeSet,
-  /** `view` and `groups` when the caller already read them (a page of users); looked up otherwise. */
-  options: { includeStopped?: boolean; view?: ServerView | null; groups?: string[] } = {},
+  /** `view`, `named` and `groups` when the caller already read them (a page of users); looked up otherwise. */
+  options: { includeStopped?: boolean; view?: ServerView | null; named?: ServerView[]; groups?: string[] } = {},
 ): Record<string, unknown> {
   const allows = (...names: ScopeName[]) => names.some((n) => scopes.holds(n, { user: user.name }) === 'yes');
   const view = options.view !== undefined ? options.view : deps.servers?.get(user.name) ?? null;
@@ -67,7 +67,7 @@ export function userModel(
   if (allows('read:users', 'read:users:activity')) model.last_activity = iso(lastActivity);
   if (allows('read:servers')) {
     // The default server, then the named ones (JupyterHub lists every spawner the user has).
-    const all = [view, ...(deps.servers?.named(user.name) ?? [])].filter((v): v is ServerView => v !== null && (isActive(v) || options.includeStopped === true));
+    const all = [view, ...(options.named ?? deps.servers?.named(user.name) ?? [])].filter((v): v is ServerView => v !== null && (isActive(v) || options.includeStopped === true));
     // `state` is the spawner's (DockerSpawner keeps the container id), shown only with admin:server_state.
     const state = allows('admin:server_state');
     model.servers = Object.fromEntries(all.map((v) => [v.name, state ? { ...serverModel(deps.config, user.name, v), state: { container_id: v.containerId } } : serverModel(deps.config, user.name, v)]));

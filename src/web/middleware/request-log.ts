@@ -12,8 +12,10 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     c.set('requestId', requestId);
     c.set('log', log);
     const started = performance.now();
-    await next();
+    // As version.ts does: c.header() after the handler copies the whole answer (0.2 ms of a 2 ms API call).
     c.header('X-Request-Id', requestId);
+    await next();
+    c.res.headers.set('X-Request-Id', requestId);
     const status = c.res.status;
     const line = { method: c.req.method, url: redactUrl(c.req.url.replace(/^https?:\/\/[^/]+/, '')), status, ms: Math.round(performance.now() - started) };
     if (status >= 500) log.error(line, 'request');

@@ -5,10 +5,10 @@
 // values reach the script through data- attributes only.
 import type { ConfigReloadProblem } from '../../config/live-config.js';
 import type { ServerStatus } from '../../servers/server-list.js';
-import { ADMIN_SCRIPT } from './admin-script.js';
 import { Layout } from './layout.js';
 import type { PageFrame } from './page-frame.js';
 import { RelativeTime } from './relative-time.js';
+import { assetUrl } from './static-assets.js';
 
 export interface AdminServer {
   /** '' for the default server. */
@@ -85,8 +85,8 @@ export function AdminPage(props: AdminPageProps) {
   const { frame } = props;
   const hub = frame.hubPrefix;
   return (
-    <Layout frame={frame} title="Admin" script={ADMIN_SCRIPT}>
-      <div id="admin" data-api={`${hub}/api`} data-states={`${hub}/admin/servers`} data-xsrf={props.xsrf}>
+    <Layout frame={frame} title="Admin">
+      <div id="admin" data-api={`${hub}/api`} data-xsrf={props.xsrf} data-me={props.me} data-open={props.adminAccess ? 'all' : 'own'}>
         <div class="d-flex flex-wrap align-items-center gap-2 mb-3">
           <h1 class="h3 mb-0 me-auto">Users</h1>
           <button type="button" class="btn btn-outline-primary" id="start-all">Start all</button>
@@ -119,7 +119,12 @@ export function AdminPage(props: AdminPageProps) {
         <Groups groups={props.groups} />
         <ConfirmDialog />
         <EditUserDialog />
+        <ServerControls />
+        <UserActions />
+        <ImageOptions catalog={props.catalog} />
       </div>
+      {/* A file, not inline: the browser keeps it, so a page's bytes are its rows. */}
+      <script src={assetUrl(hub, 'admin.js')} defer />
     </Layout>
   );
 }
@@ -169,62 +174,91 @@ function Paging({ hub, paging, shown }: { hub: string; paging: AdminPageProps['p
   );
 }
 
+// A page shows 50 rows or more, so a row holds only what differs between users: the controls of a server's current
+// state (the script clones the others from #server-controls when the state changes), an empty image picker that the
+// script fills from #image-options, no Edit / Delete (cloned from #user-actions), and few classes (berth.css's #users
+// rules do the rest). test/api/admin-page.test.ts holds a page to a byte budget per row.
 function UserRow({ row, props }: { row: AdminRow; props: AdminPageProps }) {
   const self = row.name === props.me;
+  // The last cell is filled by the script from #user-actions (Edit, and Delete except on the admin's own row).
   return (
     <tr data-user={row.name}>
-      <th scope="row" class="text-break">
+      <th scope="row">
         {row.name}
         {row.admin ? <span class="badge text-bg-primary ms-1" data-admin="">admin</span> : null}
       </th>
       <td>
         {row.servers.map((s) => <ServerLine user={row.name} server={s} open={props.adminAccess || self} />)}
       </td>
-      <td><NextImage row={row} catalog={props.catalog} /></td>
+      <td><NextImage row={row} /></td>
       <td><RelativeTime at={row.lastActivity} /></td>
-      <td>
-        <button type="button" class="btn btn-sm btn-outline-secondary m-1" data-action="edit" data-admin-flag={row.admin ? '1' : ''} aria-label={`Edit ${row.name}`}>Edit</button>
-        {self ? null : <button type="button" class="btn btn-sm btn-outline-danger m-1" data-action="delete" aria-label={`Delete ${row.name}`}>Delete</button>}
-      </td>
+      <td />
     </tr>
   );
 }
 
-/** Which controls show in which state; the script applies the same table when a state changes. */
+/** Which controls show in which state; the script reads the same table from #server-controls' data-when. */
 export const SERVER_CONTROLS: Record<'start' | 'stop' | 'open', ServerStatus[]> = { start: ['stopped'], stop: ['spawning', 'running'], open: ['running'] };
+const shows = (control: keyof typeof SERVER_CONTROLS, status: ServerStatus) => SERVER_CONTROLS[control].includes(status);
 
 function ServerLine({ user, server, open }: { user: string; server: AdminServer; open: boolean }) {
   const label = server.name === '' ? 'default' : server.name;
   const whose = server.name === '' ? `${user}'s server` : `${user}'s server ${server.name}`;
   const status = STATUS[server.status];
-  const hidden = (c: keyof typeof SERVER_CONTROLS) => !SERVER_CONTROLS[c].includes(server.status);
-  const when = (c: keyof typeof SERVER_CONTROLS) => SERVER_CONTROLS[c].join(' ');
   return (
-    <div class="d-flex flex-wrap align-items-center gap-1 py-1" data-server={server.name} data-state={server.status}>
-      <span class="text-break">{label}</span>
-      <span class={`badge ${status.badge} status`} data-status="">{status.text}</span>
+    <div data-server={server.name} data-state={server.status}>
+      <span>{label}</span>
+      <span class={`badge ${status.badge} status`}>{status.text}</span>
       {server.culled ? <span class="small text-body-secondary" data-culled="">culled: {server.culled.reason}, <RelativeTime at={server.culled.at} none="" /></span> : null}
-      <span class="small fw-semibold" data-running="" title="the image it runs" hidden={server.running === undefined}>{server.running === undefined ? '' : (server.running ?? 'spawner.image')}</span>
-      <button type="button" class="btn btn-sm btn-outline-primary" data-action="start" data-when={when('start')} hidden={hidden('start')} aria-label={`Start ${whose}`}>Start</button>
-      <button type="button" class="btn btn-sm btn-outline-danger" data-action="stop" data-when={when('stop')} hidden={hidden('stop')} aria-label={`Stop ${whose}`}>Stop</button>
-      {open ? <a class="btn btn-sm btn-outline-primary" href={server.url} data-when={when('open')} hidden={hidden('open')} aria-label={`Open ${whose}`}>Open</a> : null}
+      {server.running === undefined ? null : <span class="small fw-semibold" data-running="" title="the image it runs">{server.running ?? 'spawner.image'}</span>}
+      {shows('start', server.status) ? <button class="btn btn-outline-primary" data-action="start" aria-label={`Start ${whose}`}>Start</button> : null}
+      {shows('stop', server.status) ? <button class="btn btn-outline-danger" data-action="stop" aria-label={`Stop ${whose}`}>Stop</button> : null}
+      {open && shows('open', server.status) ? <a class="btn btn-outline-primary" href={server.url} data-open="" aria-label={`Open ${whose}`}>Open</a> : null}
     </div>
   );
 }
 
-function NextImage({ row, catalog }: { row: AdminRow; catalog: AdminPageProps['catalog'] }) {
-  const now = <span class="image-now d-block" data-next-image="">{`${row.next.label ?? 'spawner.image'} (${SOURCES[row.next.source]})`}</span>;
+/** The controls of a server line, once per page: the script clones those of a new state (labels and href set there). */
+function ServerControls() {
+  const when = (c: keyof typeof SERVER_CONTROLS) => SERVER_CONTROLS[c].join(' ');
+  return (
+    <template id="server-controls">
+      <button class="btn btn-outline-primary" data-action="start" data-when={when('start')} data-verb="Start">Start</button>
+      <button class="btn btn-outline-danger" data-action="stop" data-when={when('stop')} data-verb="Stop">Stop</button>
+      <a class="btn btn-outline-primary" data-open="" data-when={when('open')} data-verb="Open">Open</a>
+      <span class="small fw-semibold" data-running="" title="the image it runs" />
+    </template>
+  );
+}
+
+function NextImage({ row }: { row: AdminRow }) {
+  const now = <span data-next-image="">{`${row.next.label ?? 'spawner.image'} (${SOURCES[row.next.source]})`}</span>;
   if (row.next.source === 'file') return now;
   return (
     <>
       {now}
-      <select class="form-select form-select-sm image mt-1" aria-label={`Image for ${row.name}`} data-action="image">
-        <option value="" selected={row.adminImage === null}>(no admin pick)</option>
-        {Object.entries(catalog).map(([label, entry]) => (
-          <option value={label} selected={row.adminImage === label}>{entry.description ? `${label} — ${entry.description}` : label}</option>
-        ))}
-      </select>
+      <select class="form-select form-select-sm" aria-label={`Image for ${row.name}`} data-action="image" data-pick={row.adminImage ?? undefined} />
     </>
+  );
+}
+
+/** Edit and Delete, once per page: the script gives each row a copy labelled with its user's name. */
+function UserActions() {
+  return (
+    <template id="user-actions">
+      <button class="btn btn-outline-secondary" data-action="edit" data-verb="Edit">Edit</button>
+      <button class="btn btn-outline-danger" data-action="delete" data-verb="Delete">Delete</button>
+    </template>
+  );
+}
+
+/** The image picker's options, once per page: the script fills every row's picker from them. */
+function ImageOptions({ catalog }: { catalog: AdminPageProps['catalog'] }) {
+  return (
+    <template id="image-options">
+      <option value="">(no admin pick)</option>
+      {Object.entries(catalog).map(([label, entry]) => <option value={label}>{entry.description ? `${label} — ${entry.description}` : label}</option>)}
+    </template>
   );
 }
 

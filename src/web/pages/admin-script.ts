@@ -39,16 +39,39 @@ export const ADMIN_SCRIPT = `(() => {
   const serverPath = (user, server) => userPath(user) + (server === '' ? '/server' : '/servers/' + enc(server));
   const rowOf = (el) => el.closest('tr[data-user]');
 
-  // A server line: its badge, its controls (data-when lists the states that show each) and the image it runs.
-  function show(line, state, running) {
+  const me = root.dataset.me;
+  const openAll = root.dataset.open === 'all';
+  const controls = document.getElementById('server-controls').content;
+  // A server line: its badge, the image it runs, and the controls of its state, cloned from #server-controls (whose
+  // data-when lists the states that show each); Open only where the admin may open it and the URL is known.
+  function show(line, state, running, url) {
     line.dataset.state = state;
-    const badge = line.querySelector('[data-status]');
+    const badge = line.querySelector('.status');
     badge.textContent = STATUS[state].text;
     badge.className = 'badge ' + STATUS[state].badge + ' status';
-    for (const c of line.querySelectorAll('[data-when]')) c.hidden = !c.dataset.when.split(' ').includes(state);
-    const run = line.querySelector('[data-running]');
-    if (state === 'stopped') run.hidden = true;
-    else if (running !== undefined) { run.textContent = running || 'spawner.image'; run.hidden = false; }
+    const user = rowOf(line).dataset.user;
+    const whose = user + "'s server" + (line.dataset.server === '' ? '' : ' ' + line.dataset.server);
+    const old = [...line.querySelectorAll('[data-action="start"], [data-action="stop"], [data-open]')];
+    const hadFocus = old.includes(document.activeElement);
+    for (const c of old) c.remove();
+    let run = line.querySelector('[data-running]');
+    if (state === 'stopped') { if (run) run.remove(); }
+    else if (running !== undefined) {
+      if (!run) line.append(run = controls.querySelector('[data-running]').cloneNode(true));
+      run.textContent = running || 'spawner.image';
+    }
+    const mayOpen = url && (openAll || user === me);
+    for (const c of controls.querySelectorAll('[data-when]')) {
+      if (!c.dataset.when.split(' ').includes(state) || (c.hasAttribute('data-open') && !mayOpen)) continue;
+      const el = c.cloneNode(true);
+      el.setAttribute('aria-label', el.dataset.verb + ' ' + whose);
+      el.removeAttribute('data-when');
+      el.removeAttribute('data-verb');
+      if (el.hasAttribute('data-open')) el.href = url;
+      line.append(el);
+    }
+    // Keyboard users keep their place: the control they pressed is replaced by the next state's first one.
+    if (hadFocus) { const first = line.querySelector('[data-action], [data-open]'); if (first) first.focus(); }
   }
   const stateOf = (m) => !m ? 'stopped' : m.pending === 'spawn' ? 'spawning' : m.pending === 'stop' ? 'stopping' : m.ready ? 'running' : 'stopped';
   const moving = () => document.querySelectorAll('#users [data-state="spawning"], #users [data-state="stopping"]');
@@ -60,8 +83,9 @@ export const ADMIN_SCRIPT = `(() => {
       if (!res.ok) continue;
       const row = document.querySelector('tr[data-user="' + CSS.escape(user) + '"]');
       for (const line of row.querySelectorAll('[data-server]')) {
-        const state = stateOf((res.data.servers || {})[line.dataset.server]);
-        if (state !== line.dataset.state) show(line, state, res.data.image ? res.data.image.label : undefined);
+        const model = (res.data.servers || {})[line.dataset.server];
+        const state = stateOf(model);
+        if (state !== line.dataset.state) show(line, state, res.data.image ? res.data.image.label : undefined, model && model.url);
       }
     }
     following = moving().length > 0 ? setTimeout(follow, 1500) : null;
@@ -105,7 +129,7 @@ export const ADMIN_SCRIPT = `(() => {
     } else if (action === 'edit') {
       editing = user;
       editDialog.querySelector('#edit-name').value = user;
-      editDialog.querySelector('#edit-admin').checked = button.dataset.adminFlag === '1';
+      editDialog.querySelector('#edit-admin').checked = row.querySelector('[data-admin]') !== null;
       document.getElementById('edit-error').textContent = '';
       editDialog.showModal();
     }
@@ -119,6 +143,24 @@ export const ADMIN_SCRIPT = `(() => {
     const res = await call('PATCH', userPath(editing), body);
     if (res.ok) { editDialog.close(); location.reload(); } else document.getElementById('edit-error').textContent = res.message;
   });
+  // Every row gets Edit and Delete labelled with its user's name (no Delete on the admin's own row).
+  const actions = document.getElementById('user-actions').content;
+  for (const row of document.querySelectorAll('#users tr[data-user]')) {
+    for (const c of actions.children) {
+      if (c.dataset.action === 'delete' && row.dataset.user === me) continue;
+      const el = c.cloneNode(true);
+      el.setAttribute('aria-label', el.dataset.verb + ' ' + row.dataset.user);
+      el.removeAttribute('data-verb');
+      row.lastElementChild.append(el);
+    }
+  }
+  // Every row's picker gets the options of #image-options, with the admin's pick (data-pick) selected.
+  const imageOptions = document.getElementById('image-options').content;
+  for (const select of document.querySelectorAll('#users select[data-action="image"]')) {
+    select.append(imageOptions.cloneNode(true));
+    select.value = select.dataset.pick || '';
+    if (select.selectedIndex < 0) select.value = '';
+  }
   document.getElementById('users').addEventListener('change', async (e) => {
     const select = e.target.closest('select[data-action="image"]');
     if (!select) return;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { HttpError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
+import { ADMIN_SCRIPT } from './admin-script.js';
 import { describeAge } from './relative-time.js';
 
 interface Asset {
@@ -46,6 +47,10 @@ const PAGE_STYLE = `:focus-visible{outline:3px solid var(--bs-focus-ring-color,#
 [data-bs-theme=dark] .btn-outline-secondary{--bs-btn-color:var(--bs-secondary-text-emphasis);--bs-btn-border-color:var(--bs-secondary-text-emphasis)}
 [data-bs-theme=dark] .btn-outline-danger{--bs-btn-color:var(--bs-danger-text-emphasis);--bs-btn-border-color:var(--bs-danger-text-emphasis)}
 code.token-value{word-break:break-all}
+#users th[scope=row],#users [data-server]>span:first-child{word-wrap:break-word;word-break:break-word}
+#users [data-server]{display:flex;flex-wrap:wrap;align-items:center;gap:.25rem;padding:.25rem 0}
+#users [data-next-image]{display:block}#users select{margin-top:.25rem}#users td:last-child .btn{margin:.25rem}
+#users .btn{--bs-btn-padding-y:.25rem;--bs-btn-padding-x:.5rem;--bs-btn-font-size:.875rem;--bs-btn-border-radius:var(--bs-border-radius-sm)}
 `;
 
 const asset = (data: Buffer | string, type: string): Asset => {
@@ -60,6 +65,7 @@ const ASSETS = {
   'bootstrap.min.css': asset(bootstrapCss, 'text/css; charset=utf-8'),
   'berth.css': asset(PAGE_STYLE, 'text/css; charset=utf-8'),
   'berth.js': asset(PAGE_SCRIPT, 'text/javascript; charset=utf-8'),
+  'admin.js': asset(ADMIN_SCRIPT, 'text/javascript; charset=utf-8'),
 } as const;
 
 export type AssetName = keyof typeof ASSETS;
