@@ -5,7 +5,8 @@ import type Docker from 'dockerode';
 import type { Logger } from '../../log.js';
 import { LABELS, ownedBy } from '../labels.js';
 import { waitUntilReady } from '../readiness.js';
-import { SpawnError, type OwnedContainer, type PollResult, type SpawnProgress, type Spawner, type StartedContainer } from '../spawner.js';
+import { SpawnError, type OwnedContainer, type PollResult, type SpawnProgress, type SpawnSpec, type Spawner, type StartedContainer } from '../spawner.js';
+import { createImageDistribution } from './image-distribution.js';
 import { ensureOverlayNetwork, hubAddressOn } from './overlay-network.js';
 import { serviceSpec, type VolumeDriver } from './service-spec.js';
 import { isFinal, taskProgress } from './task-state.js';
@@ -25,6 +26,10 @@ export interface SwarmSpawnerOptions {
   volumeDriver?: VolumeDriver;
   /** Which node holds each local named volume (servers/volume-pins.ts); without it, nothing is pinned. */
   volumePins?: VolumePins;
+  /** The catalog's images (spawner.image and every entry's) and pull_policy, read at each distribution. */
+  catalog?: () => { images: string[]; pullPolicy: SpawnSpec['pullPolicy'] };
+  /** Calls back after each applied reload of hub.yaml: the catalog may have changed. */
+  onConfigChange?: (listener: () => void) => void;
 }
 
 /**
@@ -51,6 +56,19 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
   const { docker, network, hubId, port, logger } = options;
   const baseLabels = { ...options.extraLabels, [LABELS.hub]: hubId };
   const nodeNames = new Map<string, string>();
+  const images = createImageDistribution({ docker, hubId, labels: options.extraLabels ?? {}, logger });
+  let distributed = '';
+
+  /** Puts the catalog's images on every node, unless this catalog was already distributed (a reload of other keys). */
+  function distributeCatalog(): void {
+    if (!options.catalog) return;
+    const { images: list, pullPolicy } = options.catalog();
+    const key = JSON.stringify([[...new Set(list)].sort(), pullPolicy]);
+    if (key === distributed) return;
+    distributed = key;
+    void images.distribute(list, pullPolicy);
+  }
+  options.onConfigChange?.(distributeCatalog);
 
   /** The service's newest task (a one-replica service with no restarts has one, but a node loss may add more). */
   async function currentTask(serviceId: string): Promise<Task | null> {
@@ -136,7 +154,10 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
 
   return {
     async prepare() {
-      return hubAddressOn(await ensureOverlayNetwork(docker, network, baseLabels, logger));
+      const where = hubAddressOn(await ensureOverlayNetwork(docker, network, baseLabels, logger));
+      // Not awaited: the hub serves meanwhile; a start waits only for its own image's check (image-distribution.ts).
+      distributeCatalog();
+      return where;
     },
 
     async ping() {
@@ -158,8 +179,16 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
         }
         onProgress({ progress: 10, message: `Placing the server on node ${pin.nodeName}, which holds volume ${pin.volume}` });
       }
-      const placement = [...spec.placement ?? [], ...(pin ? [`node.id==${pin.nodeId}`] : [])];
-      const create = serviceSpec({ ...spec, volumes, placement }, network, baseLabels, options.volumeDriver);
+      const { constraints: withImage, ref } = await images.placeFor(spec.image, signal);
+      if (pin && withImage.includes(`node.id!=${pin.nodeId}`)) {
+        throw new SpawnError(
+          `This server's files (volume ${pin.volume}) are kept on node ${pin.nodeName}, which lacks image ${spec.image}: ` +
+            `load the image there (docker load) or push it to a registry the node reaches, then reload the hub`,
+        );
+      }
+      if (withImage.length > 0 && !pin) onProgress({ progress: 12, message: `Image ${spec.image} is not on every node: placing the server on one that has it` });
+      const placement = [...spec.placement ?? [], ...(pin ? [`node.id==${pin.nodeId}`] : []), ...withImage];
+      const create = serviceSpec({ ...spec, image: ref, volumes, placement }, network, baseLabels, options.volumeDriver);
       let service: Docker.Service;
       try {
         service = await docker.createService(create);
