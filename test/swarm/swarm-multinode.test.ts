@@ -15,18 +15,17 @@ let hub: SwarmHub;
 const USERS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
 const PARTIAL = 'berth/partial:test';
 const MISSING = 'berth/missing:test';
+const CATALOG = {
+  plain: { image: IMAGE },
+  home: { image: IMAGE, volumes: { 'berth-{username}': '/data' } },
+  'home-on-worker1': { image: IMAGE, volumes: { 'berth-{username}': '/data' }, placement: ['node.hostname==worker1'] },
+  partial: { image: PARTIAL },
+  missing: { image: MISSING },
+};
 
 beforeAll(async () => {
   swarm = await startSwarm({ workers: 2, images: [IMAGE], partialImages: [{ tag: PARTIAL, from: IMAGE, nodes: ['manager', 'worker1'] }] });
-  hub = await startSwarmHub(swarm, {
-    images: {
-      plain: { image: IMAGE },
-      home: { image: IMAGE, volumes: { 'berth-{username}': '/data' } },
-      'home-on-worker1': { image: IMAGE, volumes: { 'berth-{username}': '/data' }, placement: ['node.hostname==worker1'] },
-      partial: { image: PARTIAL },
-      missing: { image: MISSING },
-    },
-  });
+  hub = await startSwarmHub(swarm, { images: CATALOG });
 }, 300_000);
 
 afterAll(async () => {
@@ -59,6 +58,10 @@ describe('users\' servers on a three-node swarm', () => {
     expect(refused).toContain(`Image ${MISSING} is on no node of the swarm (lacking on manager (not on the manager`);
     expect(await hub.services('nobody')).toEqual([]);
     for (const user of ['p1', 'p2', 'p3', 'p4']) expect((await hub.api('DELETE', `/users/${user}/server`)).status).toBeLessThan(300);
+
+    // A catalog entry added to hub.yaml is checked on every node once the hub reloads it.
+    hub.reconfigure({ images: { ...CATALOG, late: { image: 'berth/late:test' } } });
+    await waitFor(() => expect(hub.log()).toContain('image berth/late:test: 0/3 nodes: it is not on this manager'), { timeoutMs: 60_000 });
   }, 300_000);
 
   it('starts a server with a local volume again on the node that holds the volume', async () => {
