@@ -110,7 +110,8 @@ export function createImageDistribution(options: ImageDistributionOptions): Imag
           for (const node of targets) if (!results.has(node.nodeId)) results.set(node.nodeId, { present: null, reason: `no answer within ${timeoutMs / 1000} s` });
           return results;
         }
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        // Unref'd: a job under way (a long pull) must not keep a stopped hub's process alive; the next start removes it.
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS).unref());
       }
     } finally {
       await docker.getService(service.id).remove().catch((err) => logger.warn({ err, image }, 'could not remove an image job'));
