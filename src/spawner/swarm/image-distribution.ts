@@ -103,7 +103,10 @@ export function createImageDistribution(options: ImageDistributionOptions): Imag
           if (!node || results.has(node.nodeId) || !FINAL.has(task.Status?.State ?? '')) continue;
           const present = task.Status?.State === 'complete' || Boolean(task.Status?.ContainerStatus?.ContainerID);
           results.set(node.nodeId, present ? { present } : { present, reason: task.Status?.Err ?? `the job's task is ${task.Status?.State}` });
-          if (purpose === 'pull') logger.info({ image, node: node.name, present }, present ? `image ${image}: pulled on ${node.name}` : `image ${image}: not on ${node.name}`);
+          if (purpose === 'pull') {
+            const have = all.filter((n) => n.state === 'present').length + [...results.values()].filter((r) => r.present).length;
+            logger.info({ image, node: node.name, present }, `image ${image}: ${have}/${all.length} nodes (${present ? 'pulled on' : 'could not pull on'} ${node.name})`);
+          }
         }
         if (results.size === targets.length) return results;
         if (Date.now() > deadline) {
