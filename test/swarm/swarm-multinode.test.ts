@@ -62,7 +62,19 @@ describe('users\' servers on a three-node swarm', () => {
     // A catalog entry added to hub.yaml is checked on every node once the hub reloads it.
     hub.reconfigure({ images: { ...CATALOG, late: { image: 'berth/late:test' } } });
     await waitFor(() => expect(hub.log()).toContain('image berth/late:test: 0/3 nodes: it is not on this manager'), { timeoutMs: 60_000 });
-  }, 300_000);
+
+    // pull_policy ifnotpresent: the nodes without an image are asked to pull it, by name. No registry answers here,
+    // so worker2 is named with the pull's error, and the image's servers still start only where it is.
+    hub.reconfigure({ images: CATALOG, pull_policy: 'ifnotpresent' });
+    await waitFor(() => {
+      expect(hub.log()).toContain(`image ${PARTIAL}: pulling on worker2`);
+      expect(hub.log()).toMatch(new RegExp(`image ${PARTIAL}: 2/3 nodes; lacking on worker2 \\(pull failed: `));
+    }, { timeoutMs: 180_000, intervalMs: 500 });
+    await hub.startServer('p5', { image: 'partial' });
+    expect(await hub.nodeOf('p5')).not.toBe('worker2');
+    expect((await hub.api('DELETE', '/users/p5/server')).status).toBeLessThan(300);
+    hub.reconfigure({ images: CATALOG });
+  }, 480_000);
 
   it('starts a server with a local volume again on the node that holds the volume', async () => {
     await hub.startServer('vera', { image: 'home' });

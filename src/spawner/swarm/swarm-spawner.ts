@@ -1,6 +1,7 @@
 // The Spawner contract on Docker Swarm: each server is a one-replica service (service-spec.ts) on an attachable
 // overlay (overlay-network.ts), labelled with this hub's id like the docker backend's containers. A server's id is its
 // service id; it runs while the service's task runs on a node that is up, and is reached at the task's overlay address.
+// Servers are placed only on nodes that hold their image (image-distribution.ts checks the catalog on every node).
 import type Docker from 'dockerode';
 import type { Logger } from '../../log.js';
 import { LABELS, ownedBy } from '../labels.js';
