@@ -18,6 +18,7 @@ import { hubLoadBench } from './hub-load.js';
 import { spawnBench } from './spawn.js';
 import { scaleBench } from './scale.js';
 import { memoryBench } from './memory.js';
+import { swarmScaleBench } from './swarm-scale.js';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   proxy: proxyBench,
@@ -26,6 +27,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
   spawn: spawnBench,
   scale: scaleBench,
   memory: memoryBench,
+  'swarm-scale': swarmScaleBench,
 };
 
 const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile] [--repeat N]]

@@ -39,6 +39,7 @@ import { createDockerClient, type DockerClient } from './spawner/docker-client.j
 import { createDockerSpawner } from './spawner/docker-spawner.js';
 import { createSwarmSpawner } from './spawner/swarm/swarm-spawner.js';
 import { createVolumePins } from './servers/volume-pins.js';
+import { catalogImages } from './servers/image.js';
 import type { Spawner } from './spawner/spawner.js';
 import { createServers, type Servers, type ServerTiming } from './servers/servers.js';
 import { claimedContainerIds } from './servers/server-rows.js';
@@ -174,6 +175,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     logger,
     volumeDriver: config.spawner.volume_driver === undefined ? undefined : { name: config.spawner.volume_driver, options: config.spawner.volume_driver_options },
     volumePins: createVolumePins(opened.db),
+    catalog: () => ({ images: catalogImages(config), pullPolicy: config.spawner.pull_policy }),
+    onConfigChange: (listener) => live.onChange(listener),
   }) : createDockerSpawner({
     docker: overrides.docker ?? createDockerClient(),
     network: config.spawner.network,

@@ -43,6 +43,11 @@ export function mayPick(entry: Pick<CatalogEntry, 'groups'>, memberOf: readonly 
   return entry.groups.length === 0 || entry.groups.some((g) => memberOf.includes(g));
 }
 
+/** Every image a server can start from: spawner.image and each catalog entry's (a swarm puts them on every node). */
+export function catalogImages(config: Catalog): string[] {
+  return [...new Set([config.spawner.image, ...Object.values(config.spawner.images).map((entry) => entry.image)])];
+}
+
 /** The catalog's labels for a message, e.g. `"lab", "r"`. */
 export function describeCatalog(config: Catalog): string {
   const labels = Object.keys(config.spawner.images);

@@ -11,6 +11,8 @@ export const LABELS = {
   server: 'berth.server',
   /** The catalog label of the image the container was started from ('' for spawner.image). */
   imageLabel: 'berth.image-label',
+  /** On a swarm, the hub id on the one-shot jobs that check and pull the catalog's images (never a user's server). */
+  imageJob: 'berth.image-job',
   /** Marks the user network as created by Berth. */
   network: 'berth.network',
   /** Set on everything a test hub creates, so a crashed test run can be swept. */

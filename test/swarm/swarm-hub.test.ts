@@ -1,16 +1,18 @@
 // The swarm backend on a real one-node swarm (test/swarm/swarm-nodes.ts): a hub process (dist/) attached to the
 // overlay, as stack.yaml runs it, starts users' servers as Swarm services, routes to their task addresses, reports a
-// failed task with its reason, keeps servers across its own restart and removes the service at stop.
+// failed task with its reason, keeps servers across its own restart and removes the service at stop. Then stack.yaml
+// itself: `docker stack deploy` runs the hub image there, healthy, serving the API and users' servers on its port.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
 import { startSwarm, type TestSwarm } from './swarm-nodes.js';
 import { IMAGE, startSwarmHub, type SwarmHub } from './swarm-hub.js';
+import { deployStack, HUB_IMAGE } from './swarm-stack.js';
 
 let swarm: TestSwarm;
 let hub: SwarmHub;
 
 beforeAll(async () => {
-  swarm = await startSwarm({ workers: 0, images: [IMAGE] });
+  swarm = await startSwarm({ workers: 0, images: [IMAGE, HUB_IMAGE] });
   hub = await startSwarmHub(swarm, {
     images: {
       limited: { image: IMAGE, mem_limit: '256M', cpu_limit: 0.5 },
@@ -106,4 +108,28 @@ describe('users\' servers on a swarm', () => {
     expect((await hub.api('DELETE', '/users/frank/server')).status).toBeLessThan(300);
     await waitFor(async () => expect(await hub.services('frank')).toEqual([]), { timeoutMs: 60_000 });
   }, 180_000);
+});
+
+describe('stack.yaml', () => {
+  it('deploys the hub image with docker stack deploy: healthy, its API and users\' servers on the published port, and gone after docker stack rm', async () => {
+    const stack = await deployStack(swarm, { image: IMAGE, pull_policy: 'never' });
+    try {
+      await waitFor(async () => expect((await stack.hubContainer())?.State.Health?.Status).toBe('healthy'), { timeoutMs: 150_000, intervalMs: 1000 });
+      const root = await fetch(`${stack.base}/hub/api/`);
+      expect(root.status).toBe(200);
+      expect(await root.json()).toHaveProperty('version');
+
+      await stack.api('POST', '/users/stacy');
+      expect([201, 202]).toContain((await stack.api('POST', '/users/stacy/server')).status);
+      await waitFor(async () => {
+        const info = (await (await stack.api('GET', '/users/stacy')).json()) as { servers: Record<string, { ready: boolean }> };
+        expect(info.servers['']?.ready).toBe(true);
+      }, { timeoutMs: 90_000, intervalMs: 500 });
+      expect((await fetch(`${stack.base}/user/stacy/echo`)).status).toBe(200);
+      expect((await stack.api('DELETE', '/users/stacy/server')).status).toBeLessThan(300);
+      await waitFor(async () => expect(await swarm.manager.docker.listServices({ filters: { label: ['berth.user=stacy'] } })).toEqual([]), { timeoutMs: 60_000 });
+    } finally {
+      await stack.remove();
+    }
+  }, 300_000);
 });

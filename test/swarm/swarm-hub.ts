@@ -37,6 +37,8 @@ export interface SwarmHub {
   startServer(user: string, options?: Record<string, unknown>): Promise<void>;
   /** The hostname of the node running `user`'s server's task. */
   nodeOf(user: string): Promise<string>;
+  /** Writes hub.yaml again with these spawner keys (over the defaults); the running hub reloads it. */
+  reconfigure(spawner: Record<string, unknown>): void;
   /** Everything the hub processes wrote so far (JSON log lines). */
   log(): string;
   restart(): Promise<void>;
@@ -54,12 +56,13 @@ export async function startSwarmHub(swarm: TestSwarm, spawner: Record<string, un
   const pid = (await seat.inspect()).State.Pid;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-swarm-'));
   const file = path.join(dataDir, 'hub.yaml');
-  writeFileSync(file, stringify({
+  const writeConfig = (extra: Record<string, unknown>) => writeFileSync(file, stringify({
     hub: { bind: `0.0.0.0:${PORT}`, data_dir: dataDir, log_level: 'info' },
     auth: { admin_users: ['admin'] },
-    spawner: { backend: 'swarm', isolate_containers: false, network: NETWORK, image: IMAGE, pull_policy: 'never', http_timeout: 30, ...spawner },
+    spawner: { backend: 'swarm', isolate_containers: false, network: NETWORK, image: IMAGE, pull_policy: 'never', http_timeout: 30, ...extra },
     services: [{ name: 'swarm-test', api_token: TOKEN, admin: true }],
   }));
+  writeConfig(spawner);
   const base = `http://${manager.ip}:${PORT}`;
   let child: ChildProcess | null = null;
   let log = '';
@@ -124,6 +127,7 @@ export async function startSwarmHub(swarm: TestSwarm, spawner: Record<string, un
       const node = (await manager.docker.getNode(tasks[0].NodeID).inspect()) as { Description: { Hostname: string } };
       return node.Description.Hostname;
     },
+    reconfigure: writeConfig,
     log: () => log,
     async restart() {
       await stopHub();

@@ -63,7 +63,17 @@ function freeSubnet(): string {
   }
 }
 
-export async function startSwarm(options: { workers: number; images: string[] }): Promise<TestSwarm> {
+/**
+ * An image of its own (a new id) made from `from` on the first of `nodes` with `docker commit`, and copied to the other
+ * `nodes` only: the swarm has a node that lacks it, as a node that joined after the images were loaded.
+ */
+export interface PartialImage {
+  tag: string;
+  from: string;
+  nodes: string[];
+}
+
+export async function startSwarm(options: { workers: number; images: string[]; partialImages?: PartialImage[] }): Promise<TestSwarm> {
   const id = randomBytes(3).toString('hex');
   const bridge = `bsw${id}`;
   const prefix = freeSubnet();
@@ -121,6 +131,7 @@ export async function startSwarm(options: { workers: number; images: string[] })
       })));
       rmSync(tar);
     }
+    for (const partial of options.partialImages ?? []) await makePartialImage(partial, nodes, dir, labels);
 
     return {
       manager,
@@ -182,6 +193,17 @@ async function startNode(
     await docker.ping();
   }, { timeoutMs: 60_000 });
   return { name, ip, socket, docker, netns, hostEnd, daemon };
+}
+
+async function makePartialImage(partial: PartialImage, nodes: SwarmNode[], dir: string, labels: Record<string, string>): Promise<void> {
+  const [first, ...rest] = partial.nodes.map((name) => nodes.find((n) => n.name === name)!);
+  const container = await first.docker.createContainer({ Image: partial.from, Labels: labels, HostConfig: { NetworkMode: 'none' } });
+  await container.commit({ repo: partial.tag.split(':')[0], tag: partial.tag.split(':')[1], comment: 'berth swarm test: on some nodes only' });
+  await container.remove();
+  const tar = path.join(dir, 'partial.tar');
+  run('docker', ['-H', `unix://${first.socket}`, 'save', '-o', tar, partial.tag]);
+  for (const node of rest) run('docker', ['-H', `unix://${node.socket}`, 'load', '-i', tar]);
+  rmSync(tar);
 }
 
 async function stopDaemon(daemon: ChildProcess, signal: NodeJS.Signals): Promise<void> {

@@ -1,11 +1,13 @@
 // The Spawner contract on Docker Swarm: each server is a one-replica service (service-spec.ts) on an attachable
 // overlay (overlay-network.ts), labelled with this hub's id like the docker backend's containers. A server's id is its
 // service id; it runs while the service's task runs on a node that is up, and is reached at the task's overlay address.
+// Servers are placed only on nodes that hold their image (image-distribution.ts checks the catalog on every node).
 import type Docker from 'dockerode';
 import type { Logger } from '../../log.js';
 import { LABELS, ownedBy } from '../labels.js';
 import { waitUntilReady } from '../readiness.js';
-import { SpawnError, type OwnedContainer, type PollResult, type SpawnProgress, type Spawner, type StartedContainer } from '../spawner.js';
+import { SpawnError, type OwnedContainer, type PollResult, type SpawnProgress, type SpawnSpec, type Spawner, type StartedContainer } from '../spawner.js';
+import { createImageDistribution } from './image-distribution.js';
 import { ensureOverlayNetwork, hubAddressOn } from './overlay-network.js';
 import { serviceSpec, type VolumeDriver } from './service-spec.js';
 import { isFinal, taskProgress } from './task-state.js';
@@ -25,6 +27,10 @@ export interface SwarmSpawnerOptions {
   volumeDriver?: VolumeDriver;
   /** Which node holds each local named volume (servers/volume-pins.ts); without it, nothing is pinned. */
   volumePins?: VolumePins;
+  /** The catalog's images (spawner.image and every entry's) and pull_policy, read at each distribution. */
+  catalog?: () => { images: string[]; pullPolicy: SpawnSpec['pullPolicy'] };
+  /** Calls back after each applied reload of hub.yaml: the catalog may have changed. */
+  onConfigChange?: (listener: () => void) => void;
 }
 
 /**
@@ -45,12 +51,31 @@ interface Task {
   NetworksAttachments?: { Network?: { Spec?: { Name?: string } }; Addresses?: string[] }[];
 }
 
+/** The fields of a node the spawner reads. */
+interface NodeInfo {
+  Description?: { Hostname?: string };
+  Status?: { State?: string; Message?: string };
+}
+
 const TASK_POLL_MS = 250;
 
 export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
   const { docker, network, hubId, port, logger } = options;
   const baseLabels = { ...options.extraLabels, [LABELS.hub]: hubId };
   const nodeNames = new Map<string, string>();
+  const images = createImageDistribution({ docker, hubId, labels: options.extraLabels ?? {}, logger });
+  let distributed = '';
+
+  /** Puts the catalog's images on every node, unless this catalog was already distributed (a reload of other keys). */
+  function distributeCatalog(): void {
+    if (!options.catalog) return;
+    const { images: list, pullPolicy } = options.catalog();
+    const key = JSON.stringify([[...new Set(list)].sort(), pullPolicy]);
+    if (key === distributed) return;
+    distributed = key;
+    void images.distribute(list, pullPolicy);
+  }
+  options.onConfigChange?.(distributeCatalog);
 
   /** The service's newest task (a one-replica service with no restarts has one, but a node loss may add more). */
   async function currentTask(serviceId: string): Promise<Task | null> {
@@ -67,10 +92,12 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
 
   async function nodeOf(task: Task): Promise<{ name: string; down: string | null }> {
     if (!task.NodeID) return { name: '', down: null };
-    const info = await docker.getNode(task.NodeID).inspect().catch(() => null) as
-      { Description?: { Hostname?: string }; Status?: { State?: string; Message?: string } } | null;
-    const name = info?.Description?.Hostname ?? nodeNames.get(task.NodeID) ?? task.NodeID.slice(0, 12);
-    nodeNames.set(task.NodeID, name);
+    return nodeStatus(task.NodeID, await docker.getNode(task.NodeID).inspect().catch(() => null) as NodeInfo | null);
+  }
+
+  function nodeStatus(nodeId: string, info: NodeInfo | null): { name: string; down: string | null } {
+    const name = info?.Description?.Hostname ?? nodeNames.get(nodeId) ?? nodeId.slice(0, 12);
+    nodeNames.set(nodeId, name);
     const state = info?.Status?.State ?? 'unknown';
     return { name, down: state === 'ready' ? null : `node ${name} is ${state}${info?.Status?.Message ? ` (${info.Status.Message})` : ''}` };
   }
@@ -136,7 +163,10 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
 
   return {
     async prepare() {
-      return hubAddressOn(await ensureOverlayNetwork(docker, network, baseLabels, logger));
+      const where = hubAddressOn(await ensureOverlayNetwork(docker, network, baseLabels, logger));
+      // Not awaited: the hub serves meanwhile; a start waits only for its own image's check (image-distribution.ts).
+      distributeCatalog();
+      return where;
     },
 
     async ping() {
@@ -158,8 +188,16 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
         }
         onProgress({ progress: 10, message: `Placing the server on node ${pin.nodeName}, which holds volume ${pin.volume}` });
       }
-      const placement = [...spec.placement ?? [], ...(pin ? [`node.id==${pin.nodeId}`] : [])];
-      const create = serviceSpec({ ...spec, volumes, placement }, network, baseLabels, options.volumeDriver);
+      const { constraints: withImage, ref } = await images.placeFor(spec.image, signal);
+      if (pin && withImage.includes(`node.id!=${pin.nodeId}`)) {
+        throw new SpawnError(
+          `This server's files (volume ${pin.volume}) are kept on node ${pin.nodeName}, which lacks image ${spec.image}: ` +
+            `load the image there (docker load) or push it to a registry the node reaches, then reload the hub`,
+        );
+      }
+      if (withImage.length > 0 && !pin) onProgress({ progress: 12, message: `Image ${spec.image} is not on every node: placing the server on one that has it` });
+      const placement = [...spec.placement ?? [], ...(pin ? [`node.id==${pin.nodeId}`] : []), ...withImage];
+      const create = serviceSpec({ ...spec, image: ref, volumes, placement }, network, baseLabels, options.volumeDriver);
       let service: Docker.Service;
       try {
         service = await docker.createService(create);
@@ -212,9 +250,22 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
 
     async list(): Promise<OwnedContainer[]> {
       const services = (await docker.listServices({ filters: ownedBy(hubId) })) as { ID: string; Spec?: { Name?: string; Labels?: Record<string, string> } }[];
-      return Promise.all(services.map(async (s) => {
-        const task = await currentTask(s.ID);
-        const running = task?.Status?.State === 'running' && !(await nodeOf(task)).down;
+      if (services.length === 0) return [];
+      // Every task and node in two requests: asked per service, a pass made two requests per server, all at once
+      // (bench/swarm-scale.ts: at 2,000 services the engine's socket refused connections).
+      const [tasks, nodes] = await Promise.all([
+        docker.listTasks() as Promise<(Task & { ServiceID?: string })[]>,
+        docker.listNodes() as Promise<(NodeInfo & { ID: string })[]>,
+      ]);
+      const newest = new Map<string, Task>();
+      for (const task of tasks) {
+        const seen = task.ServiceID === undefined ? undefined : newest.get(task.ServiceID);
+        if (task.ServiceID !== undefined && (!seen || (task.CreatedAt ?? '') > (seen.CreatedAt ?? ''))) newest.set(task.ServiceID, task);
+      }
+      const nodeById = new Map(nodes.map((n) => [n.ID, n]));
+      return services.map((s) => {
+        const task = newest.get(s.ID) ?? null;
+        const running = task?.Status?.State === 'running' && !(task.NodeID && nodeStatus(task.NodeID, nodeById.get(task.NodeID) ?? null).down);
         return {
           containerId: s.ID,
           containerName: s.Spec?.Name ?? '',
@@ -222,7 +273,7 @@ export function createSwarmSpawner(options: SwarmSpawnerOptions): Spawner {
           labels: s.Spec?.Labels ?? {},
           url: task ? addressOf(task) : null,
         };
-      }));
+      });
     },
   };
 
