@@ -15,7 +15,7 @@ import { loadSecrets } from '../src/config/secrets.js';
 import { servers as serversTable, users as usersTable } from '../src/db/schema.js';
 import { createHub, type Hub } from '../src/hub.js';
 import { createLogger } from '../src/log.js';
-import { lookupTarget, routeRequest } from '../src/proxy/route-table.js';
+import { lookupTarget, routeRequest, routeTargetOf, type RouteTarget } from '../src/proxy/route-table.js';
 import { createRouteTable, routeKey } from '../src/servers/route-table.js';
 import type { BenchContext } from './lib/context.js';
 import { startFakeSwarmEngine, type FakeSwarmEngine } from './lib/fake-swarm-engine.js';
@@ -144,8 +144,8 @@ async function routeTablePart(count: number): Promise<RouteNumbers> {
     ...big,
     insertSmallMs: small.insertMs,
     snapshotSmallMs: small.snapshotMs,
-    lookupNs: lookupCost(new Map(entries(count).map((e) => [routeKey(e.user), e.target])), count),
-    lookupSmallNs: lookupCost(new Map(entries(10).map((e) => [routeKey(e.user), e.target])), 10),
+    lookupNs: lookupCost(new Map(entries(count).map((e) => [routeKey(e.user), routeTargetOf(routeKey(e.user), e.target)])), count),
+    lookupSmallNs: lookupCost(new Map(entries(10).map((e) => [routeKey(e.user), routeTargetOf(routeKey(e.user), e.target)])), 10),
   };
 }
 
@@ -163,7 +163,7 @@ function startWorker(routes: [string, string][], expect: number): Promise<{ work
 }
 
 /** Nanoseconds per proxied request's route decision, over users spread through the table. */
-function lookupCost(routes: Map<string, string>, n: number): number {
+function lookupCost(routes: Map<string, RouteTarget>, n: number): number {
   const urls = Array.from({ length: 1000 }, (_, i) => `/user/u${(i * 7919) % n}/api/kernels?x=${i}`);
   let found = 0;
   const round = () => {
