@@ -37,6 +37,21 @@ describe('reconcile', () => {
     expect(t.servers.target('alice')).toBeNull();
   });
 
+  it('checks re-adopted servers a few dozen at a time, so a restart with many servers cannot time them out together', async () => {
+    t = createTestServers();
+    const left = [];
+    for (let i = 0; i < 80; i++) {
+      const container = await t.spawner.leave(`u${i}`);
+      container.answerDelayMs = 100;
+      leaveRow(`u${i}`, { containerId: container.id, url: container.url });
+      left.push(container);
+    }
+    await (await t.restart()).reconcile();
+    expect(left.every((c) => statusOf(c.userName) === 'running')).toBe(true);
+    expect(t.spawner.mostRequestsAtOnce).toBeGreaterThan(1);
+    expect(t.spawner.mostRequestsAtOnce).toBeLessThanOrEqual(32);
+  });
+
   it('marks stopped a running server whose container is gone, and one left "spawning" by a hub that stopped', async () => {
     t = createTestServers();
     leaveRow('alice', { containerId: 'gone-1', url: 'http://127.0.0.1:9' });

@@ -26,6 +26,22 @@ export interface ReconcileDeps {
   adoptWaitMs: number;
 }
 
+/**
+ * Re-adopted servers checked over HTTP at one time after a restart. All at once, thousands of checks (a swarm's
+ * worth: bench/swarm-scale.ts) queued behind each other until their own deadlines passed, and the hub stopped
+ * servers that were up; a few dozen at a time, each check's http_timeout is its own.
+ */
+const ADOPT_CHECKS_AT_ONCE = 32;
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachAtMost<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 /** Runs one pass at a time: a call while one runs joins it. */
 export function createReconciler(deps: ReconcileDeps): { reconcile(): Promise<void> } {
   const { config, rows, users, spawner, machine, logger } = deps;
@@ -73,7 +89,7 @@ export function createReconciler(deps: ReconcileDeps): { reconcile(): Promise<vo
     }
     // Start-up waits for the re-adopted servers' HTTP checks at most adoptWaitMs; they stay routed while theirs go on.
     const dropped = new Set<string>();
-    const checked = Promise.all(readopted.map(({ server, user }) => dropIfSilent(server, user, dropped))).catch((err) => {
+    const checked = eachAtMost(readopted, ADOPT_CHECKS_AT_ONCE, ({ server, user }) => dropIfSilent(server, user, dropped)).catch((err) => {
       logger.error({ err }, 'checking re-adopted servers failed');
     });
     let waited: NodeJS.Timeout | undefined;

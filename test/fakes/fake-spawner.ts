@@ -39,11 +39,15 @@ export interface FakeContainer {
   kernels: object[] | null;
   /** The Authorization header of each request to `…/api/kernels`, in order. */
   readonly kernelQueries: string[];
+  /** Each plain answer waits this long (a loaded server); 0 by default. */
+  answerDelayMs: number;
 }
 
 export interface FakeSpawner extends Spawner {
   /** How `userName`'s next starts behave (default: instant). */
   behave(userName: string, behaviour: FakeBehaviour): void;
+  /** The most plain HTTP requests its servers were answering at one time (counted while answers are delayed). */
+  readonly mostRequestsAtOnce: number;
   /** A slow server of `userName` starts answering HTTP (its start then completes). */
   release(userName: string): void;
   /** `userName`'s container disappears (docker rm -f outside the hub). */
@@ -78,11 +82,13 @@ export function createFakeSpawner(): FakeSpawner {
   const stops: string[] = [];
   let stopsHeld: Promise<void> | null = null;
   let next = 1;
+  let inFlight = 0;
+  let mostAtOnce = 0;
 
   const byUser = (userName: string) => [...containers.values()].find((c) => c.userName === userName);
 
   async function run(userName: string, name: string, labels: Record<string, string>, answering: boolean, env: Record<string, string> = {}): Promise<Live> {
-    const container = { answering, kernels: null, kernelQueries: [] as string[] } as unknown as Live;
+    const container = { answering, kernels: null, kernelQueries: [] as string[], answerDelayMs: 0 } as unknown as Live;
     const server = http.createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
       if (container.kernels !== null && path.endsWith('/api/kernels')) {
@@ -95,8 +101,20 @@ export function createFakeSpawner(): FakeSpawner {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(container.answering ? 200 : 503, { 'Content-Type': 'text/plain' });
-      res.end(container.answering ? 'ok' : 'starting');
+      const answer = () => {
+        res.writeHead(container.answering ? 200 : 503, { 'Content-Type': 'text/plain' });
+        res.end(container.answering ? 'ok' : 'starting');
+      };
+      if (container.answerDelayMs === 0) {
+        answer();
+        return;
+      }
+      inFlight++;
+      mostAtOnce = Math.max(mostAtOnce, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        answer();
+      }, container.answerDelayMs);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const id = `fake-${next++}`;
@@ -124,6 +142,9 @@ export function createFakeSpawner(): FakeSpawner {
   }
 
   const spawner: FakeSpawner = {
+    get mostRequestsAtOnce() {
+      return mostAtOnce;
+    },
     starts,
     stops,
     async prepare(): Promise<HubAddress> {
