@@ -220,7 +220,7 @@ describe('the hub process', () => {
     // npm would relay the signal through its own process; signal the hub itself, as a terminal's Ctrl-C reaches it.
     const { child, port, output } = await runHub(file, ['npm', ['start', '--silent', '--', '--config', file]]);
     expect((await fetch(`http://127.0.0.1:${port}/hub/health`)).status).toBe(200);
-    const hubPid = Number(spawnSync('pgrep', ['-f', `^node dist/main.js --config ${file}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+    const hubPid = Number(spawnSync('pgrep', ['-f', `^node (--[^ ]+ )*dist/main.js --config ${file}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
     expect(hubPid).toBeGreaterThan(0);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     process.kill(hubPid, 'SIGINT');
