@@ -170,7 +170,7 @@ describe('proxy threads on one port', () => {
     });
   });
 
-  it('start a thread again in place of one that dies, which gets the routes as they are now', async () => {
+  it('start a thread again in place of one that dies, which gets the routes as they are now, and keep its counts', async () => {
     const dave = await startBackend((_req, res) => res.end('dave here'));
     closers.push(dave.close);
     const f = feed([]);
@@ -180,9 +180,17 @@ describe('proxy threads on one port', () => {
       routes: f.routes, logger: log.logger, onExit: (code) => void exits.push(code),
       module: new URL('./fakes/fragile-proxy-worker.ts', import.meta.url),
     });
+    await untilEveryThreadServed(threads, async () => {
+      expect(await (await fresh(`${threads.url}/hub/`)).text()).toBe('hub app');
+    });
+    const before = (await threads.counts())!;
     f.change('crash', dave.url); // thread 1 dies of it
     await waitFor(() => expect(log.lines.some((l) => l.level === 'info' && l.thread === 1 && String(l.msg).includes('started again'))).toBe(true));
     expect(log.lines.some((l) => l.level === 'error' && l.thread === 1 && String(l.msg).includes('a proxy thread stopped'))).toBe(true);
+    // What the dead thread had answered stays counted (thread 1 answered some of them): the hub's counters never go back.
+    const after = (await threads.counts())!;
+    expect(after.requests['2xx']).toBe(before.requests['2xx']);
+    expect(after.bytesOut).toBe(before.bytesOut);
     f.change('dave', dave.url);
     await untilEveryThreadServed(threads, async () => {
       expect(await (await fresh(`${threads.url}/user/crash/`)).text()).toBe('dave here'); // from the snapshot

@@ -60,6 +60,7 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
   const threads: (ProxyThread | null)[] = Array<ProxyThread | null>(count).fill(null);
   const starting = new Set<Promise<ProxyThread>>();
   const deaths: number[] = [];
+  let retired: ProxyCounts | null = null;
   let closing = false;
 
   function start(index: number, shareFd: number | null): Promise<ProxyThread> {
@@ -77,8 +78,9 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
       ...current, routes: feed, logger, thread: index, threads: count, clientTable, shareFd,
       onExit: (code) => {
         if (watch !== undefined) watchers.delete(watch);
+        const dead = threads[index];
         threads[index] = null;
-        void replace(index, code);
+        void retire(dead).then(() => replace(index, code));
       },
     }).then((thread) => {
       threads[index] = thread;
@@ -90,6 +92,12 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
     starting.add(started);
     void started.finally(() => starting.delete(started)).catch(() => undefined);
     return started;
+  }
+
+  /** Keeps what a dead thread last reported in the sums, so the hub's counters never go back (Prometheus would read a reset). */
+  async function retire(dead: ProxyThread | null): Promise<void> {
+    const last = dead === null ? null : await dead.counts(0);
+    if (last !== null) retired = addCounts(retired ?? ZERO, { ...last, openConnections: 0 });
   }
 
   async function replace(index: number, code: number): Promise<void> {
@@ -156,11 +164,15 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
     },
     countsByThread: (timeoutMs) => Promise.all(threads.map((thread) => (thread === null ? null : thread.counts(timeoutMs)))),
     async counts(timeoutMs) {
-      const counts = (await Promise.all(each((thread) => thread.counts(timeoutMs)))).filter((c) => c !== null);
+      const counts = [...(await Promise.all(each((thread) => thread.counts(timeoutMs)))), retired].filter((c) => c !== null);
       return counts.length === 0 ? null : counts.reduce(addCounts);
     },
   };
 }
+
+const ZERO: ProxyCounts = {
+  requests: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, bytesIn: 0, bytesOut: 0, openConnections: 0, backendErrors: 0, websocketUpgrades: 0,
+};
 
 function addCounts(a: ProxyCounts, b: ProxyCounts): ProxyCounts {
   return {
