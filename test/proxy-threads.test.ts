@@ -221,7 +221,7 @@ describe('proxy threads on one port', () => {
     const { port } = threads.address();
     expect(await (await fresh(`http://127.0.0.1:${port}/hub/`)).text()).toBe('hub app');
     const socket = listeningSocketOf(port);
-    expect(descriptorsOf(socket)).toBe(3); // one of its own per thread
+    await waitFor(() => expect(descriptorsOf(socket)).toBe(3)); // one of its own per thread, once all joined
     await threads.close(0);
     await expect(fetch(`http://127.0.0.1:${port}/hub/`)).rejects.toThrow();
     expect(descriptorsOf(socket)).toBe(0);

@@ -35,7 +35,7 @@ export interface ProxyThreads extends Omit<ProxyThread, 'fd' | 'counts'> {
   countsByThread(timeoutMs?: number): Promise<(ProxyCounts | null)[]>;
 }
 
-/** Resolves once every thread listens; rejects (with every started thread stopped) if one cannot. */
+/** Resolves once the first thread listens (rejecting with its listen error, e.g. EADDRINUSE); the others join as they start. */
 export async function startProxyThreads(options: ProxyThreadsOptions): Promise<ProxyThreads> {
   const { count, routes, logger, onExit, ...common } = options;
   if (!Number.isInteger(count) || count < 1) throw new Error(`proxy threads: ${count} is not a number of threads (hub.proxy_threads takes 1 or more)`);
@@ -61,6 +61,7 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
   const starting = new Set<Promise<ProxyThread>>();
   const deaths: number[] = [];
   let retired: ProxyCounts | null = null;
+  let reloadedLimits: ProxyLimits | null = null;
   let closing = false;
 
   function start(index: number, shareFd: number | null): Promise<ProxyThread> {
@@ -74,8 +75,9 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
       noteActivity,
       noteUnreachable: (name) => routes.noteUnreachable(name),
     };
+    const told = current;
     const started = startProxyThread({
-      ...current, routes: feed, logger, thread: index, threads: count, clientTable, shareFd,
+      ...told, routes: feed, logger, thread: index, threads: count, clientTable, shareFd,
       onExit: (code) => {
         if (watch !== undefined) watchers.delete(watch);
         const dead = threads[index];
@@ -84,6 +86,12 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
       },
     }).then((thread) => {
       threads[index] = thread;
+      // A reload while the thread started reached only the others: this one is told now.
+      if (current !== told) {
+        if (reloadedLimits !== null) thread.setLimits(reloadedLimits);
+        if (current.services !== told.services) thread.setServices(current.services ?? []);
+        if (current.tls && current.tls !== told.tls) thread.setCertificate(current.tls);
+      }
       return thread;
     }, (err: unknown) => {
       if (watch !== undefined) watchers.delete(watch);
@@ -128,16 +136,15 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
     }
   }
 
-  let first: ProxyThread;
-  try {
-    first = await start(0, null);
-    // Port 0 was a free port chosen by the kernel: a thread started again must bind that one.
-    current = { ...current, port: first.address().port };
-    await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 1, first.fd())));
-  } catch (err) {
-    closing = true;
-    await Promise.allSettled([...threads.filter((thread) => thread !== null).map((thread) => thread.close(0))]);
-    throw err;
+  const first = await start(0, null);
+  // Port 0 was a free port chosen by the kernel: a thread started again must bind that one.
+  current = { ...current, port: first.address().port };
+  // The others join once they are up (each a few hundred ms: a thread, and a helper process for its descriptor), so
+  // the hub starts as fast with 8 threads as with 1. One that cannot start at all would fail the same way again.
+  for (let i = 1; i < count; i++) {
+    start(i, first.fd()).catch((err: unknown) => {
+      if (!closing) log.error({ err, thread: i }, 'a proxy thread could not start; the others serve the public port without it');
+    });
   }
   const address = first.address();
   const each = <T>(work: (thread: ProxyThread) => T) => threads.filter((thread) => thread !== null).map(work);
@@ -152,6 +159,7 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
     },
     setLimits(limits: ProxyLimits) {
       current = { ...current, ...limits };
+      reloadedLimits = limits;
       each((thread) => thread.setLimits(limits));
     },
     setServices(services: [string, string][]) {
