@@ -226,6 +226,18 @@ describe('proxy threads on one port', () => {
     await expect(fetch(`http://127.0.0.1:${port}/hub/`)).rejects.toThrow();
     expect(descriptorsOf(socket)).toBe(0);
   });
+
+  it('stop cleanly when closed while threads are still joining, leaving no descriptor of the port', async () => {
+    const hubApp = await startBackend((_req, res) => res.end('hub app'));
+    closers.push(hubApp.close);
+    const threads = await startProxyThreads({
+      count: 3, baseUrl: '/', host: '127.0.0.1', port: 0, hubTarget: hubApp.url, routes: feed([]).routes, logger: sink().logger, onExit: () => undefined,
+    });
+    const socket = listeningSocketOf(threads.address().port);
+    await threads.close(0); // at once: threads 1 and 2 are still being started and need thread 0's descriptor
+    expect(descriptorsOf(socket)).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${threads.address().port}/hub/`)).rejects.toThrow();
+  });
 });
 
 /** The inode of the socket listening on 127.0.0.1:`port`, from the kernel's table. */

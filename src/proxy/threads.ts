@@ -153,9 +153,10 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
     address: () => address,
     async close(graceMs = 2000) {
       closing = true;
-      // A thread being started in place of a dead one is stopped as well, once it is up.
-      const late = [...starting].map((started) => started.then((thread) => thread.close(graceMs), () => undefined));
-      await Promise.all([...each((thread) => thread.close(graceMs)), ...late]);
+      // A thread still starting needs the others' descriptor until it has its own (a closed number may be another
+      // file by then): it finishes starting, then stops with the rest.
+      await Promise.allSettled([...starting]);
+      await Promise.all(each((thread) => thread.close(graceMs)));
     },
     setLimits(limits: ProxyLimits) {
       current = { ...current, ...limits };

@@ -68,9 +68,17 @@ port.on('message', (message: ToWorker) => {
 
 const listenError = (err: NodeJS.ErrnoException) => send({ type: 'listen-error', code: err.code ?? '', message: err.message });
 const listening = () => {
+  const address = listener.server.address() as AddressInfo | string | null;
+  // A shared descriptor that is not the public port (its number was closed and reused before the helper took it) is
+  // dropped: closing this thread's own copy touches nothing else.
+  if (setup.shareFd !== null && (typeof address !== 'object' || address === null || address.port !== setup.port)) {
+    listener.server.close();
+    listenError(Object.assign(new Error(`descriptor ${setup.shareFd} is no longer the public port (${JSON.stringify(address)})`), { code: 'EBADF' }));
+    return;
+  }
   // node:net has no public way to the descriptor; the next thread needs it to share this socket (listener-fd.ts).
   const fd = (listener.server as unknown as { _handle: { fd?: number } | null })._handle?.fd ?? -1;
-  send({ type: 'listening', address: listener.server.address() as AddressInfo, fd });
+  send({ type: 'listening', address: address as AddressInfo, fd });
 };
 listener.server.once('error', listenError);
 if (setup.shareFd === null) {
