@@ -36,6 +36,7 @@ const unitFilesUnderTest = [
   'test/proxy-local.test.ts',
   'test/proxy-services.test.ts',
   'test/proxy-thread.test.ts',
+  'test/proxy-threads.test.ts',
 ];
 
 export default defineConfig({

@@ -45,7 +45,7 @@ import { createServers, type Servers, type ServerTiming } from './servers/server
 import { claimedContainerIds } from './servers/server-rows.js';
 import { reportOrphans } from './servers/orphans.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
-import { startProxyThread, type ProxyThread } from './proxy/thread.js';
+import { defaultProxyThreads, startProxyThreads, type ProxyThreads } from './proxy/threads.js';
 import type { ProxyLimits } from './proxy/public-listener.js';
 import type { SignInDeps } from './web/pages/sign-in-routes.js';
 import { createHubMetrics, type HubMetrics } from './metrics/hub-metrics.js';
@@ -156,7 +156,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     logger,
   });
   const config = live.view;
-  let proxy: ProxyThread | undefined;
+  let proxy: ProxyThreads | undefined;
   let tls: HubTls | null = null;
   let servers: Servers;
   const metrics = createHubMetrics({
@@ -316,7 +316,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
         });
       });
       tls = await startHubTls({ config, logger, publicPort: () => proxy?.address().port ?? null, acmeTiming: overrides.acmeTiming });
-      proxy = await startProxyThread({
+      proxy = await startProxyThreads({
+        count: config.hub.proxy_threads ?? defaultProxyThreads(),
         tls: tls?.first ?? null,
         baseUrl: config.hub.base_url,
         subdomainHost: config.hub.subdomain_host ?? null,
@@ -328,7 +329,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
         services: serviceRoutes(config),
         logger,
         onExit: (code) => {
-          failure = new Error(`the proxy thread stopped unexpectedly (exit code ${code}); see the log above`);
+          failure = new Error(`the proxy threads stopped unexpectedly (exit code ${code}); see the log above`);
           void hub.stop().catch((err) => logger.error({ err }, 'stopping after the proxy thread died failed'));
         },
       });

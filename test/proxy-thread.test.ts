@@ -186,6 +186,7 @@ describe('the proxy thread', () => {
     });
     await eventually('the crash to be reported', () => crashed.length > 0);
     expect(crashed[0]).not.toBe(0);
-    expect(own.lines.some((l) => l.level === 'fatal' && String(l.msg).includes('proxy thread stopped'))).toBe(true);
+    // What follows (another thread, or the hub stopping, logged) is threads.ts's: test/proxy-threads.test.ts.
+    expect(own.lines.some((l) => l.level === 'fatal')).toBe(false);
   });
 });

@@ -84,7 +84,9 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
   const catalog = Object.fromEntries(Object.entries(options.images).map(([label, image]) => [label, { image, description: label }]));
   const config = {
     // One load generator stands for many clients (the memory bench holds 1,000 WebSockets): no per-client cap.
-    hub: { bind: `127.0.0.1:${port}`, base_url: '/', data_dir: dataDir, log_level: 'warn', max_connections_per_client: 0 },
+    hub: { bind: `127.0.0.1:${port}`, base_url: '/', data_dir: dataDir, log_level: 'warn', max_connections_per_client: 0,
+      // hub.proxy_threads for a comparison, e.g. BERTH_BENCH_PROXY_THREADS=1 against 2; unset: the hub's default.
+      ...(process.env.BERTH_BENCH_PROXY_THREADS ? { proxy_threads: Number(process.env.BERTH_BENCH_PROXY_THREADS) } : {}) },
     auth: {
       admin_users: ['benchadmin'],
       allow_all: options.allowAll ?? true,

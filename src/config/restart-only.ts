@@ -11,6 +11,7 @@ export const RESTART_ONLY_KEYS: readonly string[] = [
   'hub.subdomain_host', // the same, and the proxy thread's host routing
   'hub.data_dir', // the open database
   'hub.log_level', // both threads' loggers
+  'hub.proxy_threads', // the threads accepting on the public port, and the table of connections they share
   'auth.github.pass_token', // BERTH_CRYPT_KEY is checked at start
   'spawner.backend', // where running servers are
   'spawner.volume_driver', // built into the swarm spawner

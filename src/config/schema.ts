@@ -127,6 +127,8 @@ const hub = z.strictObject({
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Lowest level of log lines written to stdout.'),
   max_connections_per_client: z.number().int().min(0).default(500)
     .describe('Open connections one client address (IPv6: one /64) may hold on the public port; more are refused at once. 0: no cap. Raise it behind a front proxy, where every client shares its address.'),
+  proxy_threads: z.number().int().min(1).max(64).optional()
+    .describe("Threads serving the public port together (they share its socket, the route table and the per-client connection cap; one that dies is started again). Default: one per core (`os.availableParallelism()`), at most 8: each thread holds a heap of its own (12–16 MB of RSS each, measured idle), every waiting thread is woken for each new connection, and the hub's main thread and users' servers need cores too. Set it explicitly on a host that does little but proxy."),
   request_header_timeout: positiveDuration('How long a request head may take to arrive, from the connection\'s start or the head\'s first byte; then the connection is closed.').default(10),
   logo_file: z.string().min(1).refine((file) => logoTypeOf(file) !== undefined, {
     message: `must name an image file ending in ${Object.keys(LOGO_TYPES).join(', ')}`,

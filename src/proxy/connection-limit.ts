@@ -1,11 +1,15 @@
 // Caps the connections one client address holds open on the public port, so that one client cannot take the
-// hub's file descriptors from everyone else. Over the cap a new connection is reset at once.
+// hub's file descriptors from everyone else. Over the cap a new connection is reset at once. The counts live in a
+// table all proxy threads share (client-table.ts), so the cap is the hub's, not each thread's.
 import type net from 'node:net';
 import type { Logger } from '../log.js';
+import type { ClientTable } from './client-table.js';
 
 export interface ConnectionLimitOptions {
   /** Open connections allowed per client (an IPv4 address or an IPv6 /64); 0 turns the cap off. */
   maxPerClient: number;
+  /** Where open connections are counted: this thread's column of the table every proxy thread shares. */
+  clients: ClientTable;
   log: Logger;
   /** A client over the cap is logged at most once per this many ms (default one minute). */
   logIntervalMs?: number;
@@ -19,10 +23,11 @@ export interface ConnectionLimit {
 }
 
 export function createConnectionLimit(options: ConnectionLimitOptions): ConnectionLimit {
-  const { log } = options;
+  const { log, clients } = options;
   let { maxPerClient } = options;
   const logIntervalMs = options.logIntervalMs ?? 60_000;
-  const open = new Map<string, number>();
+  /** Clients let in uncounted because the table was full, logged once per interval like a refusal. */
+  let fullLoggedAt = -Infinity;
   /** Clients refused since they were last logged: when that was, and how many since. */
   const refused = new Map<string, { loggedAt: number; count: number }>();
 
@@ -39,7 +44,7 @@ export function createConnectionLimit(options: ConnectionLimitOptions): Connecti
     entry = { loggedAt: now, count: 0 };
     refused.set(client, entry);
     log.warn(
-      { client, open: open.get(client), max: maxPerClient, refusedSinceLastLine: since },
+      { client, open: clients.total(client), max: maxPerClient, refusedSinceLastLine: since },
       'client holds too many connections (hub.max_connections_per_client); refusing its new ones',
     );
     // Entries go once they are old, so the table stays as small as the set of clients refused this minute.
@@ -48,19 +53,20 @@ export function createConnectionLimit(options: ConnectionLimitOptions): Connecti
 
   return {
     admit(socket) {
-      // Counted with no cap too, so that a cap set later knows what each client holds.
+      // Counted with no cap too (max 0), so that a cap set later knows what each client holds.
       const client = clientKey(socket.remoteAddress ?? '');
-      const count = open.get(client) ?? 0;
-      if (maxPerClient > 0 && count >= maxPerClient) {
+      const added = clients.tryAdd(client, maxPerClient);
+      if (added === 'over') {
         refuse(client, socket);
         return false;
       }
-      open.set(client, count + 1);
-      socket.once('close', () => {
-        const left = open.get(client)! - 1;
-        if (left === 0) open.delete(client);
-        else open.set(client, left);
-      });
+      if (added === 'added') {
+        socket.once('close', () => clients.remove(client));
+      } else if (Date.now() - fullLoggedAt >= logIntervalMs) {
+        // Only when tens of thousands of clients hold connections at once; refusing them all would be worse.
+        fullLoggedAt = Date.now();
+        log.warn({ client }, 'too many clients with open connections to count them all; new clients are let in uncounted (hub.max_connections_per_client) until some close');
+      }
       return true;
     },
     setMax(max) {

@@ -10,6 +10,7 @@ import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { redactUrl, type Logger } from '../log.js';
 import { createActivityMeter } from './activity.js';
+import { createClientTableBuffer, openClientTable, type ClientTable } from './client-table.js';
 import { createConnectionLimit } from './connection-limit.js';
 import { ProxyCounters, type ProxyCounts } from './counters.js';
 import { createFastLane } from './fast-lane.js';
@@ -47,6 +48,8 @@ export interface PublicListenerOptions extends Pick<ForwarderOptions, 'upgradeTi
   requestTimeoutMs?: number;
   /** Open connections per client address (IPv6: per /64); more are reset at once. 0: no cap (default 500). */
   maxConnectionsPerClient?: number;
+  /** Where connections per client are counted: the table shared by every proxy thread (default one of its own). */
+  clients?: ClientTable;
   /** hub.trusted_proxies: peers whose X-Forwarded-* are believed (default none). */
   trustedProxies?: string[];
   /** Serve HTTPS with this certificate (hub.tls); null or absent: plain HTTP. */
@@ -223,7 +226,8 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     throw new Error(`node:http's server has ${connectionListeners.length} '${connectionEvent}' listeners where the proxy expects only its own handler; this Node version (${process.version}) is not supported`);
   }
   httpServer.removeListener(connectionEvent, nodeHttpConnection);
-  const limit = createConnectionLimit({ maxPerClient: options.maxConnectionsPerClient ?? 500, log });
+  const clients = options.clients ?? openClientTable(createClientTableBuffer(1), 0);
+  const limit = createConnectionLimit({ maxPerClient: options.maxConnectionsPerClient ?? 500, clients, log });
   if (encrypted) {
     // Capped before the handshake, which costs the hub more than the client; the TLS socket closes with this one.
     httpServer.on('connection', (socket: net.Socket) => void limit.admit(socket));

@@ -1,8 +1,10 @@
 // Runs the public listener (src/proxy/worker.ts) on a worker thread of the hub process and keeps its route table in
-// step with the server state. The only place the two threads talk; messages are the types below.
+// step with the server state. The only place the threads talk; messages are the types below. threads.ts runs
+// several of these on the one public port.
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
+import { createClientTableBuffer } from './client-table.js';
 import type { ProxyLimits, TlsPair } from './public-listener.js';
 import type { ProxyCounts } from './counters.js';
 import type { RouteSource } from './route-table.js';
@@ -21,6 +23,13 @@ export interface WorkerSetup {
   /** hub.tls's certificate: the port serves HTTPS. */
   tls?: TlsPair | null;
   activityIntervalMs?: number;
+  /** This thread's index among `threads`, its column in `clientTable`. */
+  thread: number;
+  threads: number;
+  /** Connections per client, counted by every thread (client-table.ts). */
+  clientTable: SharedArrayBuffer;
+  /** A descriptor of the public port another thread listens on, to accept on too; null: bind `host`:`port`. */
+  shareFd: number | null;
   logLevel: string;
   routes: [string, string][];
   /** hub.yaml services with a url: name → target (`http://host:port`); replaced by a `services` message on reload. */
@@ -36,7 +45,7 @@ export type ToWorker =
   | { type: 'counts' };
 
 export type ToMain =
-  | { type: 'listening'; address: AddressInfo }
+  | { type: 'listening'; address: AddressInfo; fd: number }
   | { type: 'listen-error'; code: string; message: string }
   | { type: 'activity'; name: string; server: string }
   | { type: 'unreachable'; name: string }
@@ -48,12 +57,13 @@ export interface RouteFeed extends Pick<RouteSource, 'noteActivity' | 'noteUnrea
   watchRoutes(listener: (userName: string, target: string | null) => void): [string, string][];
 }
 
-export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLevel' | 'services'> {
+export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLevel' | 'services' | 'thread' | 'threads' | 'clientTable' | 'shareFd'>,
+  Partial<Pick<WorkerSetup, 'thread' | 'threads' | 'clientTable' | 'shareFd'>> {
   /** See WorkerSetup.services; default none. */
   services?: [string, string][];
   routes: RouteFeed;
   logger: Logger;
-  /** The thread stopped without close() (it crashed): the public port is gone. */
+  /** The thread stopped without close() (it crashed), and its descriptor of the public port with it; threads.ts decides what follows. */
   onExit(code: number): void;
   /** The module the thread runs; default this directory's worker. */
   module?: URL;
@@ -61,6 +71,8 @@ export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLev
 
 export interface ProxyThread {
   address(): AddressInfo;
+  /** The thread's descriptor of the listening socket, which another thread may share (WorkerSetup.shareFd). */
+  fd(): number;
   /** Stops the listener (connections between requests at once, the rest after `graceMs`) and ends the thread. */
   close(graceMs?: number): Promise<void>;
   /** Sends new limits (hub.yaml reloaded); open connections are kept. */
@@ -78,16 +90,17 @@ export interface ProxyThread {
 
 /** Resolves once the thread listens; rejects with the listen error (EADDRINUSE, EACCES) or if the thread fails to start. */
 export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThread> {
-  const { routes, logger, onExit, module, services = [], ...rest } = options;
+  const { routes, logger, onExit, module, services = [], thread = 0, threads = 1, shareFd = null, clientTable = createClientTableBuffer(threads), ...rest } = options;
   let worker: Worker;
   let closing = false;
   let lastCounts: ProxyCounts | null = null;
+  let listenFd = -1;
   // The thread answers in the order it was asked, so the oldest waiter takes each answer.
   const countWaiters: ((counts: ProxyCounts) => void)[] = [];
   const ready = new Promise<AddressInfo>((resolve, reject) => {
     // Route changes are queued by the worker's message port until the thread reads them: none is lost.
     const initial = routes.watchRoutes((name, target) => worker.postMessage({ type: 'route', name, target } satisfies ToWorker));
-    const setup: WorkerSetup = { ...rest, logLevel: logger.level, routes: initial, services };
+    const setup: WorkerSetup = { ...rest, thread, threads, clientTable, shareFd, logLevel: logger.level, routes: initial, services };
     // The built hub runs dist/proxy/worker.js; tests and `tsx` run the TypeScript source through tsx's loader.
     const source = module ?? new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
     worker = source.pathname.endsWith('.ts')
@@ -99,6 +112,7 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
     worker.on('message', (message: ToMain) => {
       switch (message.type) {
         case 'listening':
+          listenFd = message.fd;
           resolve(message.address);
           break;
         case 'listen-error':
@@ -133,11 +147,11 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('exit', (code) => {
       if (closing) return;
-      logger.fatal({ code }, 'the proxy thread stopped: the public port is closed');
       onExit(code);
     });
     return {
       address: () => address,
+      fd: () => listenFd,
       close(graceMs = 2000) {
         closing = true;
         worker.postMessage({ type: 'close', graceMs } satisfies ToWorker);

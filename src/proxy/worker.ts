@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createLogger } from '../log.js';
+import { openClientTable } from './client-table.js';
+import { duplicateListener } from './listener-fd.js';
 import { createPublicListener } from './public-listener.js';
 import { lookupTarget, routeTargetOf, type RouteTarget } from './route-table.js';
 import type { ToMain, ToWorker, WorkerSetup } from './thread.js';
@@ -14,7 +16,9 @@ const send = (message: ToMain) => port.postMessage(message);
 
 const routes = new Map<string, RouteTarget>(setup.routes.map(([key, url]) => [key, routeTargetOf(key, url)]));
 const services = new Map(setup.services);
-const logger = createLogger(setup.logLevel, { write: (line: string) => send({ type: 'log', line }) } as pino.DestinationStream);
+const rootLogger = createLogger(setup.logLevel, { write: (line: string) => send({ type: 'log', line }) } as pino.DestinationStream);
+// With one thread its lines look as they always did; with more, each says which thread wrote it.
+const logger = setup.threads > 1 ? rootLogger.child({ thread: setup.thread }) : rootLogger;
 
 const listener = createPublicListener({
   baseUrl: setup.baseUrl,
@@ -23,6 +27,7 @@ const listener = createPublicListener({
   keepAliveTimeoutMs: setup.keepAliveTimeoutMs,
   requestHeaderTimeoutMs: setup.requestHeaderTimeoutMs,
   maxConnectionsPerClient: setup.maxConnectionsPerClient,
+  clients: openClientTable(setup.clientTable, setup.thread),
   trustedProxies: setup.trustedProxies,
   tls: setup.tls,
   activityIntervalMs: setup.activityIntervalMs,
@@ -61,7 +66,23 @@ port.on('message', (message: ToWorker) => {
   }
 });
 
-listener.server.once('error', (err: NodeJS.ErrnoException) => send({ type: 'listen-error', code: err.code ?? '', message: err.message }));
-listener.server.listen(setup.port, setup.host, () => {
-  send({ type: 'listening', address: listener.server.address() as AddressInfo });
-});
+const listenError = (err: NodeJS.ErrnoException) => send({ type: 'listen-error', code: err.code ?? '', message: err.message });
+const listening = () => {
+  const address = listener.server.address() as AddressInfo | string | null;
+  // A shared descriptor that is not the public port (its number was closed and reused before the helper took it) is
+  // dropped: closing this thread's own copy touches nothing else.
+  if (setup.shareFd !== null && (typeof address !== 'object' || address === null || address.port !== setup.port)) {
+    listener.server.close();
+    listenError(Object.assign(new Error(`descriptor ${setup.shareFd} is no longer the public port (${JSON.stringify(address)})`), { code: 'EBADF' }));
+    return;
+  }
+  // node:net has no public way to the descriptor; the next thread needs it to share this socket (listener-fd.ts).
+  const fd = (listener.server as unknown as { _handle: { fd?: number } | null })._handle?.fd ?? -1;
+  send({ type: 'listening', address: address as AddressInfo, fd });
+};
+listener.server.once('error', listenError);
+if (setup.shareFd === null) {
+  listener.server.listen(setup.port, setup.host, listening);
+} else {
+  duplicateListener(setup.shareFd).then((handle) => listener.server.listen(handle, listening), listenError);
+}
