@@ -50,10 +50,10 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
     else table.set(name, target);
     for (const watch of watchers) watch(name, target);
   })) table.set(name, target);
-  // Each thread already reports a user at most once per interval; so does the hub for all of them together, so the
-  // database sees one note per user per interval however many threads carried the traffic (the batch keeps the latest).
+  // Each thread already reports a server at most once per interval; so does the hub for all of them together, so the
+  // database sees one note per server per interval however many threads carried the traffic (the batch keeps the latest).
   const noteActivity = createActivityMeter(
-    (name) => routes.noteActivity(name),
+    (name, server) => routes.noteActivity(name, server),
     (err) => log.error({ err }, 'recording activity failed'),
     common.activityIntervalMs ?? 1000,
   );
