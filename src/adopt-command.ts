@@ -25,6 +25,15 @@ export async function runAdopt(
   io: { out(line: string): void; err(line: string): void },
   docker: DockerClient = createDockerClient(),
 ): Promise<number> {
+  if (config.spawner.backend === 'swarm') {
+    // Orphans are containers on one engine; a swarm's servers are services, which this command does not read.
+    io.err(
+      'berth adopt: works with spawner.backend: docker only. On a swarm, another hub\'s servers are services: list them with ' +
+        '`docker service ls --filter label=berth.hub` and remove those that are not this hub\'s with `docker service rm NAME` ' +
+        '(users\' volumes stay); their users start new servers from this hub.',
+    );
+    return 2;
+  }
   const opened = openDatabase(config.dataDir);
   try {
     const { db } = opened;
