@@ -61,9 +61,9 @@ export async function scaleBench(ctx: BenchContext): Promise<BenchResult> {
     else {
       rows.push([`GET /hub/api/users?limit=50&offset=… through all ${USERS.toLocaleString('en-US')} users, a new connection each (median / p95 of ${through.samples.length})`,
         `${formatNumber(median(through.samples), 1)} / ${formatNumber(p95(through.samples), 1)} ms`]);
-      targets.push({ target: 'a 50-user page of GET /hub/api/users, new connection per request ≤ 5 ms (median)', measured: `${formatNumber(median(through.samples), 1)} ms`, met: median(through.samples) <= 5 });
+      targets.push({ target: 'a 50-user page of GET /hub/api/users, new connection per request ≤ 5 ms (median)', measured: `${formatNumber(median(through.samples), 1)} ms`, met: median(through.samples) <= 5, issue: 16, point: 5 });
       rows.push([`hub RSS after creating ${USERS.toLocaleString('en-US')} users and paging through them (/proc, both threads)`, `${formatNumber(rssAfterPaging / 2 ** 20, 0)} MB`]);
-      targets.push({ target: 'hub RSS after paging through 10,000 users ≤ 100 MB', measured: `${formatNumber(rssAfterPaging / 2 ** 20, 0)} MB`, met: rssAfterPaging <= 100 * 2 ** 20 });
+      targets.push({ target: 'hub RSS after paging through 10,000 users ≤ 100 MB', measured: `${formatNumber(rssAfterPaging / 2 ** 20, 0)} MB`, met: rssAfterPaging <= 100 * 2 ** 20, issue: 16, point: 5 });
     }
 
     // Running servers, 10 starts at a time.
@@ -97,15 +97,16 @@ export async function scaleBench(ctx: BenchContext): Promise<BenchResult> {
       const samples: number[] = [];
       let status = 0;
       let bytes = 0;
-      for (let i = 0; i < 10; i++) {
+      // The first renders compile the page's code; an admin opens it many times a day, so those are left out.
+      for (let i = 0; i < 60; i++) {
         const t = performance.now();
         const res = await fetch(`${hub.url}/hub/admin`, { headers: { cookie }, redirect: 'manual' });
         bytes = (await res.arrayBuffer()).byteLength;
         status = res.status;
-        samples.push(performance.now() - t);
+        if (i >= 10) samples.push(performance.now() - t);
       }
       if (status !== 200) notes.push(`/hub/admin: not available (HTTP ${status} for a signed-in admin)`);
-      else rows.push(['GET /hub/admin as an admin, 50 users a page (median of 10; page size)', `${formatNumber(median(samples), 1)} ms; ${formatNumber(bytes / 1024, 0)} KB`]);
+      else rows.push(['GET /hub/admin as an admin, 50 users a page (median of 50 after 10 warm-up; page size)', `${formatNumber(median(samples), 1)} ms; ${formatNumber(bytes / 1024, 0)} KB`]);
       data.adminPageBytes = bytes;
       data.adminPageMs = samples;
     } catch (err) {
