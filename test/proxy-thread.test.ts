@@ -1,38 +1,12 @@
 // The proxy thread as the hub runs it: its own event loop behind the public port, a route table kept in step with
 // the main thread's, activity and refusals sent back, logs written through the hub's logger, and a crash reported.
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createLogger } from '../src/log.js';
-import { startProxyThread, type ProxyThread, type RouteFeed } from '../src/proxy/thread.js';
+import { startProxyThread, type ProxyThread } from '../src/proxy/thread.js';
 import { refusedUrl, startBackend } from './helpers/proxy-harness.js';
+import { feed, sink } from './helpers/route-feed.js';
 import { waitFor } from './helpers/wait-for.js';
-
-function feed(initial: [string, string][]) {
-  const listeners: ((name: string, target: string | null) => void)[] = [];
-  const notes = { activity: [] as string[], unreachable: [] as string[] };
-  const routes: RouteFeed = {
-    watchRoutes: (listener) => {
-      listeners.push(listener);
-      return initial;
-    },
-    noteActivity: (name, server) => void notes.activity.push(server === '' ? name : `${name}/${server}`),
-    noteUnreachable: (name) => void notes.unreachable.push(name),
-  };
-  return { routes, notes, change: (name: string, target: string | null) => listeners.forEach((l) => l(name, target)) };
-}
-
-function sink() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger('debug', stream) };
-}
 
 async function eventually(what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));

@@ -5,39 +5,12 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/log.js';
-import type { RouteFeed } from '../src/proxy/thread.js';
 import { startProxyThreads, type ProxyThreads, type ProxyThreadsOptions } from '../src/proxy/threads.js';
 import { startBackend } from './helpers/proxy-harness.js';
 import { createTestCa } from './helpers/test-certificates.js';
+import { feed, sink } from './helpers/route-feed.js';
 import { waitFor } from './helpers/wait-for.js';
-
-function feed(initial: [string, string][]) {
-  const listeners: ((name: string, target: string | null) => void)[] = [];
-  const notes = { activity: [] as string[], unreachable: [] as string[] };
-  const routes: RouteFeed = {
-    watchRoutes: (listener) => {
-      listeners.push(listener);
-      return initial;
-    },
-    noteActivity: (name) => void notes.activity.push(name),
-    noteUnreachable: (name) => void notes.unreachable.push(name),
-  };
-  return { routes, notes, change: (name: string, target: string | null) => listeners.forEach((l) => l(name, target)) };
-}
-
-function sink() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger('debug', stream) };
-}
 
 const closers: (() => Promise<void>)[] = [];
 afterAll(async () => {
