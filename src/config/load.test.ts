@@ -4,18 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from './load.js';
 import { adminNotice } from './policy.js';
+import { ADMIN, problems } from '../../test/helpers/config-problems.js';
 
-const ADMIN = 'auth:\n  admin_users: [alice]\n';
-
-function problems(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(text, '/srv/berth/hub.yaml', env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('hub.yaml loading', () => {
   it('accepts the issue contract and applies units, defaults and env substitution', () => {

@@ -1,19 +1,9 @@
 // hub.yaml's profile keys (spawner.images.<label> resources and groups) and the culler section: units, defaults,
 // and the errors a wrong value gets, with its line and key.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './load.js';
+import { parseConfig } from './load.js';
+import { ADMIN, problems } from '../../test/helpers/config-problems.js';
 
-const ADMIN = 'auth:\n  admin_users: [alice]\n';
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, '/srv/berth/hub.yaml', {});
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('profile keys', () => {
   it('reads limits, GPUs, environment, volumes and groups, with defaults for what is left out', () => {

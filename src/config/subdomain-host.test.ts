@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './load.js';
+import { parseConfig } from './load.js';
+import { ADMIN, problems } from '../../test/helpers/config-problems.js';
 
-const ADMIN = 'auth:\n  admin_users: [alice]\n';
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, '/srv/berth/hub.yaml', {});
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('hub.subdomain_host', () => {
   it('is where the hub is served when public_url is not set', () => {

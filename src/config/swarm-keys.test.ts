@@ -1,16 +1,8 @@
 // hub.yaml's swarm keys: spawner.backend and spawner.images.<label>.placement, and what each backend refuses.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './load.js';
+import { parseConfig } from './load.js';
+import { problems } from '../../test/helpers/config-problems.js';
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, '/srv/berth/hub.yaml', {});
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('swarm keys', () => {
   it('defaults to the docker backend and reads placement constraints on the swarm', () => {
