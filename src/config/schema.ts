@@ -263,6 +263,8 @@ const spawner = z.strictObject({
   http_timeout: duration('Limit for the server to answer HTTP once its container runs.').default(30),
   pull_policy: z.enum(['always', 'ifnotpresent', 'never']).default('ifnotpresent').describe('When to pull images.'),
   concurrent_spawn_limit: z.number().int().positive().default(20).describe('Starts in flight at once; more get 429.'),
+  active_server_limit: z.number().int().min(0).default(0)
+    .describe('Servers that may be active at once across the hub (starting, running or stopping; named servers included); a start beyond it is refused with 429 until one has stopped. 0: no limit (JupyterHub `active_server_limit`).'),
   port: z.number().int().min(1).max(65535).default(8888).describe('Port the single-user server listens on in its container.'),
   default_url: z.string().startsWith('/').optional().describe('Landing page in the server, e.g. /lab (JUPYTERHUB_DEFAULT_URL).'),
   notebook_dir: z.string().optional().describe('Root directory of the server (JUPYTERHUB_ROOT_DIR).'),
