@@ -1,8 +1,10 @@
 // spawner.active_server_limit (JupyterHub's active_server_limit), through the hub's app with the fake spawner: a
 // server counts from its start until it has completely stopped, named servers too; a start beyond the cap gets
-// JupyterHub's 429 from the API and a page saying what to do, and changes nothing; 0 is no cap.
+// JupyterHub's 429 from the API (and its too-many-users spawn metric) and a page saying what to do, and changes
+// nothing; 0 is no cap.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiApp, type ApiApp } from '../helpers/api-app.js';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
 const apps: ApiApp[] = [];
 afterAll(() => Promise.all(apps.map((a) => a.close())));
@@ -76,6 +78,17 @@ describe('spawner.active_server_limit', () => {
         'once another server has stopped; if you need one now, ask an administrator of this hub (who can stop idle servers or raise spawner.active_server_limit).',
     );
     expect(t.hub.servers.get('frank')?.status).toBe('stopped');
+  });
+
+  it("counts a refused start in jupyterhub_server_spawn_duration_seconds as JupyterHub 5 does, status too-many-users", async () => {
+    const t = hub({ active_server_limit: 1 });
+    await t.startServer('jan');
+    t.deps.users.ensure('kim');
+    expect((await apiStart(t, 'kim')).status).toBe(429);
+    const res = await t.request('/hub/metrics', { token: t.tokenFor('admin', ['inherit'], { admin: true }) });
+    const metrics = parsePrometheusText(await res.text());
+    const spawns = (status: string) => sampleValue(metrics, 'jupyterhub_server_spawn_duration_seconds_count', { status });
+    expect([spawns('success'), spawns('too-many-users'), spawns('throttled')]).toEqual([1, 1, 0]);
   });
 
   it('is off at 0, the default', async () => {
