@@ -65,8 +65,6 @@ export interface HubParts {
   /** "Now" for the timestamps the hub records. */
   clock: Clock;
   logger: Logger;
-  /** Extra Docker labels on everything the default spawner creates (tests: `{ 'berth.test': 'true' }`). */
-  labels: Record<string, string>;
   /** Shorter server timings (tests). */
   serverTiming: Partial<ServerTiming>;
   /** Port of the internal listener containers use (default 8081). */
@@ -171,7 +169,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     network: config.spawner.network,
     hubId,
     port: config.spawner.port,
-    extraLabels: overrides.labels,
+    extraLabels: config.spawner.extra_labels,
     logger,
     volumeDriver: config.spawner.volume_driver === undefined ? undefined : { name: config.spawner.volume_driver, options: config.spawner.volume_driver_options },
     volumePins: createVolumePins(opened.db),
@@ -183,7 +181,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     isolate: config.spawner.isolate_containers,
     hubId,
     port: config.spawner.port,
-    extraLabels: overrides.labels,
+    extraLabels: config.spawner.extra_labels,
     logger,
     claimed: () => claimedContainerIds(opened.db),
   }));

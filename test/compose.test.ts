@@ -1,5 +1,5 @@
 // `docker compose up` as shipped: compose.yaml starts the hub image with the repository's hub.yaml (this checkout's
-// code mounted over the image's), on the host's network; the hub answers on BERTH_PORT, makes the user network so
+// code and entrypoint mounted over the image's), on the host's network; the hub answers on BERTH_PORT, makes the user network so
 // that containers on it cannot reach each other, and serves its API to them at the gateway. Runs with Debian's
 // docker-compose (v1).
 import { execFileSync } from 'node:child_process';
@@ -32,7 +32,8 @@ let env: Record<string, string> = {};
 
 beforeAll(() => {
   const dist = compileCheckout(work);
-  writeFileSync(override, stringify({ services: { hub: { volumes: [`${dist}:/opt/berth/dist:ro`] } } }));
+  const entrypoint = path.join(ROOT, 'images/hub/entrypoint.sh');
+  writeFileSync(override, stringify({ services: { hub: { volumes: [`${dist}:/opt/berth/dist:ro`, `${entrypoint}:/usr/local/bin/berth-entrypoint:ro`] } } }));
 }, 120_000);
 
 afterAll(async () => {
@@ -115,6 +116,8 @@ describe('docker compose up', () => {
     expect(uid).toBe((await execIn(container, ['id', '-u', 'berth'])).output.trim());
     expect(uid).not.toBe('0');
     expect(groups).toContain(String(statSync('/var/run/docker.sock').gid));
+    // One capability kept, so that BERTH_PORT=443 works on the host's network; every other one dropped.
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) expect(new RegExp(`^${set}:\\s*(\\w+)$`, 'm').exec(status)?.[1], set).toBe('0000000000000400');
     // Data written by the hub belongs to berth, so a later start needs no root.
     expect((await execIn(container, ['stat', '-c', '%U', '/srv/berth/data/jupyterhub.sqlite'])).output.trim()).toBe('berth');
     await vi.waitFor(async () => expect((await container.inspect()).State.Health?.Status).toBe('healthy'), { timeout: 90_000, interval: 1000 });

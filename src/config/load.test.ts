@@ -116,6 +116,15 @@ services:
     expect(problems(`${ADMIN}hub:\n  public_url: "hub.example.org"\n`)[0]).toMatch(/hub\.public_url: is not an http\(s\) URL/);
   });
 
+  it('takes spawner.extra_labels as text, and refuses a key Docker would not take or Berth sets itself, naming it', () => {
+    expect(parseConfig('spawner:\n  extra_labels: { berth.test: true, org.example/team: 7 }\n', '/srv/berth/hub.yaml', {}).spawner.extra_labels)
+      .toEqual({ 'berth.test': 'true', 'org.example/team': '7' });
+    expect(problems('spawner:\n  extra_labels:\n    berth.user: mallory\n')).toEqual([
+      'hub.yaml:3:17 spawner.extra_labels.berth.user: "berth.user" is a label Berth sets itself (berth.hub, berth.user, berth.server, berth.image-label, berth.image-job, berth.network); choose another key',
+    ]);
+    expect(problems('spawner:\n  extra_labels: { "a b": x }\n')[0]).toMatch(/spawner\.extra_labels\.a b: "a b" is not a Docker label key/);
+  });
+
   it('refuses invalid user names', () => {
     expect(problems('auth:\n  admin_users: ["../root"]\n')[0]).toMatch(/^hub\.yaml:2:17 auth\.admin_users\.0: "\.\.\/root" is not a valid user name/);
   });

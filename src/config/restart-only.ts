@@ -19,6 +19,7 @@ export const RESTART_ONLY_KEYS: readonly string[] = [
   'spawner.network', // the user network, and where running containers are
   'spawner.isolate_containers',
   'spawner.port',
+  'spawner.extra_labels', // built into the spawner (and a created object's labels never change)
   'hub.tls.cert', // whether the public port speaks TLS, and which files it watches (their contents apply live)
   'hub.tls.key',
   'hub.tls.redirect_http', // a listener of its own

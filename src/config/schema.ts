@@ -7,6 +7,7 @@ import { parseUsername, USERNAME_RULE } from '../users/username.js';
 import { isOverlongDuration, parseDuration, parseSize } from './units.js';
 import { LOGO_TYPES, logoTypeOf } from './logo-file.js';
 import { parseAddressRange } from '../proxy/policy/trusted-proxies.js';
+import { LABELS } from '../spawner/labels.js';
 
 const duration = (what: string) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -209,6 +210,21 @@ const auth = z.strictObject({
 const environment = (what: string) =>
   z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}).describe(what);
 
+// Docker accepts any label key; these are the reverse-DNS keys its docs recommend (and Kubernetes' prefix/name).
+// Berth's own keys are refused: reconcile and cleanup read them, so only Berth may set them.
+const BERTH_OWN_LABELS: readonly string[] = Object.values(LABELS).filter((key) => key !== LABELS.test);
+const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,253}[A-Za-z0-9])?$/;
+// Keys are checked here rather than by the record's key schema, whose own message ("invalid key in record") hides why.
+const extraLabels = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({})
+  .superRefine((labels, ctx) => {
+    for (const key of Object.keys(labels)) {
+      const message = !LABEL_KEY.test(key) ? `${JSON.stringify(key)} is not a Docker label key (letters, digits, ".", "-", "_", "/"; e.g. org.example.team)`
+        : BERTH_OWN_LABELS.includes(key) ? `"${key}" is a label Berth sets itself (${BERTH_OWN_LABELS.join(', ')}); choose another key`
+        : null;
+      if (message !== null) ctx.addIssue({ code: 'custom', path: [key], message });
+    }
+  });
+
 const volumes = (what: string) =>
   z.record(z.string(), z.string().regex(/^\//, 'mount point must be an absolute path')).default({}).describe(what);
 
@@ -263,6 +279,10 @@ const spawner = z.strictObject({
   http_timeout: duration('Limit for the server to answer HTTP once its container runs.').default(30),
   pull_policy: z.enum(['always', 'ifnotpresent', 'never']).default('ifnotpresent').describe('When to pull images.'),
   concurrent_spawn_limit: z.number().int().positive().default(20).describe('Starts in flight at once; more get 429.'),
+  extra_labels: extraLabels
+    .describe('Docker labels Berth adds to every container, volume and network (Swarm: service) it creates (a test run\'s `berth.test: "true"`, an owner or cost centre for the host\'s other tools). Keys Berth sets itself (`berth.hub`, `berth.user`, …) are refused. Applies to what is created after a restart.'),
+  active_server_limit: z.number().int().min(0).default(0)
+    .describe('Servers that may be active at once across the hub (starting, running or stopping; named servers included); a start beyond it is refused with 429 until one has stopped. 0: no limit (JupyterHub `active_server_limit`).'),
   port: z.number().int().min(1).max(65535).default(8888).describe('Port the single-user server listens on in its container.'),
   default_url: z.string().startsWith('/').optional().describe('Landing page in the server, e.g. /lab (JUPYTERHUB_DEFAULT_URL).'),
   notebook_dir: z.string().optional().describe('Root directory of the server (JUPYTERHUB_ROOT_DIR).'),

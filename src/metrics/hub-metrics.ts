@@ -16,7 +16,7 @@ export interface MetricSources {
   now(): number;
 }
 
-export type SpawnStatus = 'success' | 'failure' | 'throttled';
+export type SpawnStatus = 'success' | 'failure' | 'throttled' | 'too-many-users';
 export type StopStatus = 'success' | 'failure';
 
 export interface HubMetrics {
@@ -68,7 +68,7 @@ export function createHubMetrics(sources: MetricSources): HubMetrics {
     name: 'jupyterhub_hub_startup_duration_seconds', help: 'Time taken for Hub to start', buckets: DEFAULT_BUCKETS, registers,
   });
   // As JupyterHub does, every status exists from the start, so dashboards and alerts see zeros rather than nothing.
-  for (const status of ['success', 'failure', 'throttled'] satisfies SpawnStatus[]) spawns.zero({ status });
+  for (const status of ['success', 'failure', 'throttled', 'too-many-users'] satisfies SpawnStatus[]) spawns.zero({ status });
   for (const status of ['success', 'failure']) stops.zero({ status });
   for (const status of ['running', 'stopped']) polls.zero({ status });
 

@@ -1,6 +1,7 @@
 // Puts the hub's timings into its metrics without the measured parts knowing: a Spawner whose start, stop and
-// poll are timed (JupyterHub's spawn, stop and poll histograms), and servers whose refused starts count as throttled.
+// poll are timed (JupyterHub's spawn, stop and poll histograms), and servers whose refused starts are counted.
 import { HttpError } from '../errors.js';
+import { ActiveServerLimitError } from '../servers/active-server-limit.js';
 import type { Servers } from '../servers/servers.js';
 import type { Spawner } from '../spawner/spawner.js';
 import type { HubMetrics } from './hub-metrics.js';
@@ -46,7 +47,10 @@ export function measuredSpawner(spawner: Spawner, metrics: HubMetrics): Spawner 
   };
 }
 
-/** The same servers; a start refused because too many are starting (429) is JupyterHub's `throttled` spawn. */
+/**
+ * The same servers; a start refused because too many are starting (429) is JupyterHub's `throttled` spawn, one
+ * refused by spawner.active_server_limit its `too-many-users`.
+ */
 export function measuredServers(servers: Servers, metrics: HubMetrics): Servers {
   return {
     ...servers,
@@ -55,7 +59,8 @@ export function measuredServers(servers: Servers, metrics: HubMetrics): Servers 
       try {
         return await servers.start(userName, userOptions, options);
       } catch (err) {
-        if (err instanceof HttpError && err.status === 429) metrics.observeSpawn('throttled', seconds(began));
+        if (err instanceof ActiveServerLimitError) metrics.observeSpawn('too-many-users', seconds(began));
+        else if (err instanceof HttpError && err.status === 429) metrics.observeSpawn('throttled', seconds(began));
         throw err;
       }
     },

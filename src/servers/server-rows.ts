@@ -19,6 +19,8 @@ export interface ServerRows {
   update(id: number, fields: Partial<Server>): Server | null;
   /** Every row not stopped (reconcile's work list). */
   notStopped(): Server[];
+  /** How many rows are not stopped (starting, running or stopping), counted in SQL: spawner.active_server_limit. */
+  countNotStopped(): number;
   /** Container ids some row records. */
   claimedContainers(): Set<string>;
 }
@@ -45,6 +47,7 @@ export function createServerRows(db: Db, users: Pick<UserStore, 'getById'>): Ser
     .where(and(eq(serversTable.userId, sql.placeholder('userId')), eq(serversTable.name, sql.placeholder('serverName'))))
     .prepare();
   const get = (userId: number, serverName: string): Server | null => rowQuery.get({ userId, serverName }) ?? null;
+  const notStoppedCount = db.select({ n: sql<number>`count(*)` }).from(serversTable).where(ne(serversTable.status, 'stopped')).prepare();
   const userQuery = db.select().from(serversTable).where(eq(serversTable.userId, sql.placeholder('userId'))).orderBy(asc(serversTable.name)).prepare();
 
   return {
@@ -70,6 +73,7 @@ export function createServerRows(db: Db, users: Pick<UserStore, 'getById'>): Ser
       return row;
     },
     notStopped: () => db.select().from(serversTable).where(ne(serversTable.status, 'stopped')).all(),
+    countNotStopped: () => notStoppedCount.get()?.n ?? 0,
     claimedContainers: () => claimedContainerIds(db),
   };
 }

@@ -18,6 +18,7 @@ import { accessScopes, serverPrefix, serverUrl } from './server-env.js';
 import type { ServerRows } from './server-rows.js';
 import { spawnSpecFor } from './spawn-spec.js';
 import { admitServer, DEFAULT_SERVER } from './server-names.js';
+import { admitActiveServer } from './active-server-limit.js';
 
 /** Which of a user's servers a call is about: `server` is '' (the default server, when omitted) or a named server's name. */
 export interface ServerChoice {
@@ -30,7 +31,8 @@ export interface ServerMachine {
    * within the named-server rules (server-names.ts: on/off, the name, the per-user limit; 400 otherwise).
    * Resolves 'started' when it is ready within the slow-spawn window (10 s), 'pending' when it is still starting
    * (or was already). Throws HttpError 400 (image outside the catalog,
-   * already running, pending stop), 404 (no such user), 429 with Retry-After (too many starts in flight),
+   * already running, pending stop), 404 (no such user), 429 with Retry-After (too many starts in flight), 429
+   * (spawner.active_server_limit servers already active: active-server-limit.ts),
    * 500 (the start failed within the window; the message says why). `waitMs` shortens the window; 0 answers 'pending' at once (pages, which show progress and failures).
    */
   start(userName: string, userOptions?: Record<string, unknown>, options?: { waitMs?: number } & ServerChoice): Promise<'started' | 'pending'>;
@@ -258,7 +260,8 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
         exists: existing !== null,
         namedCount: existing !== null || serverName === DEFAULT_SERVER ? 0 : rows.ofUser(user.id).filter((r) => r.name !== DEFAULT_SERVER).length,
       });
-      let server = existing ?? rows.ensure(user.id, serverName);
+      // A new named server's row is made only once the start is admitted, so a refused start leaves no record.
+      let server = existing;
       let current = ops.get(key);
       if (current?.kind === 'check') {
         await current.done;
@@ -266,10 +269,10 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
         current = ops.get(key);
       }
       if (current?.kind === 'spawn') return 'pending';
-      if (current?.kind === 'stop' || server.status === 'stopping') {
+      if (current?.kind === 'stop' || server?.status === 'stopping') {
         throw new HttpError(400, `${describe(userName, serverName)} is pending stop; start it again once it has stopped`);
       }
-      if (server.status === 'running') {
+      if (server?.status === 'running') {
         await check(user.id, serverName);
         server = rows.get(user.id, serverName) as Server;
         if (server.status === 'running') throw new HttpError(400, `${describe(userName, serverName)} is already running`);
@@ -282,10 +285,11 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
           headers: { 'Retry-After': String(RETRY_AFTER_S) },
         });
       }
+      admitActiveServer(config, rows.countNotStopped);
       const choice = resolveImage(config, user, requested, groups);
       if (requested !== undefined) users.update(user.name, { userImage: requested });
       const now = new Date(clock.now());
-      const spawningRow = rows.update(server.id, {
+      const spawningRow = rows.update((server ?? rows.ensure(user.id, serverName)).id, {
         status: 'spawning',
         image: choice.image,
         imageLabel: choice.label,

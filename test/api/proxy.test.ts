@@ -1,4 +1,4 @@
-// GET /hub/api/proxy: the routes of running servers, for clients that read configurable-http-proxy's table.
+// /hub/api/proxy: the routes of running servers and hub.yaml services in JupyterHub's shape, and the re-sync calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp, type ApiApp } from '../helpers/api-app.js';
 
@@ -16,7 +16,7 @@ describe('GET /hub/api/proxy', () => {
     const res = await t.request('/hub/api/proxy', { token: t.tokenFor('admin', ['inherit'], { admin: true }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      '/user/alice/': { routespec: '/user/alice/', target: t.spawner.containerOf('alice')!.url, data: { user: 'alice', server_name: '', jupyterhub: true } },
+      '/user/alice/': { routespec: '/user/alice/', target: t.spawner.containerOf('alice')!.url, data: { user: 'alice', server_name: '' } },
     });
   });
 
@@ -29,6 +29,58 @@ describe('GET /hub/api/proxy', () => {
     const res = await t.request('/hub/api/proxy', { token: t.tokenFor('carol') });
     expect(res.status).toBe(403);
     expect((await res.json()).message).toBe('Action is not authorized with current scopes; requires any of [proxy]');
+  });
+});
+
+describe('GET /hub/api/proxy lists every route the proxy has, as JupyterHub 5 does', () => {
+  const services = [
+    { name: 'grader', url: 'http://10.0.0.5:9000', api_token: 'grader-token-0123456789' },
+    { name: 'announcer', url: 'http://announcer.internal:8080/' },
+    // No url: nothing to proxy to, so no route (JupyterHub adds a route only for a service with a server).
+    { name: 'culler', api_token: 'culler-token-0123456789' },
+  ];
+
+  it('with each hub.yaml service that has a url, `/services/<name>/` → its origin, data {service}', async () => {
+    const s = createApiApp({ services });
+    try {
+      const res = await s.request('/hub/api/proxy', { token: s.tokenFor('admin', ['inherit'], { admin: true }) });
+      expect(await res.json()).toEqual({
+        '/services/announcer/': { routespec: '/services/announcer/', target: 'http://announcer.internal:8080', data: { service: 'announcer' } },
+        '/services/grader/': { routespec: '/services/grader/', target: 'http://10.0.0.5:9000', data: { service: 'grader' } },
+      });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('with named servers at their own prefixes, sorted by routespec and paged across services and servers', async () => {
+    const s = createApiApp({ services, spawner: { allow_named_servers: true }, hub: { base_url: '/jh/' } });
+    try {
+      await s.startServer('zed');
+      s.spawner.behave('zed/work', 'instant');
+      expect(await s.hub.servers.start('zed', {}, { server: 'work' })).toBe('started');
+      const admin = s.tokenFor('admin', ['inherit'], { admin: true });
+      const all = await (await s.request('/jh/hub/api/proxy', { token: admin })).json();
+      expect(Object.keys(all)).toEqual(['/jh/services/announcer/', '/jh/services/grader/', '/jh/user/zed/', '/jh/user/zed/work/']);
+      expect(all['/jh/user/zed/work/']).toEqual({
+        routespec: '/jh/user/zed/work/', target: s.spawner.containerOf('zed/work')!.url, data: { user: 'zed', server_name: 'work' },
+      });
+      const page = await (await s.request('/jh/hub/api/proxy?offset=1&limit=2', { token: admin, headers: { Accept: 'application/jupyterhub-pagination+json' } })).json();
+      expect(Object.keys(page.items)).toEqual(['/jh/services/grader/', '/jh/user/zed/']);
+      expect(page._pagination).toMatchObject({ offset: 1, limit: 2, total: 4, next: { offset: 3, limit: 2 } });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("with hub.subdomain_host, a service's routespec leads with its own host", async () => {
+    const s = createApiApp({ services, hub: { subdomain_host: 'https://hub.example.org' } });
+    try {
+      const res = await s.request('/hub/api/proxy', { token: s.tokenFor('admin', ['inherit'], { admin: true }) });
+      expect(Object.keys(await res.json())).toEqual(['announcer--service.hub.example.org/services/announcer/', 'grader--service.hub.example.org/services/grader/']);
+    } finally {
+      await s.close();
+    }
   });
 });
 

@@ -95,7 +95,7 @@ async function restartWith(t: TestHub, change: (input: { auth: Record<string, un
   const input = parse(readFileSync(hubYaml, 'utf8'));
   change(input);
   writeFileSync(hubYaml, stringify(input));
-  t.hub = createHub(parseConfig(stringify(input), hubYaml, {}), t.secrets, { docker: t.docker, labels: t.labels, logger: createLogger('silent') });
+  t.hub = createHub(parseConfig(stringify(input), hubYaml, {}), t.secrets, { docker: t.docker, logger: createLogger('silent') });
   t.users = createUserStore(t.hub.db);
   await t.hub.start();
 }

@@ -1,5 +1,6 @@
 // A whole hub for one test, shared by every Docker-backed suite: a temp data_dir, its own Docker network, the
-// berth.test labels, 127.0.0.1:0, and a cleanup that removes every container, volume and network it created.
+// berth.test labels (spawner.extra_labels, so every container, volume and network the hub makes has them),
+// 127.0.0.1:0, and a cleanup that removes everything labelled with this run, then the network by name.
 //
 // Usage:
 //   const t = await startTestHub({ spawner: { environment: { BACKEND_DELAY_S: 2 } } });
@@ -63,7 +64,11 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
     ...config,
     hub: { bind: '127.0.0.1:0', log_level: 'warn', ...config.hub, data_dir: dataDir },
     auth: { admin_users: ['admin'], ...config.auth },
-    spawner: { image: TEST_IMAGE, pull_policy: 'never', network, start_timeout: 60, http_timeout: 20, ...config.spawner },
+    spawner: {
+      image: TEST_IMAGE, pull_policy: 'never', network, start_timeout: 60, http_timeout: 20, ...config.spawner,
+      // Through the hub's own config, as a hub in a container is labelled: everything its spawner makes is the test's.
+      extra_labels: { ...config.spawner?.extra_labels, ...labels },
+    },
   };
   const file = path.join(dataDir, 'hub.yaml');
   writeFileSync(file, stringify(merged));
@@ -72,7 +77,6 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
     docker,
     logger: createLogger(process.env.BERTH_TEST_LOG ?? 'silent'),
     ...options.overrides,
-    labels: { ...labels, ...options.overrides?.labels },
     // start() answers when the server is ready or has failed, however loaded the machine is: a test that wants
     // 'pending' asks for a short window itself. (JupyterHub's 10 s slow_spawn_timeout would make tests timings.)
     serverTiming: { slowSpawnMs: 120_000, ...options.overrides?.serverTiming },
@@ -109,6 +113,7 @@ export async function startTestHub(config: ConfigInput = {}, options: TestHubOpt
       }
       const { Volumes } = await docker.listVolumes({ filters }).catch(() => ({ Volumes: [] }));
       for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+      for (const n of await docker.listNetworks({ filters }).catch(() => [])) await docker.getNetwork(n.Id).remove().catch(() => undefined);
       await docker.getNetwork(t.network).remove().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     },

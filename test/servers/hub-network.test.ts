@@ -40,6 +40,24 @@ describe('the user network', () => {
     }
   });
 
+  it("gives a test hub's servers, their volumes and the network berth.test labels through spawner.extra_labels", async () => {
+    const labelled = await startTestHub({ spawner: { volumes: { '{network}-{username}': '/data' } } });
+    try {
+      expect(labelled.config.spawner.extra_labels).toEqual(labelled.labels);
+      labelled.users.ensure('alice');
+      expect(await labelled.hub.servers.start('alice')).toBe('started');
+      const container = await docker.getContainer(labelled.hub.servers.get('alice')!.containerId!).inspect();
+      expect(container.Config.Labels).toMatchObject({ ...labelled.labels, 'berth.user': 'alice', 'berth.hub': labelled.hub.hubId });
+      expect((await docker.getVolume(`${labelled.network}-alice`).inspect()).Labels).toMatchObject(labelled.labels);
+      expect((await docker.getNetwork(labelled.network).inspect()).Labels).toMatchObject(labelled.labels);
+    } finally {
+      await labelled.cleanup();
+    }
+    const left = { label: [`berth.test-run=${labelled.labels['berth.test-run']}`] };
+    expect(await docker.listContainers({ all: true, filters: left })).toEqual([]);
+    expect((await docker.listVolumes({ filters: left })).Volumes ?? []).toEqual([]);
+  });
+
   it('cannot be made without a Docker engine: the hub refuses to start and says what to do', async () => {
     const nowhere = new Docker({ socketPath: '/nonexistent/docker.sock' });
     await expect(startTestHub({}, { overrides: { docker: nowhere } })).rejects.toThrow(
@@ -54,7 +72,7 @@ describe('the user network', () => {
 
 describe('a hub running in a container', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'berth-hub-in-container-'));
-  const started: { hub: Docker.Container; network: string }[] = [];
+  const started: { hub: Docker.Container; network: string; run: string }[] = [];
   let dist: string;
 
   beforeAll(() => {
@@ -62,8 +80,9 @@ describe('a hub running in a container', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const { hub, network } of started) {
-      const users = await docker.listContainers({ all: true, filters: { network: [network] } });
+    for (const { hub, network, run } of started) {
+      const labelled = await docker.listContainers({ all: true, filters: { label: [`berth.test-run=${run}`] } });
+      const users = [...labelled, ...await docker.listContainers({ all: true, filters: { network: [network] } })];
       for (const c of users) if (c.Id !== hub.id) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
       await hub.remove({ force: true }).catch(() => undefined);
       await docker.getNetwork(network).remove().catch(() => undefined);
@@ -73,22 +92,23 @@ describe('a hub running in a container', () => {
 
   /**
    * Runs the berth/hub image with this checkout's code, on the host's network (as compose.yaml runs it) or on a
-   * network of its own (docker run's default). The hub makes the user network itself, as in a real deployment, so the
-   * network and the servers lack the test labels: afterAll removes them by network name.
+   * network of its own (docker run's default). The hub makes the user network itself, as in a real deployment, and
+   * labels it and its servers with the test's labels through its hub.yaml (spawner.extra_labels); afterAll removes
+   * them by label, and by network name what a failed start may have left.
    */
   async function runHub(options: { hostNetwork: boolean; isolate: boolean }) {
     const run = randomBytes(4).toString('hex');
     const network = `berth-test-${run}`;
     const token = randomBytes(16).toString('hex');
     const port = options.hostNetwork ? await freePort() : 8000;
+    const labels = { 'berth.test': 'true', 'berth.test-run': run };
     const config = path.join(work, `hub-${run}.yaml`);
     writeFileSync(config, stringify({
       hub: { bind: `${options.hostNetwork ? '127.0.0.1' : '0.0.0.0'}:${port}`, data_dir: `/tmp/berth-data-${run}`, log_level: 'warn' },
       auth: { admin_users: ['admin'] },
-      spawner: { image: 'berth/backend:test', pull_policy: 'never', network, isolate_containers: options.isolate },
+      spawner: { image: 'berth/backend:test', pull_policy: 'never', network, isolate_containers: options.isolate, extra_labels: labels },
       services: [{ name: 'tester', api_token: token, admin: true }],
     }));
-    const labels = { 'berth.test': 'true', 'berth.test-run': run };
     const hub = await docker.createContainer({
       name: `${network}-hub`,
       Image: 'berth/hub:latest',
@@ -99,7 +119,7 @@ describe('a hub running in a container', () => {
         Binds: ['/var/run/docker.sock:/var/run/docker.sock', `${config}:/srv/berth/hub.yaml:ro`, `${dist}:/opt/berth/dist:ro`],
       },
     });
-    started.push({ hub, network });
+    started.push({ hub, network, run });
     await hub.start();
     const host = options.hostNetwork ? '127.0.0.1' : (await hub.inspect()).NetworkSettings.Networks.bridge!.IPAddress;
     const url = `http://${host}:${port}`;
@@ -111,7 +131,7 @@ describe('a hub running in a container', () => {
       return docker.getContainer(`${network}-${name}`);
     };
     const ready = () => vi.waitFor(async () => expect((await fetch(`${url}/hub/health`)).status).toBe(200), { timeout: 30_000, interval: 250 });
-    return { hub, network, url, startServer, ready };
+    return { hub, network, url, labels, startServer, ready };
   }
 
   it("on the host's network (as compose.yaml runs it): user containers cannot connect to each other, yet reach its API and are reached by it", async () => {
@@ -119,6 +139,9 @@ describe('a hub running in a container', () => {
     await h.ready();
     const alice = await h.startServer('alice');
     const mallory = await h.startServer('mallory');
+    // Labelled by the hub from its own hub.yaml, so a sweep by label finds them.
+    for (const server of [alice, mallory]) expect((await server.inspect()).Config.Labels).toMatchObject(h.labels);
+    expect((await docker.getNetwork(h.network).inspect()).Labels).toMatchObject(h.labels);
     // On the host's network the hub is "on the host": containers reach it at the user network's gateway.
     const gateway = (await docker.getNetwork(h.network).inspect()).IPAM!.Config![0]!.Gateway!;
     expect(await envOf(alice, 'JUPYTERHUB_API_URL')).toBe(`http://${gateway}:8081/hub/api`);

@@ -12,9 +12,9 @@ import type { UsageApiDeps } from './usage.js';
 
 /**
  * The part of the server state machine the API uses: reads (one or a page), start/stop/progress, activity reported
- * by servers, and a reconcile pass (POST/PATCH /hub/api/proxy).
+ * by servers, the running servers (GET /hub/api/proxy), and a reconcile pass (POST/PATCH /hub/api/proxy).
  */
-export type ApiServers = Pick<Servers, 'get' | 'named' | 'page' | 'target' | 'start' | 'stop' | 'progress' | 'recordActivity' | 'reconcile'>;
+export type ApiServers = Pick<Servers, 'get' | 'named' | 'page' | 'running' | 'target' | 'start' | 'stop' | 'progress' | 'recordActivity' | 'reconcile'>;
 
 export interface ApiDeps extends IdentifyDeps {
   config: HubConfig;

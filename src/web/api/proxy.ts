@@ -1,27 +1,51 @@
-// /hub/api/proxy. GET: the routing table as configurable-http-proxy would report it, derived from the servers that
-// are running (the in-process proxy keeps no second copy). POST and PATCH: JupyterHub's "check the proxy's routes";
-// Berth's routes are written with the server rows, so re-syncing them is a reconcile pass against Docker.
+// /hub/api/proxy. GET: every route the proxy has, in JupyterHub 5's shape (`{routespec: {routespec, target, data}}`,
+// sorted by routespec and paged as JupyterHub pages it): each running server, default and named, from the route
+// table the proxy thread copies, and each hub.yaml service with a url, from the specs the proxy thread is given.
+// POST and PATCH: JupyterHub's "check the proxy's routes"; Berth's routes are written with the server rows, so
+// re-syncing them is a reconcile pass against Docker.
 import { Hono } from 'hono';
+import type { HubConfig } from '../../config/load.js';
 import type { AppEnv } from '../env.js';
 import { requireScope } from '../middleware/require-scope.js';
-import type { ApiDeps } from './deps.js';
+import type { ApiDeps, ApiServers } from './deps.js';
 import { serverRoutespec } from '../../servers/server-env.js';
+import { serviceHostname } from '../../services/service-origin.js';
+import { serviceSpecs } from '../../services/service-specs.js';
 import { parseJsonBody } from './body.js';
 import { proxyPatchBody } from './bodies.js';
 import { pageResponse, parsePaging } from './pagination.js';
+
+/** One route as JupyterHub's Proxy.get_all_routes reports it: `data` is what the hub added the route with. */
+interface RouteModel {
+  routespec: string;
+  target: string;
+  data: { user: string; server_name: string } | { service: string };
+}
+
+/** Every route, unsorted: servers with a target now, then services with a url (JupyterHub's add_service data). */
+function allRoutes(config: HubConfig, servers: ApiServers): RouteModel[] {
+  const routes: RouteModel[] = [];
+  for (const { userName, serverName } of servers.running()) {
+    const target = servers.target(userName, serverName);
+    if (target === null) continue;
+    routes.push({ routespec: serverRoutespec(config, userName, serverName), target, data: { user: userName, server_name: serverName } });
+  }
+  const sub = config.urls.subdomainHost;
+  for (const spec of serviceSpecs(config)) {
+    if (spec.target === null) continue;
+    routes.push({ routespec: `${sub === null ? '' : serviceHostname(sub, spec.name)}${spec.prefix}`, target: spec.target, data: { service: spec.name } });
+  }
+  return routes;
+}
 
 export function proxyRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const servers = deps.servers;
   app.get('/proxy', requireScope('proxy', 'unfiltered'), (c) => {
     const paging = parsePaging(c);
-    // A route exists exactly while a server runs: the page of ready servers, read in one query.
-    const { rows, total } = servers.page({ state: 'ready', sort: 'id', descending: false, offset: paging.offset, limit: paging.limit, count: paging.envelope });
-    const page = Object.fromEntries(rows.map(({ user, view }) => {
-      const routespec = serverRoutespec(deps.config, user.name);
-      return [routespec, { routespec, target: servers.target(user.name), data: { user: user.name, server_name: view.name, jupyterhub: true } }];
-    }));
-    return c.json(pageResponse(c, paging, page, total ?? 0) as object);
+    const all = allRoutes(deps.config, servers).sort((a, b) => (a.routespec < b.routespec ? -1 : a.routespec > b.routespec ? 1 : 0));
+    const page = Object.fromEntries(all.slice(paging.offset, paging.offset + paging.limit).map((route) => [route.routespec, route]));
+    return c.json(pageResponse(c, paging, page, all.length) as object);
   });
 
   // 200 with an empty body once the routes match the containers that run, as JupyterHub answers after check_routes.

@@ -9,6 +9,7 @@ import { HttpError } from '../../errors.js';
 import { createMembership } from '../../groups/membership.js';
 import type { GroupStore } from '../../groups/store.js';
 import { admitServer } from '../../servers/server-names.js';
+import { ActiveServerLimitError } from '../../servers/active-server-limit.js';
 import { escapePath, serverUrl } from '../../servers/server-env.js';
 import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
@@ -134,7 +135,10 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     const form = await c.req.parseBody();
     const image = typeof form.image === 'string' && form.image !== '' ? form.image : undefined;
     // Do not hold the browser for the slow-spawn window: the pending page shows progress.
-    const outcome = view?.pending === 'spawn' ? 'pending' : await deps.servers.start(user.name, image === undefined ? {} : { image }, { waitMs: 0, server });
+    const outcome = view?.pending === 'spawn' ? 'pending' : await deps.servers.start(user.name, image === undefined ? {} : { image }, { waitMs: 0, server }).catch((err: unknown) => {
+      // The API keeps JupyterHub's short message; a person is told what they can do.
+      throw err instanceof ActiveServerLimitError ? new HttpError(429, err.advice) : err;
+    });
     const url = deps.servers.get(user.name, server)?.url ?? serverUrl(config, user.name, server);
     return c.redirect(outcome === 'started' ? next ?? url : pendingUrl(hubPrefix, user.name, server, next), 303);
   };
