@@ -405,8 +405,12 @@ class Exchange implements BackendOwner {
     for (;;) {
       const end = buf.indexOf(HEAD_END);
       if (end === -1) {
-        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail(RESPONSE_HEAD_TOO_LONG);
-        else this.responseHead = buf;
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) {
+          this.fail(RESPONSE_HEAD_TOO_LONG);
+        } else {
+          this.responseHead = buf;
+          this.conn.keepChunk();
+        }
         return;
       }
       if (end + HEAD_END.length > MAX_RESPONSE_HEAD_BYTES) {
@@ -536,9 +540,16 @@ class Exchange implements BackendOwner {
     socket.uncork();
   }
 
+  /** Writes bytes read from the server (a view of its connection's read buffer) to the client. */
   private write(data: Buffer): void {
     this.answered = true;
-    if (!written(this.client.socket, data) && !this.backendPaused) {
+    const socket = this.client.socket;
+    socket.write(data);
+    const unsent = socket.writableLength;
+    if (unsent === 0) return;
+    // Queued rather than taken by the kernel at once: the write holds the read buffer until it is sent.
+    this.conn.keepChunk();
+    if (unsent > socket.writableHighWaterMark && !this.backendPaused) {
       this.backendPaused = true;
       this.conn.socket.pause();
     }
