@@ -98,11 +98,17 @@ class ClientConnection {
   /** Paused after answers the client has not read yet (redirects written here). */
   private awaitingDrain = false;
   private pipelineFull = false;
+  /** Read once per connection, not through node's getter per request. */
+  readonly remoteAddress: string;
+  /** A TLS connection (the hub serves HTTPS) is a TLSSocket: to the lane, a duplex stream like any other. */
+  readonly encrypted: boolean;
 
   constructor(
     private readonly lane: Lane,
     readonly socket: net.Socket,
   ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.encrypted = (socket as TLSSocket).encrypted === true;
     // Armed once: node refreshes it on every read and write, and it is ignored while an exchange runs (a slow
     // server or a long poll is not an idle client).
     socket.setTimeout(lane.keepAliveTimeoutMs);
@@ -349,7 +355,7 @@ class Exchange implements BackendOwner {
   private answered = false;
   private backendPaused = false;
   /** The request as sent, kept while it may be sent again on a fresh connection. */
-  private replay: Buffer[] | null;
+  private replay: { head: string; body: Buffer | null } | null;
   /** Bounds the upload (only for a request with a body still to come). */
   private bodyTimer: NodeJS.Timeout | null = null;
 
@@ -363,15 +369,13 @@ class Exchange implements BackendOwner {
     private readonly target: string,
     body: Buffer | null,
   ) {
-    const remoteAddress = client.socket.remoteAddress ?? '';
-    // A TLS connection (the hub serves HTTPS) is a TLSSocket: to the lane, a duplex stream like any other.
-    const context = { encrypted: (client.socket as TLSSocket).encrypted === true, trust: lane.trust() };
-    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress, backend === null, context), 'latin1');
+    const context = { encrypted: client.encrypted, trust: lane.trust() };
+    const request = forwardedRequestHead(head, path, client.remoteAddress, backend === null, context);
     const bodyNow = body === null ? 0 : body.length;
     this.bodyRemaining = head.contentLength - bodyNow;
-    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? (body === null ? [request] : [request, body]) : null;
+    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? { head: request, body } : null;
     this.conn = lane.pool.acquire(target, this);
-    this.send(body === null ? [request] : [request, body]);
+    this.send(request, body);
     if (this.bodyRemaining > 0) {
       this.bodyTimer = setTimeout(this.onBodyTimeout, lane.requestTimeoutMs);
       this.bodyTimer.unref();
@@ -512,7 +516,7 @@ class Exchange implements BackendOwner {
       const replay = this.replay;
       this.replay = null;
       this.conn = this.lane.pool.acquire(this.target, this, true);
-      this.send(replay);
+      this.send(replay.head, replay.body);
       return;
     }
     if (isUnreachable(code) && this.backend !== null) {
@@ -533,10 +537,16 @@ class Exchange implements BackendOwner {
     this.dropBackend();
   }
 
-  private send(parts: Buffer[]): void {
+  /** The head as a string: node writes a short one straight from the string, with no buffer made of it. */
+  private send(head: string, body: Buffer | null): void {
     const socket = this.conn.socket;
+    if (body === null) {
+      socket.write(head, 'latin1');
+      return;
+    }
     socket.cork();
-    for (const part of parts) socket.write(part);
+    socket.write(head, 'latin1');
+    socket.write(body);
     socket.uncork();
   }
 
