@@ -377,7 +377,7 @@ class Exchange implements BackendOwner {
     this.conn = lane.pool.acquire(target, this);
     this.send(request, body);
     if (this.bodyRemaining > 0) {
-      this.bodyTimer = setTimeout(this.onBodyTimeout, lane.requestTimeoutMs);
+      this.bodyTimer = setTimeout(bodyTimedOut, lane.requestTimeoutMs, this);
       this.bodyTimer.unref();
     }
   }
@@ -608,7 +608,7 @@ class Exchange implements BackendOwner {
   }
 
   /** The upload did not arrive in time: node:http's answer (408) if nothing was answered yet, else the connection is cut. */
-  private readonly onBodyTimeout = (): void => {
+  onBodyTimeout(): void {
     this.bodyTimer = null;
     if (this.phase === Phase.Done || this.bodyRemaining === 0) return;
     this.lane.log.info({ ...who(this.backend), url: redactUrl(this.path) }, 'request body not received in time; closing the connection');
@@ -619,7 +619,7 @@ class Exchange implements BackendOwner {
     this.phase = Phase.Done;
     this.dropBackend();
     this.client.timedOut();
-  };
+  }
 
   private clearBodyTimer(): void {
     if (this.bodyTimer === null) return;
@@ -635,6 +635,11 @@ class Exchange implements BackendOwner {
 }
 
 function ignore(): void {}
+
+// A function of the module rather than a bound method: most requests have no body, and need no closure made.
+function bodyTimedOut(exchange: Exchange): void {
+  exchange.onBodyTimeout();
+}
 
 /**
  * Writes `data`; false when the socket holds more than its high-water mark unsent, so the other side should wait
