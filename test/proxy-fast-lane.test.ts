@@ -568,6 +568,73 @@ describe('response framing', () => {
     expect(sha256((await client.response()).body)).toBe(sha256(data));
   });
 
+  it('passes large pipelined answers intact to a client that reads in small steps (reads from the server reuse a buffer)', async () => {
+    // Each answer is a different pattern, so bytes of one read landing over another's still unsent ones would show,
+    // within an answer or across answers. The first is larger than the kernel's buffers between proxy and client
+    // can hold, so the lane's writes are often taken only in part while more small reads from the server arrive.
+    const answer = (n: number, size: number) => {
+      const data = Buffer.alloc(size);
+      for (let i = 0; i + 4 <= size; i += 4) data.writeUInt32LE((i * 2654435761 + n) >>> 0, i);
+      return data;
+    };
+    const sizes = [12 * 1024 * 1024, 700, 512 * 1024 + 3, 10, 768 * 1024];
+    const b = await backend((req, res) => {
+      const n = Number(req.url!.split('/').pop());
+      const data = answer(n, sizes[n]!);
+      // Trickled in small pieces of changing sizes: the lane makes many small reads.
+      let at = 0;
+      const more = () => {
+        if (at >= data.length) return void res.end();
+        const piece = data.subarray(at, at + 1000 + ((at * 7) % 4000));
+        at += piece.length;
+        if (res.write(piece)) setImmediate(more);
+        else res.once('drain', more);
+      };
+      res.setHeader('Content-Length', data.length);
+      more();
+    });
+    proxy.targets.set('alice', b.url);
+    const client = net.connect({ port: proxy.port, host: '127.0.0.1' });
+    cleanups.push(() => void client.destroy());
+    await once(client, 'connect');
+    client.write(sizes.map((_size, n) => get(`/user/alice/${n}`)).join(''));
+    // Reads 2 KiB per turn of the event loop, slower than the server trickles, so the buffers between fill up;
+    // each body is hashed as it comes.
+    const hashes: string[] = [];
+    let head = Buffer.alloc(0);
+    let left = -1;
+    let hash = createHash('sha256');
+    while (hashes.length < sizes.length) {
+      const chunk = (client.read(2048) ?? client.read()) as Buffer | null;
+      if (chunk === null) {
+        await once(client, 'readable');
+        continue;
+      }
+      let rest = chunk;
+      while (rest.length > 0) {
+        if (left === -1) {
+          head = Buffer.concat([head, rest]);
+          const end = head.indexOf('\r\n\r\n');
+          if (end === -1) break;
+          left = Number(/content-length: *(\d+)/i.exec(head.subarray(0, end).toString('latin1'))![1]);
+          rest = head.subarray(end + 4);
+          head = Buffer.alloc(0);
+        }
+        const take = Math.min(left, rest.length);
+        hash.update(rest.subarray(0, take));
+        rest = rest.subarray(take);
+        left -= take;
+        if (left === 0) {
+          hashes.push(hash.digest('hex'));
+          hash = createHash('sha256');
+          left = -1;
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(hashes).toEqual(sizes.map((size, n) => sha256(answer(n, size))));
+  });
+
   it('passes 4 MiB up to the server intact', async () => {
     const b = await backend((req, res) => {
       const hash = createHash('sha256');
@@ -700,6 +767,24 @@ describe('servers that misbehave', () => {
     client.write(`POST /user/alice/next HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 150\r\n\r\n${get('/user/alice/smuggled').padEnd(150, 'y')}`);
     expect((await client.response()).text).toBe('answer to /user/alice/next');
     expect(b.requests.map((r) => r.path)).toEqual(['/user/alice/next']);
+  });
+
+  it('passes a response head that arrives in pieces intact (a piece kept while the next is read into the same buffer)', async () => {
+    const pieces = ['HTTP/1.1 200 OK\r\nX-First: ', 'a'.repeat(3000), '\r\nX-Second: ', 'b'.repeat(3000), '\r\nContent-Length: 2\r\n\r\nok'];
+    const b = await rawBackend((socket) => {
+      const next = () => {
+        if (socket.destroyed || pieces.length === 0) return;
+        socket.write(pieces.shift()!);
+        setTimeout(next, 10); // one read each
+      };
+      next();
+    });
+    proxy.targets.set('alice', b.url);
+    const client = await RawClient.open();
+    client.write(get('/user/alice/x'));
+    const res = await client.response();
+    expect(res.headers).toMatchObject({ 'x-first': 'a'.repeat(3000), 'x-second': 'b'.repeat(3000) });
+    expect(res.text).toBe('ok');
   });
 
   it('answers 502 to a response head longer than 16 KiB sent in small pieces', async () => {

@@ -22,3 +22,5 @@ const routes = {
 };
 const listener = createPublicListener({ baseUrl: '/', routes, hubTarget: 'http://127.0.0.1:1', logger: pino({ level: 'warn' }) });
 listener.server.listen(Number(port), '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}, pid ${process.pid}`));
+// A clean exit on a signal, so `node --cpu-prof bench/listener-ab/listener.mjs …` writes its profile when killed.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));

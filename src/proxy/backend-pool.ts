@@ -12,12 +12,25 @@ export interface BackendOwner {
 }
 
 
+/**
+ * How much one read from a server may bring: small while answers are small, so an idle pooled connection holds
+ * little; node's own 64 KiB once a read fills the buffer (a large body), until the connection is idle again.
+ */
+const READ_BYTES = 16 * 1024;
+const BULK_READ_BYTES = 64 * 1024;
+
 export class BackendConnection {
   readonly socket: net.Socket;
   owner: BackendOwner | null = null;
   /** True once it has carried a response: a failure before any answer may then be a stale keep-alive. */
   reused = false;
   private error: NodeJS.ErrnoException | undefined;
+  /**
+   * Where this connection's reads land, reused from one read to the next instead of a new buffer per read. The
+   * chunk an owner is handed is a view of it, good until onBackendData returns unless the owner calls keepChunk().
+   */
+  private readBuffer: Buffer | null = null;
+  private readSize = READ_BYTES;
 
   constructor(
     readonly target: string,
@@ -25,13 +38,10 @@ export class BackendConnection {
     port: number,
     private readonly pool: BackendPool,
   ) {
-    this.socket = connectWithin(net.connect({ host, port, noDelay: true }), pool.connectTimeoutMs);
+    const onread = { buffer: this.nextReadBuffer, callback: this.onRead };
+    this.socket = connectWithin(net.connect({ host, port, noDelay: true, onread }), pool.connectTimeoutMs);
     // Refreshed by node on every read and write; only an idle (pooled) connection is closed by it.
     this.socket.setTimeout(BACKEND_IDLE_TIMEOUT_MS);
-    this.socket.on('data', (chunk: Buffer) => {
-      if (this.owner !== null) this.owner.onBackendData(chunk);
-      else this.socket.destroy(); // unprompted bytes: nothing can be trusted on this connection any more
-    });
     this.socket.on('drain', () => this.owner?.onBackendDrain());
     this.socket.on('error', (err: NodeJS.ErrnoException) => (this.error = err));
     this.socket.on('timeout', () => {
@@ -44,6 +54,34 @@ export class BackendConnection {
       owner?.onBackendClose(this.error);
     });
   }
+
+  /**
+   * The chunk last handed to the owner is still referenced after onBackendData returns (a write the client has not
+   * taken in full, a partial head kept): the next reads go to a new buffer, and this one is left to its holder.
+   */
+  keepChunk(): void {
+    this.readBuffer = null;
+  }
+
+  /** Back in the pool: from the next read on, a small buffer again. */
+  idle(): void {
+    if (this.readSize === READ_BYTES) return;
+    this.readSize = READ_BYTES;
+    this.readBuffer = null;
+  }
+
+  // node asks for the buffer of the next read after each read (and once at the start).
+  private readonly nextReadBuffer = (): Buffer => (this.readBuffer ??= Buffer.allocUnsafeSlow(this.readSize));
+
+  private readonly onRead = (length: number, buffer: Buffer): boolean => {
+    if (length === buffer.length && this.readSize !== BULK_READ_BYTES) {
+      this.readSize = BULK_READ_BYTES;
+      this.readBuffer = null;
+    }
+    if (this.owner !== null) this.owner.onBackendData(buffer.subarray(0, length));
+    else this.socket.destroy(); // unprompted bytes: nothing can be trusted on this connection any more
+    return true; // the owner pauses the socket itself
+  };
 
   get alive(): boolean {
     return !this.socket.destroyed && this.socket.writable;
@@ -81,6 +119,7 @@ export class BackendPool {
   release(conn: BackendConnection): void {
     conn.owner = null;
     conn.reused = true;
+    conn.idle();
     let idle = this.idle.get(conn.target);
     if (idle === undefined) {
       idle = [];

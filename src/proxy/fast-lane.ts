@@ -98,11 +98,17 @@ class ClientConnection {
   /** Paused after answers the client has not read yet (redirects written here). */
   private awaitingDrain = false;
   private pipelineFull = false;
+  /** Read once per connection, not through node's getter per request. */
+  readonly remoteAddress: string;
+  /** A TLS connection (the hub serves HTTPS) is a TLSSocket: to the lane, a duplex stream like any other. */
+  readonly encrypted: boolean;
 
   constructor(
     private readonly lane: Lane,
     readonly socket: net.Socket,
   ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.encrypted = (socket as TLSSocket).encrypted === true;
     // Armed once: node refreshes it on every read and write, and it is ignored while an exchange runs (a slow
     // server or a long poll is not an idle client).
     socket.setTimeout(lane.keepAliveTimeoutMs);
@@ -349,7 +355,7 @@ class Exchange implements BackendOwner {
   private answered = false;
   private backendPaused = false;
   /** The request as sent, kept while it may be sent again on a fresh connection. */
-  private replay: Buffer[] | null;
+  private replay: { head: string; body: Buffer | null } | null;
   /** Bounds the upload (only for a request with a body still to come). */
   private bodyTimer: NodeJS.Timeout | null = null;
 
@@ -363,17 +369,15 @@ class Exchange implements BackendOwner {
     private readonly target: string,
     body: Buffer | null,
   ) {
-    const remoteAddress = client.socket.remoteAddress ?? '';
-    // A TLS connection (the hub serves HTTPS) is a TLSSocket: to the lane, a duplex stream like any other.
-    const context = { encrypted: (client.socket as TLSSocket).encrypted === true, trust: lane.trust() };
-    const request = Buffer.from(forwardedRequestHead(head, path, remoteAddress, backend === null, context), 'latin1');
+    const context = { encrypted: client.encrypted, trust: lane.trust() };
+    const request = forwardedRequestHead(head, path, client.remoteAddress, backend === null, context);
     const bodyNow = body === null ? 0 : body.length;
     this.bodyRemaining = head.contentLength - bodyNow;
-    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? (body === null ? [request] : [request, body]) : null;
+    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? { head: request, body } : null;
     this.conn = lane.pool.acquire(target, this);
-    this.send(body === null ? [request] : [request, body]);
+    this.send(request, body);
     if (this.bodyRemaining > 0) {
-      this.bodyTimer = setTimeout(this.onBodyTimeout, lane.requestTimeoutMs);
+      this.bodyTimer = setTimeout(bodyTimedOut, lane.requestTimeoutMs, this);
       this.bodyTimer.unref();
     }
   }
@@ -405,8 +409,12 @@ class Exchange implements BackendOwner {
     for (;;) {
       const end = buf.indexOf(HEAD_END);
       if (end === -1) {
-        if (buf.length > MAX_RESPONSE_HEAD_BYTES) this.fail(RESPONSE_HEAD_TOO_LONG);
-        else this.responseHead = buf;
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) {
+          this.fail(RESPONSE_HEAD_TOO_LONG);
+        } else {
+          this.responseHead = buf;
+          this.conn.keepChunk();
+        }
         return;
       }
       if (end + HEAD_END.length > MAX_RESPONSE_HEAD_BYTES) {
@@ -508,7 +516,7 @@ class Exchange implements BackendOwner {
       const replay = this.replay;
       this.replay = null;
       this.conn = this.lane.pool.acquire(this.target, this, true);
-      this.send(replay);
+      this.send(replay.head, replay.body);
       return;
     }
     if (isUnreachable(code) && this.backend !== null) {
@@ -529,16 +537,29 @@ class Exchange implements BackendOwner {
     this.dropBackend();
   }
 
-  private send(parts: Buffer[]): void {
+  /** The head as a string: node writes a short one straight from the string, with no buffer made of it. */
+  private send(head: string, body: Buffer | null): void {
     const socket = this.conn.socket;
+    if (body === null) {
+      socket.write(head, 'latin1');
+      return;
+    }
     socket.cork();
-    for (const part of parts) socket.write(part);
+    socket.write(head, 'latin1');
+    socket.write(body);
     socket.uncork();
   }
 
+  /** Writes bytes read from the server (a view of its connection's read buffer) to the client. */
   private write(data: Buffer): void {
     this.answered = true;
-    if (!written(this.client.socket, data) && !this.backendPaused) {
+    const socket = this.client.socket;
+    socket.write(data);
+    const unsent = socket.writableLength;
+    if (unsent === 0) return;
+    // Queued rather than taken by the kernel at once: the write holds the read buffer until it is sent.
+    this.conn.keepChunk();
+    if (unsent > socket.writableHighWaterMark && !this.backendPaused) {
       this.backendPaused = true;
       this.conn.socket.pause();
     }
@@ -587,7 +608,7 @@ class Exchange implements BackendOwner {
   }
 
   /** The upload did not arrive in time: node:http's answer (408) if nothing was answered yet, else the connection is cut. */
-  private readonly onBodyTimeout = (): void => {
+  onBodyTimeout(): void {
     this.bodyTimer = null;
     if (this.phase === Phase.Done || this.bodyRemaining === 0) return;
     this.lane.log.info({ ...who(this.backend), url: redactUrl(this.path) }, 'request body not received in time; closing the connection');
@@ -598,7 +619,7 @@ class Exchange implements BackendOwner {
     this.phase = Phase.Done;
     this.dropBackend();
     this.client.timedOut();
-  };
+  }
 
   private clearBodyTimer(): void {
     if (this.bodyTimer === null) return;
@@ -614,6 +635,11 @@ class Exchange implements BackendOwner {
 }
 
 function ignore(): void {}
+
+// A function of the module rather than a bound method: most requests have no body, and need no closure made.
+function bodyTimedOut(exchange: Exchange): void {
+  exchange.onBodyTimeout();
+}
 
 /**
  * Writes `data`; false when the socket holds more than its high-water mark unsent, so the other side should wait

@@ -3,7 +3,7 @@
 // policy/headers.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ChunkedScanner, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
-import { HOP_BY_HOP } from './policy/headers.js';
+import { HOP_BY_HOP, SCREENED_HEADERS } from './policy/headers.js';
 
 /** Parses a head written without its final CRLFCRLF, as the fast lane finds it in a buffer. */
 function request(head: string): RequestHead | null {
@@ -162,7 +162,7 @@ describe('parseResponseHead', () => {
     ['HEAD with a Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 10', 'HEAD', 200],
     ['HEAD with Transfer-Encoding', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'HEAD', 200],
   ])('frames %s as no body', (_name, head, method, status) => {
-    expect(response(head, method)).toEqual({ text: head, status, framing: 'none', length: 0, reusable: true, closesClient: false, connection: null, hopByHop: false });
+    expect(response(head, method)).toEqual({ raw: Buffer.from(head, 'latin1'), status, framing: 'none', length: 0, reusable: true, closesClient: false, connection: null, hopByHop: false, screen: false });
   });
 
   it.each([
@@ -285,6 +285,19 @@ describe('hop-by-hop fields in a response head', () => {
     for (const name of HOP_BY_HOP) {
       const head = `HTTP/1.1 200 OK\r\n${name}: x\r\nContent-Length: 0`;
       expect(parseResponseHead(Buffer.from(head, 'latin1'), head.length, 'GET')).toMatchObject({ hopByHop: true });
+    }
+  });
+});
+
+describe('fields a user server may not always say', () => {
+  it('flags a head holding any field in SCREENED_HEADERS, in any case, and no other', () => {
+    for (const name of SCREENED_HEADERS) {
+      for (const spelling of [name, name.toUpperCase()]) {
+        const head = `HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${spelling}: x`;
+        expect(parseResponseHead(Buffer.from(head, 'latin1'), head.length, 'GET')).toMatchObject({ screen: true });
+      }
+      const lookalike = `HTTP/1.1 200 OK\r\nX-${name}: x\r\n${name}s: x\r\nContent-Length: 0`;
+      expect(parseResponseHead(Buffer.from(lookalike, 'latin1'), lookalike.length, 'GET')).toMatchObject({ screen: false });
     }
   });
 });

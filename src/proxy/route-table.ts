@@ -152,9 +152,9 @@ export function userOfPath(pathname: string, baseUrl: string): string | null {
   const end = pathname.indexOf('/', prefix.length);
   const segment = pathname.slice(prefix.length, end === -1 ? undefined : end);
   if (segment === '') return null;
-  let decoded: string;
+  let decoded = segment;
   try {
-    decoded = decodeURIComponent(segment);
+    if (segment.includes('%')) decoded = decodeURIComponent(segment);
   } catch {
     return null;
   }

@@ -129,19 +129,22 @@ function connectionNamed(connection: string | undefined): string[] {
 
 /**
  * The fast lane's response head as it goes to the client, or null when the server's bytes pass unchanged (the
- * common case: no copy). Rewritten without hop-by-hop fields, saying `Connection: close` when the lane ends the
- * client connection after it (`close`), and, for a user's server (`scope`), screened as {@link screenResponseHead} says.
- * A lone `Connection: keep-alive` (or `close`) that is true of the client connection too is left as it is.
+ * common case: no copy, and no string made of the head). Rewritten without hop-by-hop fields, saying
+ * `Connection: close` when the lane ends the client connection after it (`close`), and, for a user's server
+ * (`scope`), screened as {@link screenResponseHead} says. A lone `Connection: keep-alive` (or `close`) that is true
+ * of the client connection too is left as it is.
  */
 export function clientResponseHead(
-  response: Pick<ResponseHead, 'text' | 'hopByHop' | 'connection'>,
+  response: Pick<ResponseHead, 'raw' | 'hopByHop' | 'connection' | 'screen'>,
   close: boolean,
   scope: ServerScope | null,
 ): { head: string; screened: Screened | null } | null {
   const rewrite = response.hopByHop || close !== (response.connection === 'close');
-  if (!rewrite && scope === null) return null;
-  const text = rewrite ? withoutHopByHop(response.text, close) : response.text;
-  const screened = scope === null ? null : screenResponseHead(text, scope);
+  const screen = scope !== null && response.screen;
+  if (!rewrite && !screen) return null;
+  const raw = response.raw.toString('latin1');
+  const text = rewrite ? withoutHopByHop(raw, close) : raw;
+  const screened = screen ? screenResponseHead(text, scope) : null;
   if (screened !== null) return { head: screened.head, screened };
   return rewrite ? { head: `${text}\r\n\r\n`, screened: null } : null;
 }
@@ -250,8 +253,11 @@ export function judgeHeader(name: string, value: string, scope: ServerScope): Ve
   return { keep: true, narrowed: withPath(value, `${scope.prefix}/`) };
 }
 
+/** The response fields {@link judgeHeader} may change: the fast lane's parser flags a head holding one (src/proxy/http1.ts). */
+export const SCREENED_HEADERS: readonly string[] = ['set-cookie', ...Object.keys(FORBIDDEN_HEADERS)];
+
 // The fast lane looks only at these lines: most heads have none of them and pass untouched, without a split.
-const SCREENED_LINE = /\r\n(set-cookie|service-worker-allowed|clear-site-data)[ \t]*:([^\r]*)/gi;
+const SCREENED_LINE = new RegExp(`\\r\\n(${SCREENED_HEADERS.join('|')})[ \\t]*:([^\\r]*)`, 'gi');
 
 export interface Screened {
   dropped: Dropped[];
