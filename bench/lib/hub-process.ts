@@ -220,6 +220,22 @@ export function rssOf(pid: number): number {
   }
 }
 
+/**
+ * Where a process's resident memory is (/proc/<pid>/smaps_rollup, bytes): anonymous (V8 heaps, malloc, stacks) and
+ * file-backed (the node binary and libraries, mostly shared with any other node process); null when it is gone.
+ */
+export function residentPartsOf(pid: number): { rss: number; anonymous: number; fileBacked: number } | null {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN) * 1024;
+    const rss = kb('Rss');
+    const anonymous = kb('Anonymous');
+    return Number.isFinite(rss) && Number.isFinite(anonymous) ? { rss, anonymous, fileBacked: rss - anonymous } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (NaN when it is gone). */
 export function cpuSecondsOf(pid: number): number {
   try {
