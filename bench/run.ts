@@ -13,6 +13,7 @@ import { profileTables, summarizeProfile } from './lib/profile.js';
 import { machineLine, renderResult, unavailable, writeResults, type BenchResult } from './lib/report.js';
 import { ISSUE_16, issueSummary } from './lib/targets.js';
 import { proxyBench } from './proxy.js';
+import { proxyThreadsBench } from './proxy-threads.js';
 import { websocketBench } from './websocket.js';
 import { hubLoadBench } from './hub-load.js';
 import { spawnBench } from './spawn.js';
@@ -22,6 +23,7 @@ import { swarmScaleBench } from './swarm-scale.js';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   proxy: proxyBench,
+  'proxy-threads': proxyThreadsBench,
   websocket: websocketBench,
   'hub-load': hubLoadBench,
   spawn: spawnBench,

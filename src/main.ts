@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --optimize-for-size
 // Process entry: `berth [--config PATH]` runs the hub; `berth check` validates hub.yaml; `berth health` asks a
 // running hub; `berth backup DEST` / `berth restore SRC` copy its state; `berth adopt` takes over or removes
 // containers other hubs left on the network (adopt-command.ts). Loads the config and the secrets (once, here at the

@@ -53,6 +53,10 @@ export interface HubOptions {
   /** Write a V8 CPU profile of the hub into this directory when it exits. */
   cpuProfDir?: string;
   concurrentSpawnLimit?: number;
+  /** hub.proxy_threads; default BERTH_BENCH_PROXY_THREADS, else the hub's own default (one per core). */
+  proxyThreads?: number;
+  /** Services with a url, proxied at /services/<name>/ (e.g. a target shared by several hubs). */
+  services?: { name: string; url: string }[];
 }
 
 export interface HubProcess {
@@ -86,7 +90,8 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
     // One load generator stands for many clients (the memory bench holds 1,000 WebSockets): no per-client cap.
     hub: { bind: `127.0.0.1:${port}`, base_url: '/', data_dir: dataDir, log_level: 'warn', max_connections_per_client: 0,
       // hub.proxy_threads for a comparison, e.g. BERTH_BENCH_PROXY_THREADS=1 against 2; unset: the hub's default.
-      ...(process.env.BERTH_BENCH_PROXY_THREADS ? { proxy_threads: Number(process.env.BERTH_BENCH_PROXY_THREADS) } : {}) },
+      ...(options.proxyThreads !== undefined ? { proxy_threads: options.proxyThreads }
+        : process.env.BERTH_BENCH_PROXY_THREADS ? { proxy_threads: Number(process.env.BERTH_BENCH_PROXY_THREADS) } : {}) },
     auth: {
       admin_users: ['benchadmin'],
       allow_all: options.allowAll ?? true,
@@ -104,7 +109,7 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
       concurrent_spawn_limit: options.concurrentSpawnLimit ?? 100,
     },
     users: Object.fromEntries(Object.entries(options.pins ?? {}).map(([user, label]) => [user, { image: label }])),
-    services: [{ name: 'bench', api_token: token, admin: true }],
+    services: [{ name: 'bench', api_token: token, admin: true }, ...(options.services ?? [])],
   };
   const configFile = path.join(dataDir, 'bench-hub.yaml');
   writeFileSync(configFile, stringify(config));
@@ -212,6 +217,22 @@ export function rssOf(pid: number): number {
     return kb ? Number(kb) * 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * Where a process's resident memory is (/proc/<pid>/smaps_rollup, bytes): anonymous (V8 heaps, malloc, stacks) and
+ * file-backed (the node binary and libraries, mostly shared with any other node process); null when it is gone.
+ */
+export function residentPartsOf(pid: number): { rss: number; anonymous: number; fileBacked: number } | null {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN) * 1024;
+    const rss = kb('Rss');
+    const anonymous = kb('Anonymous');
+    return Number.isFinite(rss) && Number.isFinite(anonymous) ? { rss, anonymous, fileBacked: rss - anonymous } : null;
+  } catch {
+    return null;
   }
 }
 

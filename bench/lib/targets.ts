@@ -13,7 +13,7 @@ export interface IssuePoint {
 export const ISSUE_16: IssuePoint[] = [
   { point: 2, what: '1 KB at 1/10/100 connections: Berth req/s >= nginx (1 worker), p99 <= nginx', bench: 'proxy' },
   { point: 3, what: '1 MB at 100 connections: Berth >= 50% of direct req/s, p99 <= 2× direct', bench: 'proxy' },
-  { point: 4, what: 'hub.proxy_threads: 2 threads against 1', bench: 'proxy' },
+  { point: 4, what: 'hub.proxy_threads: 2 threads against 1 (1 KB at 10/100 connections, 1 MB at 100)', bench: 'proxy-threads' },
   { point: 5, what: '10,000 users, probed from outside: hub RSS <= 100 MB, a 50-user page <= 5 ms median', bench: 'scale' },
 ];
 

@@ -12,7 +12,7 @@ set -eu
 hub="/opt/berth/dist/main.js"
 # As src/process-options.ts says (a small heap).
 export MALLOC_ARENA_MAX=2
-node="node --max-semi-space-size=1"
+node="node --max-semi-space-size=1 --optimize-for-size"
 if [ "$(id -u)" != 0 ]; then exec $node "$hub" "$@"; fi
 
 socket=/var/run/docker.sock

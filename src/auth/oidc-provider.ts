@@ -1,6 +1,6 @@
 // What Berth asks of an OpenID Connect provider, on node:http: its discovery document (read on first use, kept once
 // read), the code exchange, userinfo, and its signing keys for jose, so id_tokens are checked by a well-kept library.
-import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from 'jose';
+import type { FetchImplementation, JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import { httpRequest, type HttpAnswer } from '../http-request.js';
@@ -65,6 +65,8 @@ export function createOidcProvider(issuer: string): OidcProvider {
     },
     async keys() {
       const { jwks_uri: jwksUri } = await provider.metadata();
+      // jose is loaded here, at the first sign-in, not with the hub: a hub without OIDC never needs its 0.8 MB of heap.
+      const { createRemoteJWKSet, customFetch } = await import('jose');
       jwks ??= createRemoteJWKSet(new URL(jwksUri), { [customFetch]: fetchOverNodeHttp, timeoutDuration: PROVIDER_TIMEOUT_MS });
       return jwks;
     },

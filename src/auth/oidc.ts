@@ -2,7 +2,7 @@
 // authorization code with PKCE S256 and a nonce, the id_token verified by jose against the issuer's keys, the user
 // name and groups from configurable claims (id_token first, then userinfo), allowed_groups and admin_groups.
 import { CodeChallengeMethod, OAuth2Client } from 'arctic';
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { HubConfig } from '../config/load.js';
 import { HttpError } from '../errors.js';
 import { parseUsername, USERNAME_RULE } from '../users/username.js';
@@ -59,12 +59,14 @@ export function createOidcAuthenticator(deps: { config: Pick<HubConfig, 'auth' |
   async function verifyIdToken(idToken: string, nonce: string): Promise<JWTPayload> {
     const { issuer } = await provider.metadata();
     let payload: JWTPayload;
+    // jose loads with the first id_token (oidc-provider.ts says why), before keys() needs it too.
+    const { errors, jwtVerify } = await import('jose');
     try {
       ({ payload } = await jwtVerify(idToken, await provider.keys(), {
         issuer, audience: oidc.client_id, clockTolerance: CLOCK_TOLERANCE_S, requiredClaims: ['sub', 'exp', 'iat'],
       }));
     } catch (err) {
-      throw untrusted(err, provider);
+      throw untrusted(err, provider, errors);
     }
     // Core §3.1.3.7: with several audiences the token must have been issued to this client (azp).
     if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== oidc.client_id) {
@@ -150,7 +152,7 @@ function formEncode(value: string): string {
 }
 
 /** Why an id_token was not accepted, for the person and the administrator; never the token itself. */
-function untrusted(err: unknown, provider: OidcProvider): HttpError {
+function untrusted(err: unknown, provider: OidcProvider, joseErrors: typeof import('jose').errors): HttpError {
   if (err instanceof HttpError) return err;
   // The key set could not be fetched or read: the provider's trouble, not the token's.
   const keysUnread = !(err instanceof joseErrors.JOSEError) || ['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID'].includes(err.code);

@@ -3,7 +3,8 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createProxyServer } from 'http-proxy-3';
+import { createRequire } from 'node:module';
+import type { ProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import type { ProxyCounters } from './counters.js';
@@ -60,7 +61,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_BACKEND_CONNECT_TIMEOUT_MS;
   const connect = agent.createConnection.bind(agent);
   agent.createConnection = (opts, callback) => connectWithin(connect(opts, callback) as Socket, connectTimeoutMs);
-  const proxy = createProxyServer({ agent, ws: true });
+  // http-proxy-3 (with follow-redirects and debug) is loaded by the first request the fast lane hands over (an
+  // upgrade, a chunked body…): 1.5 MB of heap per proxy thread that a hub serving plain requests never needs.
+  let loaded: ProxyServer | null = null;
+  const proxyServer = (): ProxyServer => (loaded ??= createProxy());
   const liveUpgrades = new Set<Socket>();
   const targets = new Map<string, URL>();
 
@@ -84,7 +88,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (backend?.kind === 'user') options.unreachable(backend.name, err.code ?? '', url ?? '');
     else log.warn({ ...who(backend), code: err.code, url: redactUrl(url ?? '') }, 'service unreachable');
   }
-
 
   function onWebError(err: Error, req: http.IncomingMessage, res: http.ServerResponse | Socket): void {
     const backend = (req as Tagged)[USER];
@@ -127,58 +130,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     log.info({ ...who(backend), code, upgraded, url: redactUrl(req.url ?? '') }, 'proxied WebSocket failed');
   }
 
-  // Client-socket errors of upgrades land here (http-proxy-3 re-emits them); without a listener they would throw.
-  proxy.on('error', (err, req) => {
-    log.debug({ err, url: redactUrl(req?.url ?? '') }, 'client socket error on a proxied connection');
-  });
-
-  proxy.on('proxyReq', (proxyReq, req, res) => {
-    removeHopByHop(proxyReq, req.headers);
-    // Interim answers are the client's too (RFC 9110 §15.2), as on the fast lane; http-proxy-3 drops them.
-    proxyReq.on('information', (info: http.InformationEvent) => passInterim(info, req, res as http.ServerResponse));
-    // Node ends a request without 'response' or 'error' when the server answers 101 to a plain request
-    // (it has no upgrade to hand the socket to); the client must still get an answer.
-    let answered = false;
-    proxyReq.once('response', (proxyRes: http.IncomingMessage) => {
-      answered = true;
-      // Read by node's agent when the response ends: false closes the connection instead of pooling it.
-      const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-      if (!reusableAfterAnswer(hasBody, proxyRes.statusCode ?? 0)) proxyReq.shouldKeepAlive = false;
-    });
-    proxyReq.once('close', () => {
-      if (answered || res.headersSent || res.destroyed || req.socket.destroyed) return;
-      const backend = (req as Tagged)[USER];
-      counters.backendErrors++;
-      log.warn({ ...who(backend), url: redactUrl(req.url ?? '') }, 'user server closed the connection without a usable answer');
-      sendUnavailable(req, res, 502, backend ?? null, baseUrl, 'closed the connection without a usable answer');
-    });
-  });
-
-  proxy.on('proxyRes', (proxyRes, req, res) => {
-    // Before http-proxy-3 copies the head: what describes the server's connection is not the client's business.
-    screenHopByHop(proxyRes.headers, !(res as http.ServerResponse).shouldKeepAlive);
-    const backend = (req as Tagged)[USER];
-    if (backend === undefined) return;
-    const status = proxyRes.statusCode ?? 0;
-    if (status < 100) {
-      // Node's parser takes any three digits, but writing such a status to the client throws from inside the
-      // pipe (an uncaught exception: any user's server could stop the hub). Answer for it instead.
-      counters.backendErrors++;
-      log.warn({ ...who(backend), status, url: redactUrl(req.url ?? '') }, 'user server answered with an invalid status code');
-      proxyRes.destroy();
-      sendUnavailable(req, res as http.ServerResponse, 502, backend, baseUrl, `answered with an invalid HTTP status (${status})`);
-      return;
-    }
-    screen(proxyRes, req, backend);
-    if (backend.kind === 'user') touch(backend.name, backend.server);
-    (proxyRes as Tagged)[USER] = backend;
-    proxyRes.on('data', onTrafficData);
-    // A server that dies mid-response must not leave the client waiting for the rest.
-    proxyRes.once('close', () => {
-      if (!proxyRes.complete) res.destroy();
-    });
-  });
-
   /**
    * node:http writes only the interim answers it has an API for: 100 Continue (unless node:http sent its own for the
    * client's Expect, which the server's 100 answers) and 103 Early Hints, screened like a final head.
@@ -211,10 +162,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const changes = screenResponseHeaders(proxyRes.headers, backendScope(baseUrl, backend, url));
     if (changes.dropped.length > 0 || changes.narrowed.length > 0) logScreened(log, backend, redactUrl(url), changes);
   }
-
-  proxy.on('proxyReqWs', (proxyReq, req, socket) => {
-    trackUpgrade(proxyReq, req, socket as Socket);
-  });
 
   /** Bounds an upgrade in time and ties the two sockets' lifetimes together, whatever the server answers. */
   function trackUpgrade(proxyReq: http.ClientRequest, req: http.IncomingMessage, socket: Socket): void {
@@ -292,17 +239,80 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     socket.once('close', () => clearTimeout(timer));
   }
 
+  function createProxy(): ProxyServer {
+    const { createProxyServer } = createRequire(import.meta.url)('http-proxy-3') as typeof import('http-proxy-3');
+    const proxy = createProxyServer({ agent, ws: true });
+
+    // Client-socket errors of upgrades land here (http-proxy-3 re-emits them); without a listener they would throw.
+    proxy.on('error', (err, req) => {
+      log.debug({ err, url: redactUrl(req?.url ?? '') }, 'client socket error on a proxied connection');
+    });
+
+    proxy.on('proxyReq', (proxyReq, req, res) => {
+      removeHopByHop(proxyReq, req.headers);
+      // Interim answers are the client's too (RFC 9110 §15.2), as on the fast lane; http-proxy-3 drops them.
+      proxyReq.on('information', (info: http.InformationEvent) => passInterim(info, req, res as http.ServerResponse));
+      // Node ends a request without 'response' or 'error' when the server answers 101 to a plain request
+      // (it has no upgrade to hand the socket to); the client must still get an answer.
+      let answered = false;
+      proxyReq.once('response', (proxyRes: http.IncomingMessage) => {
+        answered = true;
+        // Read by node's agent when the response ends: false closes the connection instead of pooling it.
+        const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+        if (!reusableAfterAnswer(hasBody, proxyRes.statusCode ?? 0)) proxyReq.shouldKeepAlive = false;
+      });
+      proxyReq.once('close', () => {
+        if (answered || res.headersSent || res.destroyed || req.socket.destroyed) return;
+        const backend = (req as Tagged)[USER];
+        counters.backendErrors++;
+        log.warn({ ...who(backend), url: redactUrl(req.url ?? '') }, 'user server closed the connection without a usable answer');
+        sendUnavailable(req, res, 502, backend ?? null, baseUrl, 'closed the connection without a usable answer');
+      });
+    });
+
+    proxy.on('proxyRes', (proxyRes, req, res) => {
+      // Before http-proxy-3 copies the head: what describes the server's connection is not the client's business.
+      screenHopByHop(proxyRes.headers, !(res as http.ServerResponse).shouldKeepAlive);
+      const backend = (req as Tagged)[USER];
+      if (backend === undefined) return;
+      const status = proxyRes.statusCode ?? 0;
+      if (status < 100) {
+        // Node's parser takes any three digits, but writing such a status to the client throws from inside the
+        // pipe (an uncaught exception: any user's server could stop the hub). Answer for it instead.
+        counters.backendErrors++;
+        log.warn({ ...who(backend), status, url: redactUrl(req.url ?? '') }, 'user server answered with an invalid status code');
+        proxyRes.destroy();
+        sendUnavailable(req, res as http.ServerResponse, 502, backend, baseUrl, `answered with an invalid HTTP status (${status})`);
+        return;
+      }
+      screen(proxyRes, req, backend);
+      if (backend.kind === 'user') touch(backend.name, backend.server);
+      (proxyRes as Tagged)[USER] = backend;
+      proxyRes.on('data', onTrafficData);
+      // A server that dies mid-response must not leave the client waiting for the rest.
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete) res.destroy();
+      });
+    });
+
+    proxy.on('proxyReqWs', (proxyReq, req, socket) => {
+      trackUpgrade(proxyReq, req, socket as Socket);
+    });
+
+    return proxy;
+  }
+
   return {
     web(req, res, backend, target) {
       (req as Tagged)[USER] = backend;
       prepareForwardedHeaders(req, false, options.trust());
-      proxy.web(req, res, { target: targetUrl(target) }, onWebError);
+      proxyServer().web(req, res, { target: targetUrl(target) }, onWebError);
       // The library has piped the body by now; listening does not change the flow.
       req.on('data', onTrafficData);
     },
     hub(req, res, target) {
       prepareForwardedHeaders(req, true, options.trust());
-      proxy.web(req, res, { target: targetUrl(target) }, (err) => {
+      proxyServer().web(req, res, { target: targetUrl(target) }, (err) => {
         const code = (err as NodeJS.ErrnoException).code;
         counters.backendErrors++;
         log.error({ code, error: err.message, url: redactUrl(req.url ?? '') }, 'the hub app did not answer a proxied request');
@@ -314,7 +324,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       (req as Tagged)[USER] = backend;
       prepareForwardedHeaders(req, false, options.trust());
       // Each upgrade gets its own connection (it leaves any pool anyway), closed with a refusal.
-      proxy.ws(req, socket, head, { target: targetUrl(target), agent: false }, onWsError);
+      proxyServer().ws(req, socket, head, { target: targetUrl(target), agent: false }, onWsError);
     },
     close() {
       for (const socket of liveUpgrades) socket.destroy();

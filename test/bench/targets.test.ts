@@ -2,6 +2,7 @@
 // issue, measured or not. Pure functions of wrk results: no Docker, no timing.
 import { describe, expect, it } from 'vitest';
 import { proxyTargets } from '../../bench/proxy.js';
+import { threadTargets, type ThreadRun } from '../../bench/proxy-threads.js';
 import { ISSUE_16, issueSummary } from '../../bench/lib/targets.js';
 import type { BenchResult } from '../../bench/lib/report.js';
 import type { WrkResult } from '../../bench/lib/wrk.js';
@@ -52,6 +53,33 @@ describe('proxyTargets', () => {
   });
 });
 
+describe('threadTargets', () => {
+  const run = (threads: number, body: string, connections: number, requestsPerSec: number, cpuSeconds: number | null, errors = 0): ThreadRun =>
+    ({ ...cell(requestsPerSec, 10, errors), connections, threads, body, round: 0, cpuSeconds });
+  const runs = [
+    run(1, '1k', 10, 1000, 0.5), run(2, '1k', 10, 1200, 0.5), // more req/s, and more requests per CPU-second
+    run(1, '1k', 100, 1000, 0.5), run(2, '1k', 100, 900, 0.6), // fewer req/s, and 75% of the requests per CPU-second
+    run(1, '1m', 100, 100, 0.5), run(2, '1m', 100, 150, 0.5, 100), // 2 threads' cell is 13% errors
+  ];
+  const targets = threadTargets((threads, body, c) => runs.find((r) => r.threads === threads && r.body === body && r.connections === c));
+  const met = (text: string) => targets.find((t) => t.target === text)?.met;
+
+  it('holds 2 proxy threads to at least 1 thread\'s req/s and 90% of its requests per CPU-second, in each of issue 16\'s cells', () => {
+    expect(met('1 KB, 10 conns: 2 proxy threads serve >= 1 thread\'s req/s')).toBe(true);
+    expect(met('1 KB, 10 conns: 2 proxy threads\' requests per CPU-second >= 90% of 1 thread\'s')).toBe(true);
+    expect(met('1 KB, 100 conns: 2 proxy threads serve >= 1 thread\'s req/s')).toBe(false);
+    expect(targets.find((t) => t.target === '1 KB, 100 conns: 2 proxy threads serve >= 1 thread\'s req/s')?.measured).toBe('900 vs 1,000 (0.90×)');
+    expect(met('1 KB, 100 conns: 2 proxy threads\' requests per CPU-second >= 90% of 1 thread\'s')).toBe(false);
+    expect(targets.every((t) => t.issue === 16 && t.point === 4)).toBe(true);
+  });
+
+  it('is n/a for a cell with more than 1% errors or without a CPU reading', () => {
+    expect(met('1 MB, 100 conns: 2 proxy threads serve >= 1 thread\'s req/s')).toBeNull();
+    const noCpu = threadTargets((threads, body, c) => ({ ...runs.find((r) => r.threads === threads && r.body === body && r.connections === c)!, cpuSeconds: null }));
+    expect(noCpu.find((t) => t.target.startsWith('1 KB, 10 conns: 2 proxy threads\' requests per CPU'))?.met).toBeNull();
+  });
+});
+
 describe('issueSummary', () => {
   const result = (name: string, targets: BenchResult['targets'], status: BenchResult['status'] = 'ok'): BenchResult =>
     ({ name, status, tables: [], targets, notes: [], data: {}, seconds: 1 });
@@ -69,7 +97,7 @@ describe('issueSummary', () => {
       [`4. ${ISSUE_16[2].what}`, null],
       [`5. ${ISSUE_16[3].what}`, null],
     ]);
-    expect(summary.targets[2].measured).toBe('not measured: bench/proxy.ts reports no target for it yet');
+    expect(summary.targets[2].measured).toBe('not measured: this run did not include it (`npm run bench -- proxy-threads`)');
     expect(summary.targets[3].measured).toBe('not measured: this run did not include it (`npm run bench -- scale`)');
     expect(summary.notes).toEqual(['1 of 4 targets met in this run.']);
   });
