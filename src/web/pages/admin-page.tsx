@@ -150,9 +150,12 @@ function SearchForm({ hub, paging }: { hub: string; paging: AdminPageProps['pagi
   );
 }
 
+/** Counts as 10,000; made once, as toLocaleString() builds a formatter on every call. */
+const COUNT = new Intl.NumberFormat('en-US');
+
 function Paging({ hub, paging, shown }: { hub: string; paging: AdminPageProps['paging']; shown: number }) {
   const { offset, limit, total, nameFilter } = paging;
-  const n = (value: number) => value.toLocaleString('en-US');
+  const n = (value: number) => COUNT.format(value);
   const matching = nameFilter ? ` matching “${nameFilter}”` : '';
   const text = shown > 0 ? `Users ${n(offset + 1)}–${n(offset + shown)} of ${n(total)}${matching}`
     : total > 0 ? `No users on this page: ${n(total)} users${matching} in all`
