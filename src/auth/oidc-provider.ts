@@ -1,6 +1,8 @@
 // What Berth asks of an OpenID Connect provider, on node:http: its discovery document (read on first use, kept once
 // read), the code exchange, userinfo, and its signing keys for jose, so id_tokens are checked by a well-kept library.
-import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+// jose's remote key set alone: the package's index loads all of JOSE (46 modules) at the hub's start.
+import { createRemoteJWKSet, customFetch, type FetchImplementation } from 'jose/jwks/remote';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import { httpRequest, type HttpAnswer } from '../http-request.js';

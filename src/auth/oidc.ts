@@ -1,8 +1,11 @@
 // Generic OpenID Connect through the Authenticator contract (what JupyterHub's GenericOAuthenticator users run):
 // authorization code with PKCE S256 and a nonce, the id_token verified by jose against the issuer's keys, the user
 // name and groups from configurable claims (id_token first, then userinfo), allowed_groups and admin_groups.
-import { CodeChallengeMethod, OAuth2Client } from 'arctic';
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+// Modules, not the packages' indexes: arctic's loads its 60-odd providers and jose's all of JOSE at the hub's start.
+import { CodeChallengeMethod, OAuth2Client } from 'arctic/dist/client.js';
+import * as joseErrors from 'jose/errors';
+import type { JWTPayload } from 'jose';
+import { jwtVerify } from 'jose/jwt/verify';
 import type { HubConfig } from '../config/load.js';
 import { HttpError } from '../errors.js';
 import { parseUsername, USERNAME_RULE } from '../users/username.js';
