@@ -15,9 +15,9 @@ export function describeAge(then: number, now: number): string {
   return seconds < 0 ? `in ${words}` : `${words} ago`;
 }
 
-/** The exact time as the server words it (UTC); the browser script replaces it with the reader's local time. */
-export function exactTime(at: Date): string {
-  return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+/** The exact time as the server words it (UTC), from toISOString(); the browser script replaces it with the reader's local time. */
+function exactTime(iso: string): string {
+  return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 /**
@@ -26,5 +26,6 @@ export function exactTime(at: Date): string {
  */
 export function RelativeTime(props: { at: Date | null; none?: string; now?: number }): Markup {
   if (props.at === null) return markup`<span class="text-body-secondary">${props.none ?? 'never'}</span>`;
-  return markup`<time datetime="${props.at.toISOString()}" title="${exactTime(props.at)}" data-relative="">${describeAge(props.at.getTime(), props.now ?? Date.now())}</time>`;
+  const iso = props.at.toISOString();
+  return markup`<time datetime="${iso}" title="${exactTime(iso)}" data-relative="">${describeAge(props.at.getTime(), props.now ?? Date.now())}</time>`;
 }
