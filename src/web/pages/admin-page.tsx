@@ -150,15 +150,14 @@ function SearchForm({ hub, paging }: { hub: string; paging: AdminPageProps['pagi
   );
 }
 
-/** Counts as 10,000; made once, as toLocaleString() builds a formatter on every call. */
-const COUNT = new Intl.NumberFormat('en-US');
+/** Counts as en-US writes them (10,000): Intl's formatter took longer than the rest of the paging line. */
+const count = (value: number) => String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 function Paging({ hub, paging, shown }: { hub: string; paging: AdminPageProps['paging']; shown: number }) {
   const { offset, limit, total, nameFilter } = paging;
-  const n = (value: number) => COUNT.format(value);
   const matching = nameFilter ? ` matching “${nameFilter}”` : '';
-  const text = shown > 0 ? `Users ${n(offset + 1)}–${n(offset + shown)} of ${n(total)}${matching}`
-    : total > 0 ? `No users on this page: ${n(total)} users${matching} in all`
+  const text = shown > 0 ? `Users ${count(offset + 1)}–${count(offset + shown)} of ${count(total)}${matching}`
+    : total > 0 ? `No users on this page: ${count(total)} users${matching} in all`
       : `No users${matching}`;
   const lastOffset = Math.max(0, Math.floor((total - 1) / limit) * limit);
   const links: { to: number; label: string; rel: string }[] = [];
