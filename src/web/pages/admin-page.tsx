@@ -67,7 +67,9 @@ export interface AdminPageProps {
   configProblem: ConfigReloadProblem | null;
 }
 
-const SOURCES: Record<AdminRow['next']['source'], string> = { file: 'pinned in hub.yaml', admin: "admin's pick", user: "user's pick", default: 'default' };
+const SOURCE_TEXT: Record<AdminRow['next']['source'], string> = { file: 'pinned in hub.yaml', admin: "admin's pick", user: "user's pick", default: 'default' };
+/** Escaped once here, not in every row. */
+const SOURCES = Object.fromEntries(Object.entries(SOURCE_TEXT).map(([source, text]) => [source, markup`${text}`])) as Record<AdminRow['next']['source'], Markup>;
 const STATUS: Record<ServerStatus, { text: string; badge: string }> = {
   stopped: { text: 'stopped', badge: 'text-bg-secondary' },
   spawning: { text: 'starting', badge: 'text-bg-info' },
@@ -196,7 +198,8 @@ const shows = (control: keyof typeof SERVER_CONTROLS, status: ServerStatus) => S
 
 function serverLine(user: string, server: AdminServer, open: boolean): Markup {
   const label = server.name === '' ? 'default' : server.name;
-  const whose = server.name === '' ? `${user}'s server` : `${user}'s server ${server.name}`;
+  // The apostrophe as the entity JSX writes, in the template: only the names are escaped per row.
+  const whose = server.name === '' ? markup`${user}&#39;s server` : markup`${user}&#39;s server ${server.name}`;
   const status = STATUS[server.status];
   return markup`<div data-server="${server.name}" data-state="${server.status}"><span>${label}</span><span class="badge ${status.badge} status">${status.text}</span>${
     server.culled ? markup`<span class="small text-body-secondary" data-culled="">culled: ${server.culled.reason}, ${RelativeTime({ at: server.culled.at, none: '' })}</span>` : null}${
@@ -220,7 +223,7 @@ function ServerControls() {
 }
 
 function nextImage(row: AdminRow): Markup {
-  const now = markup`<span data-next-image="">${`${row.next.label ?? 'spawner.image'} (${SOURCES[row.next.source]})`}</span>`;
+  const now = markup`<span data-next-image="">${row.next.label ?? 'spawner.image'} (${SOURCES[row.next.source]})</span>`;
   if (row.next.source === 'file') return now;
   return markup`${now}<select class="form-select form-select-sm" aria-label="Image for ${row.name}" data-action="image"${
     row.adminImage === null ? null : markup` data-pick="${row.adminImage}"`}></select>`;
