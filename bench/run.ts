@@ -11,7 +11,7 @@ import { buildHub, REPO } from './lib/hub-process.js';
 import { describeMachine } from './lib/machine.js';
 import { profileTables, summarizeProfile } from './lib/profile.js';
 import { machineLine, renderResult, unavailable, writeResults, type BenchResult } from './lib/report.js';
-import { ISSUE_16, issueSummary } from './lib/targets.js';
+import { ISSUE_13, ISSUE_16, issueSummary } from './lib/targets.js';
 import { proxyBench } from './proxy.js';
 import { proxyThreadsBench } from './proxy-threads.js';
 import { websocketBench } from './websocket.js';
@@ -102,9 +102,10 @@ async function main(): Promise<number> {
   }
   const fixtureUsed = names.some((n) => ['proxy', 'websocket', 'hub-load'].includes(n));
   if (values.profile && fixtureUsed) results.push(profileResult(profileFile));
-  // Issue 16's targets side by side, whenever a benchmark that measures some of them ran.
-  if (names.some((n) => ISSUE_16.some((p) => p.bench === n))) {
-    const summary = issueSummary(16, ISSUE_16, results);
+  // Issues 13's and 16's targets side by side, whenever a benchmark that measures some of them ran.
+  for (const [issue, points] of [[13, ISSUE_13], [16, ISSUE_16]] as const) {
+    if (!names.some((n) => points.some((p) => p.bench === n))) continue;
+    const summary = issueSummary(issue, points, results);
     process.stdout.write(`${renderResult(summary)}\n`);
     results.push(summary);
   }

@@ -3,6 +3,7 @@
 // Issue 16 point 5: paging through all 10,000 users 50 at a time as an admin tool does (a new connection per
 // request), the median page and the hub's RSS after it, read from /proc as any outside observer would.
 import http from 'node:http';
+import { adminPageTarget, baselineBuild, compareAdminPages, type AdminPageComparison } from './lib/admin-page.js';
 import { runClient } from './lib/clients.js';
 import type { BenchContext } from './lib/context.js';
 import { NGINX_IMAGE, profileDir } from './lib/context.js';
@@ -69,6 +70,22 @@ export async function scaleBench(ctx: BenchContext): Promise<BenchResult> {
       targets.push({ target: 'hub RSS after paging through 10,000 users ≤ 100 MB', measured: `${formatNumber(rssAfterPaging / 2 ** 20, 0)} MB`, met: rssAfterPaging <= 100 * 2 ** 20, issue: 16, point: 5 });
     }
 
+    // Issue 13 point 7: this build's admin page against a baseline build's, both with the same 10,000 users and none
+    // running, timed in turns (bench/lib/admin-page.ts); only when BERTH_BENCH_BASELINE_BUILD names one.
+    let adminComparison: AdminPageComparison | null = null;
+    const baseline = baselineBuild();
+    if (baseline) {
+      try {
+        const users = Array.from({ length: USERS / CHUNK }, (_, c) => Array.from({ length: CHUNK }, (_, j) => `user${String(c * CHUNK + j).padStart(5, '0')}`));
+        adminComparison = await compareAdminPages({ hub, baseline, network: await ctx.docker.createNetwork(), github, image: NGINX_IMAGE, users });
+        data.adminPageComparison = adminComparison;
+        rows.push([`GET /hub/admin, none running: this build / ${baseline.name} (medians of ${adminComparison.samples.now.length}, in turns)`,
+          `${formatNumber(adminComparison.medians.now, 2)} / ${formatNumber(adminComparison.medians.baseline, 2)} ms`]);
+      } catch (err) {
+        notes.push(`the admin page against ${baseline.name}: not available: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+
     // Running servers, 10 starts at a time.
     const t0 = performance.now();
     let startProblem: string | null = null;
@@ -109,7 +126,10 @@ export async function scaleBench(ctx: BenchContext): Promise<BenchResult> {
         if (i >= 10) samples.push(performance.now() - t);
       }
       if (status !== 200) notes.push(`/hub/admin: not available (HTTP ${status} for a signed-in admin)`);
-      else rows.push(['GET /hub/admin as an admin, 50 users a page (median of 50 after 10 warm-up; page size)', `${formatNumber(median(samples), 1)} ms; ${formatNumber(bytes / 1024, 0)} KB`]);
+      else {
+        rows.push(['GET /hub/admin as an admin, 50 users a page (median of 50 after 10 warm-up; page size)', `${formatNumber(median(samples), 1)} ms; ${formatNumber(bytes / 1024, 0)} KB`]);
+        targets.push(adminPageTarget(adminComparison ? { comparison: adminComparison } : { medianMs: median(samples) }));
+      }
       data.adminPageBytes = bytes;
       data.adminPageMs = samples;
     } catch (err) {

@@ -1,6 +1,7 @@
 // GitHub (and GitHub Enterprise) through the Authenticator contract: arctic's generic OAuth2 client builds the
 // authorize URL (PKCE S256), then the code exchange, GET /user, and the org and team checks for allowed_organizations.
-import { CodeChallengeMethod, OAuth2Client } from 'arctic';
+// arctic's client module, not its index: the index loads its 60-odd providers (70 modules) at the hub's start.
+import { CodeChallengeMethod, OAuth2Client } from 'arctic/dist/client.js';
 import type { HubConfig } from '../config/load.js';
 import { HttpError } from '../errors.js';
 import { httpRequest, type HttpAnswer } from '../http-request.js';

@@ -1,7 +1,7 @@
 // The OAuth round trip's memory, kept in the browser: state, PKCE verifier, OIDC nonce and the safe `next`, in one
 // cookie signed with the cookie secret for one method, valid for ten minutes and only once.
 import { randomBytes } from 'node:crypto';
-import { generateCodeVerifier } from 'arctic';
+import { generateCodeVerifier } from 'arctic/dist/oauth2.js';
 import { HttpError } from '../errors.js';
 import { signValue, verifyValue } from './signed-value.js';
 

@@ -1,7 +1,8 @@
 // Generic OpenID Connect through the Authenticator contract (what JupyterHub's GenericOAuthenticator users run):
 // authorization code with PKCE S256 and a nonce, the id_token verified by jose against the issuer's keys, the user
 // name and groups from configurable claims (id_token first, then userinfo), allowed_groups and admin_groups.
-import { CodeChallengeMethod, OAuth2Client } from 'arctic';
+// arctic's client module, not its index, which loads its 60-odd providers at the hub's start.
+import { CodeChallengeMethod, OAuth2Client } from 'arctic/dist/client.js';
 import type { JWTPayload } from 'jose';
 import type { HubConfig } from '../config/load.js';
 import { HttpError } from '../errors.js';

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { proxyTargets } from '../../bench/proxy.js';
 import { threadTargets, type ThreadRun } from '../../bench/proxy-threads.js';
-import { ISSUE_16, issueSummary } from '../../bench/lib/targets.js';
+import { ISSUE_13, ISSUE_16, issueSummary } from '../../bench/lib/targets.js';
+import { adminPageTarget, type AdminPageComparison } from '../../bench/lib/admin-page.js';
 import type { BenchResult } from '../../bench/lib/report.js';
 import type { WrkResult } from '../../bench/lib/wrk.js';
 
@@ -107,5 +108,28 @@ describe('issueSummary', () => {
     expect(issueSummary(16, ISSUE_16, [scale]).targets.find((t) => t.point === 5)).toMatchObject({ target: '5. hub RSS <= 100 MB', met: true });
     expect(issueSummary(16, ISSUE_16, [result('scale', [], 'unavailable')]).targets.find((t) => t.point === 5)?.measured)
       .toBe('not measured: scale was not available (see its notes)');
+  });
+});
+
+describe('adminPageTarget (issue 13 point 7)', () => {
+  const comparison = (now: number, baseline: number): AdminPageComparison =>
+    ({ medians: { now, baseline }, baselineName: '6cd94dd', samples: { now: [now], baseline: [baseline] } });
+
+  it('holds the admin page to the baseline build measured in the same run, when there is one', () => {
+    expect(adminPageTarget({ comparison: comparison(3.1, 3.3) })).toMatchObject({ met: true, measured: '3.10 ms against 3.30 ms', issue: 13, point: 7 });
+    expect(adminPageTarget({ comparison: comparison(3.4, 3.3) }).met).toBe(false);
+    expect(adminPageTarget({ comparison: comparison(3.4, 3.3) }).target).toContain("the 6cd94dd build's");
+  });
+
+  it('falls back to 3.5 ms without a baseline, and says how to give one', () => {
+    expect(adminPageTarget({ medianMs: 3.5 }).met).toBe(true);
+    expect(adminPageTarget({ medianMs: 3.6 })).toMatchObject({ met: false, measured: '3.6 ms' });
+    expect(adminPageTarget({ medianMs: 3.6 }).target).toContain('BERTH_BENCH_BASELINE_BUILD');
+  });
+
+  it('reaches the summary of issue 13, and is named as not measured when scale did not run', () => {
+    const scale: BenchResult = { name: 'scale', status: 'ok', tables: [], targets: [adminPageTarget({ medianMs: 3 })], notes: [], data: {}, seconds: 1 };
+    expect(issueSummary(13, ISSUE_13, [scale]).targets).toEqual([expect.objectContaining({ met: true, point: 7 })]);
+    expect(issueSummary(13, ISSUE_13, []).targets[0]?.measured).toBe('not measured: this run did not include it (`npm run bench -- scale`)');
   });
 });

@@ -7,6 +7,8 @@ import type { ConfigReloadProblem } from '../../config/live-config.js';
 import type { ServerStatus } from '../../servers/server-list.js';
 import { Layout } from './layout.js';
 import type { PageFrame } from './page-frame.js';
+import { raw } from 'hono/html';
+import { markup, type Markup } from './markup.js';
 import { RelativeTime } from './relative-time.js';
 import { assetUrl } from './static-assets.js';
 
@@ -65,7 +67,9 @@ export interface AdminPageProps {
   configProblem: ConfigReloadProblem | null;
 }
 
-const SOURCES: Record<AdminRow['next']['source'], string> = { file: 'pinned in hub.yaml', admin: "admin's pick", user: "user's pick", default: 'default' };
+const SOURCE_TEXT: Record<AdminRow['next']['source'], string> = { file: 'pinned in hub.yaml', admin: "admin's pick", user: "user's pick", default: 'default' };
+/** Escaped once here, not in every row. */
+const SOURCES = Object.fromEntries(Object.entries(SOURCE_TEXT).map(([source, text]) => [source, markup`${text}`])) as Record<AdminRow['next']['source'], Markup>;
 const STATUS: Record<ServerStatus, { text: string; badge: string }> = {
   stopped: { text: 'stopped', badge: 'text-bg-secondary' },
   spawning: { text: 'starting', badge: 'text-bg-info' },
@@ -115,12 +119,9 @@ export function AdminPage(props: AdminPageProps) {
             </tbody>
           </table>
         </div>
-        <AddUsers />
+        {ADD_USERS}
         <Groups groups={props.groups} />
-        <ConfirmDialog />
-        <EditUserDialog />
-        <ServerControls />
-        <UserActions />
+        {DIALOGS_AND_TEMPLATES}
         <ImageOptions catalog={props.catalog} />
       </div>
       {/* A file, not inline: the browser keeps it, so a page's bytes are its rows. */}
@@ -151,12 +152,14 @@ function SearchForm({ hub, paging }: { hub: string; paging: AdminPageProps['pagi
   );
 }
 
+/** Counts as en-US writes them (10,000): Intl's formatter took longer than the rest of the paging line. */
+const count = (value: number) => String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 function Paging({ hub, paging, shown }: { hub: string; paging: AdminPageProps['paging']; shown: number }) {
   const { offset, limit, total, nameFilter } = paging;
-  const n = (value: number) => value.toLocaleString('en-US');
   const matching = nameFilter ? ` matching “${nameFilter}”` : '';
-  const text = shown > 0 ? `Users ${n(offset + 1)}–${n(offset + shown)} of ${n(total)}${matching}`
-    : total > 0 ? `No users on this page: ${n(total)} users${matching} in all`
+  const text = shown > 0 ? `Users ${count(offset + 1)}–${count(offset + shown)} of ${count(total)}${matching}`
+    : total > 0 ? `No users on this page: ${count(total)} users${matching} in all`
       : `No users${matching}`;
   const lastOffset = Math.max(0, Math.floor((total - 1) / limit) * limit);
   const links: { to: number; label: string; rel: string }[] = [];
@@ -177,45 +180,33 @@ function Paging({ hub, paging, shown }: { hub: string; paging: AdminPageProps['p
 // A page shows 50 rows or more, so a row holds only what differs between users: the controls of a server's current
 // state (the script clones the others from #server-controls when the state changes), an empty image picker that the
 // script fills from #image-options, no Edit / Delete (cloned from #user-actions), and few classes (berth.css's #users
-// rules do the rest). test/api/admin-page.test.ts holds a page to a byte budget per row.
-function UserRow({ row, props }: { row: AdminRow; props: AdminPageProps }) {
+// rules do the rest). test/api/admin-page.test.ts holds a page to a byte budget per row. Rows are markup (escaped
+// like JSX, markup.ts), not JSX: rendered as JSX, the rows took most of the admin page's time (bench/scale).
+function UserRow({ row, props }: { row: AdminRow; props: AdminPageProps }): Markup {
   const self = row.name === props.me;
+  const open = props.adminAccess || self;
   // The last cell is filled by the script from #user-actions (Edit, and Delete except on the admin's own row).
-  return (
-    <tr data-user={row.name}>
-      <th scope="row">
-        {row.name}
-        {row.admin ? <span class="badge text-bg-primary ms-1" data-admin="">admin</span> : null}
-      </th>
-      <td>
-        {row.servers.map((s) => <ServerLine user={row.name} server={s} open={props.adminAccess || self} />)}
-      </td>
-      <td><NextImage row={row} /></td>
-      <td><RelativeTime at={row.lastActivity} /></td>
-      <td />
-    </tr>
-  );
+  return markup`<tr data-user="${row.name}"><th scope="row">${row.name}${row.admin ? ADMIN_BADGE : null}</th><td>${
+    row.servers.map((s) => serverLine(row.name, s, open))}</td><td>${nextImage(row)}</td><td>${RelativeTime({ at: row.lastActivity })}</td><td></td></tr>`;
 }
+
+const ADMIN_BADGE = markup`<span class="badge text-bg-primary ms-1" data-admin="">admin</span>`;
 
 /** Which controls show in which state; the script reads the same table from #server-controls' data-when. */
 export const SERVER_CONTROLS: Record<'start' | 'stop' | 'open', ServerStatus[]> = { start: ['stopped'], stop: ['spawning', 'running'], open: ['running'] };
 const shows = (control: keyof typeof SERVER_CONTROLS, status: ServerStatus) => SERVER_CONTROLS[control].includes(status);
 
-function ServerLine({ user, server, open }: { user: string; server: AdminServer; open: boolean }) {
+function serverLine(user: string, server: AdminServer, open: boolean): Markup {
   const label = server.name === '' ? 'default' : server.name;
-  const whose = server.name === '' ? `${user}'s server` : `${user}'s server ${server.name}`;
+  // The apostrophe as the entity JSX writes, in the template: only the names are escaped per row.
+  const whose = server.name === '' ? markup`${user}&#39;s server` : markup`${user}&#39;s server ${server.name}`;
   const status = STATUS[server.status];
-  return (
-    <div data-server={server.name} data-state={server.status}>
-      <span>{label}</span>
-      <span class={`badge ${status.badge} status`}>{status.text}</span>
-      {server.culled ? <span class="small text-body-secondary" data-culled="">culled: {server.culled.reason}, <RelativeTime at={server.culled.at} none="" /></span> : null}
-      {server.running === undefined ? null : <span class="small fw-semibold" data-running="" title="the image it runs">{server.running ?? 'spawner.image'}</span>}
-      {shows('start', server.status) ? <button class="btn btn-outline-primary" data-action="start" aria-label={`Start ${whose}`}>Start</button> : null}
-      {shows('stop', server.status) ? <button class="btn btn-outline-danger" data-action="stop" aria-label={`Stop ${whose}`}>Stop</button> : null}
-      {open && shows('open', server.status) ? <a class="btn btn-outline-primary" href={server.url} data-open="" aria-label={`Open ${whose}`}>Open</a> : null}
-    </div>
-  );
+  return markup`<div data-server="${server.name}" data-state="${server.status}"><span>${label}</span><span class="badge ${status.badge} status">${status.text}</span>${
+    server.culled ? markup`<span class="small text-body-secondary" data-culled="">culled: ${server.culled.reason}, ${RelativeTime({ at: server.culled.at, none: '' })}</span>` : null}${
+    server.running === undefined ? null : markup`<span class="small fw-semibold" data-running="" title="the image it runs">${server.running ?? 'spawner.image'}</span>`}${
+    shows('start', server.status) ? markup`<button class="btn btn-outline-primary" data-action="start" aria-label="Start ${whose}">Start</button>` : null}${
+    shows('stop', server.status) ? markup`<button class="btn btn-outline-danger" data-action="stop" aria-label="Stop ${whose}">Stop</button>` : null}${
+    open && shows('open', server.status) ? markup`<a class="btn btn-outline-primary" href="${server.url}" data-open="" aria-label="Open ${whose}">Open</a>` : null}</div>`;
 }
 
 /** The controls of a server line, once per page: the script clones those of a new state (labels and href set there). */
@@ -231,15 +222,11 @@ function ServerControls() {
   );
 }
 
-function NextImage({ row }: { row: AdminRow }) {
-  const now = <span data-next-image="">{`${row.next.label ?? 'spawner.image'} (${SOURCES[row.next.source]})`}</span>;
+function nextImage(row: AdminRow): Markup {
+  const now = markup`<span data-next-image="">${row.next.label ?? 'spawner.image'} (${SOURCES[row.next.source]})</span>`;
   if (row.next.source === 'file') return now;
-  return (
-    <>
-      {now}
-      <select class="form-select form-select-sm" aria-label={`Image for ${row.name}`} data-action="image" data-pick={row.adminImage ?? undefined} />
-    </>
-  );
+  return markup`${now}<select class="form-select form-select-sm" aria-label="Image for ${row.name}" data-action="image"${
+    row.adminImage === null ? null : markup` data-pick="${row.adminImage}"`}></select>`;
 }
 
 /** Edit and Delete, once per page: the script gives each row a copy labelled with its user's name. */
@@ -383,3 +370,8 @@ function ConfigProblem({ problem }: { problem: ConfigReloadProblem }) {
     </div>
   );
 }
+
+// The same for every admin and every request, so rendered once: made per request, their JSX cost a third as much
+// as 50 rows of markup.
+const ADD_USERS = raw(String(<AddUsers />));
+const DIALOGS_AND_TEMPLATES = raw(String(<><ConfirmDialog /><EditUserDialog /><ServerControls /><UserActions /></>));
