@@ -62,6 +62,25 @@ describe('/hub/admin over HTTP', () => {
     expect(row('pinned')).not.toContain('<select');
   });
 
+  it('shows as next image the entry a user picked that only their group may use, as the REST API and a start do', async () => {
+    const g = createApiApp({
+      spawner: { image: 'img/base:1', images: { base: { image: 'img/base:1' }, gpu: { image: 'img/gpu:1', groups: ['gpu-users'] } } },
+    });
+    try {
+      g.deps.users.ensure('admin', { admin: true });
+      const carol = g.deps.users.ensure('carol');
+      g.deps.groups.addMembers(g.deps.groups.create('gpu-users')!.id, [carol.id]);
+      g.deps.users.update('carol', { userImage: 'gpu' });
+      const html = await (await g.request('/hub/admin', { headers: { Cookie: await g.signIn('admin') } })).text();
+      const row = html.match(/<tr data-user="carol">([\s\S]*?)<\/tr>/)?.[1] ?? '';
+      expect(row).toContain('data-next-image="">gpu (user&#39;s pick)<');
+      const model = await (await g.request('/hub/api/users/carol', { token: g.tokenFor('admin') })).json() as { image: unknown };
+      expect(model.image).toEqual({ label: 'gpu', source: 'user' });
+    } finally {
+      await g.close();
+    }
+  });
+
   it('lets an API token not stand in for the login cookie', async () => {
     const res = await t.request('/hub/admin', { token: t.tokenFor('admin') });
     expect(res.status).toBe(302);

@@ -3,6 +3,7 @@
 // change goes through the REST API from the page (cookie + X-XSRFToken), so the API's scope checks apply.
 import { Hono } from 'hono';
 import { HttpError } from '../../errors.js';
+import { groupsOfMember } from '../../groups/membership.js';
 import { resolveImage } from '../../servers/image.js';
 import type { ServerView } from '../../servers/server-list.js';
 import type { ApiDeps } from '../api/deps.js';
@@ -28,12 +29,14 @@ export function adminRoutes(deps: ApiDeps & { secret: Buffer }): Hono<AppEnv> {
     const nameFilter = (c.req.query('name_filter') ?? '').trim().toLowerCase();
     const sort = parseSort(c.req.query('sort'));
     const page = deps.servers.page({ nameContains: nameFilter || undefined, sort, descending: SORT_DESCENDING[sort], offset, limit, count: true, named: true });
+    // The page's users' groups in one query: a catalog entry only some groups may use decides their next image.
+    const hubGroups = deps.groups.groupsOfUsers(page.rows.map((r) => r.user.id));
     const rows: AdminRow[] = page.rows.map(({ user, view, named }) => ({
       name: user.name,
       admin: user.admin,
       lastActivity: view.lastActivity ?? user.lastActivity,
       servers: [view, ...(named ?? [])].map(adminServer),
-      next: resolveImage(deps.config, user),
+      next: resolveImage(deps.config, user, undefined, groupsOfMember(hubGroups.get(user.id) ?? [], user)),
       adminImage: user.adminImage,
     }));
     const catalog = Object.fromEntries(Object.entries(deps.config.spawner.images).map(([label, e]) => [label, { description: e.description }]));
