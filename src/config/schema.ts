@@ -302,7 +302,7 @@ const culler = z.strictObject({
   remove_named_servers: z.boolean().default(false)
     .describe('Delete a culled named server\'s record as well, as `--remove-named-servers` (its volumes are kept).'),
   busy_kernels_count_as_activity: z.boolean().default(true)
-    .describe('Before stopping an idle server, ask its own `/api/kernels` and `/api/terminals` (with a token for that server only): a busy kernel, or a kernel or terminal active within `timeout`, counts as activity, so a long computation with no browser attached is kept.'),
+    .describe('Before stopping an idle server, ask its own `/api/kernels` and `/api/terminals` (with a token for that server only): a busy or starting kernel, or a kernel or terminal active within `timeout`, counts as activity (and so does traffic that reaches the server while it is asked), so a long computation with no browser attached is kept.'),
 }).superRefine((value, ctx) => {
   for (const key of ['cull_every', 'max_age', 'cull_users', 'remove_named_servers'] as const) {
     if (value.timeout === undefined && value[key] !== undefined && value[key] !== false) {

@@ -103,6 +103,35 @@ describe('the built-in culler', () => {
     expect(t.servers.get('erin')).toMatchObject({ status: 'stopped', cullReason: expect.stringMatching(/^idle /) });
   });
 
+  it('keeps a server whose kernel is still starting, which takes long on a loaded server', async () => {
+    const clock = culling({ timeout: '1h' });
+    t.users.ensure('erin');
+    await t.servers.start('erin');
+    const container = t.spawner.containerOf('erin')!;
+    container.kernels = [{ id: 'k1', execution_state: 'starting', last_activity: new Date(clock.at).toISOString(), connections: 0 }];
+    clock.at += 2 * HOUR;
+    await t.servers.cull();
+    expect(container.kernelQueries).toHaveLength(1);
+    expect(t.servers.get('erin')).toMatchObject({ status: 'running', cullReason: null });
+  });
+
+  it('keeps a server whose traffic arrives while it is being asked about its kernels', async () => {
+    const clock = culling({ timeout: '1h' });
+    t.users.ensure('ivy');
+    await t.servers.start('ivy');
+    const container = t.spawner.containerOf('ivy')!;
+    const idleKernels = [{ id: 'k1', execution_state: 'idle', last_activity: new Date(clock.at).toISOString(), connections: 0 }];
+    // The answer to a request that was in flight reaches the proxy while the culler waits for the server's reply.
+    Object.defineProperty(container, 'kernels', { get: () => {
+      t.servers.noteActivity('ivy');
+      return idleKernels;
+    } });
+    clock.at += 2 * HOUR;
+    await t.servers.cull();
+    expect(container.kernelQueries).toHaveLength(1);
+    expect(t.servers.get('ivy')).toMatchObject({ status: 'running', cullReason: null });
+  });
+
   it('ignores busy kernels with culler.busy_kernels_count_as_activity off', async () => {
     const clock = culling({ timeout: '1h', busy_kernels_count_as_activity: false });
     t.users.ensure('fay');

@@ -1,7 +1,7 @@
 // The built-in idle culler (jupyterhub-idle-culler's rules, inside the hub): every `culler.cull_every` it stops
 // running servers, default and named, idle for `culler.timeout` or older than `culler.max_age`, and with
 // `cull_users` deletes users left with nothing running. Before stopping an idle server it asks the server what it is
-// doing (server-work.ts): a busy kernel counts as activity. Settings are read from the config at every pass.
+// doing (server-work.ts): a busy or starting kernel counts as activity. Settings are read from the config at every pass.
 import type { HubConfig } from '../config/load.js';
 import type { Clock } from '../clock.js';
 import type { Server, User } from '../db/schema.js';
@@ -16,7 +16,7 @@ import type { MachineInternals } from './state-machine.js';
 
 export interface CullerDeps {
   config: Pick<HubConfig, 'culler' | 'urls'>;
-  rows: Pick<ServerRows, 'notStopped' | 'update'>;
+  rows: Pick<ServerRows, 'notStopped' | 'update' | 'get'>;
   users: Pick<UserStore, 'getById' | 'list' | 'remove'>;
   machine: Pick<MachineInternals, 'stop' | 'busy'>;
   activity: Pick<ActivityBatch, 'note' | 'flush'>;
@@ -107,6 +107,16 @@ export function createCuller(deps: CullerDeps): Culler {
       if (seen !== null && now - seen < timeout * 1000) {
         log.debug({ user: user.name, server: row.name, at: new Date(seen).toISOString() }, 'server kept: its kernels or terminals are active');
         activity.note(user.name, seen, row.name);
+        return;
+      }
+      // The question can take seconds on a loaded server: traffic in the meantime (the answer to a request that was
+      // in flight, a browser coming back) and a stop or restart by someone else are read before deciding.
+      activity.flush();
+      const fresh = rows.get(row.userId, row.name);
+      if (fresh?.status !== 'running' || fresh.containerId !== row.containerId) return;
+      const latest = fresh.lastActivity?.getTime() ?? last;
+      if (clock.now() - latest < timeout * 1000) {
+        log.debug({ user: user.name, server: row.name, at: new Date(latest).toISOString() }, 'server kept: it had traffic while it was asked about its kernels');
         return;
       }
     }

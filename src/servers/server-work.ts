@@ -4,7 +4,7 @@
 import { httpRequest } from '../http-request.js';
 
 export interface ServerWork {
-  /** Some kernel is executing now. */
+  /** Some kernel is executing now, or starting (a start that takes long on a loaded server is not idleness). */
   busy: boolean;
   /** The latest last_activity of any kernel or terminal (epoch ms), or null when none has one. */
   lastActivity: number | null;
@@ -36,7 +36,7 @@ export const fetchServerWork: FetchServerWork = async (target, prefix, token) =>
     .map((item) => (typeof item.last_activity === 'string' ? Date.parse(item.last_activity) : NaN))
     .filter((t) => Number.isFinite(t));
   return {
-    busy: kernels.some((k) => k.execution_state === 'busy'),
+    busy: kernels.some((k) => k.execution_state === 'busy' || k.execution_state === 'starting'),
     lastActivity: times.length > 0 ? Math.max(...times) : null,
   };
 };
