@@ -10,6 +10,7 @@ const swarmFiles = ['test/swarm/swarm-hub.test.ts', 'test/swarm/swarm-multinode.
 // so a test that needs the engine can never land in the project that runs without it.
 const unitFilesUnderTest = [
   'test/api/active-server-limit.test.ts',
+  'test/api/concurrent-spawn-limit.test.ts',
   'test/api/admin-culled.test.ts',
   'test/api/body-limits.test.ts',
   'test/api/config-reload.test.ts',

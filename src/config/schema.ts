@@ -278,7 +278,8 @@ const spawner = z.strictObject({
   start_timeout: duration('Limit for the whole start (pull, create, start, HTTP ready).').default(120),
   http_timeout: duration('Limit for the server to answer HTTP once its container runs.').default(30),
   pull_policy: z.enum(['always', 'ifnotpresent', 'never']).default('ifnotpresent').describe('When to pull images.'),
-  concurrent_spawn_limit: z.number().int().positive().default(20).describe('Starts in flight at once; more get 429.'),
+  concurrent_spawn_limit: z.number().int().min(0).default(100)
+    .describe('Servers that may be starting at once across the hub; a start beyond it is refused with 429 until one has finished starting. 0: no limit (JupyterHub `concurrent_spawn_limit`).'),
   extra_labels: extraLabels
     .describe('Docker labels Berth adds to every container, volume and network (Swarm: service) it creates (a test run\'s `berth.test: "true"`, an owner or cost centre for the host\'s other tools). Keys Berth sets itself (`berth.hub`, `berth.user`, …) are refused. Applies to what is created after a restart.'),
   active_server_limit: z.number().int().min(0).default(0)

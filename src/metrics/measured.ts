@@ -1,7 +1,7 @@
 // Puts the hub's timings into its metrics without the measured parts knowing: a Spawner whose start, stop and
 // poll are timed (JupyterHub's spawn, stop and poll histograms), and servers whose refused starts are counted.
-import { HttpError } from '../errors.js';
 import { ActiveServerLimitError } from '../servers/active-server-limit.js';
+import { SpawnThrottleError } from '../servers/concurrent-spawn-limit.js';
 import type { Servers } from '../servers/servers.js';
 import type { Spawner } from '../spawner/spawner.js';
 import type { HubMetrics } from './hub-metrics.js';
@@ -60,7 +60,7 @@ export function measuredServers(servers: Servers, metrics: HubMetrics): Servers 
         return await servers.start(userName, userOptions, options);
       } catch (err) {
         if (err instanceof ActiveServerLimitError) metrics.observeSpawn('too-many-users', seconds(began));
-        else if (err instanceof HttpError && err.status === 429) metrics.observeSpawn('throttled', seconds(began));
+        else if (err instanceof SpawnThrottleError) metrics.observeSpawn('throttled', seconds(began));
         throw err;
       }
     },

@@ -19,6 +19,7 @@ import type { ServerRows } from './server-rows.js';
 import { spawnSpecFor } from './spawn-spec.js';
 import { admitServer, DEFAULT_SERVER } from './server-names.js';
 import { admitActiveServer } from './active-server-limit.js';
+import { admitSpawn } from './concurrent-spawn-limit.js';
 
 /** Which of a user's servers a call is about: `server` is '' (the default server, when omitted) or a named server's name. */
 export interface ServerChoice {
@@ -94,8 +95,6 @@ type Operation =
   | { kind: 'spawn'; done: Promise<'ready' | 'failed'>; controller: AbortController; progress: ProgressChannel; error: string | null }
   | { kind: 'stop'; done: Promise<void> }
   | { kind: 'check'; done: Promise<void> };
-
-const RETRY_AFTER_S = 10;
 
 export const serverKey = (userId: number, serverName: string): string => `${userId}/${serverName}`;
 
@@ -280,11 +279,7 @@ export function createServerMachine(deps: MachineDeps): MachineInternals {
         if (current?.kind === 'spawn') return 'pending';
         if (current) throw new HttpError(400, `${describe(userName, serverName)} is pending stop; start it again once it has stopped`);
       }
-      if (spawning >= config.spawner.concurrent_spawn_limit) {
-        throw new HttpError(429, `Too many servers are starting (spawner.concurrent_spawn_limit = ${config.spawner.concurrent_spawn_limit}); try again in a few seconds`, {
-          headers: { 'Retry-After': String(RETRY_AFTER_S) },
-        });
-      }
+      admitSpawn(config, spawning);
       admitActiveServer(config, rows.countNotStopped);
       const choice = resolveImage(config, user, requested, groups);
       if (requested !== undefined) users.update(user.name, { userImage: requested });

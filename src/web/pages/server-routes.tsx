@@ -10,6 +10,7 @@ import { createMembership } from '../../groups/membership.js';
 import type { GroupStore } from '../../groups/store.js';
 import { admitServer } from '../../servers/server-names.js';
 import { ActiveServerLimitError } from '../../servers/active-server-limit.js';
+import { SpawnThrottleError } from '../../servers/concurrent-spawn-limit.js';
 import { escapePath, serverUrl } from '../../servers/server-env.js';
 import type { Servers } from '../../servers/servers.js';
 import type { UserStore } from '../../users/store.js';
@@ -137,6 +138,7 @@ export function serverPageRoutes(deps: ServerPageDeps): Hono<AppEnv> {
     // Do not hold the browser for the slow-spawn window: the pending page shows progress.
     const outcome = view?.pending === 'spawn' ? 'pending' : await deps.servers.start(user.name, image === undefined ? {} : { image }, { waitMs: 0, server }).catch((err: unknown) => {
       // The API keeps JupyterHub's short message; a person is told what they can do.
+      if (err instanceof SpawnThrottleError) throw new HttpError(429, err.advice, { headers: err.headers });
       throw err instanceof ActiveServerLimitError ? new HttpError(429, err.advice) : err;
     });
     const url = deps.servers.get(user.name, server)?.url ?? serverUrl(config, user.name, server);
