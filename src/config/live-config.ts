@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { changedKeys } from './changed-keys.js';
 import { ConfigError, withDerived, type HubConfig } from './load.js';
 import { admissionWarnings } from './policy.js';
-import { keepRestartOnly } from './restart-only.js';
+import { keepRestartOnly, RESTART_ONLY } from './restart-only.js';
 import type { Config } from './schema.js';
 
 /** Why the last reload was refused; cleared by the next one that succeeds. */
@@ -71,7 +71,7 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
       }
       const { config, deferred } = keepRestartOnly(plainConfig(loaded), plainConfig(current));
       for (const key of deferred) {
-        logger.warn({ key, reason }, `${key} changed in ${current.file}: takes effect after restart (the hub keeps running with the value it started with)`);
+        logger.warn({ key, reason, because: RESTART_ONLY[key] }, `${key} changed in ${current.file}: takes effect after restart (the hub keeps running with the value it started with)`);
       }
       const next = withDerived(config, current.file);
       const changed = changedKeys(plainConfig(current), config);

@@ -4,27 +4,33 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from './schema.js';
 
-export const RESTART_ONLY_KEYS: readonly string[] = [
-  'hub.bind', // the public listener's address
-  'hub.base_url', // every route and cookie path, and the prefix running servers were started with
-  'hub.public_url', // cookies' Secure flag, OAuth callbacks, JUPYTERHUB_HOST of running servers
-  'hub.subdomain_host', // the same, and the proxy thread's host routing
-  'hub.data_dir', // the open database
-  'hub.log_level', // both threads' loggers
-  'hub.proxy_threads', // the threads accepting on the public port, and the table of connections they share
-  'auth.github.pass_token', // BERTH_CRYPT_KEY is checked at start
-  'spawner.backend', // where running servers are
-  'spawner.volume_driver', // built into the swarm spawner
-  'spawner.volume_driver_options',
-  'spawner.network', // the user network, and where running containers are
-  'spawner.isolate_containers',
-  'spawner.port',
-  'spawner.extra_labels', // built into the spawner (and a created object's labels never change)
-  'hub.tls.cert', // whether the public port speaks TLS, and which files it watches (their contents apply live)
-  'hub.tls.key',
-  'hub.tls.redirect_http', // a listener of its own
-  'hub.tls.acme', // its renewal timer and stored certificate
-];
+/**
+ * Each key a running hub keeps at the value it started with, and why it cannot take a new one: a key joins this table
+ * only with its reason, which the reload's log line carries. Every key not here applies live.
+ */
+export const RESTART_ONLY: Readonly<Record<string, string>> = {
+  'hub.bind': "the public listener's address",
+  'hub.base_url': 'every route and cookie path, and the prefix running servers were started with',
+  'hub.public_url': "cookies' Secure flag, OAuth callbacks, JUPYTERHUB_HOST of running servers",
+  'hub.subdomain_host': "cookies, OAuth callbacks and running servers' hosts, and the proxy thread's host routing",
+  'hub.data_dir': 'the open database',
+  'hub.log_level': "both threads' loggers",
+  'hub.proxy_threads': 'the threads accepting on the public port, and the table of connections they share',
+  'auth.github.pass_token': 'BERTH_CRYPT_KEY is checked at start',
+  'spawner.backend': 'where running servers are',
+  'spawner.volume_driver': 'built into the swarm spawner, and existing volumes keep the driver they were made with',
+  'spawner.volume_driver_options': 'built into the swarm spawner, and existing volumes keep the options they were made with',
+  'spawner.network': 'the user network, and where running containers are',
+  'spawner.isolate_containers': 'an option of the user network, set when it is created',
+  'spawner.port': 'the port running servers were started on, which their routes name',
+  'spawner.extra_labels': "built into the spawner (and a created object's labels never change)",
+  'hub.tls.cert': 'whether the public port speaks TLS, and which files it watches (their contents apply live)',
+  'hub.tls.key': 'whether the public port speaks TLS, and which files it watches (their contents apply live)',
+  'hub.tls.redirect_http': 'a listener of its own',
+  'hub.tls.acme': 'its renewal timer and stored certificate',
+};
+
+export const RESTART_ONLY_KEYS: readonly string[] = Object.keys(RESTART_ONLY);
 
 /** The restart-only key that `key` (a dotted path) is, or lies under; null for a key that applies live. */
 export function restartOnlyKeyOf(key: string): string | null {
