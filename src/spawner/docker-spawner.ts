@@ -8,6 +8,7 @@ import { ensureUserNetwork } from './user-network.js';
 import { findHubAddress, type HubAddress } from './hub-address.js';
 import { waitUntilReady } from './readiness.js';
 import { listForeignContainers, type ForeignContainer } from './foreign-containers.js';
+import { fetchOneShotStats, toContainerStats } from './container-stats.js';
 import {
   SpawnError,
   type GpuRequest,
@@ -221,19 +222,7 @@ export function createDockerSpawner(options: DockerSpawnerOptions): Spawner {
     },
 
     async stats(containerId): Promise<ContainerStats | null> {
-      // one-shot (API 1.41+): the engine answers from one read of the cgroup instead of waiting a second for a
-      // second CPU sample; usage needs only the counters.
-      const raw: DockerStats | null = await docker.getContainer(containerId).stats({ stream: false, 'one-shot': true })
-        .catch((err: { statusCode?: number }) => {
-          if (err.statusCode === 404) return null;
-          throw err;
-        });
-      const cpuNs = raw?.cpu_stats?.cpu_usage?.total_usage;
-      const usage = raw?.memory_stats?.usage;
-      // A stopped container answers with zeros and no memory fields.
-      if (!cpuNs || usage === undefined) return null;
-      const cache = raw?.memory_stats?.stats?.total_inactive_file ?? raw?.memory_stats?.stats?.inactive_file ?? 0; // cgroup v1 ?? v2
-      return { cpuNs, memoryBytes: Math.max(0, usage - cache) };
+      return toContainerStats(await fetchOneShotStats(docker, containerId));
     },
 
     async list(): Promise<OwnedContainer[]> {
@@ -299,12 +288,6 @@ export function noGpuRuntime(err: Error, spec: Pick<SpawnSpec, 'gpus' | 'labels'
       `Docker said: ${err.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()}`,
     { cause: err },
   );
-}
-
-/** The fields of GET /containers/{id}/stats that usage reads. */
-interface DockerStats {
-  cpu_stats?: { cpu_usage?: { total_usage?: number } };
-  memory_stats?: { usage?: number; stats?: { total_inactive_file?: number; inactive_file?: number } };
 }
 
 /** Docker multiplexes stdout/stderr of a non-TTY container into frames: 8-byte header, then the payload. */

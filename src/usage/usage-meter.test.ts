@@ -6,6 +6,7 @@ import { openDatabase, type OpenedDb } from '../db/open.js';
 import { createLogger } from '../log.js';
 import type { RunningServer } from '../servers/servers.js';
 import type { ContainerStats } from '../spawner/spawner.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { createUsageMeter, type UsageMeter } from './usage-meter.js';
 import { createUsageStore } from './usage-store.js';
 
@@ -100,5 +101,22 @@ describe('the usage meter', () => {
     expect(again.store.rows('2026-05-04', '2026-05-04')).toEqual([
       { userName: 'bob', serverName: '', day: '2026-05-04', serverSeconds: 7200, cpuSeconds: 4, peakMemoryBytes: GB },
     ]);
+  });
+
+  it("asks for a round's stats together, so that one tick of the engine's collector answers them all", async () => {
+    const w = world();
+    const { store } = db();
+    const answers: (() => void)[] = [];
+    const spawner = { stats: () => new Promise<ContainerStats>((resolve) => void answers.push(() => resolve({ cpuNs: 1e9, memoryBytes: GB }))) };
+    const meter = createUsageMeter({ store, spawner, clock: w.clock, logger: createLogger('silent'), intervalMs: 3_600_000 });
+    meters.push(meter);
+    meter.start(w.servers);
+    for (let i = 0; i < 50; i++) w.run(`user${i}`, `c${i}`);
+    const round = meter.sample();
+    // Every request is asked before any is answered, as the engine answers them: all at its next tick.
+    await waitFor(() => expect(answers).toHaveLength(50));
+    for (const answer of answers) answer();
+    await round;
+    expect(store.rows('2026-05-04', '2026-05-04').map((row) => row.cpuSeconds)).toEqual(Array(50).fill(1));
   });
 });
