@@ -249,6 +249,58 @@ describe('activity', () => {
   });
 });
 
+describe('activity of a request in flight', () => {
+  /** Sends `send` to alice's held server and shows she is noted, again and again, before any byte comes back. */
+  async function notedWhileHeld(send: () => Promise<string>): Promise<void> {
+    const answers: (() => void)[] = [];
+    const b = await backend((_req, res) => void answers.push(() => res.end('at last')));
+    proxy.targets.set('alice', b.url);
+    const answered = send();
+    await waitFor(() => expect(answers).toHaveLength(1));
+    for (let round = 0; round < 2; round++) {
+      proxy.activity.length = 0;
+      await waitFor(() => expect(proxy.activity).toContain('alice'));
+    }
+    answers[0]!();
+    expect(await answered).toMatch(/at last$/);
+  }
+
+  it('is noted every second while a request on the fast lane waits for its answer', async () => {
+    await notedWhileHeld(async () => (await fetch(`${proxy.url}/user/alice/slow`)).text());
+  });
+
+  it("is noted every second while a request on node:http's lane waits for its answer", async () => {
+    // HTTP/1.0 is handed to node:http.
+    await notedWhileHeld(() => {
+      const socket = net.connect(proxy.port, '127.0.0.1');
+      cleanups.push(() => void socket.destroy());
+      socket.write('GET /user/alice/slow HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n');
+      return new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk) => (text += String(chunk))).on('close', () => resolve(text));
+      });
+    });
+  });
+
+  it('is not noted once the answer is complete, nor for an idle WebSocket', async () => {
+    const b = await backend((_req, res) => res.end('ok'));
+    proxy.targets.set('alice', b.url);
+    expect(await (await get('/user/alice/x')).text()).toBe('ok');
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await once(wss, 'listening');
+    proxy.targets.set('alice', `http://127.0.0.1:${(wss.address() as net.AddressInfo).port}`);
+    const client = new WebSocket(wsUrl('/user/alice/ws'));
+    cleanups.push(() => client.terminate());
+    await once(client, 'open');
+    proxy.activity.length = 0;
+    // A window of more than two report periods in which nothing may be noted: an open tab that sends nothing
+    // leaves its server idle, and a finished exchange is not left counted.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(proxy.activity).toEqual([]);
+  });
+});
+
 describe('streaming', () => {
   it('delivers the first bytes of a download before the server has sent the rest', async () => {
     let finish!: () => void;

@@ -22,3 +22,23 @@ export function createActivityMeter(note: ActivityNote, onError: (err: unknown) 
     }
   };
 }
+
+/** Reports the user server of every HTTP exchange open now: a request sent whose answer is not complete. */
+export type OpenExchanges = (report: ActivityNote) => void;
+
+/** How often open exchanges are reported: finer than any culler.timeout, and one note a second per server at most. */
+const OPEN_EXCHANGE_REPORT_MS = 1000;
+
+/**
+ * Every second, notes each server with an HTTP exchange open as active, so a request in flight with no bytes
+ * moving (a slow kernel start, a long API call) keeps its server from the culler until its answer flows. The lanes
+ * say what is open from the state they already keep, so a lost end can never keep a server alive. A WebSocket is not
+ * an exchange: an open tab that sends nothing is idle, as in JupyterHub. Answers the function that stops it.
+ */
+export function reportOpenExchanges(touch: ActivityNote, sources: readonly OpenExchanges[], intervalMs = OPEN_EXCHANGE_REPORT_MS): () => void {
+  const timer = setInterval(() => {
+    for (const source of sources) source(touch);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -3,7 +3,7 @@
 import type net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { redactUrl, type Logger } from '../log.js';
-import type { ActivityNote } from './activity.js';
+import type { ActivityNote, OpenExchanges } from './activity.js';
 import type { ProxyCounters } from './counters.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
 import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
@@ -46,6 +46,8 @@ export interface FastLane {
   destroyAll(): void;
   /** New deadlines (hub.yaml reloaded): from each connection's next request; keep-alive for new connections. */
   setTimeouts(timeouts: Pick<FastLaneOptions, 'keepAliveTimeoutMs' | 'headersTimeoutMs' | 'requestTimeoutMs'>): void;
+  /** The user servers of the exchanges in flight, read from the connections (nothing is counted per request). */
+  openExchanges: OpenExchanges;
 }
 
 /** How a log line names the backend: `{user}`, `{service}`, or nothing for the hub app. */
@@ -76,6 +78,12 @@ export function createFastLane(options: FastLaneOptions): FastLane {
       lane.pool.destroyAll();
     },
     setTimeouts: (timeouts) => void Object.assign(lane, timeouts),
+    openExchanges: (report) => {
+      for (const client of lane.clients) {
+        const backend = client.exchange?.backend;
+        if (backend?.kind === 'user') report(backend.name, backend.server);
+      }
+    },
   };
 }
 
@@ -364,7 +372,7 @@ class Exchange implements BackendOwner {
     private readonly client: ClientConnection,
     private readonly head: RequestHead,
     /** null for the hub app. */
-    private readonly backend: Backend | null,
+    readonly backend: Backend | null,
     private readonly path: string,
     private readonly target: string,
     body: Buffer | null,

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import type { ProxyServer } from 'http-proxy-3';
 import { redactUrl, type Logger } from '../log.js';
-import type { ActivityNote } from './activity.js';
+import type { ActivityNote, OpenExchanges } from './activity.js';
 import type { ProxyCounters } from './counters.js';
 import { isUnreachable, rejectUpgrade, RESPONSE_HEAD_TOO_LONG, sendUnavailable } from './policy/answers.js';
 import type { TrustedProxies } from './policy/trusted-proxies.js';
@@ -40,6 +40,8 @@ export interface Forwarder {
   ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, backend: Backend, target: string): void;
   /** Ends every proxied WebSocket (and pending upgrade) and pooled backend connection; http.Server.close() would wait for them. */
   close(): void;
+  /** The user servers of the requests this lane is forwarding whose answers are not complete. */
+  openExchanges: OpenExchanges;
 }
 
 const USER = Symbol('berth.user');
@@ -66,6 +68,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   let loaded: ProxyServer | null = null;
   const proxyServer = (): ProxyServer => (loaded ??= createProxy());
   const liveUpgrades = new Set<Socket>();
+  // node:http's lane is not the hot path: a map entry and a listener per request are affordable here.
+  const openRequests = new Map<http.ServerResponse, Backend & { kind: 'user' }>();
   const targets = new Map<string, URL>();
 
   function onTrafficData(this: Tagged): void {
@@ -305,6 +309,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return {
     web(req, res, backend, target) {
       (req as Tagged)[USER] = backend;
+      if (backend.kind === 'user') {
+        openRequests.set(res, backend);
+        res.once('close', () => openRequests.delete(res));
+      }
       prepareForwardedHeaders(req, false, options.trust());
       proxyServer().web(req, res, { target: targetUrl(target) }, onWebError);
       // The library has piped the body by now; listening does not change the flow.
@@ -325,6 +333,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       prepareForwardedHeaders(req, false, options.trust());
       // Each upgrade gets its own connection (it leaves any pool anyway), closed with a refusal.
       proxyServer().ws(req, socket, head, { target: targetUrl(target), agent: false }, onWsError);
+    },
+    openExchanges: (report) => {
+      for (const backend of openRequests.values()) report(backend.name, backend.server);
     },
     close() {
       for (const socket of liveUpgrades) socket.destroy();

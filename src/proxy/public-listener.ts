@@ -9,7 +9,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { redactUrl, type Logger } from '../log.js';
-import { createActivityMeter } from './activity.js';
+import { createActivityMeter, reportOpenExchanges } from './activity.js';
 import { createClientTableBuffer, openClientTable, type ClientTable } from './client-table.js';
 import { createConnectionLimit } from './connection-limit.js';
 import { ProxyCounters, type ProxyCounts } from './counters.js';
@@ -246,7 +246,10 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
     });
   }
 
+  const stopReportingOpen = reportOpenExchanges(touch, [lane.openExchanges, forwarder.openExchanges]);
+
   function close(graceMs = 2000): Promise<void> {
+    stopReportingOpen();
     return new Promise<void>((resolve) => {
       httpServer.close(() => resolve());
       lane.closeIdle();
