@@ -2,18 +2,12 @@
 // server counts from its start until it has completely stopped, named servers too; a start beyond the cap gets
 // JupyterHub's 429 from the API (and its too-many-users spawn metric) and a page saying what to do, and changes
 // nothing; 0 is no cap.
-import { afterAll, describe, expect, it } from 'vitest';
-import { createApiApp, type ApiApp } from '../helpers/api-app.js';
+import { describe, expect, it } from 'vitest';
+import { apiAppsForFile, postSpawnForm, type ApiApp } from '../helpers/api-app.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
-const apps: ApiApp[] = [];
-afterAll(() => Promise.all(apps.map((a) => a.close())));
-
-function hub(spawner: Record<string, unknown>): ApiApp {
-  const t = createApiApp({ spawner });
-  apps.push(t);
-  return t;
-}
+const app = apiAppsForFile();
+const hub = (spawner: Record<string, unknown>): ApiApp => app({ spawner });
 
 const JUPYTERHUB_429 = { status: 429, message: 'Active user limit exceeded. Try again in a few minutes.' };
 
@@ -64,12 +58,7 @@ describe('spawner.active_server_limit', () => {
   it('shows the spawn page\'s user an HTML error that says why and what to do', async () => {
     const t = hub({ active_server_limit: 1 });
     await t.startServer('erin');
-    const cookie = await t.signIn('frank');
-    const form = await t.request('/hub/spawn/frank', { headers: { cookie } });
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(await form.text())![1]!;
-    const res = await t.request('/hub/spawn/frank', {
-      method: 'POST', body: `_xsrf=${encodeURIComponent(xsrf)}`, headers: { cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
-    });
+    const res = await postSpawnForm(t, 'frank');
     expect(res.status).toBe(429);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const message = /<p class="lead" id="error-message">([^<]*)<\/p>/.exec(await res.text())?.[1];

@@ -1,19 +1,13 @@
 // spawner.concurrent_spawn_limit (JupyterHub's concurrent_spawn_limit), through the hub's app with the fake spawner:
 // starts in flight beyond the cap get JupyterHub's 429 with Retry-After from the API (and its `throttled` spawn
 // metric), a page saying what to do, and change nothing; the default is JupyterHub's 100 and 0 is no cap.
-import { afterAll, describe, expect, it } from 'vitest';
-import { createApiApp, type ApiApp } from '../helpers/api-app.js';
+import { describe, expect, it } from 'vitest';
+import { apiAppsForFile, postSpawnForm, type ApiApp } from '../helpers/api-app.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const apps: ApiApp[] = [];
-afterAll(() => Promise.all(apps.map((a) => a.close())));
-
-function hub(spawner: Record<string, unknown>): ApiApp {
-  const t = createApiApp({ spawner });
-  apps.push(t);
-  return t;
-}
+const app = apiAppsForFile();
+const hub = (spawner: Record<string, unknown>): ApiApp => app({ spawner });
 
 const JUPYTERHUB_429 = { status: 429, message: 'Too many users trying to log in right now. Try again in 10 seconds.' };
 
@@ -59,12 +53,7 @@ describe('spawner.concurrent_spawn_limit', () => {
   it('shows the spawn page\'s user an HTML error that says why and what to do', async () => {
     const t = hub({ concurrent_spawn_limit: 1 });
     await holdStarts(t, 'first', 1);
-    const cookie = await t.signIn('second');
-    const form = await t.request('/hub/spawn/second', { headers: { cookie } });
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(await form.text())![1]!;
-    const res = await t.request('/hub/spawn/second', {
-      method: 'POST', body: `_xsrf=${encodeURIComponent(xsrf)}`, headers: { cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
-    });
+    const res = await postSpawnForm(t, 'second');
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('10');
     const message = /<p class="lead" id="error-message">([^<]*)<\/p>/.exec(await res.text())?.[1];

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import { Hono } from 'hono';
 import { stringify } from 'yaml';
 import { startSession } from '../../src/web/session-cookies.js';
@@ -96,4 +97,25 @@ export function createApiApp(input: ConfigInput = {}, options: { logger?: Logger
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** createApiApp for one test file: every hub made through it is closed once the file's tests are done. */
+export function apiAppsForFile(): (input?: ConfigInput) => ApiApp {
+  const apps: ApiApp[] = [];
+  afterAll(() => Promise.all(apps.map((a) => a.close())));
+  return (input = {}) => {
+    const t = createApiApp(input);
+    apps.push(t);
+    return t;
+  };
+}
+
+/** What a signed-in person's "Start" on the spawn page sends for their own default server. */
+export async function postSpawnForm(t: ApiApp, user: string): Promise<Response> {
+  const cookie = await t.signIn(user);
+  const form = await t.request(`/hub/spawn/${user}`, { headers: { cookie } });
+  const xsrf = /name="_xsrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  return t.request(`/hub/spawn/${user}`, {
+    method: 'POST', body: `_xsrf=${encodeURIComponent(xsrf)}`, headers: { cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
 }
