@@ -6,6 +6,7 @@ import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote } from './activity.js';
 import type { ProxyCounters } from './counters.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
+import { readsShared, setReader, SharedReads, type ClientReader } from './client-reads.js';
 import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, RESPONSE_HEAD_TOO_LONG, unavailableHead } from './policy/answers.js';
 import { backendScope, clientResponseHead, forwardedRequestHead, logScreened } from './policy/headers.js';
@@ -40,6 +41,11 @@ export interface FastLaneOptions {
 }
 
 export interface FastLane {
+  /**
+   * A plain connection a server with `pauseOnConnect` accepted, re-made to read into the lane's shared buffer
+   * (client-reads.ts); give the socket it returns to accept(). TLS sockets go to accept() as they are.
+   */
+  adopt(accepted: net.Socket): net.Socket;
   accept(socket: net.Socket): void;
   /** Closes connections between requests now, and the others once their exchange completes. */
   closeIdle(): void;
@@ -57,8 +63,16 @@ function who(backend: Backend | null): Record<string, string> {
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function createFastLane(options: FastLaneOptions): FastLane {
-  const lane: Lane = { ...options, pool: new BackendPool(options.connectTimeoutMs), clients: new Set(), closing: false, log: options.logger.child({ component: 'proxy' }) };
+  const lane: Lane = {
+    ...options,
+    pool: new BackendPool(options.connectTimeoutMs),
+    reads: new SharedReads(),
+    clients: new Set(),
+    closing: false,
+    log: options.logger.child({ component: 'proxy' }),
+  };
   return {
+    adopt: (accepted) => lane.reads.adopt(accepted),
     accept: (socket) => {
       const client = new ClientConnection(lane, socket);
       lane.clients.add(client);
@@ -81,12 +95,13 @@ export function createFastLane(options: FastLaneOptions): FastLane {
 
 interface Lane extends FastLaneOptions {
   pool: BackendPool;
+  reads: SharedReads;
   clients: Set<ClientConnection>;
   closing: boolean;
   log: Logger;
 }
 
-class ClientConnection {
+class ClientConnection implements ClientReader {
   /** Bytes read from the client and not yet used (the next request head, pipelined requests). */
   pending: Buffer | null = null;
   exchange: Exchange | null = null;
@@ -112,7 +127,8 @@ class ClientConnection {
     // Armed once: node refreshes it on every read and write, and it is ignored while an exchange runs (a slow
     // server or a long poll is not an idle client).
     socket.setTimeout(lane.keepAliveTimeoutMs);
-    socket.on('data', this.onData);
+    if (readsShared(socket)) setReader(socket, this);
+    else socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', ignore);
@@ -124,12 +140,19 @@ class ClientConnection {
     return this.exchange === null && this.pending === null;
   }
 
+  /** A read into the lane's shared buffer: `view` is reused once this returns, so what is kept is copied. */
+  onClientRead(view: Buffer): boolean {
+    this.onData(view);
+    if (this.pending !== null && this.lane.reads.holds(this.pending)) this.pending = Buffer.from(this.pending);
+    return true; // the lane pauses the socket itself
+  }
+
   private readonly onData = (chunk: Buffer): void => {
     if (this.done) return;
     const exchange = this.exchange;
     if (exchange !== null && exchange.bodyRemaining > 0) {
       const take = Math.min(exchange.bodyRemaining, chunk.length);
-      exchange.sendBody(take === chunk.length ? chunk : chunk.subarray(0, take));
+      exchange.sendBody(this.owned(take === chunk.length ? chunk : chunk.subarray(0, take)));
       if (take === chunk.length) return;
       chunk = chunk.subarray(take);
     }
@@ -137,6 +160,11 @@ class ClientConnection {
     if (this.exchange === null) this.next();
     else if (this.pending.length > MAX_PIPELINED_BYTES) this.setPaused('pipeline', true);
   };
+
+  /** `bytes`, copied if they are in the shared read buffer: a write may hold them after the read is over. */
+  private owned(bytes: Buffer): Buffer {
+    return this.lane.reads.holds(bytes) ? Buffer.from(bytes) : bytes;
+  }
 
   /** Starts the next exchange if a whole request head is here; otherwise waits for more bytes or hands off. */
   next(): void {
@@ -197,7 +225,7 @@ class ClientConnection {
     }
 
     const bodyEnd = Math.min(buf.length, bodyStart + head.contentLength);
-    const body = bodyEnd > bodyStart ? buf.subarray(bodyStart, bodyEnd) : null;
+    const body = bodyEnd > bodyStart ? this.owned(buf.subarray(bodyStart, bodyEnd)) : null;
     this.pending = bodyEnd < buf.length ? buf.subarray(bodyEnd) : null;
     this.exchange = new Exchange(this.lane, this, head, backend, path, target, body);
     return false;
@@ -267,6 +295,7 @@ class ClientConnection {
     this.clearHeadTimer();
     const socket = this.socket;
     socket.pause();
+    setReader(socket, null);
     socket.off('data', this.onData);
     socket.off('end', this.onEnd);
     socket.off('close', this.onClose);
@@ -275,7 +304,7 @@ class ClientConnection {
     socket.off('timeout', this.onTimeout);
     socket.setTimeout(0);
     this.lane.clients.delete(this);
-    const unread = this.pending;
+    const unread = this.pending === null ? null : this.owned(this.pending);
     this.pending = null;
     this.lane.handOff(socket, unread);
   }
