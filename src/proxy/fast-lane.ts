@@ -9,7 +9,7 @@ import { BackendPool, type BackendConnection, type BackendOwner } from './backen
 import { readsShared, setReader, SharedReads, type ClientReader } from './client-reads.js';
 import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, RESPONSE_HEAD_TOO_LONG, unavailableHead } from './policy/answers.js';
-import { backendScope, clientResponseHead, forwardedRequestHead, logScreened } from './policy/headers.js';
+import { backendScope, clientResponseHead, forwardedRequestHead, logScreened, type ForwardingContext } from './policy/headers.js';
 import { LINGER_MS, MAX_PIPELINED_BYTES, MAX_REQUEST_HEAD_BYTES, MAX_RESPONSE_HEAD_BYTES, reusableAfterAnswer } from './policy/limits.js';
 import { routeRequest, type Backend, type RouteSource } from './route-table.js';
 import type { SubdomainHost } from '../servers/user-origin.js';
@@ -117,6 +117,8 @@ class ClientConnection implements ClientReader {
   readonly remoteAddress: string;
   /** A TLS connection (the hub serves HTTPS) is a TLSSocket: to the lane, a duplex stream like any other. */
   readonly encrypted: boolean;
+  private lastUser: Extract<Backend, { kind: 'user' }> | null = null;
+  private context: ForwardingContext;
 
   constructor(
     private readonly lane: Lane,
@@ -124,6 +126,7 @@ class ClientConnection implements ClientReader {
   ) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.encrypted = (socket as TLSSocket).encrypted === true;
+    this.context = { encrypted: this.encrypted, trust: lane.trust() };
     // Armed once: node refreshes it on every read and write, and it is ignored while an exchange runs (a slow
     // server or a long poll is not an idle client).
     socket.setTimeout(lane.keepAliveTimeoutMs);
@@ -209,7 +212,7 @@ class ClientConnection implements ClientReader {
       if (route.kind === 'user') {
         const user = this.lane.routes.target(route.name, route.path);
         target = user?.url ?? null;
-        backend = { kind: 'user', name: route.name, server: user?.server ?? '' };
+        backend = this.userBackend(route.name, user?.server ?? '');
       } else {
         target = this.lane.routes.serviceTarget(route.name);
         backend = { kind: 'service', name: route.name };
@@ -229,6 +232,20 @@ class ClientConnection implements ClientReader {
     this.pending = bodyEnd < buf.length ? buf.subarray(bodyEnd) : null;
     this.exchange = new Exchange(this.lane, this, head, backend, path, target, body);
     return false;
+  }
+
+  /** The last request's backend again when it is the same server (most are): no object per request. */
+  private userBackend(name: string, server: string): Backend {
+    const last = this.lastUser;
+    if (last !== null && last.name === name && last.server === server) return last;
+    return (this.lastUser = { kind: 'user', name, server });
+  }
+
+  /** What forwarded heads are told about this connection, made again only when hub.trusted_proxies changes. */
+  forwarding(): ForwardingContext {
+    const trust = this.lane.trust();
+    if (this.context.trust !== trust) this.context = { encrypted: this.encrypted, trust };
+    return this.context;
   }
 
   /** Answers with a redirect into the hub, as node:http would, and goes on with the connection. */
@@ -383,8 +400,9 @@ class Exchange implements BackendOwner {
   /** Bytes of this exchange already written to the client (an interim 1xx counts). */
   private answered = false;
   private backendPaused = false;
-  /** The request as sent, kept while it may be sent again on a fresh connection. */
-  private replay: { head: string; body: Buffer | null } | null;
+  /** The request head as sent, kept while it may be sent again on a fresh connection, with its whole body. */
+  private replay: string | null;
+  private readonly body: Buffer | null;
   /** Bounds the upload (only for a request with a body still to come). */
   private bodyTimer: NodeJS.Timeout | null = null;
 
@@ -398,11 +416,11 @@ class Exchange implements BackendOwner {
     private readonly target: string,
     body: Buffer | null,
   ) {
-    const context = { encrypted: client.encrypted, trust: lane.trust() };
-    const request = forwardedRequestHead(head, path, client.remoteAddress, backend === null, context);
+    const request = forwardedRequestHead(head, path, client.remoteAddress, backend === null, client.forwarding());
     const bodyNow = body === null ? 0 : body.length;
     this.bodyRemaining = head.contentLength - bodyNow;
-    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? { head: request, body } : null;
+    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? request : null;
+    this.body = this.replay === null ? null : body;
     this.conn = lane.pool.acquire(target, this);
     this.send(request, body);
     if (this.bodyRemaining > 0) {
@@ -545,7 +563,7 @@ class Exchange implements BackendOwner {
       const replay = this.replay;
       this.replay = null;
       this.conn = this.lane.pool.acquire(this.target, this, true);
-      this.send(replay.head, replay.body);
+      this.send(replay, this.body);
       return;
     }
     if (isUnreachable(code) && this.backend !== null) {
