@@ -468,6 +468,24 @@ describe("client reads into the thread's one shared buffer", () => {
   });
 });
 
+describe('settings reloaded while a connection is open', () => {
+  it('believes X-Forwarded-For from a peer on the next request of an open connection once hub.trusted_proxies names it', async () => {
+    const own = await startProxy();
+    cleanups.push(() => own.close());
+    const b = await backend((req, res) => res.end(String(req.headers['x-forwarded-for'])));
+    own.targets.set('alice', b.url);
+    const client = await RawClient.open(own.port);
+    client.write(get('/user/alice/x', 'X-Forwarded-For: 203.0.113.7\r\n'));
+    expect((await client.response()).text).toBe('127.0.0.1');
+    own.listener.setLimits({ keepAliveTimeoutMs: 65_000, requestHeaderTimeoutMs: 10_000, maxConnectionsPerClient: 0, trustedProxies: ['127.0.0.1'] });
+    client.write(get('/user/alice/x', 'X-Forwarded-For: 203.0.113.7\r\n'));
+    expect((await client.response()).text).toBe('203.0.113.7');
+    own.listener.setLimits({ keepAliveTimeoutMs: 65_000, requestHeaderTimeoutMs: 10_000, maxConnectionsPerClient: 0, trustedProxies: [] });
+    client.write(get('/user/alice/x', 'X-Forwarded-For: 203.0.113.7\r\n'));
+    expect((await client.response()).text).toBe('127.0.0.1');
+  });
+});
+
 describe('requests handed to node:http', () => {
   it('proxies a request with a chunked body to /user/ intact', async () => {
     const b = await backend((req, res) => {
