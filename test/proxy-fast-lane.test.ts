@@ -380,6 +380,112 @@ describe('pipelining and keep-alive', () => {
   });
 });
 
+describe("client reads into the thread's one shared buffer", () => {
+  // Every plain client connection reads into the same buffer (src/proxy/client-reads.ts): bytes a connection keeps
+  // past a read must be copies, or the next read of any connection overwrites them.
+  it("keeps a partial request head intact while another client's request is read into the same buffer", async () => {
+    const b = await backend((req, res) => res.end(`server: ${req.url}`));
+    proxy.targets.set('alice', b.url);
+    const first = await RawClient.open();
+    const second = await RawClient.open();
+    first.write(`GET /user/alice/${'a'.repeat(200)} HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+    // Read after the partial head (its connection was ready first), at the same offsets of the buffer.
+    second.write(get(`/user/alice/${'b'.repeat(200)}`));
+    expect((await second.response()).text).toBe(`server: /user/alice/${'b'.repeat(200)}`);
+    first.write('\r\n');
+    expect((await first.response()).text).toBe(`server: /user/alice/${'a'.repeat(200)}`);
+  });
+
+  it('keeps pipelined requests that arrive while an answer is still queued to a client that does not read', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 'z');
+    const b = await backend((req, res) => res.end(req.url!.endsWith('/big') ? big : `server: ${req.url}`));
+    proxy.targets.set('alice', b.url);
+    const client = await RawClient.open();
+    const other = await RawClient.open();
+    client.socket.pause();
+    client.write(get('/user/alice/big'));
+    // Each of these is read (into the shared buffer) while the 4 MiB answer waits for the client; another
+    // client's requests are read into the same buffer in between.
+    for (let i = 0; i < 3; i++) {
+      client.write(get(`/user/alice/next-${i}`, `X-Pad: ${String(i).repeat(300)}\r\n`));
+      other.write(get(`/user/alice/other-${i}`, `X-Pad: ${'o'.repeat(300)}\r\n`));
+      expect((await other.response()).text).toBe(`server: /user/alice/other-${i}`);
+    }
+    client.socket.resume();
+    expect(sha256((await client.response()).body)).toBe(sha256(big));
+    for (let i = 0; i < 3; i++) expect((await client.response()).text).toBe(`server: /user/alice/next-${i}`);
+  });
+
+  it("passes an upload intact to a server that is slow to take it while other clients' requests are read", async () => {
+    let release: () => void = () => undefined;
+    const taken = new Promise<void>((resolve) => (release = resolve));
+    const b = await backend((req, res) => {
+      if (!req.url!.endsWith('/up')) {
+        res.end(`server: ${req.url}`);
+        return;
+      }
+      // Not read until the other client is done, so the proxy's writes of the upload queue meanwhile.
+      req.pause();
+      void taken.then(() => {
+        const hash = createHash('sha256');
+        req.on('data', (chunk: Buffer) => hash.update(chunk));
+        req.on('end', () => res.end(hash.digest('hex')));
+        req.resume();
+      });
+    });
+    proxy.targets.set('alice', b.url);
+    const data = Buffer.alloc(2 * 1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+    const uploader = await RawClient.open();
+    const other = await RawClient.open();
+    uploader.write(`POST /user/alice/up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${data.length}\r\n\r\n`);
+    uploader.write(data);
+    for (let i = 0; i < 20; i++) {
+      other.write(get(`/user/alice/other-${i}`, `X-Pad: ${'o'.repeat(2000)}\r\n`));
+      expect((await other.response()).text).toBe(`server: /user/alice/other-${i}`);
+    }
+    release();
+    expect((await uploader.response()).text).toBe(sha256(data));
+  });
+
+  it('hands a connection that read into the shared buffer to node:http with its unread bytes intact', async () => {
+    const b = await backend((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => res.end(`server: ${req.url} [${body}]`));
+    });
+    proxy.targets.set('alice', b.url);
+    const client = await RawClient.open();
+    const other = await RawClient.open();
+    client.write(get('/user/alice/first'));
+    expect((await client.response()).text).toBe('server: /user/alice/first []');
+    // A chunked upload goes to node:http; its head and first chunk arrive before the other client's request.
+    client.write('POST /user/alice/chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    other.write(get(`/user/alice/${'x'.repeat(300)}`));
+    expect((await other.response()).text).toBe(`server: /user/alice/${'x'.repeat(300)} []`);
+    client.write('6\r\n world\r\n0\r\n\r\n');
+    expect((await client.response()).text).toBe('server: /user/alice/chunked [hello world]');
+  });
+});
+
+describe('settings reloaded while a connection is open', () => {
+  it('believes X-Forwarded-For from a peer on the next request of an open connection once hub.trusted_proxies names it', async () => {
+    const own = await startProxy();
+    cleanups.push(() => own.close());
+    const b = await backend((req, res) => res.end(String(req.headers['x-forwarded-for'])));
+    own.targets.set('alice', b.url);
+    const client = await RawClient.open(own.port);
+    client.write(get('/user/alice/x', 'X-Forwarded-For: 203.0.113.7\r\n'));
+    expect((await client.response()).text).toBe('127.0.0.1');
+    own.listener.setLimits({ keepAliveTimeoutMs: 65_000, requestHeaderTimeoutMs: 10_000, maxConnectionsPerClient: 0, trustedProxies: ['127.0.0.1'] });
+    client.write(get('/user/alice/x', 'X-Forwarded-For: 203.0.113.7\r\n'));
+    expect((await client.response()).text).toBe('203.0.113.7');
+    own.listener.setLimits({ keepAliveTimeoutMs: 65_000, requestHeaderTimeoutMs: 10_000, maxConnectionsPerClient: 0, trustedProxies: [] });
+    client.write(get('/user/alice/x', 'X-Forwarded-For: 203.0.113.7\r\n'));
+    expect((await client.response()).text).toBe('127.0.0.1');
+  });
+});
+
 describe('requests handed to node:http', () => {
   it('proxies a request with a chunked body to /user/ intact', async () => {
     const b = await backend((req, res) => {

@@ -22,5 +22,23 @@ const routes = {
 };
 const listener = createPublicListener({ baseUrl: '/', routes, hubTarget: 'http://127.0.0.1:1', logger: pino({ level: 'warn' }) });
 listener.server.listen(Number(port), '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}, pid ${process.pid}`));
+// ALLOCATIONS=FILE: V8's sampling heap profiler, counting objects young collections freed too (the per-request
+// garbage that makes scavenges), written to FILE on SIGINT/SIGTERM; bench/listener-ab/allocations.mjs ranks it.
+const allocations = process.env.ALLOCATIONS ? await sampleAllocations() : null;
 // A clean exit on a signal, so `node --cpu-prof bench/listener-ab/listener.mjs …` writes its profile when killed.
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (allocations ? allocations(() => process.exit(0)) : process.exit(0)));
+
+async function sampleAllocations() {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  const flags = { samplingInterval: 512, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true };
+  await new Promise((resolve, reject) => session.post('HeapProfiler.startSampling', flags, (err) => (err ? reject(err) : resolve())));
+  return (done) =>
+    session.post('HeapProfiler.stopSampling', (err, result) => {
+      if (err) console.error(err);
+      else writeFileSync(process.env.ALLOCATIONS, JSON.stringify(result.profile));
+      done();
+    });
+}

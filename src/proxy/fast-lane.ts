@@ -6,9 +6,10 @@ import { redactUrl, type Logger } from '../log.js';
 import type { ActivityNote, OpenExchanges } from './activity.js';
 import type { ProxyCounters } from './counters.js';
 import { BackendPool, type BackendConnection, type BackendOwner } from './backend-pool.js';
+import { readsShared, setReader, SharedReads, type ClientReader } from './client-reads.js';
 import { ChunkedScanner, HEAD_END, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { isUnreachable, redirectHead, REQUEST_TIMEOUT_ANSWER, RESPONSE_HEAD_TOO_LONG, unavailableHead } from './policy/answers.js';
-import { backendScope, clientResponseHead, forwardedRequestHead, logScreened } from './policy/headers.js';
+import { backendScope, clientResponseHead, forwardedRequestHead, logScreened, type ForwardingContext } from './policy/headers.js';
 import { LINGER_MS, MAX_PIPELINED_BYTES, MAX_REQUEST_HEAD_BYTES, MAX_RESPONSE_HEAD_BYTES, reusableAfterAnswer } from './policy/limits.js';
 import { routeRequest, type Backend, type RouteSource } from './route-table.js';
 import type { SubdomainHost } from '../servers/user-origin.js';
@@ -40,6 +41,11 @@ export interface FastLaneOptions {
 }
 
 export interface FastLane {
+  /**
+   * A plain connection a server with `pauseOnConnect` accepted, re-made to read into the lane's shared buffer
+   * (client-reads.ts); give the socket it returns to accept(). TLS sockets go to accept() as they are.
+   */
+  adopt(accepted: net.Socket): net.Socket;
   accept(socket: net.Socket): void;
   /** Closes connections between requests now, and the others once their exchange completes. */
   closeIdle(): void;
@@ -59,8 +65,16 @@ function who(backend: Backend | null): Record<string, string> {
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function createFastLane(options: FastLaneOptions): FastLane {
-  const lane: Lane = { ...options, pool: new BackendPool(options.connectTimeoutMs), clients: new Set(), closing: false, log: options.logger.child({ component: 'proxy' }) };
+  const lane: Lane = {
+    ...options,
+    pool: new BackendPool(options.connectTimeoutMs),
+    reads: new SharedReads(),
+    clients: new Set(),
+    closing: false,
+    log: options.logger.child({ component: 'proxy' }),
+  };
   return {
+    adopt: (accepted) => lane.reads.adopt(accepted),
     accept: (socket) => {
       const client = new ClientConnection(lane, socket);
       lane.clients.add(client);
@@ -89,12 +103,13 @@ export function createFastLane(options: FastLaneOptions): FastLane {
 
 interface Lane extends FastLaneOptions {
   pool: BackendPool;
+  reads: SharedReads;
   clients: Set<ClientConnection>;
   closing: boolean;
   log: Logger;
 }
 
-class ClientConnection {
+class ClientConnection implements ClientReader {
   /** Bytes read from the client and not yet used (the next request head, pipelined requests). */
   pending: Buffer | null = null;
   exchange: Exchange | null = null;
@@ -110,6 +125,8 @@ class ClientConnection {
   readonly remoteAddress: string;
   /** A TLS connection (the hub serves HTTPS) is a TLSSocket: to the lane, a duplex stream like any other. */
   readonly encrypted: boolean;
+  private lastUser: Extract<Backend, { kind: 'user' }> | null = null;
+  private context: ForwardingContext;
 
   constructor(
     private readonly lane: Lane,
@@ -117,10 +134,12 @@ class ClientConnection {
   ) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.encrypted = (socket as TLSSocket).encrypted === true;
+    this.context = { encrypted: this.encrypted, trust: lane.trust() };
     // Armed once: node refreshes it on every read and write, and it is ignored while an exchange runs (a slow
     // server or a long poll is not an idle client).
     socket.setTimeout(lane.keepAliveTimeoutMs);
-    socket.on('data', this.onData);
+    if (readsShared(socket)) setReader(socket, this);
+    else socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', ignore);
@@ -132,12 +151,19 @@ class ClientConnection {
     return this.exchange === null && this.pending === null;
   }
 
+  /** A read into the lane's shared buffer: `view` is reused once this returns, so what is kept is copied. */
+  onClientRead(view: Buffer): boolean {
+    this.onData(view);
+    if (this.pending !== null && this.lane.reads.holds(this.pending)) this.pending = Buffer.from(this.pending);
+    return true; // the lane pauses the socket itself
+  }
+
   private readonly onData = (chunk: Buffer): void => {
     if (this.done) return;
     const exchange = this.exchange;
     if (exchange !== null && exchange.bodyRemaining > 0) {
       const take = Math.min(exchange.bodyRemaining, chunk.length);
-      exchange.sendBody(take === chunk.length ? chunk : chunk.subarray(0, take));
+      exchange.sendBody(this.owned(take === chunk.length ? chunk : chunk.subarray(0, take)));
       if (take === chunk.length) return;
       chunk = chunk.subarray(take);
     }
@@ -145,6 +171,11 @@ class ClientConnection {
     if (this.exchange === null) this.next();
     else if (this.pending.length > MAX_PIPELINED_BYTES) this.setPaused('pipeline', true);
   };
+
+  /** `bytes`, copied if they are in the shared read buffer: a write may hold them after the read is over. */
+  private owned(bytes: Buffer): Buffer {
+    return this.lane.reads.holds(bytes) ? Buffer.from(bytes) : bytes;
+  }
 
   /** Starts the next exchange if a whole request head is here; otherwise waits for more bytes or hands off. */
   next(): void {
@@ -189,7 +220,7 @@ class ClientConnection {
       if (route.kind === 'user') {
         const user = this.lane.routes.target(route.name, route.path);
         target = user?.url ?? null;
-        backend = { kind: 'user', name: route.name, server: user?.server ?? '' };
+        backend = this.userBackend(route.name, user?.server ?? '');
       } else {
         target = this.lane.routes.serviceTarget(route.name);
         backend = { kind: 'service', name: route.name };
@@ -205,10 +236,24 @@ class ClientConnection {
     }
 
     const bodyEnd = Math.min(buf.length, bodyStart + head.contentLength);
-    const body = bodyEnd > bodyStart ? buf.subarray(bodyStart, bodyEnd) : null;
+    const body = bodyEnd > bodyStart ? this.owned(buf.subarray(bodyStart, bodyEnd)) : null;
     this.pending = bodyEnd < buf.length ? buf.subarray(bodyEnd) : null;
     this.exchange = new Exchange(this.lane, this, head, backend, path, target, body);
     return false;
+  }
+
+  /** The last request's backend again when it is the same server (most are): no object per request. */
+  private userBackend(name: string, server: string): Backend {
+    const last = this.lastUser;
+    if (last !== null && last.name === name && last.server === server) return last;
+    return (this.lastUser = { kind: 'user', name, server });
+  }
+
+  /** What forwarded heads are told about this connection, made again only when hub.trusted_proxies changes. */
+  forwarding(): ForwardingContext {
+    const trust = this.lane.trust();
+    if (this.context.trust !== trust) this.context = { encrypted: this.encrypted, trust };
+    return this.context;
   }
 
   /** Answers with a redirect into the hub, as node:http would, and goes on with the connection. */
@@ -275,6 +320,7 @@ class ClientConnection {
     this.clearHeadTimer();
     const socket = this.socket;
     socket.pause();
+    setReader(socket, null);
     socket.off('data', this.onData);
     socket.off('end', this.onEnd);
     socket.off('close', this.onClose);
@@ -283,7 +329,7 @@ class ClientConnection {
     socket.off('timeout', this.onTimeout);
     socket.setTimeout(0);
     this.lane.clients.delete(this);
-    const unread = this.pending;
+    const unread = this.pending === null ? null : this.owned(this.pending);
     this.pending = null;
     this.lane.handOff(socket, unread);
   }
@@ -362,8 +408,9 @@ class Exchange implements BackendOwner {
   /** Bytes of this exchange already written to the client (an interim 1xx counts). */
   private answered = false;
   private backendPaused = false;
-  /** The request as sent, kept while it may be sent again on a fresh connection. */
-  private replay: { head: string; body: Buffer | null } | null;
+  /** The request head as sent, kept while it may be sent again on a fresh connection, with its whole body. */
+  private replay: string | null;
+  private readonly body: Buffer | null;
   /** Bounds the upload (only for a request with a body still to come). */
   private bodyTimer: NodeJS.Timeout | null = null;
 
@@ -377,11 +424,11 @@ class Exchange implements BackendOwner {
     private readonly target: string,
     body: Buffer | null,
   ) {
-    const context = { encrypted: client.encrypted, trust: lane.trust() };
-    const request = forwardedRequestHead(head, path, client.remoteAddress, backend === null, context);
+    const request = forwardedRequestHead(head, path, client.remoteAddress, backend === null, client.forwarding());
     const bodyNow = body === null ? 0 : body.length;
     this.bodyRemaining = head.contentLength - bodyNow;
-    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? { head: request, body } : null;
+    this.replay = RETRYABLE.has(head.method) && this.bodyRemaining === 0 ? request : null;
+    this.body = this.replay === null ? null : body;
     this.conn = lane.pool.acquire(target, this);
     this.send(request, body);
     if (this.bodyRemaining > 0) {
@@ -524,7 +571,7 @@ class Exchange implements BackendOwner {
       const replay = this.replay;
       this.replay = null;
       this.conn = this.lane.pool.acquire(this.target, this, true);
-      this.send(replay.head, replay.body);
+      this.send(replay, this.body);
       return;
     }
     if (isUnreachable(code) && this.backend !== null) {

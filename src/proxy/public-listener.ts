@@ -239,7 +239,10 @@ export function createPublicListener(options: PublicListenerOptions): PublicList
       lane.accept(socket);
     });
   } else {
-    httpServer.on(connectionEvent, (socket: net.Socket) => {
+    // Accepted without reading, so the fast lane can re-make each socket to read into its shared buffer (adopt).
+    Object.assign(httpServer, { pauseOnConnect: true });
+    httpServer.on(connectionEvent, (accepted: net.Socket) => {
+      const socket = lane.adopt(accepted);
       if (!limit.admit(socket)) return;
       counters.track(socket);
       lane.accept(socket);

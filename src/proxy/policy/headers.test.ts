@@ -383,6 +383,26 @@ describe('forwardedRequestHead', () => {
 });
 
 
+describe('forwardedRequestHead, one request after another', () => {
+  // The lines of a request that claims no X-Forwarded-* are reused while their inputs repeat: any change must show.
+  const xf = (out: string) => out.split('\r\n').filter((l) => l.startsWith('X-Forwarded-')).join('|');
+  const make = (head: string, remote: string, encrypted = false, trust = createTrustedProxies([])) =>
+    xf(forwardedRequestHead(request(head)!, '/user/alice/x', remote, false, { encrypted, trust }));
+
+  it('follows a change of client, Host, scheme, trusted proxies or claims from one request to the next', () => {
+    const plain = 'GET /user/alice/x HTTP/1.1\r\nHost: a.example:8000';
+    expect(make(plain, '10.0.0.1')).toBe('X-Forwarded-For: 10.0.0.1|X-Forwarded-Proto: http|X-Forwarded-Port: 8000|X-Forwarded-Host: a.example:8000');
+    expect(make(plain, '10.0.0.1')).toBe('X-Forwarded-For: 10.0.0.1|X-Forwarded-Proto: http|X-Forwarded-Port: 8000|X-Forwarded-Host: a.example:8000');
+    expect(make(plain, '10.0.0.2')).toContain('X-Forwarded-For: 10.0.0.2|');
+    expect(make('GET /user/alice/x HTTP/1.1\r\nHost: b.example', '10.0.0.2')).toContain('X-Forwarded-Port: 80|X-Forwarded-Host: b.example');
+    expect(make('GET /user/alice/x HTTP/1.1\r\nHost: b.example', '10.0.0.2', true)).toContain('X-Forwarded-Proto: https|X-Forwarded-Port: 443|');
+    const claims = 'GET /user/alice/x HTTP/1.1\r\nHost: b.example\r\nX-Forwarded-For: 1.2.3.4';
+    expect(make(claims, '10.0.0.2', true)).toContain('X-Forwarded-For: 10.0.0.2|');
+    expect(make(claims, '10.0.0.2', true, createTrustedProxies(['10.0.0.2']))).toContain('X-Forwarded-For: 1.2.3.4|');
+    expect(make('GET /user/alice/x HTTP/1.1\r\nHost: b.example', '10.0.0.2', true, createTrustedProxies(['10.0.0.2']))).toContain('X-Forwarded-For: 10.0.0.2|');
+  });
+});
+
 describe('forwardedRequestHead with an empty X-Forwarded-Host', () => {
   it('sends one X-Forwarded-Host, from Host, as the node:http path does', () => {
     const parsed = request(`${GET}\r\nX-Forwarded-Host: `)!;

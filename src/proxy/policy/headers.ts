@@ -62,13 +62,24 @@ export function forwardedRequestHead(head: RequestHead, path: string, remoteAddr
   let out = `${head.method} ${path} HTTP/1.1\r\n${head.kept}`;
   const cookie = head.cookie === undefined || toHub ? head.cookie : withoutHubCookies(head.cookie);
   if (cookie !== undefined) out += `Cookie: ${cookie}\r\n`;
+  return `${out}${forwardingLines(head, remoteAddress, context)}\r\n`;
+}
+
+/**
+ * The X-Forwarded-* lines last written for a request that claimed none, and what they were made of: the requests
+ * of a connection, and of every connection from one client, repeat them, and the proxy makes no garbage for them.
+ */
+let unclaimed = { peer: '', encrypted: false, host: '', trust: TRUST_NOBODY, lines: '' };
+
+function forwardingLines(head: RequestHead, remoteAddress: string, context: ForwardingContext): string {
+  const claimsNone = head.forwardedFor === undefined && head.forwardedProto === undefined && head.forwardedPort === undefined && head.forwardedHost === undefined;
+  const last = unclaimed;
+  if (claimsNone && last.peer === remoteAddress && last.host === head.host && last.encrypted === context.encrypted && last.trust === context.trust) return last.lines;
   const claimed = { for: head.forwardedFor, proto: head.forwardedProto, port: head.forwardedPort, host: head.forwardedHost };
   const forwarding = resolveForwarding(claimed, remoteAddress, context.encrypted, head.host, context.trust);
-  out += `X-Forwarded-For: ${forwarding.for}\r\n`;
-  out += `X-Forwarded-Proto: ${forwarding.proto}\r\n`;
-  out += `X-Forwarded-Port: ${forwarding.port}\r\n`;
-  out += `X-Forwarded-Host: ${forwarding.host}\r\n`;
-  return `${out}\r\n`;
+  const lines = `X-Forwarded-For: ${forwarding.for}\r\nX-Forwarded-Proto: ${forwarding.proto}\r\nX-Forwarded-Port: ${forwarding.port}\r\nX-Forwarded-Host: ${forwarding.host}\r\n`;
+  if (claimsNone) unclaimed = { peer: remoteAddress, encrypted: context.encrypted, host: head.host, trust: context.trust, lines };
+  return lines;
 }
 
 /**
