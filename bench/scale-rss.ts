@@ -13,6 +13,8 @@ import { buildHub, residentPartsOf, startHub, type HubBuild } from './lib/hub-pr
 
 const { values: args } = parseArgs({ options: {
   build: { type: 'string' }, runs: { type: 'string', default: '1' }, threads: { type: 'string' }, 'after-gc': { type: 'boolean', default: false },
+  // Cold starts only (spawn → first API answer, empty database), BUILD and --against BUILD in turns.
+  against: { type: 'string' },
 } });
 const USERS = 10_000;
 const CHUNK = 1_000;
@@ -35,7 +37,8 @@ const network = `berth-scale-rss-${process.pid}`;
 const made = spawnSync('docker', ['network', 'create', '--label', 'berth.test=true', '-o', 'com.docker.network.bridge.enable_icc=false', network], { encoding: 'utf8' });
 if (made.status !== 0) throw new Error(`docker network create: ${made.stderr}`);
 try {
-  for (let run = 0; run < Number(args.runs); run++) await once();
+  if (args.against) await coldStarts({ main: path.join(args.against, 'main.js'), runtime: 'compiled', typeErrors: 0, commit: args.against });
+  else for (let run = 0; run < Number(args.runs); run++) await once();
 } finally {
   spawnSync('docker', ['network', 'rm', network], { stdio: 'ignore' });
   rmSync(marks, { recursive: true, force: true });
@@ -73,6 +76,22 @@ async function once(): Promise<void> {
     await hub.stop();
     if (process.env.SCALE_RSS_LOG) copyFileSync(hub.logFile, process.env.SCALE_RSS_LOG);
     rmSync(hub.dataDir, { recursive: true, force: true });
+  }
+}
+
+async function coldStarts(other: HubBuild): Promise<void> {
+  const times = new Map<HubBuild, number[]>([[build, []], [other, []]]);
+  for (let run = 0; run < Number(args.runs); run++) {
+    for (const [which, ms] of times) {
+      const hub = await startHub({ build: which, network, images: { base: 'berth/nginx:test' }, defaultImage: 'berth/nginx:test' });
+      ms.push(hub.coldStartMs);
+      await hub.stop();
+      rmSync(hub.dataDir, { recursive: true, force: true });
+    }
+  }
+  for (const [which, ms] of times) {
+    ms.sort((a, b) => a - b);
+    console.log(`${which.commit}: cold start median ${ms[ms.length >> 1]!.toFixed(0)} ms (${ms.map((m) => m.toFixed(0)).join(', ')})`);
   }
 }
 

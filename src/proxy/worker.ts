@@ -9,8 +9,14 @@ import { createThreadLogger } from './thread-log.js';
 import { lookupTarget, routeTargetOf, type RouteTarget } from './route-table.js';
 import type { ToMain, ToWorker, WorkerSetup } from './thread.js';
 
-const setup = workerData as WorkerSetup;
 const port = parentPort!;
+// A thread booted ahead of the hub's start (thread.ts bootProxyThread) has loaded its modules by now and gets its
+// setup in its first message; the messages after it wait in the port until the handler below takes them.
+const setup = (workerData as WorkerSetup | null) ?? (await new Promise<WorkerSetup>((resolve) => {
+  port.once('message', (message: ToWorker) => {
+    if (message.type === 'setup') resolve(message.setup);
+  });
+}));
 const send = (message: ToMain) => port.postMessage(message);
 
 const routes = new Map<string, RouteTarget>(setup.routes.map(([key, url]) => [key, routeTargetOf(key, url)]));
