@@ -1,8 +1,9 @@
 // Issue 16 point 5, alone: the hub's RSS after creating 10,000 users through the API (1,000 a request) and paging
 // through them 50 at a time on new connections, exactly as bench/scale measures it, plus where the resident pages
-// are (/proc/<pid>/smaps, grouped by file) and the cold start; in a minute instead of bench/scale's ten.
-// Usage: node --import tsx bench/scale-rss.ts [--build DIR] [--runs N] [--threads N]
-// BERTH_BENCH_HUB_NODE_ARGS adds node flags to the hub (as for bench/scale).
+// are (/proc/<pid>/smaps, grouped by file) and the cold start; in a minute instead of bench/scale's ten (bench/README).
+// Usage: node --import tsx bench/scale-rss.ts [--build DIR] [--runs N] [--threads N] [--after-gc] [--against DIR]
+// Environment: BERTH_BENCH_HUB_NODE_ARGS adds node flags to the hub (as for bench/scale); SCALE_RSS_SMAPS=1 prints
+// the resident pages by file; SCALE_RSS_INSPECT=CMD runs CMD <pid> before the hub stops; SCALE_RSS_LOG=FILE keeps its log.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
