@@ -7,6 +7,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootProxyThread, startProxyThread } from '../src/proxy/thread.js';
+import { createFakeSpawner } from './fakes/fake-spawner.js';
+import { createApiApp } from './helpers/api-app.js';
 import { startBackend } from './helpers/proxy-harness.js';
 import { feed, sink } from './helpers/route-feed.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -53,5 +55,17 @@ describe('a proxy thread booted ahead of its setup', () => {
       baseUrl: '/', host: '127.0.0.1', port: 0, hubTarget: 'http://127.0.0.1:1', routes: f.routes, logger: sink().logger,
       onExit: () => undefined, booted,
     })).rejects.toThrow('this worker cannot load');
+  });
+
+  it('ends with a hub whose start failed before its proxy listened', async () => {
+    const booted = bootProxyThread();
+    const exited = new Promise<number>((resolve) => booted.worker.once('exit', resolve));
+    const broken = Object.assign(createFakeSpawner(), { prepare: async (): Promise<never> => { throw new Error('no Docker engine here'); } });
+    closers.push(() => broken.close());
+    const t = createApiApp({}, { parts: { spawner: broken, bootedProxy: booted } });
+    await expect(t.started).rejects.toThrow('no Docker engine here');
+    await t.close();
+    // Unreferenced and never set up, it would wait for ever (and this test time out) if stop() left it.
+    await exited;
   });
 });
