@@ -46,6 +46,7 @@ import { claimedContainerIds } from './servers/server-rows.js';
 import { reportOrphans } from './servers/orphans.js';
 import { listenInternal, type InternalListener } from './internal-listener.js';
 import { defaultProxyThreads, startProxyThreads, type ProxyThreads } from './proxy/threads.js';
+import { bootProxyThread, type BootedProxyThread } from './proxy/thread.js';
 import type { ProxyLimits } from './proxy/public-listener.js';
 import type { SignInDeps } from './web/pages/sign-in-routes.js';
 import { createHubMetrics, type HubMetrics } from './metrics/hub-metrics.js';
@@ -73,6 +74,8 @@ export interface HubParts {
   env: Record<string, string | undefined>;
   /** Shorter ACME renewal checks and retries (tests). */
   acmeTiming: Partial<AcmeTiming>;
+  /** The first proxy thread, booted by main.ts before it loads the hub; default: booted when start() begins. */
+  bootedProxy: BootedProxyThread;
 }
 
 export interface HubStores {
@@ -155,6 +158,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
   });
   const config = live.view;
   let proxy: ProxyThreads | undefined;
+  let bootedProxy: BootedProxyThread | undefined;
   let tls: HubTls | null = null;
   let servers: Servers;
   const metrics = createHubMetrics({
@@ -294,6 +298,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     usage,
     async start() {
       const began = performance.now();
+      // The first proxy thread loads its modules while Docker answers the questions below.
+      bootedProxy = overrides.bootedProxy ?? bootProxyThread();
       // Containers must reach the hub before any server starts, and running ones are re-adopted before routing.
       const where = await spawner.prepare();
       internal = await listenInternal((req, res) => void serveHub(req, res), {
@@ -326,6 +332,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
         routes: servers,
         services: serviceRoutes(config),
         logger,
+        booted: bootedProxy,
         onExit: (code) => {
           failure = new Error(`the proxy threads stopped unexpectedly (exit code ${code}); see the log above`);
           void hub.stop().catch((err) => logger.error({ err }, 'stopping after the proxy thread died failed'));
@@ -367,6 +374,8 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     await internal?.close();
     await tls?.close();
     await proxy?.close();
+    // A start that failed before the proxy: the thread booted for it still waits for its setup.
+    if (!proxy) await bootedProxy?.worker.terminate();
     await new Promise<void>((resolve) => {
       appServer.close(() => resolve());
       appServer.closeAllConnections();

@@ -1,10 +1,14 @@
 // Structured logs: one JSON line per event with level, time and (for requests) a request id.
 // Tokens in URLs are redacted before a line is written.
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string = 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string = 'info', destination?: DestinationStream): Logger {
+  // Loaded here rather than imported: the proxy threads import this file for redactUrl and log through the main
+  // thread (proxy/thread-log.ts), and pino would be 1.2 MB of each thread's heap.
+  const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   return pino(
     {
       level,

@@ -3,15 +3,11 @@
 // running hub; `berth backup DEST` / `berth restore SRC` copy its state; `berth adopt` takes over or removes
 // containers other hubs left on the network (adopt-command.ts). Loads the config and the secrets (once, here at the
 // edge), builds the hub, starts it, and stops it cleanly on SIGTERM/SIGINT; SIGHUP reloads the config.
+// The rest of the hub is imported where a command needs it: see bootProxyThread below.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type HubConfig } from './config/load.js';
-import { adminNotice, admissionWarnings } from './config/policy.js';
-import { loadSecrets } from './config/secrets.js';
-import { BackupError, backupHubState, restoreHubState } from './db/backup.js';
-import { probeHub } from './health-probe.js';
-import { createHub } from './hub.js';
-import { runAdopt } from './adopt-command.js';
+import type { HubConfig } from './config/load.js';
+import { bootProxyThread } from './proxy/thread.js';
 
 const HELP = `Usage:
   berth [--config PATH]         run the hub in the foreground
@@ -70,24 +66,32 @@ async function main(argv: string[]): Promise<number> {
   }
   const file = values.config ?? process.env.BERTH_CONFIG ?? 'hub.yaml';
 
+  // `berth run` starts its first proxy thread before it loads the hub: the thread loads its modules on another core
+  // while this thread loads the hub's, the larger part of a cold start.
+  const booted = command === 'run' ? bootProxyThread() : undefined;
+  const { ConfigError, loadConfig } = await import('./config/load.js');
   let config;
   try {
     config = loadConfig(file);
   } catch (err) {
+    await booted?.worker.terminate();
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`berth: ${err.problems.length} problem(s) in ${err.file}:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
     return 1;
   }
   if (command === 'adopt') {
     const request = { names: positionals.slice(1), all: values.all ?? false, remove: values.remove ?? false };
+    const { runAdopt } = await import('./adopt-command.js');
     return runAdopt(config, request, { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
   }
   if (command === 'check') {
+    const { adminNotice, admissionWarnings } = await import('./config/policy.js');
     for (const warning of [adminNotice(config) ?? [], admissionWarnings(config)].flat()) process.stderr.write(`berth: warning: ${warning}\n`);
     process.stdout.write(`${config.file} is valid\n`);
     return 0;
   }
   if (command === 'health') {
+    const { probeHub } = await import('./health-probe.js');
     const probe = await probeHub(config);
     if (probe.running && probe.healthy) return 0;
     process.stderr.write(`berth: ${probe.running ? `the hub answers /hub/health with ${probe.status}` : `no hub answers (${probe.why})`}\n`);
@@ -96,9 +100,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'backup') return backup(config, positionals[1]);
   if (command === 'restore') return restore(config, positionals[1]);
 
+  const [{ createHub }, { loadSecrets }] = await Promise.all([import('./hub.js'), import('./config/secrets.js')]);
   let hub;
   try {
-    hub = createHub(config, loadSecrets(config, process.env));
+    hub = createHub(config, loadSecrets(config, process.env), booted && { bootedProxy: booted });
     // As nginx does: SIGHUP reads the config again (the hub also notices edits of the file itself).
     const built = hub;
     process.on('SIGHUP', () => void built.reloadConfig('SIGHUP'));
@@ -106,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     process.stderr.write(`berth: cannot start: ${(err as Error).message}\n`);
     await hub?.stop().catch(() => undefined);
+    await booted?.worker.terminate();
     return 1;
   }
   const failure = await new Promise<Error | null>((resolve) => {
@@ -128,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function backup(config: HubConfig, dest: string): Promise<number> {
+  const { BackupError, backupHubState } = await import('./db/backup.js');
   try {
     const { files } = await backupHubState(config.dataDir, path.resolve(dest));
     process.stdout.write(`berth: backed up ${files.join(', ')}\n`);
@@ -140,6 +147,7 @@ async function backup(config: HubConfig, dest: string): Promise<number> {
 }
 
 async function restore(config: HubConfig, src: string): Promise<number> {
+  const [{ BackupError, restoreHubState }, { probeHub }] = await Promise.all([import('./db/backup.js'), import('./health-probe.js')]);
   const probe = await probeHub(config);
   if (probe.running) {
     process.stderr.write(`berth: the hub is running (it answers ${config.hub.bind}): stop it first (\`docker compose stop hub\`), then restore, then start it\n`);

@@ -1,7 +1,8 @@
 // What /hub/metrics shows: JupyterHub's metrics (jupyterhub/metrics.py, 5.x: names, label sets, buckets) where Berth
 // has the same thing to measure, and the proxy thread's counters as berth_proxy_*. One registry per hub (tests build
 // many hubs in one process), filled by observe…() calls and, for gauges and the proxy, read when scraped.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
 import type { ProxyCounts } from '../proxy/counters.js';
 import { STATUS_CLASSES } from '../proxy/counters.js';
 
@@ -31,6 +32,15 @@ export interface HubMetrics {
   observeReconcile(first: boolean, seconds: number): void;
   observeStartup(seconds: number): void;
 }
+
+// The four classes from their own files: prom-client's index also loads its Summary, Pushgateway (node:http and
+// node:https), cluster aggregator and default process metrics, none of which the hub uses, 1.3 MB of the main
+// thread's heap. test/api/metrics.test.ts and test/metrics-and-usage.test.ts read the exposition, so a prom-client that moved them fails there.
+const require = createRequire(import.meta.url);
+const Counter = require('prom-client/lib/counter') as typeof PromClient.Counter;
+const Gauge = require('prom-client/lib/gauge') as typeof PromClient.Gauge;
+const Histogram = require('prom-client/lib/histogram') as typeof PromClient.Histogram;
+const Registry = require('prom-client/lib/registry') as typeof PromClient.Registry;
 
 // JupyterHub's buckets: prometheus_client's defaults for requests and stops, its own for spawns.
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];

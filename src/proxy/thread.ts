@@ -37,6 +37,7 @@ export interface WorkerSetup {
 }
 
 export type ToWorker =
+  | { type: 'setup'; setup: WorkerSetup }
   | { type: 'route'; name: string; target: string | null }
   | { type: 'close'; graceMs: number }
   | { type: 'limits'; limits: ProxyLimits }
@@ -67,6 +68,36 @@ export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLev
   onExit(code: number): void;
   /** The module the thread runs; default this directory's worker. */
   module?: URL;
+  /** A thread booted ahead (bootProxyThread, with the same module): it gets its setup now instead of starting. */
+  booted?: BootedProxyThread;
+}
+
+/**
+ * A proxy thread started before the hub knows its routes: it loads its modules (100–400 ms) while the main thread
+ * still loads its own and asks Docker about running servers, then waits for its setup (startProxyThread `booted`).
+ * Unreferenced until then, so a hub that fails to start does not stay alive for it.
+ */
+export interface BootedProxyThread {
+  readonly worker: Worker;
+  /** Why the thread ended before its setup (a module failed to load); null while it waits. */
+  failure(): Error | null;
+}
+
+export function bootProxyThread(module?: URL): BootedProxyThread {
+  const worker = createWorker(module, null);
+  worker.unref();
+  let failure: Error | null = null;
+  worker.once('error', (err) => (failure ??= err));
+  worker.once('exit', (code) => (failure ??= new Error(`the proxy thread exited (code ${code}) before it listened`)));
+  return { worker, failure: () => failure };
+}
+
+/** The built hub runs dist/proxy/worker.js; tests and `tsx` run the TypeScript source through tsx's loader. */
+function createWorker(module: URL | undefined, workerData: WorkerSetup | null): Worker {
+  const source = module ?? new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+  return source.pathname.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source.href)}); });`, { eval: true, workerData })
+    : new Worker(source, { workerData });
 }
 
 export interface ProxyThread {
@@ -90,7 +121,7 @@ export interface ProxyThread {
 
 /** Resolves once the thread listens; rejects with the listen error (EADDRINUSE, EACCES) or if the thread fails to start. */
 export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThread> {
-  const { routes, logger, onExit, module, services = [], thread = 0, threads = 1, shareFd = null, clientTable = createClientTableBuffer(threads), ...rest } = options;
+  const { routes, logger, onExit, module, booted, services = [], thread = 0, threads = 1, shareFd = null, clientTable = createClientTableBuffer(threads), ...rest } = options;
   let worker: Worker;
   let closing = false;
   let lastCounts: ProxyCounts | null = null;
@@ -101,14 +132,14 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
     // Route changes are queued by the worker's message port until the thread reads them: none is lost.
     const initial = routes.watchRoutes((name, target) => worker.postMessage({ type: 'route', name, target } satisfies ToWorker));
     const setup: WorkerSetup = { ...rest, thread, threads, clientTable, shareFd, logLevel: logger.level, routes: initial, services };
-    // The built hub runs dist/proxy/worker.js; tests and `tsx` run the TypeScript source through tsx's loader.
-    const source = module ?? new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
-    worker = source.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source.href)}); });`, {
-          eval: true,
-          workerData: setup,
-        })
-      : new Worker(source, { workerData: setup });
+    if (booted) {
+      worker = booted.worker;
+      const failure = booted.failure();
+      if (failure) return reject(failure);
+      worker.ref();
+      // Before any route message the watcher above may send: the port keeps its messages in order.
+      worker.postMessage({ type: 'setup', setup } satisfies ToWorker);
+    } else worker = createWorker(module, setup);
     worker.on('message', (message: ToMain) => {
       switch (message.type) {
         case 'listening':

@@ -8,7 +8,7 @@ import { createActivityMeter } from './activity.js';
 import { clearClientTableColumn, createClientTableBuffer } from './client-table.js';
 import { STATUS_CLASSES, type ProxyCounts } from './counters.js';
 import type { ProxyLimits, TlsPair } from './public-listener.js';
-import { startProxyThread, type ProxyThread, type ProxyThreadOptions, type RouteFeed } from './thread.js';
+import { startProxyThread, type BootedProxyThread, type ProxyThread, type ProxyThreadOptions, type RouteFeed } from './thread.js';
 
 /** The default of hub.proxy_threads: one per core, at most this many (see its description in config/schema.ts). */
 export const MAX_DEFAULT_PROXY_THREADS = 8;
@@ -37,7 +37,7 @@ export interface ProxyThreads extends Omit<ProxyThread, 'fd' | 'counts'> {
 
 /** Resolves once the first thread listens (rejecting with its listen error, e.g. EADDRINUSE); the others join as they start. */
 export async function startProxyThreads(options: ProxyThreadsOptions): Promise<ProxyThreads> {
-  const { count, routes, logger, onExit, ...common } = options;
+  const { count, routes, logger, onExit, booted, ...common } = options;
   if (!Number.isInteger(count) || count < 1) throw new Error(`proxy threads: ${count} is not a number of threads (hub.proxy_threads takes 1 or more)`);
   const log = logger.child({ component: 'proxy' });
   // What a thread started now (first, or in place of one that died) must be told; reloads update it.
@@ -64,7 +64,7 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
   let reloadedLimits: ProxyLimits | null = null;
   let closing = false;
 
-  function start(index: number, shareFd: number | null): Promise<ProxyThread> {
+  function start(index: number, shareFd: number | null, booted?: BootedProxyThread): Promise<ProxyThread> {
     let watch: ((name: string, target: string | null) => void) | undefined;
     const feed: RouteFeed = {
       watchRoutes(listener) {
@@ -77,7 +77,7 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
     };
     const told = current;
     const started = startProxyThread({
-      ...told, routes: feed, logger, thread: index, threads: count, clientTable, shareFd,
+      ...told, routes: feed, logger, thread: index, threads: count, clientTable, shareFd, booted,
       onExit: (code) => {
         if (watch !== undefined) watchers.delete(watch);
         const dead = threads[index];
@@ -136,7 +136,7 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
     }
   }
 
-  const first = await start(0, null);
+  const first = await start(0, null, booted);
   // Port 0 was a free port chosen by the kernel: a thread started again must bind that one.
   current = { ...current, port: first.address().port };
   // The others join once they are up (each a few hundred ms: a thread, and a helper process for its descriptor), so

@@ -2,21 +2,26 @@
 // writes never hold up proxied traffic. Routes arrive from the main thread; activity and refusals go back to it.
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { pino } from 'pino';
-import { createLogger } from '../log.js';
 import { openClientTable } from './client-table.js';
 import { duplicateListener } from './listener-fd.js';
 import { createPublicListener } from './public-listener.js';
+import { createThreadLogger } from './thread-log.js';
 import { lookupTarget, routeTargetOf, type RouteTarget } from './route-table.js';
 import type { ToMain, ToWorker, WorkerSetup } from './thread.js';
 
-const setup = workerData as WorkerSetup;
 const port = parentPort!;
+// A thread booted ahead of the hub's start (thread.ts bootProxyThread) has loaded its modules by now and gets its
+// setup in its first message; the messages after it wait in the port until the handler below takes them.
+const setup = (workerData as WorkerSetup | null) ?? (await new Promise<WorkerSetup>((resolve) => {
+  port.once('message', (message: ToWorker) => {
+    if (message.type === 'setup') resolve(message.setup);
+  });
+}));
 const send = (message: ToMain) => port.postMessage(message);
 
 const routes = new Map<string, RouteTarget>(setup.routes.map(([key, url]) => [key, routeTargetOf(key, url)]));
 const services = new Map(setup.services);
-const rootLogger = createLogger(setup.logLevel, { write: (line: string) => send({ type: 'log', line }) } as pino.DestinationStream);
+const rootLogger = createThreadLogger(setup.logLevel, (line) => send({ type: 'log', line }));
 // With one thread its lines look as they always did; with more, each says which thread wrote it.
 const logger = setup.threads > 1 ? rootLogger.child({ thread: setup.thread }) : rootLogger;
 
