@@ -7,6 +7,7 @@ import type { BenchContext } from './lib/context.js';
 import { NGINX_USER } from './lib/context.js';
 import { startNginxProxy, type NginxProxy } from './lib/nginx-proxy.js';
 import { formatNumber, formatRatio, ratio, unavailable, type BenchResult, type TargetCheck } from './lib/report.js';
+import { medianOfRounds, pairedRatio, sumOrNull, type RoundResult } from './lib/rounds.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 
 type PathName = 'direct' | 'berth' | 'nginx' | 'chp' | 'bare';
@@ -101,13 +102,15 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
         }
       }
     }
-    // With --repeat N, each cell reports the round with the median throughput.
+    // Each cell is shown as the median of its rounds (req/s, p50 and p99 each their own median); the targets compare
+    // paths round by round (bench/lib/rounds.ts), since paths in one round saw the same moment of the machine.
+    const roundsOf: Rounds = (path, body, c) => all.filter((r) => r.path === path && r.body === body && r.connections === c);
     const runs: Run[] = [];
     for (const body of bodies) {
       for (const c of connections) {
         for (const path of PATHS) {
-          const rounds = all.filter((r) => r.path === path && r.body === body && r.connections === c).sort((a, b) => a.requestsPerSec - b.requestsPerSec);
-          if (rounds.length) runs.push(rounds[Math.floor((rounds.length - 1) / 2)]);
+          const rounds = roundsOf(path, body, c) as Run[];
+          if (rounds.length) runs.push({ ...medianOfRounds(rounds), path, body, round: -1, proxyCpuSeconds: sumOrNull(rounds.map((r) => r.proxyCpuSeconds)) });
         }
       }
     }
@@ -140,11 +143,31 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       }
     }
 
+    // The spread between rounds, beside the medians above: how far one round could be from the figure reported.
+    const range = (values: number[], digits: number) =>
+      values.length < 2 ? '–' : `${formatNumber(Math.min(...values), digits)}–${formatNumber(Math.max(...values), digits)}`;
+    const spreadRows = [];
+    for (const body of bodies) {
+      for (const c of connections) {
+        const spread = (path: PathName) => {
+          const rounds = roundsOf(path, body, c);
+          return rounds.length < 2 ? '–' : `${range(rounds.map((r) => r.requestsPerSec), 0)} / ${range(rounds.map((r) => r.p99), 1)}`;
+        };
+        const ratios = (other: PathName, pick: (r: WrkResult) => number) => {
+          const paired = pairedRatio(roundsOf('berth', body, c), roundsOf(other, body, c), pick);
+          return paired.rounds < 2 ? '–' : `${formatRatio(paired.min)}–${formatRatio(paired.max)}`;
+        };
+        spreadRows.push([
+          size(body), c, ...PATHS.map(spread),
+          ratios('nginx', (r) => r.requestsPerSec), ratios('direct', (r) => r.requestsPerSec), ratios('nginx', (r) => r.p99), ratios('direct', (r) => r.p99),
+        ]);
+      }
+    }
     if (runs.some(invalid)) notes.push('⚠ = more than 1% of the answers were errors or not 2xx/3xx: that cell is not a valid measurement, and a target that uses it says n/a.');
     notes.push(
       'nginx (1 worker) = nginx-light as a reverse proxy, worker_processes 1, upstream keepalive, HTTP/1.1, proxy_buffering off (images/nginx-proxy/nginx.conf; why each setting: bench/README.md).',
       'bare Node proxy = node:http server → keep-alive http.request → pipe (bench/clients/bare-proxy.ts): what a node:http proxy with no library or routing reaches here; not a Berth path.',
-      `wrk -t${WRK.threads} --latency --timeout ${WRK.timeoutSeconds}s for every path, ${seconds} s per cell after a ${WRK.warmupSeconds} s warm-up${repeat > 1 ? `, median of ${repeat} rounds` : ''}; load generator, proxies and the target nginx (2 workers) share the same cores.`,
+      `wrk -t${WRK.threads} --latency --timeout ${WRK.timeoutSeconds}s for every path, ${seconds} s per cell after a ${WRK.warmupSeconds} s warm-up${repeat > 1 ? `, ${repeat} rounds with the paths in turn: each figure is the median of its rounds, and targets take the median of the per-round ratios` : ''}; load generator, proxies and the target nginx (2 workers) share the same cores.`,
       `Proxies: Berth ${f.hub ? `hub pid ${f.hub.pid} (CPU: the whole process)` : '—'}; ${nginx?.version ?? 'nginx —'} (CPU: its container's cgroup); configurable-http-proxy ${f.chp?.version ?? '—'} (node ${process.version}).`,
     );
     const rss = { berthHubBytes: f.hub?.rssBytes() ?? null, chpBytes: f.chp?.rssBytes() ?? null };
@@ -163,8 +186,12 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
         title: 'Requests per CPU-second of the proxy (and how busy it was); robust to other load on the machine',
         columns: ['body', 'conns', 'Berth hub', 'nginx (1 worker)', 'CHP', 'bare Node proxy', 'Berth/nginx', 'Berth/CHP'],
         rows: perCpuRows,
-      }],
-      targets: proxyTargets(get),
+      }, ...(repeat > 1 ? [{
+        title: `Spread over the ${repeat} rounds (lowest–highest): req/s / p99 ms of each path, and Berth's per-round ratios`,
+        columns: ['body', 'conns', ...PATHS.map((p) => NAMES[p]), 'Berth/nginx req/s', 'Berth/direct req/s', 'Berth/nginx p99', 'Berth/direct p99'],
+        rows: spreadRows,
+      }] : [])],
+      targets: proxyTargets(roundsOf),
       notes,
       data: { runs, rounds: all, rssAfter: rss, wrk: WRK },
       seconds: (performance.now() - began) / 1000,
@@ -172,7 +199,8 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
   }
 }
 
-type Cell = (path: PathName, body: string, connections: number) => WrkResult | undefined;
+/** Every round of a cell, in any order (each tagged with its round). */
+type Rounds = (path: PathName, body: string, connections: number) => RoundResult[];
 
 /** More than 1% failed answers makes a cell meaningless; it is marked rather than hidden. */
 const invalid = (r: WrkResult) => r.errors > r.requests * 0.01;
@@ -181,50 +209,64 @@ const flag = (r: WrkResult) => (invalid(r) ? ' ⚠' : '');
 /**
  * Issue 16's proxy targets (points 2 and 3), and issue 6's one that still says something (Berth against
  * JupyterHub's default proxy). Issue 6's "1 KB ≥ 50% of direct, p99 ≤ 2× direct" gave way to nginx parity: a proxy
- * is measured against the best proxy on the same core, not against no proxy at all. A target whose cells are
- * missing or invalid is n/a, never met.
+ * is measured against the best proxy on the same core, not against no proxy at all. Each is judged on the median of
+ * its per-round ratios (bench/lib/rounds.ts), with their spread beside it. A target whose cells are missing or
+ * invalid (more than 1% errors over the rounds) is n/a, never met.
  */
-export function proxyTargets(get: Cell): TargetCheck[] {
+export function proxyTargets(roundsOf: Rounds): TargetCheck[] {
   const targets: TargetCheck[] = [];
-  const check = (cells: (WrkResult | undefined)[], met: () => boolean) => (cells.every((r) => r && !invalid(r)) ? met() : null);
   const ms = (r?: WrkResult) => `${formatNumber(r?.p99, 2)}${r && invalid(r) ? ' ⚠' : ''}`;
   const rps = (r?: WrkResult) => `${formatNumber(r?.requestsPerSec, 0)}${r && invalid(r) ? ' ⚠' : ''}`;
+  /** `a` against `b` in one cell: the median rounds of each, and the per-round ratio of `pick`. */
+  const compare = (a: PathName, b: PathName, body: string, c: number, pick: (r: WrkResult) => number) => {
+    const [ra, rb] = [roundsOf(a, body, c), roundsOf(b, body, c)];
+    const [x, y] = [ra, rb].map((rounds) => (rounds.length ? medianOfRounds(rounds) : undefined));
+    const paired = pairedRatio(ra, rb, pick);
+    const valid = x !== undefined && y !== undefined && !invalid(x) && !invalid(y) && paired.median !== null;
+    const judge = (met: (ratio: number) => boolean) => (valid ? met(paired.median!) : null);
+    const spread = (format: (ratio: number) => string) =>
+      paired.rounds > 1 ? `; median of ${paired.rounds} rounds, ${format(paired.min!)}–${format(paired.max!)}` : '';
+    return { x, y, ratio: paired.median, judge, spread };
+  };
+  const times = (ratio: number) => formatRatio(ratio);
+  const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
   for (const c of [1, 10, 100]) {
-    const [b, n] = [get('berth', '1k', c), get('nginx', '1k', c)];
     const conns = `${c} conn${c === 1 ? '' : 's'}`;
+    const rate = compare('berth', 'nginx', '1k', c, (r) => r.requestsPerSec);
+    const tail = compare('berth', 'nginx', '1k', c, (r) => r.p99);
     targets.push(
       {
         target: `1 KB, ${conns}: Berth req/s >= nginx (1 worker) req/s`, issue: 16, point: 2,
-        measured: `${rps(b)} vs ${rps(n)} (${formatRatio(ratio(b?.requestsPerSec, n?.requestsPerSec))})`,
-        met: check([b, n], () => b!.requestsPerSec >= n!.requestsPerSec),
+        measured: `${rps(rate.x)} vs ${rps(rate.y)} (${formatRatio(rate.ratio)}${rate.spread(times)})`,
+        met: rate.judge((ratio) => ratio >= 1),
       },
       {
         target: `1 KB, ${conns}: Berth p99 <= nginx (1 worker) p99`, issue: 16, point: 2,
-        measured: `${ms(b)} vs ${ms(n)} ms (${formatRatio(ratio(b?.p99, n?.p99))})`,
-        met: check([b, n], () => b!.p99 <= n!.p99),
+        measured: `${ms(tail.x)} vs ${ms(tail.y)} ms (${formatRatio(tail.ratio)}${tail.spread(times)})`,
+        met: tail.judge((ratio) => ratio <= 1),
       },
     );
   }
-  const [d, b] = [get('direct', '1m', 100), get('berth', '1m', 100)];
-  const share = ratio(b?.requestsPerSec, d?.requestsPerSec);
+  const share = compare('berth', 'direct', '1m', 100, (r) => r.requestsPerSec);
+  const tail = compare('berth', 'direct', '1m', 100, (r) => r.p99);
   targets.push(
     {
       target: '1 MB, 100 conns: Berth >= 50% of direct req/s', issue: 16, point: 3,
       // One decimal: a rounded "50%" next to "no" would read as a contradiction.
-      measured: `${rps(b)} vs ${rps(d)} (${share === null ? '–' : `${(share * 100).toFixed(1)}%`})`,
-      met: check([b, d], () => b!.requestsPerSec >= 0.5 * d!.requestsPerSec),
+      measured: `${rps(share.x)} vs ${rps(share.y)} (${share.ratio === null ? '–' : percent(share.ratio)}${share.spread(percent)})`,
+      met: share.judge((ratio) => ratio >= 0.5),
     },
     {
       target: '1 MB, 100 conns: Berth p99 <= 2× direct p99', issue: 16, point: 3,
-      measured: `${ms(b)} vs ${ms(d)} ms (${formatRatio(ratio(b?.p99, d?.p99))})`,
-      met: check([b, d], () => b!.p99 <= 2 * d!.p99),
+      measured: `${ms(tail.x)} vs ${ms(tail.y)} ms (${formatRatio(tail.ratio)}${tail.spread(times)})`,
+      met: tail.judge((ratio) => ratio <= 2),
     },
   );
-  const [b1, h1] = [get('berth', '1k', 100), get('chp', '1k', 100)];
+  const chp = compare('berth', 'chp', '1k', 100, (r) => r.requestsPerSec);
   targets.push({
     target: '1 KB, 100 conns: Berth >= 5× configurable-http-proxy req/s', issue: 6, point: 1,
-    measured: `${rps(b1)} vs ${rps(h1)} (${formatRatio(ratio(b1?.requestsPerSec, h1?.requestsPerSec))})`,
-    met: check([b1, h1], () => b1!.requestsPerSec >= 5 * h1!.requestsPerSec),
+    measured: `${rps(chp.x)} vs ${rps(chp.y)} (${formatRatio(chp.ratio)}${chp.spread(times)})`,
+    met: chp.judge((ratio) => ratio >= 5),
   });
   return targets;
 }
