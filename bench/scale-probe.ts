@@ -8,7 +8,7 @@
 // does; PROBE_NODE_ARGS adds node options to the hub (e.g. --cpu-prof); PROBE_SPACES=1 prints V8's heap spaces.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,11 +161,8 @@ async function viaProcess(): Promise<void> {
 
   // Inside the repository, so the build resolves node_modules; bench/results/ is git-ignored.
   const build = path.join(REPO, 'bench/results', `probe-build-${process.pid}`);
-  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', build, '--sourceMap', 'false'], { cwd: REPO, encoding: 'utf8' });
-  // tsc emits despite type errors (others' work in progress); only a missing entry point stops the probe.
-  if (!existsSync(path.join(build, 'main.js'))) throw new Error(`tsc emitted no main.js: ${tsc.stdout.slice(0, 2000)}`);
-  if (tsc.status !== 0) console.log(`(tsc reported ${(tsc.stdout.match(/error TS/g) ?? []).length} type errors; running the emitted build)`);
-  cpSync(path.join(REPO, 'src/db/migrations'), path.join(build, 'db/migrations'), { recursive: true });
+  const built = spawnSync(process.execPath, [path.join(REPO, 'scripts/build.mjs'), build], { cwd: REPO, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`scripts/build.mjs failed: ${built.stderr.slice(0, 2000)}`);
   // A preload that answers SIGUSR2 with memoryUsage() after a full GC, on stderr.
   const preload = path.join(dataDir, 'mem-report.mjs');
   // --import also runs in worker threads (the proxy thread): only the main thread listens.

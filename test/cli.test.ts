@@ -228,4 +228,21 @@ describe('the hub process', () => {
     expect(output()).toContain('"signal":"SIGINT"');
     expect(output()).toContain('"msg":"hub stopped; user containers left running"');
   });
+
+  it('runs from the bundle with dockerode loaded and its gRPC and ssh2 modules not (src/spawner/lazy-docker-deps.ts)', async () => {
+    const { dir, file } = writeConfig(VALID);
+    // Lists the CommonJS modules the hub has loaded when asked (SIGUSR2), from its main thread.
+    const preload = path.join(dir, 'list-modules.mjs');
+    writeFileSync(preload, `import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
+const loaded = createRequire(import.meta.url).cache;
+if (isMainThread) process.on('SIGUSR2', () => process._rawDebug('LOADED ' + JSON.stringify(Object.keys(loaded))));\n`);
+    const { child, output } = await runHub(file, [process.execPath, ['--import', preload, MAIN, '--config', file]]);
+    process.kill(child.pid!, 'SIGUSR2');
+    await expect.poll(() => output().includes('LOADED ')).toBe(true);
+    const modules = JSON.parse(/LOADED (\[.*\])/.exec(output())![1]!) as string[];
+    expect(modules.filter((m) => m.includes('/node_modules/dockerode/')).length).toBeGreaterThan(0);
+    expect(modules.filter((m) => /\/node_modules\/(@grpc|ssh2|protobufjs)\//.test(m))).toEqual([]);
+    child.kill('SIGTERM');
+  });
 });

@@ -2,7 +2,7 @@
 // generators never share its event loop; plus the small REST client the benchmarks drive it with.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,19 +23,16 @@ export interface HubBuild {
   commit: string;
 }
 
-/** Compiles src/ once per run (tsc emits even with type errors; those are counted and reported). */
+/** Builds src/ once per run as `npm run build` does (scripts/build.mjs); tsc's type errors are counted and reported. */
 export function buildHub(): HubBuild {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], {
+  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmit'], {
     cwd: REPO, encoding: 'utf8',
   });
   const typeErrors = (tsc.stdout.match(/error TS\d+/g) ?? []).length;
   const commit = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: REPO, encoding: 'utf8' }).stdout.trim();
+  const built = spawnSync(process.execPath, [path.join(REPO, 'scripts/build.mjs'), BUILD_DIR], { cwd: REPO, encoding: 'utf8' });
   const main = path.join(BUILD_DIR, 'main.js');
-  if (existsSync(main)) {
-    cpSync(path.join(REPO, 'src/db/migrations'), path.join(BUILD_DIR, 'db/migrations'), { recursive: true });
-    return { main, runtime: 'compiled', typeErrors, commit };
-  }
+  if (built.status === 0 && existsSync(main)) return { main, runtime: 'compiled', typeErrors, commit };
   return { main: path.join(REPO, 'src/main.ts'), runtime: 'tsx', typeErrors, commit };
 }
 

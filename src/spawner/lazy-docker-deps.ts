@@ -1,6 +1,6 @@
 // dockerode requires gRPC and protobuf (for BuildKit sessions: image builds) and docker-modem requires ssh2 (for
 // DOCKER_HOST=ssh://…) when they load: 4 MB of the hub's heap for paths it takes rarely (ssh) or never (builds).
-// Imported before dockerode (docker-client.ts), this makes exactly those requires lazy: each returns a stand-in
+// Evaluated before dockerode is required (docker-client.ts), this makes exactly those requires lazy: each returns a stand-in
 // that loads the real module the first time it is used, so an ssh:// engine works as before.
 import Module from 'node:module';
 
