@@ -321,7 +321,9 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
       });
       tls = await startHubTls({ config, logger, publicPort: () => proxy?.address().port ?? null, acmeTiming: overrides.acmeTiming });
       proxy = await startProxyThreads({
+        // Unset: one at start, more as load needs them, up to one per core (threads.ts).
         count: config.hub.proxy_threads ?? defaultProxyThreads(),
+        startWith: config.hub.proxy_threads ?? 1,
         tls: tls?.first ?? null,
         baseUrl: config.hub.base_url,
         subdomainHost: config.hub.subdomain_host ?? null,

@@ -185,6 +185,34 @@ describe('proxy threads on one port', () => {
     expect(log.lines.some((l) => l.level === 'fatal' && String(l.msg).includes('proxy threads stopped 6 times'))).toBe(true);
   });
 
+  it('start one at first and another only once every running thread is busy, up to the most allowed', async () => {
+    const idleLog = sink();
+    const idle = await start({ count: 2, startWith: 1, routes: feed([]).routes, logger: idleLog.logger });
+    expect(await (await fresh(`${idle.url}/hub/`)).text()).toBe('hub app');
+    // Three load reports of an idle thread: nothing more starts.
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    expect((await idle.countsByThread()).map((counts) => counts !== null)).toEqual([true, false]);
+    expect(idleLog.lines.some((l) => String(l.msg).includes('every proxy thread is busy'))).toBe(false);
+
+    const busyLog = sink();
+    const busy = await start({
+      count: 2, startWith: 1, routes: feed([]).routes, logger: busyLog.logger,
+      module: new URL('./fakes/busy-proxy-worker.ts', import.meta.url),
+    });
+    await waitFor(async () => expect((await busy.countsByThread()).map((counts) => counts !== null)).toEqual([true, true]), { timeoutMs: 30_000 });
+    const grew = busyLog.lines.filter((l) => String(l.msg).includes('every proxy thread is busy: starting another on the public port'));
+    expect(grew).toHaveLength(1);
+    expect(grew[0]).toMatchObject({ level: 'info', thread: 1, threads: 2 });
+    expect(grew[0]!.utilization).toBeGreaterThanOrEqual(0.5);
+    // The new thread serves the port beside the first; at the most allowed, no third is tried however busy both are.
+    await waitFor(async () => {
+      for (const answer of await Promise.all(Array.from({ length: 8 }, () => fresh(`${busy.url}/hub/`)))) expect(await answer.text()).toBe('hub app');
+      expect((await served(busy))[1]).toBeGreaterThan(0);
+    }, { timeoutMs: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(busyLog.lines.filter((l) => String(l.msg).includes('every proxy thread is busy'))).toHaveLength(1);
+  });
+
   it('close the port and every descriptor of it they opened when they stop', async () => {
     const hubApp = await startBackend((_req, res) => res.end('hub app'));
     closers.push(hubApp.close);

@@ -52,6 +52,8 @@ export type ToMain =
   | { type: 'unreachable'; name: string }
   | { type: 'log'; line: string }
   | { type: 'counts'; counts: ProxyCounts }
+  /** Every second: the share of it the thread's event loop spent working rather than waiting for events (0–1). */
+  | { type: 'load'; utilization: number }
   | { type: 'closed' };
 
 export interface RouteFeed extends Pick<RouteSource, 'noteActivity' | 'noteUnreachable'> {
@@ -70,6 +72,8 @@ export interface ProxyThreadOptions extends Omit<WorkerSetup, 'routes' | 'logLev
   module?: URL;
   /** A thread booted ahead (bootProxyThread, with the same module): it gets its setup now instead of starting. */
   booted?: BootedProxyThread;
+  /** The thread's load, every second (ToMain 'load'). */
+  onLoad?(utilization: number): void;
 }
 
 /**
@@ -121,7 +125,7 @@ export interface ProxyThread {
 
 /** Resolves once the thread listens; rejects with the listen error (EADDRINUSE, EACCES) or if the thread fails to start. */
 export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThread> {
-  const { routes, logger, onExit, module, booted, services = [], thread = 0, threads = 1, shareFd = null, clientTable = createClientTableBuffer(threads), ...rest } = options;
+  const { routes, logger, onExit, onLoad, module, booted, services = [], thread = 0, threads = 1, shareFd = null, clientTable = createClientTableBuffer(threads), ...rest } = options;
   let worker: Worker;
   let closing = false;
   let lastCounts: ProxyCounts | null = null;
@@ -162,6 +166,9 @@ export function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThre
         case 'counts':
           lastCounts = message.counts;
           countWaiters.shift()?.(message.counts);
+          break;
+        case 'load':
+          onLoad?.(message.utilization);
           break;
         case 'closed':
           break;

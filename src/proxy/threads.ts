@@ -2,7 +2,9 @@
 // accept on the same socket through descriptors of their own (listener-fd.ts), and the kernel hands each new
 // connection to whichever thread's loop takes it first. This module is the hub's one view of them: it keeps the route
 // table every thread copies (a new thread starts from a snapshot), sends each reload to all, merges their activity
-// before it reaches the database, sums their counters, and starts a thread again in place of one that dies.
+// before it reaches the database, sums their counters, starts a thread again in place of one that dies, and starts
+// the next one when every running thread is busy (up to `count`): a thread is 10 MB of RSS, an idle hub needs one,
+// and on a small machine shared with users' servers one thread answers with a shorter tail than two (README).
 import os from 'node:os';
 import { createActivityMeter } from './activity.js';
 import { clearClientTableColumn, createClientTableBuffer } from './client-table.js';
@@ -17,13 +19,22 @@ export function defaultProxyThreads(): number {
   return Math.max(1, Math.min(os.availableParallelism(), MAX_DEFAULT_PROXY_THREADS));
 }
 
+/**
+ * A thread whose loop worked at least this share of a second is busy; when every running thread has been busy for
+ * BUSY_REPORTS reports in a row, one more starts. Below half, a thread still has time to spare for bursts.
+ */
+const BUSY = 0.5;
+const BUSY_REPORTS = 2;
+
 /** More deaths than this within RESTART_WINDOW_MS is a crash loop: the hub stops instead of starting threads forever. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 
-export interface ProxyThreadsOptions extends Omit<ProxyThreadOptions, 'thread' | 'threads' | 'clientTable' | 'shareFd' | 'onExit'> {
-  /** How many threads accept on the port (hub.proxy_threads). */
+export interface ProxyThreadsOptions extends Omit<ProxyThreadOptions, 'thread' | 'threads' | 'clientTable' | 'shareFd' | 'onExit' | 'onLoad'> {
+  /** The most threads that accept on the port (hub.proxy_threads, or one per core). */
   count: number;
+  /** How many of them start at once (default all); the others start one at a time as load needs them (BUSY). */
+  startWith?: number;
   /** No thread serves the port any more and none could be started again (or they keep dying): the hub must stop. */
   onExit(code: number): void;
 }
@@ -37,8 +48,9 @@ export interface ProxyThreads extends Omit<ProxyThread, 'fd' | 'counts'> {
 
 /** Resolves once the first thread listens (rejecting with its listen error, e.g. EADDRINUSE); the others join as they start. */
 export async function startProxyThreads(options: ProxyThreadsOptions): Promise<ProxyThreads> {
-  const { count, routes, logger, onExit, booted, ...common } = options;
+  const { count, startWith = count, routes, logger, onExit, booted, ...common } = options;
   if (!Number.isInteger(count) || count < 1) throw new Error(`proxy threads: ${count} is not a number of threads (hub.proxy_threads takes 1 or more)`);
+  if (!Number.isInteger(startWith) || startWith < 1 || startWith > count) throw new Error(`proxy threads: cannot start ${startWith} of ${count} threads`);
   const log = logger.child({ component: 'proxy' });
   // What a thread started now (first, or in place of one that died) must be told; reloads update it.
   let current = { ...common };
@@ -63,6 +75,11 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
   let retired: ProxyCounts | null = null;
   let reloadedLimits: ProxyLimits | null = null;
   let closing = false;
+  /** Busy reports in a row, by thread. */
+  const busyStreak = Array<number>(count).fill(0);
+  let growing = true;
+  /** Threads that died and are being started again in their place (replace). */
+  const replacing = new Set<number>();
 
   function start(index: number, shareFd: number | null, booted?: BootedProxyThread): Promise<ProxyThread> {
     let watch: ((name: string, target: string | null) => void) | undefined;
@@ -76,13 +93,16 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
       noteUnreachable: (name) => routes.noteUnreachable(name),
     };
     const told = current;
+    busyStreak[index] = 0;
     const started = startProxyThread({
       ...told, routes: feed, logger, thread: index, threads: count, clientTable, shareFd, booted,
+      onLoad: (utilization) => noteLoad(index, utilization),
       onExit: (code) => {
         if (watch !== undefined) watchers.delete(watch);
         const dead = threads[index];
         threads[index] = null;
-        void retire(dead).then(() => replace(index, code));
+        replacing.add(index);
+        void retire(dead).then(() => replace(index, code)).finally(() => replacing.delete(index));
       },
     }).then((thread) => {
       threads[index] = thread;
@@ -106,6 +126,23 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
   async function retire(dead: ProxyThread | null): Promise<void> {
     const last = dead === null ? null : await dead.counts(0);
     if (last !== null) retired = addCounts(retired ?? ZERO, { ...last, openConnections: 0 });
+  }
+
+  function noteLoad(index: number, utilization: number): void {
+    busyStreak[index] = utilization >= BUSY ? busyStreak[index]! + 1 : 0;
+    if (!growing || closing || starting.size > 0 || replacing.size > 0) return;
+    const running = threads.flatMap((thread, i) => (thread === null ? [] : [i]));
+    const next = threads.indexOf(null);
+    const donor = threads.find((thread) => thread !== null && thread.fd() >= 0);
+    if (next < 0 || !donor || running.some((i) => busyStreak[i]! < BUSY_REPORTS)) return;
+    for (const i of running) busyStreak[i] = 0;
+    log.info({ thread: next, threads: running.length + 1, utilization: Number(utilization.toFixed(2)) },
+      'every proxy thread is busy: starting another on the public port');
+    start(next, donor.fd()).catch((err: unknown) => {
+      // It would fail the same way again: the running threads go on alone.
+      growing = false;
+      if (!closing) log.error({ err, thread: next }, 'could not start another proxy thread; the others serve the public port without it');
+    });
   }
 
   async function replace(index: number, code: number): Promise<void> {
@@ -141,7 +178,7 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
   current = { ...current, port: first.address().port };
   // The others join once they are up (each a few hundred ms: a thread, and a helper process for its descriptor), so
   // the hub starts as fast with 8 threads as with 1. One that cannot start at all would fail the same way again.
-  for (let i = 1; i < count; i++) {
+  for (let i = 1; i < startWith; i++) {
     start(i, first.fd()).catch((err: unknown) => {
       if (!closing) log.error({ err, thread: i }, 'a proxy thread could not start; the others serve the public port without it');
     });

@@ -1,6 +1,7 @@
 // The proxy thread's entry: the public listener on its own event loop, so the hub's API work, sign-ins and database
 // writes never hold up proxied traffic. Routes arrive from the main thread; activity and refusals go back to it.
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openClientTable } from './client-table.js';
 import { duplicateListener } from './listener-fd.js';
@@ -44,6 +45,14 @@ const listener = createPublicListener({
     noteUnreachable: (name) => send({ type: 'unreachable', name }),
   },
 });
+
+// How busy this thread's loop is, for threads.ts to decide whether another thread should share the port.
+let loadSince = performance.eventLoopUtilization();
+setInterval(() => {
+  const now = performance.eventLoopUtilization();
+  send({ type: 'load', utilization: performance.eventLoopUtilization(now, loadSince).utilization });
+  loadSince = now;
+}, 1000).unref();
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'route') {
