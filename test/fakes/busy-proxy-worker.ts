@@ -6,4 +6,4 @@ setInterval(() => {
   const until = performance.now() + 800;
   while (performance.now() < until);
 }, 1000).unref();
-await import('../../src/proxy/worker.ts');
+await import('../../src/proxy/worker.js');

@@ -93,8 +93,8 @@ describe('containers of another hub id on the network', () => {
     await t.hub.servers.reconcile(); // the periodic check, now
     const { IPAddress } = (await containers.alice!.inspect()).NetworkSettings.Networks[t.network]!;
     expect(t.hub.servers.target('alice')).toBe(`http://${IPAddress}:8888`);
-    const proxied = await fetch(`${t.url}/user/alice/api/status`);
-    expect(proxied.status).toBe(200);
+    // The route reaches the proxy thread by message, a moment after the hub has it.
+    await expect.poll(async () => (await fetch(`${t.url}/user/alice/api/status`)).status, { timeout: 10_000 }).toBe(200);
     expect((await postActivity('alice')).status).toBe(200);
     // A restarted hub keeps it: the server row claims the container, whatever its label says.
     await t.restart();
