@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { BenchDocker } from './docker.js';
 import { startChp, type ChpProcess } from './chp.js';
-import { startHub, startServer, type HubBuild, type HubProcess } from './hub-process.js';
+import { benchProxyThreads, startHub, startServer, type HubBuild, type HubProcess } from './hub-process.js';
 import { startFakeGithubForBench, type BenchGithub } from './github.js';
 
 export const NGINX_IMAGE = 'berth/nginx:test';
@@ -11,12 +11,21 @@ export const BACKEND_IMAGE = 'berth/backend:test';
 /** Users of the fixture hub, pinned to catalog labels in its hub.yaml. */
 export const NGINX_USER = 'bench';
 export const WS_USER = 'benchws';
+/**
+ * hub.proxy_threads of the fixture hub (BERTH_BENCH_PROXY_THREADS overrides it): one, so issue 16 point 2 compares
+ * Berth's proxy with nginx's one worker on equal CPU; `proxy-threads` measures more threads (point 4).
+ */
+export const FIXTURE_PROXY_THREADS = 1;
 
 export interface BenchOptions {
   /** Shorter runs (for checking that everything works). */
   quick: boolean;
   /** Rounds per proxy cell (the median is reported). */
   repeat: number;
+  /** The proxy benchmark's bodies ('1k', '1m'); default both. */
+  bodies: string[];
+  /** Pin the proxy benchmark's proxies, wrk and target to CPUs of their own (bench/lib/pinning.ts). */
+  pin: boolean;
   /** Write V8 CPU profiles of the hub child processes. */
   profile: boolean;
   resultsDir: string;
@@ -29,8 +38,9 @@ export interface Fixture {
   chp: ChpProcess | null;
   chpProblem: string | null;
   github: BenchGithub | null;
-  /** IP of the nginx container every path reaches (the hub's own when it could start one). */
+  /** The nginx container every path reaches (the hub's own when it could start one): its IP and id. */
   nginxIp: string;
+  nginxId: string;
   backendIp: string;
   /** Whether /user/<name>/ on the hub reaches the containers. */
   berthRoutes: boolean;
@@ -70,6 +80,7 @@ async function makeFixture(docker: BenchDocker, build: HubBuild, options: BenchO
   let hub: HubProcess | null = null;
   let hubProblem: string | null = null;
   let nginxIp = '';
+  let nginxId = '';
   let backendIp = '';
   let berthRoutes = false;
   try {
@@ -81,17 +92,18 @@ async function makeFixture(docker: BenchDocker, build: HubBuild, options: BenchO
       pins: { [NGINX_USER]: 'nginx', [WS_USER]: 'backend' },
       github: github?.config,
       cpuProfDir: profileDir(options),
+      proxyThreads: benchProxyThreads() ?? FIXTURE_PROXY_THREADS,
     });
     await startServer(hub, NGINX_USER);
     await startServer(hub, WS_USER);
-    nginxIp = await containerIpOf(docker, NGINX_USER);
+    ({ ip: nginxIp, id: nginxId } = await containerOf(docker, NGINX_USER));
     backendIp = await containerIpOf(docker, WS_USER);
     berthRoutes = true;
   } catch (err) {
     hubProblem = (err as Error).message.split('\n')[0];
   }
   // Without the hub's containers, direct and CHP still get containers of their own to measure.
-  if (!nginxIp) nginxIp = (await docker.run(NGINX_IMAGE)).ip;
+  if (!nginxIp) ({ ip: nginxIp, id: nginxId } = await docker.run(NGINX_IMAGE));
   if (!backendIp) backendIp = (await docker.run(BACKEND_IMAGE)).ip;
   await docker.waitHttp(`http://${nginxIp}:8888/1k`);
   await docker.waitHttp(`http://${backendIp}:8888/echo`);
@@ -107,15 +119,19 @@ async function makeFixture(docker: BenchDocker, build: HubBuild, options: BenchO
     await chp?.stop();
     chp = null;
   }
-  return { hub, hubProblem, chp, chpProblem, github, nginxIp, backendIp, berthRoutes };
+  return { hub, hubProblem, chp, chpProblem, github, nginxIp, nginxId, backendIp, berthRoutes };
 }
 
 /** The IP of the container the hub started for `user`, found by Berth's `berth.user` label on the run's network. */
 export async function containerIpOf(docker: BenchDocker, user: string, network = docker.network): Promise<string> {
+  return (await containerOf(docker, user, network)).ip;
+}
+
+async function containerOf(docker: BenchDocker, user: string, network = docker.network): Promise<{ id: string; ip: string }> {
   const list = await docker.docker.listContainers({ filters: { network: [network], label: [`berth.user=${user}`] } });
   const ip = list[0]?.NetworkSettings?.Networks?.[network]?.IPAddress;
   if (!ip) throw new Error(`no running container of ${user} on ${network}`);
-  return ip;
+  return { id: list[0]!.Id, ip };
 }
 
 /** Where hub CPU profiles go when --profile is given (undefined otherwise). */
