@@ -1,6 +1,7 @@
 // Issues 6 and 16: HTTP throughput and latency to one nginx container, directly, through Berth's proxy
 // (/user/bench/ of a running server), through nginx as a one-worker reverse proxy, through configurable-http-proxy
 // and through a bare node:http proxy, with the same wrk settings for every path at 1, 10 and 100 connections.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { startClient } from './lib/clients.js';
 import { cpuSecondsOf } from './lib/hub-process.js';
@@ -8,7 +9,7 @@ import type { BenchContext } from './lib/context.js';
 import { NGINX_USER } from './lib/context.js';
 import { startNginxProxy, type NginxProxy } from './lib/nginx-proxy.js';
 import { formatNumber, formatRatio, ratio, unavailable, type BenchResult, type TargetCheck } from './lib/report.js';
-import { busyShares, cpuLayout, describeLayout, pinContainer, pinProcess, readCpuTimes, type CpuLayout } from './lib/pinning.js';
+import { busyShares, readCpuTimes } from './lib/cpu-busy.js';
 import { median, medianOfRounds, pairedRatio, sumOrNull, type RoundResult } from './lib/rounds.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 
@@ -67,22 +68,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       if (f.chp) cpu.chp = async () => cpuSecondsOf(f.chp!.pid);
       if (nginx) cpu.nginx = nginx.cpuSeconds;
       cpu.bare = async () => cpuSecondsOf(bare.pid);
-      const processes = [f.hub?.pid, f.chp?.pid, bare.pid].filter((pid) => pid !== undefined);
-      let layout: CpuLayout | null = null;
-      if (ctx.options.pin) {
-        try {
-          layout = await pin(processes, nginx, cpuLayout(os.cpus().length));
-        } catch (err) {
-          notes.push(`not pinned: ${(err as Error).message.split('\n')[0]}`);
-          await pin(processes, nginx, null).catch(() => undefined);
-        }
-      }
-      try {
-        return await measure(cpu, nginx, layout);
-      } finally {
-        // The fixture's hub, CHP and target go on serving other benchmarks, on every CPU again.
-        if (layout) await pin(processes, nginx, null).catch(() => undefined);
-      }
+      return await measure(cpu, nginx);
     } finally {
       await bare.finish();
     }
@@ -90,21 +76,12 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     await nginx?.stop();
   }
 
-  /** Each proxy on the layout's proxy CPU and the target on its own (`layout` null: every CPU); returns `layout`. */
-  async function pin(processes: number[], nginx: NginxProxy | null, layout: CpuLayout | null): Promise<CpuLayout | null> {
-    const all = cpuLayout(os.cpus().length)?.all ?? '0';
-    for (const pid of processes) pinProcess(pid, layout?.proxy ?? all);
-    if (nginx) await pinContainer(ctx.docker.docker, nginx.id, layout?.proxy ?? all);
-    if (f.nginxId) await pinContainer(ctx.docker.docker, f.nginxId, layout?.target ?? all);
-    return layout;
-  }
-
-  async function measure(cpu: Partial<Record<PathName, () => Promise<number>>>, nginx: NginxProxy | null, layout: CpuLayout | null): Promise<BenchResult> {
+  async function measure(cpu: Partial<Record<PathName, () => Promise<number>>>, nginx: NginxProxy | null): Promise<BenchResult> {
     const seconds = ctx.options.quick ? WRK.quickSeconds : WRK.seconds;
     const bodies = ctx.options.bodies;
     const connections = [1, 10, 100];
     const repeat = ctx.options.repeat;
-    const wrk = (url: string, c: number, s: number) => runWrk(url, c, s, WRK.threads, WRK.timeoutSeconds, layout?.wrk);
+    const wrk = (url: string, c: number, s: number) => runWrk(url, c, s, WRK.threads, WRK.timeoutSeconds);
     const all: Run[] = [];
     for (const body of bodies) {
       for (const c of connections) {
@@ -117,9 +94,9 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
             try {
               const used = cpu[path];
               const cpu0 = used ? await used().catch(() => NaN) : NaN;
-              const times = readCpuTimes();
+              const times = readCpuTimes(readFileSync('/proc/stat', 'utf8'));
               const r = await wrk(base + body, c, seconds);
-              const cpuBusy = busyShares(times, readCpuTimes());
+              const cpuBusy = busyShares(times, readCpuTimes(readFileSync('/proc/stat', 'utf8')));
               const spent = used ? (await used().catch(() => NaN)) - cpu0 : NaN;
               all.push({ ...r, path, body, round, proxyCpuSeconds: Number.isFinite(spent) ? spent : null, cpuBusy });
               if (r.errors > 0) notes.push(`${path} ${body} c=${c}: ${r.errors} errors or non-2xx answers`);
@@ -204,7 +181,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       'nginx (1 worker) = nginx-light as a reverse proxy, worker_processes 1, upstream keepalive, HTTP/1.1, proxy_buffering off (images/nginx-proxy/nginx.conf; why each setting: bench/README.md).',
       'bare Node proxy = node:http server → keep-alive http.request → pipe (bench/clients/bare-proxy.ts): what a node:http proxy with no library or routing reaches here; not a Berth path.',
       `wrk -t${WRK.threads} --latency --timeout ${WRK.timeoutSeconds}s for every path, ${seconds} s per cell after a ${WRK.warmupSeconds} s warm-up${repeat > 1 ? `, ${repeat} rounds with the paths in turn: each figure is the median of its rounds, and targets take the median of the per-round ratios` : ''}; the target is nginx with 2 workers.`,
-      `CPUs (${os.cpus().length}): ${describeLayout(layout)}${layout ? '' : ' (--pin: each proxy on a CPU of its own)'}.`,
+      `CPUs: ${sharing(os.cpus().length)}; not pinned (pinning each proxy to a CPU of its own was measured and was not steadier: bench/README.md).`,
       `Proxies: Berth ${f.hub ? `hub pid ${f.hub.pid}, ${threadsOf(f.hub.proxyThreads)} (CPU: the whole process)` : '—'}; ${nginx?.version ?? 'nginx —'}, 1 worker (CPU: its container's cgroup); configurable-http-proxy ${f.chp?.version ?? '—'} (node ${process.version}).`,
     );
     const rss = { berthHubBytes: f.hub?.rssBytes() ?? null, chpBytes: f.chp?.rssBytes() ?? null };
@@ -232,7 +209,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
         columns: ['body', 'conns', ...PATHS.map((p) => NAMES[p]), 'Berth/nginx req/s', 'Berth/direct req/s', 'Berth/nginx p99', 'Berth/direct p99'],
         rows: spreadRows,
       }] : [])],
-      targets: proxyTargets(roundsOf, { berthThreads: f.hub?.proxyThreads, pinnedTo: layout?.proxy ?? null }),
+      targets: proxyTargets(roundsOf, { berthThreads: f.hub?.proxyThreads, cpus: os.cpus().length }),
       notes,
       data: { runs, rounds: all, rssAfter: rss, wrk: WRK },
       seconds: (performance.now() - began) / 1000,
@@ -313,16 +290,18 @@ export function proxyTargets(roundsOf: Rounds, setup: PointTwoSetup): TargetChec
   return targets;
 }
 
-/** What point 2's cells compared: Berth's proxy threads (undefined: the hub's default) and the CPU the proxies were pinned to. */
+/** What point 2's cells compared: Berth's proxy threads (undefined: the hub's default) on a machine of `cpus` CPUs. */
 export interface PointTwoSetup {
   berthThreads: number | undefined;
-  pinnedTo: string | null;
+  cpus: number;
 }
 
-/** "Berth 1 proxy thread vs nginx 1 worker, each pinned to CPU 0", as point 2's target lines print it. */
-export function comparedOn({ berthThreads, pinnedTo }: PointTwoSetup): string {
-  return `Berth ${threadsOf(berthThreads)} vs nginx 1 worker, ${pinnedTo === null ? 'not pinned' : `each pinned to CPU ${pinnedTo}`}`;
+/** "Berth 1 proxy thread vs nginx 1 worker, sharing 2 CPUs with wrk and the target", as point 2's target lines say it. */
+export function comparedOn({ berthThreads, cpus }: PointTwoSetup): string {
+  return `Berth ${threadsOf(berthThreads)} vs nginx 1 worker, ${sharing(cpus)}`;
 }
+
+const sharing = (cpus: number) => `sharing ${cpus} CPU${cpus === 1 ? '' : 's'} with wrk and the target`;
 
 const threadsOf = (threads: number | undefined) =>
   threads === undefined ? 'one proxy thread per core' : `${threads} proxy thread${threads === 1 ? '' : 's'}`;

@@ -35,13 +35,12 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
 /** Rounds of each proxy cell when --repeat is not given. */
 const DEFAULT_ROUNDS = 3;
 
-const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile] [--repeat N] [--body 1k|1m] [--pin]]
+const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile] [--repeat N] [--body 1k|1m]]
   NAME       one or more of: ${Object.keys(BENCHMARKS).join(', ')} (default: all)
   --quick    short runs, to check that everything works
   --repeat N rounds of each proxy cell, the paths in turn (default 3, 1 with --quick); the median is reported,
              and targets are judged on the median of the per-round ratios
   --body B   only these bodies in the proxy benchmark (1k or 1m; repeatable; default both)
-  --pin      the proxy benchmark pins each proxy to a CPU of its own, wrk and the target to the others
   --profile  write V8 CPU profiles of the hub processes to bench/results/profiles/ (and a summary in the results);
              profiling slows the hub, so use it to find hot spots, not for the published numbers
 `;
@@ -51,7 +50,7 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       quick: { type: 'boolean' }, profile: { type: 'boolean' }, repeat: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      body: { type: 'string', multiple: true }, pin: { type: 'boolean' },
+      body: { type: 'string', multiple: true },
     },
   });
   if (values.help) {
@@ -84,7 +83,7 @@ async function main(): Promise<number> {
   // three interleaved rounds is what issue 16's targets are judged on (bench/lib/rounds.ts).
   const repeat = Math.max(1, Math.min(9, Number(values.repeat ?? (values.quick ? 1 : DEFAULT_ROUNDS)) || 1));
   const ctx = createContext(docker, build, {
-    quick: values.quick ?? false, profile: values.profile ?? false, repeat, bodies, pin: values.pin ?? false, resultsDir,
+    quick: values.quick ?? false, profile: values.profile ?? false, repeat, bodies, resultsDir,
   });
   const results: BenchResult[] = [];
   let profileFile: string | null = null;

@@ -24,8 +24,6 @@ export interface BenchOptions {
   repeat: number;
   /** The proxy benchmark's bodies ('1k', '1m'); default both. */
   bodies: string[];
-  /** Pin the proxy benchmark's proxies, wrk and target to CPUs of their own (bench/lib/pinning.ts). */
-  pin: boolean;
   /** Write V8 CPU profiles of the hub child processes. */
   profile: boolean;
   resultsDir: string;
@@ -38,9 +36,8 @@ export interface Fixture {
   chp: ChpProcess | null;
   chpProblem: string | null;
   github: BenchGithub | null;
-  /** The nginx container every path reaches (the hub's own when it could start one): its IP and id. */
+  /** IP of the nginx container every path reaches (the hub's own when it could start one). */
   nginxIp: string;
-  nginxId: string;
   backendIp: string;
   /** Whether /user/<name>/ on the hub reaches the containers. */
   berthRoutes: boolean;
@@ -80,7 +77,6 @@ async function makeFixture(docker: BenchDocker, build: HubBuild, options: BenchO
   let hub: HubProcess | null = null;
   let hubProblem: string | null = null;
   let nginxIp = '';
-  let nginxId = '';
   let backendIp = '';
   let berthRoutes = false;
   try {
@@ -96,14 +92,14 @@ async function makeFixture(docker: BenchDocker, build: HubBuild, options: BenchO
     });
     await startServer(hub, NGINX_USER);
     await startServer(hub, WS_USER);
-    ({ ip: nginxIp, id: nginxId } = await containerOf(docker, NGINX_USER));
+    nginxIp = await containerIpOf(docker, NGINX_USER);
     backendIp = await containerIpOf(docker, WS_USER);
     berthRoutes = true;
   } catch (err) {
     hubProblem = (err as Error).message.split('\n')[0];
   }
   // Without the hub's containers, direct and CHP still get containers of their own to measure.
-  if (!nginxIp) ({ ip: nginxIp, id: nginxId } = await docker.run(NGINX_IMAGE));
+  if (!nginxIp) nginxIp = (await docker.run(NGINX_IMAGE)).ip;
   if (!backendIp) backendIp = (await docker.run(BACKEND_IMAGE)).ip;
   await docker.waitHttp(`http://${nginxIp}:8888/1k`);
   await docker.waitHttp(`http://${backendIp}:8888/echo`);
@@ -119,19 +115,15 @@ async function makeFixture(docker: BenchDocker, build: HubBuild, options: BenchO
     await chp?.stop();
     chp = null;
   }
-  return { hub, hubProblem, chp, chpProblem, github, nginxIp, nginxId, backendIp, berthRoutes };
+  return { hub, hubProblem, chp, chpProblem, github, nginxIp, backendIp, berthRoutes };
 }
 
 /** The IP of the container the hub started for `user`, found by Berth's `berth.user` label on the run's network. */
 export async function containerIpOf(docker: BenchDocker, user: string, network = docker.network): Promise<string> {
-  return (await containerOf(docker, user, network)).ip;
-}
-
-async function containerOf(docker: BenchDocker, user: string, network = docker.network): Promise<{ id: string; ip: string }> {
   const list = await docker.docker.listContainers({ filters: { network: [network], label: [`berth.user=${user}`] } });
   const ip = list[0]?.NetworkSettings?.Networks?.[network]?.IPAddress;
   if (!ip) throw new Error(`no running container of ${user} on ${network}`);
-  return { id: list[0]!.Id, ip };
+  return ip;
 }
 
 /** Where hub CPU profiles go when --profile is given (undefined otherwise). */

@@ -14,8 +14,6 @@ export const NGINX_PROXY_IMAGE = 'berth/nginx-proxy:test';
 
 export interface NginxProxy {
   readonly url: string;
-  /** The container's id (the benchmark pins it to a CPU). */
-  readonly id: string;
   readonly version: string;
   /** CPU seconds the container (master and worker) has used so far, from its cgroup or the Engine's stats. */
   cpuSeconds(): Promise<number>;
@@ -43,7 +41,7 @@ export async function startNginxProxy(bench: BenchDocker, upstream: string, prob
     });
     const info = await container.inspect();
     const version = /nginx\/[\d.]+/.exec(String(await exec(container, ['nginx', '-v'])))?.[0] ?? 'nginx';
-    return { url, id: container.id, version, cpuSeconds: () => containerCpuSeconds(info.State.Pid, () => container.stats({ stream: false })), stop };
+    return { url, version, cpuSeconds: () => containerCpuSeconds(info.State.Pid, () => container.stats({ stream: false })), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,7 +1,6 @@
 // Runs wrk (a separate process, so the load never shares an event loop with what it measures) and parses
 // requests/s and the p50/p99 latencies from its --latency report.
 import { spawn } from 'node:child_process';
-import { onCpus } from './pinning.js';
 
 export interface WrkResult {
   url: string;
@@ -17,12 +16,11 @@ export interface WrkResult {
   transferPerSec: string;
 }
 
-/** `cpus` (taskset's list, e.g. "1") pins wrk to those CPUs. */
-export async function runWrk(url: string, connections: number, seconds: number, threads = 2, timeoutSeconds = 10, cpus?: string): Promise<WrkResult> {
+export async function runWrk(url: string, connections: number, seconds: number, threads = 2, timeoutSeconds = 10): Promise<WrkResult> {
   const t = Math.max(1, Math.min(threads, connections));
   const args = [`-t${t}`, `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', `${timeoutSeconds}s`, url];
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(...onCpus(cpus, 'wrk', args), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

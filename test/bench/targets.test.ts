@@ -13,9 +13,9 @@ const cell = (requestsPerSec: number, p99: number, errors = 0): WrkResult => ({
   url: 'http://x/', connections: 1, seconds: 5, requestsPerSec, p50: p99 / 2, p99, requests: requestsPerSec * 5, errors, transferPerSec: '',
 });
 
-/** Point 2 as the proxy benchmark runs it: one proxy thread against nginx's one worker, both pinned to CPU 0. */
-const ONE_CORE = { berthThreads: 1, pinnedTo: '0' };
-const SAID = 'Berth 1 proxy thread vs nginx 1 worker, each pinned to CPU 0';
+/** Point 2 as the proxy benchmark runs it here: one proxy thread against nginx's one worker, on 2 CPUs. */
+const ONE_CORE = { berthThreads: 1, cpus: 2 };
+const SAID = 'Berth 1 proxy thread vs nginx 1 worker, sharing 2 CPUs with wrk and the target';
 
 describe('proxyTargets', () => {
   const cells: Record<string, WrkResult> = {
@@ -36,6 +36,15 @@ describe('proxyTargets', () => {
     expect(met(`1 KB, 10 conns: Berth req/s >= nginx req/s (${SAID})`)).toBe(false);
     expect(met(`1 KB, 10 conns: Berth p99 <= nginx p99 (${SAID})`)).toBe(false);
     expect(targets.filter((t) => t.issue === 16 && t.point === 2)).toHaveLength(6);
+  });
+
+  it('says in each of point 2\'s lines what it compared: Berth\'s proxy threads, nginx\'s one worker, the CPUs they shared', () => {
+    const point2 = (setup: Parameters<typeof proxyTargets>[1]) =>
+      proxyTargets((path, body, c) => once(cells[`${path} ${body} ${c}`]), setup).filter((t) => t.point === 2).map((t) => t.target);
+    expect(point2(ONE_CORE)).toHaveLength(6);
+    for (const line of point2(ONE_CORE)) expect(line).toContain(`(${SAID})`);
+    expect(point2({ berthThreads: 2, cpus: 4 })[0]).toBe('1 KB, 1 conn: Berth req/s >= nginx req/s (Berth 2 proxy threads vs nginx 1 worker, sharing 4 CPUs with wrk and the target)');
+    expect(point2({ berthThreads: undefined, cpus: 2 })[1]).toBe('1 KB, 1 conn: Berth p99 <= nginx p99 (Berth one proxy thread per core vs nginx 1 worker, sharing 2 CPUs with wrk and the target)');
   });
 
   it('calls a target n/a, not met, when a cell it compares had more than 1% errors', () => {
