@@ -1,13 +1,16 @@
 // Issues 6 and 16: HTTP throughput and latency to one nginx container, directly, through Berth's proxy
 // (/user/bench/ of a running server), through nginx as a one-worker reverse proxy, through configurable-http-proxy
 // and through a bare node:http proxy, with the same wrk settings for every path at 1, 10 and 100 connections.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { startClient } from './lib/clients.js';
 import { cpuSecondsOf } from './lib/hub-process.js';
 import type { BenchContext } from './lib/context.js';
 import { NGINX_USER } from './lib/context.js';
 import { startNginxProxy, type NginxProxy } from './lib/nginx-proxy.js';
 import { formatNumber, formatRatio, ratio, unavailable, type BenchResult, type TargetCheck } from './lib/report.js';
-import { medianOfRounds, pairedRatio, sumOrNull, type RoundResult } from './lib/rounds.js';
+import { busyShares, readCpuTimes } from './lib/cpu-busy.js';
+import { median, medianOfRounds, pairedRatio, sumOrNull, type RoundResult } from './lib/rounds.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 
 type PathName = 'direct' | 'berth' | 'nginx' | 'chp' | 'bare';
@@ -22,7 +25,7 @@ const NAMES: Record<PathName, string> = {
  */
 export const WRK = { threads: 1, seconds: 5, quickSeconds: 2, warmupSeconds: 1, timeoutSeconds: 10 };
 
-type Run = WrkResult & { path: PathName; body: string; round: number; proxyCpuSeconds: number | null };
+type Run = WrkResult & { path: PathName; body: string; round: number; proxyCpuSeconds: number | null; cpuBusy: number[] };
 
 export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
   const began = performance.now();
@@ -75,7 +78,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
 
   async function measure(cpu: Partial<Record<PathName, () => Promise<number>>>, nginx: NginxProxy | null): Promise<BenchResult> {
     const seconds = ctx.options.quick ? WRK.quickSeconds : WRK.seconds;
-    const bodies = ['1k', '1m'];
+    const bodies = ctx.options.bodies;
     const connections = [1, 10, 100];
     const repeat = ctx.options.repeat;
     const wrk = (url: string, c: number, s: number) => runWrk(url, c, s, WRK.threads, WRK.timeoutSeconds);
@@ -91,9 +94,11 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
             try {
               const used = cpu[path];
               const cpu0 = used ? await used().catch(() => NaN) : NaN;
+              const times = readCpuTimes(readFileSync('/proc/stat', 'utf8'));
               const r = await wrk(base + body, c, seconds);
+              const cpuBusy = busyShares(times, readCpuTimes(readFileSync('/proc/stat', 'utf8')));
               const spent = used ? (await used().catch(() => NaN)) - cpu0 : NaN;
-              all.push({ ...r, path, body, round, proxyCpuSeconds: Number.isFinite(spent) ? spent : null });
+              all.push({ ...r, path, body, round, proxyCpuSeconds: Number.isFinite(spent) ? spent : null, cpuBusy });
               if (r.errors > 0) notes.push(`${path} ${body} c=${c}: ${r.errors} errors or non-2xx answers`);
             } catch (err) {
               notes.push(`${path} ${body} c=${c}: wrk failed: ${(err as Error).message.split('\n')[0]}`);
@@ -110,7 +115,12 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
       for (const c of connections) {
         for (const path of PATHS) {
           const rounds = roundsOf(path, body, c) as Run[];
-          if (rounds.length) runs.push({ ...medianOfRounds(rounds), path, body, round: -1, proxyCpuSeconds: sumOrNull(rounds.map((r) => r.proxyCpuSeconds)) });
+          if (rounds.length) {
+            runs.push({
+              ...medianOfRounds(rounds), path, body, round: -1, proxyCpuSeconds: sumOrNull(rounds.map((r) => r.proxyCpuSeconds)),
+              cpuBusy: rounds[0]!.cpuBusy.map((_, i) => median(rounds.map((r) => r.cpuBusy[i] ?? NaN))),
+            });
+          }
         }
       }
     }
@@ -120,6 +130,8 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     const throughput = [];
     const latency = [];
     const perCpuRows = [];
+    const busyRows = [];
+    const busyOf = (r?: Run) => (r ? r.cpuBusy.map((share) => `${Math.round(share * 100)}%`).join(' / ') : '–');
     const perCpu = (r?: Run) => (r && r.proxyCpuSeconds ? r.requests / r.proxyCpuSeconds : null);
     const busy = (r?: Run) => (r && r.proxyCpuSeconds !== null ? ` (${Math.round((r.proxyCpuSeconds / r.seconds) * 100)}% of a core)` : '');
     const lat = (r?: WrkResult) => (r ? `${formatNumber(r.p50, 2)} / ${formatNumber(r.p99, 2)}${flag(r)}` : '–');
@@ -140,6 +152,7 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
           size(body), c, ...[b, n, h, bare].map((r) => `${formatNumber(perCpu(r), 0)}${busy(r)}`),
           formatRatio(ratio(perCpu(b), perCpu(n))), formatRatio(ratio(perCpu(b), perCpu(h))),
         ]);
+        busyRows.push([size(body), c, ...[d, b, n, h, bare].map(busyOf)]);
       }
     }
 
@@ -167,8 +180,9 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
     notes.push(
       'nginx (1 worker) = nginx-light as a reverse proxy, worker_processes 1, upstream keepalive, HTTP/1.1, proxy_buffering off (images/nginx-proxy/nginx.conf; why each setting: bench/README.md).',
       'bare Node proxy = node:http server → keep-alive http.request → pipe (bench/clients/bare-proxy.ts): what a node:http proxy with no library or routing reaches here; not a Berth path.',
-      `wrk -t${WRK.threads} --latency --timeout ${WRK.timeoutSeconds}s for every path, ${seconds} s per cell after a ${WRK.warmupSeconds} s warm-up${repeat > 1 ? `, ${repeat} rounds with the paths in turn: each figure is the median of its rounds, and targets take the median of the per-round ratios` : ''}; load generator, proxies and the target nginx (2 workers) share the same cores.`,
-      `Proxies: Berth ${f.hub ? `hub pid ${f.hub.pid} (CPU: the whole process)` : '—'}; ${nginx?.version ?? 'nginx —'} (CPU: its container's cgroup); configurable-http-proxy ${f.chp?.version ?? '—'} (node ${process.version}).`,
+      `wrk -t${WRK.threads} --latency --timeout ${WRK.timeoutSeconds}s for every path, ${seconds} s per cell after a ${WRK.warmupSeconds} s warm-up${repeat > 1 ? `, ${repeat} rounds with the paths in turn: each figure is the median of its rounds, and targets take the median of the per-round ratios` : ''}; the target is nginx with 2 workers.`,
+      `CPUs: ${sharing(os.cpus().length)}; not pinned (pinning each proxy to a CPU of its own was measured and was not steadier: bench/README.md).`,
+      `Proxies: Berth ${f.hub ? `hub pid ${f.hub.pid}, ${threadsOf(f.hub.proxyThreads)} (CPU: the whole process)` : '—'}; ${nginx?.version ?? 'nginx —'}, 1 worker (CPU: its container's cgroup); configurable-http-proxy ${f.chp?.version ?? '—'} (node ${process.version}).`,
     );
     const rss = { berthHubBytes: f.hub?.rssBytes() ?? null, chpBytes: f.chp?.rssBytes() ?? null };
     return {
@@ -186,12 +200,16 @@ export async function proxyBench(ctx: BenchContext): Promise<BenchResult> {
         title: 'Requests per CPU-second of the proxy (and how busy it was); robust to other load on the machine',
         columns: ['body', 'conns', 'Berth hub', 'nginx (1 worker)', 'CHP', 'bare Node proxy', 'Berth/nginx', 'Berth/CHP'],
         rows: perCpuRows,
+      }, {
+        title: `How busy each CPU was during each path's cell (CPU 0 / CPU 1…, median of rounds): a CPU near 100% is the limit`,
+        columns: ['body', 'conns', ...PATHS.map((p) => NAMES[p])],
+        rows: busyRows,
       }, ...(repeat > 1 ? [{
         title: `Spread over the ${repeat} rounds (lowest–highest): req/s / p99 ms of each path, and Berth's per-round ratios`,
         columns: ['body', 'conns', ...PATHS.map((p) => NAMES[p]), 'Berth/nginx req/s', 'Berth/direct req/s', 'Berth/nginx p99', 'Berth/direct p99'],
         rows: spreadRows,
       }] : [])],
-      targets: proxyTargets(roundsOf),
+      targets: proxyTargets(roundsOf, { berthThreads: f.hub?.proxyThreads, cpus: os.cpus().length }),
       notes,
       data: { runs, rounds: all, rssAfter: rss, wrk: WRK },
       seconds: (performance.now() - began) / 1000,
@@ -213,7 +231,8 @@ const flag = (r: WrkResult) => (invalid(r) ? ' ⚠' : '');
  * its per-round ratios (bench/lib/rounds.ts), with their spread beside it. A target whose cells are missing or
  * invalid (more than 1% errors over the rounds) is n/a, never met.
  */
-export function proxyTargets(roundsOf: Rounds): TargetCheck[] {
+export function proxyTargets(roundsOf: Rounds, setup: PointTwoSetup): TargetCheck[] {
+  const compared = comparedOn(setup);
   const targets: TargetCheck[] = [];
   const ms = (r?: WrkResult) => `${formatNumber(r?.p99, 2)}${r && invalid(r) ? ' ⚠' : ''}`;
   const rps = (r?: WrkResult) => `${formatNumber(r?.requestsPerSec, 0)}${r && invalid(r) ? ' ⚠' : ''}`;
@@ -236,12 +255,12 @@ export function proxyTargets(roundsOf: Rounds): TargetCheck[] {
     const tail = compare('berth', 'nginx', '1k', c, (r) => r.p99);
     targets.push(
       {
-        target: `1 KB, ${conns}: Berth req/s >= nginx (1 worker) req/s`, issue: 16, point: 2,
+        target: `1 KB, ${conns}: Berth req/s >= nginx req/s (${compared})`, issue: 16, point: 2,
         measured: `${rps(rate.x)} vs ${rps(rate.y)} (${formatRatio(rate.ratio)}${rate.spread(times)})`,
         met: rate.judge((ratio) => ratio >= 1),
       },
       {
-        target: `1 KB, ${conns}: Berth p99 <= nginx (1 worker) p99`, issue: 16, point: 2,
+        target: `1 KB, ${conns}: Berth p99 <= nginx p99 (${compared})`, issue: 16, point: 2,
         measured: `${ms(tail.x)} vs ${ms(tail.y)} ms (${formatRatio(tail.ratio)}${tail.spread(times)})`,
         met: tail.judge((ratio) => ratio <= 1),
       },
@@ -270,6 +289,22 @@ export function proxyTargets(roundsOf: Rounds): TargetCheck[] {
   });
   return targets;
 }
+
+/** What point 2's cells compared: Berth's proxy threads (undefined: the hub's default) on a machine of `cpus` CPUs. */
+export interface PointTwoSetup {
+  berthThreads: number | undefined;
+  cpus: number;
+}
+
+/** "Berth 1 proxy thread vs nginx 1 worker, sharing 2 CPUs with wrk and the target", as point 2's target lines say it. */
+export function comparedOn({ berthThreads, cpus }: PointTwoSetup): string {
+  return `Berth ${threadsOf(berthThreads)} vs nginx 1 worker, ${sharing(cpus)}`;
+}
+
+const sharing = (cpus: number) => `sharing ${cpus} CPU${cpus === 1 ? '' : 's'} with wrk and the target`;
+
+const threadsOf = (threads: number | undefined) =>
+  threads === undefined ? 'one proxy thread per core' : `${threads} proxy thread${threads === 1 ? '' : 's'}`;
 
 /** Null when `url` answers 200 with `bytes` bytes; otherwise what it did instead. */
 export async function checkBody(url: string, bytes: number): Promise<string | null> {

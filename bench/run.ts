@@ -35,11 +35,12 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
 /** Rounds of each proxy cell when --repeat is not given. */
 const DEFAULT_ROUNDS = 3;
 
-const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile] [--repeat N]]
+const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile] [--repeat N] [--body 1k|1m]]
   NAME       one or more of: ${Object.keys(BENCHMARKS).join(', ')} (default: all)
   --quick    short runs, to check that everything works
   --repeat N rounds of each proxy cell, the paths in turn (default 3, 1 with --quick); the median is reported,
              and targets are judged on the median of the per-round ratios
+  --body B   only these bodies in the proxy benchmark (1k or 1m; repeatable; default both)
   --profile  write V8 CPU profiles of the hub processes to bench/results/profiles/ (and a summary in the results);
              profiling slows the hub, so use it to find hot spots, not for the published numbers
 `;
@@ -47,7 +48,10 @@ const HELP = `Usage: npm run bench [-- [NAME...] [--quick] [--profile] [--repeat
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, repeat: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      quick: { type: 'boolean' }, profile: { type: 'boolean' }, repeat: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      body: { type: 'string', multiple: true },
+    },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -59,6 +63,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const names = positionals.length > 0 ? positionals : Object.keys(BENCHMARKS);
+  const bodies = values.body ?? ['1k', '1m'];
+  if (bodies.some((b) => b !== '1k' && b !== '1m')) {
+    process.stderr.write(`bench: --body takes 1k or 1m\n\n${HELP}`);
+    return 2;
+  }
   const resultsDir = path.join(REPO, 'bench/results');
   const startedAt = new Date();
 
@@ -73,7 +82,9 @@ async function main(): Promise<number> {
   // Three rounds by default: on a shared machine one 5 s round of a cell can be off by a third, and the median of
   // three interleaved rounds is what issue 16's targets are judged on (bench/lib/rounds.ts).
   const repeat = Math.max(1, Math.min(9, Number(values.repeat ?? (values.quick ? 1 : DEFAULT_ROUNDS)) || 1));
-  const ctx = createContext(docker, build, { quick: values.quick ?? false, profile: values.profile ?? false, repeat, resultsDir });
+  const ctx = createContext(docker, build, {
+    quick: values.quick ?? false, profile: values.profile ?? false, repeat, bodies, resultsDir,
+  });
   const results: BenchResult[] = [];
   let profileFile: string | null = null;
   const stop = async () => {

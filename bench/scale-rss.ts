@@ -36,7 +36,10 @@ if (isMainThread) process.on('SIGUSR2', () => { globalThis.gc(); globalThis.gc()
 }
 const network = `berth-scale-rss-${process.pid}`;
 const made = spawnSync('docker', ['network', 'create', '--label', 'berth.test=true', '-o', 'com.docker.network.bridge.enable_icc=false', network], { encoding: 'utf8' });
-if (made.status !== 0) throw new Error(`docker network create: ${made.stderr}`);
+if (made.status !== 0) {
+  rmSync(marks, { recursive: true, force: true });
+  throw new Error(`docker network create: ${made.stderr}`);
+}
 try {
   if (args.against) await coldStarts({ main: path.join(args.against, 'main.js'), runtime: 'compiled', typeErrors: 0, commit: args.against });
   else for (let run = 0; run < Number(args.runs); run++) await once();
@@ -74,9 +77,12 @@ async function once(): Promise<void> {
     // A command to run on the hub before it stops, e.g. a pagemap or heap look (its pid appended).
     if (process.env.SCALE_RSS_INSPECT) console.log(spawnSync('sh', ['-c', `${process.env.SCALE_RSS_INSPECT} ${hub.pid}`], { encoding: 'utf8' }).stdout);
   } finally {
-    await hub.stop();
-    if (process.env.SCALE_RSS_LOG) copyFileSync(hub.logFile, process.env.SCALE_RSS_LOG);
-    rmSync(hub.dataDir, { recursive: true, force: true });
+    // stop() removes the hub's temp dir, hub.log with it, unless told to keep it.
+    await hub.stop({ keepDataDir: Boolean(process.env.SCALE_RSS_LOG) });
+    if (process.env.SCALE_RSS_LOG) {
+      copyFileSync(hub.logFile, process.env.SCALE_RSS_LOG);
+      rmSync(hub.dataDir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -87,7 +93,6 @@ async function coldStarts(other: HubBuild): Promise<void> {
       const hub = await startHub({ build: which, network, images: { base: 'berth/nginx:test' }, defaultImage: 'berth/nginx:test' });
       ms.push(hub.coldStartMs);
       await hub.stop();
-      rmSync(hub.dataDir, { recursive: true, force: true });
     }
   }
   for (const [which, ms] of times) {

@@ -159,13 +159,13 @@ export async function scaleBench(ctx: BenchContext): Promise<BenchResult> {
 
     // Cold start with this database: stop, start again on the same data_dir (the containers keep running and are adopted).
     const dataDir = hub.dataDir;
-    await hub.stop();
+    await hub.stop({ keepDataDir: true });
     const profile = hub.profileFile();
     if (profile) {
       profiled.push(...profileTables(summarizeProfile(profile), 'Scale hub (node --cpu-prof, whole run before the restart)'));
       notes.push(`Profile: ${profile}`);
     }
-    hub = await startHub({ build: ctx.build, network, images: { nginx: NGINX_IMAGE }, defaultImage: NGINX_IMAGE, github: github.config, dataDir });
+    hub = await startHub({ build: ctx.build, network, images: { nginx: NGINX_IMAGE }, defaultImage: NGINX_IMAGE, github: github.config, dataDir, removeDataDir: true });
     const readyAfter = await hub.api('GET', '/users?state=ready&limit=200');
     const adopted = Array.isArray(readyAfter.body) ? readyAfter.body.length : ((readyAfter.body as { items?: unknown[] }).items?.length ?? null);
     rows.push([`cold start with ${USERS.toLocaleString('en-US')} users and ${startProblem ? 0 : running} running (${adopted ?? '?'} ready after)`, `${formatNumber(hub.coldStartMs, 0)} ms`]);

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { BenchDocker } from './docker.js';
 import { startChp, type ChpProcess } from './chp.js';
-import { startHub, startServer, type HubBuild, type HubProcess } from './hub-process.js';
+import { benchProxyThreads, startHub, startServer, type HubBuild, type HubProcess } from './hub-process.js';
 import { startFakeGithubForBench, type BenchGithub } from './github.js';
 
 export const NGINX_IMAGE = 'berth/nginx:test';
@@ -11,12 +11,19 @@ export const BACKEND_IMAGE = 'berth/backend:test';
 /** Users of the fixture hub, pinned to catalog labels in its hub.yaml. */
 export const NGINX_USER = 'bench';
 export const WS_USER = 'benchws';
+/**
+ * hub.proxy_threads of the fixture hub (BERTH_BENCH_PROXY_THREADS overrides it): one, so issue 16 point 2 compares
+ * Berth's proxy with nginx's one worker on equal CPU; `proxy-threads` measures more threads (point 4).
+ */
+export const FIXTURE_PROXY_THREADS = 1;
 
 export interface BenchOptions {
   /** Shorter runs (for checking that everything works). */
   quick: boolean;
   /** Rounds per proxy cell (the median is reported). */
   repeat: number;
+  /** The proxy benchmark's bodies ('1k', '1m'); default both. */
+  bodies: string[];
   /** Write V8 CPU profiles of the hub child processes. */
   profile: boolean;
   resultsDir: string;
@@ -81,6 +88,7 @@ async function makeFixture(docker: BenchDocker, build: HubBuild, options: BenchO
       pins: { [NGINX_USER]: 'nginx', [WS_USER]: 'backend' },
       github: github?.config,
       cpuProfDir: profileDir(options),
+      proxyThreads: benchProxyThreads() ?? FIXTURE_PROXY_THREADS,
     });
     await startServer(hub, NGINX_USER);
     await startServer(hub, WS_USER);

@@ -45,8 +45,13 @@ export interface HubOptions {
   pins?: Record<string, string>;
   github?: { url: string; apiUrl: string; clientId: string; clientSecret: string };
   allowAll?: boolean;
-  /** An existing data_dir (a prepared database); default a fresh temp dir. */
+  /**
+   * An existing data_dir (a prepared database), left in place when the hub stops; default a fresh temp dir, removed
+   * when the hub stops cleanly (kept, with hub.log in it, when the hub failed).
+   */
   dataDir?: string;
+  /** Remove `dataDir` too when this hub stops cleanly (it was handed over by a hub stopped with keepDataDir). */
+  removeDataDir?: boolean;
   /** Write a V8 CPU profile of the hub into this directory when it exits. */
   cpuProfDir?: string;
   concurrentSpawnLimit?: number;
@@ -62,11 +67,17 @@ export interface HubProcess {
   readonly pid: number;
   readonly dataDir: string;
   readonly logFile: string;
+  /** hub.proxy_threads as configured; undefined = the hub's default (one per core). */
+  readonly proxyThreads: number | undefined;
   /** Milliseconds from spawning the process to the first answer of GET /hub/api/. */
   readonly coldStartMs: number;
   api(method: string, apiPath: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
   rssBytes(): number;
-  stop(): Promise<void>;
+  /**
+   * Stops the hub (SIGTERM, SIGKILL after 15 s) and removes its data dir when it made it and the hub stopped cleanly;
+   * when the hub failed (exited before stop, or not with 0), the dir and its hub.log stay, and stderr says where.
+   */
+  stop(options?: { keepDataDir?: boolean }): Promise<void>;
   /** After stop(): the CPU profile the main thread (default) or the proxy thread wrote, when started with cpuProfDir. */
   profileFile(thread?: 'main' | 'proxy'): string | null;
 }
@@ -79,6 +90,8 @@ export interface ApiAnswer {
 
 export async function startHub(options: HubOptions): Promise<HubProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'berth-bench-hub-'));
+  const removeDataDir = options.removeDataDir ?? options.dataDir === undefined;
+  const proxyThreads = options.proxyThreads ?? benchProxyThreads();
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const token = randomBytes(24).toString('hex');
@@ -86,9 +99,7 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
   const config = {
     // One load generator stands for many clients (the memory bench holds 1,000 WebSockets): no per-client cap.
     hub: { bind: `127.0.0.1:${port}`, base_url: '/', data_dir: dataDir, log_level: 'warn', max_connections_per_client: 0,
-      // hub.proxy_threads for a comparison, e.g. BERTH_BENCH_PROXY_THREADS=1 against 2; unset: the hub's default.
-      ...(options.proxyThreads !== undefined ? { proxy_threads: options.proxyThreads }
-        : process.env.BERTH_BENCH_PROXY_THREADS ? { proxy_threads: Number(process.env.BERTH_BENCH_PROXY_THREADS) } : {}) },
+      ...(proxyThreads !== undefined ? { proxy_threads: proxyThreads } : {}) },
     auth: {
       admin_users: ['benchadmin'],
       allow_all: options.allowAll ?? true,
@@ -179,6 +190,7 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
     pid: child.pid!,
     dataDir,
     logFile,
+    proxyThreads,
     coldStartMs,
     api,
     rssBytes: () => rssOf(child.pid!),
@@ -189,16 +201,29 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
       const name = readdirSync(dir).find((f) => f.includes(`.${child.pid}.${thread === 'main' ? '0.' : ''}`) && f.endsWith('.cpuprofile') && (thread === 'main' || !f.includes(`.${child.pid}.0.`)));
       return name ? path.join(dir, name) : null;
     },
-    async stop() {
+    async stop({ keepDataDir = false } = {}) {
+      const failedBefore = exited !== null;
+      if (!failedBefore) {
+        const done = new Promise<void>((resolve) => child.once('close', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await done;
+        clearTimeout(timer);
+      }
       writeFileSync(logFile, output);
-      if (exited !== null) return;
-      const done = new Promise<void>((resolve) => child.once('close', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await done;
-      clearTimeout(timer);
+      if (failedBefore || exited !== 0) {
+        process.stderr.write(`the bench hub (pid ${child.pid}) ${failedBefore ? `exited with ${exited} before it was stopped` : `stopped with ${exited}`}; its log: ${logFile}\n`);
+      } else if (removeDataDir && !keepDataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
+}
+
+/** BERTH_BENCH_PROXY_THREADS (hub.proxy_threads for the bench hubs that do not set it themselves), or undefined. */
+export function benchProxyThreads(): number | undefined {
+  const value = Number(process.env.BERTH_BENCH_PROXY_THREADS);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /** The last few lines a process printed, on one line (error messages keep only their first line). */

@@ -13,6 +13,10 @@ const cell = (requestsPerSec: number, p99: number, errors = 0): WrkResult => ({
   url: 'http://x/', connections: 1, seconds: 5, requestsPerSec, p50: p99 / 2, p99, requests: requestsPerSec * 5, errors, transferPerSec: '',
 });
 
+/** Point 2 as the proxy benchmark runs it here: one proxy thread against nginx's one worker, on 2 CPUs. */
+const ONE_CORE = { berthThreads: 1, cpus: 2 };
+const SAID = 'Berth 1 proxy thread vs nginx 1 worker, sharing 2 CPUs with wrk and the target';
+
 describe('proxyTargets', () => {
   const cells: Record<string, WrkResult> = {
     'berth 1k 1': cell(1200, 1.0), 'nginx 1k 1': cell(1000, 1.5), // Berth ahead on both
@@ -23,27 +27,36 @@ describe('proxyTargets', () => {
   };
   /** One round of each cell, as `npm run bench -- proxy --repeat 1` gives. */
   const once = (r: WrkResult | undefined): RoundResult[] => (r === undefined ? [] : [{ ...r, round: 0 }]);
-  const targets = proxyTargets((path, body, c) => once(cells[`${path} ${body} ${c}`]));
+  const targets = proxyTargets((path, body, c) => once(cells[`${path} ${body} ${c}`]), ONE_CORE);
   const met = (text: string) => targets.find((t) => t.target === text)?.met;
 
   it('holds Berth to nginx with one worker at 1 KB, req/s and p99, for 1, 10 and 100 connections', () => {
-    expect(met('1 KB, 1 conn: Berth req/s >= nginx (1 worker) req/s')).toBe(true);
-    expect(met('1 KB, 1 conn: Berth p99 <= nginx (1 worker) p99')).toBe(true);
-    expect(met('1 KB, 10 conns: Berth req/s >= nginx (1 worker) req/s')).toBe(false);
-    expect(met('1 KB, 10 conns: Berth p99 <= nginx (1 worker) p99')).toBe(false);
+    expect(met(`1 KB, 1 conn: Berth req/s >= nginx req/s (${SAID})`)).toBe(true);
+    expect(met(`1 KB, 1 conn: Berth p99 <= nginx p99 (${SAID})`)).toBe(true);
+    expect(met(`1 KB, 10 conns: Berth req/s >= nginx req/s (${SAID})`)).toBe(false);
+    expect(met(`1 KB, 10 conns: Berth p99 <= nginx p99 (${SAID})`)).toBe(false);
     expect(targets.filter((t) => t.issue === 16 && t.point === 2)).toHaveLength(6);
   });
 
+  it('says in each of point 2\'s lines what it compared: Berth\'s proxy threads, nginx\'s one worker, the CPUs they shared', () => {
+    const point2 = (setup: Parameters<typeof proxyTargets>[1]) =>
+      proxyTargets((path, body, c) => once(cells[`${path} ${body} ${c}`]), setup).filter((t) => t.point === 2).map((t) => t.target);
+    expect(point2(ONE_CORE)).toHaveLength(6);
+    for (const line of point2(ONE_CORE)) expect(line).toContain(`(${SAID})`);
+    expect(point2({ berthThreads: 2, cpus: 4 })[0]).toBe('1 KB, 1 conn: Berth req/s >= nginx req/s (Berth 2 proxy threads vs nginx 1 worker, sharing 4 CPUs with wrk and the target)');
+    expect(point2({ berthThreads: undefined, cpus: 2 })[1]).toBe('1 KB, 1 conn: Berth p99 <= nginx p99 (Berth one proxy thread per core vs nginx 1 worker, sharing 2 CPUs with wrk and the target)');
+  });
+
   it('calls a target n/a, not met, when a cell it compares had more than 1% errors', () => {
-    expect(met('1 KB, 100 conns: Berth req/s >= nginx (1 worker) req/s')).toBeNull();
-    expect(targets.find((t) => t.target === '1 KB, 100 conns: Berth req/s >= nginx (1 worker) req/s')?.measured).toContain('⚠');
+    expect(met(`1 KB, 100 conns: Berth req/s >= nginx req/s (${SAID})`)).toBeNull();
+    expect(targets.find((t) => t.target === `1 KB, 100 conns: Berth req/s >= nginx req/s (${SAID})`)?.measured).toContain('⚠');
   });
 
   it('holds 1 MB at 100 connections to half of direct and twice its p99', () => {
     expect(met('1 MB, 100 conns: Berth >= 50% of direct req/s')).toBe(true);
     expect(targets.find((t) => t.target === '1 MB, 100 conns: Berth >= 50% of direct req/s')?.measured).toBe('600 vs 1,000 (60.0%)');
     expect(met('1 MB, 100 conns: Berth p99 <= 2× direct p99')).toBe(true);
-    const slow = proxyTargets((path, body, c) => once(path === 'berth' && body === '1m' ? cell(600, 161) : cells[`${path} ${body} ${c}`]));
+    const slow = proxyTargets((path, body, c) => once(path === 'berth' && body === '1m' ? cell(600, 161) : cells[`${path} ${body} ${c}`]), ONE_CORE);
     expect(slow.find((t) => t.target === '1 MB, 100 conns: Berth p99 <= 2× direct p99')?.met).toBe(false);
   });
 
@@ -52,7 +65,7 @@ describe('proxyTargets', () => {
   });
 
   it('is n/a for a path the run could not measure', () => {
-    const noNginx = proxyTargets((path, body, c) => once(path === 'nginx' ? undefined : cells[`${path} ${body} ${c}`]));
+    const noNginx = proxyTargets((path, body, c) => once(path === 'nginx' ? undefined : cells[`${path} ${body} ${c}`]), ONE_CORE);
     expect(noNginx.filter((t) => t.point === 2).map((t) => t.met)).toEqual([null, null, null, null, null, null]);
   });
 });
@@ -64,7 +77,7 @@ describe('proxyTargets over several rounds', () => {
     'direct 1m 100': [round(0, 1000, 80), round(1, 400, 300), round(2, 900, 90)],
     'berth 1m 100': [round(0, 600, 150), round(1, 180, 700), round(2, 540, 170)],
   };
-  const targets = proxyTargets((path, body, c) => rounds[`${path} ${body} ${c}`] ?? []);
+  const targets = proxyTargets((path, body, c) => rounds[`${path} ${body} ${c}`] ?? [], ONE_CORE);
   const target = (text: string) => targets.find((t) => t.target === text);
 
   it('judges each target on the median of the per-round ratios, not on a ratio of two medians', () => {
@@ -79,19 +92,19 @@ describe('proxyTargets over several rounds', () => {
 
   it('misses a target when most rounds miss it, whatever the one good round says', () => {
     const worse: Record<string, RoundResult[]> = { ...rounds, 'berth 1m 100': [round(0, 600, 150), round(1, 180, 700), round(2, 540, 200)] };
-    const missed = proxyTargets((path, body, c) => worse[`${path} ${body} ${c}`] ?? []);
+    const missed = proxyTargets((path, body, c) => worse[`${path} ${body} ${c}`] ?? [], ONE_CORE);
     expect(missed.find((t) => t.target === '1 MB, 100 conns: Berth p99 <= 2× direct p99')?.met).toBe(false);
   });
 
   it('pairs rounds by their number, so a round that failed on one path does not shift the others', () => {
     const gap: Record<string, RoundResult[]> = { ...rounds, 'berth 1m 100': [round(0, 600, 150), round(2, 540, 170)] };
-    const paired = proxyTargets((path, body, c) => gap[`${path} ${body} ${c}`] ?? []);
+    const paired = proxyTargets((path, body, c) => gap[`${path} ${body} ${c}`] ?? [], ONE_CORE);
     expect(paired.find((t) => t.target === '1 MB, 100 conns: Berth >= 50% of direct req/s')?.measured).toContain('median of 2 rounds, 60.0%–60.0%');
   });
 
   it('is n/a when the rounds of a cell together have more than 1% errors', () => {
     const failing: Record<string, RoundResult[]> = { ...rounds, 'berth 1m 100': [round(0, 600, 150), round(1, 180, 700, 200), round(2, 540, 170)] };
-    expect(proxyTargets((path, body, c) => failing[`${path} ${body} ${c}`] ?? []).find((t) => t.point === 3)?.met).toBeNull();
+    expect(proxyTargets((path, body, c) => failing[`${path} ${body} ${c}`] ?? [], ONE_CORE).find((t) => t.point === 3)?.met).toBeNull();
   });
 });
 

@@ -1,0 +1,58 @@
+// The benchmarks' hub process (bench/lib/hub-process.ts) cleans up after itself: the temp data dir it made goes when
+// the hub stops cleanly, and stays, with hub.log in it, when the hub failed. Runs the `npm run build` output.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createBenchDocker, sleep, type BenchDocker } from '../../bench/lib/docker.js';
+import { REPO, startHub, type HubBuild, type HubOptions } from '../../bench/lib/hub-process.js';
+
+const build: HubBuild = { main: path.join(REPO, 'dist/main.js'), runtime: 'compiled', typeErrors: 0, commit: 'dist' };
+let bench: BenchDocker;
+const options = (): HubOptions => ({ build, network: bench.network, images: { nginx: 'berth/nginx:test' }, defaultImage: 'berth/nginx:test' });
+
+beforeAll(async () => {
+  bench = await createBenchDocker();
+}, 60_000);
+
+afterAll(async () => {
+  await bench?.cleanup();
+});
+
+describe('a bench hub\'s data dir', () => {
+  it('is removed when the hub stops cleanly', async () => {
+    const hub = await startHub(options());
+    expect(existsSync(path.join(hub.dataDir, 'bench-hub.yaml'))).toBe(true);
+    await hub.stop();
+    expect(existsSync(hub.dataDir)).toBe(false);
+  }, 60_000);
+
+  it('stays with hub.log in it, and stderr says where, when the hub died before it was stopped', async () => {
+    const hub = await startHub(options());
+    const said = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      process.kill(hub.pid, 'SIGKILL');
+      for (let waited = 0; existsSync(`/proc/${hub.pid}`) && waited < 5000; waited += 20) await sleep(20);
+      await hub.stop();
+      expect(readFileSync(hub.logFile, 'utf8')).toBeDefined();
+      expect(said.mock.calls.map(([text]) => String(text)).join('')).toContain(`its log: ${hub.logFile}`);
+    } finally {
+      said.mockRestore();
+      rmSync(hub.dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('is left in place when the caller gave it, unless handed over with removeDataDir', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'berth-bench-given-'));
+    try {
+      const first = await startHub({ ...options(), dataDir });
+      await first.stop();
+      expect(existsSync(path.join(dataDir, 'bench-hub.yaml'))).toBe(true);
+      const second = await startHub({ ...options(), dataDir, removeDataDir: true });
+      await second.stop();
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
