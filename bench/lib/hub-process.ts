@@ -311,7 +311,7 @@ export async function startServer(hub: HubProcess, user: string, timeoutMs = 60_
  * Waits for the `ready` event on the server's progress stream, as JupyterHub's spawn page does: the hub pushes it
  * the moment the server answers, and no client polling loads the hub while it spawns.
  */
-export async function waitReadyEvent(hub: HubProcess, user: string, timeoutMs = 60_000): Promise<void> {
+export async function waitReadyEvent(hub: Pick<HubProcess, 'url' | 'token'>, user: string, timeoutMs = 60_000): Promise<void> {
   const res = await fetch(`${hub.url}/hub/api/users/${user}/server/progress`, {
     headers: { Authorization: `token ${hub.token}`, Accept: 'text/event-stream' },
     signal: AbortSignal.timeout(timeoutMs),
@@ -327,10 +327,8 @@ export async function waitReadyEvent(hub: HubProcess, user: string, timeoutMs = 
       const data = event.split('\n').find((line) => line.startsWith('data:'));
       if (!data) continue;
       const parsed = JSON.parse(data.slice(5)) as { ready?: boolean; failed?: boolean; message?: string };
-      if (parsed.ready) {
-        await res.body.cancel();
-        return;
-      }
+      // Leaving the loop cancels the stream (the iterator holds its reader, so res.body.cancel() would throw).
+      if (parsed.ready) return;
       if (parsed.failed) throw new Error(`${user}'s server failed to start: ${parsed.message ?? ''}`);
     }
   }

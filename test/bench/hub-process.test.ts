@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBenchDocker, sleep, type BenchDocker } from '../../bench/lib/docker.js';
-import { REPO, startHub, type HubBuild, type HubOptions } from '../../bench/lib/hub-process.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { REPO, startHub, waitReadyEvent, type HubBuild, type HubOptions } from '../../bench/lib/hub-process.js';
 
 const build: HubBuild = { main: path.join(REPO, 'dist/main.js'), runtime: 'compiled', typeErrors: 0, commit: 'dist' };
 let bench: BenchDocker;
@@ -55,4 +57,28 @@ describe('a bench hub\'s data dir', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("the spawn bench's wait for a server", () => {
+  it('returns at the ready event of the progress stream and closes it, the stream still open', async () => {
+    let closed!: () => void;
+    const streamClosed = new Promise<void>((resolve) => { closed = resolve; });
+    const asked: (string | undefined)[] = [];
+    const hub = http.createServer((req, res) => {
+      asked.push(req.url, req.headers.authorization);
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: {"progress": 50, "message": "pulling"}\n\n');
+      setTimeout(() => res.write('data: {"progress": 100, "ready": true}\n\n'), 50);
+      res.on('close', closed); // never ended by the server: only the client's leaving closes it
+    });
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    try {
+      await waitReadyEvent({ url: `http://127.0.0.1:${(hub.address() as AddressInfo).port}`, token: 'tok' }, 'ada', 5000);
+      await streamClosed;
+      expect(asked).toEqual(['/hub/api/users/ada/server/progress', 'token tok']);
+    } finally {
+      hub.closeAllConnections();
+      hub.close();
+    }
+  });
 });
