@@ -166,6 +166,7 @@ export function createHub(initialConfig: HubConfig, secrets: HubSecrets, overrid
     activeUsers: (cutoffs) => userStore.countActiveSince(cutoffs),
     runningServers: () => servers.running().length,
     proxyCounts: async () => (proxy ? proxy.counts() : null),
+    proxyThreads: () => proxy?.running() ?? 0,
     now: () => clock.now(),
   });
   const baseSpawner = overrides.spawner ?? (config.spawner.backend === 'swarm' ? createSwarmSpawner({

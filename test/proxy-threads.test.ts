@@ -192,6 +192,7 @@ describe('proxy threads on one port', () => {
     // Three load reports of an idle thread: nothing more starts.
     await new Promise((resolve) => setTimeout(resolve, 3500));
     expect((await idle.countsByThread()).map((counts) => counts !== null)).toEqual([true, false]);
+    expect(idle.running()).toBe(1);
     expect(idleLog.lines.some((l) => String(l.msg).includes('every proxy thread is busy'))).toBe(false);
 
     const busyLog = sink();
@@ -204,6 +205,7 @@ describe('proxy threads on one port', () => {
     expect(grew).toHaveLength(1);
     expect(grew[0]).toMatchObject({ level: 'info', thread: 1, threads: 2 });
     expect(grew[0]!.utilization).toBeGreaterThanOrEqual(0.5);
+    expect(busy.running()).toBe(2);
     // The new thread serves the port beside the first; at the most allowed, no third is tried however busy both are.
     await waitFor(async () => {
       for (const answer of await Promise.all(Array.from({ length: 8 }, () => fresh(`${busy.url}/hub/`)))) expect(await answer.text()).toBe('hub app');

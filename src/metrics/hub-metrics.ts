@@ -14,6 +14,8 @@ export interface MetricSources {
   runningServers(): number;
   /** The proxy thread's counters now; null before the proxy listens. */
   proxyCounts(): Promise<ProxyCounts | null>;
+  /** Proxy threads serving the public port now (0 before the proxy listens). */
+  proxyThreads(): number;
   now(): number;
 }
 
@@ -131,6 +133,12 @@ export function createHubMetrics(sources: MetricSources): HubMetrics {
     name: 'berth_proxy_open_connections', help: 'Client connections open on the public port', registers,
     collect() {
       if (proxyNow !== null) this.set(proxyNow.openConnections);
+    },
+  });
+  new Gauge({
+    name: 'berth_proxy_threads', help: 'Proxy threads serving the public port (more start as load needs them, up to hub.proxy_threads)', registers,
+    collect() {
+      this.set(sources.proxyThreads());
     },
   });
 

@@ -40,6 +40,8 @@ export interface ProxyThreadsOptions extends Omit<ProxyThreadOptions, 'thread' |
 }
 
 export interface ProxyThreads extends Omit<ProxyThread, 'fd' | 'counts'> {
+  /** How many threads serve the port now: the first, those started as load needed them, none while one is being replaced. */
+  running(): number;
   /** Every thread's counters summed (see ProxyThread.counts); null while no thread answers. */
   counts(timeoutMs?: number): Promise<ProxyCounts | null>;
   /** Each thread's counters, by thread index (null: stopped, or not answering and never answered). */
@@ -208,6 +210,7 @@ export async function startProxyThreads(options: ProxyThreadsOptions): Promise<P
       current = { ...current, tls: pair };
       each((thread) => thread.setCertificate(pair));
     },
+    running: () => threads.filter((thread) => thread !== null).length,
     countsByThread: (timeoutMs) => Promise.all(threads.map((thread) => (thread === null ? null : thread.counts(timeoutMs)))),
     async counts(timeoutMs) {
       const counts = [...(await Promise.all(each((thread) => thread.counts(timeoutMs)))), retired].filter((c) => c !== null);

@@ -59,6 +59,7 @@ describe('GET /hub/metrics', () => {
       ['jupyterhub_hub_startup_duration_seconds', 'histogram'],
       ['berth_proxy_requests_total', 'counter'], ['berth_proxy_received_bytes_total', 'counter'], ['berth_proxy_sent_bytes_total', 'counter'],
       ['berth_proxy_open_connections', 'gauge'], ['berth_proxy_backend_errors_total', 'counter'], ['berth_proxy_websocket_upgrades_total', 'counter'],
+      ['berth_proxy_threads', 'gauge'],
     ] as const) {
       expect(m.get(name)?.type, name).toBe(type);
     }
@@ -68,6 +69,8 @@ describe('GET /hub/metrics', () => {
     expect(sampleValue(m, 'jupyterhub_init_spawners_duration_seconds_count')).toBe(1);
     expect(sampleValue(m, 'jupyterhub_hub_startup_duration_seconds_count')).toBe(1);
     for (const code of ['1xx', '2xx', '3xx', '4xx', '5xx']) expect(sampleValue(m, 'berth_proxy_requests_total', { code })).toBeTypeOf('number');
+    // hub.proxy_threads is unset: one thread serves until load starts another.
+    expect(sampleValue(m, 'berth_proxy_threads')).toBe(1);
   });
 
   it('counts a spawn, a failed spawn and a stop, and the users and running servers', async () => {
