@@ -15,10 +15,17 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * Loaded from node_modules at run time, not bundled: better-sqlite3 is a native addon; dockerode and docker-modem
  * require gRPC and ssh2, which src/spawner/lazy-docker-deps.ts makes lazy by the requiring file's path under
- * node_modules (bundled, both would load at start: 4 MB of heap). pino, prom-client, http-proxy-3 and bootstrap are
- * reached through createRequire at run time, which esbuild leaves alone.
+ * node_modules (bundled, both would load at start: 4 MB of heap).
  */
-const EXTERNAL = ['better-sqlite3', 'dockerode', 'docker-modem'];
+export const EXTERNAL = ['better-sqlite3', 'dockerode', 'docker-modem'];
+
+/**
+ * Every package the built hub loads from node_modules: EXTERNAL, and those src/ reaches through createRequire, which
+ * esbuild leaves alone (pino, prom-client's classes, http-proxy-3 on the proxy's slow lane, bootstrap's CSS). The
+ * hub image keeps these and what they need (scripts/prune-node-modules.mjs); test/build-output.test.ts fails when
+ * the bundle loads one that is not here.
+ */
+export const RUNTIME_PACKAGES = [...EXTERNAL, 'pino', 'prom-client', 'http-proxy-3', 'bootstrap'];
 
 /** Writes the built hub to `outDir` (emptied first): main.js, worker.js, their chunks and migrations/. */
 export async function buildHub(outDir = path.join(ROOT, 'dist')) {
