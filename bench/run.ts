@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { createBenchDocker } from './lib/docker.js';
 import { createContext, type BenchContext } from './lib/context.js';
-import { buildHub, REPO } from './lib/hub-process.js';
+import { buildHub, REPO, stopAllHubs } from './lib/hub-process.js';
 import { describeMachine } from './lib/machine.js';
 import { profileTables, summarizeProfile } from './lib/profile.js';
 import { machineLine, renderResult, unavailable, writeResults, type BenchResult } from './lib/report.js';
@@ -89,6 +89,7 @@ async function main(): Promise<number> {
   let profileFile: string | null = null;
   const stop = async () => {
     profileFile = await ctx.close().catch(() => null);
+    await stopAllHubs();
     await docker.cleanup();
   };
   const onSignal = () => void stop().finally(() => process.exit(130));

@@ -88,6 +88,9 @@ export interface ApiAnswer {
   ms: number;
 }
 
+/** Bench hubs started and not stopped yet. */
+const running = new Set<HubProcess>();
+
 export async function startHub(options: HubOptions): Promise<HubProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'berth-bench-hub-'));
   const removeDataDir = options.removeDataDir ?? options.dataDir === undefined;
@@ -132,7 +135,13 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
     options.build.main, '--config', configFile,
   ];
   const began = performance.now();
-  const child = spawn(process.execPath, nodeArgs, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...HUB_ENV, NODE_ENV: 'production' } });
+  // A process group of its own: Ctrl-C reaches the bench alone, which stops its hubs cleanly (stopAllHubs), where a
+  // hub interrupted with it would have left its data dir behind as a failed one.
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...HUB_ENV, NODE_ENV: 'production' },
+  });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill); // the bench died without stopping it: no hub outlives it
   let output = '';
   const collect = (d: Buffer) => {
     output += d;
@@ -184,7 +193,7 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
     return { status: res.status, body: parsed, ms };
   };
 
-  return {
+  const hub: HubProcess = {
     url,
     token,
     pid: child.pid!,
@@ -201,23 +210,37 @@ export async function startHub(options: HubOptions): Promise<HubProcess> {
       const name = readdirSync(dir).find((f) => f.includes(`.${child.pid}.${thread === 'main' ? '0.' : ''}`) && f.endsWith('.cpuprofile') && (thread === 'main' || !f.includes(`.${child.pid}.0.`)));
       return name ? path.join(dir, name) : null;
     },
-    async stop({ keepDataDir = false } = {}) {
-      const failedBefore = exited !== null;
-      if (!failedBefore) {
-        const done = new Promise<void>((resolve) => child.once('close', () => resolve()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await done;
-        clearTimeout(timer);
-      }
-      writeFileSync(logFile, output);
-      if (failedBefore || exited !== 0) {
-        process.stderr.write(`the bench hub (pid ${child.pid}) ${failedBefore ? `exited with ${exited} before it was stopped` : `stopped with ${exited}`}; its log: ${logFile}\n`);
-      } else if (removeDataDir && !keepDataDir) {
-        rmSync(dataDir, { recursive: true, force: true });
-      }
+    stop({ keepDataDir = false } = {}) {
+      // Once: a benchmark's own stop after stopAllHubs (or the other way round) waits for the same end.
+      return (stopping ??= stopOnce(keepDataDir));
     },
   };
+  let stopping: Promise<void> | null = null;
+  async function stopOnce(keepDataDir: boolean): Promise<void> {
+    const failedBefore = exited !== null;
+    if (!failedBefore) {
+      const done = new Promise<void>((resolve) => child.once('close', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await done;
+      clearTimeout(timer);
+    }
+    writeFileSync(logFile, output);
+    if (failedBefore || exited !== 0) {
+      process.stderr.write(`the bench hub (pid ${child.pid}) ${failedBefore ? `exited with ${exited} before it was stopped` : `stopped with ${exited}`}; its log: ${logFile}\n`);
+    } else if (removeDataDir && !keepDataDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    process.off('exit', kill);
+    running.delete(hub);
+  }
+  running.add(hub);
+  return hub;
+}
+
+/** Stops every bench hub still running (the bench interrupted): each as its stop() does. */
+export async function stopAllHubs(): Promise<void> {
+  await Promise.all([...running].map((hub) => hub.stop()));
 }
 
 /** BERTH_BENCH_PROXY_THREADS (hub.proxy_threads for the bench hubs that do not set it themselves), or undefined. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBenchDocker, sleep, type BenchDocker } from '../../bench/lib/docker.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { REPO, startHub, waitReadyEvent, type HubBuild, type HubOptions } from '../../bench/lib/hub-process.js';
+import { REPO, startHub, stopAllHubs, waitReadyEvent, type HubBuild, type HubOptions } from '../../bench/lib/hub-process.js';
 
 const build: HubBuild = { main: path.join(REPO, 'dist/main.js'), runtime: 'compiled', typeErrors: 0, commit: 'dist' };
 let bench: BenchDocker;
@@ -41,6 +41,24 @@ describe('a bench hub\'s data dir', () => {
     } finally {
       said.mockRestore();
       rmSync(hub.dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('is removed when an interrupted bench stops every hub (its own process group keeps Ctrl-C from the hub), once', async () => {
+    const hub = await startHub(options());
+    // Field 5 of /proc/<pid>/stat, after the command in parentheses: the process group.
+    const group = Number(readFileSync(`/proc/${hub.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[2]);
+    expect(group).toBe(hub.pid);
+    expect(group).not.toBe(Number(readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ')[2]));
+    const said = vi.spyOn(process.stderr, 'write');
+    try {
+      await Promise.all([stopAllHubs(), hub.stop()]);
+      await hub.stop();
+      expect(existsSync(hub.dataDir)).toBe(false);
+      expect(existsSync(`/proc/${hub.pid}`)).toBe(false);
+      expect(said.mock.calls.map(([text]) => String(text)).join('')).not.toContain('the bench hub');
+    } finally {
+      said.mockRestore();
     }
   }, 60_000);
 
