@@ -23,7 +23,7 @@ export const EXTERNAL = ['better-sqlite3', 'dockerode', 'docker-modem'];
  * Every package the built hub loads from node_modules: EXTERNAL, and those src/ reaches through createRequire, which
  * esbuild leaves alone (pino, prom-client's classes, http-proxy-3 on the proxy's slow lane, bootstrap's CSS). The
  * hub image keeps these and what they need (scripts/prune-node-modules.mjs); test/build-output.test.ts fails when
- * the bundle loads one that is not here.
+ * src/ loads a package through createRequire that is not named here.
  */
 export const RUNTIME_PACKAGES = [...EXTERNAL, 'pino', 'prom-client', 'http-proxy-3', 'bootstrap'];
 

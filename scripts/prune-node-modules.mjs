@@ -1,6 +1,6 @@
 // Leaves in node_modules only what the built hub loads at run time: `node scripts/prune-node-modules.mjs [DIR]`
 // (default: this checkout), run by the hub image after `npm run build`. Everything else is in dist/ already (the
-// bundle, scripts/build.mjs), so the image carried it twice: hono, zod, drizzle and the rest were 45 MB of files the
+// bundle, scripts/build.mjs), so the image carried it twice: hono, zod, drizzle and the rest were 43 MB of files the
 // hub never opens. Which packages stay is RUNTIME_PACKAGES (build.mjs) and, from package-lock.json, whatever they
 // need, resolved as Node resolves a require (nearest node_modules first).
 import { readdirSync, readFileSync, renameSync, rmSync, mkdirSync, existsSync } from 'node:fs';

@@ -40,7 +40,7 @@ export interface ProxyThreadsOptions extends Omit<ProxyThreadOptions, 'thread' |
 }
 
 export interface ProxyThreads extends Omit<ProxyThread, 'fd' | 'counts'> {
-  /** How many threads serve the port now: the first, those started as load needed them, none while one is being replaced. */
+  /** How many threads serve the port now: the first and those started as load needed them; one that died counts again once restarted. */
   running(): number;
   /** Every thread's counters summed (see ProxyThread.counts); null while no thread answers. */
   counts(timeoutMs?: number): Promise<ProxyCounts | null>;
