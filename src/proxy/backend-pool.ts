@@ -14,10 +14,11 @@ export interface BackendOwner {
 
 /**
  * How much one read from a server may bring: small while answers are small, so an idle pooled connection holds
- * little; 256 KiB once a read fills the buffer (a large body), until the connection is idle again. A large body costs
- * Node per read and per write far more than per byte: against node's usual 64 KiB, 256 KiB reads cut
- * the proxy's CPU per 1 MB answer by a quarter and its p99 at 100 connections by a fifth (bench/listener-ab); 16 KiB
- * doubled the CPU, and 512 KiB or more saved nothing further.
+ * little; 256 KiB once a read fills the buffer (a large body), until a read brings less than the small size (a server
+ * trickling, or the end of the body) or the connection is idle again. A large body costs Node mostly per read and per
+ * write rather than per byte: against node's usual 64 KiB, 256 KiB reads cut the proxy's CPU per 1 MB answer by a
+ * quarter and its p99 at 100 connections by a fifth (bench/listener-ab); 16 KiB reads throughout doubled the CPU, and
+ * 512 KiB or more saved nothing further.
  */
 export const READ_BYTES = 16 * 1024;
 export const BULK_READ_BYTES = 256 * 1024;
@@ -80,8 +81,10 @@ export class BackendConnection {
   private readonly nextReadBuffer = (): Buffer => (this.readBuffer ??= Buffer.allocUnsafeSlow(this.readSize));
 
   private readonly onRead = (length: number, buffer: Buffer): boolean => {
-    if (length === buffer.length && this.readSize !== BULK_READ_BYTES) {
-      this.readSize = BULK_READ_BYTES;
+    // A server that sent one full read and then trickles must not pin a bulk buffer on each of its connections.
+    const size = length === buffer.length ? BULK_READ_BYTES : length < READ_BYTES ? READ_BYTES : this.readSize;
+    if (size !== this.readSize) {
+      this.readSize = size;
       this.readBuffer = null;
     }
     if (this.owner !== null) this.owner.onBackendData(buffer.subarray(0, length));
